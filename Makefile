@@ -1,0 +1,34 @@
+# The README's commands. `make demo` serves the demo operation; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: venv demo serve test lint typecheck pytest clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	touch $@
+
+demo: venv
+	$(BIN)/dragonnet init
+	$(BIN)/dragonnet demo
+	$(BIN)/dragonnet serve --host $(HOST) --port $(PORT)
+
+lint: venv
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
+
+typecheck: venv
+	$(BIN)/mypy
+
+test: venv
+	bash scripts/run-tests.sh
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

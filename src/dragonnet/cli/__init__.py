@@ -1,0 +1,1 @@
+"""The dragonnet command line (Typer)."""

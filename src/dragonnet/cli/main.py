@@ -1,0 +1,317 @@
+"""The `dragonnet` command line. Thin: parse, call a capability, print. Errors are one line, exit code 1."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from dragonnet import __version__
+from dragonnet.config import load_settings
+from dragonnet.errors import DragonnetError
+from dragonnet.storage.db import has_schema, make_engine, redact, session_scope
+
+app = typer.Typer(
+    name="dragonnet",
+    help="dragonnet: the shared platform of a joint customs and law-enforcement operation.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+users_app = typer.Typer(help="Create users, reset passwords, list users.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+reference_app = typer.Typer(help="Reference data: versions, and resolving a term against it.")
+app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
+app.add_typer(reference_app, name="reference")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option("--database-url", help="Database URL (default: $DRAGONNET_DATABASE_URL or SQLite under ./var)."),
+]
+
+
+def fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=1)
+
+
+def clear_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn the user's errors into one line on stderr and exit code 1; bugs still show a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except DragonnetError as exc:
+            raise fail(str(exc)) from None
+
+    return wrapper
+
+
+def open_engine(database_url: str | None, *, need_schema: bool = True) -> Engine:
+    url = database_url or load_settings().database_url
+    engine = make_engine(url)
+    if need_schema and not has_schema(engine):
+        raise fail(f"database {redact(url)} has no dragonnet schema yet: run `dragonnet init` first")
+    return engine
+
+
+@app.callback(invoke_without_command=True)
+def root(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        typer.echo(f"dragonnet {__version__}")
+        raise typer.Exit()
+
+
+@app.command()
+@clear_errors
+def init(database_url: DatabaseOption = None) -> None:
+    """Create the database, or migrate it to the current schema."""
+    from dragonnet.storage.migrate import upgrade
+
+    engine = open_engine(database_url, need_schema=False)
+    before, after = upgrade(engine)
+    state = "created" if before is None else ("up to date" if before == after else f"migrated from {before}")
+    typer.echo(f"database {redact(str(engine.url.render_as_string(hide_password=False)))}: schema {after} ({state})")
+
+
+@app.command()
+@clear_errors
+def demo(
+    database_url: DatabaseOption = None,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed builds the same operation.")] = 2023,
+    reset: Annotated[bool, typer.Option("--reset", help="Delete all data first and rebuild the demo.")] = False,
+) -> None:
+    """Build the demo operation "Mekong Dragon" (phases I-V) and print the demo logins."""
+    from dragonnet.demo import DEMO_PASSWORD, build_demo, demo_logins
+    from dragonnet.storage.migrate import reset_database, upgrade
+    from dragonnet.storage.models import Operation
+
+    engine = open_engine(database_url, need_schema=False)
+    if reset:
+        reset_database(engine)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        exists = session.execute(select(func.count()).select_from(Operation)).scalar_one()
+        if exists:
+            typer.echo("the database holds an operation already; left as is (use --reset to rebuild the demo)")
+        else:
+            summary = build_demo(session, seed=seed)
+            typer.echo(str(summary))
+    typer.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
+    for username, role, agency in demo_logins():
+        typer.echo(f"  {username:<24} {role:<22} {agency}")
+
+
+@app.command()
+@clear_errors
+def serve(
+    database_url: DatabaseOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the web application and the API."""
+    import uvicorn
+
+    from dragonnet.app import create_app
+
+    if database_url:
+        os.environ["DRAGONNET_DATABASE_URL"] = database_url
+    open_engine(database_url).dispose()
+    typer.echo(f"dragonnet {__version__} on http://{host}:{port}/ (API docs: http://{host}:{port}/api/docs)")
+    uvicorn.run(create_app(), host=host, port=port, proxy_headers=False, log_level="info")
+
+
+# --- users ------------------------------------------------------------------------------------------------
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@users_app.command("create")
+@clear_errors
+def users_create(
+    username: str,
+    agency: Annotated[str, typer.Option(help="Agency code, e.g. VN-CUS.")],
+    role: Annotated[list[str], typer.Option(help="Role (repeatable): reporter, national_coordinator, ...")],
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    email: Annotated[str | None, typer.Option(help="E-mail address.")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Create a user of an agency with one or more roles."""
+    from dragonnet.policy.users import create_user
+
+    engine = open_engine(database_url)
+    password = _read_password(password_stdin)
+    with session_scope(engine) as session:
+        user = create_user(
+            session, username=username, password=password, agency_code=agency, roles=role,
+            display_name=name, email=email,
+        )  # fmt: skip
+        typer.echo(f"created user {user.username} ({agency}: {', '.join(role)})")
+
+
+@users_app.command("reset-password")
+@clear_errors
+def users_reset_password(
+    username: str,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Set a new password; unlocks the account and ends the user's sessions."""
+    from dragonnet.policy.users import reset_password
+
+    engine = open_engine(database_url)
+    password = _read_password(password_stdin)
+    with session_scope(engine) as session:
+        reset_password(session, username, password)
+        typer.echo(f"password of {username} reset; their sessions are closed")
+
+
+@users_app.command("list")
+@clear_errors
+def users_list(
+    agency: Annotated[str | None, typer.Option(help="Only users of this agency.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """List users with their agency and roles."""
+    from dragonnet.storage.models import Agency, User
+
+    engine = open_engine(database_url)
+    with Session(engine) as session:
+        query = select(User).join(Agency).order_by(Agency.code, User.username)
+        if agency:
+            query = query.where(Agency.code == agency)
+        rows = [
+            {"username": u.username, "agency": u.agency.code, "roles": sorted(u.role_names), "active": u.is_active}
+            for u in session.execute(query).scalars()
+        ]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        state = "" if r["active"] else "  (disabled)"
+        typer.echo(f"{r['username']:<24} {r['agency']:<14} {', '.join(r['roles'])}{state}")
+
+
+# --- audit ------------------------------------------------------------------------------------------------
+
+
+@audit_app.command("verify")
+@clear_errors
+def audit_verify(database_url: DatabaseOption = None) -> None:
+    """Recompute the audit chain; exit 1 if any entry was changed, deleted or reordered."""
+    from dragonnet.policy.audit import verify
+
+    engine = open_engine(database_url)
+    with Session(engine) as session:
+        result = verify(session)
+    if not result.ok:
+        raise fail(f"audit chain broken after {result.entries} entries: {result.problem}")
+    typer.echo(f"audit chain intact: {result.entries} entries")
+
+
+# --- reference --------------------------------------------------------------------------------------------
+
+
+@reference_app.callback(invoke_without_command=True)
+@clear_errors
+def reference_versions(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show the reference datasets loaded: name, version, records, source and licence."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from dragonnet.reference import datasets
+
+    infos = datasets()
+    if as_json:
+        typer.echo(json.dumps([info.__dict__ for info in infos], indent=2, ensure_ascii=False))
+        return
+    for info in infos:
+        typer.echo(f"{info.name:<12} {info.version:<32} {info.records:>7} records")
+        typer.echo(f"{'':<12} source: {info.source}")
+        typer.echo(f"{'':<12} licence: {info.licence}")
+
+
+def _print_match(data: dict[str, Any]) -> None:
+    for key, value in data.items():
+        typer.echo(f"{key}: {value}")
+
+
+@reference_app.command("country")
+@clear_errors
+def reference_country(text: str) -> None:
+    """Resolve a country name (several languages), alpha-2 or alpha-3 code."""
+    from dragonnet.reference import countries
+
+    c = countries.resolve(text)
+    _print_match({"alpha2": c.alpha2, "alpha3": c.alpha3, "name": c.name})
+
+
+@reference_app.command("place")
+@clear_errors
+def reference_place(text: str, country: Annotated[str | None, typer.Option(help="ISO alpha-2.")] = None) -> None:
+    """Resolve a place name, UN/LOCODE or IATA code."""
+    from dragonnet.reference import places
+
+    p = places.resolve(text, country=country)
+    _print_match({"locode": p.locode, "name": p.name, "country": p.country, "type": p.place_type,
+                  "latitude": p.latitude, "longitude": p.longitude})  # fmt: skip
+
+
+@reference_app.command("taxon")
+@clear_errors
+def reference_taxon(text: str) -> None:
+    """Resolve a species name (scientific, synonym, common name) against the CITES listings."""
+    from dragonnet.reference import cites
+
+    m = cites.resolve(text)
+    _print_match(
+        {
+            "taxon": m.taxon.name,
+            "rank": m.taxon.rank,
+            "cites_listing": m.taxon.listing,
+            "matched_by": m.matched_by,
+            "specimen_hint": m.specimen_hint,
+            "reference": cites.version(),
+        }
+    )
+
+
+@reference_app.command("substance")
+@clear_errors
+def reference_substance(text: str) -> None:
+    """Resolve a drug or precursor name (street and trade names included)."""
+    from dragonnet.reference import substances
+
+    m = substances.resolve(text)
+    _print_match({"substance": m.substance.name, "class": m.substance.commodity_class,
+                  "control": m.substance.control, "matched_by": m.matched_by})  # fmt: skip
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The vocabulary of a joint enforcement operation, defined once and reused everywhere."""

@@ -1,0 +1,138 @@
+"""Setting up an operation and reading its overview through the access policy."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dragonnet.domain.phases import check_periods, phase_of, roman
+from dragonnet.domain.vocabulary import AgencyKind, CaseStatus, ParticipationRole
+from dragonnet.errors import NotFound, ValidationError
+from dragonnet.policy.access import Actor, case_visibility
+from dragonnet.reference import countries
+from dragonnet.storage.models import Agency, Case, ContactPoint, Item, Operation, Participation, Phase
+
+
+@dataclass(frozen=True)
+class PhaseSpec:
+    number: int
+    start_date: dt.date
+    end_date: dt.date
+    scope: tuple[str, ...]
+    notes: str = ""
+
+
+def create_operation(
+    session: Session, *, slug: str, name: str, description: str, scope: list[str], phases: list[PhaseSpec]
+) -> Operation:
+    check_periods(phases)
+    if session.execute(select(Operation.id).where(Operation.slug == slug)).first():
+        raise ValidationError(f"operation {slug!r} exists already")
+    op = Operation(slug=slug, name=name, description=description, scope=scope)
+    op.phases = [
+        Phase(
+            number=p.number,
+            name=f"Phase {roman(p.number)}",
+            start_date=p.start_date,
+            end_date=p.end_date,
+            scope=list(p.scope),
+            notes=p.notes,
+        )
+        for p in phases
+    ]
+    session.add(op)
+    session.flush()
+    return op
+
+
+def get_operation(session: Session, slug: str) -> Operation:
+    op = session.execute(select(Operation).where(Operation.slug == slug)).scalar_one_or_none()
+    if op is None:
+        raise NotFound(f"unknown operation {slug!r}")
+    return op
+
+
+def add_agency(session: Session, *, code: str, name: str, kind: str, country: str | None) -> Agency:
+    if kind not in AgencyKind.values():
+        raise ValidationError(f"unknown agency kind {kind!r}; use {', '.join(AgencyKind.values())}")
+    alpha2 = countries.resolve(country).alpha2 if country else None
+    agency = Agency(code=code, name=name, kind=kind, country=alpha2)
+    session.add(agency)
+    session.flush()
+    return agency
+
+
+def add_participant(
+    session: Session, operation: Operation, agency: Agency, role: str, since_phase: int | None = None
+) -> Participation:
+    if role not in ParticipationRole.values():
+        raise ValidationError(f"unknown participation role {role!r}")
+    part = Participation(operation=operation, agency=agency, role=role, since_phase=since_phase)
+    session.add(part)
+    return part
+
+
+def add_contact_point(
+    session: Session, agency: Agency, *, code: str, name: str, kind: str, locode: str | None
+) -> ContactPoint:
+    cp = ContactPoint(agency=agency, code=code, name=name, kind=kind, locode=locode)
+    session.add(cp)
+    return cp
+
+
+def phase_for_date(operation: Operation, seizure_date: dt.date) -> Phase:
+    """The phase a case belongs to, derived from its seizure date (a clear error outside every phase)."""
+    return phase_of(seizure_date, operation.phases, operation=f"operation {operation.slug!r}")
+
+
+@dataclass(frozen=True)
+class PhaseCount:
+    number: int
+    name: str
+    start_date: dt.date
+    end_date: dt.date
+    cases: int
+    by_class: dict[str, int]
+
+
+COUNTED_STATUSES = (CaseStatus.VALIDATED.value,)
+COUNTING_RULE = "validated cases visible to you, merged duplicates counted once, assigned to a phase by seizure date"
+
+
+def overview(session: Session, actor: Actor, operation: Operation) -> list[PhaseCount]:
+    """Cases per phase and commodity class, over what `actor` may see, under the overview's counting rule.
+
+    A case counts once under each commodity class it holds items of; `cases` counts it once.
+    """
+    visible = (
+        select(Case.id, Case.phase_id)
+        .where(Case.operation_id == operation.id, Case.status.in_(COUNTED_STATUSES), case_visibility(actor))
+        .subquery()
+    )
+    totals = dict(session.execute(select(visible.c.phase_id, func.count()).group_by(visible.c.phase_id)).tuples().all())
+    by_class: dict[int, dict[str, int]] = {}
+    rows = session.execute(
+        select(visible.c.phase_id, Item.commodity_class, func.count(func.distinct(Item.case_id)))
+        .join(Item, Item.case_id == visible.c.id)
+        .group_by(visible.c.phase_id, Item.commodity_class)
+    ).tuples()
+    for phase_id, klass, n in rows:
+        by_class.setdefault(phase_id, {})[klass] = n
+    return [
+        PhaseCount(p.number, p.name, p.start_date, p.end_date, totals.get(p.id, 0), by_class.get(p.id, {}))
+        for p in operation.phases
+    ]
+
+
+def participants(session: Session, operation: Operation) -> list[tuple[Participation, Agency]]:
+    return list(
+        session.execute(
+            select(Participation, Agency)
+            .join(Agency, Agency.id == Participation.agency_id)
+            .where(Participation.operation_id == operation.id)
+            .order_by(Agency.country.is_(None), Agency.country, Agency.code)
+        ).tuples()
+    )

@@ -1,0 +1,157 @@
+"""Users: creation, password resets, and authentication with throttling and lock-out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from dragonnet.domain.vocabulary import Role
+from dragonnet.errors import Conflict, NotFound, ValidationError
+from dragonnet.policy import audit
+from dragonnet.policy.passwords import DUMMY_HASH, check_policy, hash_password, needs_rehash, verify_password
+from dragonnet.storage.models import Agency, User, UserRole, WebSession, utcnow
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT = dt.timedelta(minutes=15)
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    agency_code: str,
+    roles: list[str],
+    display_name: str | None = None,
+    email: str | None = None,
+    contact_point_id: int | None = None,
+    by: audit.AuditActor = audit.SYSTEM,
+    enforce_policy: bool = True,
+) -> User:
+    username = username.strip()
+    if not username or len(username) > 64 or not username.replace(".", "").replace("-", "").replace("_", "").isalnum():
+        raise ValidationError(f"invalid username {username!r}: use letters, digits, '.', '-' and '_'")
+    agency = session.execute(select(Agency).where(Agency.code == agency_code)).scalar_one_or_none()
+    if agency is None:
+        raise NotFound(f"unknown agency {agency_code!r}")
+    unknown = [r for r in roles if r not in Role.values()]
+    if unknown or not roles:
+        raise ValidationError(f"unknown role(s) {', '.join(unknown) or '(none given)'}; use {', '.join(Role.values())}")
+    if session.execute(select(User.id).where(func.lower(User.username) == username.lower())).first():
+        raise Conflict(f"user {username!r} exists already")
+    if enforce_policy:
+        check_policy(password, username=username)
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        email=email,
+        agency=agency,
+        contact_point_id=contact_point_id,
+        password_hash=hash_password(password),
+        roles=[UserRole(role=r) for r in dict.fromkeys(roles)],
+    )
+    session.add(user)
+    session.flush()
+    audit.record(session, by, "user.create", "user", user.id, username=username, agency=agency_code, roles=roles)
+    return user
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.execute(select(User).where(func.lower(User.username) == username.lower())).scalar_one_or_none()
+    if user is None:
+        raise NotFound(f"unknown user {username!r}")
+    return user
+
+
+def reset_password(session: Session, username: str, password: str, by: audit.AuditActor = audit.SYSTEM) -> User:
+    user = get_user(session, username)
+    check_policy(password, username=user.username)
+    user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    # A new password ends every session opened with the old one.
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    audit.record(session, by, "user.password_reset", "user", user.id, username=user.username)
+    return user
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user: User | None
+    reason: str | None = None  # None on success; "invalid", "locked", "disabled" otherwise
+
+
+def authenticate(session: Session, username: str, password: str, client_address: str | None = None) -> LoginResult:
+    """Check a password; count failures, lock the account after too many, audit every attempt."""
+    now = utcnow()
+    user = session.execute(
+        select(User).where(func.lower(User.username) == username.strip().lower())
+    ).scalar_one_or_none()
+    where = audit.AuditActor(None, username[:64], None, client_address)
+    if user is None:
+        verify_password(DUMMY_HASH, password)
+        audit.record(session, where, "auth.login_failed", "user", None, reason="unknown user")
+        return LoginResult(None, "invalid")
+    actor = audit.AuditActor(user.id, user.username, user.agency.code, client_address)
+    if not user.is_active:
+        audit.record(session, actor, "auth.login_failed", "user", user.id, reason="disabled")
+        return LoginResult(None, "disabled")
+    if user.locked_until is not None and user.locked_until > now:
+        audit.record(session, actor, "auth.login_failed", "user", user.id, reason="locked")
+        return LoginResult(None, "locked")
+    if not verify_password(user.password_hash, password):
+        user.failed_logins += 1
+        reason = "bad password"
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until = now + LOCKOUT
+            reason = "bad password; account locked"
+            audit.record(session, actor, "auth.locked", "user", user.id, failures=user.failed_logins)
+        audit.record(session, actor, "auth.login_failed", "user", user.id, reason=reason)
+        return LoginResult(None, "locked" if user.locked_until and user.locked_until > now else "invalid")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    audit.record(session, actor, "auth.login", "user", user.id)
+    return LoginResult(user)
+
+
+def session_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(session: Session, user: User, hours: int, client_address: str | None = None) -> tuple[str, WebSession]:
+    """A fresh random session token (returned once; only its hash is stored) and a CSRF token."""
+    token = secrets.token_urlsafe(32)
+    web_session = WebSession(
+        token_hash=session_token_hash(token),
+        user_id=user.id,
+        csrf_token=secrets.token_urlsafe(32),
+        expires_at=utcnow() + dt.timedelta(hours=hours),
+        client_address=client_address,
+    )
+    session.add(web_session)
+    session.flush()
+    return token, web_session
+
+
+def resolve_session(session: Session, token: str) -> tuple[User, WebSession] | None:
+    web_session = session.execute(
+        select(WebSession).where(WebSession.token_hash == session_token_hash(token))
+    ).scalar_one_or_none()
+    if web_session is None or web_session.expires_at <= utcnow():
+        return None
+    user = session.get(User, web_session.user_id)
+    if user is None or not user.is_active:
+        return None
+    return user, web_session
+
+
+def close_session(session: Session, token: str) -> None:
+    session.execute(delete(WebSession).where(WebSession.token_hash == session_token_hash(token)))

@@ -1,0 +1,1 @@
+"""Storage: the relational schema, engines and sessions, migrations."""

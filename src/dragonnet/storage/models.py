@@ -1,0 +1,388 @@
+"""The relational schema: one set of SQLAlchemy 2 models for SQLite and PostgreSQL.
+
+Nominal data (parties, personal identifiers) lives in its own tables so that the access policy can
+withhold it as a whole; case and item rows carry only non-nominal facts, as in a regional customs
+seizure database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from dragonnet.domain.vocabulary import CaseStatus, SharingLevel
+
+# Deterministic constraint names so Alembic migrations are the same on both backends.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timestamps stored as UTC and always returned timezone-aware (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: dict[Any, Any] = {dt.datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+# --- organisation ---------------------------------------------------------------------------------------
+
+
+class Operation(Base):
+    __tablename__ = "operations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    # Commodity classes in scope, e.g. ["drug", "precursor", "wildlife", "timber"].
+    scope: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    phases: Mapped[list[Phase]] = relationship(
+        back_populates="operation", order_by="Phase.number", cascade="all, delete-orphan"
+    )
+    participants: Mapped[list[Participation]] = relationship(back_populates="operation", cascade="all, delete-orphan")
+
+
+class Phase(Base):
+    __tablename__ = "phases"
+    __table_args__ = (UniqueConstraint("operation_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    scope: Mapped[list[str]] = mapped_column(JSON, default=list)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    operation: Mapped[Operation] = relationship(back_populates="phases")
+
+
+class Agency(Base):
+    __tablename__ = "agencies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    # ISO 3166-1 alpha-2; NULL for international organisations and NGOs.
+    country: Mapped[str | None] = mapped_column(String(2), index=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    contact_points: Mapped[list[ContactPoint]] = relationship(back_populates="agency")
+
+
+class Participation(Base):
+    """An agency's part in an operation: member, partner, observer or coordinator, from a phase on."""
+
+    __tablename__ = "participations"
+    __table_args__ = (UniqueConstraint("operation_id", "agency_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id", ondelete="CASCADE"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(32))
+    since_phase: Mapped[int | None] = mapped_column(Integer)
+
+    operation: Mapped[Operation] = relationship(back_populates="participants")
+    agency: Mapped[Agency] = relationship()
+
+
+class ContactPoint(Base):
+    __tablename__ = "contact_points"
+    __table_args__ = (UniqueConstraint("agency_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    locode: Mapped[str | None] = mapped_column(String(5))
+
+    agency: Mapped[Agency] = relationship(back_populates="contact_points")
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    contact_point_id: Mapped[int | None] = mapped_column(ForeignKey("contact_points.id"))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column()
+
+    agency: Mapped[Agency] = relationship()
+    contact_point: Mapped[ContactPoint | None] = relationship()
+    roles: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+    @property
+    def role_names(self) -> set[str]:
+        return {r.role for r in self.roles}
+
+
+class UserRole(Base):
+    __tablename__ = "user_roles"
+    __table_args__ = (UniqueConstraint("user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(32))
+
+
+class WebSession(Base):
+    """A server-side login session: logout and disabling a user end it for real."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column()
+    client_address: Mapped[str | None] = mapped_column(String(64))
+
+
+# --- cases ------------------------------------------------------------------------------------------------
+
+
+class Case(Base):
+    """A seizure case as reported by one agency; (reporting agency, case_ref) identifies it."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        UniqueConstraint("reporting_agency_id", "case_ref"),
+        Index("ix_cases_operation_phase", "operation_id", "phase_id"),
+        Index("ix_cases_seizure_date", "seizure_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"))
+    # Derived from seizure_date and the operation's phase periods; stored so queries can group by it.
+    phase_id: Mapped[int] = mapped_column(ForeignKey("phases.id"))
+    reporting_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    contact_point_id: Mapped[int | None] = mapped_column(ForeignKey("contact_points.id"))
+    case_ref: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default=CaseStatus.DRAFT.value, index=True)
+    sharing_level: Mapped[str] = mapped_column(String(16), default=SharingLevel.AMBER.value)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    seizure_date: Mapped[dt.date] = mapped_column(Date)
+    reported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    place_locode: Mapped[str | None] = mapped_column(String(5))
+    place_name: Mapped[str | None] = mapped_column(String(200))
+    place_country: Mapped[str] = mapped_column(String(2), index=True)
+    place_type: Mapped[str | None] = mapped_column(String(32))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    direction: Mapped[str | None] = mapped_column(String(16))
+    transport_mode: Mapped[str | None] = mapped_column(String(32))
+    conveyance_ref: Mapped[str | None] = mapped_column(String(100))
+    detection_method: Mapped[str | None] = mapped_column(String(32))
+    concealment: Mapped[str | None] = mapped_column(Text)
+    origin_country: Mapped[str | None] = mapped_column(String(2))
+    destination_country: Mapped[str | None] = mapped_column(String(2))
+    arrests: Mapped[int] = mapped_column(Integer, default=0)
+    estimated_value_usd: Mapped[float | None] = mapped_column(Float)
+    description: Mapped[str | None] = mapped_column(Text)
+
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column()
+    validated_at: Mapped[dt.datetime | None] = mapped_column()
+    validated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    __mapper_args__ = {"version_id_col": version}
+
+    operation: Mapped[Operation] = relationship()
+    phase: Mapped[Phase] = relationship()
+    reporting_agency: Mapped[Agency] = relationship()
+    contact_point: Mapped[ContactPoint | None] = relationship()
+    items: Mapped[list[Item]] = relationship(
+        back_populates="case", order_by="Item.position", cascade="all, delete-orphan"
+    )
+    transits: Mapped[list[CaseTransit]] = relationship(order_by="CaseTransit.position", cascade="all, delete-orphan")
+    shares: Mapped[list[CaseShare]] = relationship(cascade="all, delete-orphan")
+
+    @property
+    def transit_countries(self) -> list[str]:
+        return [t.country for t in self.transits]
+
+
+class CaseTransit(Base):
+    """A transit country of a case's route, in order."""
+
+    __tablename__ = "case_transits"
+    __table_args__ = (UniqueConstraint("case_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    country: Mapped[str] = mapped_column(String(2))
+
+
+class CaseShare(Base):
+    """An agency named as recipient of a RED or AMBER case; `nominal` extends the share to parties."""
+
+    __tablename__ = "case_shares"
+    __table_args__ = (UniqueConstraint("case_id", "agency_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    nominal: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Item(Base):
+    """One seized item. The officer's text is kept beside its normalised value."""
+
+    __tablename__ = "items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=1)
+    commodity_class: Mapped[str] = mapped_column(String(16), index=True)
+    substance_text: Mapped[str | None] = mapped_column(String(200))
+    substance: Mapped[str | None] = mapped_column(String(200), index=True)
+    substance_control: Mapped[str | None] = mapped_column(String(100))
+    taxon_text: Mapped[str | None] = mapped_column(String(200))
+    taxon: Mapped[str | None] = mapped_column(String(200), index=True)
+    cites_appendix: Mapped[str | None] = mapped_column(String(16))
+    specimen_type: Mapped[str | None] = mapped_column(String(32))
+    quantity: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(16))
+    quantity_text: Mapped[str | None] = mapped_column(String(64))
+    mass_kg: Mapped[float | None] = mapped_column(Float)
+    hs_code: Mapped[str | None] = mapped_column(String(12))
+    goods_description: Mapped[str | None] = mapped_column(Text)
+
+    case: Mapped[Case] = relationship(back_populates="items")
+
+
+# --- nominal data -----------------------------------------------------------------------------------------
+
+
+class Party(Base):
+    """A person or company linked to a case. Nominal: visible to the owning agency and named shares only."""
+
+    __tablename__ = "parties"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(300))
+    nationality: Mapped[str | None] = mapped_column(String(2))
+    birth_date: Mapped[dt.date | None] = mapped_column(Date)
+    id_number: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(64))
+    email: Mapped[str | None] = mapped_column(String(254))
+    address: Mapped[str | None] = mapped_column(Text)
+
+    case: Mapped[Case] = relationship()
+
+
+class CaseIdentifier(Base):
+    """A conveyance or contact identifier seen in a case (container, vessel, vehicle, phone...).
+
+    Containers, vessels and vehicles are non-nominal; phones, e-mails, bank accounts and passports are
+    nominal and follow the same rule as parties (see policy).
+    """
+
+    __tablename__ = "case_identifiers"
+    __table_args__ = (Index("ix_case_identifiers_kind_value", "kind", "normalised"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(200))
+    normalised: Mapped[str] = mapped_column(String(200))
+
+
+# --- audit ------------------------------------------------------------------------------------------------
+
+
+class AuditEvent(Base):
+    """One entry of the append-only, hash-chained audit log (see dragonnet.policy.audit)."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    at: Mapped[dt.datetime] = mapped_column()
+    actor_user_id: Mapped[int | None] = mapped_column(Integer)
+    actor_username: Mapped[str | None] = mapped_column(String(64))
+    actor_agency: Mapped[str | None] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    object_type: Mapped[str | None] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """A single row holding the chain's last sequence number and hash; locked while appending."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[str] = mapped_column(String(64))
