@@ -200,7 +200,7 @@ def users_list(
         query = select(User).join(Agency).order_by(Agency.code, User.username)
         if agency:
             query = query.where(Agency.code == agency)
-        rows = [
+        rows: list[dict[str, Any]] = [
             {"username": u.username, "agency": u.agency.code, "roles": sorted(u.role_names), "active": u.is_active}
             for u in session.execute(query).scalars()
         ]

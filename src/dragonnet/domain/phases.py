@@ -33,9 +33,7 @@ def check_periods(phases: Sequence[PhasePeriod]) -> None:
     ordered = sorted(phases, key=lambda p: p.start_date)
     for p in ordered:
         if p.start_date > p.end_date:
-            raise ValidationError(
-                f"phase {roman(p.number)} ends ({p.end_date}) before it starts ({p.start_date})"
-            )
+            raise ValidationError(f"phase {roman(p.number)} ends ({p.end_date}) before it starts ({p.start_date})")
     for a, b in itertools.pairwise(ordered):
         if b.start_date <= a.end_date:
             raise ValidationError(f"phases {roman(a.number)} and {roman(b.number)} overlap")

@@ -112,13 +112,13 @@ def overview(session: Session, actor: Actor, operation: Operation) -> list[Phase
         .where(Case.operation_id == operation.id, Case.status.in_(COUNTED_STATUSES), case_visibility(actor))
         .subquery()
     )
-    totals = dict(session.execute(select(visible.c.phase_id, func.count()).group_by(visible.c.phase_id)).tuples().all())
+    totals: dict[int, int] = dict(session.execute(select(visible.c.phase_id, func.count()).group_by(visible.c.phase_id)).all())
     by_class: dict[int, dict[str, int]] = {}
     rows = session.execute(
         select(visible.c.phase_id, Item.commodity_class, func.count(func.distinct(Item.case_id)))
         .join(Item, Item.case_id == visible.c.id)
         .group_by(visible.c.phase_id, Item.commodity_class)
-    ).tuples()
+    )
     for phase_id, klass, n in rows:
         by_class.setdefault(phase_id, {})[klass] = n
     return [
@@ -134,5 +134,5 @@ def participants(session: Session, operation: Operation) -> list[tuple[Participa
             .join(Agency, Agency.id == Participation.agency_id)
             .where(Participation.operation_id == operation.id)
             .order_by(Agency.country.is_(None), Agency.country, Agency.code)
-        ).tuples()
+        )
     )

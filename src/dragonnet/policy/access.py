@@ -101,7 +101,7 @@ def nominal_visibility(actor: Actor) -> ColumnElement[bool]:
     )
 
 
-def visible_cases(actor: Actor) -> Select[tuple[Case]]:
+def visible_cases(actor: Actor) -> Select[Case]:
     """The starting point of every case query."""
     return select(Case).where(case_visibility(actor))
 

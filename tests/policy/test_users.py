@@ -1,0 +1,85 @@
+"""Users: password policy, Argon2id hashes, lock-out after repeated failures, audited logins."""
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dragonnet.errors import Conflict, NotFound, ValidationError
+from dragonnet.policy import audit
+from dragonnet.policy.passwords import check_policy
+from dragonnet.policy.users import (
+    MAX_FAILED_LOGINS,
+    authenticate,
+    close_session,
+    create_user,
+    open_session,
+    reset_password,
+    resolve_session,
+)
+from dragonnet.storage.models import Agency, AuditEvent
+
+GOOD = "correct horse battery staple"
+
+
+@pytest.fixture
+def agency(session: Session) -> Agency:
+    a = Agency(code="VN-CUS", name="Viet Nam Customs", kind="customs", country="VN")
+    session.add(a)
+    session.flush()
+    return a
+
+
+@pytest.mark.parametrize("pw", ["short", "aaaaaaaaaaaaaaaa", "vn.reporter-secret", "password1234"])
+def test_password_policy_rejects(pw: str) -> None:
+    with pytest.raises(ValidationError):
+        check_policy(pw, username="vn.reporter")
+
+
+def test_create_user_hashes_with_argon2id(session: Session, agency: Agency) -> None:
+    user = create_user(session, username="vn.reporter", password=GOOD, agency_code="VN-CUS", roles=["reporter"])
+    assert user.password_hash.startswith("$argon2id$")
+    assert GOOD not in user.password_hash
+    with pytest.raises(Conflict):
+        create_user(session, username="VN.Reporter", password=GOOD, agency_code="VN-CUS", roles=["reporter"])
+    with pytest.raises(NotFound, match="unknown agency"):
+        create_user(session, username="x1", password=GOOD, agency_code="XX-NONE", roles=["reporter"])
+    with pytest.raises(ValidationError, match="unknown role"):
+        create_user(session, username="x2", password=GOOD, agency_code="VN-CUS", roles=["god"])
+
+
+def test_lockout_after_repeated_failures(session: Session, agency: Agency) -> None:
+    create_user(session, username="vn.reporter", password=GOOD, agency_code="VN-CUS", roles=["reporter"])
+    for _ in range(MAX_FAILED_LOGINS):
+        assert authenticate(session, "vn.reporter", "wrong password!!").user is None
+    locked = authenticate(session, "vn.reporter", GOOD)
+    assert locked.user is None and locked.reason == "locked"
+    # An administrator's reset unlocks the account.
+    reset_password(session, "vn.reporter", "another long passphrase")
+    assert authenticate(session, "vn.reporter", "another long passphrase").user is not None
+    actions = dict(session.execute(select(AuditEvent.action, func.count()).group_by(AuditEvent.action)).all())
+    assert actions["auth.login_failed"] == MAX_FAILED_LOGINS + 1
+    assert actions["auth.locked"] == 1 and actions["auth.login"] == 1
+    assert audit.verify(session).ok
+
+
+def test_unknown_user_is_audited_and_answers_like_a_wrong_password(session: Session, agency: Agency) -> None:
+    result = authenticate(session, "nobody\n\x1b[31m", "whatever password")
+    assert result.user is None and result.reason == "invalid"
+    event = session.execute(select(AuditEvent).order_by(AuditEvent.seq.desc())).scalars().first()
+    assert event is not None and event.action == "auth.login_failed"
+
+
+def test_sessions_end_on_logout_and_password_reset(session: Session, agency: Agency) -> None:
+    user = create_user(session, username="vn.reporter", password=GOOD, agency_code="VN-CUS", roles=["reporter"])
+    token, web = open_session(session, user, hours=8)
+    assert token not in web.token_hash
+    assert resolve_session(session, token) is not None
+    close_session(session, token)
+    assert resolve_session(session, token) is None
+    token2, _ = open_session(session, user, hours=8)
+    reset_password(session, "vn.reporter", "a brand new passphrase")
+    assert resolve_session(session, token2) is None
+    token3, _ = open_session(session, user, hours=8)
+    user.is_active = False
+    session.flush()
+    assert resolve_session(session, token3) is None
