@@ -75,3 +75,25 @@ def test_overview_counts_what_the_actor_may_see(session: Session) -> None:
     assert th_view[4].cases == 0
     assert [p.number for p in service.overview(session, th_reporter, op)] == [4, 5]
     assert [a.code for _, a in service.participants(session, op)] == ["TH-CUS", "VN-CUS"]
+
+
+def test_operation_totals_count_every_agency_and_suppress_small_cells(session: Session) -> None:
+    op = _op(session)
+    vn = service.add_agency(session, code="VN-CUS", name="VN", kind="customs", country="VN")
+    day = dt.date(2023, 6, 1)
+    phase = service.phase_for_date(op, day)
+    for i in range(7):
+        level = "amber+strict" if i % 2 else "green"
+        klass = "drug" if i < 6 else "wildlife"
+        case = Case(operation=op, phase=phase, reporting_agency=vn, case_ref=f"C{i}", seizure_date=day,
+                    place_country="VN", sharing_level=level, status="validated")  # fmt: skip
+        case.items = [Item(commodity_class=klass, quantity=1, unit="kg")]
+        session.add(case)
+    draft = Case(operation=op, phase=phase, reporting_agency=vn, case_ref="D", seizure_date=day,
+                 place_country="VN", status="draft")  # fmt: skip
+    session.add(draft)
+    session.flush()
+    totals = {t.number: t for t in service.operation_totals(session, op)}
+    assert totals[5].cases == 7  # strict cases count in the aggregate; the draft does not
+    assert totals[5].by_class == {"drug": 6, "wildlife": None}  # one wildlife case: suppressed
+    assert totals[4].cases == 0

@@ -102,3 +102,9 @@ def test_try_resolve() -> None:
     assert countries.try_resolve("") is None
     assert countries.try_resolve("Atlantis") is None
     assert countries.try_resolve("Cambodia") == countries.get("KH")
+
+
+@pytest.mark.parametrize(("text", "alpha2"), [("MY", "MY"), ("my", "MY"), ("BI", "BI"), ("Mỹ", "US"), ("Bỉ", "BE"),
+                                              ("MYS", "MY"), ("USA", "US")])  # fmt: skip
+def test_codes_win_over_names_that_fold_to_the_same_letters(text: str, alpha2: str) -> None:
+    assert countries.resolve(text).alpha2 == alpha2

@@ -110,7 +110,7 @@ def demo(
             typer.echo("the database holds an operation already; left as is (use --reset to rebuild the demo)")
         else:
             summary = build_demo(session, seed=seed)
-            typer.echo(str(summary))
+            typer.echo("\n".join(summary.lines()))
     typer.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
     for username, role, agency in demo_logins():
         typer.echo(f"  {username:<24} {role:<22} {agency}")

@@ -112,17 +112,67 @@ def overview(session: Session, actor: Actor, operation: Operation) -> list[Phase
         .where(Case.operation_id == operation.id, Case.status.in_(COUNTED_STATUSES), case_visibility(actor))
         .subquery()
     )
-    totals: dict[int, int] = dict(session.execute(select(visible.c.phase_id, func.count()).group_by(visible.c.phase_id)).all())
+    totals: dict[int, int] = dict(
+        session.execute(select(visible.c.phase_id, func.count()).group_by(visible.c.phase_id)).all()
+    )
     by_class: dict[int, dict[str, int]] = {}
-    rows = session.execute(
+    for phase_id, klass, n in session.execute(
         select(visible.c.phase_id, Item.commodity_class, func.count(func.distinct(Item.case_id)))
         .join(Item, Item.case_id == visible.c.id)
         .group_by(visible.c.phase_id, Item.commodity_class)
-    )
-    for phase_id, klass, n in rows:
+    ):
         by_class.setdefault(phase_id, {})[klass] = n
     return [
         PhaseCount(p.number, p.name, p.start_date, p.end_date, totals.get(p.id, 0), by_class.get(p.id, {}))
+        for p in operation.phases
+    ]
+
+
+SMALL_CELL = 5
+TOTALS_RULE = (
+    "validated cases of all member agencies, merged duplicates counted once, by seizure date; "
+    f"an aggregate statistic: counts below {SMALL_CELL} are shown as '<{SMALL_CELL}'"
+)
+
+
+@dataclass(frozen=True)
+class PhaseTotal:
+    number: int
+    cases: int | None  # None: suppressed (a small cell)
+    by_class: dict[str, int | None]
+
+
+def operation_totals(session: Session, operation: Operation) -> list[PhaseTotal]:
+    """The operation's headline figures per phase over every agency's validated cases.
+
+    These are aggregates, not records: they reveal no case, and small cells are suppressed so that a
+    count cannot single one out. They are what the operation publishes (e.g. "1,715 cases in phase V").
+    """
+    counted = (
+        select(Case.id, Case.phase_id)
+        .where(Case.operation_id == operation.id, Case.status.in_(COUNTED_STATUSES))
+        .subquery()
+    )
+    totals: dict[int, int] = dict(
+        session.execute(select(counted.c.phase_id, func.count()).group_by(counted.c.phase_id)).all()
+    )
+    by_class: dict[int, dict[str, int]] = {}
+    for phase_id, klass, n in session.execute(
+        select(counted.c.phase_id, Item.commodity_class, func.count(func.distinct(Item.case_id)))
+        .join(Item, Item.case_id == counted.c.id)
+        .group_by(counted.c.phase_id, Item.commodity_class)
+    ):
+        by_class.setdefault(phase_id, {})[klass] = n
+
+    def shown(n: int) -> int | None:
+        return n if n == 0 or n >= SMALL_CELL else None
+
+    return [
+        PhaseTotal(
+            p.number,
+            shown(totals.get(p.id, 0)),
+            {k: shown(v) for k, v in sorted(by_class.get(p.id, {}).items())},
+        )
         for p in operation.phases
     ]
 

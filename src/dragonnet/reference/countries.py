@@ -292,6 +292,14 @@ def resolve(text: str) -> Country:
     suggestions when nothing matches exactly.
     """
     idx = _index()
+    raw = text.strip()
+    # Codes win over names that fold to the same letters ("MY" is Malaysia, not "Mỹ", the USA in Vietnamese).
+    if raw.isascii() and raw.isalpha() and len(raw) == 2 and raw.upper() in idx.by_alpha2:
+        return idx.by_alpha2[raw.upper()]
+    if raw.isascii() and raw.isalpha() and len(raw) == 3:
+        by_alpha3 = {c.alpha3: c for c in idx.by_alpha2.values()}
+        if raw.upper() in by_alpha3:
+            return by_alpha3[raw.upper()]
     key = norm(text)
     a2 = idx.keys.get(key) or idx.keys.get(compact(key))
     if a2 is None:

@@ -1,0 +1,231 @@
+"""The web application: pages, the JSON API under /api/v1, static assets, security headers, error mapping.
+
+Run it with `uvicorn --factory dragonnet.app:create_app` (settings from DRAGONNET_* environment variables).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import iter_route_contexts
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import HTMLResponse
+from starlette.routing import Mount
+
+from dragonnet import __version__
+from dragonnet.api import docs as api_docs
+from dragonnet.api import v1
+from dragonnet.config import Settings, load_settings
+from dragonnet.errors import (
+    ConfigurationError,
+    Conflict,
+    DragonnetError,
+    NotFound,
+    ReferenceLookupError,
+    ValidationError,
+)
+from dragonnet.storage.db import has_schema, make_engine, redact, session_factory
+from dragonnet.web import login, pages
+from dragonnet.web.deps import CsrfRejected, LoginRequired, Unauthenticated, login_url
+from dragonnet.web.security import SECURITY_HEADERS, SecurityHeadersMiddleware
+from dragonnet.web.templating import STATIC_DIR, render
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/"
+
+ERROR_STATUS: tuple[tuple[type[DragonnetError], int, str], ...] = (
+    (NotFound, 404, "not_found"),
+    (ReferenceLookupError, 422, "unresolved"),
+    (ValidationError, 422, "invalid"),
+    (Conflict, 409, "conflict"),
+)
+
+HTTP_TITLES = {
+    400: "Bad request",
+    401: "Not logged in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    422: "Cannot accept this input",
+}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application over `settings` (default: the environment). Refuses a database without schema."""
+    settings = settings or load_settings()
+    engine = make_engine(settings.database_url)
+    if not has_schema(engine):
+        engine.dispose()
+        raise ConfigurationError(
+            f"database {redact(settings.database_url)} has no dragonnet schema: "
+            "create it first with the schema upgrade (dragonnet.storage.migrate.upgrade)"
+        )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="dragonnet",
+        version=__version__,
+        description="The shared platform of a joint customs and law-enforcement operation.",
+        openapi_url=api_docs.OPENAPI_URL,
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = session_factory(engine)
+
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(login.router)
+    app.include_router(pages.router)
+    app.include_router(v1.router)
+    app.include_router(api_docs.router)
+    _install_error_handlers(app)
+    return app
+
+
+@dataclass(frozen=True)
+class RouteInfo:
+    path: str
+    methods: frozenset[str]
+    name: str | None
+    is_mount: bool
+    in_api: bool
+
+
+def route_table(app: FastAPI) -> list[RouteInfo]:
+    """Every route of `app`, flattened (FastAPI keeps included routers as nested entries in `app.routes`).
+
+    For tests that must visit every route (security headers, the cross-agency read matrix) and for docs.
+    """
+    out: list[RouteInfo] = []
+    for ctx in iter_route_contexts(app.routes):
+        path = ctx.path
+        if path is None:
+            continue
+        is_mount = isinstance(ctx.original_route, Mount)
+        methods = frozenset(ctx.methods or ()) if not is_mount else frozenset({"GET"})
+        out.append(RouteInfo(path, methods, ctx.name, is_mount, path.startswith(API_PREFIX)))
+    return out
+
+
+# --- errors -------------------------------------------------------------------------------------------------
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith(API_PREFIX) and request.url.path != api_docs.DOCS_URL
+
+
+def _error(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    suggestions: list[str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    if _is_api(request):
+        body = {"error": {"code": code, "message": message, "suggestions": suggestions or []}}
+        return JSONResponse(body, status_code=status, headers=headers)
+    return render(
+        request,
+        "error.html",
+        {
+            "title": HTTP_TITLES.get(status, "Error"),
+            "status": status,
+            "message": message,
+            "suggestions": suggestions or [],
+        },
+        status_code=status,
+    )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    async def dragonnet_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, DragonnetError)
+        for klass, status, code in ERROR_STATUS:
+            if isinstance(exc, klass):
+                return _error(request, status, code, exc.message, exc.suggestions)
+        if isinstance(exc, ConfigurationError):
+            log.error("configuration error: %s", exc)
+            return _error(request, 500, "configuration", "the server is not configured correctly")
+        return _error(request, 400, "invalid", exc.message, exc.suggestions)
+
+    async def login_required(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, LoginRequired)
+        target = exc.next_path if request.method in ("GET", "HEAD") else "/"
+        return RedirectResponse(login_url(target), status_code=303)
+
+    async def unauthenticated(request: Request, exc: Exception) -> Response:
+        return _error(
+            request, 401, "unauthenticated", "log in first", headers={"WWW-Authenticate": 'Bearer realm="dragonnet"'}
+        )
+
+    async def csrf_rejected(request: Request, exc: Exception) -> Response:
+        return _error(
+            request,
+            403,
+            "csrf",
+            "This form has expired or was not sent from a dragonnet page. Go back, reload the page and try again.",
+        )
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        status = exc.status_code
+        message = exc.detail if isinstance(exc.detail, str) else HTTP_TITLES.get(status, "error")
+        if status == 404:
+            message = "There is nothing at this address."
+        code = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
+            status, "http_error"
+        )
+        return _error(request, status, code, message, headers=dict(exc.headers) if exc.headers else None)
+
+    async def validation_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        problems: list[str] = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
+            problems.append(f"{where}: {err.get('msg', 'invalid')}" if where else str(err.get("msg", "invalid")))
+        return _error(request, 422, "invalid", "; ".join(problems) or "invalid request")
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        # Runs outside the middleware stack: set the security headers here. Never show the exception.
+        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        headers = {**SECURITY_HEADERS, "Cache-Control": "no-store"}
+        if _is_api(request):
+            body: dict[str, Any] = {
+                "error": {"code": "server_error", "message": "internal error (logged)", "suggestions": []}
+            }
+            return JSONResponse(body, status_code=500, headers=headers)
+        return HTMLResponse(
+            "<!doctype html><html lang=en><head><meta charset=utf-8><title>Error - dragonnet</title>"
+            '<link rel=stylesheet href="/static/css/app.css"></head><body><main class="narrow">'
+            '<h1>Something went wrong</h1><p>The error was logged. <a href="/">Back to the start page</a>.</p>'
+            "</main></body></html>",
+            status_code=500,
+            headers=headers,
+        )
+
+    app.add_exception_handler(DragonnetError, dragonnet_error)
+    app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(Unauthenticated, unauthenticated)
+    app.add_exception_handler(CsrfRejected, csrf_rejected)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(Exception, server_error)

@@ -1,0 +1,168 @@
+"""Request-scoped dependencies shared by the pages and the JSON API.
+
+- `get_db`: one SQLAlchemy session per request, committed when the handler succeeds and rolled back when
+  it raises (function scope: the commit happens before the response is sent, so a client never sees a
+  success whose data was not written).
+- `authenticate_request`: the one place that turns a request into a user. Today it reads the session
+  cookie; API tokens (`Authorization: Bearer ...`) will be added here and nowhere else.
+- `page_auth` / `api_auth` (and `page_actor` / `api_actor`): the same check, answering a redirect to the
+  login page or a 401 JSON error when nobody is logged in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from dragonnet.config import Settings
+from dragonnet.policy.access import Actor
+from dragonnet.policy.users import resolve_session
+from dragonnet.storage.models import User
+from dragonnet.web.security import tokens_match
+
+SESSION_COOKIE = "dragonnet_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class LoginRequired(Exception):
+    """A page needs a logged-in user: answered by a redirect to /login?next=..."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+class Unauthenticated(Exception):
+    """An API call without valid credentials: answered by 401 JSON."""
+
+
+class CsrfRejected(Exception):
+    """A state-changing request without the right CSRF token: answered by 403."""
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+DbSession = Annotated[Session, Depends(get_db, scope="function")]
+AppSettings = Annotated[Settings, Depends(get_settings)]
+
+
+def client_address(request: Request) -> str | None:
+    """The peer address. Behind a reverse proxy, run uvicorn with --proxy-headers so this is the client's."""
+    return request.client.host if request.client else None
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    """Who made the request and how.
+
+    Plain values are copied out of the ORM rows (display name, CSRF token) so that an error page can
+    still show them after the request's transaction was rolled back and the rows expired.
+    """
+
+    user: User
+    actor: Actor
+    display_name: str
+    csrf_token: str | None  # the session's token for cookie logins; None for API tokens
+    session_token: str | None
+    method: str  # "cookie" (later also "token")
+
+
+def authenticate_request(request: Request, db: Session) -> Authenticated | None:
+    """The request's user, or None. The single place where credentials are read."""
+    cached = getattr(request.state, "auth", None)
+    if isinstance(cached, Authenticated):
+        return cached
+    # API tokens: read `Authorization: Bearer <token>` here, resolve it, and return
+    # Authenticated(method="token", web_session=None); until then a bearer header authenticates nobody.
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    found = resolve_session(db, token)
+    if found is None:
+        return None
+    user, web_session = found
+    auth = Authenticated(
+        user=user,
+        actor=Actor.for_user(user, client_address(request)),
+        display_name=user.display_name,
+        csrf_token=web_session.csrf_token,
+        session_token=token,
+        method="cookie",
+    )
+    request.state.auth = auth
+    return auth
+
+
+def _next_path(request: Request) -> str:
+    path = request.url.path
+    if request.url.query:
+        path += "?" + request.url.query
+    return path
+
+
+def page_auth(request: Request, db: DbSession) -> Authenticated:
+    auth = authenticate_request(request, db)
+    if auth is None:
+        raise LoginRequired(_next_path(request))
+    return auth
+
+
+def api_auth(request: Request, db: DbSession) -> Authenticated:
+    auth = authenticate_request(request, db)
+    if auth is None:
+        raise Unauthenticated()
+    # A cookie is sent by the browser on its own: state-changing API calls made with it must also
+    # prove they come from our pages (header set by our JavaScript). Token calls need no such proof.
+    cookie_write = auth.method == "cookie" and request.method not in SAFE_METHODS
+    if cookie_write and not tokens_match(auth.csrf_token, request.headers.get(CSRF_HEADER)):
+        raise CsrfRejected()
+    return auth
+
+
+def page_actor(auth: Annotated[Authenticated, Depends(page_auth)]) -> Actor:
+    return auth.actor
+
+
+def api_actor(auth: Annotated[Authenticated, Depends(api_auth)]) -> Actor:
+    return auth.actor
+
+
+PageAuth = Annotated[Authenticated, Depends(page_auth)]
+ApiAuth = Annotated[Authenticated, Depends(api_auth)]
+PageActor = Annotated[Actor, Depends(page_actor)]
+ApiActor = Annotated[Actor, Depends(api_actor)]
+
+
+def safe_next(target: str | None) -> str:
+    """A local path to return to after login; anything else (other hosts, schemes, //) becomes '/'."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    if any(ord(c) < 32 for c in target):
+        return "/"
+    return target
+
+
+def login_url(next_path: str) -> str:
+    return "/login" if next_path in ("", "/") else f"/login?next={quote(next_path, safe='/')}"

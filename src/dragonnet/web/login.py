@@ -1,0 +1,134 @@
+"""Login and logout pages.
+
+Login: a form protected by a signed double-submit cookie (there is no session yet); the password check,
+throttling, lock-out and audit are `dragonnet.policy.users.authenticate`. A successful login closes the
+session the browser came with, if any, and opens a new one (a fresh id at each login: no fixation).
+Logout: POST with the session's CSRF token; the server-side session is deleted, so the old cookie is dead
+even if someone kept a copy.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse
+
+from dragonnet.config import Settings
+from dragonnet.policy import audit
+from dragonnet.policy.users import authenticate, close_session, open_session
+from dragonnet.web.deps import (
+    SESSION_COOKIE,
+    AppSettings,
+    CsrfRejected,
+    DbSession,
+    authenticate_request,
+    client_address,
+    safe_next,
+)
+from dragonnet.web.security import LOGIN_CSRF_COOKIE, login_form_token, new_login_nonce, tokens_match
+from dragonnet.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+INVALID = "Invalid username or password."
+LOCKED = "This account is locked after too many failed attempts: try again later."
+MAX_FIELD = 256
+
+
+def _login_page(
+    request: Request, settings: Settings, *, error: str | None, username: str, next_path: str, status_code: int
+) -> HTMLResponse:
+    nonce = request.cookies.get(LOGIN_CSRF_COOKIE) or new_login_nonce()
+    response = render(
+        request,
+        "login.html",
+        {
+            "title": "Log in",
+            "error": error,
+            "username": username,
+            "next": next_path,
+            "login_csrf": login_form_token(settings.secret_key, nonce),
+        },
+        status_code=status_code,
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        nonce,
+        httponly=True,
+        samesite="strict",
+        secure=settings.secure_cookies,
+        path="/login",
+    )
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, db: DbSession, settings: AppSettings, next: str | None = None) -> Response:
+    if authenticate_request(request, db) is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return _login_page(request, settings, error=None, username="", next_path=safe_next(next), status_code=200)
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login_submit(
+    request: Request,
+    db: DbSession,
+    settings: AppSettings,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    nonce = request.cookies.get(LOGIN_CSRF_COOKIE)
+    expected = login_form_token(settings.secret_key, nonce) if nonce else None
+    if not tokens_match(expected, csrf_token):
+        raise CsrfRejected()
+    username = username.strip()[:64]
+    next_path = safe_next(next)
+    if not username or not password or len(password) > MAX_FIELD:
+        return _login_page(request, settings, error=INVALID, username=username, next_path=next_path, status_code=401)
+    address = client_address(request)
+    result = authenticate(db, username, password, address)
+    if result.user is None:
+        error = LOCKED if result.reason == "locked" else INVALID
+        return _login_page(request, settings, error=error, username=username, next_path=next_path, status_code=401)
+    # Rotate: whatever session this browser had ends here; the new one gets a fresh random id.
+    old = request.cookies.get(SESSION_COOKIE)
+    if old:
+        close_session(db, old)
+    token, _ = open_session(db, result.user, settings.session_hours, address)
+    response = RedirectResponse(next_path, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path="/",
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, db: DbSession, csrf_token: Annotated[str, Form()] = "") -> Response:
+    auth = authenticate_request(request, db)
+    if auth is None or auth.session_token is None:
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+    if not tokens_match(auth.csrf_token, csrf_token):
+        raise CsrfRejected()
+    close_session(db, auth.session_token)
+    user = auth.user
+    who = audit.AuditActor(user.id, user.username, user.agency.code, client_address(request))
+    audit.record(db, who, "auth.logout", "user", user.id)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    # Ask the browser to drop whatever it kept of our pages (honoured by Chromium and Firefox on HTTPS).
+    if request.url.scheme == "https":
+        response.headers["Clear-Site-Data"] = '"cache"'
+    return response

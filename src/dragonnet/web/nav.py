@@ -1,0 +1,71 @@
+"""The navigation, by role: a link appears only when its page exists and the actor's roles allow it.
+
+Capabilities still being built are declared here with `available=False`, so switching one on is a
+one-line change and nobody meets a link to a page that is not there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dragonnet.domain.vocabulary import Role
+from dragonnet.policy.access import Actor
+
+MEMBER_ROLES = frozenset({Role.REPORTER, Role.NATIONAL_COORDINATOR, Role.REGIONAL_ANALYST, Role.ADMINISTRATOR})
+EVERYONE = frozenset(Role)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: str
+    path: str  # may contain {op} for the current operation's slug
+    roles: frozenset[Role]
+    available: bool = True
+
+
+NAV_ITEMS: tuple[NavItem, ...] = (
+    NavItem("overview", "Overview", "/operations/{op}", EVERYONE),
+    NavItem("cases", "Cases", "/operations/{op}/cases", MEMBER_ROLES, available=False),
+    NavItem("report", "Report a seizure", "/operations/{op}/report", MEMBER_ROLES, available=False),
+    NavItem(
+        "validate",
+        "Validate",
+        "/operations/{op}/validate",
+        frozenset({Role.NATIONAL_COORDINATOR, Role.ADMINISTRATOR}),
+        available=False,
+    ),
+    NavItem(
+        "analysis",
+        "Analysis",
+        "/operations/{op}/analysis",
+        frozenset({Role.REGIONAL_ANALYST, Role.ADMINISTRATOR}),
+        available=False,
+    ),
+    NavItem("reference", "Reference data", "/reference", MEMBER_ROLES),
+    NavItem("admin", "Administration", "/admin", frozenset({Role.ADMINISTRATOR}), available=False),
+)
+
+
+@dataclass(frozen=True)
+class NavLink:
+    key: str
+    label: str
+    href: str
+
+
+def navigation(actor: Actor, operation_slug: str | None) -> list[NavLink]:
+    """The links `actor` sees. Partner observers (no member role) see the overview only."""
+    links: list[NavLink] = []
+    for item in NAV_ITEMS:
+        if not item.available or not any(actor.has(r) for r in item.roles):
+            continue
+        if actor.is_observer_only and item.key != "overview":
+            continue
+        if "{op}" in item.path:
+            # Without a current operation, "/" leads to the first one.
+            href = item.path.format(op=operation_slug) if operation_slug else "/"
+        else:
+            href = item.path
+        links.append(NavLink(item.key, item.label, href))
+    return links

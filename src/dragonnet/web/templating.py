@@ -1,0 +1,57 @@
+"""Jinja2 templates (autoescaped) and the one render helper every page uses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.responses import HTMLResponse
+
+from dragonnet import __version__
+from dragonnet.domain.phases import roman
+from dragonnet.web.deps import Authenticated
+from dragonnet.web.nav import navigation
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).parent / "static"
+
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    autoescape=select_autoescape(enabled_extensions=("html", "xml"), default_for_string=True, default=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_env.filters["roman"] = roman
+_env.filters["label"] = lambda value: str(value).replace("_", " ").capitalize()
+templates = Jinja2Templates(env=_env)
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    auth: Authenticated | None = None,
+    operation_slug: str | None = None,
+    active: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """Render a page with the layout's context: the user, their navigation and the logout CSRF token."""
+    if auth is None:
+        found = getattr(request.state, "auth", None)
+        auth = found if isinstance(found, Authenticated) else None
+    ctx: dict[str, Any] = {
+        "version": __version__,
+        "auth": auth,
+        "viewer": auth,
+        "nav": navigation(auth.actor, operation_slug) if auth else [],
+        "active": active,
+        "csrf_token": auth.csrf_token if auth and auth.csrf_token else "",
+        "title": "",
+    }
+    ctx.update(context or {})
+    return templates.TemplateResponse(request, name, ctx, status_code=status_code)
