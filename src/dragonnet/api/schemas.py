@@ -128,6 +128,13 @@ class ParticipantOut(Model):
     since_phase: int | None
 
 
+class PhaseTotalOut(Model):
+    number: int
+    cases: int | None = Field(description="all member agencies' cases under the totals rule; null if suppressed")
+    by_class: dict[str, int | None] = Field(description="per commodity class; null where suppressed")
+    change_pct: float | None = Field(description="change against the previous phase, in %")
+
+
 class OperationOverview(Model):
     slug: str
     name: str
@@ -138,6 +145,8 @@ class OperationOverview(Model):
     total_cases: int
     by_class: dict[str, int] = Field(description="cases per commodity class over all phases")
     participants: list[ParticipantOut]
+    totals_rule: str = Field(description="how the operation-wide totals count")
+    totals: list[PhaseTotalOut] = Field(description="operation-wide aggregate figures per phase (all agencies)")
 
     @classmethod
     def build(cls, session: Session, actor: Actor, op: Operation) -> OperationOverview:
@@ -152,6 +161,11 @@ class OperationOverview(Model):
             description=op.description,
             scope=list(op.scope),
             counting_rule=service.COUNTING_RULE,
+            totals_rule=service.TOTALS_RULE,
+            totals=[
+                PhaseTotalOut(number=t.number, cases=t.cases, by_class=t.by_class, change_pct=t.change_pct)
+                for t in service.operation_totals(session, op)
+            ],
             phases=[
                 PhaseCountOut(
                     number=pc.number,

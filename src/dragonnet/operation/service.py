@@ -140,6 +140,14 @@ class PhaseTotal:
     number: int
     cases: int | None  # None: suppressed (a small cell)
     by_class: dict[str, int | None]
+    change_pct: float | None  # against the previous phase; None for the first phase or a suppressed cell
+
+
+def percent_change(previous: int | None, current: int | None) -> float | None:
+    """(current - previous) / previous in %, one decimal; None where it is not defined."""
+    if previous is None or current is None or previous == 0:
+        return None
+    return round((current - previous) * 100.0 / previous, 1)
 
 
 def operation_totals(session: Session, operation: Operation) -> list[PhaseTotal]:
@@ -167,14 +175,14 @@ def operation_totals(session: Session, operation: Operation) -> list[PhaseTotal]
     def shown(n: int) -> int | None:
         return n if n == 0 or n >= SMALL_CELL else None
 
-    return [
-        PhaseTotal(
-            p.number,
-            shown(totals.get(p.id, 0)),
-            {k: shown(v) for k, v in sorted(by_class.get(p.id, {}).items())},
-        )
-        for p in operation.phases
-    ]
+    result: list[PhaseTotal] = []
+    previous: int | None = None
+    for p in operation.phases:
+        cases = shown(totals.get(p.id, 0))
+        classes = {k: shown(v) for k, v in sorted(by_class.get(p.id, {}).items())}
+        result.append(PhaseTotal(p.number, cases, classes, percent_change(previous, cases) if result else None))
+        previous = cases
+    return result
 
 
 def participants(session: Session, operation: Operation) -> list[tuple[Participation, Agency]]:
