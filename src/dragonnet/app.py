@@ -21,7 +21,10 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Mount
 
 from dragonnet import __version__
+from dragonnet.api import admin as api_admin
+from dragonnet.api import cases as api_cases
 from dragonnet.api import docs as api_docs
+from dragonnet.api import reports as api_reports
 from dragonnet.api import v1
 from dragonnet.config import Settings, load_settings
 from dragonnet.errors import (
@@ -33,7 +36,10 @@ from dragonnet.errors import (
     ValidationError,
 )
 from dragonnet.storage.db import has_schema, make_engine, redact, session_factory
+from dragonnet.web import admin as web_admin
+from dragonnet.web import cases as web_cases
 from dragonnet.web import login, pages
+from dragonnet.web import reports as web_reports
 from dragonnet.web.deps import CsrfRejected, LoginRequired, Unauthenticated, login_url
 from dragonnet.web.security import SECURITY_HEADERS, SecurityHeadersMiddleware
 from dragonnet.web.templating import STATIC_DIR, render
@@ -92,12 +98,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(login.router)
-    app.include_router(pages.router)
-    app.include_router(v1.router)
-    app.include_router(api_docs.router)
+    for module in ROUTER_MODULES:
+        app.include_router(module.router)
     _install_error_handlers(app)
     return app
+
+
+# Each capability contributes one page router (web/) and one API router (api/); order matters only for
+# overlapping paths, which there are none of.
+ROUTER_MODULES = (
+    login, pages, web_cases, web_admin, web_reports, v1, api_cases, api_admin, api_reports, api_docs,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
