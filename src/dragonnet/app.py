@@ -24,7 +24,10 @@ from dragonnet import __version__
 from dragonnet.api import admin as api_admin
 from dragonnet.api import cases as api_cases
 from dragonnet.api import docs as api_docs
+from dragonnet.api import linkage as api_linkage
+from dragonnet.api import messaging as api_messaging
 from dragonnet.api import reports as api_reports
+from dragonnet.api import targeting as api_targeting
 from dragonnet.api import v1
 from dragonnet.config import Settings, load_settings
 from dragonnet.errors import (
@@ -38,8 +41,11 @@ from dragonnet.errors import (
 from dragonnet.storage.db import has_schema, make_engine, redact, session_factory
 from dragonnet.web import admin as web_admin
 from dragonnet.web import cases as web_cases
+from dragonnet.web import linkage as web_linkage
 from dragonnet.web import login, pages
+from dragonnet.web import messaging as web_messaging
 from dragonnet.web import reports as web_reports
+from dragonnet.web import targeting as web_targeting
 from dragonnet.web.deps import CsrfRejected, LoginRequired, Unauthenticated, login_url
 from dragonnet.web.security import SECURITY_HEADERS, SecurityHeadersMiddleware
 from dragonnet.web.templating import STATIC_DIR, render
@@ -107,7 +113,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 # Each capability contributes one page router (web/) and one API router (api/); order matters only for
 # overlapping paths, which there are none of.
 ROUTER_MODULES = (
-    login, pages, web_cases, web_admin, web_reports, v1, api_cases, api_admin, api_reports, api_docs,
+    login, pages, web_cases, web_admin, web_reports, web_messaging, web_targeting, web_linkage,
+    v1, api_cases, api_admin, api_reports, api_messaging, api_targeting, api_linkage, api_docs,
 )  # fmt: skip
 
 

@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session
 from dragonnet.errors import ConfigurationError
 from dragonnet.storage.db import make_engine, reader, redact
 from dragonnet.storage.migrate import current_revision, head_revision, reset_database, upgrade
-from dragonnet.storage.models import Agency, Base, Case, Item, Operation, Phase, utcnow
+from dragonnet.storage.models import Agency, Case, Item, Operation, Phase, utcnow
+from dragonnet.storage.schema import metadata
 
 
 def test_migrations_match_models(engine: Engine) -> None:
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
     assert diff == []
     assert current_revision(engine) == head_revision()
 

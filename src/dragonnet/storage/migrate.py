@@ -46,10 +46,10 @@ def reset_database(engine: Engine) -> None:
     """Drop every dragonnet table (and Alembic's record) so the schema can be built anew."""
     from sqlalchemy import text
 
-    from dragonnet.storage.models import Base
+    from dragonnet.storage.schema import metadata
 
     with engine.begin() as conn:
-        Base.metadata.drop_all(conn)
+        metadata.drop_all(conn)
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         if conn.dialect.name == "postgresql":
             conn.execute(text("DROP FUNCTION IF EXISTS dragonnet_audit_append_only()"))

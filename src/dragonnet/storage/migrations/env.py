@@ -6,10 +6,10 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from dragonnet.storage.db import normalise_url
-from dragonnet.storage.models import Base
+from dragonnet.storage.schema import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def run_migrations() -> None:

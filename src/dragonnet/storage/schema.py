@@ -1,0 +1,9 @@
+"""Every table of dragonnet: importing this module registers all capability models on one metadata."""
+
+from __future__ import annotations
+
+from dragonnet.storage import linkage_models, messaging_models, targeting_models
+from dragonnet.storage.models import Base
+
+metadata = Base.metadata
+CAPABILITY_MODELS = (messaging_models, targeting_models, linkage_models)
