@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from dragonnet import __version__
+from dragonnet.cli.intake import import_app
 from dragonnet.config import load_settings
 from dragonnet.errors import DragonnetError
 from dragonnet.storage.db import has_schema, make_engine, redact, session_scope
@@ -29,6 +30,7 @@ users_app = typer.Typer(help="Create users, reset passwords, list users.", no_ar
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 reference_app = typer.Typer(help="Reference data: versions, and resolving a term against it.")
 app.add_typer(users_app, name="users")
+app.add_typer(import_app, name="import")
 app.add_typer(audit_app, name="audit")
 app.add_typer(reference_app, name="reference")
 

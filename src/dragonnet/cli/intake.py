@@ -1,0 +1,185 @@
+"""`dragonnet import ...`: import cases from the exchange format, and write its templates.
+
+Exit codes of `import cases`: 0 every row landed (or would, with --dry-run); 2 rows were rejected (listed;
+with --all-or-nothing nothing was written); 1 the file or the command is wrong (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy import func, select
+
+from dragonnet.domain.quantity import Unit
+from dragonnet.domain.vocabulary import (
+    CommodityClass,
+    DetectionMethod,
+    Direction,
+    PartyKind,
+    PartyRole,
+    PlaceType,
+    SharingLevel,
+    SpecimenType,
+    TransportMode,
+)
+from dragonnet.errors import DragonnetError
+from dragonnet.intake.headers import ITEM_COLUMNS, PARTY_COLUMNS
+
+EXIT_REJECTED_ROWS = 2
+MAX_PRINTED_ERRORS = 50
+
+import_app = typer.Typer(help="Import cases from the exchange format (CSV / XLSX).", no_args_is_help=True)
+
+ENUM_COLUMNS: dict[str, list[str]] = {
+    "place_type": PlaceType.values(),
+    "direction": Direction.values(),
+    "transport_mode": TransportMode.values(),
+    "detection_method": DetectionMethod.values(),
+    "commodity_class": CommodityClass.values(),
+    "specimen_type": SpecimenType.values(),
+    "unit": [u.value for u in Unit],
+    "sharing_level": SharingLevel.values(),
+}
+PARTY_ENUM_COLUMNS: dict[str, list[str]] = {"role": PartyRole.values(), "kind": PartyKind.values()}
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=1)
+
+
+@import_app.command("cases")
+def cases(
+    file: Annotated[Path, typer.Argument(help="The CSV or XLSX file.", show_default=False)],
+    agency: Annotated[str, typer.Option("--agency", help="Your agency's code, e.g. VN-CUS.", show_default=False)],
+    operation: Annotated[str, typer.Option("--operation", help="The operation's slug.")] = "mekong-dragon",
+    user: Annotated[str | None, typer.Option("--user", help="The importing user (must belong to the agency).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report; write nothing.")] = False,
+    all_or_nothing: Annotated[
+        bool, typer.Option("--all-or-nothing", help="Write nothing if any row is rejected.")
+    ] = False,
+    day_first: Annotated[bool, typer.Option("--day-first", help="Also read dates as DD/MM/YYYY.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report summary as JSON.")] = False,
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", help="Database URL (default: $DRAGONNET_DATABASE_URL).")
+    ] = None,
+) -> None:
+    """Import cases. Exit 0: every row landed; 2: rows were rejected (listed); 1: the file was rejected."""
+    from dragonnet.config import load_settings
+    from dragonnet.intake.importer import import_cases
+    from dragonnet.policy.audit import AuditActor
+    from dragonnet.storage.db import has_schema, make_engine, redact, session_scope
+    from dragonnet.storage.models import User
+
+    try:
+        url = database_url or load_settings().database_url
+        engine = make_engine(url)
+        if not has_schema(engine):
+            raise _fail(f"database {redact(url)} has no dragonnet schema yet: run `dragonnet init` first")
+        with session_scope(engine) as session:
+            if user is not None:
+                account = session.execute(
+                    select(User).where(func.lower(User.username) == user.strip().lower())
+                ).scalar_one_or_none()
+                if account is None or not account.is_active:
+                    raise _fail(f"unknown or disabled user {user!r}")
+                if account.agency.code.upper() != agency.strip().upper():
+                    raise _fail(f"user {account.username} belongs to {account.agency.code}, not to {agency}")
+                actor = AuditActor(account.id, account.username, account.agency.code)
+            else:
+                actor = AuditActor(None, f"cli:{getpass.getuser()}", agency.strip().upper())
+            report = import_cases(
+                session,
+                operation_slug=operation,
+                agency_code=agency,
+                actor=actor,
+                file_path=file,
+                dry_run=dry_run,
+                all_or_nothing=all_or_nothing,
+                day_first=day_first,
+            )
+    except DragonnetError as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps(report.summary(), ensure_ascii=False, default=str))
+    else:
+        verb = "would import" if dry_run else ("imported" if report.written else "imported nothing from")
+        typer.echo(
+            f"{report.filename}: {verb} {report.cases_created} new and {report.cases_updated} updated case(s), "
+            f"{report.rows_imported} of {report.rows_total} row(s)"
+            + (f" (encoding {report.encoding})" if report.encoding else "")
+        )
+        if report.rows_rejected:
+            typer.echo(
+                f"{report.rows_rejected} row(s) rejected, {report.cases_rejected} case(s) rejected"
+                + (" - nothing written (all-or-nothing)" if all_or_nothing and not dry_run else ""),
+                err=True,
+            )
+        for error in report.errors[:MAX_PRINTED_ERRORS]:
+            typer.echo(f"  {error}", err=True)
+        if report.errors_total > MAX_PRINTED_ERRORS:
+            typer.echo(f"  ... and {report.errors_total - MAX_PRINTED_ERRORS} more (use --json)", err=True)
+    if report.rows_rejected or report.errors_total:
+        raise typer.Exit(code=EXIT_REJECTED_ROWS)
+
+
+def write_csv_template(path: Path) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\r\n").writerow(ITEM_COLUMNS)
+
+
+def write_xlsx_template(path: Path) -> None:
+    """Sheets `items` and `parties` with the header row and drop-down lists on the enum columns."""
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    wb = Workbook()
+    lists = wb.create_sheet("lists")
+    column_of_list: dict[str, str] = {}
+    for n, (name, values) in enumerate({**ENUM_COLUMNS, **PARTY_ENUM_COLUMNS}.items(), start=1):
+        letter = get_column_letter(n)
+        lists.cell(row=1, column=n, value=name)
+        for i, value in enumerate(values, start=2):
+            lists.cell(row=i, column=n, value=value)
+        column_of_list[name] = f"lists!${letter}$2:${letter}${len(values) + 1}"
+    lists.sheet_state = "hidden"
+    for title, columns, enums in (
+        ("items", ITEM_COLUMNS, ENUM_COLUMNS),
+        ("parties", PARTY_COLUMNS, PARTY_ENUM_COLUMNS),
+    ):
+        ws = wb.active if title == "items" else wb.create_sheet(title, 1)
+        assert ws is not None
+        ws.title = title
+        ws.append(list(columns))
+        ws.freeze_panes = "A2"
+        for i, column in enumerate(columns, start=1):
+            letter = get_column_letter(i)
+            ws.column_dimensions[letter].width = max(12, len(column) + 2)
+            if column in enums:
+                dv = DataValidation(type="list", formula1=f"={column_of_list[column]}", allow_blank=True)
+                dv.error = f"use one of: {', '.join(enums[column])}"
+                dv.errorTitle = column
+                ws.add_data_validation(dv)
+                dv.add(f"{letter}2:{letter}100000")
+    wb.save(path)
+
+
+@import_app.command("template")
+def template(
+    directory: Annotated[
+        Path, typer.Argument(help="Where to write cases-template.csv and cases-template.xlsx.")
+    ] = Path("."),
+) -> None:
+    """Write the exchange-format templates: a CSV header and an XLSX workbook with drop-down lists."""
+    if not directory.is_dir():
+        raise _fail(f"not a directory: {directory}")
+    csv_path, xlsx_path = directory / "cases-template.csv", directory / "cases-template.xlsx"
+    write_csv_template(csv_path)
+    write_xlsx_template(xlsx_path)
+    typer.echo(f"wrote {csv_path} and {xlsx_path}")

@@ -1,0 +1,73 @@
+"""`dragonnet import cases` and `dragonnet import template`: exit codes 0 / 2 / 1 and one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from dragonnet.cli.intake import import_app
+from dragonnet.intake.headers import ITEM_COLUMNS
+from dragonnet.storage.models import Case, Operation
+
+from .helpers import HEADER, csv_bytes
+
+runner = CliRunner()
+GOOD = ["VN-1", "VN-CUS", "2023-06-01", "", "VN", "", "drug", "heroin", "", "1", "kg", "", "", ""]
+BAD = ["VN-2", "VN-CUS", "2023-06-01", "", "VN", "", "drug", "heroin", "", "1", "bags", "", "", ""]
+
+
+def invoke(db_url: str, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(import_app, [*args, "--database-url", db_url])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_exit_codes(db_url: str, session: Session, operation: Operation, tmp_path: Path) -> None:
+    good, mixed = tmp_path / "good.csv", tmp_path / "mixed.csv"
+    good.write_bytes(csv_bytes([GOOD]))
+    mixed.write_bytes(csv_bytes([GOOD, BAD]))
+    code, out, err = invoke(db_url, "cases", str(mixed), "--agency", "VN-CUS", "--all-or-nothing", "--json")
+    assert code == 2
+    summary = json.loads(out)
+    assert summary["rows_rejected"] == 2 and summary["written"] is False
+    assert session.execute(select(func.count()).select_from(Case)).scalar_one() == 0
+    session.rollback()  # release SQLite's write lock (sessions begin IMMEDIATE) before the next import
+
+    code, out, err = invoke(db_url, "cases", str(mixed), "--agency", "VN-CUS")
+    assert code == 2 and "imported 1 new" in out and "items row 3, unit: unknown unit" in err
+    code, out, _ = invoke(db_url, "cases", str(good), "--agency", "vn-cus")
+    assert code == 0 and "0 new and 1 updated" in out
+    code, out, _ = invoke(db_url, "cases", str(good), "--agency", "VN-CUS", "--dry-run")
+    assert code == 0 and "would import" in out
+
+
+def test_file_level_errors_are_one_line(db_url: str, operation: Operation, tmp_path: Path) -> None:
+    png = tmp_path / "photo.xlsx"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
+    for args, message in (
+        (["cases", str(png), "--agency", "VN-CUS"], "error: photo.xlsx: not an XLSX workbook"),
+        (["cases", str(tmp_path / "missing.csv"), "--agency", "VN-CUS"], "error: cannot read"),
+        (["cases", str(png), "--agency", "VN-CUS", "--user", "ghost"], "error: unknown or disabled user 'ghost'"),
+        (["cases", str(png), "--agency", "VN-CUS", "--operation", "x"], "error: unknown operation 'x'"),
+    ):
+        code, out, err = invoke(db_url, *args)
+        assert code == 1, (args, out, err)
+        assert err.startswith(message) and len(err.strip().splitlines()) == 1
+        assert "Traceback" not in out + err
+
+
+def test_templates(tmp_path: Path) -> None:
+    result = runner.invoke(import_app, ["template", str(tmp_path)])
+    assert result.exit_code == 0
+    assert (tmp_path / "cases-template.csv").read_text().strip().split(",") == list(ITEM_COLUMNS)
+    wb = load_workbook(tmp_path / "cases-template.xlsx")
+    assert wb.sheetnames[:2] == ["items", "parties"]
+    items = wb["items"]
+    assert [c.value for c in items[1]] == list(ITEM_COLUMNS)
+    validated = {str(dv.sqref).split(":")[0] for dv in items.data_validations.dataValidation}
+    assert "M2" in validated  # commodity_class
+    assert HEADER[0] == "case_ref"

