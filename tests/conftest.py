@@ -81,9 +81,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def empty_db_url(backend: str, tmp_path: Path) -> Iterator[str]:
-    """A database URL with no schema yet."""
+    """A database URL with no schema yet (a different database from `db_url`'s)."""
     if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'dragonnet.db'}"
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
     assert POSTGRES_URL
     admin = _postgres_admin_engine()
