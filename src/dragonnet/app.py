@@ -36,6 +36,7 @@ from dragonnet.errors import (
     DragonnetError,
     NotFound,
     ReferenceLookupError,
+    StorageUnavailable,
     ValidationError,
 )
 from dragonnet.storage.db import has_schema, make_engine, redact, session_factory
@@ -59,6 +60,7 @@ ERROR_STATUS: tuple[tuple[type[DragonnetError], int, str], ...] = (
     (ReferenceLookupError, 422, "unresolved"),
     (ValidationError, 422, "invalid"),
     (Conflict, 409, "conflict"),
+    (StorageUnavailable, 507, "storage_unavailable"),
 )
 
 HTTP_TITLES = {
@@ -69,6 +71,7 @@ HTTP_TITLES = {
     405: "Method not allowed",
     409: "Conflict",
     422: "Cannot accept this input",
+    507: "Cannot store this now",
 }
 
 

@@ -35,3 +35,7 @@ class NotFound(DragonnetError):
 
 class Conflict(DragonnetError):
     """The record changed since the actor read it (optimistic locking) or would duplicate another."""
+
+
+class StorageUnavailable(DragonnetError):
+    """The server cannot store data right now (disk full, read-only); nothing was stored."""

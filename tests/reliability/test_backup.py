@@ -19,7 +19,7 @@ def _fill(engine: Engine, data_dir: Path) -> None:
     with Session(engine) as session:
         build_demo(session, seed=11)
         session.commit()
-    files = data_dir / "files" / "attachments" / "ab"
+    files = data_dir / "attachments" / "ab" / "cd"
     files.mkdir(parents=True)
     (files / "abcdef").write_bytes(b"\x89PNG\r\n\x1a\n fake photo bytes")
     (data_dir / "secret.key").write_text("not part of a backup")

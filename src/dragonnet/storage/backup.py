@@ -33,8 +33,9 @@ from dragonnet.storage.schema import metadata
 
 FORMAT = "dragonnet-backup/1"
 BATCH = 5000
-# Stored files live under the data directory in these folders (attachments, models, uploads...).
-FILE_ROOTS = ("files",)
+# Stored files live under the data directory in these folders; the secret key and SQLite files do not
+# belong in a backup of records (the database travels as tables).
+FILE_ROOTS = ("attachments", "files", "models")
 
 
 class BackupError(DragonnetError):

@@ -1,0 +1,90 @@
+"""`dragonnet messages ...`: send the e-mail outbox, remove orphan attachment files, alert turnaround."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from sqlalchemy.orm import Session
+
+from dragonnet.config import load_settings
+from dragonnet.errors import DragonnetError
+from dragonnet.messaging import attachments, delivery, stats
+from dragonnet.operation import service
+from dragonnet.storage.db import has_schema, make_engine, redact, session_factory
+
+messaging_app = typer.Typer(help="Intelligence messaging: e-mail outbox, attachments, alert turnaround.",
+                            no_args_is_help=True)  # fmt: skip
+
+DatabaseOption = Annotated[str | None, typer.Option("--database-url", help="Database URL (default: the settings).")]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=1)
+
+
+def _session(database_url: str | None) -> Session:
+    url = database_url or load_settings().database_url
+    try:
+        engine = make_engine(url)
+    except DragonnetError as exc:
+        raise _fail(str(exc)) from None
+    if not has_schema(engine):
+        raise _fail(f"database {redact(url)} has no dragonnet schema yet: run `dragonnet init` first")
+    return Session(engine, expire_on_commit=False)
+
+
+@messaging_app.command("send-mail")
+def send_mail(database_url: DatabaseOption = None) -> None:
+    """Send the e-mails waiting in the outbox (DRAGONNET_SMTP_HOST/PORT/FROM)."""
+    settings = delivery.smtp_settings()
+    if settings is None:
+        raise _fail("DRAGONNET_SMTP_HOST is not set: e-mail is off")
+    with _session(database_url) as session:
+        sent = delivery.deliver(session_factory(session.get_bind().engine), settings)
+    typer.echo(f"{sent} e-mail(s) sent")
+
+
+@messaging_app.command("clean-attachments")
+def clean_attachments(
+    database_url: DatabaseOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List, do not delete.")] = False,
+) -> None:
+    """Delete stored files no attachment refers to (left by uploads whose transaction was rolled back)."""
+    data_dir = load_settings().data_dir
+    with _session(database_url) as session:
+        found = attachments.orphans(session, data_dir)
+    for path in found:
+        typer.echo(str(path))
+    if not dry_run:
+        attachments.remove_orphans(found)
+    typer.echo(f"{len(found)} orphan file(s){' found' if dry_run else ' removed'}")
+
+
+@messaging_app.command("turnaround")
+def turnaround(
+    operation: Annotated[str, typer.Argument(help="operation slug")],
+    database_url: DatabaseOption = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Median time to acknowledge and to answer alerts, per recipient agency."""
+    with _session(database_url) as session:
+        try:
+            op = service.get_operation(session, operation)
+        except DragonnetError as exc:
+            raise _fail(str(exc)) from None
+        rows = stats.turnaround(session, op.id)
+    if as_json:
+        typer.echo(json.dumps({"counting_rule": stats.COUNTING_RULE, "agencies": [
+            {"agency": r.agency_code, "received": r.received, "acknowledged": r.acknowledged, "answered": r.answered,
+             "seizures": r.seizures, "overdue_open": r.overdue_open,
+             "median_ack_seconds": r.median_ack.total_seconds() if r.median_ack else None,
+             "median_answer_seconds": r.median_answer.total_seconds() if r.median_answer else None}
+            for r in rows]}, indent=2))  # fmt: skip
+        return
+    typer.echo(f"counting rule: {stats.COUNTING_RULE}")
+    for r in rows:
+        typer.echo(f"{r.agency_code:12} received {r.received:4}  ack {stats.format_duration(r.median_ack):>12}  "
+                   f"answer {stats.format_duration(r.median_answer):>12}  overdue {r.overdue_open}")  # fmt: skip
