@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from dragonnet import __version__
 from dragonnet.cli.intake import import_app
 from dragonnet.cli.messaging import messaging_app
+from dragonnet.cli.report import report_app
 from dragonnet.config import load_settings
 from dragonnet.errors import DragonnetError
 from dragonnet.storage.db import has_schema, make_engine, redact, session_scope
@@ -34,6 +35,7 @@ reference_app = typer.Typer(help="Reference data: versions, and resolving a term
 app.add_typer(users_app, name="users")
 app.add_typer(import_app, name="import")
 app.add_typer(messaging_app, name="messages")
+app.add_typer(report_app, name="report")
 app.add_typer(audit_app, name="audit")
 app.add_typer(reference_app, name="reference")
 

@@ -1,7 +1,83 @@
-"""Pages of the reports capability."""
+"""Pages of the reports capability: the dashboard, the debrief download and case-list exports.
+
+Thin: parse the query, call `dragonnet.reporting`, render. Partner observers get the public summary only.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from starlette.responses import HTMLResponse
+
+from dragonnet.domain.vocabulary import CommodityClass
+from dragonnet.operation import service as operations
+from dragonnet.reference import countries
+from dragonnet.reporting import charts, render, rules, service
+from dragonnet.reporting.exports import content_disposition, export_cases
+from dragonnet.reporting.extract import allowed_scopes, scope_for
+from dragonnet.web.deps import DbSession, PageAuth
+from dragonnet.web.templating import render as render_page
 
 router = APIRouter(include_in_schema=False)
+
+Text = Annotated[str | None, Query(max_length=64)]
+
+
+def _phase(text: str | None) -> int | None:
+    return int(text) if text and text.strip().isdigit() else None
+
+
+@router.get("/operations/{slug}/dashboard", response_class=HTMLResponse)
+def dashboard(
+    request: Request, slug: str, db: DbSession, auth: PageAuth,
+    phase: Text = None, rule: Text = None, commodity: Text = None, country: Text = None, scope: Text = None,
+) -> Response:  # fmt: skip
+    op = operations.get_operation(db, slug)
+    the_rule = rules.preset(rule or rules.DEFAULT.key)
+    filters = service.Filters.parse(commodity, country)
+    result = service.debrief(db, slug, _phase(phase), actor=auth.actor, rule=the_rule, scope=scope, filters=filters)
+    the_scope = scope_for(auth.actor, scope)
+    member_countries = sorted(
+        {a.country for _p, a in operations.participants(db, op) if a.country}, key=lambda c: countries.get(c).name
+    )
+    query = {"phase": str(result.phase.number), "rule": the_rule.key, "scope": the_scope.kind.value,
+             "commodity": filters.commodity or "", "country": filters.country or ""}  # fmt: skip
+    ctx = render.template_context(result, charts.debrief_charts(result))
+    ctx.update(
+        title=f"{op.name} – dashboard",
+        op=op,
+        rule_presets=list(rules.PRESETS.values()),
+        commodities=CommodityClass.values(),
+        country_options=[(c, countries.get(c).name) for c in member_countries],
+        scopes=[k.value for k in allowed_scopes(auth.actor)],
+        query=query,
+        query_string="&".join(f"{k}={v}" for k, v in query.items() if v),
+        exports=not auth.actor.is_observer_only,
+    )
+    return render_page(request, "dashboard.html", ctx, auth=auth, operation_slug=op.slug, active="dashboard")
+
+
+@router.get("/operations/{slug}/reports/debrief.{fmt}")
+def debrief_download(
+    slug: str, fmt: str, db: DbSession, auth: PageAuth,
+    phase: Text = None, rule: Text = None, commodity: Text = None, country: Text = None, scope: Text = None,
+) -> Response:  # fmt: skip
+    the_format = render.parse_format(fmt)
+    result = service.debrief(
+        db, slug, _phase(phase), actor=auth.actor, rule=rules.preset(rule or rules.DEFAULT.key), scope=scope,
+        filters=service.Filters.parse(commodity, country), fmt=the_format.value,
+    )  # fmt: skip
+    return Response(
+        render.render(result, the_format),
+        media_type=render.MEDIA_TYPES[the_format],
+        headers={"Content-Disposition": content_disposition(render.filename(result, the_format))},
+    )
+
+
+@router.get("/operations/{slug}/reports/cases.{fmt}")
+def cases_export(slug: str, fmt: str, db: DbSession, auth: PageAuth, phase: Text = None) -> Response:
+    op = operations.get_operation(db, slug)
+    content, media_type, name = export_cases(db, auth.actor, op, fmt, _phase(phase))
+    return Response(content, media_type=media_type, headers={"Content-Disposition": content_disposition(name)})

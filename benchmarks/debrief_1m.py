@@ -1,0 +1,229 @@
+"""Benchmark: the debrief of an operation with 1,000,000 cases against a hand-written DuckDB query.
+
+    .venv/bin/python benchmarks/debrief_1m.py [--cases 1000000] [--keep DIR]
+
+1. Builds a migrated SQLite database with one operation (5 phases, 20 agencies) and N cases (about 1.2 items
+   and 0.5 transit countries per case), generated in DuckDB and written with executemany (no ORM).
+2. Times `reporting.service.compute_debrief` for phase V over the whole operation: the SQLAlchemy extract
+   into Arrow, then the DuckDB breakdowns.
+3. In the same run, times hand-written DuckDB SQL computing the same breakdowns over the same rows already
+   in DuckDB (no extract, no policy), checks that the headline figures agree, and prints the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+from sqlalchemy.orm import Session
+
+from dragonnet.operation.service import PhaseSpec, add_agency, add_participant, create_operation
+from dragonnet.reporting import breakdowns, concealment, rules
+from dragonnet.reporting.extract import extract, scope_for
+from dragonnet.reporting.service import find_phase
+from dragonnet.storage.db import make_engine
+from dragonnet.storage.migrate import upgrade
+
+COUNTRIES = ["VN", "CN", "TH", "LA", "KH", "MY", "SG", "ID", "AU", "NZ", "KR", "IN", "BD", "LK", "NP", "MN", "HK",
+             "PH", "MM", "NG"]  # fmt: skip
+PHASES = [
+    PhaseSpec(1, dt.date(2019, 1, 1), dt.date(2019, 6, 30), ("drug",)),
+    PhaseSpec(2, dt.date(2020, 1, 1), dt.date(2020, 6, 30), ("drug", "wildlife")),
+    PhaseSpec(3, dt.date(2021, 1, 1), dt.date(2021, 6, 30), ("drug", "wildlife")),
+    PhaseSpec(4, dt.date(2022, 1, 1), dt.date(2022, 6, 30), ("drug", "wildlife", "timber")),
+    PhaseSpec(5, dt.date(2023, 1, 1), dt.date(2023, 6, 30), ("drug", "precursor", "wildlife", "timber")),
+]
+TEXTS = ["in a false floor of the container", "inside shoe soles", "in a hidden compartment of a truck",
+         "body-packed (swallowed pellets)", "in parcels declared as clothing", "in the hold of a fishing boat",
+         "in cartons of dried fruit", "logs declared as wood chips", "wrapped in foil"]  # fmt: skip
+
+
+def build(folder: Path, n: int) -> tuple[str, duckdb.DuckDBPyConnection]:
+    url = f"sqlite:///{folder / 'bench.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with Session(engine) as s:
+        op = create_operation(s, slug="bench", name="Benchmark", description="", scope=["drug"], phases=PHASES)
+        for c in COUNTRIES:
+            add_participant(s, op, add_agency(s, code=f"{c}-CUS", name=f"{c} customs", kind="customs", country=c),
+                            "member")  # fmt: skip
+        s.commit()
+        phase_ids = [p.id for p in sorted(op.phases, key=lambda p: p.number)]
+    engine.dispose()
+    duck = duckdb.connect(":memory:")
+    countries = "[" + ", ".join(f"'{c}'" for c in COUNTRIES) + "]"
+    texts = "[" + ", ".join(f"'{t}'" for t in TEXTS) + "]"
+    starts = "[" + ", ".join(f"DATE '{p.start_date}'" for p in PHASES) + "]"
+    duck.execute(f"""
+        CREATE TABLE cases AS
+        WITH g AS (SELECT i, hash(i) AS h, 1 + (hash(i * 7) % 100 >= 10)::INT + (hash(i * 7) % 100 >= 25)::INT
+                          + (hash(i * 7) % 100 >= 45)::INT + (hash(i * 7) % 100 >= 70)::INT AS ph
+                   FROM range(1, {n} + 1) t(i))
+        SELECT i AS id, 1 AS operation_id, {phase_ids}[ph] AS phase_id, 1 + (h % 20)::INT AS reporting_agency_id,
+               'C-' || i AS case_ref,
+               ['validated', 'validated', 'validated', 'submitted', 'merged', 'draft'][1 + (h // 7 % 6)::INT] AS status,
+               ['green', 'amber', 'clear', 'red'][1 + (h // 11 % 4)::INT] AS sharing_level,
+               {starts}[ph] + (h // 13 % 180)::INT AS seizure_date,
+               {countries}[1 + (h % 20)::INT] AS place_country,
+               ['seaport', 'airport', 'land_border', 'mail_centre'][1 + (h // 17 % 4)::INT] AS place_type,
+               ['sea_container', 'air_passenger', 'road', 'postal', 'air_cargo'][1 + (h // 19 % 5)::INT]
+                   AS transport_mode,
+               ['intelligence', 'risk_profiling', 'scanner', 'routine_control'][1 + (h // 23 % 4)::INT]
+                   AS detection_method,
+               {texts}[1 + (h // 29 % 9)::INT] AS concealment,
+               {countries}[1 + (h // 31 % 20)::INT] AS origin_country,
+               {countries}[1 + (h // 37 % 20)::INT] AS destination_country,
+               (h // 41 % 3)::INT AS arrests
+        FROM g
+    """)
+    duck.execute("""
+        CREATE TABLE items AS
+        SELECT row_number() OVER () AS id, id AS case_id, k AS position,
+               ['drug', 'drug', 'drug', 'wildlife', 'timber', 'precursor'][1 + (hash(id * 3 + k) % 6)::INT]
+                   AS commodity_class,
+               ['methamphetamine', 'heroin', 'cannabis', NULL][1 + (hash(id + k) % 4)::INT] AS substance,
+               ['Manis javanica', 'Loxodonta africana', NULL][1 + (hash(id * 5 + k) % 3)::INT] AS taxon,
+               ['II', 'I', NULL][1 + (hash(id * 5 + k) % 3)::INT] AS cites_appendix,
+               ['kg', 'g', 'pieces', 'tablets'][1 + (hash(id * 9 + k) % 4)::INT] AS unit,
+               1 + (hash(id * 11 + k) % 1000)::DOUBLE AS quantity
+        FROM cases, range(1, 1 + 1 + (hash(id * 13) % 5 = 0)::INT) t(k)
+    """)
+    duck.execute("""
+        ALTER TABLE items ADD COLUMN mass_kg DOUBLE;
+        UPDATE items SET mass_kg = CASE unit WHEN 'kg' THEN quantity WHEN 'g' THEN quantity / 1000 END;
+        CREATE TABLE transits AS
+        SELECT id AS case_id, 1 AS position, place_country AS country FROM cases WHERE hash(id * 17) % 2 = 0;
+    """)
+    duck.execute(
+        "CREATE TABLE agencies AS SELECT unnest(range(1, 21)) AS id, unnest($c::VARCHAR[]) || '-CUS' AS code,"
+        " unnest($c::VARCHAR[]) AS country",
+        {"c": COUNTRIES},
+    )
+    duck.execute(
+        "CREATE TABLE phases AS SELECT unnest(range(1, 6)) AS number, unnest($p::INT[]) AS id", {"p": phase_ids}
+    )
+    db = sqlite3.connect(folder / "bench.db")
+    now = "2024-01-01 00:00:00.000000"
+    rows = duck.execute(f"""
+        SELECT id, operation_id, phase_id, reporting_agency_id, case_ref, status, sharing_level, 1,
+               CAST(seizure_date AS VARCHAR), CAST(seizure_date + 3 AS VARCHAR) || ' 00:00:00.000000', place_country,
+               place_type, transport_mode, detection_method, concealment, origin_country, destination_country,
+               arrests, '{now}', '{now}'
+        FROM cases ORDER BY id
+    """).fetchall()
+    db.executemany(
+        "INSERT INTO cases (id, operation_id, phase_id, reporting_agency_id, case_ref, status, sharing_level, version,"
+        " seizure_date, reported_at, place_country, place_type, transport_mode, detection_method, concealment,"
+        " origin_country, destination_country, arrests, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    db.executemany(
+        "INSERT INTO items (id, case_id, position, commodity_class, substance, taxon, cites_appendix, unit, quantity,"
+        " mass_kg) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        duck.execute("SELECT id, case_id, position, commodity_class, substance, taxon, cites_appendix, unit,"
+                      " quantity, mass_kg FROM items").fetchall(),
+    )  # fmt: skip
+    db.executemany(
+        "INSERT INTO case_transits (case_id, position, country) VALUES (?, ?, ?)",
+        duck.execute("SELECT case_id, position, country FROM transits").fetchall(),
+    )
+    db.commit()
+    db.close()
+    return url, duck
+
+
+def baseline(duck: duckdb.DuckDBPyConnection, cur: int, prev: int) -> dict[str, list[tuple[object, ...]]]:
+    """The same breakdowns, written by hand over the raw tables (validated cases, by seizure date)."""
+    duck.execute(f"""
+        CREATE OR REPLACE TEMP TABLE bc AS
+        SELECT c.*, p.number AS phase, a.code AS agency_code, a.country AS agency_country,
+               {concealment.sql_case("c.concealment")} AS cat,
+               (SELECT count(*) FROM items i WHERE i.case_id = c.id) AS n_items
+        FROM cases c JOIN phases p ON p.id = c.phase_id JOIN agencies a ON a.id = c.reporting_agency_id
+        WHERE c.status = 'validated';
+        CREATE OR REPLACE TEMP TABLE bi AS SELECT i.*, bc.phase FROM items i JOIN bc ON bc.id = i.case_id;
+    """)
+    q = {
+        "headline": "SELECT count(*) FILTER (WHERE phase = $cur), count(*) FILTER (WHERE phase = $prev),"
+                    " sum(n_items) FILTER (WHERE phase = $cur), sum(arrests) FILTER (WHERE phase = $cur) FROM bc",
+        "by_phase": "SELECT phase, count(*), sum(n_items), sum(arrests) FROM bc GROUP BY 1 ORDER BY 1",
+        "by_agency": "SELECT agency_code, count(*) FILTER (WHERE phase = $cur), count(*) FILTER (WHERE phase = $prev)"
+                     " FROM bc GROUP BY 1",
+        "by_class": "SELECT commodity_class, count(DISTINCT case_id) FILTER (WHERE phase = $cur),"
+                    " count(DISTINCT case_id) FILTER (WHERE phase = $prev), sum(mass_kg) FROM bi GROUP BY 1",
+        "by_subject": "SELECT commodity_class, coalesce(substance, taxon), max(cites_appendix),"
+                      " count(DISTINCT case_id), count(*), sum(mass_kg), sum(quantity) FILTER (WHERE unit = 'pieces'),"
+                      " sum(quantity) FILTER (WHERE unit = 'tablets') FROM bi WHERE phase = $cur GROUP BY 1, 2",
+        "quantities": "SELECT commodity_class, CASE WHEN mass_kg IS NOT NULL THEN 'kg' ELSE unit END,"
+                      " count(DISTINCT case_id), sum(coalesce(mass_kg, quantity)) FROM bi WHERE phase = $cur"
+                      " GROUP BY 1, 2",
+        "routes": "SELECT origin_country, t.country, destination_country, count(*) FROM bc LEFT JOIN transits t"
+                  " ON t.case_id = bc.id WHERE phase = $cur GROUP BY 1, 2, 3 ORDER BY 4 DESC LIMIT 30",
+        "legs": "SELECT a, b, count(DISTINCT id) FROM (SELECT id, origin_country a, coalesce(t.country,"
+                " destination_country) b FROM bc LEFT JOIN transits t ON t.case_id = bc.id WHERE phase = $cur"
+                " UNION ALL SELECT id, t.country, destination_country FROM bc JOIN transits t ON t.case_id = bc.id"
+                " WHERE phase = $cur) WHERE a <> b GROUP BY 1, 2",
+        "texts": "SELECT concealment, cat, count(*) FROM bc WHERE phase = $cur GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 15",
+    }  # fmt: skip
+    for key, expr in (("country", "agency_country"), ("seizure_country", "place_country"), ("mode", "transport_mode"),
+                      ("place", "place_type"), ("detection", "detection_method"), ("concealment", "cat")):  # fmt: skip
+        q[key] = (
+            f"SELECT {expr}, count(*) FILTER (WHERE phase = $cur), count(*) FILTER (WHERE phase = $prev),"
+            f" sum(n_items) FILTER (WHERE phase = $cur), sum(arrests) FILTER (WHERE phase = $cur) FROM bc GROUP BY 1"
+        )
+    out = {}
+    for key, sql in q.items():
+        params = {k: v for k, v in {"cur": cur, "prev": prev}.items() if f"${k}" in sql}
+        out[key] = duck.execute(sql, params).fetchall()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--keep", type=Path, default=None, help="build the database in this folder and keep it")
+    args = parser.parse_args()
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="dragonnet-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "bench.db").unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    url, duck = build(folder, args.cases)
+    print(f"generated {args.cases:,} cases into {url} in {time.perf_counter() - t0:.1f} s")
+    engine = make_engine(url)
+    rule = rules.OPERATION
+    with Session(engine) as session:
+        from dragonnet.operation.service import get_operation
+
+        op = get_operation(session, "bench")
+        phase, previous = find_phase(op, 5)
+        assert previous is not None
+        t1 = time.perf_counter()
+        ext = extract(session, op, rule, scope_for(None))
+        t2 = time.perf_counter()
+        con = breakdowns.prepare(ext, rule)
+        ours = breakdowns.compute(con, phase.number, previous.number)
+        t3 = time.perf_counter()
+    engine.dispose()
+    t4 = time.perf_counter()
+    hand = baseline(duck, phase.number, previous.number)
+    t5 = time.perf_counter()
+    assert hand["headline"][0][0] == ours.headline.cases, (hand["headline"], ours.headline)
+    assert hand["headline"][0][1] == ours.headline.previous_cases
+    extract_s, breakdown_s, baseline_s = t2 - t1, t3 - t2, t5 - t4
+    print(f"phase V: {ours.headline.cases:,} cases (phase IV {ours.headline.previous_cases:,}), "
+          f"extract {ext.cases.num_rows:,} cases / {ext.items.num_rows:,} items")  # fmt: skip
+    print(f"debrief (extract from SQLite + DuckDB breakdowns): {extract_s + breakdown_s:.2f} s "
+          f"(extract {extract_s:.2f} s, breakdowns {breakdown_s:.2f} s)")  # fmt: skip
+    print(f"hand-written DuckDB query over the same rows:     {baseline_s:.2f} s")
+    print(f"ratio breakdowns / hand-written: {breakdown_s / baseline_s:.2f}x (goal: within 1.5x)")
+    print(f"ratio whole debrief / hand-written: {(extract_s + breakdown_s) / baseline_s:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,435 @@
+"""The debrief breakdowns, computed by DuckDB over the Arrow extract (SQL, not Python loops).
+
+`compute()` registers the extract's Arrow tables in an in-memory DuckDB, materialises the counted cases
+(`c`: the rule's phase assignment, the filters, the concealment category, the number of items) and their
+items (`i`), then runs one SQL query per breakdown for the chosen phase and the phase before it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from dragonnet.operation.service import percent_change
+from dragonnet.reporting import concealment
+from dragonnet.reporting.extract import Extract
+from dragonnet.reporting.figures import Breakdown, Column, Headline
+from dragonnet.reporting.rules import CountingRule, DateBasis
+
+ROUTE_LIMIT = 30
+CONCEALMENT_TEXT_LIMIT = 15
+
+
+@dataclass(frozen=True)
+class Computed:
+    headline: Headline
+    breakdowns: tuple[Breakdown, ...]
+
+
+def _connect(ext: Extract) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:")
+    con.register("x_cases", ext.cases)
+    con.register("x_items", ext.items)
+    con.register("x_transits", ext.transits)
+    con.register("x_phases", ext.phases)
+    return con
+
+
+def prepare(
+    ext: Extract, rule: CountingRule, *, commodity: str | None = None, country: str | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection holding `c` (counted cases with their phase) and `i` (their counted items)."""
+    con = _connect(ext)
+    if rule.date_basis is DateBasis.SEIZURE:
+        phase_join = "p.id = x.phase_id"
+    else:
+        phase_join = "CAST(x.reported_date AS DATE) BETWEEN p.start_date AND p.end_date"
+    where: list[str] = []
+    params: dict[str, Any] = {}
+    item_class = ""
+    if commodity:
+        where.append("EXISTS (SELECT 1 FROM x_items f WHERE f.case_id = x.id AND f.commodity_class = $commodity)")
+        item_class = "AND it.commodity_class = $commodity"
+        params["commodity"] = commodity
+    if country:
+        where.append("x.agency_country = $country")
+        params["country"] = country
+    where_sql = ("WHERE " + " AND ".join(where)) if where else ""
+    con.execute(
+        f"""
+        CREATE TEMP TABLE c AS
+        SELECT x.*, p.number AS phase, {concealment.sql_case("x.concealment")} AS conceal_cat,
+               (SELECT count(*) FROM x_items it WHERE it.case_id = x.id {item_class}) AS n_items
+        FROM x_cases x JOIN x_phases p ON {phase_join}
+        {where_sql}
+        """,  # noqa: S608 - only trusted SQL fragments are interpolated; values are parameters
+        params,
+    )
+    con.execute(
+        f"""
+        CREATE TEMP TABLE i AS
+        SELECT it.*, c.phase, c.agency_country
+        FROM x_items it JOIN c ON c.id = it.case_id
+        {"WHERE it.commodity_class = $commodity" if commodity else ""}
+        """,  # noqa: S608
+        {"commodity": commodity} if commodity else {},
+    )
+    return con
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    used = {k: v for k, v in params.items() if f"${k}" in sql}  # DuckDB refuses unused parameters
+    return [tuple(r) for r in con.execute(sql, used).fetchall()]
+
+
+CASE_DIM_COLUMNS = (
+    Column("cases", "Cases", "count"),
+    Column("previous_cases", "Cases, previous phase", "count"),
+    Column("change", "Change", "change", ("cases", "previous_cases")),
+    Column("change_pct", "Change %", "pct", ("cases", "previous_cases")),
+    Column("seizures", "Seized items", "count"),
+    Column("arrests", "Arrests", "count"),
+)
+
+
+def _with_change(rows: list[tuple[Any, ...]], keys: int) -> tuple[tuple[Any, ...], ...]:
+    """Rows of (key..., cases, previous, more...) with the change and change % inserted after `previous`."""
+    out = []
+    for row in rows:
+        head, (cases, previous, *rest) = row[:keys], row[keys:]
+        out.append((*head, cases, previous, cases - previous, percent_change(previous, cases), *rest))
+    return tuple(out)
+
+
+def _case_dim(
+    con: duckdb.DuckDBPyConnection,
+    key: str,
+    label: str,
+    title: str,
+    expr: str,
+    kind: str,
+    p: dict[str, Any],
+    *,
+    public: bool = False,
+    note: str = "",
+) -> Breakdown:
+    rows = _rows(
+        con,
+        f"""
+        SELECT {expr} AS k,
+               count(*) FILTER (WHERE phase = $cur) AS cases,
+               count(*) FILTER (WHERE phase = $prev) AS previous_cases,
+               coalesce(sum(n_items) FILTER (WHERE phase = $cur), 0) AS seizures,
+               coalesce(sum(arrests) FILTER (WHERE phase = $cur), 0) AS arrests
+        FROM c WHERE phase IN ($cur, $prev)
+        GROUP BY 1 ORDER BY cases DESC, previous_cases DESC, k NULLS LAST
+        """,  # noqa: S608
+        p,
+    )
+    return Breakdown(key, title, (Column("key", label, kind), *CASE_DIM_COLUMNS), _with_change(rows, 1), note, public)
+
+
+def compute(con: duckdb.DuckDBPyConnection, phase_number: int, previous_number: int | None) -> Computed:
+    """Every breakdown of the debrief of `phase_number` (and the change against `previous_number`)."""
+    p: dict[str, Any] = {"cur": phase_number, "prev": previous_number if previous_number is not None else -1}
+    hl = con.execute(
+        """
+        SELECT count(*) FILTER (WHERE phase = $cur), count(*) FILTER (WHERE phase = $prev),
+               coalesce(sum(n_items) FILTER (WHERE phase = $cur), 0),
+               coalesce(sum(arrests) FILTER (WHERE phase = $cur), 0),
+               count(DISTINCT agency_country) FILTER (WHERE phase = $cur),
+               count(DISTINCT agency_id) FILTER (WHERE phase = $cur)
+        FROM c WHERE phase IN ($cur, $prev)
+        """,
+        p,
+    ).fetchone()
+    assert hl is not None
+    cases, prev_cases, seizures, arrests, n_countries, n_agencies = (int(v) for v in hl)
+    has_prev = previous_number is not None
+    headline = Headline(
+        cases=cases,
+        previous_cases=prev_cases if has_prev else None,
+        change_abs=cases - prev_cases if has_prev else None,
+        change_pct=percent_change(prev_cases, cases) if has_prev else None,
+        seizures=seizures,
+        arrests=arrests,
+        countries=n_countries,
+        agencies=n_agencies,
+    )
+
+    phase_rows = _rows(
+        con,
+        """
+        WITH cc AS (SELECT phase, count(*) AS n, coalesce(sum(n_items), 0) AS s, coalesce(sum(arrests), 0) AS a
+                    FROM c GROUP BY phase)
+        SELECT ph.number, ph.name, coalesce(cc.n, 0), coalesce(cc.s, 0), coalesce(cc.a, 0)
+        FROM x_phases ph LEFT JOIN cc ON cc.phase = ph.number ORDER BY ph.number
+        """,
+        {},
+    )
+    by_phase_rows = []
+    previous: int | None = None
+    for number, name, n, s, a in phase_rows:
+        change = None if previous is None else n - previous
+        by_phase_rows.append((number, name, n, change, percent_change(previous, n), s, a))
+        previous = n
+    by_phase = Breakdown(
+        "by_phase",
+        "Cases by phase",
+        (
+            Column("phase", "Phase", "int"),
+            Column("name", "Name"),
+            Column("cases", "Cases", "count"),
+            Column("change", "Change on previous phase", "change", ("cases",)),
+            Column("change_pct", "Change %", "pct", ("cases",)),
+            Column("seizures", "Seized items", "count"),
+            Column("arrests", "Arrests", "count"),
+        ),
+        tuple(by_phase_rows),
+        public=True,
+    )
+
+    by_country = _case_dim(
+        con,
+        "by_country",
+        "Country",
+        "Cases by reporting country",
+        "agency_country",
+        "country",
+        p,
+        public=True,
+        note="by the country of the reporting agency",
+    )
+    by_seizure_country = _case_dim(
+        con,
+        "by_seizure_country",
+        "Country of seizure",
+        "Cases by country of seizure",
+        "place_country",
+        "country",
+        p,
+        public=True,
+    )
+    agency_rows = _rows(
+        con,
+        """
+        SELECT agency_code, agency_country,
+               count(*) FILTER (WHERE phase = $cur) AS cases, count(*) FILTER (WHERE phase = $prev) AS prev,
+               coalesce(sum(n_items) FILTER (WHERE phase = $cur), 0),
+               coalesce(sum(arrests) FILTER (WHERE phase = $cur), 0)
+        FROM c WHERE phase IN ($cur, $prev)
+        GROUP BY 1, 2 ORDER BY cases DESC, prev DESC, agency_code
+        """,
+        p,
+    )
+    by_agency = Breakdown(
+        "by_agency",
+        "Cases by reporting agency",
+        (Column("agency", "Agency"), Column("country", "Country", "country"), *CASE_DIM_COLUMNS),
+        _with_change(agency_rows, 2),
+    )
+
+    class_rows = _rows(
+        con,
+        """
+        SELECT commodity_class,
+               count(DISTINCT case_id) FILTER (WHERE phase = $cur) AS cases,
+               count(DISTINCT case_id) FILTER (WHERE phase = $prev) AS prev,
+               count(*) FILTER (WHERE phase = $cur) AS seizures,
+               coalesce(sum(mass_kg) FILTER (WHERE phase = $cur), 0) AS kg
+        FROM i WHERE phase IN ($cur, $prev)
+        GROUP BY 1 ORDER BY cases DESC, commodity_class
+        """,
+        p,
+    )
+    by_class = Breakdown(
+        "by_commodity_class",
+        "Cases by commodity class",
+        (
+            Column("commodity_class", "Commodity class", "code"),
+            Column("cases", "Cases", "count"),
+            Column("previous_cases", "Cases, previous phase", "count"),
+            Column("change", "Change", "change", ("cases", "previous_cases")),
+            Column("change_pct", "Change %", "pct", ("cases", "previous_cases")),
+            Column("seizures", "Seized items", "count"),
+            Column("mass_kg", "Mass (kg)", "amount", ("cases",)),
+        ),
+        tuple((k, n, pv, n - pv, percent_change(pv, n), s, kg) for k, n, pv, s, kg in class_rows),
+        note="a case counts once under each commodity class it holds items of",
+        public=True,
+    )
+
+    subject_rows = _rows(
+        con,
+        """
+        SELECT commodity_class,
+               coalesce(substance, taxon, '(unresolved) ' || coalesce(substance_text, taxon_text, '?')) AS name,
+               string_agg(DISTINCT cites_appendix, '/' ORDER BY cites_appendix) AS cites,
+               count(DISTINCT case_id) AS cases, count(*) AS seizures,
+               sum(mass_kg) AS kg,
+               sum(quantity) FILTER (WHERE unit = 'pieces') AS pieces,
+               sum(quantity) FILTER (WHERE unit = 'tablets') AS tablets,
+               sum(CASE unit WHEN 'l' THEN quantity WHEN 'ml' THEN quantity / 1000.0 END) AS litres,
+               sum(quantity) FILTER (WHERE unit = 'm3') AS m3
+        FROM i WHERE phase = $cur
+        GROUP BY 1, 2 ORDER BY 1, cases DESC, name
+        """,
+        p,
+    )
+    by_subject = Breakdown(
+        "by_substance_taxon",
+        "Cases by substance or taxon",
+        (
+            Column("commodity_class", "Class", "code"),
+            Column("name", "Substance or taxon"),
+            Column("cites_appendix", "CITES appendix"),
+            Column("cases", "Cases", "count"),
+            Column("seizures", "Seized items", "count"),
+            Column("mass_kg", "Mass (kg)", "amount", ("cases",)),
+            Column("pieces", "Pieces", "amount", ("cases",)),
+            Column("tablets", "Tablets", "amount", ("cases",)),
+            Column("litres", "Litres", "amount", ("cases",)),
+            Column("m3", "m³", "amount", ("cases",)),
+        ),
+        tuple(subject_rows),
+        note="mass units summed as kg; pieces, tablets, litres and m³ kept apart (no invented conversions)",
+    )
+
+    quantity_rows = _rows(
+        con,
+        """
+        SELECT commodity_class,
+               CASE WHEN mass_kg IS NOT NULL THEN 'kg' WHEN unit IN ('l', 'ml') THEN 'l' ELSE unit END AS u,
+               count(DISTINCT case_id) AS cases, count(*) AS seizures,
+               sum(CASE WHEN mass_kg IS NOT NULL THEN mass_kg WHEN unit = 'ml' THEN quantity / 1000.0
+                        ELSE quantity END) AS total
+        FROM i WHERE phase = $cur
+        GROUP BY 1, 2 ORDER BY 1, 2
+        """,
+        p,
+    )
+    quantities = Breakdown(
+        "quantities",
+        "Quantities seized by unit",
+        (
+            Column("commodity_class", "Class", "code"),
+            Column("unit", "Unit"),
+            Column("cases", "Cases", "count"),
+            Column("seizures", "Seized items", "count"),
+            Column("total", "Total", "amount", ("cases",)),
+        ),
+        tuple(quantity_rows),
+        note="kg: every mass unit converted (g, t); l: litres and ml; pieces, tablets, m³ as reported",
+    )
+
+    mode = _case_dim(
+        con,
+        "by_transport_mode",
+        "Mode of transport",
+        "Cases by mode of transport",
+        "transport_mode",
+        "code",
+        p,
+        public=True,
+    )
+    place = _case_dim(con, "by_place_type", "Place type", "Cases by place type", "place_type", "code", p)
+    detection = _case_dim(
+        con, "by_detection_method", "Detection method", "Cases by detection method", "detection_method", "code", p
+    )
+    conceal = _case_dim(
+        con,
+        "by_concealment",
+        "Concealment",
+        "Cases by concealment category",
+        "conceal_cat",
+        "concealment",
+        p,
+        note="category derived from the concealment text by keyword rules",
+    )
+    texts = _rows(
+        con,
+        f"""
+        SELECT concealment, conceal_cat, count(*) AS cases FROM c
+        WHERE phase = $cur AND concealment IS NOT NULL AND trim(concealment) <> ''
+        GROUP BY 1, 2 ORDER BY cases DESC, concealment LIMIT {CONCEALMENT_TEXT_LIMIT}
+        """,  # noqa: S608
+        p,
+    )
+    conceal_texts = Breakdown(
+        "concealment_texts",
+        "Most frequent concealment texts",
+        (
+            Column("text", "Concealment as reported"),
+            Column("category", "Category", "concealment"),
+            Column("cases", "Cases", "count"),
+        ),
+        tuple(texts),
+        note=f"the {CONCEALMENT_TEXT_LIMIT} most frequent texts of the phase",
+    )
+
+    transit_cte = """
+        t AS (SELECT case_id, string_agg(country, ' > ' ORDER BY position) AS path,
+                     list(country ORDER BY position) AS tl
+              FROM x_transits GROUP BY case_id)
+    """
+    route_rows = _rows(
+        con,
+        f"""
+        WITH {transit_cte}
+        SELECT c.origin_country, coalesce(t.path, '') AS transit, c.destination_country, count(*) AS cases
+        FROM c LEFT JOIN t ON t.case_id = c.id WHERE c.phase = $cur
+        GROUP BY 1, 2, 3 ORDER BY cases DESC, 1 NULLS LAST, 2, 3 NULLS LAST LIMIT {ROUTE_LIMIT}
+        """,  # noqa: S608
+        p,
+    )
+    routes = Breakdown(
+        "routes",
+        "Most frequent routes",
+        (
+            Column("origin", "Origin", "country"),
+            Column("transit", "Transit"),
+            Column("destination", "Destination", "country"),
+            Column("cases", "Cases", "count"),
+        ),
+        tuple(route_rows),
+        note=f"the {ROUTE_LIMIT} most frequent origin > transit > destination routes of the phase",
+    )
+    leg_rows = _rows(
+        con,
+        f"""
+        WITH {transit_cte},
+        s AS (SELECT c.id, list_filter(list_concat([c.origin_country], coalesce(t.tl, []::VARCHAR[]),
+                                                   [c.destination_country]), lambda x: x IS NOT NULL) AS s
+              FROM c LEFT JOIN t ON t.case_id = c.id WHERE c.phase = $cur),
+        legs AS (SELECT id, unnest(list_zip(s[1:len(s) - 1], s[2:len(s)])) AS leg FROM s WHERE len(s) >= 2)
+        SELECT leg[1] AS a, leg[2] AS b, count(DISTINCT id) AS cases FROM legs
+        WHERE leg[1] <> leg[2] GROUP BY 1, 2 ORDER BY cases DESC, a, b
+        """,  # noqa: S608
+        p,
+    )
+    flows = Breakdown(
+        "route_legs",
+        "Flows between countries (route legs)",
+        (Column("from", "From", "country"), Column("to", "To", "country"), Column("cases", "Cases", "count")),
+        tuple(leg_rows),
+        note="each leg of origin > transit > destination; a case counts once per leg",
+    )
+    breakdowns = (
+        by_phase,
+        by_country,
+        by_seizure_country,
+        by_agency,
+        by_class,
+        by_subject,
+        quantities,
+        mode,
+        place,
+        detection,
+        conceal,
+        conceal_texts,
+        routes,
+        flows,
+    )
+    return Computed(headline, breakdowns)

@@ -1,0 +1,248 @@
+"""The authz-scoped extract every figure is computed from.
+
+One SQLAlchemy query per table (cases, items, transits), filtered by the operation, the counting rule's
+statuses, `policy.access.case_visibility(actor)` and the role scope; fetched in bulk into Arrow tables.
+Without an actor the extract is the whole operation: only for aggregate figures (the operation's own debrief
+run by an operator, or the public summary, which is then suppressed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import ColumnElement, Select, String, and_, cast, func, select, true
+from sqlalchemy.orm import Session, aliased
+
+from dragonnet.domain.vocabulary import Role
+from dragonnet.errors import ValidationError
+from dragonnet.policy.access import Actor, case_visibility
+from dragonnet.reference import countries
+from dragonnet.reporting.rules import CountingRule
+from dragonnet.storage.models import Agency, Case, CaseTransit, Item, Operation
+
+# The reporting agency under its own alias: the policy's clauses correlate on `Agency` themselves.
+ReportingAgency = aliased(Agency, name="reporting_agency")
+
+
+class ScopeKind(StrEnum):
+    AGENCY = "agency"  # cases reported by the actor's agency
+    COUNTRY = "country"  # cases reported by agencies of the actor's country
+    OPERATION = "operation"  # every case of the operation the actor may see
+    PUBLIC = "public"  # aggregates over the whole operation, small cells suppressed (partner observers)
+    AGGREGATE = "aggregate"  # the whole operation, no actor (operators: CLI default)
+
+
+@dataclass(frozen=True)
+class Scope:
+    kind: ScopeKind
+    actor: Actor | None  # whose visibility filters the extract; None: the whole operation (aggregates only)
+    label: str
+
+    @property
+    def public(self) -> bool:
+        return self.kind is ScopeKind.PUBLIC
+
+
+def allowed_scopes(actor: Actor) -> list[ScopeKind]:
+    """The scopes an actor may choose, narrowest first; the last is the default (its role's scope)."""
+    if actor.is_observer_only or not actor.is_authenticated:
+        return [ScopeKind.PUBLIC]
+    kinds = [ScopeKind.AGENCY]
+    if actor.country and (
+        actor.has(Role.NATIONAL_COORDINATOR) or actor.has(Role.REGIONAL_ANALYST) or actor.has(Role.ADMINISTRATOR)
+    ):
+        kinds.append(ScopeKind.COUNTRY)
+    if actor.has(Role.REGIONAL_ANALYST) or actor.has(Role.ADMINISTRATOR):
+        kinds.append(ScopeKind.OPERATION)
+    kinds.append(ScopeKind.PUBLIC)
+    return kinds
+
+
+def default_scope(actor: Actor) -> ScopeKind:
+    kinds = [k for k in allowed_scopes(actor) if k is not ScopeKind.PUBLIC]
+    return kinds[-1] if kinds else ScopeKind.PUBLIC
+
+
+def scope_for(actor: Actor | None, requested: str | None = None) -> Scope:
+    """The scope an actor computes figures in (its role's by default); an unknown or wider request is refused."""
+    if actor is None:
+        if requested in (None, "", ScopeKind.AGGREGATE.value):
+            return Scope(ScopeKind.AGGREGATE, None, "the whole operation (aggregate)")
+        if requested == ScopeKind.PUBLIC.value:
+            return Scope(ScopeKind.PUBLIC, None, "public summary (aggregates, small cells suppressed)")
+        raise ValidationError(f"scope {requested!r} needs a user (--as USER)")
+    allowed = allowed_scopes(actor)
+    kind = default_scope(actor) if not requested else _scope_kind(requested)
+    if kind not in allowed:
+        raise ValidationError(f"scope {kind.value!r} is not open to you; use {', '.join(k.value for k in allowed)}")
+    if kind is ScopeKind.PUBLIC:
+        return Scope(kind, None, "public summary (aggregates, small cells suppressed)")
+    if kind is ScopeKind.AGENCY:
+        label = f"cases of {actor.agency_code} you may see"
+    elif kind is ScopeKind.COUNTRY:
+        label = f"cases of {countries.get(actor.country).name if actor.country else '?'} agencies you may see"
+    else:
+        label = "cases of the operation you may see"
+    return Scope(kind, actor, label)
+
+
+def _scope_kind(text: str) -> ScopeKind:
+    try:
+        return ScopeKind(text)
+    except ValueError:
+        raise ValidationError(f"unknown scope {text!r}; use {', '.join(k.value for k in ScopeKind)}") from None
+
+
+def case_filter(operation: Operation, rule: CountingRule, scope: Scope) -> ColumnElement[bool]:
+    """The WHERE clause of the extract (over Case joined to its reporting Agency)."""
+    cond: ColumnElement[bool] = and_(
+        Case.operation_id == operation.id,
+        Case.status.in_(rule.counted_statuses),
+        ReportingAgency.id == Case.reporting_agency_id,
+    )
+    actor = scope.actor
+    if actor is not None:
+        cond = and_(cond, case_visibility(actor))
+        if scope.kind is ScopeKind.AGENCY:
+            cond = and_(cond, Case.reporting_agency_id == actor.agency_id)
+        elif scope.kind is ScopeKind.COUNTRY:
+            cond = and_(cond, ReportingAgency.country == actor.country)
+    return cond if cond is not None else true()
+
+
+@dataclass(frozen=True)
+class Extract:
+    cases: pa.Table
+    items: pa.Table
+    transits: pa.Table
+    phases: pa.Table
+
+
+CASE_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
+    ("id", pa.int64()),
+    ("phase_id", pa.int64()),
+    ("seizure_date", pa.string()),
+    ("reported_date", pa.string()),
+    ("status", pa.string()),
+    ("agency_id", pa.int64()),
+    ("agency_code", pa.string()),
+    ("agency_country", pa.string()),
+    ("place_country", pa.string()),
+    ("place_type", pa.string()),
+    ("transport_mode", pa.string()),
+    ("detection_method", pa.string()),
+    ("concealment", pa.string()),
+    ("origin_country", pa.string()),
+    ("destination_country", pa.string()),
+    ("arrests", pa.int64()),
+)
+ITEM_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
+    ("case_id", pa.int64()),
+    ("commodity_class", pa.string()),
+    ("substance", pa.string()),
+    ("substance_text", pa.string()),
+    ("taxon", pa.string()),
+    ("taxon_text", pa.string()),
+    ("cites_appendix", pa.string()),
+    ("unit", pa.string()),
+    ("quantity", pa.float64()),
+    ("mass_kg", pa.float64()),
+)
+TRANSIT_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
+    ("case_id", pa.int64()),
+    ("position", pa.int64()),
+    ("country", pa.string()),
+)
+PHASE_COLUMNS: tuple[tuple[str, pa.DataType], ...] = (
+    ("id", pa.int64()),
+    ("number", pa.int64()),
+    ("name", pa.string()),
+    ("start_date", pa.date32()),
+    ("end_date", pa.date32()),
+)
+
+
+def _day(column: Any, dialect: str) -> ColumnElement[str]:
+    """A date or UTC timestamp column as 'YYYY-MM-DD' text, computed by the database (no row processors)."""
+    if dialect == "postgresql":
+        if isinstance(column.type, String):
+            return func.substr(column, 1, 10)
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+    return func.substr(cast(column, String), 1, 10)
+
+
+def to_arrow(rows: Sequence[Sequence[Any]], columns: Sequence[tuple[str, pa.DataType]]) -> pa.Table:
+    """Rows (tuples) to an Arrow table with the given schema, column by column."""
+    data = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
+    return pa.table({name: pa.array(col, type=kind) for (name, kind), col in zip(columns, data, strict=True)})
+
+
+def _fetch(session: Session, stmt: Select[Any] | Any, columns: Sequence[tuple[str, pa.DataType]]) -> pa.Table:
+    """Run `stmt` on the driver's own cursor and build Arrow columns (no ORM rows: this is the bulk path).
+
+    The statement is compiled with its values inlined by SQLAlchemy's dialect (ids, statuses, country codes
+    from the operation and the actor), so the same code runs on SQLite (qmark) and psycopg (pyformat).
+    """
+    connection = session.connection()
+    sql = str(stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    return to_arrow(rows, columns)
+
+
+def extract(session: Session, operation: Operation, rule: CountingRule, scope: Scope) -> Extract:
+    """The cases (with items and transits) counted under `rule` within `scope`, as Arrow tables."""
+    dialect = session.get_bind().dialect.name
+    where = case_filter(operation, rule, scope)
+    case_stmt = select(
+        Case.id,
+        Case.phase_id,
+        _day(Case.seizure_date, dialect),
+        _day(Case.reported_at, dialect),
+        Case.status,
+        Case.reporting_agency_id,
+        ReportingAgency.code,
+        ReportingAgency.country,
+        Case.place_country,
+        Case.place_type,
+        Case.transport_mode,
+        Case.detection_method,
+        Case.concealment,
+        Case.origin_country,
+        Case.destination_country,
+        func.coalesce(Case.arrests, 0),
+    ).where(where)
+    case_ids = select(Case.id).where(where)
+    item_stmt = select(
+        Item.case_id,
+        Item.commodity_class,
+        Item.substance,
+        Item.substance_text,
+        Item.taxon,
+        Item.taxon_text,
+        Item.cites_appendix,
+        Item.unit,
+        Item.quantity,
+        Item.mass_kg,
+    ).where(Item.case_id.in_(case_ids))
+    transit_stmt = select(CaseTransit.case_id, CaseTransit.position, CaseTransit.country).where(
+        CaseTransit.case_id.in_(case_ids)
+    )
+    phases = to_arrow(
+        [(p.id, p.number, p.name, p.start_date, p.end_date) for p in operation.phases],
+        PHASE_COLUMNS,
+    )
+    return Extract(
+        cases=_fetch(session, case_stmt, CASE_COLUMNS),
+        items=_fetch(session, item_stmt, ITEM_COLUMNS),
+        transits=_fetch(session, transit_stmt, TRANSIT_COLUMNS),
+        phases=phases,
+    )

@@ -1,0 +1,212 @@
+"""Render a debrief as JSON, HTML, PDF (WeasyPrint) or XLSX (openpyxl).
+
+The HTML report is one self-contained file (styles inline, charts as data: URIs); the PDF is that HTML
+printed by WeasyPrint with a URL fetcher that refuses everything but data: URIs, so nothing is fetched.
+Templates live beside the web pages (`web/templates/report_*.html`) but are rendered by this module's own
+Jinja2 environment (autoescaped), so the CLI needs no web application.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from dragonnet import __version__
+from dragonnet.reporting.charts import Chart, debrief_charts
+from dragonnet.reporting.concealment import LABELS as CONCEALMENT_LABELS
+from dragonnet.reporting.exports import neutralise
+from dragonnet.reporting.figures import Breakdown, Column, Debrief
+
+PACKAGE = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = PACKAGE / "web" / "templates"
+REPORT_CSS = PACKAGE / "web" / "static" / "report.css"
+
+
+class Format(StrEnum):
+    JSON = "json"
+    HTML = "html"
+    PDF = "pdf"
+    XLSX = "xlsx"
+
+
+MEDIA_TYPES: dict[Format, str] = {
+    Format.JSON: "application/json",
+    Format.HTML: "text/html; charset=utf-8",
+    Format.PDF: "application/pdf",
+    Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def parse_format(text: str) -> Format:
+    from dragonnet.errors import ValidationError
+
+    try:
+        return Format(text.lower())
+    except ValueError:
+        raise ValidationError(f"unknown format {text!r}; use {', '.join(f.value for f in Format)}") from None
+
+
+def country_label(alpha2: str | None) -> str:
+    from dragonnet.reference import countries
+
+    if not alpha2:
+        return "(not stated)"
+    try:
+        return f"{countries.get(alpha2).name} ({alpha2})"
+    except Exception:
+        return alpha2
+
+
+def cell_text(value: Any, column: Column, suppressed: bool = False) -> str:
+    """A figure as shown in tables: '<5' for a suppressed count, '–' for a withheld or undefined value."""
+    if value is None:
+        if column.kind == "count" and suppressed:
+            from dragonnet.operation.service import SMALL_CELL
+
+            return f"<{SMALL_CELL}"
+        if column.kind in ("text", "code", "country", "concealment"):
+            return "(not stated)"
+        return "–"
+    if column.kind == "country":
+        return country_label(value)
+    if column.kind == "code":
+        return str(value).replace("_", " ").capitalize()
+    if column.kind == "concealment":
+        return CONCEALMENT_LABELS.get(str(value), str(value))
+    if column.kind == "pct":
+        return f"{value:+.0f}%"
+    if column.kind == "change":
+        return f"{value:+,}"
+    if column.kind == "amount":
+        return f"{value:,.1f}"
+    if column.kind == "count" or isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def number_text(value: int | None, suppressed: bool) -> str:
+    if value is None:
+        from dragonnet.operation.service import SMALL_CELL
+
+        return f"<{SMALL_CELL}" if suppressed else "–"
+    return f"{value:,}"
+
+
+def _env() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(enabled_extensions=("html",), default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env
+
+
+def template_context(d: Debrief, charts: list[Chart]) -> dict[str, Any]:
+    """What report_* templates need (also used by the dashboard page)."""
+    cell: Callable[[Any, Column], str] = lambda v, c: cell_text(v, c, d.suppressed)  # noqa: E731
+    return {
+        "d": d,
+        "charts": charts,
+        "cell": cell,
+        "num": lambda v: number_text(v, d.suppressed),
+        "pct": lambda v: "–" if v is None else f"{v:+.0f}%",
+        "version": __version__,
+    }
+
+
+def to_json(d: Debrief) -> bytes:
+    return json.dumps(d.as_dict(), ensure_ascii=False, indent=2, default=str).encode("utf-8")
+
+
+def to_html(d: Debrief, charts: list[Chart] | None = None) -> str:
+    charts = debrief_charts(d) if charts is None else charts
+    ctx = template_context(d, charts)
+    ctx["css"] = REPORT_CSS.read_text(encoding="utf-8")
+    return _env().get_template("report_debrief.html").render(ctx)
+
+
+def to_pdf(d: Debrief, charts: list[Chart] | None = None) -> bytes:
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    # data: URIs only (the charts): the report never fetches anything, whatever its text holds.
+    fetcher = URLFetcher(allowed_protocols=["data"], fail_on_errors=True)
+    pdf: bytes = HTML(string=to_html(d, charts), url_fetcher=fetcher).write_pdf()
+    return pdf
+
+
+def _sheet_title(b: Breakdown, used: set[str]) -> str:
+    title = b.key.replace("by_", "")[:31]
+    n = 2
+    while title in used:
+        title = f"{b.key[:28]}_{n}"
+        n += 1
+    used.add(title)
+    return title
+
+
+def to_xlsx(d: Debrief) -> bytes:
+    """One sheet per breakdown plus a "rule" sheet. Text cells are neutralised against formula injection."""
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    rule = wb.create_sheet("rule")
+    rule.append(["field", "value"])
+    meta: list[tuple[str, Any]] = [
+        ("operation", d.operation_slug),
+        ("phase", d.phase.number),
+        ("previous phase", d.previous_phase.number if d.previous_phase else None),
+        ("counting rule", d.rule["key"]),
+        ("rule text", d.rule["text"]),
+        ("statuses counted", ", ".join(d.rule["counted_statuses"])),
+        ("duplicates", d.rule["duplicates"]),
+        ("date basis", d.rule["date_basis"]),
+        ("scope", d.scope_kind),
+        ("scope label", d.scope_label),
+        ("generated by", d.generated_by),
+        ("generated at", d.generated_at.isoformat()),
+        ("filters", json.dumps(d.filters)),
+        ("small cells suppressed", f"below {d.small_cell}" if d.suppressed else "no"),
+        ("cases", d.headline.cases),
+        ("cases, previous phase", d.headline.previous_cases),
+        ("change", d.headline.change_abs),
+        ("change %", d.headline.change_pct),
+        *(("note", n) for n in d.notes),
+    ]
+    for k, v in meta:
+        rule.append([neutralise(k), neutralise(v)])
+    used = {"rule"}
+    for b in d.breakdowns:
+        ws = wb.create_sheet(_sheet_title(b, used))
+        ws.append([neutralise(f"{b.title} — {d.rule['text']}" + (f"; {b.note}" if b.note else ""))])
+        ws.append([neutralise(c.label) for c in b.columns])
+        for row in b.rows:
+            ws.append([neutralise(v) for v in row])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def render(d: Debrief, fmt: Format) -> bytes:
+    if fmt is Format.JSON:
+        return to_json(d)
+    if fmt is Format.HTML:
+        return to_html(d).encode("utf-8")
+    if fmt is Format.PDF:
+        return to_pdf(d)
+    return to_xlsx(d)
+
+
+def filename(d: Debrief, fmt: Format) -> str:
+    from dragonnet.reporting.exports import safe_filename
+
+    kind = "public-summary" if d.suppressed else "debrief"
+    return safe_filename(f"{d.operation_slug}-phase-{d.phase.number}-{kind}.{fmt.value}")

@@ -1,0 +1,126 @@
+"""The reporting capability's entry points: debriefs (figures of a phase) and audited generation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from dragonnet.domain.vocabulary import CommodityClass
+from dragonnet.errors import ValidationError
+from dragonnet.operation.service import get_operation
+from dragonnet.policy import audit
+from dragonnet.policy.access import Actor
+from dragonnet.reference import countries
+from dragonnet.reporting import breakdowns
+from dragonnet.reporting.extract import Scope, extract, scope_for
+from dragonnet.reporting.figures import Debrief, PhaseInfo
+from dragonnet.reporting.public import public_summary
+from dragonnet.reporting.rules import DEFAULT, CountingRule
+from dragonnet.storage.models import Operation, Phase, utcnow
+
+
+@dataclass(frozen=True)
+class Filters:
+    commodity: str | None = None
+    country: str | None = None  # alpha-2 of the reporting agency's country
+
+    @classmethod
+    def parse(cls, commodity: str | None, country: str | None) -> Filters:
+        commodity = (commodity or "").strip().lower() or None
+        if commodity and commodity not in CommodityClass.values():
+            raise ValidationError(f"unknown commodity class {commodity!r}; use {', '.join(CommodityClass.values())}")
+        alpha2 = countries.resolve(country).alpha2 if country and country.strip() else None
+        return cls(commodity, alpha2)
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"commodity": self.commodity, "country": self.country}
+
+
+def find_phase(operation: Operation, number: int | None) -> tuple[Phase, Phase | None]:
+    """The phase numbered `number` (default: the last one) and the phase before it."""
+    phases = sorted(operation.phases, key=lambda p: p.number)
+    if not phases:
+        raise ValidationError(f"operation {operation.slug!r} has no phases")
+    if number is None:
+        return phases[-1], (phases[-2] if len(phases) > 1 else None)
+    for i, p in enumerate(phases):
+        if p.number == number:
+            return p, (phases[i - 1] if i else None)
+    raise ValidationError(
+        f"operation {operation.slug!r} has no phase {number}; phases: {', '.join(str(p.number) for p in phases)}"
+    )
+
+
+def _info(p: Phase) -> PhaseInfo:
+    return PhaseInfo(p.number, p.name, p.start_date, p.end_date)
+
+
+def compute_debrief(
+    session: Session,
+    operation: Operation,
+    phase_number: int | None,
+    scope: Scope,
+    rule: CountingRule = DEFAULT,
+    filters: Filters | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> Debrief:
+    """The debrief figures of a phase within `scope` (authz-scoped extract -> DuckDB breakdowns)."""
+    filters = filters or Filters()
+    phase, previous = find_phase(operation, phase_number)
+    ext = extract(session, operation, rule, scope)
+    con = breakdowns.prepare(ext, rule, commodity=filters.commodity, country=filters.country)
+    try:
+        computed = breakdowns.compute(con, phase.number, previous.number if previous else None)
+    finally:
+        con.close()
+    debrief = Debrief(
+        operation_slug=operation.slug,
+        operation_name=operation.name,
+        phase=_info(phase),
+        previous_phase=_info(previous) if previous else None,
+        rule=rule.as_dict(),
+        scope_kind=scope.kind.value,
+        scope_label=scope.label,
+        generated_by=scope.actor.username if scope.actor else None,
+        generated_at=now or utcnow(),
+        filters=filters.as_dict(),
+        headline=computed.headline,
+        breakdowns=computed.breakdowns,
+    )
+    return public_summary(debrief) if scope.public else debrief
+
+
+def debrief(
+    session: Session,
+    slug: str,
+    phase_number: int | None,
+    *,
+    actor: Actor | None,
+    rule: CountingRule = DEFAULT,
+    scope: str | None = None,
+    filters: Filters | None = None,
+    fmt: str | None = None,
+) -> Debrief:
+    """Compute a debrief for `actor` (None: the whole operation, for operators) and, with `fmt`, audit it.
+
+    `fmt` names the output being generated ("json", "pdf"...): generation of a report is recorded in the
+    audit chain as `report.generate`; computing figures for a dashboard (fmt None) is not.
+    """
+    operation = get_operation(session, slug)
+    the_scope = scope_for(actor, scope)
+    result = compute_debrief(session, operation, phase_number, the_scope, rule, filters)
+    if fmt is not None:
+        who = (
+            audit.AuditActor(actor.user_id, actor.username, actor.agency_code, actor.client_address)
+            if actor
+            else audit.SYSTEM
+        )
+        audit.record(
+            session, who, "report.generate", "operation", operation.slug,
+            report="debrief", phase=result.phase.number, rule=rule.key, scope=the_scope.kind.value,
+            format=fmt, filters=result.filters,
+        )  # fmt: skip
+    return result

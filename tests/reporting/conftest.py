@@ -1,0 +1,3 @@
+"""Reporting tests reuse the module-scoped demo database of tests/demo (built once per module and backend)."""
+
+from demo.conftest import backend, demo, demo_db  # noqa: F401
