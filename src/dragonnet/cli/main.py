@@ -18,6 +18,7 @@ from dragonnet import __version__
 from dragonnet.cli.intake import import_app
 from dragonnet.cli.messaging import messaging_app
 from dragonnet.cli.report import report_app
+from dragonnet.cli.targeting import targeting_app
 from dragonnet.config import load_settings
 from dragonnet.errors import DragonnetError
 from dragonnet.storage.db import has_schema, make_engine, redact, session_scope
@@ -36,6 +37,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(import_app, name="import")
 app.add_typer(messaging_app, name="messages")
 app.add_typer(report_app, name="report")
+app.add_typer(targeting_app, name="targeting")
 app.add_typer(audit_app, name="audit")
 app.add_typer(reference_app, name="reference")
 

@@ -1,0 +1,14 @@
+"""Risk targeting: declarations, risk profiles (YAML -> SQL), a LightGBM model, lanes, lists, a Spark job.
+
+Modules, bottom up:
+- `declarations`: the documented column set, CSV/Parquet import (columnar, DuckDB), the KCS adapter, the store.
+- `sql`: the two SQL dialects (DuckDB, Spark SQL) the scoring is written once for.
+- `profiles`: the YAML risk-profile format and its compilation to vectorised SQL expressions.
+- `features`: history tables (HS value ranges, party outcome counts) and the feature/scoring query.
+- `model`: LightGBM training, prediction and per-declaration explanations (`pred_contrib`).
+- `lanes`: red/yellow/green selection with a target inspection rate and a minimum random share.
+- `metrics`: precision@k and recall@k.
+- `engine`: the single-machine (DuckDB) pipeline; `spark_job`: the same on PySpark.
+- `service`: what the web/API/CLI call (batches, lists, results -> draft cases, model versions).
+- `generator`: a synthetic declaration generator with documented smuggling patterns.
+"""

@@ -1,0 +1,385 @@
+"""Risk profiles: a small YAML format compiled to vectorised SQL expressions (DuckDB or Spark SQL).
+
+```yaml
+lanes: {red_rate: 0.03, yellow_rate: 0.05, random_share: 0.1, seed: 7}
+profiles:
+  - id: pangolin-scales
+    name: Pangolin scales declared as other goods
+    owner: VN-CUS                 # the agency that owns the profile
+    valid_from: 2024-01-01        # validity period (both optional)
+    valid_to: 2025-12-31
+    sharing: green                # TLP: red / amber+strict only the owner (+ share_with for red, amber)
+    share_with: [TH-CUS]
+    weight: 2.0                   # added to the rule score when the profile fires
+    match: all                    # all (default) or any of the conditions
+    conditions:
+      - {field: hs_code, prefix: ["0507", "9601"]}           # eq ne in not_in prefix gt gte lt lte between is_null
+      - {value_per_kg: {below: p05}}                          # against the HS code's range (p05 p25 p50 p75 p95)
+      - {value_per_kg: {ratio_below: 0.2}}                    # or ratio_above: value/kg over the HS median
+      - {route: {origin_in: [NG, CD], transit_in: [ET, AE], loading_in: [NGLOS]}}
+      - {text: {field: goods_description, any: ["scales", "vảy", "鳞片", "écailles"]}}
+      - {party_history: {party: importer, min_seizures: 1}}   # or min_rate + min_inspections, seen_in_case, watchlist
+```
+
+Every condition becomes one SQL boolean (NULL counts as false); a profile is the AND (or OR) of its
+conditions and its validity period. `ProfileSet.rule_score_sql` sums the weights of fired profiles and
+`mask_sql` packs which ones fired into integers for the explanations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dragonnet.domain.vocabulary import SharingLevel
+from dragonnet.errors import ValidationError
+from dragonnet.targeting.declarations import COLUMNS, EXTRA_PREFIX
+from dragonnet.targeting.sql import Dialect, number
+
+PARTY_ROLES = {"importer": "imp", "declarant": "decl", "exporter": "exp"}
+QUANTILES = ("p05", "p25", "p50", "p75", "p95")
+FIELD_OPS = ("eq", "ne", "in", "not_in", "prefix", "gt", "gte", "lt", "lte", "between", "is_null")
+DERIVED_FIELDS = ("value_per_kg",)
+MASK_BITS = 62
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+_PROFILE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Condition:
+    kind: str  # field, value_per_kg, route, text, party_history
+    spec: dict[str, Any]
+
+    def describe(self) -> str:
+        inner = ", ".join(f"{k}={v}" for k, v in self.spec.items())
+        return f"{self.kind}({inner})"
+
+
+@dataclass(frozen=True)
+class Profile:
+    id: str
+    name: str
+    owner: str
+    weight: float
+    conditions: tuple[Condition, ...]
+    match: str = "all"
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+    sharing: str = SharingLevel.AMBER.value
+    share_with: tuple[str, ...] = ()
+
+    def usable_by(self, agency_code: str | None) -> bool:
+        """TLP: green/clear for every member; amber and red for the owner and the agencies it names."""
+        if agency_code is None or agency_code == self.owner:
+            return True
+        if self.sharing in (SharingLevel.GREEN.value, SharingLevel.CLEAR.value):
+            return True
+        if self.sharing in (SharingLevel.AMBER.value, SharingLevel.RED.value):
+            return agency_code in self.share_with
+        return False
+
+    def sql(self, d: Dialect) -> str:
+        parts = [f"COALESCE({condition_sql(c, d)}, FALSE)" for c in self.conditions]
+        body = "(" + (" AND " if self.match == "all" else " OR ").join(parts) + ")"
+        period = []
+        if self.valid_from:
+            period.append(f"declaration_date >= {d.date(self.valid_from.isoformat())}")
+        if self.valid_to:
+            period.append(f"declaration_date <= {d.date(self.valid_to.isoformat())}")
+        return "(" + " AND ".join([body, *period]) + ")"
+
+
+@dataclass(frozen=True)
+class LaneConfig:
+    red_rate: float = 0.05
+    yellow_rate: float = 0.05
+    random_share: float = 0.1
+    seed: int = 2024
+
+
+@dataclass(frozen=True)
+class ProfileSet:
+    profiles: tuple[Profile, ...]
+    lanes: LaneConfig = field(default_factory=LaneConfig)
+
+    def for_agency(self, agency_code: str | None) -> ProfileSet:
+        return ProfileSet(tuple(p for p in self.profiles if p.usable_by(agency_code)), self.lanes)
+
+    def rule_score_sql(self, d: Dialect) -> str:
+        if not self.profiles:
+            return number(0.0)
+        terms = [f"CASE WHEN {p.sql(d)} THEN {number(p.weight)} ELSE {number(0.0)} END" for p in self.profiles]
+        return "(" + " + ".join(terms) + ")"
+
+    def mask_sql(self, d: Dialect) -> list[str]:
+        """BIGINT bit masks of fired profiles, MASK_BITS profiles per mask (bit i = profile i of the chunk)."""
+        out = []
+        for start in range(0, len(self.profiles), MASK_BITS):
+            chunk = self.profiles[start : start + MASK_BITS]
+            terms = [f"CASE WHEN {p.sql(d)} THEN CAST({1 << i} AS BIGINT) ELSE CAST(0 AS BIGINT) END"
+                     for i, p in enumerate(chunk)]  # fmt: skip
+            out.append("(" + " + ".join(terms) + ")")
+        return out
+
+    def fired(self, masks: list[int]) -> list[Profile]:
+        out = []
+        for chunk_no, mask in enumerate(masks):
+            for i in range(MASK_BITS):
+                if mask >> i & 1:
+                    out.append(self.profiles[chunk_no * MASK_BITS + i])
+        return out
+
+
+# --- conditions -> SQL --------------------------------------------------------------------------------------
+
+
+def _literal(value: Any, d: Dialect) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return number(value)
+    if isinstance(value, dt.date):
+        return d.date(value.isoformat())
+    return d.string(str(value))
+
+
+def _column(name: str) -> str:
+    if name == "value_per_kg":
+        return "vpk"
+    return name
+
+
+def _as_list(value: Any, what: str) -> list[Any]:
+    if isinstance(value, list | tuple) and value:
+        return list(value)
+    raise ValidationError(f"{what}: expected a non-empty list")
+
+
+def _field_sql(spec: dict[str, Any], d: Dialect) -> str:
+    col = _column(spec["field"])
+    (op,) = [k for k in spec if k != "field"]
+    value = spec[op]
+    if op == "is_null":
+        return f"({col} IS NULL)" if value else f"({col} IS NOT NULL)"
+    if op in ("in", "not_in"):
+        items = ", ".join(_literal(v, d) for v in _as_list(value, op))
+        return f"({col} {'NOT ' if op == 'not_in' else ''}IN ({items}))"
+    if op == "prefix":
+        prefixes = [str(v) for v in _as_list(value, op)]
+        return "(" + " OR ".join(f"substr({col}, 1, {len(p)}) = {d.string(p)}" for p in prefixes) + ")"
+    if op == "between":
+        lo, hi = _as_list(value, op)
+        return f"({col} >= {_literal(lo, d)} AND {col} <= {_literal(hi, d)})"
+    sym = {"eq": "=", "ne": "<>", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[op]
+    return f"({col} {sym} {_literal(value, d)})"
+
+
+def _value_sql(spec: dict[str, Any]) -> str:
+    parts = []
+    if "below" in spec:
+        parts.append(f"vpk < hs_{spec['below']}")
+    if "above" in spec:
+        parts.append(f"vpk > hs_{spec['above']}")
+    if "ratio_below" in spec:
+        parts.append(f"vpk < hs_p50 * {number(spec['ratio_below'])}")
+    if "ratio_above" in spec:
+        parts.append(f"vpk > hs_p50 * {number(spec['ratio_above'])}")
+    return "(" + " AND ".join(parts) + ")"
+
+
+def _places_sql(column: str, places: list[Any], d: Dialect) -> str:
+    # `;A;B;` contains `;XX` for a country XX (every place of that country) or `;XXXXX;` for a LOCODE.
+    padded = f"concat(';', COALESCE({column}, ''), ';')"
+    tests = []
+    for place in places:
+        code = str(place).upper()
+        needle = f";{code}" if len(code) == 2 else f";{code};"
+        tests.append(f"instr({padded}, {d.string(needle)}) > 0")
+    return "(" + " OR ".join(tests) + ")"
+
+
+def _route_sql(spec: dict[str, Any], d: Dialect) -> str:
+    parts = []
+    if "origin_in" in spec:
+        items = ", ".join(d.string(str(c).upper()) for c in _as_list(spec["origin_in"], "origin_in"))
+        parts.append(f"(origin_country IN ({items}))")
+    if "loading_in" in spec:
+        parts.append(_places_sql("loading_place", _as_list(spec["loading_in"], "loading_in"), d))
+    if "transit_in" in spec:
+        parts.append(_places_sql("transit_places", _as_list(spec["transit_in"], "transit_in"), d))
+    joiner = " OR " if spec.get("match") == "any" else " AND "
+    return "(" + joiner.join(parts) + ")"
+
+
+def _text_sql(spec: dict[str, Any], d: Dialect) -> str:
+    col = f"lower(COALESCE({spec.get('field', 'goods_description')}, ''))"
+    tests = [f"instr({col}, {d.string(str(t).lower())}) > 0" for t in spec.get("any", [])]
+    if "regex" in spec:
+        tests.append(d.regex(col, str(spec["regex"])))
+    return "(" + " OR ".join(tests) + ")"
+
+
+def _party_sql(spec: dict[str, Any], d: Dialect) -> str:
+    role = PARTY_ROLES[spec["party"]]
+    parts = []
+    if "min_seizures" in spec:
+        parts.append(f"{role}_pos >= {number(spec['min_seizures'])}")
+    if "min_rate" in spec:
+        n_min = max(1, int(spec.get("min_inspections", 1)))
+        parts.append(f"{role}_n >= {number(n_min)} AND {role}_pos >= {role}_n * {number(spec['min_rate'])}")
+    if spec.get("seen_in_case"):
+        parts.append(f"{role}_flagged = 1")
+    if "watchlist" in spec:
+        items = ", ".join(d.string(str(v)) for v in _as_list(spec["watchlist"], "watchlist"))
+        parts.append(f"{spec['party']} IN ({items})")
+    return "(" + " AND ".join(parts) + ")"
+
+
+def condition_sql(c: Condition, d: Dialect) -> str:
+    if c.kind == "field":
+        return _field_sql(c.spec, d)
+    if c.kind == "value_per_kg":
+        return _value_sql(c.spec)
+    if c.kind == "route":
+        return _route_sql(c.spec, d)
+    if c.kind == "text":
+        return _text_sql(c.spec, d)
+    if c.kind == "party_history":
+        return _party_sql(c.spec, d)
+    raise ValidationError(f"unknown condition {c.kind!r}")
+
+
+# --- parsing and validation ---------------------------------------------------------------------------------
+
+
+def _check_condition(raw: Any, where: str) -> Condition:
+    if not isinstance(raw, dict) or not raw:
+        raise ValidationError(f"{where}: a condition is a mapping")
+    if "field" in raw:
+        name = raw["field"]
+        if not isinstance(name, str) or not (
+            name in COLUMNS or name in DERIVED_FIELDS or (name.startswith(EXTRA_PREFIX) and _IDENT.match(name))
+        ):
+            raise ValidationError(f"{where}: unknown field {name!r}")
+        ops = [k for k in raw if k != "field"]
+        if len(ops) != 1 or ops[0] not in FIELD_OPS:
+            raise ValidationError(f"{where}: a field condition has one operator of {', '.join(FIELD_OPS)}")
+        return Condition("field", dict(raw))
+    if len(raw) != 1:
+        raise ValidationError(f"{where}: one condition per list entry")
+    ((kind, spec),) = raw.items()
+    if not isinstance(spec, dict):
+        raise ValidationError(f"{where}: {kind} takes a mapping")
+    if kind == "value_per_kg":
+        keys = {"below", "above", "ratio_below", "ratio_above"}
+        if not spec or set(spec) - keys:
+            raise ValidationError(f"{where}: value_per_kg takes {', '.join(sorted(keys))}")
+        for key in ("below", "above"):
+            if key in spec and spec[key] not in QUANTILES:
+                raise ValidationError(f"{where}: value_per_kg {key} is one of {', '.join(QUANTILES)}")
+    elif kind == "route":
+        keys = {"origin_in", "transit_in", "loading_in", "match"}
+        if not (set(spec) - {"match"}) or set(spec) - keys:
+            raise ValidationError(f"{where}: route takes origin_in, transit_in, loading_in (and match: any)")
+    elif kind == "text":
+        target = spec.get("field", "goods_description")
+        if not isinstance(target, str) or not (
+            target in COLUMNS or (target.startswith(EXTRA_PREFIX) and _IDENT.match(target))
+        ):
+            raise ValidationError(f"{where}: text field {target!r}")
+        if not spec.get("any") and not spec.get("regex"):
+            raise ValidationError(f"{where}: text needs `any: [terms]` or `regex`")
+    elif kind == "party_history":
+        if spec.get("party") not in PARTY_ROLES:
+            raise ValidationError(f"{where}: party is one of {', '.join(PARTY_ROLES)}")
+        if not set(spec) & {"min_seizures", "min_rate", "seen_in_case", "watchlist"}:
+            raise ValidationError(f"{where}: party_history needs min_seizures, min_rate, seen_in_case or watchlist")
+    else:
+        raise ValidationError(f"{where}: unknown condition {kind!r}")
+    return Condition(kind, dict(spec))
+
+
+def _date(value: Any, where: str) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationError(f"{where}: not a date {value!r}") from None
+
+
+def parse_profiles(text: str, source: str = "profiles") -> ProfileSet:
+    try:
+        doc = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ValidationError(f"{source}: not YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(doc, dict):
+        raise ValidationError(f"{source}: expected a mapping with `profiles:`")
+    lanes_raw = doc.get("lanes") or {}
+    lanes = LaneConfig(
+        **{k: lanes_raw[k] for k in ("red_rate", "yellow_rate", "random_share", "seed") if k in lanes_raw}
+    )
+    if not (0 < lanes.red_rate <= 1 and 0 <= lanes.yellow_rate <= 1 and 0 <= lanes.random_share <= 1):
+        raise ValidationError(f"{source}: lane rates must lie in [0, 1] (red_rate > 0)")
+    out: list[Profile] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(doc.get("profiles") or []):
+        where = f"{source}: profile {i + 1}"
+        if not isinstance(raw, dict):
+            raise ValidationError(f"{where}: a profile is a mapping")
+        pid = str(raw.get("id", ""))
+        if not _PROFILE_ID.match(pid) or pid in seen:
+            raise ValidationError(f"{where}: missing, invalid or repeated id {pid!r}")
+        seen.add(pid)
+        sharing = str(raw.get("sharing", SharingLevel.AMBER.value)).lower()
+        if sharing not in SharingLevel.values():
+            raise ValidationError(f"{where}: sharing is one of {', '.join(SharingLevel.values())}")
+        conditions = raw.get("conditions") or []
+        if not isinstance(conditions, list) or not conditions:
+            raise ValidationError(f"{where}: needs at least one condition")
+        match = str(raw.get("match", "all"))
+        if match not in ("all", "any"):
+            raise ValidationError(f"{where}: match is all or any")
+        try:
+            weight = float(raw.get("weight", 1.0))
+        except (TypeError, ValueError):
+            raise ValidationError(f"{where}: weight must be a number") from None
+        if not weight > 0:
+            raise ValidationError(f"{where}: weight must be positive")
+        if not raw.get("owner"):
+            raise ValidationError(f"{where}: owner (an agency code) is required")
+        out.append(
+            Profile(
+                id=pid,
+                name=str(raw.get("name", pid)),
+                owner=str(raw["owner"]),
+                weight=weight,
+                conditions=tuple(_check_condition(c, f"{where} ({pid})") for c in conditions),
+                match=match,
+                valid_from=_date(raw.get("valid_from"), where),
+                valid_to=_date(raw.get("valid_to"), where),
+                sharing=sharing,
+                share_with=tuple(str(a) for a in raw.get("share_with") or ()),
+            )
+        )
+    return ProfileSet(tuple(out), lanes)
+
+
+def load_profiles(path: Path) -> ProfileSet:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValidationError(f"cannot read profiles {path}: {exc.strerror}") from None
+    return parse_profiles(text, path.name)
+
+
+DATA_DIR = Path(__file__).parent / "data"
+
+
+def builtin_profiles(name: str = "default") -> ProfileSet:
+    return load_profiles(DATA_DIR / f"profiles-{name}.yaml")

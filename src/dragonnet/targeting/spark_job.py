@@ -1,0 +1,144 @@
+"""The same scoring and training-data preparation as a PySpark job (volumes beyond one machine).
+
+The queries are the ones DuckDB runs (`features.history_sql`, `features.scoring_sql`, the compiled
+profiles), in the Spark SQL dialect; the model is applied with `mapInPandas` by the same `model.matrix`
+and the same LightGBM booster (shipped as its text dump). Same data in, same scores out.
+
+    spark = spark_session("local[4]")
+    ws = SparkWorkspace(spark, [decl.parquet], [history.parquet])
+    scored = ws.score(profiles, spec)     # a Spark DataFrame: declaration_id, rule_score, masks, model_p, score
+"""
+
+# ruff: noqa: S608  (SQL is assembled from validated identifiers and escaped literals, see targeting.sql)
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dragonnet.targeting import model as mdl
+from dragonnet.targeting.declarations import COLUMNS, EXTRA_PREFIX, LABEL_COLUMNS
+from dragonnet.targeting.features import Extras, history_sql, mask_count, scoring_sql
+from dragonnet.targeting.profiles import ProfileSet
+from dragonnet.targeting.sql import SPARK
+
+SPARK_TYPES = {"VARCHAR": "STRING", "DATE": "DATE", "DOUBLE": "DOUBLE", "INTEGER": "INT"}
+
+
+def spark_session(master: str = "local[1]", app_name: str = "dragonnet-targeting") -> Any:
+    from pyspark.sql import SparkSession
+
+    # Python workers run the same interpreter (they import dragonnet to apply the model).
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    return (
+        SparkSession.builder.master(master)
+        .appName(app_name)
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.driver.memory", "1g")
+        .getOrCreate()
+    )
+
+
+class SparkWorkspace:
+    """Views `decl`, `hist`, `results`, `flagged_parties` and the history tables in a Spark session."""
+
+    def __init__(
+        self,
+        spark: Any,
+        decl: list[Path],
+        history: list[Path] | None = None,
+        *,
+        results: Iterable[tuple[str, int]] = (),
+        flagged: Iterable[str] = (),
+        extras: Extras | None = None,
+        prefix: str = "",
+    ) -> None:
+        self.spark = spark
+        res = list(results)
+        spark.createDataFrame(
+            pd.DataFrame({"declaration_id": pd.Series([r[0] for r in res], dtype=object),
+                          "outcome": pd.Series([int(r[1]) for r in res], dtype="int32")}),
+            "declaration_id STRING, outcome INT",
+        ).createOrReplaceTempView("results_in")  # fmt: skip
+        spark.sql(
+            "SELECT declaration_id, max(outcome) AS outcome FROM results_in GROUP BY declaration_id"
+        ).createOrReplaceTempView("results")
+        spark.createDataFrame(
+            pd.DataFrame({"party": pd.Series(sorted(set(flagged)), dtype=object)}), "party STRING"
+        ).createOrReplaceTempView("flagged_parties")
+        decl_df = spark.read.option("mergeSchema", "true").parquet(*[str(p) for p in decl])
+        self.extras = extras if extras is not None else _extras(decl_df)
+        self._view("decl", decl_df, self.extras)
+        hist_df = spark.read.option("mergeSchema", "true").parquet(*[str(p) for p in (history or decl)])
+        self._view("hist", hist_df, None)
+        for table, query in history_sql(SPARK).items():
+            spark.sql(query).cache().createOrReplaceTempView(table)
+
+    def _view(self, name: str, df: Any, extras: Extras | None) -> None:
+        df.createOrReplaceTempView(f"{name}_raw")
+        have = set(df.columns)
+        cols = [f"d.{c}" for c in df.columns if c != "outcome"]
+        cols += [
+            f"CAST(NULL AS {SPARK_TYPES[t]}) AS {c}" for c, t in COLUMNS.items() if c not in have and c != "outcome"
+        ]
+        if extras:
+            cols += [f"CAST(NULL AS DOUBLE) AS {c}" for c in extras.numeric if c not in have]
+            cols += [f"CAST(NULL AS STRING) AS {c}" for c in extras.text if c not in have]
+        outcome = "COALESCE(r.outcome, CAST(d.outcome AS INT))" if "outcome" in have else "r.outcome"
+        self.spark.sql(
+            f"SELECT {', '.join(cols)}, {outcome} AS outcome FROM {name}_raw d"
+            " LEFT JOIN results r ON r.declaration_id = d.declaration_id"
+        ).createOrReplaceTempView(name)
+
+    def frame(self, profiles: ProfileSet, *, mode: str = "score") -> Any:
+        """The feature/scoring query as a Spark DataFrame (training-data preparation with mode="train")."""
+        return self.spark.sql(scoring_sql(SPARK, profiles, self.extras, mode=mode))
+
+    def score(self, profiles: ProfileSet, spec: mdl.ModelSpec | None) -> Any:
+        """Rule score, masks, model probability (mapInPandas, same booster) and final score per declaration."""
+        frame = self.frame(profiles)
+        masks = [f"mask_{i}" for i in range(mask_count(profiles))]
+        schema = ", ".join(
+            ["declaration_id STRING", "declaration_date DATE", "office_locode STRING", "label INT",
+             "rule_score DOUBLE", *(f"{m} BIGINT" for m in masks), "model_p DOUBLE", "score DOUBLE"]
+        )  # fmt: skip
+        meta = spec.to_json() if spec else None
+        booster = spec.booster_text if spec else None
+        keep = ["declaration_id", "declaration_date", "office_locode", "label", "rule_score", *masks]
+
+        def apply(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+            local = mdl.ModelSpec.from_json(meta, booster) if meta and booster else None
+            for pdf in batches:
+                rule = pdf["rule_score"].to_numpy(dtype=np.float64)
+                p = mdl.predict(local, pdf, threads=1) if local else None
+                out = pdf[keep].copy()
+                out["model_p"] = p if p is not None else np.nan
+                out["score"] = mdl.combine(p, rule)
+                yield out
+
+        return frame.mapInPandas(apply, schema)
+
+
+def _extras(df: Any) -> Extras:
+    numeric: list[str] = []
+    text: list[str] = []
+    for name, dtype in df.dtypes:
+        if not name.startswith(EXTRA_PREFIX) or name in LABEL_COLUMNS:
+            continue
+        (text if dtype == "string" else numeric).append(name)
+    return Extras(tuple(sorted(numeric)), tuple(sorted(text)))
+
+
+def training_frame(ws: SparkWorkspace, profiles: ProfileSet) -> pd.DataFrame:
+    """Training-data preparation on Spark, collected (for a model trained on one machine)."""
+    return ws.frame(profiles, mode="train").where("label IS NOT NULL").toPandas()
