@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 import typer
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dragonnet import __version__
+from dragonnet.cli.common import DatabaseOption, clear_errors, fail, open_engine
 from dragonnet.cli.intake import import_app
 from dragonnet.cli.messaging import messaging_app
 from dragonnet.cli.report import report_app
 from dragonnet.cli.targeting import targeting_app
 from dragonnet.config import load_settings
-from dragonnet.errors import DragonnetError
-from dragonnet.storage.db import has_schema, make_engine, redact, session_scope
+from dragonnet.storage.db import redact, session_scope
 
 app = typer.Typer(
     name="dragonnet",
@@ -40,46 +38,6 @@ app.add_typer(report_app, name="report")
 app.add_typer(targeting_app, name="targeting")
 app.add_typer(audit_app, name="audit")
 app.add_typer(reference_app, name="reference")
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option("--database-url", help="Database URL (default: $DRAGONNET_DATABASE_URL or SQLite under ./var)."),
-]
-
-
-def fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=1)
-
-
-def clear_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Turn the user's errors into one line on stderr and exit code 1; bugs still show a traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return fn(*args, **kwargs)
-        except DragonnetError as exc:
-            raise fail(str(exc)) from None
-
-    return wrapper
-
-
-def open_engine(database_url: str | None, *, need_schema: bool = True) -> Engine:
-    url = database_url or load_settings().database_url
-    engine = make_engine(url)
-    if need_schema and not has_schema(engine):
-        raise fail(f"database {redact(url)} has no dragonnet schema yet: run `dragonnet init` first")
-    if need_schema:
-        from dragonnet.storage.migrate import current_revision, head_revision
-
-        current, head = current_revision(engine), head_revision()
-        if current != head:
-            raise fail(f"database schema is at revision {current}, this dragonnet needs {head}: run `dragonnet init`")
-    return engine
 
 
 @app.callback(invoke_without_command=True)

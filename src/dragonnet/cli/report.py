@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from dragonnet.cli.main import DatabaseOption, clear_errors, fail, open_engine
+from dragonnet.cli.common import DatabaseOption, clear_errors, fail, open_engine
 from dragonnet.storage.db import session_scope
 
 report_app = typer.Typer(help="Debrief reports and exports, with explicit counting rules.", no_args_is_help=True)

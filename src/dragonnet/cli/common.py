@@ -1,0 +1,54 @@
+"""What every dragonnet command shares: the database option, one-line errors, opening the database."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+from sqlalchemy import Engine
+
+from dragonnet.config import load_settings
+from dragonnet.errors import DragonnetError
+from dragonnet.storage.db import has_schema, make_engine, redact
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option("--database-url", help="Database URL (default: $DRAGONNET_DATABASE_URL or SQLite under ./var)."),
+]
+
+
+def fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=1)
+
+
+def clear_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn the user's errors into one line on stderr and exit code 1; bugs still show a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except DragonnetError as exc:
+            raise fail(str(exc)) from None
+
+    return wrapper
+
+
+def open_engine(database_url: str | None, *, need_schema: bool = True) -> Engine:
+    url = database_url or load_settings().database_url
+    engine = make_engine(url)
+    if need_schema and not has_schema(engine):
+        raise fail(f"database {redact(url)} has no dragonnet schema yet: run `dragonnet init` first")
+    if need_schema:
+        from dragonnet.storage.migrate import current_revision, head_revision
+
+        current, head = current_revision(engine), head_revision()
+        if current != head:
+            raise fail(f"database schema is at revision {current}, this dragonnet needs {head}: run `dragonnet init`")
+    return engine
