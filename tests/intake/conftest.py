@@ -23,3 +23,6 @@ def operation(session: Session) -> Operation:
     service.add_participant(session, op, th, "member")
     session.commit()
     return op
+
+
+from web.webtest import app_client, seeded_db  # noqa: E402, F401 - fixtures for the web and API tests of intake

@@ -6,7 +6,6 @@ with --all-or-nothing nothing was written); 1 the file or the command is wrong (
 
 from __future__ import annotations
 
-import csv
 import getpass
 import json
 from pathlib import Path
@@ -15,37 +14,13 @@ from typing import Annotated
 import typer
 from sqlalchemy import func, select
 
-from dragonnet.domain.quantity import Unit
-from dragonnet.domain.vocabulary import (
-    CommodityClass,
-    DetectionMethod,
-    Direction,
-    PartyKind,
-    PartyRole,
-    PlaceType,
-    SharingLevel,
-    SpecimenType,
-    TransportMode,
-)
 from dragonnet.errors import DragonnetError
-from dragonnet.intake.headers import ITEM_COLUMNS, PARTY_COLUMNS
+from dragonnet.intake.templates import write_csv_template, write_xlsx_template
 
 EXIT_REJECTED_ROWS = 2
 MAX_PRINTED_ERRORS = 50
 
 import_app = typer.Typer(help="Import cases from the exchange format (CSV / XLSX).", no_args_is_help=True)
-
-ENUM_COLUMNS: dict[str, list[str]] = {
-    "place_type": PlaceType.values(),
-    "direction": Direction.values(),
-    "transport_mode": TransportMode.values(),
-    "detection_method": DetectionMethod.values(),
-    "commodity_class": CommodityClass.values(),
-    "specimen_type": SpecimenType.values(),
-    "unit": [u.value for u in Unit],
-    "sharing_level": SharingLevel.values(),
-}
-PARTY_ENUM_COLUMNS: dict[str, list[str]] = {"role": PartyRole.values(), "kind": PartyKind.values()}
 
 
 def _fail(message: str) -> typer.Exit:
@@ -126,48 +101,6 @@ def cases(
             typer.echo(f"  ... and {report.errors_total - MAX_PRINTED_ERRORS} more (use --json)", err=True)
     if report.rows_rejected or report.errors_total:
         raise typer.Exit(code=EXIT_REJECTED_ROWS)
-
-
-def write_csv_template(path: Path) -> None:
-    with path.open("w", encoding="utf-8", newline="") as f:
-        csv.writer(f, lineterminator="\r\n").writerow(ITEM_COLUMNS)
-
-
-def write_xlsx_template(path: Path) -> None:
-    """Sheets `items` and `parties` with the header row and drop-down lists on the enum columns."""
-    from openpyxl import Workbook
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    wb = Workbook()
-    lists = wb.create_sheet("lists")
-    column_of_list: dict[str, str] = {}
-    for n, (name, values) in enumerate({**ENUM_COLUMNS, **PARTY_ENUM_COLUMNS}.items(), start=1):
-        letter = get_column_letter(n)
-        lists.cell(row=1, column=n, value=name)
-        for i, value in enumerate(values, start=2):
-            lists.cell(row=i, column=n, value=value)
-        column_of_list[name] = f"lists!${letter}$2:${letter}${len(values) + 1}"
-    lists.sheet_state = "hidden"
-    for title, columns, enums in (
-        ("items", ITEM_COLUMNS, ENUM_COLUMNS),
-        ("parties", PARTY_COLUMNS, PARTY_ENUM_COLUMNS),
-    ):
-        ws = wb.active if title == "items" else wb.create_sheet(title, 1)
-        assert ws is not None
-        ws.title = title
-        ws.append(list(columns))
-        ws.freeze_panes = "A2"
-        for i, column in enumerate(columns, start=1):
-            letter = get_column_letter(i)
-            ws.column_dimensions[letter].width = max(12, len(column) + 2)
-            if column in enums:
-                dv = DataValidation(type="list", formula1=f"={column_of_list[column]}", allow_blank=True)
-                dv.error = f"use one of: {', '.join(enums[column])}"
-                dv.errorTitle = column
-                ws.add_data_validation(dv)
-                dv.add(f"{letter}2:{letter}100000")
-    wb.save(path)
 
 
 @import_app.command("template")

@@ -1,7 +1,332 @@
-"""Pages of the cases capability."""
+"""Pages of the cases capability: list, case page, report/edit form, workflow buttons, validation and duplicate
+review, spreadsheet import (upload, preview, confirm) and the templates.
+
+Handlers only parse the request, call dragonnet.intake and render; rules live in intake/ and policy/.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse
+
+from dragonnet.domain.quantity import Unit
+from dragonnet.domain.vocabulary import (
+    CaseStatus,
+    CommodityClass,
+    DetectionMethod,
+    Direction,
+    PartyKind,
+    PartyRole,
+    PlaceType,
+    SharingLevel,
+    SpecimenType,
+    TransportMode,
+)
+from dragonnet.errors import Conflict, DragonnetError
+from dragonnet.intake import duplicates, forms, queries, templates, uploads, workflow
+from dragonnet.intake.errors import ImportRejected
+from dragonnet.intake.headers import ITEM_COLUMNS, PARTY_COLUMNS
+from dragonnet.operation.service import get_operation
+from dragonnet.policy.access import get_case
+from dragonnet.storage.models import Operation
+from dragonnet.web.deps import AppSettings, CsrfRejected, DbSession, PageAuth
+from dragonnet.web.security import tokens_match
+from dragonnet.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+
+PER_PAGE = 25
+CHOICES: dict[str, list[str]] = {
+    "place_type": PlaceType.values(),
+    "direction": Direction.values(),
+    "transport_mode": TransportMode.values(),
+    "detection_method": DetectionMethod.values(),
+    "sharing_level": SharingLevel.values(),
+    "commodity_class": CommodityClass.values(),
+    "specimen_type": SpecimenType.values(),
+    "unit": [u.value for u in Unit],
+    "role": PartyRole.values(),
+    "kind": PartyKind.values(),
+    "status": CaseStatus.values(),
+}
+
+
+def _check_csrf(auth: PageAuth, token: str | None) -> None:
+    if not tokens_match(auth.csrf_token, token):
+        raise CsrfRejected()
+
+
+def _form_dict(form: Any) -> dict[str, str]:
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+# --- list and case page ---------------------------------------------------------------------------------------
+
+
+@router.get("/operations/{slug}/cases", response_class=HTMLResponse)
+def case_list(
+    request: Request, slug: str, db: DbSession, auth: PageAuth, phase: str = "", status: str = "",
+    commodity: str = "", country: str = "", q: str = "", page: int = 1,
+) -> Response:  # fmt: skip
+    op = get_operation(db, slug)
+    filters = queries.CaseFilters(int(phase) if phase.isdigit() else None, status or None, commodity or None,
+                                  country or None, q or None)  # fmt: skip
+    error = None
+    try:
+        result = queries.list_page(db, auth.actor, op, filters, page=page, per_page=PER_PAGE)
+    except DragonnetError as exc:
+        error, result = exc.message, queries.CasePage([], 0)
+    params = {k: v for k, v in {"phase": phase, "status": status, "commodity": commodity, "country": country,
+                                 "q": q}.items() if v}  # fmt: skip
+    return render(
+        request, "case_list.html",
+        {"title": "Cases", "op": op, "result": result, "filters": params, "error": error, "choices": CHOICES,
+         "page_url": lambda n: f"/operations/{op.slug}/cases?" + urlencode({**params, "page": n})},
+        auth=auth, operation_slug=op.slug, active="cases",
+    )  # fmt: skip
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(request: Request, case_id: int, db: DbSession, auth: PageAuth) -> Response:
+    case = get_case(db, auth.actor, case_id)
+    parties = queries.read_parties(db, auth.actor, case, purpose="case page")
+    return render(
+        request, "case_page.html",
+        {"title": f"Case {case.case_ref}", "case": case, "parties": parties,
+         "actions": workflow.available_actions(db, auth.actor, case), "history": workflow.history(db, case.id),
+         "merges": duplicates.merges_of(db, case.id),
+         "can_edit": case.reporting_agency_id == auth.actor.agency_id and case.status != CaseStatus.MERGED.value
+         and bool(workflow.is_owner(auth.actor, case))},
+        auth=auth, operation_slug=case.operation.slug, active="cases",
+    )  # fmt: skip
+
+
+@router.post("/cases/{case_id}/transition")
+def case_transition(
+    case_id: int, db: DbSession, auth: PageAuth, action: Annotated[str, Form()], csrf_token: Annotated[str, Form()],
+    version: Annotated[int | None, Form()] = None, reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:  # fmt: skip
+    _check_csrf(auth, csrf_token)
+    workflow.transition(db, auth.actor, case_id, action, version=version, reason=reason or None)
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+# --- report / edit form -------------------------------------------------------------------------------------
+
+
+def _form_page(
+    request: Request, auth: PageAuth, op: Operation, data: forms.CaseInput, *, case_id: int | None = None,
+    version: int | None = None, errors: dict[str, forms.FieldError] | None = None, status_code: int = 200,
+) -> Response:  # fmt: skip
+    items = [*data.items, forms.ItemInput()]
+    parties = [*data.parties, forms.PartyInput()]
+    return render(
+        request, "case_form.html",
+        {"title": f"Edit case {data.case_ref}" if case_id else "Report a seizure", "op": op, "data": data,
+         "items": items, "parties": parties, "case_id": case_id, "version": version, "errors": errors or {},
+         "choices": CHOICES},
+        auth=auth, operation_slug=op.slug, active="report", status_code=status_code,
+    )  # fmt: skip
+
+
+@router.get("/operations/{slug}/report", response_class=HTMLResponse)
+def report_form(request: Request, slug: str, db: DbSession, auth: PageAuth) -> Response:
+    op = get_operation(db, slug)
+    return _form_page(request, auth, op, forms.CaseInput(sharing_level=SharingLevel.AMBER.value))
+
+
+@router.post("/operations/{slug}/report", response_class=HTMLResponse)
+async def report_submit(request: Request, slug: str, db: DbSession, auth: PageAuth) -> Response:
+    form = _form_dict(await request.form())
+    _check_csrf(auth, form.get("csrf_token"))
+    op = get_operation(db, slug)
+    data = forms.CaseInput.from_form(form)
+    try:
+        case = forms.create_case(db, auth.actor, op, data, submit=form.get("submit") == "1")
+    except forms.CaseInvalid as exc:
+        return _form_page(request, auth, op, data, errors=exc.by_field(), status_code=422)
+    return RedirectResponse(f"/cases/{case.id}", status_code=303)
+
+
+@router.get("/cases/{case_id}/edit", response_class=HTMLResponse)
+def edit_form(request: Request, case_id: int, db: DbSession, auth: PageAuth) -> Response:
+    case = forms.editable_case(db, auth.actor, case_id)
+    data = forms.case_to_input(db, case, with_parties=True)
+    return _form_page(request, auth, case.operation, data, case_id=case.id, version=case.version)
+
+
+@router.post("/cases/{case_id}/edit", response_class=HTMLResponse)
+async def edit_submit(request: Request, case_id: int, db: DbSession, auth: PageAuth) -> Response:
+    form = _form_dict(await request.form())
+    _check_csrf(auth, form.get("csrf_token"))
+    data = forms.CaseInput.from_form(form)
+    version = int(form["version"]) if form.get("version", "").isdigit() else None
+    try:
+        case = forms.update_case(db, auth.actor, case_id, data, version=version, submit=form.get("submit") == "1")
+    except forms.CaseInvalid as exc:
+        current = get_case(db, auth.actor, case_id)
+        return _form_page(request, auth, current.operation, data, case_id=case_id, version=version,
+                          errors=exc.by_field(), status_code=422)  # fmt: skip
+    except Conflict as exc:
+        db.rollback()
+        current = get_case(db, auth.actor, case_id)
+        return render(
+            request, "case_conflict.html",
+            {"title": "Conflict: the case was changed", "case": current, "message": exc.message, "data": data,
+             "version": version},
+            auth=auth, operation_slug=current.operation.slug, active="cases", status_code=409,
+        )  # fmt: skip
+    return RedirectResponse(f"/cases/{case.id}", status_code=303)
+
+
+# --- validation and duplicates --------------------------------------------------------------------------------
+
+
+@router.get("/operations/{slug}/validate", response_class=HTMLResponse)
+def validate_page(request: Request, slug: str, db: DbSession, auth: PageAuth, all: str = "") -> Response:
+    op = get_operation(db, slug)
+    duplicates.require_reviewer(auth.actor)
+    pending = queries.list_page(db, auth.actor, op, queries.CaseFilters(status=CaseStatus.SUBMITTED.value),
+                                per_page=100)  # fmt: skip
+    to_validate = [c for c in pending.cases if workflow.is_validator(db, auth.actor, c)]
+    candidates = duplicates.candidates(db, auth.actor, op, require_link=not all)
+    return render(
+        request, "case_validate.html",
+        {"title": "Validate", "op": op, "to_validate": to_validate, "candidates": candidates, "show_all": bool(all)},
+        auth=auth, operation_slug=op.slug, active="validate",
+    )  # fmt: skip
+
+
+@router.post("/operations/{slug}/duplicates/merge")
+def merge_pair(
+    slug: str, db: DbSession, auth: PageAuth, keep_id: Annotated[int, Form()], duplicate_id: Annotated[int, Form()],
+    reason: Annotated[str, Form(max_length=2000)], csrf_token: Annotated[str, Form()],
+) -> Response:  # fmt: skip
+    _check_csrf(auth, csrf_token)
+    get_operation(db, slug)
+    duplicates.merge(db, auth.actor, keep_id, duplicate_id, reason)
+    return RedirectResponse(f"/cases/{keep_id}", status_code=303)
+
+
+@router.post("/operations/{slug}/duplicates/dismiss")
+def dismiss_pair(
+    slug: str, db: DbSession, auth: PageAuth, a_id: Annotated[int, Form()], b_id: Annotated[int, Form()],
+    csrf_token: Annotated[str, Form()], reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:  # fmt: skip
+    _check_csrf(auth, csrf_token)
+    get_operation(db, slug)
+    duplicates.dismiss(db, auth.actor, a_id, b_id, reason or None)
+    return RedirectResponse(f"/operations/{slug}/validate", status_code=303)
+
+
+# --- spreadsheet import -------------------------------------------------------------------------------------
+
+
+@router.get("/operations/{slug}/import/template.csv")
+def template_csv(slug: str, db: DbSession, auth: PageAuth) -> Response:
+    get_operation(db, slug)
+    return Response(templates.csv_template(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="cases-template.csv"'})  # fmt: skip
+
+
+@router.get("/operations/{slug}/import/template.xlsx")
+def template_xlsx(slug: str, db: DbSession, auth: PageAuth) -> Response:
+    get_operation(db, slug)
+    return Response(
+        templates.xlsx_template(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": 'attachment; filename="cases-template.xlsx"'},
+    )
+
+
+def _upload_page(request: Request, auth: PageAuth, op: Operation, *, error: str | None = None,
+                 status_code: int = 200) -> Response:  # fmt: skip
+    return render(
+        request, "import_upload.html",
+        {"title": "Import a spreadsheet", "op": op, "error": error, "max_mb": uploads.MAX_UPLOAD_BYTES // 2**20},
+        auth=auth, operation_slug=op.slug, active="report", status_code=status_code,
+    )  # fmt: skip
+
+
+@router.get("/operations/{slug}/import", response_class=HTMLResponse)
+def import_form(request: Request, slug: str, db: DbSession, auth: PageAuth) -> Response:
+    return _upload_page(request, auth, get_operation(db, slug))
+
+
+@router.post("/operations/{slug}/import", response_class=HTMLResponse)
+def import_upload(
+    request: Request, slug: str, db: DbSession, auth: PageAuth, settings: AppSettings,
+    file: Annotated[UploadFile, File()], csrf_token: Annotated[str, Form()],
+    day_first: Annotated[str, Form()] = "",
+) -> Response:  # fmt: skip
+    _check_csrf(auth, csrf_token)
+    op = get_operation(db, slug)
+    data = file.file.read(uploads.MAX_UPLOAD_BYTES + 1)
+    try:
+        upload = uploads.stage(db, auth.actor, op, data, file.filename or "upload", settings.data_dir,
+                               day_first=day_first == "1")  # fmt: skip
+    except ImportRejected as exc:
+        return _upload_page(request, auth, op, error=exc.message, status_code=422)
+    return RedirectResponse(f"/operations/{op.slug}/import/{upload.token}", status_code=303)
+
+
+@router.get("/operations/{slug}/import/{token}", response_class=HTMLResponse)
+def import_preview(request: Request, slug: str, token: str, db: DbSession, auth: PageAuth,
+                   settings: AppSettings) -> Response:  # fmt: skip
+    op = get_operation(db, slug)
+    upload, data = uploads.load(db, auth.actor, op, token, settings.data_dir)
+    result = uploads.preview(db, auth.actor, op, upload, data)
+    return render(
+        request, "import_preview.html",
+        {"title": "Check the import", "op": op, "p": result, "item_columns": ITEM_COLUMNS,
+         "party_columns": PARTY_COLUMNS},
+        auth=auth, operation_slug=op.slug, active="report",
+    )  # fmt: skip
+
+
+@router.post("/operations/{slug}/import/{token}/mapping")
+async def import_remap(request: Request, slug: str, token: str, db: DbSession, auth: PageAuth,
+                       settings: AppSettings) -> Response:  # fmt: skip
+    form = _form_dict(await request.form())
+    _check_csrf(auth, form.get("csrf_token"))
+    op = get_operation(db, slug)
+    upload, _data = uploads.load(db, auth.actor, op, token, settings.data_dir)
+    choices = {form[k]: form.get("column-" + k[len("header-"):], "") or None
+               for k in form if k.startswith("header-")}  # fmt: skip
+    uploads.remap(db, upload, choices, day_first=form.get("day_first") == "1")
+    return RedirectResponse(f"/operations/{op.slug}/import/{upload.token}", status_code=303)
+
+
+@router.post("/operations/{slug}/import/{token}/confirm", response_class=HTMLResponse)
+def import_confirm(
+    request: Request, slug: str, token: str, db: DbSession, auth: PageAuth, settings: AppSettings,
+    csrf_token: Annotated[str, Form()], all_or_nothing: Annotated[str, Form()] = "",
+) -> Response:  # fmt: skip
+    _check_csrf(auth, csrf_token)
+    op = get_operation(db, slug)
+    upload, data = uploads.load(db, auth.actor, op, token, settings.data_dir)
+    report = uploads.confirm(db, auth.actor, op, upload, data, settings.data_dir,
+                             all_or_nothing=all_or_nothing == "1")  # fmt: skip
+    agency = auth.actor.agency_id
+    return render(
+        request, "import_done.html",
+        {"title": "Import done", "op": op, "report": report, "agency_id": agency},
+        auth=auth, operation_slug=op.slug, active="report",
+    )  # fmt: skip
+
+
+@router.get("/operations/{slug}/import/{token}/errors.csv")
+def import_errors_csv(slug: str, token: str, db: DbSession, auth: PageAuth, settings: AppSettings) -> Response:
+    op = get_operation(db, slug)
+    upload, data = uploads.load(db, auth.actor, op, token, settings.data_dir)
+    result = uploads.preview(db, auth.actor, op, upload, data)
+    errors = result.report.errors if result.report else []
+    return Response(uploads.errors_csv(errors), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="import-errors.csv"'})  # fmt: skip
+
+
+__all__ = ["router"]

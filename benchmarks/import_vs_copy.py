@@ -1,0 +1,158 @@
+"""Case import (full validation + normalisation, into PostgreSQL) against raw PostgreSQL COPY of the same CSV.
+
+    DRAGONNET_BENCH_POSTGRES_URL=postgresql://USER@HOST:PORT/DB .venv/bin/python benchmarks/import_vs_copy.py \
+        [--rows 1000000] [--items-per-case 4]
+
+Falls back to DRAGONNET_TEST_POSTGRES_URL. Creates a throwaway database next to the one named (the user must
+be allowed to create databases), generates a deterministic exchange-format CSV (seeded), then in the same run:
+1. `import_cases` (read, header mapping, vectorised normalisation against the reference data, atomic write,
+   audit entry) into the migrated schema, committed;
+2. `COPY bare FROM STDIN (FORMAT csv, HEADER)` of the same file into a table of text columns.
+Prints both wall-clock times and the ratio, and drops the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import os
+import random
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from dragonnet.intake.headers import ITEM_COLUMNS
+from dragonnet.intake.importer import import_cases
+from dragonnet.operation import service
+from dragonnet.policy.audit import AuditActor
+from dragonnet.storage.db import make_engine, normalise_url
+from dragonnet.storage.migrate import upgrade
+
+DRUGS = ["methamphetamine", "ICE", "ya ba", "heroin", "ketamine HCl", "cannabis", "cocaine", "MDMA"]
+PRECURSORS = ["P2P", "ephedrine", "pseudoephedrine", "safrole", "acetic anhydride"]
+TAXA = ["Manis javanica", "pangolin scales", "Elephas maximus", "ivory", "Dalbergia cochinchinensis",
+        "Pterocarpus santalinus", "Python bivittatus", "Panthera tigris"]  # fmt: skip
+PLACES = [("VNHPH", "VN"), ("VNSGN", "VN"), ("VNHAN", "VN"), ("", "VN"), ("", "Viet Nam"), ("", "Vietnam")]
+COUNTRIES = ["LA", "KH", "TH", "CN", "MM", "Laos", "China", "MY"]
+MODES = ["sea_container", "air_passenger", "road", "postal", "express_courier", "truck", "container"]
+
+
+def generate(path: Path, rows: int, per_case: int, seed: int = 2023) -> None:
+    """A deterministic CSV of `rows` item rows, `per_case` items per case, all valid (the realistic case)."""
+    rng = random.Random(seed)
+    start = dt.date(2023, 4, 15)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(ITEM_COLUMNS)
+        case = 0
+        written = 0
+        while written < rows:
+            case += 1
+            day = (start + dt.timedelta(days=rng.randrange(215))).isoformat()
+            locode, country = rng.choice(PLACES)
+            mode = rng.choice(MODES)
+            origin = rng.choice(COUNTRIES)
+            transit = ";".join(rng.sample(COUNTRIES[:5], rng.randrange(3)))
+            conveyance = f"MSKU{rng.randrange(10**7):07d}"
+            arrests = str(rng.randrange(3))
+            for _ in range(min(per_case, rows - written)):
+                klass = rng.choice(["drug", "drug", "precursor", "wildlife", "timber"])
+                substance = (
+                    rng.choice(DRUGS) if klass == "drug" else rng.choice(PRECURSORS) if klass == "precursor" else ""
+                )
+                taxon = rng.choice(TAXA) if klass in ("wildlife", "timber") else ""
+                unit = rng.choice(["kg", "g", "pieces"]) if klass != "timber" else "m3"
+                qty = f"{rng.uniform(0.1, 500):.2f}".replace(".", "," if rng.random() < 0.2 else ".")
+                row = {
+                    "case_ref": f"B-{case:07d}", "reporting_agency": "VN-CUS", "seizure_date": day,
+                    "place_locode": locode, "place_country": country, "transport_mode": mode,
+                    "conveyance_ref": conveyance, "commodity_class": klass,
+                    "substance": substance, "taxon": taxon, "quantity": qty, "unit": unit, "origin_country": origin,
+                    "transit_countries": transit, "destination_country": "VN", "arrests": arrests,
+                    "sharing_level": "amber",
+                }  # fmt: skip
+                w.writerow([row.get(c, "") for c in ITEM_COLUMNS])
+                written += 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--items-per-case", type=int, default=4)
+    args = parser.parse_args()
+    base = os.environ.get("DRAGONNET_BENCH_POSTGRES_URL") or os.environ.get("DRAGONNET_TEST_POSTGRES_URL")
+    if not base:
+        print("error: set DRAGONNET_BENCH_POSTGRES_URL (or DRAGONNET_TEST_POSTGRES_URL)", file=sys.stderr)
+        return 1
+    name = f"dragonnet_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(normalise_url(base), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(normalise_url(base)).set(database=name).render_as_string(hide_password=False)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "items.csv"
+            t0 = time.perf_counter()
+            generate(path, args.rows, args.items_per_case)
+            size = path.stat().st_size
+            print(f"generated {args.rows:,} item rows ({size / 1e6:.1f} MB) in {time.perf_counter() - t0:.1f} s")
+            engine = make_engine(url)
+            upgrade(engine)
+            with Session(engine) as s:
+                op = service.create_operation(
+                    s, slug="mekong-dragon", name="Mekong Dragon", description="", scope=["drug"],
+                    phases=[service.PhaseSpec(5, dt.date(2023, 4, 15), dt.date(2023, 11, 16),
+                                              ("drug", "precursor", "wildlife", "timber"))],
+                )  # fmt: skip
+                vn = service.add_agency(s, code="VN-CUS", name="Viet Nam Customs", kind="customs", country="VN")
+                service.add_participant(s, op, vn, "member")
+                s.commit()
+
+            t0 = time.perf_counter()
+            with Session(engine) as s:
+                report = import_cases(s, operation_slug="mekong-dragon", agency_code="VN-CUS",
+                                      actor=AuditActor(None, "bench", "VN-CUS"), file_path=path,
+                                      max_bytes=size + 1, max_rows=args.rows,
+                                      today=dt.date(2024, 1, 1))  # fmt: skip
+                s.commit()
+            t_import = time.perf_counter() - t0
+            print(f"import: {t_import:.1f} s  ({report.rows_imported:,} rows, {report.cases_created:,} cases, "
+                  f"{report.rows_rejected:,} rejected)")  # fmt: skip
+            if report.errors:
+                print("  first errors:", [str(e) for e in report.errors[:3]])
+
+            raw = engine.raw_connection()
+            try:
+                cur = raw.cursor()
+                cols = ", ".join(f'"{c}" text' for c in ITEM_COLUMNS)
+                cur.execute(f"CREATE TABLE bare ({cols})")
+                raw.commit()
+                t0 = time.perf_counter()
+                with path.open("rb") as f, cur.copy("COPY bare FROM STDIN (FORMAT csv, HEADER true)") as copy:
+                    while chunk := f.read(1 << 20):
+                        copy.write(chunk)
+                raw.commit()
+                t_copy = time.perf_counter() - t0
+                cur.execute("SELECT count(*) FROM bare")
+                copied = cur.fetchone()[0]
+            finally:
+                raw.close()
+            print(f"COPY:   {t_copy:.1f} s  ({copied:,} rows)")
+            print(f"ratio import / COPY: {t_import / t_copy:.2f}x")
+            engine.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

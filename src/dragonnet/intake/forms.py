@@ -1,0 +1,484 @@
+"""One case at a time (web form, REST API): the same validation and normalisation as the spreadsheet import.
+
+A `CaseInput` holds what the officer typed (strings, as in the exchange format). `save_case` turns it into
+exchange-format rows (one per item), runs `normalise_items` / `normalise_parties` over them, maps the row
+errors back to form fields (`seizure_date`, `items[1].quantity`, `parties[0].email`) and writes the case.
+
+Rules:
+- Only members of the reporting agency (reporter or national coordinator) create and edit its cases; a case
+  the actor may not see answers 404, a visible case of another agency 403.
+- `case_ref` is unique per agency. The phase comes from the seizure date.
+- Optimistic locking: an update names the version it was made from; if the case has moved on since, the
+  update is refused with `Conflict` and nothing is written (also when two saves race: the database's
+  version check makes exactly one win).
+- Saving keeps a draft a draft (unless `submit`); a change to a validated or withdrawn case puts it back to
+  `submitted` (it must be validated again). A merged case is not edited: edit the case it was merged into.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import polars as pl
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from dragonnet.domain.vocabulary import CaseStatus, IdentifierKind, Role, SharingLevel
+from dragonnet.errors import Conflict, DragonnetError, ValidationError
+from dragonnet.intake.headers import ITEM_COLUMNS, PARTY_COLUMNS
+from dragonnet.intake.normalise import CASE_COLUMNS, TEXT_MAX, normalise_items, normalise_parties
+from dragonnet.intake.reader import ROW
+from dragonnet.intake.workflow import record_status
+from dragonnet.operation.service import phase_for_date
+from dragonnet.policy.access import Actor, PermissionDenied, audit_actor, get_case
+from dragonnet.policy.audit import record
+from dragonnet.storage.models import Case, CaseIdentifier, CaseTransit, Item, Operation, Participation, Party
+
+ITEM_FIELDS = ("commodity_class", "substance", "taxon", "specimen_type", "quantity", "unit", "description")
+PARTY_FIELDS = tuple(c for c in PARTY_COLUMNS if c not in ("case_ref", "reporting_agency"))
+CASE_FIELDS = (
+    "case_ref", "seizure_date", "place_locode", "place_name", "place_country", "place_type", "direction",
+    "transport_mode", "conveyance_ref", "detection_method", "concealment", "origin_country", "transit_countries",
+    "destination_country", "arrests", "sharing_level", "description",
+)  # fmt: skip
+MAX_ITEMS = 200
+MAX_PARTIES = 100
+EDITING_ROLES = (Role.REPORTER, Role.NATIONAL_COORDINATOR)
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+@dataclass
+class ItemInput:
+    commodity_class: str | None = None
+    substance: str | None = None
+    taxon: str | None = None
+    specimen_type: str | None = None
+    quantity: str | None = None
+    unit: str | None = None
+    description: str | None = None
+
+    def is_blank(self) -> bool:
+        return not any(_text(v) for v in asdict(self).values())
+
+
+@dataclass
+class PartyInput:
+    role: str | None = None
+    kind: str | None = None
+    name: str | None = None
+    nationality: str | None = None
+    birth_date: str | None = None
+    id_number: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+
+    def is_blank(self) -> bool:
+        return not any(_text(v) for v in asdict(self).values())
+
+
+@dataclass
+class CaseInput:
+    """A case as typed: every value a string (or None), transit countries separated by `;` (or a list)."""
+
+    case_ref: str | None = None
+    seizure_date: str | None = None
+    place_locode: str | None = None
+    place_name: str | None = None
+    place_country: str | None = None
+    place_type: str | None = None
+    direction: str | None = None
+    transport_mode: str | None = None
+    conveyance_ref: str | None = None
+    detection_method: str | None = None
+    concealment: str | None = None
+    origin_country: str | None = None
+    transit_countries: str | None = None
+    destination_country: str | None = None
+    arrests: str | None = None
+    sharing_level: str | None = None
+    description: str | None = None
+    items: list[ItemInput] = field(default_factory=list)
+    parties: list[PartyInput] = field(default_factory=list)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> CaseInput:
+        """From a dict (API body or parsed form); numbers and lists become the exchange format's text."""
+
+        def text(value: object) -> str | None:
+            if isinstance(value, (list, tuple)):
+                return ";".join(str(v).strip() for v in value if str(v).strip()) or None
+            if isinstance(value, float) and value.is_integer():
+                return str(int(value))
+            return _text(value)
+
+        case = cls(**{f: text(data.get(f)) for f in CASE_FIELDS})  # type: ignore[arg-type]
+        case.items = [ItemInput(**{f: text(i.get(f)) for f in ITEM_FIELDS}) for i in data.get("items") or []]
+        case.parties = [PartyInput(**{f: text(p.get(f)) for f in PARTY_FIELDS}) for p in data.get("parties") or []]
+        return case
+
+    @classmethod
+    def from_form(cls, form: Mapping[str, str]) -> CaseInput:
+        """From a posted form: case fields by name, items as `item-N-field`, parties as `party-N-field`;
+        blank rows are dropped."""
+        case = cls(**{f: _text(form.get(f)) for f in CASE_FIELDS})  # type: ignore[arg-type]
+        case.items = [i for i in _rows(form, "item", ITEM_FIELDS, ItemInput) if not i.is_blank()]
+        case.parties = [p for p in _rows(form, "party", PARTY_FIELDS, PartyInput) if not p.is_blank()]
+        return case
+
+
+def _rows(form: Mapping[str, str], prefix: str, fields: Iterable[str], klass: Any) -> list[Any]:
+    pattern = re.compile(rf"^{prefix}-(\d{{1,3}})-(\w+)$")
+    found: dict[int, dict[str, str | None]] = {}
+    allowed = set(fields)
+    for name, value in form.items():
+        m = pattern.match(name)
+        if m and m.group(2) in allowed:
+            found.setdefault(int(m.group(1)), {})[m.group(2)] = _text(value)
+    return [klass(**found[i]) for i in sorted(found)]
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    value: str | None
+    reason: str
+    suggestion: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class CaseInvalid(ValidationError):
+    """The case breaks the exchange format's rules; `errors` says where (one entry per field)."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        shown = "; ".join(f"{e.field}: {e.reason}" for e in errors[:5])
+        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        super().__init__(f"the case cannot be saved: {shown}{more}")
+        self.errors = errors
+
+    def by_field(self) -> dict[str, FieldError]:
+        out: dict[str, FieldError] = {}
+        for e in self.errors:
+            out.setdefault(e.field, e)
+        return out
+
+
+@dataclass
+class Checked:
+    """A validated case: the case-level values, item rows and party rows ready to write."""
+
+    case: dict[str, Any]
+    items: list[dict[str, Any]]
+    parties: list[dict[str, Any]]
+    transit: list[str]
+
+
+# --- validation ---------------------------------------------------------------------------------------------
+
+
+def _item_frame(data: CaseInput, agency_code: str) -> pl.DataFrame:
+    rows: list[dict[str, Any]] = []
+    items = data.items or [ItemInput()]
+    for n, item in enumerate(items, start=1):
+        row: dict[str, Any] = dict.fromkeys(ITEM_COLUMNS)
+        row.update({c: getattr(data, c) for c in CASE_COLUMNS})
+        row.update({"case_ref": data.case_ref, "reporting_agency": agency_code})
+        row.update({c: getattr(item, c) for c in ITEM_FIELDS})
+        row[ROW] = n
+        rows.append(row)
+    schema = dict.fromkeys(ITEM_COLUMNS, pl.String) | {ROW: pl.Int64}
+    return pl.DataFrame(rows, schema=schema)
+
+
+def _party_frame(data: CaseInput, agency_code: str) -> pl.DataFrame:
+    rows = [
+        {**{c: getattr(p, c) for c in PARTY_FIELDS}, "case_ref": data.case_ref or "-", "reporting_agency": agency_code,
+         ROW: n}
+        for n, p in enumerate(data.parties, start=1)
+    ]  # fmt: skip
+    schema = dict.fromkeys(PARTY_COLUMNS, pl.String) | {ROW: pl.Int64}
+    return pl.DataFrame(rows, schema=schema)
+
+
+_CASE_LEVEL = {*CASE_COLUMNS, "case_ref", "reporting_agency"}
+
+
+def validate_case(data: CaseInput, *, agency_code: str, operation: Operation, today: dt.date | None = None) -> Checked:
+    """Validate and normalise one case exactly as the import does; CaseInvalid lists the problems by field."""
+    today = today or dt.date.today()
+    errors: list[FieldError] = []
+    seen: set[tuple[str, str]] = set()
+
+    def add(field_name: str, value: str | None, reason: str, suggestion: str | None = None) -> None:
+        if (field_name, reason) not in seen:
+            seen.add((field_name, reason))
+            errors.append(FieldError(field_name, value, reason, suggestion))
+
+    if not data.items:
+        add("items", None, "a case needs at least one item")
+    if len(data.items) > MAX_ITEMS:
+        add("items", None, f"at most {MAX_ITEMS} items per case")
+    if len(data.parties) > MAX_PARTIES:
+        add("parties", None, f"at most {MAX_PARTIES} parties per case")
+    if data.description and len(data.description) > TEXT_MAX:
+        add("description", None, f"text longer than {TEXT_MAX} characters")
+    if errors:
+        raise CaseInvalid(errors)
+
+    items = normalise_items(_item_frame(data, agency_code), today=today)
+    for e in items.errors.iter_rows(named=True):
+        column = e["column"]
+        name = column if column in _CASE_LEVEL else f"items[{e['row'] - 1}].{column}"
+        if column == "description":
+            name = f"items[{e['row'] - 1}].description"
+        add(name, e["value"], e["reason"], e["suggestion"])
+    frame = items.frame
+    first = frame.row(0, named=True)
+    phase_id: int | None = None
+    if first["seizure_date"] is not None:
+        try:
+            phase_id = phase_for_date(operation, first["seizure_date"]).id
+        except DragonnetError as exc:
+            add("seizure_date", data.seizure_date, exc.message)
+
+    parties: list[dict[str, Any]] = []
+    if data.parties:
+        normalised = normalise_parties(_party_frame(data, agency_code), today=today)
+        for e in normalised.errors.iter_rows(named=True):
+            if e["column"] in ("case_ref", "reporting_agency"):
+                continue
+            add(f"parties[{e['row'] - 1}].{e['column']}", e["value"], e["reason"], e["suggestion"])
+        parties = normalised.frame.drop(ROW, "case_ref", "reporting_agency").to_dicts()
+    if errors:
+        raise CaseInvalid(errors)
+
+    case = {c: first[c] for c in (*CASE_COLUMNS, "latitude", "longitude") if c != "transit_countries"}
+    case["case_ref"] = first["case_ref"]
+    case["arrests"] = case["arrests"] or 0
+    case["sharing_level"] = case["sharing_level"] or SharingLevel.AMBER.value
+    case["phase_id"] = phase_id
+    case["description"] = data.description
+    item_rows = frame.select(
+        "commodity_class", "substance_text", "substance", "substance_control", "taxon_text", "taxon",
+        "cites_appendix", "specimen_type", "quantity", "unit", "quantity_text", "mass_kg",
+        pl.col("description").alias("goods_description"),
+    ).to_dicts()  # fmt: skip
+    return Checked(case, item_rows, parties, list(first["transit_countries"] or []))
+
+
+# --- writing ------------------------------------------------------------------------------------------------
+
+
+def _check_member(session: Session, actor: Actor, operation: Operation) -> None:
+    if not any(actor.has(r) for r in EDITING_ROLES) or actor.agency_id is None:
+        raise PermissionDenied(
+            actor, "operation", operation.slug, "only reporters and national coordinators report cases"
+        )
+    taking_part = session.execute(
+        select(Participation.id).where(
+            Participation.operation_id == operation.id, Participation.agency_id == actor.agency_id
+        )
+    ).first()
+    if taking_part is None:
+        raise PermissionDenied(
+            actor, "operation", operation.slug, f"{actor.agency_code} does not take part in operation {operation.slug}"
+        )
+
+
+def _apply(session: Session, case: Case, checked: Checked) -> None:
+    if case.id is not None:  # replace: delete the old rows first (unique positions)
+        case.items.clear()
+        case.transits.clear()
+        session.flush()
+    for k, v in checked.case.items():
+        setattr(case, k, v)
+    case.items = [Item(position=n, **row) for n, row in enumerate(checked.items, start=1)]
+    case.transits = [CaseTransit(position=n, country=c) for n, c in enumerate(checked.transit, start=1)]
+    case.updated_at = dt.datetime.now(dt.UTC)
+
+
+def _write_parties(session: Session, case_id: int, parties: list[dict[str, Any]]) -> None:
+    session.execute(delete(CaseIdentifier).where(CaseIdentifier.case_id == case_id))
+    session.execute(delete(Party).where(Party.case_id == case_id))
+    for row in parties:
+        extra = {k: row.pop(k) for k in ("phone_e164", "email_normalised")}
+        party = Party(case_id=case_id, **row)
+        session.add(party)
+        session.flush()
+        if row.get("phone"):
+            normalised = extra["phone_e164"] or re.sub(r"[^\d+]", "", row["phone"]) or row["phone"]
+            session.add(CaseIdentifier(case_id=case_id, party_id=party.id, kind=IdentifierKind.PHONE.value,
+                                       value=row["phone"][:200], normalised=normalised[:200]))  # fmt: skip
+        if row.get("email"):
+            normalised = extra["email_normalised"] or row["email"].lower()
+            session.add(CaseIdentifier(case_id=case_id, party_id=party.id, kind=IdentifierKind.EMAIL.value,
+                                       value=row["email"][:200], normalised=normalised[:200]))  # fmt: skip
+
+
+def create_case(
+    session: Session,
+    actor: Actor,
+    operation: Operation,
+    data: CaseInput,
+    *,
+    submit: bool = False,
+    today: dt.date | None = None,
+) -> Case:
+    """Create a case of the actor's agency (a draft, or submitted with `submit`)."""
+    _check_member(session, actor, operation)
+    assert actor.agency_code is not None and actor.agency_id is not None
+    checked = validate_case(data, agency_code=actor.agency_code.upper(), operation=operation, today=today)
+    ref = checked.case["case_ref"]
+    if session.execute(
+        select(Case.id).where(Case.reporting_agency_id == actor.agency_id, Case.case_ref == ref)
+    ).first():
+        raise CaseInvalid([FieldError("case_ref", ref, f"case_ref {ref} is already used by your agency")])
+    now = dt.datetime.now(dt.UTC)
+    status = CaseStatus.SUBMITTED.value if submit else CaseStatus.DRAFT.value
+    case = Case(
+        operation_id=operation.id, reporting_agency_id=actor.agency_id, status=status, created_by_id=actor.user_id,
+        reported_at=now, created_at=now, submitted_at=now if submit else None,
+    )  # fmt: skip
+    _apply(session, case, checked)
+    with session.begin_nested():
+        session.add(case)
+        session.flush()
+        _write_parties(session, case.id, checked.parties)
+        record_status(session, actor, case, None, status, "created")
+        record(session, audit_actor(actor), "case.create", "case", case.id, case_ref=case.case_ref, status=status,
+               items=len(checked.items), parties=len(checked.parties))  # fmt: skip
+        session.flush()
+    return case
+
+
+def editable_case(session: Session, actor: Actor, case_id: int) -> Case:
+    """The case if the actor may edit it: 404 if invisible, 403 if another agency's, 422 if merged."""
+    case = get_case(session, actor, case_id)
+    if case.reporting_agency_id != actor.agency_id or not any(actor.has(r) for r in EDITING_ROLES):
+        raise PermissionDenied(actor, "case", case_id, "only the reporting agency's officers edit this case")
+    if case.status == CaseStatus.MERGED.value:
+        raise ValidationError("this case was merged into another case; edit that case instead")
+    return case
+
+
+def update_case(
+    session: Session,
+    actor: Actor,
+    case_id: int,
+    data: CaseInput,
+    *,
+    version: int | None,
+    submit: bool = False,
+    today: dt.date | None = None,
+) -> Case:
+    """Replace the case's content (items, route, parties) if `version` is still the current one."""
+    case = editable_case(session, actor, case_id)
+    if version is None:
+        raise ValidationError("say which version you edited (the `version` field or an If-Match header)")
+    if case.version != version:
+        raise Conflict(
+            f"case {case.case_ref} was changed by someone else (now version {case.version}, you edited version "
+            f"{version}); nothing was saved: reload it and make your change again"
+        )
+    assert actor.agency_code is not None
+    checked = validate_case(data, agency_code=actor.agency_code.upper(), operation=case.operation, today=today)
+    if (
+        checked.case["case_ref"] != case.case_ref
+        and session.execute(
+            select(Case.id).where(
+                Case.reporting_agency_id == case.reporting_agency_id,
+                Case.case_ref == checked.case["case_ref"],
+                Case.id != case.id,
+            )
+        ).first()
+    ):
+        ref = checked.case["case_ref"]
+        raise CaseInvalid([FieldError("case_ref", ref, f"case_ref {ref} is already used by your agency")])
+    old_status = case.status
+    new_status = old_status
+    if (submit and old_status == CaseStatus.DRAFT.value) or old_status in (
+        CaseStatus.VALIDATED.value,
+        CaseStatus.WITHDRAWN.value,
+    ):
+        new_status = CaseStatus.SUBMITTED.value
+    try:
+        with session.begin_nested():
+            _apply(session, case, checked)
+            if new_status != old_status:
+                case.status = new_status
+                if new_status == CaseStatus.SUBMITTED.value:
+                    case.submitted_at = dt.datetime.now(dt.UTC)
+                case.validated_at = None
+                case.validated_by_id = None
+            session.flush()  # UPDATE ... WHERE version = :loaded: a concurrent save makes this fail
+            _write_parties(session, case.id, checked.parties)
+            if new_status != old_status:
+                record_status(session, actor, case, old_status, new_status, "edited")
+            record(session, audit_actor(actor), "case.update", "case", case.id, case_ref=case.case_ref,
+                   version=case.version, status=new_status)  # fmt: skip
+    except StaleDataError:
+        raise Conflict(
+            f"case {case_id} was changed by someone else while you saved; nothing was saved: reload it and "
+            "make your change again"
+        ) from None
+    return case
+
+
+def case_to_input(session: Session, case: Case, *, with_parties: bool) -> CaseInput:
+    """The case as the officer typed it (original texts kept beside the normalised values)."""
+    data = CaseInput(
+        case_ref=case.case_ref, seizure_date=case.seizure_date.isoformat(), place_locode=case.place_locode,
+        place_name=case.place_name, place_country=case.place_country, place_type=case.place_type,
+        direction=case.direction, transport_mode=case.transport_mode, conveyance_ref=case.conveyance_ref,
+        detection_method=case.detection_method, concealment=case.concealment, origin_country=case.origin_country,
+        transit_countries=";".join(case.transit_countries) or None, destination_country=case.destination_country,
+        arrests=str(case.arrests), sharing_level=case.sharing_level, description=case.description,
+    )  # fmt: skip
+    data.items = [
+        ItemInput(
+            commodity_class=i.commodity_class,
+            substance=i.substance_text or i.substance,
+            taxon=i.taxon_text or i.taxon,
+            specimen_type=i.specimen_type,
+            quantity=i.quantity_text or f"{i.quantity:g}",
+            unit=i.unit,
+            description=i.goods_description,
+        )
+        for i in case.items
+    ]
+    if with_parties:
+        parties = session.execute(select(Party).where(Party.case_id == case.id).order_by(Party.id)).scalars()
+        data.parties = [
+            PartyInput(
+                role=p.role,
+                kind=p.kind,
+                name=p.name,
+                nationality=p.nationality,
+                birth_date=p.birth_date.isoformat() if p.birth_date else None,
+                id_number=p.id_number,
+                phone=p.phone,
+                email=p.email,
+                address=p.address,
+            )
+            for p in parties
+        ]
+    return data
+
+
+__all__ = [
+    "CaseInput", "CaseInvalid", "FieldError", "ItemInput", "PartyInput", "case_to_input", "create_case",
+    "editable_case", "update_case", "validate_case",
+]  # fmt: skip

@@ -1,0 +1,156 @@
+"""Reading cases: the filtered list (pages and cursor pagination) and one case with what the reader may see.
+
+Every query starts from `case_visibility`; parties are loaded only where `nominal_visibility` allows, and
+each time they are shown the read is audited (`case.read_nominal`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from dragonnet.domain.vocabulary import CaseStatus, CommodityClass
+from dragonnet.errors import ValidationError
+from dragonnet.policy.access import Actor, audit_actor, case_visibility, may_see_nominal
+from dragonnet.policy.audit import record
+from dragonnet.reference import countries
+from dragonnet.storage.models import Case, Item, Operation, Party, Phase
+
+MAX_LIMIT = 200
+DEFAULT_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    phase: int | None = None
+    status: str | None = None
+    commodity: str | None = None
+    country: str | None = None
+    text: str | None = None
+    agency_id: int | None = None
+
+    def checked(self) -> CaseFilters:
+        """The filters with the country resolved (any spelling) and the vocabularies checked (422 otherwise)."""
+        if self.status and self.status not in CaseStatus.values():
+            raise ValidationError(f"unknown status {self.status!r}; use {', '.join(CaseStatus.values())}")
+        if self.commodity and self.commodity not in CommodityClass.values():
+            raise ValidationError(
+                f"unknown commodity class {self.commodity!r}; use {', '.join(CommodityClass.values())}"
+            )
+        country = countries.resolve(self.country).alpha2 if self.country else None
+        text = (self.text or "").strip()[:200] or None
+        return CaseFilters(self.phase, self.status or None, self.commodity or None, country, text, self.agency_id)
+
+
+def case_query(actor: Actor, operation: Operation, filters: CaseFilters) -> Select[Case]:
+    f = filters.checked()
+    query = select(Case).where(Case.operation_id == operation.id, case_visibility(actor))
+    if f.phase is not None:
+        query = query.join(Phase, Phase.id == Case.phase_id).where(Phase.number == f.phase)
+    if f.status:
+        query = query.where(Case.status == f.status)
+    if f.commodity:
+        query = query.where(exists(select(Item.id).where(Item.case_id == Case.id, Item.commodity_class == f.commodity)))
+    if f.country:
+        query = query.where(Case.place_country == f.country)
+    if f.agency_id is not None:
+        query = query.where(Case.reporting_agency_id == f.agency_id)
+    if f.text:
+        pattern = "%" + f.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        fields = (Case.case_ref, Case.place_name, Case.place_locode, Case.conveyance_ref, Case.description,
+                  Case.concealment)  # fmt: skip
+        in_case = [func.lower(c).like(pattern, escape="\\") for c in fields]
+        in_items = exists(
+            select(Item.id).where(
+                Item.case_id == Case.id,
+                or_(*(func.lower(c).like(pattern, escape="\\")
+                      for c in (Item.substance, Item.substance_text, Item.taxon, Item.taxon_text))),
+            )
+        )  # fmt: skip
+        query = query.where(or_(*in_case, in_items))
+    return query.options(selectinload(Case.items), selectinload(Case.reporting_agency), selectinload(Case.phase))
+
+
+@dataclass
+class CasePage:
+    cases: list[Case]
+    total: int | None = None
+    next_cursor: str | None = None
+    page: int = 1
+    pages: int = 1
+
+
+def list_page(
+    session: Session, actor: Actor, operation: Operation, filters: CaseFilters, *, page: int = 1,
+    per_page: int = DEFAULT_LIMIT,
+) -> CasePage:  # fmt: skip
+    """A numbered page (newest first) and the total: for the web list."""
+    query = case_query(actor, operation, filters)
+    total = session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    cases = list(
+        session.execute(query.order_by(Case.seizure_date.desc(), Case.id.desc()).offset((page - 1) * per_page)
+                        .limit(per_page)).scalars()
+    )  # fmt: skip
+    return CasePage(cases, total, None, page, pages)
+
+
+def encode_cursor(case_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{case_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, value = text.partition(":")
+        if prefix != "id" or not value.isdigit():
+            raise ValueError(cursor)
+        return int(value)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ValidationError("invalid cursor: pass back the next_cursor of the previous page") from None
+
+
+def list_cursor(
+    session: Session, actor: Actor, operation: Operation, filters: CaseFilters, *, cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> CasePage:  # fmt: skip
+    """Keyset pagination by id, newest first: stable under inserts (for the API)."""
+    limit = min(max(1, limit), MAX_LIMIT)
+    query = case_query(actor, operation, filters)
+    if cursor:
+        query = query.where(Case.id < decode_cursor(cursor))
+    cases = list(session.execute(query.order_by(Case.id.desc()).limit(limit + 1)).scalars())
+    more = len(cases) > limit
+    cases = cases[:limit]
+    return CasePage(cases, None, encode_cursor(cases[-1].id) if more and cases else None)
+
+
+@dataclass
+class CaseView:
+    case: Case
+    parties: list[Party] | None = None  # None: the reader may not see them
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def read_parties(session: Session, actor: Actor, case: Case, *, purpose: str = "view") -> list[Party] | None:
+    """The case's parties if the reader may see nominal data (audited as `case.read_nominal`), else None."""
+    if not may_see_nominal(session, actor, case.id):
+        return None
+    parties = list(session.execute(select(Party).where(Party.case_id == case.id).order_by(Party.id)).scalars())
+    if parties:
+        record(session, audit_actor(actor), "case.read_nominal", "case", case.id,
+               parties=[p.id for p in parties], purpose=purpose)  # fmt: skip
+    return parties
+
+
+def visible_ids(session: Session, actor: Actor, ids: Sequence[int]) -> set[int]:
+    return set(session.execute(select(Case.id).where(Case.id.in_(list(ids)), case_visibility(actor))).scalars())
+
+
+__all__ = ["CaseFilters", "CasePage", "CaseView", "case_query", "list_cursor", "list_page", "read_parties"]
