@@ -34,6 +34,7 @@ from dragonnet.intake.headers import ITEM_COLUMNS, PARTY_COLUMNS
 from dragonnet.intake.normalise import CASE_COLUMNS, TEXT_MAX, normalise_items, normalise_parties
 from dragonnet.intake.reader import ROW
 from dragonnet.intake.workflow import record_status
+from dragonnet.messaging import watchlists
 from dragonnet.operation.service import phase_for_date
 from dragonnet.policy.access import Actor, PermissionDenied, audit_actor, get_case
 from dragonnet.policy.audit import record
@@ -361,6 +362,7 @@ def create_case(
         record(session, audit_actor(actor), "case.create", "case", case.id, case_ref=case.case_ref, status=status,
                items=len(checked.items), parties=len(checked.parties))  # fmt: skip
         session.flush()
+        watchlists.check_cases(session, [case.id])
     return case
 
 
@@ -429,6 +431,7 @@ def update_case(
                 record_status(session, actor, case, old_status, new_status, "edited")
             record(session, audit_actor(actor), "case.update", "case", case.id, case_ref=case.case_ref,
                    version=case.version, status=new_status)  # fmt: skip
+            watchlists.check_cases(session, [case.id])
     except StaleDataError:
         raise Conflict(
             f"case {case_id} was changed by someone else while you saved; nothing was saved: reload it and "

@@ -37,6 +37,7 @@ from dragonnet.intake.errors import ImportRejected, RowError
 from dragonnet.intake.headers import PARTY_COLUMNS, HeaderMapping, propose_mapping, require
 from dragonnet.intake.normalise import CASE_KEY, ERROR_SCHEMA, ErrorSink, normalise_items, normalise_parties
 from dragonnet.intake.reader import MAX_BYTES, MAX_ROWS, ROW, RawTable, read_bytes
+from dragonnet.messaging import watchlists
 from dragonnet.operation.service import get_operation, phase_for_date
 from dragonnet.policy.audit import AuditActor, record
 from dragonnet.storage.models import (
@@ -495,6 +496,8 @@ def _write(
             if identifiers:
                 session.execute(insert(_table(CaseIdentifier)), identifiers)  # fmt: skip
     session.flush()
+    # Watchlists: owners who may see a written case hear of a match, in this same transaction.
+    watchlists.check_cases(session, ids.values())
 
 
 __all__ = ["ERROR_SCHEMA", "ImportRejected", "ImportReport", "RowError", "import_cases"]

@@ -26,24 +26,20 @@ class NavItem:
 
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("overview", "Overview", "/operations/{op}", EVERYONE),
-    NavItem("cases", "Cases", "/operations/{op}/cases", MEMBER_ROLES, available=False),
-    NavItem("report", "Report a seizure", "/operations/{op}/report", MEMBER_ROLES, available=False),
+    NavItem("cases", "Cases", "/operations/{op}/cases", MEMBER_ROLES),
+    NavItem("report", "Report a seizure", "/operations/{op}/report", MEMBER_ROLES),
     NavItem(
         "validate",
         "Validate",
         "/operations/{op}/validate",
-        frozenset({Role.NATIONAL_COORDINATOR, Role.ADMINISTRATOR}),
-        available=False,
+        frozenset({Role.NATIONAL_COORDINATOR, Role.REGIONAL_ANALYST}),
     ),
-    NavItem(
-        "analysis",
-        "Analysis",
-        "/operations/{op}/analysis",
-        frozenset({Role.REGIONAL_ANALYST, Role.ADMINISTRATOR}),
-        available=False,
-    ),
+    NavItem("networks", "Networks", "/operations/{op}/networks", MEMBER_ROLES),
+    NavItem("inbox", "Inbox", "/inbox", MEMBER_ROLES),
+    NavItem("targeting", "Targeting", "/targeting", MEMBER_ROLES),
+    NavItem("dashboard", "Dashboard", "/operations/{op}/dashboard", EVERYONE),
     NavItem("reference", "Reference data", "/reference", MEMBER_ROLES),
-    NavItem("admin", "Administration", "/admin", frozenset({Role.ADMINISTRATOR}), available=False),
+    NavItem("admin", "Administration", "/admin", frozenset({Role.ADMINISTRATOR})),
 )
 
 
@@ -55,12 +51,12 @@ class NavLink:
 
 
 def navigation(actor: Actor, operation_slug: str | None) -> list[NavLink]:
-    """The links `actor` sees. Partner observers (no member role) see the overview only."""
+    """The links `actor` sees. Partner observers (no member role) see only what is open to everyone."""
     links: list[NavLink] = []
     for item in NAV_ITEMS:
         if not item.available or not any(actor.has(r) for r in item.roles):
             continue
-        if actor.is_observer_only and item.key != "overview":
+        if actor.is_observer_only and item.roles != EVERYONE:
             continue
         if "{op}" in item.path:
             # Without a current operation, "/" leads to the first one.
