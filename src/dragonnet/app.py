@@ -29,6 +29,7 @@ from dragonnet.api import messaging as api_messaging
 from dragonnet.api import reports as api_reports
 from dragonnet.api import targeting as api_targeting
 from dragonnet.api import v1
+from dragonnet.api.schemas import ErrorOut
 from dragonnet.config import Settings, load_settings
 from dragonnet.errors import (
     ConfigurationError,
@@ -62,6 +63,15 @@ ERROR_STATUS: tuple[tuple[type[DragonnetError], int, str], ...] = (
     (Conflict, 409, "conflict"),
     (StorageUnavailable, 507, "storage_unavailable"),
 )
+
+# Every API operation may answer these; documenting them once keeps the OpenAPI spec truthful.
+API_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "not logged in, or the token is invalid"},
+    403: {"model": ErrorOut, "description": "logged in, but this action is not allowed for you"},
+    404: {"model": ErrorOut, "description": "no such record, or not visible to you"},
+    409: {"model": ErrorOut, "description": "the record changed since you read it, or the action was done already"},
+    422: {"model": ErrorOut, "description": "the input is invalid or matches no reference value"},
+}
 
 HTTP_TITLES = {
     400: "Bad request",
@@ -108,7 +118,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in ROUTER_MODULES:
-        app.include_router(module.router)
+        api = module.router.prefix.startswith("/api")
+        app.include_router(module.router, responses=API_ERRORS if api else None)
     _install_error_handlers(app)
     return app
 
@@ -225,6 +236,11 @@ def _install_error_handlers(app: FastAPI) -> None:
             problems.append(f"{where}: {err.get('msg', 'invalid')}" if where else str(err.get("msg", "invalid")))
         return _error(request, 422, "invalid", "; ".join(problems) or "invalid request")
 
+    async def id_out_of_range(request: Request, exc: Exception) -> Response:
+        # SQLite cannot even bind an integer beyond 64 bits (PostgreSQL simply finds no row): an id that
+        # cannot be stored names no record, so it is answered like any unknown id.
+        return _error(request, 404, "not_found", "There is nothing at this address.")
+
     async def server_error(request: Request, exc: Exception) -> Response:
         # Runs outside the middleware stack: set the security headers here. Never show the exception.
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -244,6 +260,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
     app.add_exception_handler(DragonnetError, dragonnet_error)
+    app.add_exception_handler(OverflowError, id_out_of_range)
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(Unauthenticated, unauthenticated)
     app.add_exception_handler(CsrfRejected, csrf_rejected)
