@@ -1,9 +1,93 @@
-"""`/api/v1` routes of the linkage capability."""
+"""`/api/v1` routes of the linkage capability: networks, their graphs, routes and trends, decisions, notices."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
 
-from dragonnet.api.v1 import PREFIX
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from dragonnet.api.v1 import NOT_FOUND, PREFIX, UNAUTHENTICATED
+from dragonnet.linkage import routes, service
+from dragonnet.linkage.networks import graph_elements, summary_rows
+from dragonnet.operation.service import get_operation
+from dragonnet.policy.access import Hidden
+from dragonnet.web.deps import ApiActor, DbSession
+from dragonnet.web.linkage import record_entity_read
 
 router = APIRouter(prefix=PREFIX)
+TAGS: list[str | Any] = ["linkage"]
+
+
+class DecisionIn(BaseModel):
+    left: int = Field(description="a party id")
+    right: int = Field(description="another party id")
+    decision: str = Field(pattern="^(confirm|reject)$")
+    note: str = Field(default="", max_length=2000)
+
+
+class DecisionOut(BaseModel):
+    left: int
+    right: int
+    decision: str
+
+
+@router.get("/operations/{slug}/networks", responses={**UNAUTHENTICATED, **NOT_FOUND}, tags=TAGS)
+def networks(
+    slug: str, db: DbSession, actor: ApiActor, min_countries: Annotated[int, Query(ge=1, le=30)] = 1
+) -> list[dict[str, Any]]:
+    """Networks of cases linked by shared entities, computed over what the caller may see."""
+    op = get_operation(db, slug)
+    _ex, nets = service.networks_for(db, actor, operation_id=op.id)
+    shown = [n for n in nets if len(n.countries) >= min_countries]
+    record_entity_read(db, actor, shown, "networks api")
+    return summary_rows(shown)
+
+
+@router.get("/operations/{slug}/networks/{number}/graph", responses={**UNAUTHENTICATED, **NOT_FOUND}, tags=TAGS)
+def network_graph(slug: str, number: int, db: DbSession, actor: ApiActor) -> dict[str, Any]:
+    """One network as Cytoscape.js elements (case nodes link to `/cases/{id}`)."""
+    op = get_operation(db, slug)
+    ex, nets = service.networks_for(db, actor, operation_id=op.id)
+    if not 1 <= number <= len(nets):
+        raise Hidden(actor, "network", number)
+    record_entity_read(db, actor, [nets[number - 1]], "network graph api")
+    return {"network": number, "elements": graph_elements(ex, nets[number - 1])}
+
+
+@router.get("/operations/{slug}/routes", responses={**UNAUTHENTICATED, **NOT_FOUND}, tags=TAGS)
+def route_flows(
+    slug: str, db: DbSession, actor: ApiActor, phase: Annotated[int, Query(ge=1, le=50)],
+    compare: Annotated[int | None, Query(ge=1, le=50)] = None,
+    commodity: Annotated[str | None, Query(max_length=16)] = None,
+    alpha: Annotated[float, Query(gt=0, lt=1)] = routes.DEFAULT_ALPHA,
+) -> dict[str, Any]:  # fmt: skip
+    """Flows of a phase (validated cases) and route changes against another phase (exact binomial test)."""
+    op = get_operation(db, slug)
+    ex = service.extract(db, actor, operation_id=op.id)
+    other = compare if compare is not None else phase - 1
+    return {
+        "phase": phase, "compared_with": other, "alpha": alpha,
+        "flows": [{"route": list(f.route), "phase": f.phase, "commodity": f.commodity, "product": f.product,
+                   "mode": f.mode, "cases": f.cases} for f in routes.flows(ex, phase=phase, commodity=commodity)],
+        "changes": [{"route": list(t.route), "before": t.before, "after": t.after, "expected_after": t.expected_after,
+                     "p_value": t.p_value, "change": t.change, "significant": t.significant}
+                    for t in routes.trends(ex, other, phase, alpha=alpha, commodity=commodity)],
+    }  # fmt: skip
+
+
+@router.get("/linkage/notices", responses=UNAUTHENTICATED, tags=TAGS)
+def notices(db: DbSession, actor: ApiActor) -> list[dict[str, Any]]:
+    """'Your party X likely matches a party of agency Y in case Z': the hub's encoded matches for your agency."""
+    return [
+        {"party_id": n.party_id, "case_ref": n.own_case_ref, "other_agency": n.other_agency,
+         "other_case_ref": n.other_case_ref, "dice": round(n.dice, 3)}
+        for n in service.match_notices(db, actor)
+    ]  # fmt: skip
+
+
+@router.post("/linkage/decisions", response_model=DecisionOut, responses={**UNAUTHENTICATED, **NOT_FOUND}, tags=TAGS)
+def post_decision(body: DecisionIn, db: DbSession, actor: ApiActor) -> DecisionOut:
+    """Confirm or reject a link between two parties you may see; the next run respects it."""
+    row = service.decide(db, actor, body.left, body.right, body.decision, body.note)
+    return DecisionOut(left=row.party_low_id, right=row.party_high_id, decision=row.decision)

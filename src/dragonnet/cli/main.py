@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from dragonnet import __version__
 from dragonnet.cli.common import DatabaseOption, clear_errors, fail, open_engine
 from dragonnet.cli.intake import import_app
+from dragonnet.cli.linkage import linkage_app
 from dragonnet.cli.messaging import messaging_app
 from dragonnet.cli.report import report_app
 from dragonnet.cli.targeting import targeting_app
@@ -36,6 +37,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(messaging_app, name="messages")
 app.add_typer(report_app, name="report")
 app.add_typer(targeting_app, name="targeting")
+app.add_typer(linkage_app, name="linkage")
 app.add_typer(audit_app, name="audit")
 app.add_typer(reference_app, name="reference")
 

@@ -1,7 +1,95 @@
-"""Tables of the linkage capability (registered on the shared metadata by dragonnet.storage.schema)."""
+"""Tables of the linkage capability (registered on the shared metadata by dragonnet.storage.schema).
+
+Everything here points at parties, so it is nominal-derived: readers go through `dragonnet.linkage.service`,
+which filters by the access policy (a user sees a link, a cluster member or a match notice only where it
+may see the parties involved).
+"""
 
 from __future__ import annotations
 
-from dragonnet.storage.models import Base
+import datetime as dt
+from typing import Any
 
-__all__ = ["Base"]
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dragonnet.storage.models import Base, utcnow
+
+__all__ = ["Base", "LinkDecision", "LinkageRun", "PartyCluster", "PprlMatch", "ProposedLink"]
+
+
+class LinkageRun(Base):
+    """One entity-resolution run over an extract (`scope_agency_id` NULL: the whole database, run by the operator)."""
+
+    __tablename__ = "linkage_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    backend: Mapped[str] = mapped_column(String(16))
+    threshold: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column()
+    records: Mapped[int] = mapped_column(Integer, default=0)
+    links: Mapped[int] = mapped_column(Integer, default=0)
+    clusters: Mapped[int] = mapped_column(Integer, default=0)
+    model: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class ProposedLink(Base):
+    """A pair the model scored at or above the run's threshold, for analysts to confirm or reject."""
+
+    __tablename__ = "linkage_links"
+    __table_args__ = (UniqueConstraint("run_id", "party_low_id", "party_high_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("linkage_runs.id", ondelete="CASCADE"), index=True)
+    party_low_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"), index=True)
+    party_high_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"), index=True)
+    match_probability: Mapped[float] = mapped_column(Float)
+    match_weight: Mapped[float] = mapped_column(Float)
+
+
+class PartyCluster(Base):
+    """A party's entity in a run: parties with the same `cluster_key` are taken for one person or company."""
+
+    __tablename__ = "linkage_clusters"
+    __table_args__ = (UniqueConstraint("run_id", "party_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("linkage_runs.id", ondelete="CASCADE"), index=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"), index=True)
+    cluster_key: Mapped[int] = mapped_column(Integer, index=True)
+
+
+class LinkDecision(Base):
+    """An analyst's decision on a pair of parties: `confirm` or `reject`; the next run respects it."""
+
+    __tablename__ = "linkage_decisions"
+    __table_args__ = (UniqueConstraint("party_low_id", "party_high_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    party_low_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"), index=True)
+    party_high_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"), index=True)
+    decision: Mapped[str] = mapped_column(String(8))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class PprlMatch(Base):
+    """The hub's finding that two agencies' encoded parties likely are one (no name ever reached the hub)."""
+
+    __tablename__ = "linkage_pprl_matches"
+    __table_args__ = (UniqueConstraint("party_a_id", "party_b_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    party_a_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"), index=True)
+    party_b_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"), index=True)
+    case_a_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_b_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    agency_a_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    agency_b_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    dice: Mapped[float] = mapped_column(Float)
+    matched_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

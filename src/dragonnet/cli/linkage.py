@@ -1,0 +1,195 @@
+"""`dragonnet linkage ...`: entity resolution, encoded cross-agency matching, networks, routes and trends."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+linkage_app = typer.Typer(help="Link and route analysis: resolve parties, find networks, compare routes.",
+                          no_args_is_help=True)  # fmt: skip
+
+DatabaseOption = Annotated[
+    str | None, typer.Option("--database-url", help="Database URL (default: $DRAGONNET_DATABASE_URL).")
+]
+AsUserOption = Annotated[
+    str | None,
+    typer.Option("--as", help="Compute over what this user may see (default: the operator's full extract)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=1)
+
+
+def _engine(database_url: str | None) -> Any:
+    from dragonnet.config import load_settings
+    from dragonnet.storage.db import has_schema, make_engine, redact
+
+    url = database_url or load_settings().database_url
+    engine = make_engine(url)
+    if not has_schema(engine):
+        raise _fail(f"database {redact(url)} has no dragonnet schema yet: run `dragonnet init` first")
+    return engine
+
+
+def _secret(key_file: Path | None) -> bytes:
+    """The operation's linkage key: --key-file, $DRAGONNET_LINKAGE_KEY (hex), or (demo) derived from the site key."""
+    if key_file is not None:
+        try:
+            data = key_file.read_bytes().strip()
+        except OSError as exc:
+            raise _fail(f"cannot read the key file {key_file}: {exc.strerror}") from None
+        if len(data) < 16:
+            raise _fail("the linkage key must have at least 16 bytes")
+        return data
+    env = os.environ.get("DRAGONNET_LINKAGE_KEY")
+    if env:
+        try:
+            return bytes.fromhex(env)
+        except ValueError:
+            raise _fail("DRAGONNET_LINKAGE_KEY must be hexadecimal") from None
+    from dragonnet.config import load_settings
+    from dragonnet.linkage.service import demo_secret
+
+    return demo_secret(load_settings().secret_key)
+
+
+def _actor(session: Any, username: str | None) -> Any:
+    if username is None:
+        return None
+    from sqlalchemy import select
+
+    from dragonnet.policy.access import Actor
+    from dragonnet.storage.models import User
+
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None or not user.is_active:
+        raise _fail(f"no active user {username!r}")
+    return Actor.for_user(user)
+
+
+@linkage_app.command("run")
+def run(
+    backend: Annotated[str, typer.Option("--backend", help="duckdb (default) or spark (local).")] = "duckdb",
+    threshold: Annotated[float, typer.Option("--threshold", help="Match probability of a link.")] = 0.95,
+    pprl_threshold: Annotated[float, typer.Option("--pprl-threshold", help="Dice of an encoded match.")] = 0.92,
+    skip_pprl: Annotated[bool, typer.Option("--no-pprl", help="Skip the encoded cross-agency matching.")] = False,
+    key_file: Annotated[Path | None, typer.Option("--key-file", help="The operation's shared linkage key.")] = None,
+    as_json: JsonOption = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Resolve every party (Splink), store links and clusters; then encode per agency and match at the hub."""
+    from dragonnet.errors import DragonnetError
+    from dragonnet.linkage import service
+    from dragonnet.storage.db import session_scope
+
+    if backend not in ("duckdb", "spark"):
+        raise _fail(f"unknown backend {backend!r}: use duckdb or spark")
+    engine = _engine(database_url)
+    secret = None if skip_pprl else _secret(key_file)
+    try:
+        with session_scope(engine) as session:
+            r = service.run_resolution(session, backend=backend, threshold=threshold)  # type: ignore[arg-type]
+            matches = None if secret is None else service.run_pprl(session, secret, threshold=pprl_threshold)
+            out = {"run": r.id, "backend": r.backend, "records": r.records, "links": r.links,
+                   "clusters": r.clusters, "encoded_matches": matches}  # fmt: skip
+    except DragonnetError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        engine.dispose()
+    if as_json:
+        typer.echo(json.dumps(out))
+    else:
+        typer.echo(
+            f"run {out['run']} on {backend}: {out['records']} parties, {out['links']} links, "
+            f"{out['clusters']} entities" + ("" if matches is None else f"; {matches} encoded matches")
+        )
+
+
+@linkage_app.command("networks")
+def networks(
+    username: AsUserOption = None,
+    hub: Annotated[bool, typer.Option("--hub", help="The hub's view: encoded matches, no nominal data.")] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many networks to print.")] = 20,
+    min_countries: Annotated[int, typer.Option("--min-countries", min=1, help="Only networks this wide.")] = 1,
+    as_json: JsonOption = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Networks of cases linked through shared entities, largest first."""
+    from dragonnet.linkage import service
+    from dragonnet.linkage.networks import summary_rows
+    from dragonnet.storage.db import session_scope
+
+    engine = _engine(database_url)
+    try:
+        with session_scope(engine) as session:
+            actor = _actor(session, username)
+            if actor is not None and hub:
+                raise _fail("--hub and --as exclude each other")
+            _ex, nets = service.networks_for(session, actor, hub=hub)
+            rows = [r for r in summary_rows(nets) if len(r["countries"]) >= min_countries][:limit]
+    finally:
+        engine.dispose()
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for r in rows:
+        central = "; ".join(f"{c['label']} ({c['kind']}, {c['cases']} cases)" for c in r["central"][:3])
+        typer.echo(
+            f"#{r['network']}: {r['cases']} cases, countries {','.join(r['countries'])}, "
+            f"phases {','.join(map(str, r['phases']))}, {','.join(r['commodities'])}; central: {central}"
+        )
+
+
+@linkage_app.command("routes")
+def routes(
+    phase: Annotated[int, typer.Option("--phase", help="The phase (number) to show.")],
+    compare: Annotated[
+        int | None, typer.Option("--compare", help="Compare with this phase (default: phase-1).")
+    ] = None,
+    commodity: Annotated[str | None, typer.Option("--commodity", help="drug, precursor, wildlife or timber.")] = None,
+    alpha: Annotated[float, typer.Option("--alpha", help="p-value under which a change is a trend.")] = 0.01,
+    limit: Annotated[int, typer.Option("--limit", min=1)] = 20,
+    username: AsUserOption = None,
+    as_json: JsonOption = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Flows of one phase (validated cases) and the routes that changed against another phase."""
+    from dragonnet.linkage import routes as routes_mod
+    from dragonnet.linkage.extract import extract
+    from dragonnet.storage.db import session_scope
+
+    engine = _engine(database_url)
+    try:
+        with session_scope(engine) as session:
+            ex = extract(session, _actor(session, username))
+    finally:
+        engine.dispose()
+    phases = sorted({c.phase for c in ex.cases.values()})
+    if phase not in phases:
+        raise _fail(f"no cases in phase {phase}; phases with cases: {', '.join(map(str, phases)) or 'none'}")
+    other = compare if compare is not None else phase - 1
+    flows = routes_mod.flows(ex, phase=phase, commodity=commodity)
+    changes = routes_mod.trends(ex, other, phase, alpha=alpha, commodity=commodity) if other in phases else []
+    if as_json:
+        typer.echo(json.dumps({
+            "phase": phase, "compared_with": other if changes else None,
+            "flows": [{"route": list(f.route), "commodity": f.commodity, "product": f.product, "mode": f.mode,
+                       "cases": f.cases} for f in flows[:limit]],
+            "changes": [{"route": list(t.route), "before": t.before, "after": t.after, "p_value": t.p_value,
+                         "change": t.change} for t in changes if t.significant or t.change in ("new", "vanished")],
+        }, ensure_ascii=False))  # fmt: skip
+        return
+    typer.echo(f"phase {phase}: flows (validated cases)")
+    for f in flows[:limit]:
+        typer.echo(f"  {f.cases:4d}  {f.label}  {f.commodity} {f.product} {f.mode}")
+    if changes:
+        typer.echo(f"changes against phase {other} (exact binomial test, alpha {alpha}):")
+        for t in [t for t in changes if t.significant][:limit]:
+            typer.echo(f"  {t.change:8s} {t.label}: {t.before} -> {t.after} (p={t.p_value:.2g})")

@@ -1,0 +1,311 @@
+"""Entity resolution of parties with Splink: one job, written once, run on DuckDB (default) or Apache Spark.
+
+The model is Fellegi-Sunter: u probabilities from random pairs, m probabilities by expectation maximisation
+(no labels), match weights per comparison level. Blocking rules are equi-joins on selective keys, so the
+number of compared pairs grows with the blocks, not with the square of the records. Pairs at or above the
+threshold are links; analysts' decisions override the model (a rejected pair is never a link, a confirmed
+pair always is); clusters are the connected components of the links, computed here (the same code for both
+backends, so the same pairs give the same clusters).
+
+Comparisons use only functions both backends have natively (equality, Levenshtein, array intersection), so
+DuckDB and Spark score pairs alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from dragonnet.linkage import normalise
+
+Backend = Literal["duckdb", "spark"]
+BACKENDS: tuple[Backend, ...] = ("duckdb", "spark")
+DEFAULT_THRESHOLD = 0.95  # match probability at which a pair becomes a link
+
+RECORD_COLUMNS = (
+    "unique_id", "kind", "name_key", "name_concat", "name_tokens", "name_prefix", "birth_date", "birth_year",
+    "id_norm", "phone", "email", "nationality",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PartyInput:
+    """What the resolver needs of a party (the caller reads it from an access-scoped extract)."""
+
+    party_id: int
+    kind: str
+    name: str
+    nationality: str | None = None
+    birth_date: dt.date | None = None
+    id_number: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    region: str | None = None  # the case's country, to read national phone numbers when nationality is empty
+
+
+def to_record(p: PartyInput) -> dict[str, Any]:
+    """The normalised record Splink compares."""
+    tokens = normalise.name_tokens(p.name, kind=p.kind)
+    key = " ".join(sorted(tokens)) or None
+    concat = "".join(tokens) or None
+    return {
+        "unique_id": p.party_id,
+        "kind": p.kind,
+        "name_key": key,
+        "name_concat": concat,
+        "name_tokens": sorted(set(tokens)) or None,
+        "name_prefix": (key.replace(" ", "")[:6] if key else None),
+        "birth_date": p.birth_date.isoformat() if p.birth_date else None,
+        "birth_year": p.birth_date.year if p.birth_date else None,
+        "id_norm": normalise.code(p.id_number),
+        "phone": normalise.e164(p.phone, p.nationality or p.region),
+        "email": normalise.email(p.email),
+        "nationality": p.nationality,
+    }
+
+
+# --- the Splink model ---------------------------------------------------------------------------------------
+
+
+def splink_settings(*, defaults: bool = False) -> Any:
+    """dragonnet's settings; `defaults=True` gives plain Splink comparisons (the benchmark's baseline)."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+    from splink import SettingsCreator, block_on
+
+    if defaults:
+        comparisons: list[Any] = [
+            cl.NameComparison("name_key"),
+            cl.ExactMatch("birth_date"),
+            cl.ExactMatch("id_norm"),
+            cl.ExactMatch("phone"),
+            cl.ExactMatch("email"),
+            cl.ExactMatch("nationality"),
+        ]
+    else:
+        comparisons = [
+            cl.CustomComparison(
+                [
+                    cll.NullLevel("name_key"),
+                    cll.ExactMatchLevel("name_key"),
+                    cll.ExactMatchLevel("name_concat"),
+                    cll.LevenshteinLevel("name_concat", 2),
+                    cll.ArrayIntersectLevel("name_tokens", 2),
+                    cll.ArrayIntersectLevel("name_tokens", 1),
+                    cll.ElseLevel(),
+                ],
+                output_column_name="name",
+            ),
+            cl.CustomComparison(
+                [
+                    cll.NullLevel("birth_date"),
+                    cll.ExactMatchLevel("birth_date"),
+                    cll.LevenshteinLevel("birth_date", 1),
+                    cll.ElseLevel(),
+                ],
+                output_column_name="birth_date",
+            ),
+            cl.CustomComparison(
+                [
+                    cll.NullLevel("id_norm"),
+                    cll.ExactMatchLevel("id_norm"),
+                    cll.LevenshteinLevel("id_norm", 1),
+                    cll.ElseLevel(),
+                ],
+                output_column_name="id_norm",
+            ),
+            cl.ExactMatch("phone"),
+            cl.ExactMatch("email"),
+            cl.ExactMatch("nationality"),
+        ]
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="unique_id",
+        comparisons=comparisons,
+        blocking_rules_to_generate_predictions=[
+            block_on("kind", "name_key"),
+            block_on("kind", "name_prefix", "birth_year"),
+            block_on("id_norm"),
+            block_on("phone"),
+            block_on("email"),
+            block_on("kind", "birth_date"),
+        ],
+        retain_matching_columns=False,
+        retain_intermediate_calculation_columns=False,
+        probability_two_random_records_match=1e-4,
+    )
+
+
+def _db_api(backend: Backend, spark: Any = None) -> Any:
+    if backend == "duckdb":
+        from splink import DuckDBAPI
+
+        return DuckDBAPI()
+    if backend == "spark":
+        from splink import SparkAPI
+
+        if spark is None:
+            spark = local_spark()
+        return SparkAPI(spark_session=spark, break_lineage_method="persist", num_partitions_on_repartition=2)
+    raise ValueError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
+
+
+def local_spark(cores: int = 1) -> Any:
+    """A local SparkSession (one JVM per process; small shuffles)."""
+    from pyspark.sql import SparkSession
+
+    return (
+        SparkSession.builder.master(f"local[{cores}]")
+        .appName("dragonnet-linkage")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.default.parallelism", "2")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+
+
+def _as_table(records: Sequence[Mapping[str, Any]], backend: Backend) -> Any:
+    import pyarrow as pa
+
+    schema = pa.schema(
+        [
+            ("unique_id", pa.int64()), ("kind", pa.string()), ("name_key", pa.string()),
+            ("name_concat", pa.string()), ("name_tokens", pa.list_(pa.string())), ("name_prefix", pa.string()),
+            ("birth_date", pa.string()), ("birth_year", pa.int64()), ("id_norm", pa.string()),
+            ("phone", pa.string()), ("email", pa.string()), ("nationality", pa.string()),
+        ]
+    )  # fmt: skip
+    table = pa.Table.from_pylist([dict(r) for r in records], schema=schema)
+    return table if backend == "duckdb" else table.to_pandas()
+
+
+@dataclass(frozen=True)
+class ScoredPair:
+    left: int
+    right: int
+    match_probability: float
+    match_weight: float
+
+
+@dataclass
+class Resolution:
+    """The outcome of one run: scored candidate pairs, links after decisions, clusters."""
+
+    backend: str
+    threshold: float
+    records: int
+    compared_pairs: int
+    pairs: list[ScoredPair]  # at or above the threshold (before decisions)
+    links: list[tuple[int, int]]  # after decisions
+    clusters: dict[int, int]  # party id -> cluster id (the smallest party id of the cluster)
+    model: dict[str, Any] = field(default_factory=dict)
+
+    def cluster_members(self) -> dict[int, list[int]]:
+        out: dict[int, list[int]] = {}
+        for pid, cid in self.clusters.items():
+            out.setdefault(cid, []).append(pid)
+        return {k: sorted(v) for k, v in sorted(out.items())}
+
+
+def train_and_predict(
+    records: Sequence[Mapping[str, Any]],
+    *,
+    backend: Backend = "duckdb",
+    threshold: float = DEFAULT_THRESHOLD,
+    defaults: bool = False,
+    spark: Any = None,
+    seed: int = 7,
+    max_pairs_u: float = 2e6,
+) -> tuple[list[ScoredPair], int, dict[str, Any]]:
+    """Train the Fellegi-Sunter model on `records` (EM, no labels) and score the blocked pairs."""
+    from splink import Linker, block_on
+
+    db_api = _db_api(backend, spark)
+    table = db_api.register(_as_table(records, backend))
+    linker = Linker(table, splink_settings(defaults=defaults), log_level=logging.ERROR)
+    # The prior from near-certain rules (same passport/registration; same name and birth date), recall assumed 0.7.
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("kind", "id_norm"), block_on("kind", "name_key", "birth_date")], recall=0.7
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs_u, seed=seed)
+    # EM twice, each time on pairs blocked on fields the other session estimates.
+    name_col = "name_key"
+    for rule in (block_on("kind", name_col), block_on("kind", "birth_date")):
+        linker.training.estimate_parameters_using_expectation_maximisation(rule, estimate_without_term_frequencies=True)
+    predictions = linker.inference.predict(threshold_match_probability=min(threshold, 0.5))
+    rows = predictions.as_pyarrow_table().select(["unique_id_l", "unique_id_r", "match_probability", "match_weight"])
+    pairs = [
+        ScoredPair(min(int(a), int(b)), max(int(a), int(b)), float(p), float(w))
+        for a, b, p, w in zip(*(rows.column(i).to_pylist() for i in range(4)), strict=True)
+    ]
+    compared = len(pairs)
+    model = linker.misc.save_model_to_json()
+    return pairs, compared, model
+
+
+def connected_components(nodes: Iterable[int], edges: Iterable[tuple[int, int]]) -> dict[int, int]:
+    """Union-find: node -> the smallest node of its component."""
+    parent: dict[int, int] = {n: n for n in nodes}
+
+    def find(x: int) -> int:
+        root = x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    for a, b in edges:
+        parent.setdefault(a, a)
+        parent.setdefault(b, b)
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            if ra < rb:
+                parent[rb] = ra
+            else:
+                parent[ra] = rb
+    return {n: find(n) for n in parent}
+
+
+def apply_decisions(
+    pairs: Iterable[ScoredPair], threshold: float, decisions: Mapping[tuple[int, int], str]
+) -> list[tuple[int, int]]:
+    """Links: pairs at the threshold, minus rejected pairs, plus confirmed pairs (keys are (low, high) ids)."""
+    links = {(p.left, p.right) for p in pairs if p.match_probability >= threshold}
+    for pair, decision in decisions.items():
+        key = (min(pair), max(pair))
+        if decision == "reject":
+            links.discard(key)
+        elif decision == "confirm":
+            links.add(key)
+    return sorted(links)
+
+
+def resolve(
+    parties: Sequence[PartyInput],
+    *,
+    backend: Backend = "duckdb",
+    threshold: float = DEFAULT_THRESHOLD,
+    decisions: Mapping[tuple[int, int], str] | None = None,
+    defaults: bool = False,
+    spark: Any = None,
+) -> Resolution:
+    """Resolve `parties` into entities. Decisions only concern pairs of parties in `parties`."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
+    records = [to_record(p) for p in parties]
+    ids = {p.party_id for p in parties}
+    scoped = {k: v for k, v in (decisions or {}).items() if k[0] in ids and k[1] in ids}
+    if len(records) < 2:
+        return Resolution(backend, threshold, len(records), 0, [], [], {i: i for i in ids})
+    pairs, compared, model = train_and_predict(
+        records, backend=backend, threshold=threshold, defaults=defaults, spark=spark
+    )
+    above = sorted((p for p in pairs if p.match_probability >= threshold), key=lambda p: (p.left, p.right))
+    links = apply_decisions(above, threshold, scoped)
+    clusters = connected_components(sorted(ids), links)
+    return Resolution(backend, threshold, len(records), compared, above, links, clusters, model)

@@ -1,0 +1,93 @@
+"""The network view in a real browser: a member opens a network's graph and drills down to a case."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import uvicorn
+from sqlalchemy.orm import Session
+
+from dragonnet.app import create_app
+from dragonnet.storage.db import make_engine
+from dragonnet.storage.migrate import upgrade
+from dragonnet.storage.models import CaseIdentifier
+from web.seed import PASSWORD
+from web.webtest import seed_database, settings_for
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def linkage_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, int]]]:
+    """A live server over the seeded database where TH-1 and TH-2 share a container."""
+    folder = tmp_path_factory.mktemp("linkage-live")
+    url = f"sqlite:///{folder / 'dragonnet.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    seeded = seed_database(url)
+    with Session(engine) as session:
+        for ref in ("TH-1", "TH-2"):
+            session.add(CaseIdentifier(case_id=seeded.cases[ref], kind="container", value="SITU 167671-7",
+                                       normalised="SITU1676717"))  # fmt: skip
+        session.commit()
+    engine.dispose()
+    app = create_app(settings_for(url, folder))
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}", dict(seeded.cases)
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+def test_member_opens_the_graph_and_drills_down_to_a_case(
+    browser: object, linkage_server: tuple[str, dict[str, int]]
+) -> None:
+    from playwright.sync_api import Browser, expect
+
+    base, cases = linkage_server
+    assert isinstance(browser, Browser)
+    context = browser.new_context(base_url=base)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    try:
+        page.goto("/login")
+        page.fill("input[name=username]", "th_reporter")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(lambda u: "/login" not in u)
+        page.goto("/operations/test-dragon/networks")
+        row = page.locator("#networks-table tr[data-network='1']")
+        expect(row).to_contain_text("SITU1676717")
+        row.locator("a").click()
+        graph = page.locator("#network-graph")
+        expect(graph).to_have_attribute("data-ready", "3")  # two cases and the container
+        # Tap a case node in the canvas: cytoscape renders it; ask it where the node is and click there.
+        box = graph.bounding_box()
+        assert box is not None
+        pos = page.evaluate(
+            "() => { const n = window.dragonnetGraph.nodes(\"[type = 'case']\")[0];"
+            " const p = n.renderedPosition(); return [p.x, p.y, n.data('case_id')]; }"
+        )
+        page.mouse.click(box["x"] + pos[0], box["y"] + pos[1])
+        page.wait_for_url(f"**/cases/{pos[2]}")
+        assert pos[2] in (cases["TH-1"], cases["TH-2"])
+        assert [p for p in problems if "Content Security Policy" in p or "Error" in p] == []
+    finally:
+        context.close()

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+
+from dragonnet.linkage.resolve import PartyInput, apply_decisions, connected_components, resolve
+
+FIRST = ["Van", "Thi", "Duc", "Minh", "Hoang", "Quang", "Thanh", "Ngoc"]
+LAST = ["Nguyen", "Tran", "Le", "Pham", "Hoang", "Vu", "Dang", "Bui", "Do", "Ho"]
+GIVEN = ["Thang", "Long", "Huong", "Cuong", "Lan", "Hai", "Nam", "Binh", "Tuan", "Mai", "Son", "Phuc"]
+
+
+def small_population(seed: int = 3, people: int = 60) -> tuple[list[PartyInput], dict[int, int]]:
+    """Each person appears 1-3 times, respelt; returns the parties and party -> person."""
+    rng = random.Random(seed)
+    parties: list[PartyInput] = []
+    truth: dict[int, int] = {}
+    pid = 0
+    for person in range(people):
+        family, middle, given = rng.choice(LAST), rng.choice(FIRST), rng.choice(GIVEN)
+        dob = dt.date(1960, 1, 1) + dt.timedelta(days=rng.randrange(15000))
+        passport = f"C{rng.randrange(10**6, 10**7)}"
+        for _ in range(rng.choice((1, 2, 3))):
+            pid += 1
+            name = rng.choice(
+                [f"{family} {middle} {given}", f"{given} {family} {middle}", f"{family.upper()} {middle} {given}"]
+            )
+            parties.append(PartyInput(pid, "person", name, "VN", dob if rng.random() < 0.9 else None,
+                                      passport if rng.random() < 0.6 else None))  # fmt: skip
+            truth[pid] = person
+    return parties, truth
+
+
+def test_union_find_components() -> None:
+    assert connected_components([1, 2, 3, 4, 5], [(2, 1), (4, 3), (3, 2)]) == {1: 1, 2: 1, 3: 1, 4: 1, 5: 5}
+
+
+def test_decisions_override_the_model() -> None:
+    from dragonnet.linkage.resolve import ScoredPair
+
+    pairs = [ScoredPair(1, 2, 0.99, 9.0), ScoredPair(2, 3, 0.97, 7.0)]
+    links = apply_decisions(pairs, 0.95, {(2, 3): "reject", (4, 5): "confirm"})
+    assert links == [(1, 2), (4, 5)]
+
+
+def test_resolution_finds_respelt_people_and_respects_decisions() -> None:
+    parties, truth = small_population()
+    result = resolve(parties)
+    clusters = result.clusters
+    true_pairs = {(a, b) for a in truth for b in truth if a < b and truth[a] == truth[b]}
+    found_pairs = {(a, b) for a in clusters for b in clusters if a < b and clusters[a] == clusters[b]}
+    tp = len(true_pairs & found_pairs)
+    assert tp / len(found_pairs) >= 0.9  # precision
+    assert tp / len(true_pairs) >= 0.8  # recall
+    # An analyst rejects one found link and confirms one missed pair: the next run keeps both decisions.
+    a, b = sorted(true_pairs & found_pairs)[0]
+    missed = sorted(true_pairs - found_pairs)
+    decisions = {(a, b): "reject"}
+    if missed:
+        decisions[missed[0]] = "confirm"
+    again = resolve(parties, decisions=decisions)
+    assert (a, b) not in again.links
+    if missed:
+        assert missed[0] in again.links
+        assert again.clusters[missed[0][0]] == again.clusters[missed[0][1]]
+
+
+def test_unknown_backend_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown backend"):
+        resolve(small_population(people=3)[0], backend="oracle")  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_spark_gives_the_same_clusters_as_duckdb() -> None:
+    pytest.importorskip("pyspark")
+    from dragonnet.linkage.resolve import local_spark
+
+    parties, _truth = small_population(seed=5, people=40)
+    duck = resolve(parties, backend="duckdb")
+    spark = local_spark()
+    try:
+        sp = resolve(parties, backend="spark", spark=spark)
+    finally:
+        spark.stop()
+    assert sp.links == duck.links
+    assert sp.cluster_members() == duck.cluster_members()
