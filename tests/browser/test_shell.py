@@ -79,16 +79,18 @@ def test_logout_then_back_button_shows_no_data(page: Page) -> None:
     assert "/login" in page.url
 
 
-def test_partner_observer_sees_only_the_overview(page: Page) -> None:
+def test_partner_observer_sees_only_public_pages(page: Page) -> None:
     _login(page, "observer")
     expect(page).to_have_url(f"/operations/{SLUG}")
-    expect(page.locator(".mainnav a")).to_have_text(["Overview"])
+    expect(page.locator(".mainnav a")).to_have_text(["Overview", "Dashboard"])
     expect(page.locator('tr[data-phase="2"] td.cases')).to_have_text(str(EXPECTED_PHASE_COUNTS["observer"][1]))
 
 
 def test_reporter_navigation(page: Page) -> None:
     _login(page, "th_reporter")
-    expect(page.locator(".mainnav a")).to_have_text(["Overview", "Reference data"])
+    expect(page.locator(".mainnav a")).to_have_text(
+        ["Overview", "Cases", "Report a seizure", "Networks", "Inbox", "Targeting", "Dashboard", "Reference data"]
+    )
     page.click("text=Reference data")
     expect(page).to_have_url("/reference")
     expect(page.locator('[data-attribution="cites"]')).to_contain_text("UNEP-WCMC")

@@ -163,16 +163,17 @@ def test_unknown_operation_is_404_page(app_client: TestClient) -> None:
 
 
 NAV = re.compile(r'data-nav="([a-z]+)"')
+MEMBER_NAV = ["overview", "cases", "report", "networks", "inbox", "targeting", "dashboard", "reference"]
 
 
 @pytest.mark.parametrize(
     ("username", "expected"),
     [
-        ("th_reporter", ["overview", "reference"]),
-        ("th_coord", ["overview", "reference"]),
-        ("analyst", ["overview", "reference"]),
-        ("admin", ["overview", "reference"]),
-        ("observer", ["overview"]),
+        ("th_reporter", ["overview", "cases", "report", "networks", "inbox", "targeting", "dashboard", "reference"]),
+        ("th_coord", [*MEMBER_NAV[:3], "validate", *MEMBER_NAV[3:]]),
+        ("analyst", [*MEMBER_NAV[:3], "validate", *MEMBER_NAV[3:]]),
+        ("admin", [*MEMBER_NAV, "admin"]),
+        ("observer", ["overview", "dashboard"]),
     ],
 )
 def test_navigation_by_role(app_client: TestClient, username: str, expected: list[str]) -> None:
