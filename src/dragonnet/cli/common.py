@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
 import typer
@@ -41,7 +42,13 @@ def clear_errors(fn: Callable[P, R]) -> Callable[P, R]:
 
 
 def open_engine(database_url: str | None, *, need_schema: bool = True) -> Engine:
+    """The database engine; unless `need_schema` is off, one at the current schema revision, or exit 1."""
     url = database_url or load_settings().database_url
+    if need_schema and url.startswith("sqlite:///") and ":memory:" not in url:
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.is_file():
+            # Do not create an empty database file (or its folder) for a mistyped path.
+            raise fail(f"no database at {path}: run `dragonnet init` first (or check --database-url)")
     engine = make_engine(url)
     if need_schema and not has_schema(engine):
         raise fail(f"database {redact(url)} has no dragonnet schema yet: run `dragonnet init` first")

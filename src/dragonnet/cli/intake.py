@@ -45,17 +45,14 @@ def cases(
     ] = None,
 ) -> None:
     """Import cases. Exit 0: every row landed; 2: rows were rejected (listed); 1: the file was rejected."""
-    from dragonnet.config import load_settings
+    from dragonnet.cli.common import open_engine
     from dragonnet.intake.importer import import_cases
     from dragonnet.policy.audit import AuditActor
-    from dragonnet.storage.db import has_schema, make_engine, redact, session_scope
+    from dragonnet.storage.db import session_scope
     from dragonnet.storage.models import User
 
     try:
-        url = database_url or load_settings().database_url
-        engine = make_engine(url)
-        if not has_schema(engine):
-            raise _fail(f"database {redact(url)} has no dragonnet schema yet: run `dragonnet init` first")
+        engine = open_engine(database_url)
         with session_scope(engine) as session:
             if user is not None:
                 account = session.execute(

@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
+from dragonnet.cli.common import fail, open_engine
+
 linkage_app = typer.Typer(help="Link and route analysis: resolve parties, find networks, compare routes.",
                           no_args_is_help=True)  # fmt: skip
 
@@ -22,20 +24,8 @@ AsUserOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=1)
-
-
 def _engine(database_url: str | None) -> Any:
-    from dragonnet.config import load_settings
-    from dragonnet.storage.db import has_schema, make_engine, redact
-
-    url = database_url or load_settings().database_url
-    engine = make_engine(url)
-    if not has_schema(engine):
-        raise _fail(f"database {redact(url)} has no dragonnet schema yet: run `dragonnet init` first")
-    return engine
+    return open_engine(database_url)
 
 
 def _secret(key_file: Path | None) -> bytes:
@@ -44,16 +34,16 @@ def _secret(key_file: Path | None) -> bytes:
         try:
             data = key_file.read_bytes().strip()
         except OSError as exc:
-            raise _fail(f"cannot read the key file {key_file}: {exc.strerror}") from None
+            raise fail(f"cannot read the key file {key_file}: {exc.strerror}") from None
         if len(data) < 16:
-            raise _fail("the linkage key must have at least 16 bytes")
+            raise fail("the linkage key must have at least 16 bytes")
         return data
     env = os.environ.get("DRAGONNET_LINKAGE_KEY")
     if env:
         try:
             return bytes.fromhex(env)
         except ValueError:
-            raise _fail("DRAGONNET_LINKAGE_KEY must be hexadecimal") from None
+            raise fail("DRAGONNET_LINKAGE_KEY must be hexadecimal") from None
     from dragonnet.config import load_settings
     from dragonnet.linkage.service import demo_secret
 
@@ -70,7 +60,7 @@ def _actor(session: Any, username: str | None) -> Any:
 
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None or not user.is_active:
-        raise _fail(f"no active user {username!r}")
+        raise fail(f"no active user {username!r}")
     return Actor.for_user(user)
 
 
@@ -90,7 +80,7 @@ def run(
     from dragonnet.storage.db import session_scope
 
     if backend not in ("duckdb", "spark"):
-        raise _fail(f"unknown backend {backend!r}: use duckdb or spark")
+        raise fail(f"unknown backend {backend!r}: use duckdb or spark")
     engine = _engine(database_url)
     secret = None if skip_pprl else _secret(key_file)
     try:
@@ -100,7 +90,7 @@ def run(
             out = {"run": r.id, "backend": r.backend, "records": r.records, "links": r.links,
                    "clusters": r.clusters, "encoded_matches": matches}  # fmt: skip
     except DragonnetError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     finally:
         engine.dispose()
     if as_json:
@@ -131,7 +121,7 @@ def networks(
         with session_scope(engine) as session:
             actor = _actor(session, username)
             if actor is not None and hub:
-                raise _fail("--hub and --as exclude each other")
+                raise fail("--hub and --as exclude each other")
             _ex, nets = service.networks_for(session, actor, hub=hub)
             rows = [r for r in summary_rows(nets) if len(r["countries"]) >= min_countries][:limit]
     finally:
@@ -173,7 +163,7 @@ def routes(
         engine.dispose()
     phases = sorted({c.phase for c in ex.cases.values()})
     if phase not in phases:
-        raise _fail(f"no cases in phase {phase}; phases with cases: {', '.join(map(str, phases)) or 'none'}")
+        raise fail(f"no cases in phase {phase}; phases with cases: {', '.join(map(str, phases)) or 'none'}")
     other = compare if compare is not None else phase - 1
     flows = routes_mod.flows(ex, phase=phase, commodity=commodity)
     changes = routes_mod.trends(ex, other, phase, alpha=alpha, commodity=commodity) if other in phases else []

@@ -8,11 +8,12 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session
 
+from dragonnet.cli.common import fail, open_engine
 from dragonnet.config import load_settings
 from dragonnet.errors import DragonnetError
 from dragonnet.messaging import attachments, delivery, stats
 from dragonnet.operation import service
-from dragonnet.storage.db import has_schema, make_engine, redact, session_factory
+from dragonnet.storage.db import session_factory
 
 messaging_app = typer.Typer(help="Intelligence messaging: e-mail outbox, attachments, alert turnaround.",
                             no_args_is_help=True)  # fmt: skip
@@ -20,19 +21,11 @@ messaging_app = typer.Typer(help="Intelligence messaging: e-mail outbox, attachm
 DatabaseOption = Annotated[str | None, typer.Option("--database-url", help="Database URL (default: the settings).")]
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=1)
-
-
 def _session(database_url: str | None) -> Session:
-    url = database_url or load_settings().database_url
     try:
-        engine = make_engine(url)
+        engine = open_engine(database_url)
     except DragonnetError as exc:
-        raise _fail(str(exc)) from None
-    if not has_schema(engine):
-        raise _fail(f"database {redact(url)} has no dragonnet schema yet: run `dragonnet init` first")
+        raise fail(str(exc)) from None
     return Session(engine, expire_on_commit=False)
 
 
@@ -41,7 +34,7 @@ def send_mail(database_url: DatabaseOption = None) -> None:
     """Send the e-mails waiting in the outbox (DRAGONNET_SMTP_HOST/PORT/FROM)."""
     settings = delivery.smtp_settings()
     if settings is None:
-        raise _fail("DRAGONNET_SMTP_HOST is not set: e-mail is off")
+        raise fail("DRAGONNET_SMTP_HOST is not set: e-mail is off")
     with _session(database_url) as session:
         sent = delivery.deliver(session_factory(session.get_bind().engine), settings)
     typer.echo(f"{sent} e-mail(s) sent")
@@ -74,7 +67,7 @@ def turnaround(
         try:
             op = service.get_operation(session, operation)
         except DragonnetError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         rows = stats.turnaround(session, op.id)
     if as_json:
         typer.echo(json.dumps({"counting_rule": stats.COUNTING_RULE, "agencies": [

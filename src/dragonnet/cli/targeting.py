@@ -2,56 +2,25 @@
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 import typer
-from sqlalchemy import Engine
 
+from dragonnet.cli.common import DatabaseOption, clear_errors, fail, open_engine
 from dragonnet.config import load_settings
-from dragonnet.errors import DragonnetError
-from dragonnet.storage.db import has_schema, make_engine, redact, session_scope
+from dragonnet.storage.db import session_scope
 from dragonnet.targeting import engine, metrics, service
 from dragonnet.targeting.profiles import ProfileSet, builtin_profiles, load_profiles
 
 targeting_app = typer.Typer(help="Risk targeting: declarations, profiles, model, ranked lists.", no_args_is_help=True)
 
-DatabaseOption = Annotated[str | None, typer.Option("--database-url", help="Database URL (default: settings).")]
 ProfilesOption = Annotated[
     Path | None, typer.Option("--profiles", help="Risk profiles (YAML); default: the shipped example set.")
 ]
 AgencyOption = Annotated[str | None, typer.Option("--agency", help="Agency code (profiles it may use, its lists).")]
 ThreadsOption = Annotated[int, typer.Option("--threads", min=1, help="Threads for DuckDB and LightGBM.")]
-
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def clear_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """The CLI's convention: a user's error is one line `error: ...` on stderr and exit code 1."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return fn(*args, **kwargs)
-        except DragonnetError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(code=1) from None
-
-    return wrapper
-
-
-def open_engine(database_url: str | None) -> Engine:
-    url = database_url or load_settings().database_url
-    engine = make_engine(url)
-    if not has_schema(engine):
-        typer.echo(f"error: database {redact(url)} has no dragonnet schema yet: run `dragonnet init` first", err=True)
-        raise typer.Exit(code=1)
-    return engine
 
 
 def _profiles(path: Path | None) -> ProfileSet:
@@ -122,10 +91,19 @@ def score_cmd(
     profiles: ProfilesOption = None,
     agency: AgencyOption = None,
     threads: ThreadsOption = 2,
+    backend: Annotated[
+        str, typer.Option("--backend", help="duckdb (one machine) or spark (the same scores, on a Spark cluster).")
+    ] = "duckdb",
+    spark_master: Annotated[str, typer.Option("--spark-master", help="Spark master URL for --backend spark.")] = (
+        "local[2]"
+    ),
     database_url: DatabaseOption = None,
 ) -> None:
     """Score a file with the profiles and the latest model; write every declaration ranked, with its lane and
-    the rules that fired (and the model's top contributions for red and yellow)."""
+    the rules that fired (and the model's top contributions for red and yellow).
+
+    With --backend spark the same rule and model scores come from the Spark job (lanes and explanations,
+    which need the whole ranked list in one place, are computed by the DuckDB backend only)."""
 
     @clear_errors
     def run() -> None:
@@ -139,6 +117,11 @@ def score_cmd(
             results = service.recorded_results(session)
         usable = _profiles(profiles).for_agency(agency)
         history = declarations.store_files(service.store_dir(_data_dir()))
+        if backend not in ("duckdb", "spark"):
+            raise fail(f"unknown backend {backend!r}: use duckdb or spark")
+        if backend == "spark":
+            _score_on_spark(file, out, usable, spec, results, history, spark_master)
+            return
         with tempfile.TemporaryDirectory() as tmp:
             staged = declarations.import_file(file, Path(tmp), "auto").path
             with engine.Workspace([staged], history or [staged], results=results,
@@ -159,6 +142,30 @@ def score_cmd(
                    f"yellow {lanes.get('yellow', 0)}; model {'yes' if spec else 'none: rules only'})")  # fmt: skip
 
     run()
+
+
+def _score_on_spark(
+    file: Path, out: Path, profiles: Any, spec: Any, results: Any, history: list[Path], master: str
+) -> None:
+    import tempfile
+
+    from dragonnet.targeting import declarations
+    from dragonnet.targeting.spark_job import SparkWorkspace, spark_session
+
+    spark = spark_session(master)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            staged = declarations.import_file(file, Path(tmp), "auto").path
+            ws = SparkWorkspace(spark, [staged], history or [staged], results=results,
+                                extras=spec.extras if spec else None)  # fmt: skip
+            scored = ws.score(profiles, spec).select(
+                "declaration_id", "declaration_date", "office_locode", "score", "rule_score", "model_p"
+            )
+            frame = scored.toPandas().sort_values(["score", "declaration_id"], ascending=[False, True], kind="stable")
+    finally:
+        spark.stop()
+    frame.to_csv(out, index=False)
+    typer.echo(f"scored {len(frame)} declarations on Spark ({master}) -> {out}")
 
 
 @targeting_app.command("evaluate")
