@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 
 echo "== ruff"
-$BIN/ruff check src tests scripts
-$BIN/ruff format --check src tests scripts
+$BIN/ruff check src tests scripts benchmarks
+$BIN/ruff format --check src tests scripts benchmarks
 echo "== mypy"
 $BIN/mypy
 
