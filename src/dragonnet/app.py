@@ -40,6 +40,7 @@ from dragonnet.errors import (
     StorageUnavailable,
     ValidationError,
 )
+from dragonnet.policy.access import PermissionDenied
 from dragonnet.storage.db import has_schema, make_engine, redact, session_factory
 from dragonnet.web import admin as web_admin
 from dragonnet.web import cases as web_cases
@@ -61,6 +62,7 @@ ERROR_STATUS: tuple[tuple[type[DragonnetError], int, str], ...] = (
     (ReferenceLookupError, 422, "unresolved"),
     (ValidationError, 422, "invalid"),
     (Conflict, 409, "conflict"),
+    (PermissionDenied, 403, "forbidden"),
     (StorageUnavailable, 507, "storage_unavailable"),
 )
 

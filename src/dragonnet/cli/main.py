@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dragonnet import __version__
+from dragonnet.cli.admin import admin_app, audit_export
 from dragonnet.cli.common import DatabaseOption, clear_errors, fail, open_engine
 from dragonnet.cli.intake import import_app
 from dragonnet.cli.linkage import linkage_app
@@ -38,6 +39,7 @@ app.add_typer(messaging_app, name="messages")
 app.add_typer(report_app, name="report")
 app.add_typer(targeting_app, name="targeting")
 app.add_typer(linkage_app, name="linkage")
+app.add_typer(admin_app, name="admin")
 app.add_typer(audit_app, name="audit")
 app.add_typer(reference_app, name="reference")
 
@@ -226,6 +228,9 @@ def users_list(
 
 
 # --- audit ------------------------------------------------------------------------------------------------
+
+
+audit_app.command("export")(audit_export)
 
 
 @audit_app.command("verify")

@@ -8,17 +8,32 @@ Rules (TLP 2.0 x role x agency x nominal/non-nominal):
 - AMBER+STRICT: the owning agency only. RED: the owning agency and the agencies it names.
 - Nominal data (parties, personal identifiers) is seen only by the owning agency and agencies named with
   a nominal share; partner observers never see it, whatever the share says.
-Records an actor may not see do not exist for them: callers answer 404, never 403.
+Records an actor may not see do not exist for them: callers answer 404, never 403. Every refusal made
+here carries an audit note (`denial`): the request's database session records it as `access.denied` after
+rolling back the refused request (see dragonnet.web.deps.get_db), so every denial leaves a trace.
+
+Administration (see docs/security.md): `administrator` is the site administrator; a national coordinator
+is also the agency administrator of its own agency: it manages that agency's users (reporters and national
+coordinators only, never itself, never a site administrator) and contact points.
+
+Parties, personal identifiers and nominal reads: `visible_parties`, `visible_identifiers`, and
+`record_nominal_read` which every page or API that shows parties calls. Public aggregates go through
+`suppress_cells` (small-cell suppression, SMALL_CELL_THRESHOLD).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, false, not_, or_, select, true
+from sqlalchemy.orm import Session
 
-from dragonnet.domain.vocabulary import CaseStatus, Role, SharingLevel
-from dragonnet.storage.models import Agency, Case, CaseShare, User
+from dragonnet.domain.vocabulary import CaseStatus, IdentifierKind, Role, SharingLevel
+from dragonnet.errors import DragonnetError, NotFound
+from dragonnet.policy import audit
+from dragonnet.storage.models import Agency, Case, CaseIdentifier, CaseShare, Item, Party, User
 
 
 @dataclass(frozen=True)
@@ -108,3 +123,191 @@ def visible_cases(actor: Actor) -> Select[Case]:
 
 def can_administer(actor: Actor) -> bool:
     return actor.has(Role.ADMINISTRATOR)
+
+
+# --- refusals -----------------------------------------------------------------------------------------------
+
+
+def audit_actor(actor: Actor) -> audit.AuditActor:
+    return audit.AuditActor(actor.user_id, actor.username, actor.agency_code, actor.client_address)
+
+
+class Hidden(NotFound):
+    """404: the record does not exist for this actor (absent or invisible: both answer the same)."""
+
+    def __init__(self, actor: Actor, object_type: str, object_id: object, message: str | None = None) -> None:
+        super().__init__(message or f"no {object_type.replace('_', ' ')} {object_id}")
+        self.denial = audit.AuditNote(
+            audit_actor(actor), "access.denied", object_type, str(object_id), {"reason": "not visible", "status": 404}
+        )
+
+
+class PermissionDenied(DragonnetError):
+    """403: the actor knows the record (it is theirs to see) but may not do this to it."""
+
+    def __init__(self, actor: Actor, object_type: str, object_id: object, message: str) -> None:
+        super().__init__(message)
+        self.denial = audit.AuditNote(
+            audit_actor(actor), "access.denied", object_type, None if object_id is None else str(object_id),
+            {"reason": message, "status": 403},
+        )  # fmt: skip
+
+
+# --- items, parties, identifiers ----------------------------------------------------------------------------
+
+NOMINAL_IDENTIFIER_KINDS = frozenset(
+    {IdentifierKind.PHONE.value, IdentifierKind.EMAIL.value, IdentifierKind.BANK_ACCOUNT.value,
+     IdentifierKind.PASSPORT.value}
+)  # fmt: skip
+
+
+def get_case(session: Session, actor: Actor, case_id: int) -> Case:
+    """The case if `actor` may see it; otherwise Hidden (404), whether it exists or not."""
+    case = session.execute(visible_cases(actor).where(Case.id == case_id)).scalar_one_or_none()
+    if case is None:
+        raise Hidden(actor, "case", case_id)
+    return case
+
+
+def visible_items(actor: Actor) -> Select[Item]:
+    """Items of the cases `actor` may see (items are non-nominal: they follow their case)."""
+    return select(Item).join(Case, Item.case_id == Case.id).where(case_visibility(actor))
+
+
+def visible_parties(actor: Actor) -> Select[Party]:
+    """Parties (nominal): the owning agency and agencies named with a nominal share; observers never."""
+    return select(Party).join(Case, Party.case_id == Case.id).where(case_visibility(actor), nominal_visibility(actor))
+
+
+def identifier_is_nominal() -> ColumnElement[bool]:
+    return or_(CaseIdentifier.kind.in_(sorted(NOMINAL_IDENTIFIER_KINDS)), CaseIdentifier.party_id.is_not(None))
+
+
+def visible_identifiers(actor: Actor) -> Select[CaseIdentifier]:
+    """Containers, vessels and vehicles follow their case; phones, e-mails, accounts, passports and any
+    identifier tied to a party follow the nominal rule."""
+    return (
+        select(CaseIdentifier)
+        .join(Case, CaseIdentifier.case_id == Case.id)
+        .where(case_visibility(actor), or_(not_(identifier_is_nominal()), nominal_visibility(actor)))
+    )
+
+
+def may_see_nominal(session: Session, actor: Actor, case_id: int) -> bool:
+    query = select(Case.id).where(Case.id == case_id, case_visibility(actor), nominal_visibility(actor))
+    return session.execute(query).first() is not None
+
+
+def record_nominal_read(
+    session: Session, actor: Actor, case_id: int, *, party_ids: Iterable[int] = (), purpose: str = "view"
+) -> None:
+    """Audit that `actor` was shown nominal data of a case (call it wherever parties are shown)."""
+    audit.record(session, audit_actor(actor), "nominal.read", "case", case_id,
+                 parties=sorted(set(party_ids)), purpose=purpose)  # fmt: skip
+
+
+# --- aggregates ---------------------------------------------------------------------------------------------
+
+SMALL_CELL_THRESHOLD = 5
+K = TypeVar("K")
+
+
+def suppress_small(n: int) -> int | None:
+    """A count safe to publish: 0 or at least SMALL_CELL_THRESHOLD; None (shown '<5') otherwise."""
+    return n if n == 0 or n >= SMALL_CELL_THRESHOLD else None
+
+
+def suppress_cells(cells: Mapping[K, int], *, total_published: bool = True) -> dict[K, int | None]:
+    """Small-cell suppression for public outputs (what `clear` figures are made of).
+
+    Cells below the threshold are withheld; when a total is published beside them and exactly one cell
+    was withheld, the smallest other non-zero cell is withheld too, so the hidden one cannot be recovered
+    by subtraction. A red or amber record can therefore never be singled out by an aggregate.
+    """
+    out: dict[K, int | None] = {k: suppress_small(v) for k, v in cells.items()}
+    hidden = [k for k, v in out.items() if v is None]
+    if total_published and len(hidden) == 1:
+        others = sorted((v, str(k), k) for k, v in cells.items() if out[k] is not None and v > 0)
+        if others:
+            out[others[0][2]] = None
+    return out
+
+
+# --- administration -----------------------------------------------------------------------------------------
+
+AGENCY_ADMIN_ROLE = Role.NATIONAL_COORDINATOR
+# What an agency administrator may grant, and the users it may act on (their roles must all be in here).
+AGENCY_GRANTABLE = frozenset({Role.REPORTER.value, Role.NATIONAL_COORDINATOR.value})
+MFA_ROLES = frozenset({Role.REGIONAL_ANALYST, Role.ADMINISTRATOR, Role.NATIONAL_COORDINATOR})
+
+
+def is_site_admin(actor: Actor) -> bool:
+    return actor.has(Role.ADMINISTRATOR)
+
+
+def is_agency_admin(actor: Actor) -> bool:
+    return actor.has(AGENCY_ADMIN_ROLE) and actor.agency_id is not None
+
+
+def may_enter_admin(actor: Actor) -> bool:
+    return actor.is_authenticated and (is_site_admin(actor) or is_agency_admin(actor))
+
+
+def require_admin_area(actor: Actor, what: str = "admin") -> None:
+    """The administration pages do not exist for other users (404, audited)."""
+    if not may_enter_admin(actor):
+        raise Hidden(actor, "admin_area", what, "There is nothing at this address.")
+
+
+def require_site_admin(actor: Actor, what: str = "admin") -> None:
+    if not is_site_admin(actor):
+        raise Hidden(actor, "admin_area", what, "There is nothing at this address.")
+
+
+def administrable_users(actor: Actor) -> Select[User]:
+    """The users `actor` may see in the administration pages."""
+    query = select(User).order_by(User.username)
+    if is_site_admin(actor):
+        return query
+    if is_agency_admin(actor):
+        return query.where(User.agency_id == actor.agency_id)
+    return query.where(false())
+
+
+def get_administrable_user(session: Session, actor: Actor, user_id: int) -> User:
+    user = session.execute(administrable_users(actor).where(User.id == user_id)).scalar_one_or_none()
+    if user is None:
+        raise Hidden(actor, "user", user_id)
+    return user
+
+
+def check_user_change(actor: Actor, target: User, action: str, *, new_roles: Iterable[str] | None = None) -> None:
+    """May `actor` do `action` to `target` (already known to be visible to it)? PermissionDenied if not."""
+    self_change = target.id == actor.user_id
+    if self_change and action in ("disable", "roles", "totp_reset", "password_reset"):
+        raise PermissionDenied(actor, "user", target.id, f"you cannot {action.replace('_', ' ')} your own account here")
+    if is_site_admin(actor):
+        return
+    if not set(target.role_names) <= AGENCY_GRANTABLE:
+        raise PermissionDenied(actor, "user", target.id, "only a site administrator may change this user")
+    check_grant(actor, new_roles or (), object_id=target.id)
+
+
+def check_grant(actor: Actor, roles: Iterable[str], *, object_id: object = None) -> None:
+    if is_site_admin(actor):
+        return
+    extra = sorted(set(roles) - AGENCY_GRANTABLE)
+    if extra:
+        raise PermissionDenied(actor, "user", object_id, f"you may not grant {', '.join(extra)}")
+
+
+def check_agency_scope(actor: Actor, agency_id: int) -> None:
+    """Site admins act on every agency; agency admins on their own; others on none (404)."""
+    if is_site_admin(actor) or (is_agency_admin(actor) and actor.agency_id == agency_id):
+        return
+    raise Hidden(actor, "agency", agency_id)
+
+
+def denial_detail(exc: BaseException) -> dict[str, Any] | None:
+    note = getattr(exc, "denial", None)
+    return note.detail if isinstance(note, audit.AuditNote) else None

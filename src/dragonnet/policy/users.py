@@ -1,4 +1,10 @@
-"""Users: creation, password resets, and authentication with throttling and lock-out."""
+"""Users: creation, password resets, and authentication with throttling, lock-out and the second factor.
+
+Login is one or two steps: `authenticate` checks the password; if the user has a TOTP second factor it
+answers `needs_totp` and `complete_totp_login` finishes the login. Wrong codes count as failed logins, and a
+right password alone does not clear the failure count of a user with a second factor (so alternating
+password and code guesses gains nothing).
+"""
 
 from __future__ import annotations
 
@@ -74,8 +80,12 @@ def reset_password(session: Session, username: str, password: str, by: audit.Aud
     user.password_hash = hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
-    # A new password ends every session opened with the old one.
+    # A new password ends every session (and half-done login) opened with the old one. The second factor
+    # stays: a reset never bypasses it.
     session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    from dragonnet.policy.mfa import close_challenges
+
+    close_challenges(session, user.id)
     audit.record(session, by, "user.password_reset", "user", user.id, username=user.username)
     return user
 
@@ -84,6 +94,7 @@ def reset_password(session: Session, username: str, password: str, by: audit.Aud
 class LoginResult:
     user: User | None
     reason: str | None = None  # None on success; "invalid", "locked", "disabled" otherwise
+    needs_totp: bool = False  # the password was right; the second factor is still owed
 
 
 def authenticate(session: Session, username: str, password: str, client_address: str | None = None) -> LoginResult:
@@ -92,7 +103,7 @@ def authenticate(session: Session, username: str, password: str, client_address:
     user = session.execute(
         select(User).where(func.lower(User.username) == username.strip().lower())
     ).scalar_one_or_none()
-    where = audit.AuditActor(None, username[:64], None, client_address)
+    where = audit.AuditActor(None, audit.clean_text(username.strip()), None, client_address)
     if user is None:
         verify_password(DUMMY_HASH, password)
         audit.record(session, where, "auth.login_failed", "user", None, reason="unknown user")
@@ -115,11 +126,82 @@ def authenticate(session: Session, username: str, password: str, client_address:
         return LoginResult(None, "locked" if user.locked_until and user.locked_until > now else "invalid")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    from dragonnet.policy.mfa import totp_enabled
+
+    if totp_enabled(session, user.id):
+        audit.record(session, actor, "auth.password_ok", "user", user.id, second_factor="totp")
+        return LoginResult(user, needs_totp=True)
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
     audit.record(session, actor, "auth.login", "user", user.id)
     return LoginResult(user)
+
+
+def complete_totp_login(session: Session, user: User, code: str, client_address: str | None = None) -> LoginResult:
+    """The second step: a code for a user whose password was just accepted. Failures count toward lock-out."""
+    from dragonnet.policy.mfa import check_code
+
+    now = utcnow()
+    actor = audit.AuditActor(user.id, user.username, user.agency.code, client_address)
+    if not user.is_active:
+        audit.record(session, actor, "auth.login_failed", "user", user.id, reason="disabled", step="totp")
+        return LoginResult(None, "disabled")
+    if user.locked_until is not None and user.locked_until > now:
+        audit.record(session, actor, "auth.login_failed", "user", user.id, reason="locked", step="totp")
+        return LoginResult(None, "locked")
+    if not check_code(session, user, code, now):
+        user.failed_logins += 1
+        reason = "bad or reused code"
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until = now + LOCKOUT
+            reason += "; account locked"
+            audit.record(session, actor, "auth.locked", "user", user.id, failures=user.failed_logins)
+        audit.record(session, actor, "auth.login_failed", "user", user.id, reason=reason, step="totp")
+        return LoginResult(None, "locked" if user.locked_until and user.locked_until > now else "invalid")
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    audit.record(session, actor, "auth.login", "user", user.id, second_factor="totp")
+    return LoginResult(user)
+
+
+def end_all_access(session: Session, user_id: int) -> None:
+    """Close every session, pending login and API token of a user."""
+    from dragonnet.policy.mfa import close_challenges
+    from dragonnet.policy.tokens import revoke_all
+
+    session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+    close_challenges(session, user_id)
+    revoke_all(session, user_id)
+
+
+def set_active(session: Session, user: User, active: bool, by: audit.AuditActor = audit.SYSTEM) -> User:
+    """Disable (every session and token dies at once) or enable a user."""
+    user.is_active = active
+    if not active:
+        end_all_access(session, user.id)
+    else:
+        user.failed_logins = 0
+        user.locked_until = None
+    audit.record(session, by, "user.enable" if active else "user.disable", "user", user.id, username=user.username)
+    return user
+
+
+def set_roles(session: Session, user: User, roles: list[str], by: audit.AuditActor = audit.SYSTEM) -> User:
+    unknown = [r for r in roles if r not in Role.values()]
+    if unknown or not roles:
+        raise ValidationError(f"unknown role(s) {', '.join(unknown) or '(none given)'}; use {', '.join(Role.values())}")
+    before = sorted(user.role_names)
+    wanted = list(dict.fromkeys(roles))
+    user.roles = [r for r in user.roles if r.role in wanted]
+    have = user.role_names
+    user.roles.extend(UserRole(role=r) for r in wanted if r not in have)
+    session.flush()
+    # Fewer or other roles: sessions opened with the old ones end (tokens follow the user's roles live).
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    audit.record(session, by, "user.roles", "user", user.id, username=user.username, before=before, after=wanted)
+    return user
 
 
 def session_token_hash(token: str) -> str:

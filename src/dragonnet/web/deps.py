@@ -2,9 +2,12 @@
 
 - `get_db`: one SQLAlchemy session per request, committed when the handler succeeds and rolled back when
   it raises (function scope: the commit happens before the response is sent, so a client never sees a
-  success whose data was not written).
-- `authenticate_request`: the one place that turns a request into a user. Today it reads the session
-  cookie; API tokens (`Authorization: Bearer ...`) will be added here and nowhere else.
+  success whose data was not written). When the error is a refusal carrying an audit note (the policy's
+  404 Hidden and 403 PermissionDenied, a rejected API token), the note is recorded in a fresh transaction
+  after the rollback, so every denial is in the audit log; PermissionDenied is answered 403.
+- `authenticate_request`: the one place that turns a request into a user: the session cookie, or on
+  API paths an API token (`Authorization: Bearer dn_...`). A bearer header that is not a valid token
+  authenticates nobody (no fallback to the cookie).
 - `page_auth` / `api_auth` (and `page_actor` / `api_actor`): the same check, answering a redirect to the
   login page or a 401 JSON error when nobody is logged in.
 """
@@ -18,9 +21,12 @@ from urllib.parse import quote
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dragonnet.config import Settings
-from dragonnet.policy.access import Actor
+from dragonnet.policy import audit
+from dragonnet.policy.access import Actor, PermissionDenied
+from dragonnet.policy.tokens import resolve_token
 from dragonnet.policy.users import resolve_session
 from dragonnet.storage.models import User
 from dragonnet.web.security import tokens_match
@@ -41,6 +47,10 @@ class LoginRequired(Exception):
 class Unauthenticated(Exception):
     """An API call without valid credentials: answered by 401 JSON."""
 
+    def __init__(self, denial: audit.AuditNote | None = None) -> None:
+        super().__init__("unauthenticated")
+        self.denial = denial
+
 
 class CsrfRejected(Exception):
     """A state-changing request without the right CSRF token: answered by 403."""
@@ -57,8 +67,14 @@ def get_db(request: Request) -> Iterator[Session]:
     try:
         yield session
         session.commit()
-    except BaseException:
+    except BaseException as exc:
         session.rollback()
+        note = getattr(exc, "denial", None)
+        if isinstance(note, audit.AuditNote):
+            audit.record_note(session, note)
+            session.commit()
+        if isinstance(exc, PermissionDenied):
+            raise StarletteHTTPException(403, exc.message) from exc
         raise
     finally:
         session.close()
@@ -86,7 +102,8 @@ class Authenticated:
     display_name: str
     csrf_token: str | None  # the session's token for cookie logins; None for API tokens
     session_token: str | None
-    method: str  # "cookie" (later also "token")
+    method: str  # "cookie" or "token"
+    token_scope: str | None = None  # "read" or "write" for API tokens
 
 
 def authenticate_request(request: Request, db: Session) -> Authenticated | None:
@@ -94,8 +111,9 @@ def authenticate_request(request: Request, db: Session) -> Authenticated | None:
     cached = getattr(request.state, "auth", None)
     if isinstance(cached, Authenticated):
         return cached
-    # API tokens: read `Authorization: Bearer <token>` here, resolve it, and return
-    # Authenticated(method="token", web_session=None); until then a bearer header authenticates nobody.
+    header = request.headers.get("authorization")
+    if header is not None and request.url.path.startswith(API_PATH):
+        return _token_auth(request, db, header)
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
@@ -110,6 +128,36 @@ def authenticate_request(request: Request, db: Session) -> Authenticated | None:
         csrf_token=web_session.csrf_token,
         session_token=token,
         method="cookie",
+    )
+    request.state.auth = auth
+    return auth
+
+
+API_PATH = "/api/"
+
+
+def _token_auth(request: Request, db: Session, header: str) -> Authenticated | None:
+    scheme, _, raw = header.partition(" ")
+    found = resolve_token(db, raw.strip()) if scheme.lower() == "bearer" else None
+    if found is None:
+        prefix = audit.clean_text(raw.strip()[:10])
+        request.state.auth_denial = audit.AuditNote(
+            audit.AuditActor(None, None, None, client_address(request)),
+            "auth.token_failed",
+            "api_token",
+            None,
+            {"prefix": prefix, "path": request.url.path[:200]},
+        )
+        return None
+    user, api_token = found
+    auth = Authenticated(
+        user=user,
+        actor=Actor.for_user(user, client_address(request)),
+        display_name=user.display_name,
+        csrf_token=None,
+        session_token=None,
+        method="token",
+        token_scope=api_token.scope,
     )
     request.state.auth = auth
     return auth
@@ -132,7 +180,9 @@ def page_auth(request: Request, db: DbSession) -> Authenticated:
 def api_auth(request: Request, db: DbSession) -> Authenticated:
     auth = authenticate_request(request, db)
     if auth is None:
-        raise Unauthenticated()
+        raise Unauthenticated(getattr(request.state, "auth_denial", None))
+    if auth.method == "token" and request.method not in SAFE_METHODS and auth.token_scope != "write":  # noqa: S105
+        raise PermissionDenied(auth.actor, "api_token", None, "this API token may only read: use a write token")
     # A cookie is sent by the browser on its own: state-changing API calls made with it must also
     # prove they come from our pages (header set by our JavaScript). Token calls need no such proof.
     cookie_write = auth.method == "cookie" and request.method not in SAFE_METHODS

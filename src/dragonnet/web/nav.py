@@ -39,7 +39,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("targeting", "Targeting", "/targeting", MEMBER_ROLES),
     NavItem("dashboard", "Dashboard", "/operations/{op}/dashboard", EVERYONE),
     NavItem("reference", "Reference data", "/reference", MEMBER_ROLES),
-    NavItem("admin", "Administration", "/admin", frozenset({Role.ADMINISTRATOR})),
+    NavItem("admin", "Administration", "/admin", frozenset({Role.ADMINISTRATOR, Role.NATIONAL_COORDINATOR})),
 )
 
 
