@@ -11,6 +11,8 @@ $BIN/ruff check src tests scripts benchmarks
 $BIN/ruff format --check src tests scripts benchmarks
 echo "== mypy"
 $BIN/mypy
+echo "== bandit (medium and high findings)"
+$BIN/bandit -c pyproject.toml -q -r src/dragonnet -ll
 
 started_pg=""
 if [ -z "${DRAGONNET_TEST_POSTGRES_URL:-}" ]; then
