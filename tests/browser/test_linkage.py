@@ -79,14 +79,22 @@ def test_member_opens_the_graph_and_drills_down_to_a_case(
         graph = page.locator("#network-graph")
         expect(graph).to_have_attribute("data-ready", "3")  # two cases and the container
         # Tap a case node in the canvas: cytoscape renders it; ask it where the node is and click there.
-        box = graph.bounding_box()
-        assert box is not None
-        pos = page.evaluate(
-            "() => { const n = window.dragonnetGraph.nodes(\"[type = 'case']\")[0];"
-            " const p = n.renderedPosition(); return [p.x, p.y, n.data('case_id')]; }"
-        )
-        page.mouse.click(box["x"] + pos[0], box["y"] + pos[1])
-        page.wait_for_url(f"**/cases/{pos[2]}")
+        # The canvas must be in the viewport and the layout settled, so measure again before each try.
+        graph.scroll_into_view_if_needed()
+        for attempt in range(3):
+            box = graph.bounding_box()
+            assert box is not None
+            pos = page.evaluate(
+                "() => { const n = window.dragonnetGraph.nodes(\"[type = 'case']\")[0];"
+                " const p = n.renderedPosition(); return [p.x, p.y, n.data('case_id')]; }"
+            )
+            page.mouse.click(box["x"] + pos[0], box["y"] + pos[1])
+            try:
+                page.wait_for_url(f"**/cases/{pos[2]}", timeout=5_000)
+                break
+            except Exception:
+                if attempt == 2:
+                    raise
         assert pos[2] in (cases["TH-1"], cases["TH-2"])
         assert [p for p in problems if "Content Security Policy" in p or "Error" in p] == []
     finally:
