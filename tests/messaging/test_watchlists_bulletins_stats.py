@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from dragonnet.messaging import stats
 from dragonnet.messaging.identifiers import check_watch_value, is_valid_awb, is_valid_container, is_valid_imo
-from dragonnet.storage.messaging_models import AlertRecipient, WatchlistHit
+from dragonnet.storage.messaging_models import Alert, AlertRecipient, WatchlistHit
+from dragonnet.storage.models import Operation
 from messaging.conftest import SCENARIO_ALERT, World, api_headers
 from web.seed import SLUG
 
@@ -124,3 +125,30 @@ def test_turnaround_medians(world: World, login_as: Callable[[str], TestClient])
     page = my.get("/messages/stats")
     assert page.status_code == 200 and "20 min" in page.text and "2 h 00 min" in page.text
     assert login_as("observer").get(f"/api/v1/operations/{SLUG}/alert-turnaround").status_code == 404
+
+
+def test_turnaround_is_in_the_debrief_report(world: World, login_as: Callable[[str], TestClient]) -> None:
+    """The operation's reports carry the alert-to-result turnaround per agency (not the public summary)."""
+    from dragonnet.reporting.service import debrief
+
+    _seize(world, login_as)
+    with world.session() as s:
+        rec = s.execute(select(AlertRecipient).where(AlertRecipient.acknowledged_at.is_not(None))).scalars().first()
+        assert rec is not None
+        alert = s.get(Alert, rec.alert_id)
+        assert alert is not None
+        operation = s.get(Operation, alert.operation_id)
+        assert operation is not None
+        phase = operation.phases[-1]
+        # As if raised during the phase: the report counts alerts raised within the phase's period.
+        alert.created_at = dt.datetime.combine(phase.start_date, dt.time(9), dt.UTC)
+        rec.added_at = alert.created_at
+        rec.acknowledged_at = rec.added_at + dt.timedelta(minutes=90)
+        rec.answered_at = rec.added_at + dt.timedelta(minutes=150)
+        s.commit()
+        report = debrief(s, SLUG, phase.number, actor=None)
+        table = report.breakdown("alert_turnaround")
+        assert table.lookup("agency", "MY-CUS", "median_ack_h") == 1.5
+        assert table.lookup("agency", "MY-CUS", "median_answer_h") == 2.5
+        assert "alert_turnaround" not in {b.key for b in debrief(s, SLUG, phase.number, actor=None,
+                                                                  scope="public").breakdowns}  # fmt: skip
