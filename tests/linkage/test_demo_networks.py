@@ -122,7 +122,10 @@ def test_pages_and_api(analyst: TestClient) -> None:
     assert analyst.get("/operations/mekong-dragon/networks/1").status_code == 200
     routes = analyst.get("/api/v1/operations/mekong-dragon/routes?phase=5").json()
     assert routes["flows"] and all(t["p_value"] <= 1 for t in routes["changes"])
-    assert analyst.get("/operations/mekong-dragon/routes?phase=5").status_code == 200
+    page = analyst.get("/operations/mekong-dragon/routes?phase=5")
+    assert page.status_code == 200
+    # The route map: an SVG image of the legs, described in its alt text.
+    assert 'id="route-map" src="data:image/svg+xml;base64,' in page.text and " to " in page.text
 
 
 def test_decisions_need_both_parties_visible_and_are_kept(linked: DemoDB, tmp_path: Path) -> None:

@@ -60,3 +60,16 @@ def test_flows_count_validated_cases_by_route_and_phase() -> None:
                             "road", ("drug",), ("heroin",))  # fmt: skip
     rows = flows(ex, phase=1)
     assert [(f.label, f.cases) for f in rows] == [("MM → TH", 3)]
+
+
+def test_legs_sum_cases_per_country_pair_along_each_route() -> None:
+    from dragonnet.linkage.routes import legs
+
+    ex = Extract("test")
+    ex.cases[1] = _case(1, 1, "NG", "VN", ("MY",))
+    ex.cases[2] = _case(2, 1, "NG", "CN", ("MY", "VN"))
+    ex.cases[3] = _case(3, 1, "MM", "TH")
+    ex.cases[4] = CaseInfo(4, "C-4", "XX-CUS", "XX", 1, "validated", dt.date(2020, 1, 1), "TH", None, "TH", (),
+                           "road", ("drug",), ("heroin",))  # fmt: skip
+    got = {(a, z): n for a, z, n in legs(flows(ex, phase=1))}
+    assert got == {("NG", "MY"): 2, ("MY", "VN"): 2, ("VN", "CN"): 1, ("MM", "TH"): 1}

@@ -81,6 +81,16 @@ def flows(
     return rows
 
 
+def legs(rows: Iterable[Flow], *, limit: int = 60) -> list[tuple[str, str, int]]:
+    """Country-to-country legs of the flows (origin -> transits -> destination), cases summed per leg."""
+    total: Counter[tuple[str, str]] = Counter()
+    for f in rows:
+        for a, z in zip(f.route, f.route[1:], strict=False):
+            if a != z and "??" not in (a, z):
+                total[(a, z)] += f.cases
+    return [(a, z, n) for (a, z), n in total.most_common(limit)]
+
+
 # --- the exact test -----------------------------------------------------------------------------------------
 
 

@@ -213,10 +213,15 @@ def choropleth(b: Breakdown, title: str) -> Chart:
 
 
 def route_map(b: Breakdown, *, limit: int = 60) -> Chart:
+    """The route map of a debrief's route-legs breakdown."""
+    return route_map_of_legs([(r["from"], r["to"], r["cases"]) for r in b.as_dicts()[:limit]])
+
+
+def route_map_of_legs(rows: list[tuple[str, str, int]]) -> Chart:
+    """Lines between country points, as thick as their case counts (legs: from, to, cases)."""
     legs = []
     nodes: dict[str, tuple[float, float]] = {}
-    for r in b.as_dicts()[:limit]:
-        a, z, n = r["from"], r["to"], r["cases"]
+    for a, z, n in rows:
         pa_, pz = point_of(a), point_of(z)
         if not pa_ or not pz or not n:
             continue

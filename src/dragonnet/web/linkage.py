@@ -17,6 +17,7 @@ from dragonnet.linkage.networks import Network
 from dragonnet.operation.service import get_operation
 from dragonnet.policy import audit
 from dragonnet.policy.access import Actor, Hidden, audit_actor
+from dragonnet.reporting import charts
 from dragonnet.web.deps import CsrfRejected, DbSession, PageAuth
 from dragonnet.web.security import tokens_match
 from dragonnet.web.templating import render
@@ -81,9 +82,11 @@ def routes_page(
     commodity = commodity or None
     flows = routes.flows(ex, phase=current, commodity=commodity) if current else []
     changes = routes.trends(ex, other, current, commodity=commodity) if current and other in phases else []
+    route_map = charts.route_map_of_legs(routes.legs(flows)) if flows else None
     return render(
         request, "routes_page.html",
         {"title": "Routes and trends", "op": op, "phases": phases, "phase": current, "compare": other,
+         "route_map": route_map,
          "commodity": commodity or "", "flows": flows[:100], "changes": changes[:100], "alpha": routes.DEFAULT_ALPHA},
         auth=auth, operation_slug=op.slug, active="networks",
     )  # fmt: skip
