@@ -166,6 +166,8 @@ async def virtual_user(
                 kind = "list"
             n += 1
             started = time.perf_counter()
+            r: httpx.Response | None = None
+            failure = ""
             try:
                 if kind == "list":
                     r = await client.get("/api/v1/cases", params={"operation": "mekong-dragon", "limit": 50})
@@ -184,15 +186,15 @@ async def virtual_user(
                 else:
                     r = await client.get("/api/v1/inbox")
                     ok = r.status_code == 200
-            except httpx.HTTPError:
+            except httpx.HTTPError as exc:
                 ok = False
+                failure = f"{type(exc).__name__}: {exc}"
             stats[kind].append(time.perf_counter() - started)
             if not ok:
                 errors[kind] += 1
                 if errors[kind] == 1:
-                    print(
-                        f"first {kind} error: {getattr(r, 'status_code', 'no answer')} {getattr(r, 'text', '')[:300]}"
-                    )
+                    answer = f"{r.status_code} {r.text[:300]}" if r is not None else f"no answer ({failure})"
+                    print(f"first {kind} error: {answer}")
 
 
 def pct(values: list[float], q: float) -> float:

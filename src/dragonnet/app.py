@@ -11,11 +11,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse
 from starlette.routing import Mount
@@ -66,6 +68,31 @@ ERROR_STATUS: tuple[tuple[type[DragonnetError], int, str], ...] = (
     (StorageUnavailable, 507, "storage_unavailable"),
 )
 
+# Requests at work at once per process: no more than the worker threads (40) and below the connection pool
+# (50), so a request never holds a connection while it waits for a thread (which starved the pool under
+# load: benchmarks/load_test.py). Others wait, holding nothing, before they start.
+ADMISSION_LIMIT = 40
+
+
+class AdmissionLimit:
+    """Pure ASGI middleware: at most `limit` requests in the application at once; static files and the
+    event stream (which holds no connection between its polls) pass freely."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self._gate: anyio.Semaphore | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(("/static/", "/messages/events")):
+            await self.app(scope, receive, send)
+            return
+        if self._gate is None:  # created inside the running event loop
+            self._gate = anyio.Semaphore(self.limit)
+        async with self._gate:
+            await self.app(scope, receive, send)
+
+
 # Every API operation may answer these; documenting them once keeps the OpenAPI spec truthful.
 API_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "not logged in, or the token is invalid"},
@@ -83,6 +110,7 @@ HTTP_TITLES = {
     405: "Method not allowed",
     409: "Conflict",
     422: "Cannot accept this input",
+    503: "Busy",
     507: "Cannot store this now",
 }
 
@@ -118,6 +146,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = session_factory(engine)
 
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(AdmissionLimit, limit=ADMISSION_LIMIT)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in ROUTER_MODULES:
         api = module.router.prefix.startswith("/api")
@@ -243,6 +272,12 @@ def _install_error_handlers(app: FastAPI) -> None:
         # cannot be stored names no record, so it is answered like any unknown id.
         return _error(request, 404, "not_found", "There is nothing at this address.")
 
+    async def busy(request: Request, exc: Exception) -> Response:
+        # Every database connection stayed busy for the pool's timeout: say so and when to retry (503),
+        # rather than an internal error.
+        log.warning("database pool exhausted on %s %s", request.method, request.url.path)
+        return _error(request, 503, "busy", "The server is busy. Try again in a moment.", headers={"Retry-After": "2"})
+
     async def server_error(request: Request, exc: Exception) -> Response:
         # Runs outside the middleware stack: set the security headers here. Never show the exception.
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -263,6 +298,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(DragonnetError, dragonnet_error)
     app.add_exception_handler(OverflowError, id_out_of_range)
+    app.add_exception_handler(PoolTimeout, busy)
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(Unauthenticated, unauthenticated)
     app.add_exception_handler(CsrfRejected, csrf_rejected)

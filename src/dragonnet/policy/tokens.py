@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import secrets
 
-from sqlalchemy import select, update
+from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.orm import Session
 
 from dragonnet.errors import ValidationError
@@ -66,8 +66,21 @@ def resolve_token(session: Session, raw: str) -> tuple[User, ApiToken] | None:
     if user is None or not user.is_active:
         return None
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY:
-        token.last_used_at = now
+        _touch(session, token, now)
     return user, token
+
+
+def _touch(session: Session, token: ApiToken, now: dt.datetime) -> None:
+    """Record the use. On PostgreSQL in its own short transaction: concurrent requests with the same token
+    must not queue on the token's row lock for the length of a whole request (seen under load)."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql" or not isinstance(bind, Engine):
+        token.last_used_at = now  # SQLite: one writer at a time anyway, inside the request's transaction
+        return
+    stale = or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - LAST_USED_GRANULARITY)
+    with bind.connect() as conn:
+        conn.execute(update(ApiToken).where(ApiToken.id == token.id, stale).values(last_used_at=now))
+        conn.commit()
 
 
 def tokens_of(session: Session, user_id: int) -> list[ApiToken]:

@@ -78,7 +78,9 @@ def make_engine(url: str, *, check: bool = True) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
     else:
         try:
-            engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+            # Sized for the web server's worker threads (anyio runs up to 40 sync handlers at once per
+            # process): a thread never waits for a connection while the database could serve it.
+            engine = create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=30, pool_timeout=15)
         except NoSuchModuleError:
             raise ConfigurationError(f"no driver for {redact(url)!r}") from None
     if check:

@@ -14,11 +14,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -61,23 +62,37 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    factory: sessionmaker[Session] = request.app.state.sessionmaker
-    session = factory()
+# Ending a request's transaction runs on its own thread limiter: if it queued behind the endpoints for the
+# shared worker threads, requests holding connections would wait for threads held by requests waiting for
+# connections (a deadlock under load, seen in benchmarks/load_test.py).
+_TEARDOWN = anyio.CapacityLimiter(100)
+
+
+def _finish(session: Session, exc: BaseException | None) -> None:
     try:
-        yield session
-        session.commit()
-    except BaseException as exc:
+        if exc is None:
+            session.commit()
+            return
         session.rollback()
         note = getattr(exc, "denial", None)
         if isinstance(note, audit.AuditNote):
             audit.record_note(session, note)
             session.commit()
+    finally:
+        session.close()
+
+
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    session = factory()
+    try:
+        yield session
+    except BaseException as exc:
+        await anyio.to_thread.run_sync(_finish, session, exc, limiter=_TEARDOWN)
         if isinstance(exc, PermissionDenied):
             raise StarletteHTTPException(403, exc.message) from exc
         raise
-    finally:
-        session.close()
+    await anyio.to_thread.run_sync(_finish, session, None, limiter=_TEARDOWN)
 
 
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
