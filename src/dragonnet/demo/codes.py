@@ -12,22 +12,9 @@ import unicodedata
 import phonenumbers
 from phonenumbers import PhoneNumber, PhoneNumberFormat, PhoneNumberType
 
+from dragonnet.domain.identifiers import iso6346_check_digit, iso6346_sum
+
 # --- ISO 6346 container numbers --------------------------------------------------------------------------
-
-_ISO6346_VALUES: dict[str, int] = {}
-_v = 10
-for _ch in string.ascii_uppercase:
-    if _v % 11 == 0:
-        _v += 1
-    _ISO6346_VALUES[_ch] = _v
-    _v += 1
-_ISO6346_VALUES.update({str(d): d for d in range(10)})
-
-
-def iso6346_check_digit(first10: str) -> int:
-    """Check digit of owner code + category + serial (10 characters); 10 counts as 0."""
-    total = sum(_ISO6346_VALUES[ch] * (2**i) for i, ch in enumerate(first10.upper()))
-    return total % 11 % 10
 
 
 def is_valid_container(number: str) -> bool:
@@ -41,7 +28,7 @@ def container_number(rng: random.Random, owner: str) -> str:
     """A container number with a correct check digit (serials whose sum gives 10 are skipped, as ISO advises)."""
     while True:
         serial = f"{rng.randrange(10**6):06d}"
-        total = sum(_ISO6346_VALUES[ch] * (2**i) for i, ch in enumerate(owner + serial))
+        total = iso6346_sum(owner + serial)
         if total % 11 != 10:
             return f"{owner}{serial}{total % 11}"
 

@@ -20,6 +20,8 @@ from functools import lru_cache
 
 import phonenumbers
 
+from dragonnet.domain.identifiers import iso6346_check_digit
+
 lazy_pinyin: Callable[..., list[str]] | None
 try:  # optional: transliteration of Chinese characters
     from pypinyin import lazy_pinyin as _lazy_pinyin
@@ -135,19 +137,7 @@ def code(value: str | None) -> str | None:
 
 # --- ISO 6346 container numbers ---------------------------------------------------------------------------
 
-_ISO6346: dict[str, int] = {str(d): d for d in range(10)}
-_v = 10
-for _ch in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
-    if _v % 11 == 0:
-        _v += 1
-    _ISO6346[_ch] = _v
-    _v += 1
 _CONTAINER = re.compile(r"^[A-Z]{3}[UJZR]\d{7}$")
-
-
-def iso6346_check_digit(first10: str) -> int:
-    total = sum(_ISO6346[ch] * (2**i) for i, ch in enumerate(first10))
-    return total % 11 % 10
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from enum import StrEnum
 
+from dragonnet.domain.identifiers import iso6346_check_digit
 from dragonnet.errors import ValidationError
 from dragonnet.reference._text import norm
 
@@ -49,28 +50,9 @@ def _upper_alnum(value: str) -> str:
     return _ALNUM.sub("", unicodedata.normalize("NFKC", value).upper())
 
 
-def _letter_value(ch: str) -> int:
-    """ISO 6346 letter values: A=10 ... Z=38, skipping multiples of 11."""
-    value = 10
-    for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
-        if value % 11 == 0:
-            value += 1
-        if c == ch:
-            return value
-        value += 1
-    raise ValueError(ch)
-
-
-def container_check_digit(first_ten: str) -> int:
-    total = 0
-    for i, ch in enumerate(first_ten):
-        total += (int(ch) if ch.isdigit() else _letter_value(ch)) * (2**i)
-    return total % 11 % 10
-
-
 def is_valid_container(value: str) -> bool:
     code = _upper_alnum(value)
-    return bool(_CONTAINER.match(code)) and container_check_digit(code[:10]) == int(code[10])
+    return bool(_CONTAINER.match(code)) and iso6346_check_digit(code[:10]) == int(code[10])
 
 
 def is_valid_imo(value: str) -> bool:
