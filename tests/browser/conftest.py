@@ -9,20 +9,16 @@ skipped, except in CI (`CI` set) where that is a failure.
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from dragonnet.app import create_app
+from browser.live import serve
 from dragonnet.storage.db import make_engine
 from dragonnet.storage.migrate import upgrade
-from web.webtest import seed_database, settings_for
+from web.webtest import seed_database
 
 CHROMIUM = Path(os.environ.get("DRAGONNET_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -54,23 +50,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     upgrade(engine)
     engine.dispose()
     seed_database(url)
-    app = create_app(settings_for(url, folder))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serve(url, folder) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from sqlalchemy.orm import Session
 
-from dragonnet.app import create_app
+from browser.live import serve
 from dragonnet.storage.db import make_engine
 from dragonnet.storage.migrate import upgrade
 from dragonnet.storage.models import CaseIdentifier
 from web.seed import PASSWORD
-from web.webtest import seed_database, settings_for
+from web.webtest import seed_database
 
 pytestmark = pytest.mark.browser
 
@@ -35,22 +31,8 @@ def linkage_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
                                        normalised="SITU1676717"))  # fmt: skip
         session.commit()
     engine.dispose()
-    app = create_app(settings_for(url, folder))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}", dict(seeded.cases)
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serve(url, folder) as base:
+        yield base, dict(seeded.cases)
 
 
 def test_member_opens_the_graph_and_drills_down_to_a_case(

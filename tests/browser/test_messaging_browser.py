@@ -5,21 +5,16 @@ Thailand (off the route) gets 404. No dialogs, no CSP violations, no script erro
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from dragonnet.app import create_app
+from browser.live import serve
 from dragonnet.storage.db import make_engine, session_scope
 from dragonnet.storage.migrate import upgrade
 from messaging.conftest import seed_messaging
 from web.seed import PASSWORD
-from web.webtest import settings_for
 
 pytestmark = pytest.mark.browser
 
@@ -33,22 +28,8 @@ def messaging_server(tmp_path_factory: pytest.TempPathFactory, live_server: str)
     with session_scope(engine) as session:
         seed_messaging(session)
     engine.dispose()
-    app = create_app(settings_for(url, folder))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serve(url, folder) as base:
+        yield base
 
 
 class Watched:
