@@ -68,7 +68,9 @@ def _actor(session: Any, username: str | None) -> Any:
 def run(
     backend: Annotated[str, typer.Option("--backend", help="duckdb (default) or spark (local).")] = "duckdb",
     threshold: Annotated[float, typer.Option("--threshold", help="Match probability of a link.")] = 0.95,
-    pprl_threshold: Annotated[float, typer.Option("--pprl-threshold", help="Dice of an encoded match.")] = 0.92,
+    pprl_threshold: Annotated[
+        float | None, typer.Option("--pprl-threshold", help="Match probability of an encoded match (default 0.8).")
+    ] = None,
     skip_pprl: Annotated[bool, typer.Option("--no-pprl", help="Skip the encoded cross-agency matching.")] = False,
     key_file: Annotated[Path | None, typer.Option("--key-file", help="The operation's shared linkage key.")] = None,
     as_json: JsonOption = False,
@@ -76,7 +78,7 @@ def run(
 ) -> None:
     """Resolve every party (Splink), store links and clusters; then encode per agency and match at the hub."""
     from dragonnet.errors import DragonnetError
-    from dragonnet.linkage import service
+    from dragonnet.linkage import pprl, service
     from dragonnet.storage.db import session_scope
 
     if backend not in ("duckdb", "spark"):
@@ -86,7 +88,8 @@ def run(
     try:
         with session_scope(engine) as session:
             r = service.run_resolution(session, backend=backend, threshold=threshold)  # type: ignore[arg-type]
-            matches = None if secret is None else service.run_pprl(session, secret, threshold=pprl_threshold)
+            pprl_at = pprl.DEFAULT_THRESHOLD if pprl_threshold is None else pprl_threshold
+            matches = None if secret is None else service.run_pprl(session, secret, threshold=pprl_at)
             out = {"run": r.id, "backend": r.backend, "records": r.records, "links": r.links,
                    "clusters": r.clusters, "encoded_matches": matches}  # fmt: skip
     except DragonnetError as exc:

@@ -124,7 +124,8 @@ class Scores:
     found_pairs: int
 
 
-def _pairs(groups: Mapping[int, int]) -> set[tuple[int, int]]:
+def same_group_pairs(groups: Mapping[int, int]) -> set[tuple[int, int]]:
+    """Pairs (low id, high id) of records in one group (truth: one person; clusters: one entity)."""
     by: dict[int, list[int]] = {}
     for pid, g in groups.items():
         by.setdefault(g, []).append(pid)
@@ -137,7 +138,7 @@ def _pairs(groups: Mapping[int, int]) -> set[tuple[int, int]]:
 
 def pairwise_scores(truth: Mapping[int, int], clusters: Mapping[int, int]) -> Scores:
     """Precision, recall and F1 over pairs of records placed in one cluster."""
-    true_pairs, found = _pairs(truth), _pairs(clusters)
+    true_pairs, found = same_group_pairs(truth), same_group_pairs(clusters)
     tp = len(true_pairs & found)
     p = tp / len(found) if found else 1.0
     r = tp / len(true_pairs) if true_pairs else 1.0

@@ -227,7 +227,8 @@ def run_pprl(
 ) -> int:
     """Every agency encodes, the hub matches; the hub's matches replace the previous ones. Returns their number.
 
-    In one database the "instances" are simulated; the hub step sees only `Encoding`s (refs, kinds, bits).
+    In one database the "instances" are simulated; the hub step sees only `Encoding`s (refs, kinds, bits and
+    keyed blocking keys); `threshold` is the hub model's match probability.
     """
     agencies = session.execute(select(Agency.id, Agency.code)).all()
     encodings: list[pprl.Encoding] = []
