@@ -12,10 +12,12 @@ Other capabilities call, after writing (in the same transaction):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, or_, select
+import polars as pl
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -101,46 +103,77 @@ class WatchedRecord:
     visible_to: Callable[[Actor, bool], bool]
 
 
+def _watched(session: Session) -> dict[tuple[str, str], list[tuple[WatchlistEntry, User]]]:
+    """Every active user's entries, keyed by (kind, normalised value): loaded once per check."""
+    index: dict[tuple[str, str], list[tuple[WatchlistEntry, User]]] = {}
+    for entry, owner in session.execute(
+        select(WatchlistEntry, User).join(User).where(User.is_active.is_(True)).order_by(WatchlistEntry.id)
+    ).all():
+        index.setdefault((entry.kind, entry.normalised), []).append((entry, owner))
+    return index
+
+
 def check_records(session: Session, records: Iterable[WatchedRecord]) -> int:
-    """Notify owners of matching entries (once per entry and record, only where they may see it)."""
+    """Notify owners of matching entries (once per entry and record, only where they may see it).
+
+    The entries are loaded once and each record's identifiers are looked up in memory (normalised once per
+    distinct value), so a 10^5-case import costs a few dictionary lookups per identifier, not queries."""
+    return _check(session, records, _watched(session))
+
+
+def _check(
+    session: Session,
+    records: Iterable[WatchedRecord],
+    watched: dict[tuple[str, str], list[tuple[WatchlistEntry, User]]],
+) -> int:
+    if not watched:
+        return 0
+    normalised: dict[tuple[str, str], str] = {}
     notified = 0
     for record in records:
-        wanted = {(k, normalise_watch_value(k, v)) for k, v in record.identifiers if v and v.strip()}
-        if not wanted:
-            continue
-        conds = [and_(WatchlistEntry.kind == k, WatchlistEntry.normalised == n) for k, n in wanted]
-
-        matches = session.execute(
-            select(WatchlistEntry, User).join(User).where(or_(*conds), User.is_active.is_(True))
-        ).all()
+        matches: list[tuple[WatchlistEntry, User]] = []
+        for kind, value in record.identifiers:
+            if not value or not value.strip():
+                continue
+            key = (kind, value)
+            if key not in normalised:
+                normalised[key] = normalise_watch_value(kind, value)
+            matches.extend(watched.get((kind, normalised[key]), ()))
+        seen: set[int] = set()
         for entry, owner in matches:
-            actor = Actor.for_user(owner)
-            if not record.visible_to(actor, entry.kind in NOMINAL_WATCH_KINDS):
+            if entry.id in seen:
                 continue
-            already = session.execute(
-                select(WatchlistHit.id).where(
-                    WatchlistHit.entry_id == entry.id,
-                    WatchlistHit.record_type == record.record_type,
-                    WatchlistHit.record_id == record.record_id,
-                )
-            ).first()
-            if already:
-                continue
-            try:
-                with session.begin_nested():
-                    session.add(WatchlistHit(entry_id=entry.id, record_type=record.record_type,
-                                             record_id=record.record_id))  # fmt: skip
-            except IntegrityError:
-                continue
-            inbox.notify_user(
-                session, owner, kind="watchlist_hit",
-                subject=f"Watchlist: {entry.kind} {entry.value!r} appears in {record.label}", link=record.link,
-                level=record.sharing_level, object_type=record.record_type, object_id=record.record_id,
-            )  # fmt: skip
-            audit.record(session, audit.SYSTEM, "watchlist.hit", record.record_type, record.record_id,
-                         entry_id=entry.id, owner=owner.username)  # fmt: skip
-            notified += 1
+            seen.add(entry.id)
+            notified += _notify(session, record, entry, owner)
     return notified
+
+
+def _notify(session: Session, record: WatchedRecord, entry: WatchlistEntry, owner: User) -> int:
+    actor = Actor.for_user(owner)
+    if not record.visible_to(actor, entry.kind in NOMINAL_WATCH_KINDS):
+        return 0
+    already = session.execute(
+        select(WatchlistHit.id).where(
+            WatchlistHit.entry_id == entry.id,
+            WatchlistHit.record_type == record.record_type,
+            WatchlistHit.record_id == record.record_id,
+        )
+    ).first()
+    if already:
+        return 0
+    try:
+        with session.begin_nested():
+            session.add(WatchlistHit(entry_id=entry.id, record_type=record.record_type, record_id=record.record_id))
+    except IntegrityError:
+        return 0
+    inbox.notify_user(
+        session, owner, kind="watchlist_hit",
+        subject=f"Watchlist: {entry.kind} {entry.value!r} appears in {record.label}", link=record.link,
+        level=record.sharing_level, object_type=record.record_type, object_id=record.record_id,
+    )  # fmt: skip
+    audit.record(session, audit.SYSTEM, "watchlist.hit", record.record_type, record.record_id,
+                 entry_id=entry.id, owner=owner.username)  # fmt: skip
+    return 1
 
 
 def _case_visible(session: Session, case_id: int) -> Callable[[Actor, bool], bool]:
@@ -153,48 +186,128 @@ def _case_visible(session: Session, case_id: int) -> Callable[[Actor, bool], boo
     return visible
 
 
-_IDENTIFIER_KINDS = {k.value for k in WatchKind}
+_IDENTIFIER_KINDS = [k.value for k in WatchKind]
+_CHUNK = 5_000
+_VALUES_SCHEMA = {"case_id": pl.Int64, "kind": pl.String, "value": pl.String}
 
 
-def case_records(session: Session, case_ids: Iterable[int]) -> list[WatchedRecord]:
-    ids = sorted(set(case_ids))
-    if not ids:
-        return []
-    out = []
-    for case in session.execute(select(Case).where(Case.id.in_(ids))).scalars():
-        idents: list[tuple[str, str]] = []
-        for ci in session.execute(select(CaseIdentifier).where(CaseIdentifier.case_id == case.id)).scalars():
-            if ci.kind in _IDENTIFIER_KINDS:
-                idents.append((ci.kind, ci.value))
-        for party in session.execute(select(Party).where(Party.case_id == case.id)).scalars():
-            kind = WatchKind.COMPANY if party.kind == PartyKind.COMPANY.value else WatchKind.PERSON
-            idents.append((kind.value, party.name))
-            if party.phone:
-                idents.append((WatchKind.PHONE.value, party.phone))
-            if party.email:
-                idents.append((WatchKind.EMAIL.value, party.email))
-            if party.id_number:
-                idents.append((WatchKind.PASSPORT.value, party.id_number))
-        if case.conveyance_ref:
-            idents += [(WatchKind.CONTAINER.value, case.conveyance_ref), (WatchKind.VESSEL.value, case.conveyance_ref),
-                       (WatchKind.VEHICLE.value, case.conveyance_ref)]  # fmt: skip
-        out.append(
-            WatchedRecord(
-                "case",
-                case.id,
-                f"case {case.case_ref}",
-                f"/cases/{case.id}",
-                case.sharing_level,
-                idents,
-                _case_visible(session, case.id),
+def case_watch_values(
+    cases: pl.DataFrame, parties: pl.DataFrame | None = None, identifiers: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """What of a case is compared with the watchlists, as (case_id, kind, value) rows: the conveyance as a
+    container, vessel or vehicle; each party's name (person or company), phone, e-mail and document number;
+    identifiers of a watchable kind. `cases` has case_id and conveyance_ref; `parties` has case_id, kind,
+    name, phone, email and id_number; `identifiers` has case_id, kind and value. The one definition, used on
+    cases read back from the database and on an import's frames before they are written."""
+    conveyance = pl.col("conveyance_ref")
+    parts = [
+        cases.filter(conveyance.is_not_null() & (conveyance != "")).select(
+            pl.col("case_id").cast(pl.Int64), pl.lit(kind.value).alias("kind"), conveyance.alias("value")
+        )
+        for kind in (WatchKind.CONTAINER, WatchKind.VESSEL, WatchKind.VEHICLE)
+    ]
+    if parties is not None:
+        name_kind = (
+            pl.when(pl.col("kind") == PartyKind.COMPANY.value)
+            .then(pl.lit(WatchKind.COMPANY.value))
+            .otherwise(pl.lit(WatchKind.PERSON.value))
+        )
+        parts.append(
+            parties.select(pl.col("case_id").cast(pl.Int64), name_kind.alias("kind"), pl.col("name").alias("value"))
+        )
+        for column, kind in (("phone", WatchKind.PHONE), ("email", WatchKind.EMAIL), ("id_number", WatchKind.PASSPORT)):
+            parts.append(
+                parties.select(
+                    pl.col("case_id").cast(pl.Int64), pl.lit(kind.value).alias("kind"), pl.col(column).alias("value")
+                )
+            )
+    if identifiers is not None:
+        parts.append(
+            identifiers.filter(pl.col("kind").is_in(_IDENTIFIER_KINDS)).select(
+                pl.col("case_id").cast(pl.Int64), pl.col("kind"), pl.col("value")
             )
         )
-    return out
+    values = pl.concat([p.cast(_VALUES_SCHEMA) for p in parts]) if parts else pl.DataFrame(schema=_VALUES_SCHEMA)  # type: ignore[arg-type]
+    return values.filter(pl.col("value").is_not_null() & (pl.col("value").str.strip_chars() != ""))
+
+
+def _matching(values: pl.DataFrame, watched: dict[tuple[str, str], list[tuple[WatchlistEntry, User]]]) -> pl.DataFrame:
+    """The rows of `values` whose normalised value is watched. Only watched kinds are normalised, each distinct
+    (kind, value) once, with the same function the entries were normalised with."""
+    kinds = sorted({kind for kind, _ in watched})
+    distinct = values.filter(pl.col("kind").is_in(kinds)).select("kind", "value").unique()
+    keys = set(watched)
+    hit = [(kind, value) for kind, value in distinct.iter_rows() if (kind, normalise_watch_value(kind, value)) in keys]
+    found = pl.DataFrame(hit, schema={"kind": pl.String, "value": pl.String}, orient="row")
+    return values.join(found, on=["kind", "value"], how="semi")
+
+
+def _read_frames(session: Session, chunk: Sequence[int]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    def frame(stmt: Any, schema: dict[str, Any]) -> pl.DataFrame:
+        return pl.DataFrame([tuple(r) for r in session.execute(stmt)], schema=schema, orient="row")
+
+    cases = frame(select(Case.id, Case.conveyance_ref).where(Case.id.in_(chunk)),
+                  {"case_id": pl.Int64, "conveyance_ref": pl.String})  # fmt: skip
+    parties = frame(
+        select(Party.case_id, Party.kind, Party.name, Party.phone, Party.email, Party.id_number).where(
+            Party.case_id.in_(chunk)
+        ),
+        {"case_id": pl.Int64, "kind": pl.String, "name": pl.String, "phone": pl.String, "email": pl.String,
+         "id_number": pl.String},
+    )  # fmt: skip
+    identifiers = frame(
+        select(CaseIdentifier.case_id, CaseIdentifier.kind, CaseIdentifier.value).where(
+            CaseIdentifier.case_id.in_(chunk)
+        ),
+        _VALUES_SCHEMA,
+    )
+    return cases, parties, identifiers
+
+
+def case_records(session: Session, case_ids: Iterable[int]) -> Iterator[WatchedRecord]:
+    """The cases as watched records (all their watchable values), read in chunks of three queries."""
+    ids = sorted(set(case_ids))
+    for start in range(0, len(ids), _CHUNK):
+        yield from _records(session, case_watch_values(*_read_frames(session, ids[start : start + _CHUNK])))
+
+
+def _records(session: Session, values: pl.DataFrame) -> Iterator[WatchedRecord]:
+    by_case: dict[int, list[tuple[str, str]]] = {}
+    for case_id, kind, value in values.iter_rows():
+        by_case.setdefault(case_id, []).append((kind, value))
+    if not by_case:
+        return
+    for case_id, case_ref, sharing_level in session.execute(
+        select(Case.id, Case.case_ref, Case.sharing_level).where(Case.id.in_(list(by_case))).order_by(Case.id)
+    ):
+        yield WatchedRecord("case", case_id, f"case {case_ref}", f"/cases/{case_id}", sharing_level,
+                            by_case[case_id], _case_visible(session, case_id))  # fmt: skip
 
 
 def check_cases(session: Session, case_ids: Iterable[int]) -> int:
-    """Call after writing cases (with their parties and identifiers); returns the notifications made."""
-    return check_records(session, case_records(session, case_ids))
+    """Call after writing cases (with their parties and identifiers); returns the notifications made.
+
+    Each chunk of cases is read back as frames and matched against the entries in bulk; only the cases with
+    a watched value become records to check one by one (visibility, once per entry and record)."""
+    watched = _watched(session)
+    if not watched:  # nobody watches anything: no need to read the cases back
+        return 0
+    ids = sorted(set(case_ids))
+    notified = 0
+    for start in range(0, len(ids), _CHUNK):
+        values = case_watch_values(*_read_frames(session, ids[start : start + _CHUNK]))
+        notified += _check(session, _records(session, _matching(values, watched)), watched)
+    return notified
+
+
+def check_written_cases(session: Session, cases: pl.DataFrame, parties: pl.DataFrame | None = None) -> int:
+    """`check_cases` for cases just written from frames (an import): the frames are matched in bulk and only the
+    cases with a watched value are read back and checked, so a large import does not read itself back."""
+    watched = _watched(session)
+    if not watched:
+        return 0
+    candidates = _matching(case_watch_values(cases, parties), watched)
+    return check_cases(session, candidates.get_column("case_id").unique().to_list())
 
 
 def check_parties(session: Session, party_ids: Iterable[int]) -> int:
