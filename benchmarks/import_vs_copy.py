@@ -24,15 +24,20 @@ import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from dragonnet.domain.identifiers import iso6346_check_digit
 from dragonnet.intake.headers import ITEM_COLUMNS
 from dragonnet.intake.importer import import_cases
+from dragonnet.messaging import watchlists
 from dragonnet.operation import service
+from dragonnet.policy.access import Actor
 from dragonnet.policy.audit import AuditActor
+from dragonnet.policy.users import create_user
 from dragonnet.storage.db import make_engine, normalise_url
+from dragonnet.storage.messaging_models import WatchlistHit
 from dragonnet.storage.migrate import upgrade
 
 DRUGS = ["methamphetamine", "ICE", "ya ba", "heroin", "ketamine HCl", "cannabis", "cocaine", "MDMA"]
@@ -42,6 +47,12 @@ TAXA = ["Manis javanica", "pangolin scales", "Elephas maximus", "ivory", "Dalber
 PLACES = [("VNHPH", "VN"), ("VNSGN", "VN"), ("VNHAN", "VN"), ("", "VN"), ("", "Viet Nam"), ("", "Vietnam")]
 COUNTRIES = ["LA", "KH", "TH", "CN", "MM", "Laos", "China", "MY"]
 MODES = ["sea_container", "air_passenger", "road", "postal", "express_courier", "truck", "container"]
+
+
+def watched_container(n: int) -> str:
+    """The n-th container number on the benchmark's watchlists (even ones appear in the generated file)."""
+    owner = f"MSKU{n * 7919 % 10**6:06d}" if n % 2 == 0 else f"TGHU{n:06d}"
+    return owner + str(iso6346_check_digit(owner))
 
 
 def generate(path: Path, rows: int, per_case: int, seed: int = 2023) -> None:
@@ -60,7 +71,7 @@ def generate(path: Path, rows: int, per_case: int, seed: int = 2023) -> None:
             mode = rng.choice(MODES)
             origin = rng.choice(COUNTRIES)
             transit = ";".join(rng.sample(COUNTRIES[:5], rng.randrange(3)))
-            conveyance = f"MSKU{rng.randrange(10**7):07d}"
+            conveyance = f"MSKU{rng.randrange(10**7):07d}" if case % 1000 else watched_container((case // 1000) % 500)
             arrests = str(rng.randrange(3))
             for _ in range(min(per_case, rows - written)):
                 klass = rng.choice(["drug", "drug", "precursor", "wildlife", "timber"])
@@ -114,6 +125,15 @@ def main() -> int:
                 vn = service.add_agency(s, code="VN-CUS", name="Viet Nam Customs", kind="customs", country="VN")
                 service.add_participant(s, op, vn, "member")
                 s.commit()
+                # Watchlists as in a running operation: 20 analysts watching 25 containers each (some appear in
+                # the file), so the import's watchlist check does real work.
+                for n in range(20):
+                    user = create_user(s, username=f"watcher{n}", password="bench-Pa55word-long", agency_code="VN-CUS",
+                                       roles=["national_coordinator"], enforce_policy=False)  # fmt: skip
+                    for k in range(25):
+                        container = watched_container(n * 25 + k)
+                        watchlists.add_entry(s, Actor.for_user(user), "container", container)
+                s.commit()
 
             t0 = time.perf_counter()
             with Session(engine) as s:
@@ -123,8 +143,10 @@ def main() -> int:
                                       today=dt.date(2024, 1, 1))  # fmt: skip
                 s.commit()
             t_import = time.perf_counter() - t0
+            with Session(engine) as s:
+                hits = s.execute(select(func.count()).select_from(WatchlistHit)).scalar_one()
             print(f"import: {t_import:.1f} s  ({report.rows_imported:,} rows, {report.cases_created:,} cases, "
-                  f"{report.rows_rejected:,} rejected)")  # fmt: skip
+                  f"{report.rows_rejected:,} rejected, {hits:,} watchlist hits)")  # fmt: skip
             if report.errors:
                 print("  first errors:", [str(e) for e in report.errors[:3]])
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import ARRAY, ColumnElement, String, Table, any_, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from dragonnet.domain.vocabulary import CaseStatus, IdentifierKind, SharingLevel
@@ -104,6 +104,18 @@ def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]
 
 def _canonical(table: RawTable, mapping: HeaderMapping) -> pl.DataFrame:
     return table.frame.select([pl.col(f"c{i}").alias(column) for i, column in mapping.columns.items()] + [pl.col(ROW)])
+
+
+def _ref_conditions(session: Session, refs: Sequence[str]) -> Iterator[ColumnElement[bool]]:
+    """`case_ref IN refs` as few conditions as the database allows: one `= ANY(array)` on PostgreSQL (one
+    parameter however many refs), chunks of IN (...) lists elsewhere."""
+    if not refs:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        yield Case.case_ref == any_(bindparam("refs", list(refs), type_=ARRAY(String)))
+        return
+    for chunk in _chunks(refs):
+        yield Case.case_ref.in_(chunk)
 
 
 def _agency(session: Session, operation: Operation, code: str) -> Agency:
@@ -210,10 +222,10 @@ def import_cases(
     # existing cases of this agency with these refs
     refs = frame.filter(pl.col("reporting_agency") == own).get_column("case_ref").drop_nulls().unique().to_list()
     existing: dict[str, tuple[int, str, int, int]] = {}  # case_ref -> (id, status, version, operation_id)
-    for chunk in _chunks(refs):
+    for ref_matches in _ref_conditions(session, refs):
         for cid, ref, status, version, op_id in session.execute(
             select(Case.id, Case.case_ref, Case.status, Case.version, Case.operation_id).where(
-                Case.reporting_agency_id == agency.id, Case.case_ref.in_(chunk)
+                Case.reporting_agency_id == agency.id, ref_matches
             )
         ):
             existing[ref] = (cid, status, version, op_id)
@@ -343,12 +355,13 @@ def _copy_frame(session: Session, table: str, frame: pl.DataFrame) -> None:
                                       datetime_format="%Y-%m-%dT%H:%M:%S%.f%z"))  # fmt: skip
 
 
-def _copy_new_cases(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
+def _copy_new_cases(session: Session, frame: pl.DataFrame) -> dict[str, int]:
     """PostgreSQL: take ids from the sequence in one statement, then COPY the new case rows with them."""
-    n = len(rows)
     sequence = session.execute(select(func.pg_get_serial_sequence("cases", "id"))).scalar_one()
-    new_ids = list(session.execute(select(func.nextval(sequence)).select_from(func.generate_series(1, n))).scalars())
-    frame = pl.DataFrame(rows, infer_schema_length=None).with_columns(pl.Series("id", new_ids, dtype=pl.Int64))
+    new_ids = list(
+        session.execute(select(func.nextval(sequence)).select_from(func.generate_series(1, frame.height))).scalars()
+    )
+    frame = frame.with_columns(pl.Series("id", new_ids, dtype=pl.Int64))
     _copy_frame(session, "cases", frame)
     return dict(zip(frame.get_column("case_ref").to_list(), new_ids, strict=True))
 
@@ -365,29 +378,36 @@ def _write(
     parties: pl.DataFrame | None,
 ) -> None:
     now = dt.datetime.now(dt.UTC)
-    case_rows = good_cases.select(
+    case_frame = good_cases.select(
         "case_ref", "phase_id", *_CASE_FIELDS,
         pl.col("arrests").fill_null(0),
         pl.col("sharing_level").fill_null(SharingLevel.AMBER.value),
-    ).to_dicts()  # fmt: skip
+    )  # fmt: skip
     common = {"status": CaseStatus.SUBMITTED.value, "submitted_at": now, "updated_at": now}
-    update_set = set(to_update)
-    new_rows = [
-        {**r, **common, "operation_id": operation.id, "reporting_agency_id": agency.id, "version": 1,
-         "reported_at": now, "created_at": now, "created_by_id": actor.user_id}
-        for r in case_rows if r["case_ref"] not in update_set
-    ]  # fmt: skip
+    new_frame = case_frame.filter(~pl.col("case_ref").is_in(pl.Series(to_update, dtype=pl.String))).with_columns(
+        *(pl.lit(v).alias(k) for k, v in common.items()),
+        pl.lit(operation.id, dtype=pl.Int64).alias("operation_id"),
+        pl.lit(agency.id, dtype=pl.Int64).alias("reporting_agency_id"),
+        pl.lit(1, dtype=pl.Int64).alias("version"),
+        pl.lit(now).alias("reported_at"),
+        pl.lit(now).alias("created_at"),
+        pl.lit(actor.user_id, dtype=pl.Int64).alias("created_by_id"),
+    )
     ids: dict[str, int] = {}
-    copy_path = session.get_bind().dialect.name == "postgresql"
-    if copy_path and new_rows:
-        ids.update(_copy_new_cases(session, new_rows))
-        new_rows = []
-    for batch in _chunks(new_rows):
-        result = session.execute(
-            insert(_table(Case)).returning(_table(Case).c.id, _table(Case).c.case_ref, sort_by_parameter_order=True),
-            list(batch),
-        )
-        ids.update({ref: cid for cid, ref in result})
+    if session.get_bind().dialect.name == "postgresql":
+        copy_path = True
+        if new_frame.height:
+            ids.update(_copy_new_cases(session, new_frame))
+    else:
+        copy_path = False
+        for batch in _chunks(new_frame.to_dicts()):
+            result = session.execute(
+                insert(_table(Case)).returning(
+                    _table(Case).c.id, _table(Case).c.case_ref, sort_by_parameter_order=True
+                ),
+                list(batch),
+            )
+            ids.update({ref: cid for cid, ref in result})
 
     if to_update:
         table = _table(Case)
@@ -412,9 +432,7 @@ def _write(
             )
         )
         upd_rows = []
-        for r in case_rows:
-            if r["case_ref"] not in update_set:
-                continue
+        for r in case_frame.filter(pl.col("case_ref").is_in(pl.Series(to_update, dtype=pl.String))).to_dicts():
             cid, _status, version, _op = existing[r["case_ref"]]
             ids[r["case_ref"]] = cid
             row = {k: v for k, v in r.items() if k != "case_ref"}
@@ -497,7 +515,13 @@ def _write(
                 session.execute(insert(_table(CaseIdentifier)), identifiers)  # fmt: skip
     session.flush()
     # Watchlists: owners who may see a written case hear of a match, in this same transaction.
-    watchlists.check_cases(session, ids.values())
+    written = good_cases.join(id_frame, on="case_ref", how="inner").select("case_id", "conveyance_ref")
+    written_parties = None
+    if parties is not None and parties.height:
+        written_parties = parties.join(id_frame, on="case_ref", how="inner").select(
+            "case_id", "kind", "name", "phone", "email", "id_number"
+        )
+    watchlists.check_written_cases(session, written, written_parties)
 
 
 __all__ = ["ERROR_SCHEMA", "ImportRejected", "ImportReport", "RowError", "import_cases"]

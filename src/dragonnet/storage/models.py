@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -213,7 +214,8 @@ class Case(Base):
     operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"))
     # Derived from seizure_date and the operation's phase periods; stored so queries can group by it.
     phase_id: Mapped[int] = mapped_column(ForeignKey("phases.id"))
-    reporting_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    # No index of its own: the unique (reporting_agency_id, case_ref) key serves lookups by agency.
+    reporting_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     contact_point_id: Mapped[int | None] = mapped_column(ForeignKey("contact_points.id"))
     case_ref: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default=CaseStatus.DRAFT.value, index=True)
@@ -268,10 +270,10 @@ class CaseTransit(Base):
     """A transit country of a case's route, in order."""
 
     __tablename__ = "case_transits"
-    __table_args__ = (UniqueConstraint("case_id", "position"),)
+    __table_args__ = (UniqueConstraint("case_id", "position"),)  # also the index for lookups by case
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer)
     country: Mapped[str] = mapped_column(String(2))
 
@@ -292,16 +294,25 @@ class Item(Base):
     """One seized item. The officer's text is kept beside its normalised value."""
 
     __tablename__ = "items"
+    # Substance and taxon are each set on part of the items only: partial indexes skip the NULLs. The
+    # commodity class (four values) has no index: filters on it go through the case (ix_items_case_id) and
+    # counts read every row anyway; each index costs every bulk import (docs/benchmarks.md, case intake).
+    __table_args__ = (
+        Index("ix_items_substance", "substance", postgresql_where=text("substance IS NOT NULL"),
+              sqlite_where=text("substance IS NOT NULL")),
+        Index("ix_items_taxon", "taxon", postgresql_where=text("taxon IS NOT NULL"),
+              sqlite_where=text("taxon IS NOT NULL")),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=1)
-    commodity_class: Mapped[str] = mapped_column(String(16), index=True)
+    commodity_class: Mapped[str] = mapped_column(String(16))
     substance_text: Mapped[str | None] = mapped_column(String(200))
-    substance: Mapped[str | None] = mapped_column(String(200), index=True)
+    substance: Mapped[str | None] = mapped_column(String(200))
     substance_control: Mapped[str | None] = mapped_column(String(100))
     taxon_text: Mapped[str | None] = mapped_column(String(200))
-    taxon: Mapped[str | None] = mapped_column(String(200), index=True)
+    taxon: Mapped[str | None] = mapped_column(String(200))
     cites_appendix: Mapped[str | None] = mapped_column(String(16))
     specimen_type: Mapped[str | None] = mapped_column(String(32))
     quantity: Mapped[float] = mapped_column(Float)
