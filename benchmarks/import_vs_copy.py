@@ -7,8 +7,11 @@ Falls back to DRAGONNET_TEST_POSTGRES_URL. Creates a throwaway database next to 
 be allowed to create databases), generates a deterministic exchange-format CSV (seeded), then in the same run:
 1. `import_cases` (read, header mapping, vectorised normalisation against the reference data, atomic write,
    audit entry) into the migrated schema, committed;
-2. `COPY bare FROM STDIN (FORMAT csv, HEADER)` of the same file into a table of text columns.
-Prints both wall-clock times and the ratio, and drops the database.
+2. `COPY bare FROM STDIN (FORMAT csv, HEADER)` of the same file into a table of text columns (the issue's
+   baseline);
+3. the schema floor: COPY of the rows the import wrote (cases, items, transits) into a second database with
+   the same schema, keys, indexes and triggers - what PostgreSQL itself needs to store them.
+Prints the times and the ratios, and drops both databases.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -93,6 +96,68 @@ def generate(path: Path, rows: int, per_case: int, seed: int = 2023) -> None:
                 written += 1
 
 
+def prepare(url: str) -> Engine:
+    """The migrated schema with the operation, the agency and 20 watchlist owners (same ids in every database)."""
+    engine = make_engine(url)
+    upgrade(engine)
+    with Session(engine) as s:
+        op = service.create_operation(
+            s, slug="mekong-dragon", name="Mekong Dragon", description="", scope=["drug"],
+            phases=[service.PhaseSpec(5, dt.date(2023, 4, 15), dt.date(2023, 11, 16),
+                                      ("drug", "precursor", "wildlife", "timber"))],
+        )  # fmt: skip
+        vn = service.add_agency(s, code="VN-CUS", name="Viet Nam Customs", kind="customs", country="VN")
+        service.add_participant(s, op, vn, "member")
+        s.commit()
+        # Watchlists as in a running operation: 20 analysts watching 25 containers each (some appear in the
+        # file), so the import's watchlist check does real work.
+        for n in range(20):
+            user = create_user(s, username=f"watcher{n}", password="bench-Pa55word-long", agency_code="VN-CUS",
+                               roles=["national_coordinator"], enforce_policy=False)  # fmt: skip
+            for k in range(25):
+                watchlists.add_entry(s, Actor.for_user(user), "container", watched_container(n * 25 + k))
+        s.commit()
+    return engine
+
+
+WRITTEN = ("cases", "items", "case_transits")
+
+
+def schema_floor(engine: Engine, floor_url: str) -> float:
+    """Seconds to COPY the rows the import wrote (cases, items, transits, ids included) into a second database
+    with the same schema, keys, indexes and triggers: what PostgreSQL itself needs to store them."""
+    dumps: dict[str, tuple[str, bytes]] = {}
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        for table in WRITTEN:
+            cur.execute(f"SELECT * FROM {table} LIMIT 0")
+            columns = ", ".join(f'"{d[0]}"' for d in cur.description)
+            buf = bytearray()
+            with cur.copy(f"COPY {table} ({columns}) TO STDOUT") as copy:
+                for block in copy:
+                    buf += block
+            dumps[table] = (columns, bytes(buf))
+    finally:
+        raw.close()
+    floor = prepare(floor_url)
+    raw = floor.raw_connection()
+    try:
+        cur = raw.cursor()
+        t0 = time.perf_counter()
+        for table in WRITTEN:
+            columns, data = dumps[table]
+            with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for i in range(0, len(data), 1 << 20):
+                    copy.write(data[i : i + (1 << 20)])
+        raw.commit()
+        elapsed = time.perf_counter() - t0
+    finally:
+        raw.close()
+        floor.dispose()
+    return elapsed
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -107,6 +172,9 @@ def main() -> int:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(normalise_url(base)).set(database=name).render_as_string(hide_password=False)
+    floor_url = make_url(normalise_url(base)).set(database=f"{name}_floor").render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}_floor"'))
     try:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "items.csv"
@@ -114,26 +182,7 @@ def main() -> int:
             generate(path, args.rows, args.items_per_case)
             size = path.stat().st_size
             print(f"generated {args.rows:,} item rows ({size / 1e6:.1f} MB) in {time.perf_counter() - t0:.1f} s")
-            engine = make_engine(url)
-            upgrade(engine)
-            with Session(engine) as s:
-                op = service.create_operation(
-                    s, slug="mekong-dragon", name="Mekong Dragon", description="", scope=["drug"],
-                    phases=[service.PhaseSpec(5, dt.date(2023, 4, 15), dt.date(2023, 11, 16),
-                                              ("drug", "precursor", "wildlife", "timber"))],
-                )  # fmt: skip
-                vn = service.add_agency(s, code="VN-CUS", name="Viet Nam Customs", kind="customs", country="VN")
-                service.add_participant(s, op, vn, "member")
-                s.commit()
-                # Watchlists as in a running operation: 20 analysts watching 25 containers each (some appear in
-                # the file), so the import's watchlist check does real work.
-                for n in range(20):
-                    user = create_user(s, username=f"watcher{n}", password="bench-Pa55word-long", agency_code="VN-CUS",
-                                       roles=["national_coordinator"], enforce_policy=False)  # fmt: skip
-                    for k in range(25):
-                        container = watched_container(n * 25 + k)
-                        watchlists.add_entry(s, Actor.for_user(user), "container", container)
-                s.commit()
+            engine = prepare(url)
 
             t0 = time.perf_counter()
             with Session(engine) as s:
@@ -167,11 +216,15 @@ def main() -> int:
             finally:
                 raw.close()
             print(f"COPY:   {t_copy:.1f} s  ({copied:,} rows)")
+            t_floor = schema_floor(engine, floor_url)
+            print(f"schema floor: {t_floor:.1f} s  (COPY of the rows the import wrote into the same schema)")
             print(f"ratio import / COPY: {t_import / t_copy:.2f}x")
+            print(f"ratio import / schema floor: {t_import / t_floor:.2f}x  (floor / COPY: {t_floor / t_copy:.2f}x)")
             engine.dispose()
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}_floor" WITH (FORCE)'))
         admin.dispose()
     return 0
 
