@@ -43,6 +43,11 @@ def test_exit_codes(db_url: str, session: Session, operation: Operation, tmp_pat
     assert code == 0 and "0 new and 1 updated" in out
     code, out, _ = invoke(db_url, "cases", str(good), "--agency", "VN-CUS", "--dry-run")
     assert code == 0 and "would import" in out
+    guessed = tmp_path / "guessed.csv"
+    guessed.write_bytes(csv_bytes([["VN-3", *GOOD[1:7], "heroinn", *GOOD[8:]]]))
+    code, out, err = invoke(db_url, "cases", str(guessed), "--agency", "VN-CUS", "--dry-run")
+    assert code == 0 and "1 value(s) accepted by a guess" in err
+    assert "items row 2, substance: 'heroinn' read as heroin, the closest listed name" in err
 
 
 def test_file_level_errors_are_one_line(db_url: str, operation: Operation, tmp_path: Path) -> None:

@@ -50,6 +50,11 @@ def test_messy_vietnamese_file(session: Session, operation: Operation) -> None:
     taxon_error = next(e for e in report.errors if e.column == "taxon")
     assert taxon_error.reason == "unknown taxon 'Pangolinus fakeus'"
     assert report.mapping["Ngày bắt giữ"] == "seizure_date"
+    # accepted, but flagged: the misspelt taxon was read as the closest CITES name
+    assert [(w.row, w.column, w.value, w.suggestion) for w in report.warnings] == [
+        (7, "taxon", "Manis javanika", "Manis javanica")
+    ]
+    assert report.warnings_total == 1 and report.summary()["warnings_total"] == 1
 
     case = session.execute(select(Case).where(Case.case_ref == "HQ-2023-001")).scalar_one()
     assert (case.status, case.version, case.sharing_level, case.phase.number) == ("submitted", 1, "amber", 5)

@@ -266,3 +266,42 @@ def test_normalise_never_crashes_on_arbitrary_cells(cells: list[str]) -> None:
     rows = [{"case_ref": c, "quantity": c, "unit": c, "seizure_date": c, "place_country": c, "taxon": c,
              "transport_mode": c, "arrests": c} for c in cells]  # fmt: skip
     run(rows)
+
+
+def test_guessed_readings_are_warnings_with_the_stored_value() -> None:
+    rows = [
+        {"case_ref": "A", "commodity_class": "wildlife", "substance": None, "taxon": "Manis javanika"},
+        {"case_ref": "B", "commodity_class": "wildlife", "substance": None, "taxon": "Manis javanica"},
+        {"case_ref": "C", "substance": "heroinn"},
+        {"case_ref": "D", "substance": "ICE"},
+    ]
+    records = [{**BASE, **r} for r in rows]
+    columns = sorted({k for r in records for k in r})
+    frame = pl.DataFrame(
+        {c: [r.get(c) for r in records] for c in columns} | {"_row": list(range(2, len(records) + 2))},
+        schema={**dict.fromkeys(columns, pl.String), "_row": pl.Int64},
+    )
+    result = normalise_items(frame, today=TODAY)
+    assert result.errors.height == 0, result.errors.to_dicts()
+    warnings = {(w["row"], w["column"]): w for w in result.warnings.to_dicts()}
+    # exact names, synonyms and street names are not guesses; misspellings are
+    assert set(warnings) == {(2, "taxon"), (4, "substance")}
+    assert warnings[(2, "taxon")]["value"] == "Manis javanika"
+    assert warnings[(2, "taxon")]["suggestion"] == "Manis javanica"
+    assert "closest CITES name" in warnings[(2, "taxon")]["reason"]
+    assert warnings[(4, "substance")]["suggestion"] == result.frame["substance"][2]
+
+
+@pytest.mark.parametrize(
+    ("klass", "substance", "expected"),
+    [("drug", "ephedrine", "precursor"), ("precursor", "heroin", "drug"), ("drug", "ya ba", None),
+     ("precursor", "acetic anhydride", None)],
+)  # fmt: skip
+def test_a_substance_must_match_its_commodity_class(klass: str, substance: str, expected: str | None) -> None:
+    _, errors = run([{"commodity_class": klass, "substance": substance}])
+    wrong = [e for e in errors if e["column"] == "commodity_class"]
+    if expected is None:
+        assert not errors
+    else:
+        assert [(e["value"], e["suggestion"]) for e in wrong] == [(klass, expected)]
+        assert f"is a {expected}" in wrong[0]["reason"] and f"not a {klass}" in wrong[0]["reason"]

@@ -20,6 +20,7 @@ HEADER = ["Case number", "reporting_agency", "Date of seizure", "country", "comm
 GOOD = [
     ["TH-IMP-1", "TH-CUS", "2024-06-03", "Thailand", "drug", "ICE", "", "2,5", "kg", "in fish"],
     ["TH-IMP-2", "TH-CUS", "2024-06-04", "TH", "wildlife", "", "pangolin scales", "40", "kg", '=HYPERLINK("x")'],
+    ["TH-IMP-3", "TH-CUS", "2024-06-05", "TH", "wildlife", "", "Manis javanika", "3", "kg", ""],
 ]
 BAD = [GOOD[0], ["TH-IMP-2", "TH-CUS", "2024-06-04", "TH", "wildlife", "", "Manis javanicaa zz", "-4", "kg", ""]]
 
@@ -57,13 +58,15 @@ def test_upload_preview_fix_confirm(app_client: TestClient, seeded_db: Seeded, t
     assert th.get(preview_url).status_code == 404
     page = th.get(new_url)
     assert "0 row(s) rejected" in page.text
+    # the misspelt taxon is accepted, and shown as a reading to check with the name that will be stored
+    assert 'id="warning-table"' in page.text and "Manis javanika" in page.text and "closest CITES name" in page.text
     confirm = th.post(new_url + "/confirm", data={"csrf_token": csrf_token(page.text)})
     assert confirm.status_code == 200, confirm.text
-    assert "2 new and 0 updated case(s)" in confirm.text
+    assert "3 new and 0 updated case(s)" in confirm.text
     assert list((tmp_path / "uploads").iterdir()) == []
     assert th.get(new_url).status_code == 404
     cases = th.get("/api/v1/cases", params={"operation": SLUG, "q": "TH-IMP"}).json()["items"]
-    assert sorted(c["case_ref"] for c in cases) == ["TH-IMP-1", "TH-IMP-2"]
+    assert sorted(c["case_ref"] for c in cases) == ["TH-IMP-1", "TH-IMP-2", "TH-IMP-3"]
     assert {c["status"] for c in cases} == {"submitted"}
 
 

@@ -96,6 +96,12 @@ def cases(
             typer.echo(f"  {error}", err=True)
         if report.errors_total > MAX_PRINTED_ERRORS:
             typer.echo(f"  ... and {report.errors_total - MAX_PRINTED_ERRORS} more (use --json)", err=True)
+        if report.warnings_total:
+            typer.echo(f"{report.warnings_total} value(s) accepted by a guess; check them:", err=True)
+            for w in report.warnings[:MAX_PRINTED_ERRORS]:
+                typer.echo(f"  {w.sheet} row {w.row}, {w.column}: {w.value!r} {w.reason}", err=True)
+            if report.warnings_total > MAX_PRINTED_ERRORS:
+                typer.echo(f"  ... and {report.warnings_total - MAX_PRINTED_ERRORS} more", err=True)
     if report.rows_rejected or report.errors_total:
         raise typer.Exit(code=EXIT_REJECTED_ROWS)
 

@@ -76,6 +76,9 @@ class ImportReport:
     rejected_cases: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     errors_total: int = 0
+    # Values accepted by a guess to check (a misspelt taxon read as the closest CITES name); not rejections.
+    warnings: list[RowError] = field(default_factory=list)
+    warnings_total: int = 0
     mapping: dict[str, str | None] = field(default_factory=dict)
     parties_mapping: dict[str, str | None] = field(default_factory=dict)
 
@@ -87,6 +90,7 @@ class ImportReport:
     def summary(self) -> dict[str, Any]:
         out = asdict(self)
         out.pop("errors")
+        out.pop("warnings")
         out["ok"] = self.ok
         return out
 
@@ -94,6 +98,7 @@ class ImportReport:
         out = self.summary()
         if errors:
             out["errors"] = [e.to_dict() for e in self.errors]
+            out["warnings"] = [w.to_dict() for w in self.warnings]
         return json.dumps(out, ensure_ascii=False, indent=indent, default=str)
 
 
@@ -283,6 +288,11 @@ def import_cases(
     report.errors = [
         RowError(r["row"], r["column"], r["value"], r["reason"], r["suggestion"], r["sheet"])
         for r in errors.head(MAX_REPORTED_ERRORS).iter_rows(named=True)
+    ]
+    report.warnings_total = items.warnings.height
+    report.warnings = [
+        RowError(r["row"], r["column"], r["value"], r["reason"], r["suggestion"], "items")
+        for r in items.warnings.head(MAX_REPORTED_ERRORS).iter_rows(named=True)
     ]
     report.rejected_cases = sorted(
         ref if agency_of == own else f"{agency_of}/{ref}" for agency_of, ref in bad_keys.select(*CASE_KEY).iter_rows()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import phonenumbers
@@ -421,6 +421,9 @@ def _required(frame: pl.DataFrame, column: str, sink: ErrorSink, value: str | No
 class Normalised:
     frame: pl.DataFrame  # one row per source row, normalised columns (see normalise_items)
     errors: pl.DataFrame  # ERROR_SCHEMA
+    # ERROR_SCHEMA too: values accepted, but read by a guess the officer should check (a misspelt taxon or
+    # substance read as the closest reference name). They do not reject the row.
+    warnings: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=ERROR_SCHEMA))
 
 
 def _ensure(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
@@ -456,21 +459,25 @@ def _place_result(locode: str | None, name: str | None, country: str | None) -> 
 def _substance_result(text: str) -> dict[str, Any]:
     try:
         m = substances.resolve(text)
-        return {"sub_name": m.substance.name, "sub_control": m.substance.control, "sub_err": None, "sub_sugg": None}
+        guessed = f"read as {m.substance.name}, the closest listed name" if m.matched_by == "fuzzy" else None
+        return {"sub_name": m.substance.name, "sub_control": m.substance.control,
+                "sub_class": m.substance.commodity_class, "sub_err": None, "sub_sugg": None,
+                "sub_note": guessed}  # fmt: skip
     except DragonnetError as exc:
-        return {"sub_name": None, "sub_control": None, "sub_err": exc.message,
-                "sub_sugg": ", ".join(exc.suggestions) or None}  # fmt: skip
+        return {"sub_name": None, "sub_control": None, "sub_class": None, "sub_err": exc.message,
+                "sub_sugg": ", ".join(exc.suggestions) or None, "sub_note": None}  # fmt: skip
 
 
 def _taxon_result(text: str) -> dict[str, Any]:
     try:
         m = cites.resolve(text)
         hint = m.specimen_hint if m.specimen_hint in SpecimenType.values() else None
+        guessed = f"read as {m.taxon.name}, the closest CITES name" if m.matched_by == "fuzzy" else None
         return {"tx_name": m.taxon.name, "tx_listing": (m.taxon.listing or "not listed")[:16], "tx_hint": hint,
-                "tx_err": None, "tx_sugg": None}  # fmt: skip
+                "tx_err": None, "tx_sugg": None, "tx_note": guessed}  # fmt: skip
     except DragonnetError as exc:
         return {"tx_name": None, "tx_listing": None, "tx_hint": None, "tx_err": exc.message,
-                "tx_sugg": ", ".join(exc.suggestions) or None}  # fmt: skip
+                "tx_sugg": ", ".join(exc.suggestions) or None, "tx_note": None}  # fmt: skip
 
 
 def _transit_result(text: str) -> dict[str, Any]:
@@ -560,11 +567,12 @@ def normalise_items(frame: pl.DataFrame, *, day_first: bool = False, today: dt.d
         frame,
         "substance",
         _substance_result,
-        {"sub_name": pl.String, "sub_control": pl.String, "sub_err": pl.String, "sub_sugg": pl.String},
-    )
+        {"sub_name": pl.String, "sub_control": pl.String, "sub_class": pl.String, "sub_err": pl.String,
+         "sub_sugg": pl.String, "sub_note": pl.String},
+    )  # fmt: skip
     frame = _lookup(frame, "taxon", _taxon_result,
                     {"tx_name": pl.String, "tx_listing": pl.String, "tx_hint": pl.String, "tx_err": pl.String,
-                     "tx_sugg": pl.String})  # fmt: skip
+                     "tx_sugg": pl.String, "tx_note": pl.String})  # fmt: skip
     klass = pl.col("commodity_class__n")
     needs_substance = klass.is_in(["drug", "precursor"])
     needs_taxon = klass.is_in(["wildlife", "timber"])
@@ -572,6 +580,16 @@ def normalise_items(frame: pl.DataFrame, *, day_first: bool = False, today: dt.d
              suggestion=pl.col("sub_sugg"))  # fmt: skip
     sink.add(frame, needs_taxon & pl.col("tx_err").is_not_null(), "taxon", pl.col("tx_err"),
              suggestion=pl.col("tx_sugg"))  # fmt: skip
+    # A precursor reported as a drug (or the reverse) would be counted in the wrong column of every figure.
+    sink.add(frame, needs_substance & pl.col("sub_class").is_not_null() & (pl.col("sub_class") != klass),
+             "commodity_class", pl.format("{} is a {} ({}), not a {}", pl.col("sub_name"), pl.col("sub_class"),
+                                          pl.col("sub_control"), klass),
+             value=klass, suggestion=pl.col("sub_class"))  # fmt: skip
+    notes = ErrorSink()
+    notes.add(frame, needs_substance & pl.col("sub_note").is_not_null(), "substance", pl.col("sub_note"),
+              suggestion=pl.col("sub_name"))  # fmt: skip
+    notes.add(frame, needs_taxon & pl.col("tx_note").is_not_null(), "taxon", pl.col("tx_note"),
+              suggestion=pl.col("tx_name"))  # fmt: skip
 
     # required per row
     for column, value in (("case_ref", None), ("reporting_agency", None), ("commodity_class", "commodity_class__n"),
@@ -620,7 +638,7 @@ def normalise_items(frame: pl.DataFrame, *, day_first: bool = False, today: dt.d
         (pl.col("place_country").is_not_null() | pl.col("place_country__bad")).alias("__has_place_country"),
     )
     result = _case_level(result, sink)
-    return Normalised(result, sink.frame())
+    return Normalised(result, sink.frame(), notes.frame())
 
 
 def _case_level(frame: pl.DataFrame, sink: ErrorSink) -> pl.DataFrame:
