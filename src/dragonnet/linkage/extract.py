@@ -9,22 +9,34 @@ actor could not open.
 `actor=None` is the operator's full extract (the CLI on the server, which has the database anyway);
 `hub=True` is what the regional hub holds: every non-draft case and non-nominal identifier, no party at all,
 and every match the hub computed from encodings.
+
+With `declarations=True` the extract also holds the shipment declarations the actor may read (targeting's
+rule: the importing agency's members who may target; the operator all; the hub none), their importers,
+exporters and consignees as linkage records (source "declaration") and their container numbers and phones;
+`declaration_links` then finds the cases and declarations that share an entity.
 """
+
+# ruff: noqa: S608  (the declarations' SQL is assembled from this module's column names; values are bound)
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from sqlalchemy import ColumnElement, false, not_, or_, select, true
+import pyarrow as pa
+from sqlalchemy import ColumnElement, false, func, not_, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from dragonnet.domain.vocabulary import CaseStatus
 from dragonnet.linkage import normalise
-from dragonnet.linkage.resolve import PartyInput
+from dragonnet.linkage.resolve import PartyInput, connected_components
 from dragonnet.policy.access import Actor, case_visibility, identifier_is_nominal, nominal_visibility
 from dragonnet.storage.linkage_models import PprlMatch
 from dragonnet.storage.models import Agency, Case, CaseIdentifier, CaseTransit, Item, Party, Phase
+from dragonnet.storage.targeting_models import TargetingBatch
 
 # The reporting agency under its own alias: the policy's clauses correlate on `Agency` themselves.
 ReportingAgency = aliased(Agency, name="reporting_agency")
@@ -82,6 +94,10 @@ class Extract:
     parties: dict[int, PartyInfo] = field(default_factory=dict)
     identifiers: list[IdentifierInfo] = field(default_factory=list)
     matches: list[MatchInfo] = field(default_factory=list)
+    # Declarations and their linkage records (only when asked for: `extract(..., declarations=True)`).
+    declarations: dict[str, DeclarationInfo] = field(default_factory=dict)
+    declaration_parties: dict[int, DeclarationPartyInfo] = field(default_factory=dict)
+    declaration_identifiers: list[DeclarationIdentifierInfo] = field(default_factory=list)
 
 
 def _case_filter(actor: Actor | None, hub: bool) -> ColumnElement[bool]:
@@ -92,8 +108,14 @@ def _case_filter(actor: Actor | None, hub: bool) -> ColumnElement[bool]:
     return true()
 
 
-def extract(session: Session, actor: Actor | None, *, operation_id: int | None = None, hub: bool = False) -> Extract:
-    """What `actor` may see, in bulk (None: the operator's full extract; hub: no nominal data)."""
+def extract(
+    session: Session, actor: Actor | None, *, operation_id: int | None = None, hub: bool = False,
+    declarations: bool = False,
+) -> Extract:  # fmt: skip
+    """What `actor` may see, in bulk (None: the operator's full extract; hub: no nominal data).
+
+    `declarations`: also the declarations `actor` may read (see `add_declarations`), lodged during the
+    operation's phases when `operation_id` is given."""
     scope = actor.agency_code or "?" if actor is not None else ("hub" if hub else "operator")
     out = Extract(scope=str(scope))
     where = [_case_filter(actor, hub)]
@@ -164,6 +186,14 @@ def extract(session: Session, actor: Actor | None, *, operation_id: int | None =
 
     if actor is not None or hub:  # the operator links in clear text: encoded matches add nothing
         out.matches = _matches(session, actor, set(out.cases))
+    if declarations:
+        window = None
+        if operation_id is not None:
+            first, last = session.execute(
+                select(func.min(Phase.start_date), func.max(Phase.end_date)).where(Phase.operation_id == operation_id)
+            ).one()
+            window = (first, last) if first and last else None
+        add_declarations(session, actor, out, hub=hub, window=window)
     return out
 
 
@@ -179,3 +209,221 @@ def _matches(session: Session, actor: Actor | None, visible_cases: set[int]) -> 
         if m.case_a_id in visible_cases and m.case_b_id in visible_cases:
             found.append(MatchInfo(m.party_a_id, m.party_b_id, m.case_a_id, m.case_b_id, m.dice))
     return found
+
+
+# --- declarations as a linkage source ------------------------------------------------------------------------
+#
+# The targeting capability keeps shipment declarations in Parquet files, one per import batch; a batch belongs
+# to the agency that imported it (`TargetingBatch.agency_id`), and only that agency's members who may target
+# (targeting.service.may_target: not partner observers) see its declarations. The same rule applies here:
+# a user's extract holds the declarations of the user's own agency's batches, the operator's all of them, the
+# hub's none (importers and exporters are names: nominal data stays with its owner).
+#
+# Their parties become linkage records beside the cases' parties (source "declaration"): the importer (role
+# consignee), the exporter (consignor) and, where a batch has the optional column `x_consignee`, a consignee
+# distinct from the importer; phones from the optional columns `x_importer_phone`, `x_exporter_phone` and
+# `x_consignee_phone`. One record per distinct party (role, name, phone) over all its declarations, so millions
+# of declarations from a few thousand traders give a few thousand records. The conveyance reference becomes a
+# container identifier when it is an ISO 6346 number. Addresses are not taken: the declaration column set has
+# none and the clear-text comparisons do not use them.
+
+DECLARATION_SOURCE = "declaration"
+# Declaration party columns -> role (as targeting.service opens a case from a declaration: importer -> consignee).
+DECLARATION_PARTY_COLUMNS = {"importer": "consignee", "exporter": "consignor", "x_consignee": "consignee"}
+DECLARATION_PHONE_COLUMNS = {"importer": "x_importer_phone", "exporter": "x_exporter_phone",
+                             "x_consignee": "x_consignee_phone"}  # fmt: skip
+# Modes whose consignees are mostly people (parcels, passengers' baggage).
+PERSONAL_MODES = frozenset({"postal", "express_courier", "air_passenger", "pedestrian"})
+_CODE_LIKE = re.compile(r"^(?=.*\d)\S+$")  # one token with a digit: a trader's code (KCS "Importer ID")
+
+
+@dataclass(frozen=True)
+class DeclarationInfo:
+    key: str  # "<batch id>/<declaration id>": unique across batches
+    declaration_id: str
+    batch_id: int
+    agency: str | None  # the importing agency (None: imported without one; the operator's only)
+    office: str
+    date: dt.date
+    mode: str | None
+
+
+@dataclass(frozen=True)
+class DeclarationPartyInfo:
+    party: PartyInput  # party_id: negative, unique within the extract (case parties have positive ids)
+    role: str
+    declarations: tuple[str, ...]  # DeclarationInfo keys where this party appears in this role
+    source: str = DECLARATION_SOURCE
+
+
+@dataclass(frozen=True)
+class DeclarationIdentifierInfo:
+    declaration: str  # DeclarationInfo key
+    kind: str  # container | phone
+    key: str
+    value: str
+    source: str = DECLARATION_SOURCE
+
+
+@dataclass(frozen=True)
+class DeclarationLink:
+    """A case and a declaration that share an entity: a resolved party, a company name or an identifier."""
+
+    case_id: int
+    declaration: str
+    kind: str  # "party", "company_name", "container", "phone"
+    entity: str  # "party:<lowest id of the cluster>", "company:<normalised name>" or "<kind>:<key>"
+
+
+def declaration_party_kind(name: str, mode: str | None) -> str:
+    """Declarations do not say person or company: codes and names with a legal form are companies; names on
+    parcels and passengers' goods are people; other names are companies (formal declarations are traders')."""
+    if _CODE_LIKE.match(name.strip()):
+        return "company"
+    tokens = normalise.name_tokens(name, kind="person")
+    if tokens and normalise.strip_company_forms(tokens) != tokens:
+        return "company"
+    return "person" if mode in PERSONAL_MODES else "company"
+
+
+def _parquet_relation(paths: Sequence[str]) -> str:
+    """The batches' files as one DuckDB relation, with the file each row comes from (`filename`)."""
+    listed = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
+    return f"read_parquet([{listed}], union_by_name=true, filename=true)"
+
+
+def visible_batches(session: Session, actor: Actor | None, *, hub: bool = False) -> list[tuple[int, str | None, str]]:
+    """(batch id, agency code, Parquet path) of the declaration batches `actor` may read."""
+    if hub:
+        return []
+    query = select(TargetingBatch.id, Agency.code, TargetingBatch.path).outerjoin(
+        Agency, Agency.id == TargetingBatch.agency_id
+    )
+    if actor is not None:
+        from dragonnet.targeting.service import may_target
+
+        if not may_target(actor):
+            return []
+        query = query.where(TargetingBatch.agency_id == actor.agency_id)
+    return [(int(b), code, str(path)) for b, code, path in session.execute(query.order_by(TargetingBatch.id))]
+
+
+def add_declarations(
+    session: Session, actor: Actor | None, ex: Extract, *, hub: bool = False,
+    window: tuple[dt.date, dt.date] | None = None,
+) -> Extract:  # fmt: skip
+    """Add the declarations `actor` may read (lodged within `window` when given) to `ex`, with their parties
+    and container identifiers as linkage records. Batches whose file is gone are skipped."""
+    batches = [(b, code, path) for b, code, path in visible_batches(session, actor, hub=hub) if Path(path).exists()]
+    if not batches:
+        return ex
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    try:
+        con.register("batches_in", pa.table({"batch_id": [b for b, _c, _p in batches],
+                                              "agency": [c for _b, c, _p in batches],
+                                              "filename": [p for _b, _c, p in batches]}))  # fmt: skip
+        relation = _parquet_relation([p for _b, _c, p in batches])
+        present = {str(r[0]) for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
+        col = {c: (c if c in present else f"CAST(NULL AS VARCHAR) AS {c}") for c in
+               ("mode", "conveyance_ref", "origin_country", "loading_place", *DECLARATION_PARTY_COLUMNS,
+                *DECLARATION_PHONE_COLUMNS.values())}  # fmt: skip
+        where = "WHERE declaration_date BETWEEN $first AND $last" if window else ""
+        con.execute(
+            # One row per declaration and conveyance (a declaration has a row per declared item).
+            f"CREATE TEMP TABLE d AS SELECT DISTINCT b.batch_id, b.agency, CAST(b.batch_id AS VARCHAR) || '/' || "
+            f"CAST(x.declaration_id AS VARCHAR) AS key, CAST(x.declaration_id AS VARCHAR) AS declaration_id, "
+            f"x.office_locode AS office, x.declaration_date AS day, {', '.join(col.values())} "
+            f"FROM (SELECT * FROM {relation}) x JOIN batches_in b ON b.filename = x.filename {where}",
+            {"first": window[0], "last": window[1]} if window else {},
+        )
+        for key, did, batch_id, agency, office, day, mode in con.execute(
+            "SELECT DISTINCT key, declaration_id, batch_id, agency, office, day, mode FROM d ORDER BY batch_id, key"
+        ).fetchall():
+            ex.declarations[key] = DeclarationInfo(key, did, int(batch_id), agency, str(office), day, mode)
+        # One record per distinct (party column, name, phone, personal mode or not), with its declarations.
+        parts = " UNION ALL ".join(
+            f"SELECT '{column}' AS source_column, trim(CAST({column} AS VARCHAR)) AS name, "
+            f"CAST({DECLARATION_PHONE_COLUMNS[column]} AS VARCHAR) AS phone, "
+            f"coalesce(list_contains($personal, mode), false) AS personal, key, "
+            f"upper(substr(office, 1, 2)) AS office_country, "
+            f"upper(substr(coalesce(origin_country, loading_place), 1, 2)) AS origin FROM d "
+            f"WHERE {column} IS NOT NULL AND trim(CAST({column} AS VARCHAR)) <> ''"
+            for column in DECLARATION_PARTY_COLUMNS
+        )
+        rows = con.execute(
+            "SELECT source_column, name, phone, personal, min(office_country), min(origin), "
+            f"list(DISTINCT key ORDER BY key) FROM ({parts}) GROUP BY source_column, name, phone, personal "
+            "ORDER BY 1, 2, 3, 4",
+            {"personal": sorted(PERSONAL_MODES)},
+        ).fetchall()
+        conveyances = con.execute(
+            "SELECT DISTINCT key, conveyance_ref FROM d WHERE conveyance_ref IS NOT NULL ORDER BY key, conveyance_ref"
+        ).fetchall()
+    finally:
+        con.close()
+    next_id = -1 - len(ex.declaration_parties)
+    for column, name, phone, personal, office_country, origin, keys in rows:
+        kind = declaration_party_kind(name, "postal" if personal else None)  # any personal mode
+        region = office_country if DECLARATION_PARTY_COLUMNS[column] == "consignee" else origin
+        party = PartyInput(next_id, kind, name, None, None, name if _CODE_LIKE.match(name) else None, phone,
+                           None, region or None)  # fmt: skip
+        ex.declaration_parties[next_id] = DeclarationPartyInfo(party, DECLARATION_PARTY_COLUMNS[column], tuple(keys))
+        e164 = normalise.e164(phone, region or None) if phone else None
+        if e164:
+            ex.declaration_identifiers += [DeclarationIdentifierInfo(k, "phone", e164, phone) for k in keys]
+        next_id -= 1
+    for key, ref in conveyances:
+        found = normalise.container(str(ref))
+        if found is not None:
+            ex.declaration_identifiers.append(DeclarationIdentifierInfo(key, "container", found.number, str(ref)))
+    return ex
+
+
+def linkage_parties(ex: Extract) -> list[PartyInput]:
+    """Every linkage record of the extract: the cases' parties, then the declarations' (negative ids)."""
+    return [p.party for p in ex.parties.values()] + [p.party for p in ex.declaration_parties.values()]
+
+
+def declaration_links(
+    ex: Extract, party_links: Iterable[tuple[int, int]] = (), *, company_names: bool = True
+) -> list[DeclarationLink]:
+    """Cases and declarations of the extract that share an entity: a resolved party (the clusters of
+    `party_links` over the extract's case and declaration parties), a container number or a phone; and, with
+    `company_names`, a company whose normalised name (legal form dropped) is the same on both sides (kind
+    "company_name": a lead for the analyst, weaker than a resolved party; today's Splink model does not link
+    companies on their name alone)."""
+    out: set[DeclarationLink] = set()
+    ids = sorted([*ex.parties, *ex.declaration_parties])
+    known = set(ids)
+    clusters = connected_components(ids, [(a, b) for a, b in party_links if a in known and b in known])
+    case_side: dict[int, set[int]] = {}
+    for pid, info in ex.parties.items():
+        case_side.setdefault(clusters[pid], set()).add(info.case_id)
+    for pid, dinfo in ex.declaration_parties.items():
+        root = clusters[pid]
+        for case_id in case_side.get(root, ()):
+            out.update(DeclarationLink(case_id, key, "party", f"party:{root}") for key in dinfo.declarations)
+    if company_names:
+        by_name: dict[str, set[int]] = {}
+        for info in ex.parties.values():
+            name = normalise.name_key(info.party.name, kind="company") if info.party.kind == "company" else None
+            if name:
+                by_name.setdefault(name, set()).add(info.case_id)
+        for dinfo in ex.declaration_parties.values():
+            if dinfo.party.kind != "company":
+                continue
+            name = normalise.name_key(dinfo.party.name, kind="company")
+            for case_id in by_name.get(name or "", ()):
+                out.update(
+                    DeclarationLink(case_id, key, "company_name", f"company:{name}") for key in dinfo.declarations
+                )
+    by_key: dict[tuple[str, str], set[int]] = {}
+    for ident in ex.identifiers:
+        if ident.kind in ("container", "phone"):
+            by_key.setdefault((ident.kind, ident.key), set()).add(ident.case_id)
+    for dident in ex.declaration_identifiers:
+        for case_id in by_key.get((dident.kind, dident.key), ()):
+            out.add(DeclarationLink(case_id, dident.declaration, dident.kind, f"{dident.kind}:{dident.key}"))
+    return sorted(out, key=lambda link: (link.case_id, link.declaration, link.kind, link.entity))
