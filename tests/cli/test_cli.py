@@ -64,6 +64,17 @@ def test_init_is_idempotent_and_users_can_be_created(empty_db_url: str) -> None:
     assert '"vn.officer"' in out and "vn.weak" not in out
     code, out, _ = run("audit", "verify", "--database-url", empty_db_url)
     assert code == 0 and "audit chain intact: 1 entries" in out
+    anchor = out.split("anchor: ", 1)[1].split()[0]
+    assert anchor.startswith("1:") and len(anchor) == 66
+    code, out, _ = run("audit", "verify", "--anchor", anchor, "--database-url", empty_db_url)
+    assert code == 0 and "1 anchor(s) match" in out
+    forged = "1:" + "0" * 64
+    code, _, err = run("audit", "verify", "--anchor", forged, "--database-url", empty_db_url)
+    assert code == 1 and "differs from its anchor" in err
+    code, _, err = run("audit", "verify", "--anchor", "5:" + "0" * 64, "--database-url", empty_db_url)
+    assert code == 1 and "anchored entry 5 is gone" in err
+    code, _, err = run("audit", "verify", "--anchor", "nonsense", "--database-url", empty_db_url)
+    assert code == 1 and "SEQ:HASH" in err
     with Session(engine) as s:
         assert s.execute(select(func.count()).select_from(User)).scalar_one() == 1
     engine.dispose()

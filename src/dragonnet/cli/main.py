@@ -235,16 +235,36 @@ audit_app.command("export")(audit_export)
 
 @audit_app.command("verify")
 @clear_errors
-def audit_verify(database_url: DatabaseOption = None) -> None:
+def audit_verify(
+    database_url: DatabaseOption = None,
+    anchor: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--anchor",
+            help="SEQ:HASH printed by an earlier verify and kept elsewhere (repeatable): "
+            "proves the chain up to there was not rewritten.",
+        ),
+    ] = None,
+) -> None:
     """Recompute the audit chain; exit 1 if any entry was changed, deleted or reordered."""
-    from dragonnet.policy.audit import verify
+    from dragonnet.policy.audit import parse_anchor, verify
 
+    try:
+        anchors = dict(parse_anchor(a) for a in anchor or [])
+    except ValueError as exc:
+        raise fail(str(exc)) from None
     engine = open_engine(database_url)
     with Session(engine) as session:
-        result = verify(session)
+        result = verify(session, anchors)
     if not result.ok:
         raise fail(f"audit chain broken after {result.entries} entries: {result.problem}")
-    typer.echo(f"audit chain intact: {result.entries} entries")
+    typer.echo(
+        f"audit chain intact: {result.entries} entries" + (f", {len(anchors)} anchor(s) match" if anchors else "")
+    )
+    typer.echo(
+        f"anchor: {result.head_seq}:{result.head_hash}  (keep it outside this system; "
+        "pass it to a later verify with --anchor)"
+    )
 
 
 # --- reference --------------------------------------------------------------------------------------------

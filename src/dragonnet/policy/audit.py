@@ -113,10 +113,26 @@ class VerifyResult:
     ok: bool
     problem: str | None = None
     first_bad_seq: int | None = None
+    head_seq: int = 0  # the last entry verified, and its hash: an anchor to keep outside the database
+    head_hash: str = GENESIS
 
 
-def verify(session: Session) -> VerifyResult:
-    """Recompute the chain from the first entry; report the first break (changed, deleted or reordered)."""
+def parse_anchor(text: str) -> tuple[int, str]:
+    """'SEQ:HASH' as printed by `dragonnet audit verify`; ValueError when it is not one."""
+    seq, sep, digest = text.strip().partition(":")
+    if not sep or not seq.isdigit() or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise ValueError(f"an anchor is SEQ:HASH (the entry number and its 64 hex digit hash), not {text!r}")
+    return int(seq), digest
+
+
+def verify(session: Session, anchors: dict[int, str] | None = None) -> VerifyResult:
+    """Recompute the chain from the first entry; report the first break (changed, deleted or reordered).
+
+    The chain alone cannot tell a consistent rewrite: someone with the database's superuser rights who
+    recomputes every hash after a change (and the head) leaves a chain that verifies. `anchors` - entry
+    numbers and hashes recorded earlier outside the database (the head printed by each verify) - close that
+    gap: an anchored entry whose hash differs, or that is gone, is reported."""
+    anchors = anchors or {}
     prev = GENESIS
     expected_seq = 1
     count = 0
@@ -131,14 +147,22 @@ def verify(session: Session) -> VerifyResult:
         digest = _entry_hash(prev, ev.seq, ev.at, actor, ev.action, ev.object_type, ev.object_id, ev.detail)
         if digest != ev.hash:
             return VerifyResult(count, False, f"entry {ev.seq} was changed after it was written", ev.seq)
+        if ev.seq in anchors and anchors[ev.seq] != ev.hash:
+            return VerifyResult(count, False, f"entry {ev.seq} differs from its anchor: the chain was rewritten",
+                                ev.seq)  # fmt: skip
         prev = ev.hash
         expected_seq += 1
+    last = expected_seq - 1
     head = session.get(AuditHead, 1)
     if head is None:
         return VerifyResult(count, False, "the chain's head record is missing")
-    if head.seq != expected_seq - 1 or head.hash != prev:
-        return VerifyResult(count, False, f"the chain ends at entry {expected_seq - 1} but the head says {head.seq}")
-    return VerifyResult(count, True)
+    if head.seq != last or head.hash != prev:
+        return VerifyResult(count, False, f"the chain ends at entry {last} but the head says {head.seq}")
+    missing = [seq for seq in anchors if seq > last]
+    if missing:
+        return VerifyResult(count, False, f"anchored entry {min(missing)} is gone: the chain ends at entry {last}",
+                            min(missing))  # fmt: skip
+    return VerifyResult(count, True, head_seq=last, head_hash=prev)
 
 
 # --- browsing and export ------------------------------------------------------------------------------------
