@@ -1,7 +1,8 @@
 """`/api/v1` routes of the messaging capability: alerts, bulletins, attachments, inbox, watchlist, turnaround.
 
 Thin: parse, call dragonnet.messaging, serialise. Alerts, bulletins and attachments an actor may not see
-answer 404 (never 403).
+answer 404 (never 403). The upload routes are `async def` to read the multipart body; their database and
+file work (and the serialisation, which reads ORM attributes) runs in the threadpool, never on the event loop.
 """
 
 from __future__ import annotations
@@ -389,8 +390,11 @@ async def attach_to_alert(
 ) -> AttachmentOut:
     """Attach a JPEG, PNG, PDF or plain-text file (checked by content; size-limited)."""
     stream, name = await _upload(request)
-    att = await run_in_threadpool(files.attach_to_alert, db, actor, settings.data_dir, alert_id, stream, name)
-    return AttachmentOut.build(att)
+
+    def work() -> AttachmentOut:
+        return AttachmentOut.build(files.attach_to_alert(db, actor, settings.data_dir, alert_id, stream, name))
+
+    return await run_in_threadpool(work)
 
 
 # --- bulletins ---------------------------------------------------------------------------------------------
@@ -422,8 +426,11 @@ async def attach_to_bulletin(
     bulletin_id: int, request: Request, db: DbSession, actor: ApiActor, settings: AppSettings
 ) -> AttachmentOut:
     stream, name = await _upload(request)
-    att = await run_in_threadpool(files.attach_to_bulletin, db, actor, settings.data_dir, bulletin_id, stream, name)
-    return AttachmentOut.build(att)
+
+    def work() -> AttachmentOut:
+        return AttachmentOut.build(files.attach_to_bulletin(db, actor, settings.data_dir, bulletin_id, stream, name))
+
+    return await run_in_threadpool(work)
 
 
 # --- attachments -------------------------------------------------------------------------------------------

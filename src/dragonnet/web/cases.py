@@ -2,6 +2,9 @@
 review, spreadsheet import (upload, preview, confirm) and the templates.
 
 Handlers only parse the request, call dragonnet.intake and render; rules live in intake/ and policy/.
+Handlers that read a dynamic form are `async def` (to `await request.form()`); everything after the form
+is read (database, files, rendering, which may load ORM attributes) runs in the threadpool, never on the
+event loop.
 """
 
 from __future__ import annotations
@@ -11,8 +14,11 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse
 
+from dragonnet.config import Settings
 from dragonnet.domain.quantity import Unit
 from dragonnet.domain.vocabulary import (
     CaseStatus,
@@ -33,7 +39,7 @@ from dragonnet.intake.headers import ITEM_COLUMNS, PARTY_COLUMNS
 from dragonnet.operation.service import get_operation
 from dragonnet.policy.access import get_case
 from dragonnet.storage.models import Operation
-from dragonnet.web.deps import AppSettings, CsrfRejected, DbSession, PageAuth
+from dragonnet.web.deps import AppSettings, Authenticated, CsrfRejected, DbSession, PageAuth
 from dragonnet.web.security import tokens_match
 from dragonnet.web.templating import render
 
@@ -143,6 +149,10 @@ def report_form(request: Request, slug: str, db: DbSession, auth: PageAuth) -> R
 async def report_submit(request: Request, slug: str, db: DbSession, auth: PageAuth) -> Response:
     form = _form_dict(await request.form())
     _check_csrf(auth, form.get("csrf_token"))
+    return await run_in_threadpool(_report_submit, request, slug, db, auth, form)
+
+
+def _report_submit(request: Request, slug: str, db: Session, auth: Authenticated, form: dict[str, str]) -> Response:
     op = get_operation(db, slug)
     data = forms.CaseInput.from_form(form)
     try:
@@ -163,6 +173,10 @@ def edit_form(request: Request, case_id: int, db: DbSession, auth: PageAuth) -> 
 async def edit_submit(request: Request, case_id: int, db: DbSession, auth: PageAuth) -> Response:
     form = _form_dict(await request.form())
     _check_csrf(auth, form.get("csrf_token"))
+    return await run_in_threadpool(_edit_submit, request, case_id, db, auth, form)
+
+
+def _edit_submit(request: Request, case_id: int, db: Session, auth: Authenticated, form: dict[str, str]) -> Response:
     data = forms.CaseInput.from_form(form)
     version = int(form["version"]) if form.get("version", "").isdigit() else None
     try:
@@ -293,6 +307,11 @@ async def import_remap(request: Request, slug: str, token: str, db: DbSession, a
                        settings: AppSettings) -> Response:  # fmt: skip
     form = _form_dict(await request.form())
     _check_csrf(auth, form.get("csrf_token"))
+    return await run_in_threadpool(_import_remap, slug, token, db, auth, settings, form)
+
+
+def _import_remap(slug: str, token: str, db: Session, auth: Authenticated, settings: Settings,
+                  form: dict[str, str]) -> Response:  # fmt: skip
     op = get_operation(db, slug)
     upload, _data = uploads.load(db, auth.actor, op, token, settings.data_dir)
     choices = {form[k]: form.get("column-" + k[len("header-"):], "") or None

@@ -3,7 +3,8 @@
 Thin: parse the form, check its CSRF token, call dragonnet.messaging, render. The live feed
 (`/messages/events`) is a server-sent-event stream polled from the database, so it works with several
 server processes; it ends when the login session ends, and after `timeout` seconds (the browser reconnects
-with Last-Event-ID).
+with Last-Event-ID). The `async def` handlers (multipart uploads, the event stream) only read the request
+on the event loop: every database and file call they make runs in the threadpool.
 """
 
 from __future__ import annotations
@@ -344,10 +345,15 @@ async def alert_attach(
         stream, name = await _form_file(request, auth)
         await run_in_threadpool(files.attach_to_alert, db, auth.actor, settings.data_dir, alert_id, stream, name)  # type: ignore[arg-type]
     except ValidationError as exc:
-        db.rollback()
-        await run_in_threadpool(alerts.get_alert, db, auth.actor, alert_id)
+        await run_in_threadpool(_rollback_and_check_alert, db, auth.actor, alert_id)
         return _back(alert_id, str(exc))
     return _back(alert_id)
+
+
+def _rollback_and_check_alert(db: Session, actor: Actor, alert_id: int) -> None:
+    """After a refused upload: drop the transaction, then 404 (Hidden) if the alert is not visible."""
+    db.rollback()
+    alerts.get_alert(db, actor, alert_id)
 
 
 @router.get("/attachments/{attachment_id}")
@@ -394,7 +400,7 @@ async def bulletin_create(
     try:
         bulletin_id = await run_in_threadpool(work)
     except ValidationError as exc:
-        db.rollback()
+        await run_in_threadpool(db.rollback)
         return RedirectResponse(f"/bulletins?error={quote(str(exc))}", status_code=303)
     _mail(background, request)
     return RedirectResponse(f"/bulletins/{bulletin_id}", status_code=303)
