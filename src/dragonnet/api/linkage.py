@@ -1,4 +1,5 @@
-"""`/api/v1` routes of the linkage capability: networks, their graphs, routes and trends, decisions, notices."""
+"""`/api/v1` routes of the linkage capability: networks, their graphs, routes and trends, decisions, notices,
+declarations linked to cases."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from dragonnet.linkage.networks import graph_elements, summary_rows
 from dragonnet.operation.service import get_operation
 from dragonnet.policy.access import Hidden
 from dragonnet.web.deps import ApiActor, DbSession
-from dragonnet.web.linkage import record_entity_read
+from dragonnet.web.linkage import KindFilter, OfficeFilter, record_declaration_read, record_entity_read
 
 router = APIRouter(prefix=PREFIX)
 TAGS: list[str | Any] = ["linkage"]
@@ -30,6 +31,43 @@ class DecisionOut(BaseModel):
     left: int
     right: int
     decision: str
+
+
+class EvidenceOut(BaseModel):
+    kind: str = Field(description="party, container, phone or company_name (a lead, weaker than a resolved party)")
+    label: str
+    entity: str = Field(description='"party:<id>", "company:<name key>", "container:<number>" or "phone:<E.164>"')
+    lead: bool = Field(description="a company-name lead, not a resolved entity")
+    case_values: list[str] = Field(description="as written on the case (party names, identifiers)")
+    declaration_values: list[str] = Field(description="as written on the declaration")
+
+
+class DeclarationLinkOut(BaseModel):
+    case_id: int
+    case_ref: str
+    case_agency: str
+    seizure_date: str
+    declaration: str = Field(description="<batch id>/<declaration id>: unique across import batches")
+    declaration_id: str
+    batch_id: int
+    declaration_agency: str | None = Field(description="the agency that imported the declaration")
+    office: str = Field(description="the customs office (UN/LOCODE) where the declaration was lodged")
+    date: str = Field(description="the date the declaration was lodged")
+    mode: str | None
+    hs_codes: list[str] = Field(description="HS codes of the declared items")
+    lead_only: bool = Field(description="the only evidence is a company-name lead")
+    evidence: list[EvidenceOut]
+    targeting_list_id: int | None = Field(description="your agency's latest targeting list holding the declaration")
+    targeting_hit_id: int | None
+
+
+class DeclarationLinksOut(BaseModel):
+    operation: str
+    may_read: bool = Field(description="false: you read no declarations (not a member who may target)")
+    declarations: int = Field(description="declarations of your agency read, lodged during the operation's phases")
+    cases: int = Field(description="cases of the operation you may see")
+    total: int = Field(description="linked case-declaration pairs before the filters")
+    links: list[DeclarationLinkOut]
 
 
 @router.get("/operations/{slug}/networks", responses={**UNAUTHENTICATED, **NOT_FOUND}, tags=TAGS)
@@ -91,3 +129,22 @@ def post_decision(body: DecisionIn, db: DbSession, actor: ApiActor) -> DecisionO
     """Confirm or reject a link between two parties you may see; the next run respects it."""
     row = service.decide(db, actor, body.left, body.right, body.decision, body.note)
     return DecisionOut(left=row.party_low_id, right=row.party_high_id, decision=row.decision)
+
+
+@router.get(
+    "/linkage/declaration-links", response_model=DeclarationLinksOut, responses={**UNAUTHENTICATED, **NOT_FOUND},
+    tags=TAGS,
+)  # fmt: skip
+def declaration_links(
+    db: DbSession, actor: ApiActor, operation: Annotated[str, Query(description="the operation's slug")],
+    kind: KindFilter = "", office: OfficeFilter = "",
+) -> DeclarationLinksOut:  # fmt: skip
+    """Cases you may see and declarations your agency imported (if you may target) that share a party, a container
+    or a phone, or a company name (a lead); strong evidence first. `kind` and `office` filter the links."""
+    op = get_operation(db, operation)
+    found = service.declaration_links_for(db, actor, operation_id=op.id, kind=kind or None, office=office or None)
+    record_declaration_read(db, actor, found.rows, "declaration links api")
+    return DeclarationLinksOut(
+        operation=op.slug, may_read=found.may_read, declarations=found.declarations, cases=found.cases,
+        total=found.total, links=[DeclarationLinkOut.model_validate(r.as_dict()) for r in found.rows],
+    )  # fmt: skip

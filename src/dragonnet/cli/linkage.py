@@ -186,3 +186,58 @@ def routes(
         typer.echo(f"changes against phase {other} (exact binomial test, alpha {alpha}):")
         for t in [t for t in changes if t.significant][:limit]:
             typer.echo(f"  {t.change:8s} {t.label}: {t.before} -> {t.after} (p={t.p_value:.2g})")
+
+
+@linkage_app.command("declarations")
+def declarations(
+    operation: Annotated[str, typer.Option("--operation", help="The operation (slug).")],
+    username: Annotated[
+        str | None,
+        typer.Option(
+            "--user", "--as", help="Over what this user may see and read (default: everything, as the operator)."
+        ),
+    ] = None,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="Only links with this evidence: party, container, phone, company_name.")
+    ] = None,
+    office: Annotated[str | None, typer.Option("--office", help="Only declarations lodged at this office.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="How many links to print (default: all).")] = None,
+    as_json: JsonOption = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Declarations linked to cases: a shared party, container or phone, or a company name (a lead)."""
+    from dragonnet.errors import DragonnetError
+    from dragonnet.linkage import service
+    from dragonnet.operation.service import get_operation
+    from dragonnet.storage.db import session_scope
+
+    engine = _engine(database_url)
+    try:
+        with session_scope(engine) as session:
+            actor = _actor(session, username)
+            op = get_operation(session, operation)
+            found = service.declaration_links_for(session, actor, operation_id=op.id, kind=kind, office=office)
+    except DragonnetError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        engine.dispose()
+    rows = found.rows[:limit] if limit else found.rows
+    if as_json:
+        typer.echo(json.dumps([r.as_dict() for r in rows], ensure_ascii=False))
+        return
+    if not found.may_read:
+        typer.echo(f"{username} does not read declarations (only members of the importing agency who may target)")
+        return
+    typer.echo(f"{len(found.rows)} of {found.total} linked case-declaration pairs; {found.declarations} declarations "
+               f"read, {found.cases} cases visible")  # fmt: skip
+    for r in rows:
+        evidence = "; ".join(_evidence_text(e) for e in r.evidence)
+        hs = ",".join(r.hs_codes) or "-"
+        typer.echo(f"{r.case_ref} <-> {r.declaration_id} ({r.office}, {r.date.isoformat()}, HS {hs}): {evidence}")
+
+
+def _evidence_text(e: Any) -> str:
+    """ "same container MSKU9070323", "same party: IMP0042 = Golden Ocean Trading" (declaration = case)."""
+    if e.kind in ("container", "phone"):
+        return f"{e.label.lower()} {e.entity.split(':', 1)[1]}"
+    return f"{e.label.lower()}: {', '.join(e.declaration_values)} = {', '.join(e.case_values)}"

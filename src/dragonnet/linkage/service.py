@@ -1,28 +1,41 @@
-"""The linkage capability's entry points over the database: runs, decisions, encoded matching, networks, routes.
+"""The linkage capability's entry points over the database: runs, decisions, encoded matching, networks, routes,
+and the links between cases and shipment declarations.
 
 Web, API and CLI call these and nothing deeper. Every read for a user starts from `extract(session, actor)`.
 """
 
+# ruff: noqa: S608  (the declarations' SQL is assembled from code-defined column names; values are bound)
+
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from dragonnet.errors import ValidationError
-from dragonnet.linkage import pprl
-from dragonnet.linkage.extract import Extract, extract
+from dragonnet.linkage import normalise, pprl
+from dragonnet.linkage.extract import (
+    DeclarationLink,
+    Extract,
+    IdentifierInfo,
+    declaration_links,
+    extract,
+    visible_batches,
+)
 from dragonnet.linkage.networks import Network, build_networks
-from dragonnet.linkage.resolve import DEFAULT_THRESHOLD, Backend, resolve
+from dragonnet.linkage.resolve import DEFAULT_THRESHOLD, Backend, connected_components, resolve
 from dragonnet.policy import audit
 from dragonnet.policy.access import Actor, Hidden, audit_actor
 from dragonnet.storage.linkage_models import LinkageRun, LinkDecision, PartyCluster, PprlMatch, ProposedLink
 from dragonnet.storage.models import Agency, Case, Party, utcnow
+from dragonnet.storage.targeting_models import TargetingHit, TargetingList
 
 DECISIONS = ("confirm", "reject")
 
@@ -116,6 +129,272 @@ def networks_for(session: Session, actor: Actor | None, *, operation_id: int | N
                  hub: bool = False) -> tuple[Extract, list[Network]]:  # fmt: skip
     ex = extract(session, actor, operation_id=operation_id, hub=hub)
     return ex, build_networks(ex, party_links(session, ex))
+
+
+# --- cases and shipment declarations ------------------------------------------------------------------------
+#
+# A user reads the declarations of their own agency's batches when they may target (targeting's rule, applied by
+# `extract(..., declarations=True)`), lodged during the operation's phases, against the cases they may see and
+# only those cases' parties and identifiers the nominal rule lets them see; the operator (actor None) reads all.
+# Parties link through the latest run's clusters (recomputed over the visible case parties, decisions applied)
+# and through a registration or trader code a case party and a declared party share: stored runs cannot hold
+# declaration parties (their tables reference case parties) and Splink is not run per request.
+
+EVIDENCE_KINDS = ("party", "container", "phone", "company_name")
+EVIDENCE_LABELS = {
+    "party": "Same party", "container": "Same container", "phone": "Same phone",
+    "company_name": "Same company name (lead)",
+}  # fmt: skip
+LEAD_KINDS = frozenset({"company_name"})  # weaker than a resolved party: for the analyst to check
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One thing a case and a declaration share, with how each side writes it."""
+
+    kind: str  # party | container | phone | company_name
+    entity: str  # "party:<lowest party id of the cluster>", "company:<name key>", "container:<no>", "phone:<E.164>"
+    case_values: tuple[str, ...]
+    declaration_values: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return EVIDENCE_LABELS.get(self.kind, self.kind)
+
+    @property
+    def is_lead(self) -> bool:
+        return self.kind in LEAD_KINDS
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "label": self.label, "entity": self.entity, "lead": self.is_lead,
+                "case_values": list(self.case_values), "declaration_values": list(self.declaration_values)}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CaseDeclarationLink:
+    """A case and a declaration that share at least one entity, with the evidence."""
+
+    case_id: int
+    case_ref: str
+    case_agency: str
+    seizure_date: dt.date
+    declaration: str  # "<batch id>/<declaration id>": unique across batches
+    declaration_id: str
+    batch_id: int
+    declaration_agency: str | None
+    office: str
+    date: dt.date
+    mode: str | None
+    hs_codes: tuple[str, ...]
+    evidence: tuple[Evidence, ...]
+    targeting_list_id: int | None = None  # the viewer's latest targeting list holding the declaration
+    targeting_hit_id: int | None = None
+    case_parties: tuple[int, ...] = ()  # the case's parties named in the evidence (for the audit)
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(e.kind for e in self.evidence))
+
+    @property
+    def lead_only(self) -> bool:
+        return all(e.is_lead for e in self.evidence)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "case_id": self.case_id, "case_ref": self.case_ref, "case_agency": self.case_agency,
+            "seizure_date": self.seizure_date.isoformat(), "declaration": self.declaration,
+            "declaration_id": self.declaration_id, "batch_id": self.batch_id,
+            "declaration_agency": self.declaration_agency, "office": self.office, "date": self.date.isoformat(),
+            "mode": self.mode, "hs_codes": list(self.hs_codes), "lead_only": self.lead_only,
+            "evidence": [e.as_dict() for e in self.evidence],
+            "targeting_list_id": self.targeting_list_id, "targeting_hit_id": self.targeting_hit_id,
+        }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DeclarationLinks:
+    rows: list[CaseDeclarationLink]  # after the filters
+    total: int  # linked (case, declaration) pairs before the filters
+    declarations: int  # declarations read (the viewer's agency's, lodged during the operation)
+    cases: int  # cases the viewer may see in the operation
+    may_read: bool  # False: the viewer reads no declaration at all (not a member who may target)
+    offices: tuple[str, ...]  # offices of every linked declaration (for a filter)
+
+
+def declaration_code_links(ex: Extract) -> list[tuple[int, int]]:
+    """Case and declaration parties of one kind that carry the same registration, licence or trader code."""
+    by_code: dict[tuple[str, str], list[int]] = {}
+    for pid, info in ex.parties.items():
+        code = normalise.code(info.party.id_number)
+        if code:
+            by_code.setdefault((info.party.kind, code), []).append(pid)
+    out: set[tuple[int, int]] = set()
+    for pid, dinfo in ex.declaration_parties.items():
+        code = normalise.code(dinfo.party.id_number)
+        for other in by_code.get((dinfo.party.kind, code), []) if code else []:
+            out.add((min(pid, other), max(pid, other)))
+    return sorted(out)
+
+
+def declaration_links_for(
+    session: Session, actor: Actor | None, *, operation_id: int, kind: str | None = None,
+    office: str | None = None, company_names: bool = True,
+) -> DeclarationLinks:  # fmt: skip
+    """Cases of the operation `actor` may see x declarations `actor` may read that share an entity (a resolved
+    party, a container, a phone; with `company_names`, company-name leads), one row per case and declaration,
+    strong evidence first. `kind` keeps rows with that kind of evidence, `office` those lodged at that office."""
+    if kind is not None and kind not in EVIDENCE_KINDS:
+        raise ValidationError(f"kind must be one of {', '.join(EVIDENCE_KINDS)}, not {kind!r}")
+    from dragonnet.targeting.service import may_target
+
+    ex = extract(session, actor, operation_id=operation_id, declarations=True)
+    links = sorted({*party_links(session, ex), *declaration_code_links(ex)})
+    grouped: dict[tuple[int, str], list[DeclarationLink]] = {}
+    for link in declaration_links(ex, links, company_names=company_names):
+        grouped.setdefault((link.case_id, link.declaration), []).append(link)
+    offices = tuple(sorted({ex.declarations[d].office for _c, d in grouped}))
+    total = len(grouped)
+    if kind is not None:
+        grouped = {k: v for k, v in grouped.items() if any(lk.kind == kind for lk in v)}
+    if office:
+        wanted = office.strip().upper()
+        grouped = {k: v for k, v in grouped.items() if ex.declarations[k[1]].office.upper() == wanted}
+    keys = {d for _c, d in grouped}
+    hs = _hs_codes(session, actor, ex, keys)
+    hits = _targeting_hits(session, actor, ex, keys)
+    evidence = _EvidenceReader(ex, links)
+    rows = []
+    for (case_id, key), found in grouped.items():
+        case, decl = ex.cases[case_id], ex.declarations[key]
+        items = [evidence.read(lk) for lk in found]
+        items.sort(key=lambda e: (e[0].is_lead, EVIDENCE_KINDS.index(e[0].kind), e[0].entity))
+        hit = hits.get(key)
+        rows.append(CaseDeclarationLink(
+            case_id=case_id, case_ref=case.case_ref, case_agency=case.agency, seizure_date=case.seizure_date,
+            declaration=key, declaration_id=decl.declaration_id, batch_id=decl.batch_id,
+            declaration_agency=decl.agency, office=decl.office, date=decl.date, mode=decl.mode,
+            hs_codes=hs.get(key, ()), evidence=tuple(e for e, _p in items),
+            targeting_list_id=hit[0] if hit else None, targeting_hit_id=hit[1] if hit else None,
+            case_parties=tuple(sorted({p for _e, ps in items for p in ps})),
+        ))  # fmt: skip
+    rows.sort(key=lambda r: (r.lead_only, r.case_ref, r.date, r.declaration))
+    return DeclarationLinks(rows, total, len(ex.declarations), len(ex.cases),
+                            actor is None or may_target(actor), offices)  # fmt: skip
+
+
+class _EvidenceReader:
+    """How each side writes what a `DeclarationLink` says they share (names, numbers as written)."""
+
+    def __init__(self, ex: Extract, links: Iterable[tuple[int, int]]) -> None:
+        self.ex = ex
+        ids = sorted([*ex.parties, *ex.declaration_parties])
+        known = set(ids)
+        # The same clusters as `declaration_links` computes.
+        self.clusters = connected_components(ids, [(a, b) for a, b in links if a in known and b in known])
+        self.case_parties: dict[int, list[int]] = {}
+        for pid, info in ex.parties.items():
+            self.case_parties.setdefault(info.case_id, []).append(pid)
+        self.declaration_parties: dict[str, list[int]] = {}
+        for pid, dinfo in ex.declaration_parties.items():
+            for key in dinfo.declarations:
+                self.declaration_parties.setdefault(key, []).append(pid)
+        self.case_identifiers: dict[tuple[int, str, str], list[IdentifierInfo]] = {}
+        for ident in ex.identifiers:
+            self.case_identifiers.setdefault((ident.case_id, ident.kind, ident.key), []).append(ident)
+        self.declaration_identifiers: dict[tuple[str, str, str], list[str]] = {}
+        for dident in ex.declaration_identifiers:
+            self.declaration_identifiers.setdefault((dident.declaration, dident.kind, dident.key), []).append(
+                dident.value
+            )
+        self._company: dict[int, str | None] = {}
+
+    def _company_key(self, pid: int) -> str | None:
+        if pid not in self._company:
+            info = self.ex.parties[pid].party if pid > 0 else self.ex.declaration_parties[pid].party
+            self._company[pid] = normalise.name_key(info.name, kind="company") if info.kind == "company" else None
+        return self._company[pid]
+
+    def read(self, link: DeclarationLink) -> tuple[Evidence, tuple[int, ...]]:
+        """The evidence of one link and the case parties it names."""
+        _prefix, _sep, value = link.entity.partition(":")
+        case_side = self.case_parties.get(link.case_id, [])
+        declaration_side = self.declaration_parties.get(link.declaration, [])
+        if link.kind in ("party", "company_name"):
+            if link.kind == "party":
+                root = int(value)
+                mine = [p for p in case_side if self.clusters.get(p) == root]
+                theirs = [p for p in declaration_side if self.clusters.get(p) == root]
+            else:
+                mine = [p for p in case_side if self._company_key(p) == value]
+                theirs = [p for p in declaration_side if self._company_key(p) == value]
+            case_values = tuple(sorted({self.ex.parties[p].party.name for p in mine}))
+            declaration_values = tuple(sorted({self.ex.declaration_parties[p].party.name for p in theirs}))
+            return Evidence(link.kind, link.entity, case_values, declaration_values), tuple(mine)
+        idents = self.case_identifiers.get((link.case_id, link.kind, value), [])
+        written = self.declaration_identifiers.get((link.declaration, link.kind, value), [])
+        evidence = Evidence(
+            link.kind, link.entity, tuple(sorted({i.value for i in idents})), tuple(sorted(set(written)))
+        )
+        return evidence, tuple(sorted({i.party_id for i in idents if i.party_id is not None}))
+
+
+def _hs_codes(session: Session, actor: Actor | None, ex: Extract, keys: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """The HS codes declared on each of `keys` (a declaration has a row per declared item), from the batches'
+    Parquet files `actor` may read."""
+    wanted: dict[int, set[str]] = {}
+    for key in keys:
+        decl = ex.declarations[key]
+        wanted.setdefault(decl.batch_id, set()).add(decl.declaration_id)
+    paths = {b: p for b, _code, p in visible_batches(session, actor) if b in wanted and Path(p).exists()}
+    if not paths:
+        return {}
+    import duckdb
+    import pyarrow as pa
+
+    out: dict[str, tuple[str, ...]] = {}
+    con = duckdb.connect(":memory:")
+    try:
+        for batch_id, path in sorted(paths.items()):
+            relation = "read_parquet('" + path.replace("'", "''") + "')"
+            columns = {str(r[0]) for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
+            if "hs_code" not in columns:
+                continue
+            con.register("wanted_ids", pa.table({"id": sorted(wanted[batch_id])}))
+            for did, codes in con.execute(
+                "SELECT CAST(declaration_id AS VARCHAR), list(DISTINCT trim(CAST(hs_code AS VARCHAR)) ORDER BY "
+                f"trim(CAST(hs_code AS VARCHAR))) FROM {relation} WHERE CAST(declaration_id AS VARCHAR) IN "
+                "(SELECT id FROM wanted_ids) AND hs_code IS NOT NULL AND trim(CAST(hs_code AS VARCHAR)) <> '' "
+                "GROUP BY 1"
+            ).fetchall():
+                out[f"{batch_id}/{did}"] = tuple(str(c) for c in codes)
+            con.unregister("wanted_ids")
+    finally:
+        con.close()
+    return out
+
+
+def _targeting_hits(
+    session: Session, actor: Actor | None, ex: Extract, keys: Iterable[str]
+) -> dict[str, tuple[int, int]]:
+    """(list id, hit id) of the latest targeting list of `actor`'s agency that holds each declaration."""
+    pairs = {(ex.declarations[k].batch_id, ex.declarations[k].declaration_id[:64]): k for k in keys}
+    if not pairs or (actor is not None and actor.agency_id is None):
+        return {}
+    query = (
+        select(TargetingList.batch_id, TargetingHit.declaration_id, TargetingList.id, TargetingHit.id)
+        .join(TargetingList, TargetingList.id == TargetingHit.list_id)
+        .where(TargetingList.batch_id.in_(sorted({b for b, _d in pairs})),
+               TargetingHit.declaration_id.in_(sorted({d for _b, d in pairs})))
+        .order_by(TargetingList.id, TargetingHit.id)
+    )  # fmt: skip
+    if actor is not None:
+        query = query.where(TargetingList.agency_id == actor.agency_id)
+    out: dict[str, tuple[int, int]] = {}
+    for batch_id, declaration_id, list_id, hit_id in session.execute(query):
+        key = pairs.get((batch_id, declaration_id)) if batch_id is not None else None
+        if key is not None:
+            out[key] = (list_id, hit_id)  # the latest list wins
+    return out
 
 
 # --- analysts' decisions ------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Pages of the linkage capability: networks (table and graph), routes and trends, links to review.
+"""Pages of the linkage capability: networks (table and graph), routes and trends, links to review, declarations
+linked to cases.
 
 Thin: every page reads through `dragonnet.linkage.service`, which starts from the viewer's access-scoped
 extract. The graph itself is drawn by static/js/linkage.js from the JSON API (no inline script: CSP).
@@ -6,6 +7,7 @@ extract. The graph itself is drawn by static/js/linkage.js from the JSON API (no
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
@@ -31,6 +33,28 @@ def record_entity_read(db: DbSession, actor: Actor, networks: list[Network], pur
     if parties:
         audit.record(db, audit_actor(actor), "nominal.read", "linkage_networks", None, parties=parties[:500],
                      purpose=purpose)  # fmt: skip
+
+
+def record_declaration_read(
+    db: DbSession, actor: Actor, rows: Sequence[service.CaseDeclarationLink], purpose: str
+) -> None:
+    """Declared and case parties' names, phones as evidence: audit the read like any other nominal read."""
+    if rows:
+        audit.record(db, audit_actor(actor), "nominal.read", "linkage_declaration_links", None,
+                     parties=sorted({p for r in rows for p in r.case_parties})[:500],
+                     declarations=sorted({r.declaration for r in rows})[:500], purpose=purpose)  # fmt: skip
+
+
+# An evidence kind or nothing ("all" in the page's filter); an office as a UN/LOCODE-like code.
+KindFilter = Annotated[
+    str,
+    Query(pattern="^(" + "|".join(service.EVIDENCE_KINDS) + ")?$", max_length=16,
+          description="only links with this evidence: " + ", ".join(service.EVIDENCE_KINDS) + " (empty: all)"),
+]  # fmt: skip
+OfficeFilter = Annotated[
+    str, Query(pattern="^[A-Za-z0-9]*$", max_length=16, description="only declarations lodged at this office")
+]
+DECLARATION_ROWS_SHOWN = 500
 
 
 @router.get("/operations/{slug}/networks", response_class=HTMLResponse)
@@ -88,6 +112,23 @@ def routes_page(
         {"title": "Routes and trends", "op": op, "phases": phases, "phase": current, "compare": other,
          "route_map": route_map,
          "commodity": commodity or "", "flows": flows[:100], "changes": changes[:100], "alpha": routes.DEFAULT_ALPHA},
+        auth=auth, operation_slug=op.slug, active="networks",
+    )  # fmt: skip
+
+
+@router.get("/operations/{slug}/declaration-links", response_class=HTMLResponse)
+def declaration_links_page(
+    request: Request, slug: str, db: DbSession, auth: PageAuth, kind: KindFilter = "", office: OfficeFilter = ""
+) -> Response:
+    op = get_operation(db, slug)
+    found = service.declaration_links_for(db, auth.actor, operation_id=op.id, kind=kind or None, office=office or None)
+    shown = found.rows[:DECLARATION_ROWS_SHOWN]
+    record_declaration_read(db, auth.actor, shown, "declaration links")
+    return render(
+        request, "linkage_declarations.html",
+        {"title": "Declarations linked to cases", "op": op, "found": found, "rows": shown,
+         "kinds": [(k, service.EVIDENCE_LABELS[k]) for k in service.EVIDENCE_KINDS], "kind": kind,
+         "office": office.upper()},
         auth=auth, operation_slug=op.slug, active="networks",
     )  # fmt: skip
 
