@@ -38,7 +38,7 @@ def _child(mode: str, records: int, seed: int) -> None:
     else:
         from splink import DuckDBAPI, Linker, block_on
 
-        from dragonnet.linkage.resolve import _as_table, splink_settings
+        from dragonnet.linkage.resolve import TRAINING_BLOCKS, _as_table, splink_settings
 
         recs = [to_record(p) for p in parties]
         t = time.perf_counter()  # bare Splink starts from normalised records
@@ -48,9 +48,9 @@ def _child(mode: str, records: int, seed: int) -> None:
             [block_on("kind", "id_norm"), block_on("kind", "name_key", "birth_date")], recall=0.7
         )
         linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=7)
-        for rule in (block_on("kind", "name_key"), block_on("kind", "birth_date")):
+        for columns in TRAINING_BLOCKS:
             linker.training.estimate_parameters_using_expectation_maximisation(
-                rule, estimate_without_term_frequencies=True
+                block_on(*columns), estimate_without_term_frequencies=True
             )
         predictions = linker.inference.predict(threshold_match_probability=0.5)
         clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, 0.95)

@@ -86,3 +86,35 @@ def test_spark_gives_the_same_clusters_as_duckdb() -> None:
         spark.stop()
     assert sp.links == duck.links
     assert sp.cluster_members() == duck.cluster_members()
+
+
+def test_blocking_keys_are_capped_so_pairs_grow_linearly() -> None:
+    """A name shared by more records than BLOCK_CAP leaves the name block (its records still meet through name
+    and birth year, documents, phones); rarer names keep it. The blocked pairs stay bounded."""
+    import pyarrow as pa
+
+    from dragonnet.linkage.resolve import BLOCK_CAP, capped_block_keys
+
+    common, rare = BLOCK_CAP + 1, 3
+    names = ["nguyen van hung"] * common + ["tran thi lan"] * rare + [None]
+    years = [1980 + i % 7 for i in range(common)] + [1990] * rare + [None]
+    table = pa.table({
+        "kind": ["person"] * len(names), "name_key": names, "name_prefix": [n[:6] if n else None for n in names],
+        "birth_year": pa.array(years, pa.int64()), "birth_date": [None] * len(names),
+    })  # fmt: skip
+    out = capped_block_keys(table)
+    b_name = out.column("b_name").to_pylist()
+    assert b_name[:common] == [None] * common  # too common: no name block
+    assert b_name[common : common + rare] == ["tran thi lan"] * rare
+    assert b_name[-1] is None
+    # name + birth year splits the common name into blocks under the cap, which are kept
+    assert out.column("b_name_year").to_pylist()[0] == "nguyen van hung|1980"
+    assert out.column("b_name_year").null_count == 1
+
+
+def test_a_very_common_name_does_not_explode_the_pairs() -> None:
+    parties = [PartyInput(i, "person", "Nguyen Van Hung", "VN", dt.date(1970 + i % 30, 1, 1 + i % 28), None, None,
+                          None) for i in range(1, 1201)]  # fmt: skip
+    result = resolve(parties)
+    # unbounded name blocking would compare 1200*1199/2 = 719,400 pairs; the capped keys compare far fewer
+    assert result.compared_pairs < 50_000

@@ -31,6 +31,9 @@ RECORD_COLUMNS = (
 )  # fmt: skip
 
 
+logger = logging.getLogger(__name__)
+
+
 @dataclass(frozen=True)
 class PartyInput:
     """What the resolver needs of a party (the caller reads it from an access-scoped extract)."""
@@ -125,13 +128,17 @@ def splink_settings(*, defaults: bool = False) -> Any:
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
         comparisons=comparisons,
+        # Name and date blocks use the capped keys (see `capped_block_keys`), so no block is larger than
+        # BLOCK_CAP records and the pairs grow linearly with the records: at 10^6 parties the plain
+        # name_key block alone gave 617 million pairs (the same "Nguyen Van Hung" thousands of times).
         blocking_rules_to_generate_predictions=[
-            block_on("kind", "name_key"),
-            block_on("kind", "name_prefix", "birth_year"),
+            block_on("kind", "b_name"),
+            block_on("kind", "b_name_year"),
+            block_on("kind", "b_prefix_year"),
             block_on("id_norm"),
             block_on("phone"),
             block_on("email"),
-            block_on("kind", "birth_date"),
+            block_on("kind", "b_birth_date"),
         ],
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
@@ -168,6 +175,37 @@ def local_spark(cores: int = 1) -> Any:
     )
 
 
+# At most this many records share a name or date blocking key; a more common key (a very common name, a
+# placeholder birth date such as 1970-01-01) is left out of that block: those records can still meet through
+# the other keys (name with birth year, documents, phones, e-mails). 100 records make at most 4,950 pairs.
+BLOCK_CAP = 100
+_CAPPED = {
+    "b_name": ("name_key",),
+    "b_name_year": ("name_key", "birth_year"),
+    "b_prefix_year": ("name_prefix", "birth_year"),
+    "b_birth_date": ("birth_date",),
+}
+
+
+def capped_block_keys(table: Any, cap: int = BLOCK_CAP) -> Any:
+    """Add the b_* blocking columns to an Arrow table of records: the joined key where its (kind, key) block has
+    at most `cap` records, else null. Counted in Arrow (vectorised), before any backend sees the records."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for out, columns in _CAPPED.items():
+        parts = [pc.cast(table.column(c), pa.string()) for c in columns]
+        key = pc.binary_join_element_wise(*parts, "|")  # null when any part is null
+        counts = pa.table({"kind": table.column("kind"), "k": key}).group_by(["kind", "k"]).aggregate([("k", "count")])
+        common = counts.filter(pc.greater(counts.column("k_count"), cap))
+        too_common = pc.is_in(key, value_set=common.column("k")) if common.num_rows else None
+        if too_common is not None:
+            # a key common within one kind is dropped for every kind: rare, and only loses candidate pairs
+            key = pc.if_else(too_common, pa.scalar(None, pa.string()), key)
+        table = table.append_column(out, key)
+    return table
+
+
 def _as_table(records: Sequence[Mapping[str, Any]], backend: Backend) -> Any:
     import pyarrow as pa
 
@@ -179,7 +217,7 @@ def _as_table(records: Sequence[Mapping[str, Any]], backend: Backend) -> Any:
             ("phone", pa.string()), ("email", pa.string()), ("nationality", pa.string()),
         ]
     )  # fmt: skip
-    table = pa.Table.from_pylist([dict(r) for r in records], schema=schema)
+    table = capped_block_keys(pa.Table.from_pylist([dict(r) for r in records], schema=schema))
     return table if backend == "duckdb" else table.to_pandas()
 
 
@@ -211,6 +249,11 @@ class Resolution:
         return {k: sorted(v) for k, v in sorted(out.items())}
 
 
+# EM runs twice, each time on pairs blocked on fields the other session estimates. The capped key bounds the
+# pairs; the plain column beside it (same pairs) tells Splink which comparison the session cannot estimate.
+TRAINING_BLOCKS = (("kind", "name_key", "b_name"), ("kind", "birth_date", "b_birth_date"))
+
+
 def train_and_predict(
     records: Sequence[Mapping[str, Any]],
     *,
@@ -232,10 +275,17 @@ def train_and_predict(
         [block_on("kind", "id_norm"), block_on("kind", "name_key", "birth_date")], recall=0.7
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs_u, seed=seed)
-    # EM twice, each time on pairs blocked on fields the other session estimates.
-    name_col = "name_key"
-    for rule in (block_on("kind", name_col), block_on("kind", "birth_date")):
-        linker.training.estimate_parameters_using_expectation_maximisation(rule, estimate_without_term_frequencies=True)
+    from splink.internals.exceptions import EMTrainingException
+
+    for columns in TRAINING_BLOCKS:
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                block_on(*columns), estimate_without_term_frequencies=True
+            )
+        except EMTrainingException:
+            # No pairs to learn from in this block (tiny data, or every key too common): the comparisons keep
+            # the estimates of the other session, or Splink's starting values.
+            logger.warning("linkage: EM training on %s found no pairs; skipped", ", ".join(columns))
     predictions = linker.inference.predict(threshold_match_probability=min(threshold, 0.5))
     rows = predictions.as_pyarrow_table().select(["unique_id_l", "unique_id_r", "match_probability", "match_weight"])
     pairs = [
