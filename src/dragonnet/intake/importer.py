@@ -394,7 +394,9 @@ def _write(
         pl.col("sharing_level").fill_null(SharingLevel.AMBER.value),
     )  # fmt: skip
     common = {"status": CaseStatus.SUBMITTED.value, "submitted_at": now, "updated_at": now}
-    new_frame = case_frame.filter(~pl.col("case_ref").is_in(pl.Series(to_update, dtype=pl.String))).with_columns(
+    new_frame = case_frame.filter(
+        ~pl.col("case_ref").is_in(pl.Series(to_update, dtype=pl.String).implode())
+    ).with_columns(
         *(pl.lit(v).alias(k) for k, v in common.items()),
         pl.lit(operation.id, dtype=pl.Int64).alias("operation_id"),
         pl.lit(agency.id, dtype=pl.Int64).alias("reporting_agency_id"),
@@ -442,7 +444,9 @@ def _write(
             )
         )
         upd_rows = []
-        for r in case_frame.filter(pl.col("case_ref").is_in(pl.Series(to_update, dtype=pl.String))).to_dicts():
+        for r in case_frame.filter(
+            pl.col("case_ref").is_in(pl.Series(to_update, dtype=pl.String).implode())
+        ).to_dicts():
             cid, _status, version, _op = existing[r["case_ref"]]
             ids[r["case_ref"]] = cid
             row = {k: v for k, v in r.items() if k != "case_ref"}
