@@ -80,6 +80,17 @@ def name_tokens(name: str | None, *, kind: str = "person") -> list[str]:
     """The tokens of a name, transliterated and folded; honorifics (persons) or legal forms (companies) dropped."""
     if not name:
         return []
+    return list(_name_tokens(name, kind))
+
+
+# Names and phones repeat across records (the same courier, the same common names): each distinct value is
+# transliterated or parsed once per process. Pure functions of their arguments; bounded memory.
+@lru_cache(maxsize=1 << 18)
+def _name_tokens(name: str, kind: str) -> tuple[str, ...]:
+    return tuple(_uncached_name_tokens(name, kind))
+
+
+def _uncached_name_tokens(name: str, kind: str) -> list[str]:
     text = fold(_han_to_pinyin(name, person=kind == "person"))
     tokens = [t for t in _NON_WORD.split(text) if t]
     if kind == "person":
@@ -112,6 +123,11 @@ def e164(phone: str | None, region: str | None) -> str | None:
     """A phone number in E.164, or None when libphonenumber cannot read a valid number."""
     if not phone:
         return None
+    return _e164(phone, region)
+
+
+@lru_cache(maxsize=1 << 18)
+def _e164(phone: str, region: str | None) -> str | None:
     try:
         parsed = phonenumbers.parse(phone, region.upper() if region else None)
     except phonenumbers.NumberParseException:
