@@ -11,6 +11,8 @@ import csv
 import datetime as dt
 import io
 import os
+import signal
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -43,13 +45,61 @@ NASTY = st.sampled_from(
 )  # fmt: skip
 CELL = st.one_of(NASTY, st.text(max_size=40))
 
+# "No hang, bounded memory": every example must finish within HANG_SECONDS and grow the process's resident
+# memory by less than RSS_GROWTH_MB over what it was when this module loaded (generous bounds: they catch a
+# loop that never ends or an input that expands without limit, not slowness).
+HANG_SECONDS = 30
+RSS_GROWTH_MB = 1024
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * _PAGE / 2**20
+
+
+_BASELINE_MB = _rss_mb()
+
+
+class Hang(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def bounded(seconds: int = HANG_SECONDS) -> Iterator[None]:
+    def on_alarm(signum: int, frame: object) -> None:
+        raise Hang(f"an example ran longer than {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    grown = _rss_mb() - _BASELINE_MB
+    assert grown < RSS_GROWTH_MB, f"resident memory grew by {grown:.0f} MB"
+
+
+def test_the_bounds_catch_a_hang_and_a_blow_up() -> None:
+    import time
+
+    with pytest.raises(Hang), bounded(seconds=1):
+        time.sleep(3)
+    hog = None
+    with pytest.raises(AssertionError, match="resident memory grew"), bounded():
+        hog = bytearray((RSS_GROWTH_MB + 64) * 2**20)
+        hog[::_PAGE] = b"x" * len(hog[::_PAGE])  # touch every page so it is resident
+    del hog
+
 
 @given(st.text(max_size=60))
 @settings(max_examples=EXAMPLES * 3, deadline=None)
 def test_reference_resolvers_raise_only_lookup_errors(text: str) -> None:
     for resolve in (countries.resolve, cites.resolve, substances.resolve, places.resolve):
         try:
-            resolve(text)
+            with bounded():
+                resolve(text)
         except ReferenceLookupError as exc:
             assert "\n" not in str(exc)
 
@@ -58,7 +108,7 @@ def test_reference_resolvers_raise_only_lookup_errors(text: str) -> None:
 @settings(max_examples=EXAMPLES * 3, deadline=None)
 def test_quantity_parsers_raise_only_validation_errors(number: str, unit: str) -> None:
     for call in (lambda: parse_number(number), lambda: parse_unit(unit), lambda: make_quantity(number, unit)):
-        with contextlib.suppress(ValidationError):
+        with contextlib.suppress(ValidationError), bounded():
             call()
 
 
@@ -88,12 +138,13 @@ def test_importer_never_crashes_nor_half_writes(fuzz_engine: Engine, rows: list[
     with Session(fuzz_engine) as session:
         before = session.execute(select(func.count()).select_from(Case)).scalar_one()
         try:
-            report = import_cases(
-                session, operation_slug="mekong-dragon", agency_code="VN-CUS",
-                actor=audit.AuditActor(None, "fuzz", "VN-CUS"), data=data, filename="fuzz.csv",
-                today=dt.date(2024, 1, 1),
-            )  # fmt: skip
-            session.commit()
+            with bounded():
+                report = import_cases(
+                    session, operation_slug="mekong-dragon", agency_code="VN-CUS",
+                    actor=audit.AuditActor(None, "fuzz", "VN-CUS"), data=data, filename="fuzz.csv",
+                    today=dt.date(2024, 1, 1),
+                )  # fmt: skip
+                session.commit()
         except ImportRejected:
             session.rollback()
             assert session.execute(select(func.count()).select_from(Case)).scalar_one() == before
