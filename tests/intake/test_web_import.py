@@ -47,7 +47,8 @@ def test_upload_preview_fix_confirm(app_client: TestClient, seeded_db: Seeded, t
     report = th.get(preview_url + "/errors.csv")
     assert report.status_code == 200 and report.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig"))))
-    assert rows[0] == ["sheet", "row", "column", "value", "reason", "suggestion"]
+    assert rows[0] == ["sheet", "row", "column", "value", "reason", "suggestion", "severity"]
+    assert {r[6] for r in rows[1:]} == {"error"}
     assert rows[-1][:4] == ["items", "3", "quantity", "'-4"] or any(r[3] == "'-4" for r in rows[1:])
     # another user cannot open or confirm this upload
     other, _ = api_client(app_client, "th_coord")
@@ -60,6 +61,9 @@ def test_upload_preview_fix_confirm(app_client: TestClient, seeded_db: Seeded, t
     assert "0 row(s) rejected" in page.text
     # the misspelt taxon is accepted, and shown as a reading to check with the name that will be stored
     assert 'id="warning-table"' in page.text and "Manis javanika" in page.text and "closest CITES name" in page.text
+    guessed = list(csv.reader(io.StringIO(th.get(new_url + "/errors.csv").content.decode("utf-8-sig"))))
+    assert guessed[1:] == [["items", "4", "taxon", "Manis javanika", "read as Manis javanica, the closest CITES name",
+                            "Manis javanica", "warning"]]  # fmt: skip
     confirm = th.post(new_url + "/confirm", data={"csrf_token": csrf_token(page.text)})
     assert confirm.status_code == 200, confirm.text
     assert "3 new and 0 updated case(s)" in confirm.text

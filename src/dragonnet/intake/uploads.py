@@ -203,12 +203,16 @@ def safe_cell(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
-def errors_csv(errors: list[RowError]) -> bytes:
+def errors_csv(errors: list[RowError], warnings: list[RowError] | None = None) -> bytes:
+    """The report as CSV: rejected rows (severity "error"), then values accepted by a guess ("warning": the
+    suggestion is the value that will be stored)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(["sheet", "row", "column", "value", "reason", "suggestion"])
-    for e in errors:
-        writer.writerow([safe_cell(v) for v in (e.sheet, e.row, e.column, e.value, e.reason, e.suggestion)])
+    writer.writerow(["sheet", "row", "column", "value", "reason", "suggestion", "severity"])
+    for severity, rows in (("error", errors), ("warning", warnings or [])):
+        for e in rows:
+            writer.writerow([safe_cell(v) for v in (e.sheet, e.row, e.column, e.value, e.reason, e.suggestion)]
+                            + [severity])  # fmt: skip
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 

@@ -344,7 +344,8 @@ def import_errors_csv(slug: str, token: str, db: DbSession, auth: PageAuth, sett
     upload, data = uploads.load(db, auth.actor, op, token, settings.data_dir)
     result = uploads.preview(db, auth.actor, op, upload, data)
     errors = result.report.errors if result.report else []
-    return Response(uploads.errors_csv(errors), media_type="text/csv; charset=utf-8",
+    warnings = result.report.warnings if result.report else []
+    return Response(uploads.errors_csv(errors, warnings), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="import-errors.csv"'})  # fmt: skip
 
 
