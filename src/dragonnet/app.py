@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse
@@ -100,6 +101,11 @@ API_ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "no such record, or not visible to you"},
     409: {"model": ErrorOut, "description": "the record changed since you read it, or the action was done already"},
     422: {"model": ErrorOut, "description": "the input is invalid or matches no reference value"},
+    503: {
+        "model": ErrorOut,
+        "description": "busy, or the database is unreachable for a moment: retry after the "
+        "Retry-After header's seconds (nothing was changed unless a later read shows it)",
+    },
 }
 
 HTTP_TITLES = {
@@ -195,6 +201,18 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith(API_PREFIX) and request.url.path != api_docs.DOCS_URL
 
 
+def database_unavailable(exc: OperationalError) -> bool:
+    """A lost or refused connection (PostgreSQL restarting, network) or a database that stayed locked (SQLite's
+    busy timeout): worth a retry. Not a missing table or a broken query."""
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    if type(orig).__module__.startswith("psycopg"):
+        # psycopg raises OperationalError for connection failures, server shutdown and cancelled statements
+        return True
+    return "database is locked" in str(orig) or "database table is locked" in str(orig)
+
+
 def _error(
     request: Request,
     status: int,
@@ -278,6 +296,17 @@ def _install_error_handlers(app: FastAPI) -> None:
         log.warning("database pool exhausted on %s %s", request.method, request.url.path)
         return _error(request, 503, "busy", "The server is busy. Try again in a moment.", headers={"Retry-After": "2"})
 
+    async def database_error(request: Request, exc: Exception) -> Response:
+        # The database went away (restart, failover, network) or stayed locked: the request did not complete
+        # and may be retried. Say so (503 + Retry-After) in one log line instead of an internal error with a
+        # traceback per request; any other operational error is a real fault.
+        if isinstance(exc, OperationalError) and database_unavailable(exc):
+            log.warning("database unavailable on %s %s: %s", request.method, request.url.path,
+                        str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__)  # fmt: skip
+            return _error(request, 503, "database_unavailable", "The database is not reachable just now. "
+                          "Try again in a moment.", headers={"Retry-After": "5"})  # fmt: skip
+        return await server_error(request, exc)
+
     async def server_error(request: Request, exc: Exception) -> Response:
         # Runs outside the middleware stack: set the security headers here. Never show the exception.
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -299,6 +328,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DragonnetError, dragonnet_error)
     app.add_exception_handler(OverflowError, id_out_of_range)
     app.add_exception_handler(PoolTimeout, busy)
+    app.add_exception_handler(OperationalError, database_error)
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(Unauthenticated, unauthenticated)
     app.add_exception_handler(CsrfRejected, csrf_rejected)

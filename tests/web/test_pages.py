@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -92,6 +93,41 @@ def test_unhandled_error_is_clean_and_has_headers(app_client: TestClient) -> Non
     assert api.json()["error"]["code"] == "server_error"
     assert "secret internals" not in api.text
     _assert_headers(dict(api.headers), "500 api")
+
+
+def test_an_unreachable_database_answers_503_with_retry_after(app_client: TestClient) -> None:
+    import sqlite3
+
+    import psycopg
+    from sqlalchemy.exc import OperationalError
+
+    app = app_client.app
+    assert isinstance(app, FastAPI)
+    failures = {
+        "refused": OperationalError("SELECT 1", {}, psycopg.OperationalError("connection refused")),
+        "locked": OperationalError("INSERT", {}, sqlite3.OperationalError("database is locked")),
+        "missing": OperationalError("SELECT", {}, sqlite3.OperationalError("no such table: cases")),
+    }
+
+    def failing(exc: Exception) -> Callable[[], None]:
+        def fail() -> None:
+            raise exc
+
+        return fail
+
+    for name, exc in failures.items():
+        app.add_api_route(f"/api/v1/db-{name}", failing(exc))
+        app.add_api_route(f"/db-{name}", failing(exc))
+    for name in ("refused", "locked"):
+        api = app_client.get(f"/api/v1/db-{name}")
+        assert (api.status_code, api.headers.get("retry-after")) == (503, "5"), name
+        assert api.json()["error"]["code"] == "database_unavailable"
+        _assert_headers(dict(api.headers), "503 api")
+        page = app_client.get(f"/db-{name}")
+        assert page.status_code == 503 and "Try again in a moment" in page.text
+    # a broken query is a real fault: a 500, and the internals stay hidden
+    api = app_client.get("/api/v1/db-missing")
+    assert api.status_code == 500 and "no such table" not in api.text
 
 
 def test_no_inline_scripts_or_styles(app_client: TestClient) -> None:
