@@ -16,10 +16,15 @@ cases, parties and identifiers only through the access policy. The world (over t
 
 D4 shares TH-3's container but was lodged before the operation; D5 and N1 (imported without an agency) share
 nothing. UNODC imported nothing: its analyst and its observer (who may not target at all) read no declaration.
+
+With a stored resolution run (`service.run_resolution`, the operator's `dragonnet linkage run`), the declared
+parties are resolved by Splink with the case parties: a declared importer written without diacritics, with the
+phone of a case party, shows as the same party "resolved by the model", with the probability.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,7 +40,7 @@ from dragonnet.app import create_app
 from dragonnet.cli.main import app as cli_app
 from dragonnet.linkage import service
 from dragonnet.policy.access import Actor
-from dragonnet.storage.linkage_models import LinkDecision
+from dragonnet.storage.linkage_models import DeclarationMatch, LinkDecision, PartyCluster, ProposedLink
 from dragonnet.storage.models import AuditEvent, CaseIdentifier, Party, User
 from dragonnet.storage.targeting_models import TargetingBatch, TargetingHit, TargetingList
 from dragonnet.targeting.service import import_declarations
@@ -81,8 +86,6 @@ def _import(session: Session, data_dir: Path, name: str, rows: list[str], agency
 
 
 def _list(session: Session, agency_id: int, operation_id: int, batch_id: int, declaration_id: str) -> TargetingList:
-    import datetime as dt
-
     hit = TargetingHit(rank=1, lane="red", random=False, score=0.9, rule_score=0.9, model_score=None,
                        declaration_id=declaration_id, declaration_date=dt.date(2024, 3, 10),
                        facts={"declaration_id": declaration_id, "office_locode": "THBKK"})  # fmt: skip
@@ -333,3 +336,106 @@ def test_cli_lists_links_as_the_operator_or_a_user(db_url: str, engine: Engine, 
     ):
         code, _out, err = _cli(*args, "--database-url", db_url)
         assert code == 1 and err.startswith("error: ") and message in err and len(err.strip().splitlines()) == 1
+
+
+# --- declared parties resolved by the stored run ---------------------------------------------------------------
+
+# A parcel to Nguyen Van Hung, declared without diacritics and with his phone written the national way; the case
+# party (TH-1) carries no phone identifier, so nothing but the model links the two.
+HUNG_ROW = "D7,2024-06-08,THBKK,postal,NGUYEN VAN HUNG,Lucky Star,,VN,300490,0084912345678"
+
+
+def add_hung(session: Session, world: World, data_dir: Path) -> tuple[int, int]:
+    """(party id, batch id): a person on TH-1 and a second Thai batch declaring a parcel to him."""
+    hung = Party(case_id=world.cases["TH-1"], role="consignee", kind="person", name="Nguyễn Văn Hùng",
+                 nationality="VN", birth_date=dt.date(1980, 5, 17), phone="+84 912 345 678")  # fmt: skip
+    session.add(hung)
+    batch = _import(session, data_dir, "th-parcels", [HUNG_ROW], "TH-CUS")
+    session.commit()
+    return hung.id, batch
+
+
+def _model_evidence(row: service.CaseDeclarationLink) -> service.Evidence:
+    (evidence,) = [e for e in row.evidence if e.probability is not None]
+    return evidence
+
+
+def test_a_run_resolves_declared_parties_with_the_case_parties(session: Session, world: World, tmp_path: Path) -> None:
+    hung, batch = add_hung(session, world, tmp_path)
+    th = _actor(session, "th_reporter")
+    before = service.declaration_links_for(session, th, operation_id=world.operation_id)
+    assert ("TH-1", "D7") not in _pairs(world, before.rows)  # no stored run: no shared party, phone or container
+    run = service.run_resolution(session)
+    session.commit()
+    # The run stores one match per case party and declaration; its links and clusters hold case parties only.
+    matches = session.execute(select(DeclarationMatch).where(DeclarationMatch.run_id == run.id)).scalars().all()
+    (match,) = [m for m in matches if m.party_id == hung]
+    assert (match.batch_id, match.declaration_id, match.role) == (batch, "D7", "consignee")
+    assert run.threshold <= match.match_probability <= 1.0 and len(match.record_key) == 64
+    case_parties = set(session.execute(select(Party.id)).scalars())
+    clustered = session.execute(select(PartyCluster.party_id).where(PartyCluster.run_id == run.id)).scalars().all()
+    assert set(clustered) == case_parties and run.records == len(case_parties)
+    for low, high in session.execute(select(ProposedLink.party_low_id, ProposedLink.party_high_id)):
+        assert low in case_parties and high in case_parties
+
+    found = service.declaration_links_for(session, th, operation_id=world.operation_id)
+    row = {(world.refs[r.case_id], r.declaration_id): r for r in found.rows}
+    evidence = _model_evidence(row[("TH-1", "D7")])
+    assert evidence.kind == "party" and evidence.probability == match.match_probability
+    assert (evidence.case_values, evidence.declaration_values) == (("Nguyễn Văn Hùng",), ("NGUYEN VAN HUNG",))
+    assert "resolved by the model" in evidence.label and f"{match.match_probability:.3f}" in evidence.label
+    assert row[("TH-1", "D7")].case_parties == (hung,)
+    assert ("TH-1", "D7") in _pairs(world, service.declaration_links_for(
+        session, th, operation_id=world.operation_id, kind="party").rows)  # fmt: skip
+    assert _pairs(world, found.rows) >= TH_PAIRS  # what linked before still links
+    # Another agency reads neither the Thai batch nor TH-1's parties; the operator reads everything.
+    for username in ("vn_reporter", "analyst", "observer"):
+        other = service.declaration_links_for(session, _actor(session, username), operation_id=world.operation_id)
+        assert all(r.declaration_id != "D7" and world.refs[r.case_id] != "TH-1" for r in other.rows)
+    operator = service.declaration_links_for(session, None, operation_id=world.operation_id)
+    assert _model_evidence(next(r for r in operator.rows if r.declaration_id == "D7")).case_values == (
+        "Nguyễn Văn Hùng",)  # fmt: skip
+
+
+def test_model_links_come_from_the_latest_run(session: Session, world: World, tmp_path: Path) -> None:
+    hung, batch_id = add_hung(session, world, tmp_path)
+    service.run_resolution(session)
+    session.commit()
+    operator = service.declaration_links_for(session, None, operation_id=world.operation_id)
+    assert ("TH-1", "D7") in _pairs(world, operator.rows)
+    # A later run that no longer sees the declaration (its file is gone) replaces the evidence.
+    batch = session.get(TargetingBatch, batch_id)
+    assert batch is not None
+    Path(batch.path).unlink()
+    later = service.run_resolution(session)
+    session.commit()
+    assert session.execute(
+        select(DeclarationMatch).where(DeclarationMatch.run_id == later.id, DeclarationMatch.party_id == hung)
+    ).first() is None  # fmt: skip
+    assert ("TH-1", "D7") not in _pairs(world, service.declaration_links_for(
+        session, None, operation_id=world.operation_id).rows)  # fmt: skip
+
+
+def test_page_api_and_cli_show_the_model_resolved_party(db_url: str, engine: Engine, tmp_path: Path) -> None:
+    with Session(engine, expire_on_commit=False) as session:
+        built = build_world(session, tmp_path)
+        add_hung(session, built, tmp_path)
+        service.run_resolution(session)
+        session.commit()
+    for username in ("th_reporter", "vn_reporter"):
+        with TestClient(create_app(settings_for(db_url, tmp_path)), follow_redirects=False,
+                        raise_server_exceptions=False) as c:  # fmt: skip
+            logged_in(c, username)
+            html = c.get(f"/operations/{SLUG}/declaration-links").text
+            d7 = [r for r in c.get(API).json()["links"] if r["declaration_id"] == "D7"]
+            if username == "vn_reporter":
+                assert "NGUYEN VAN HUNG" not in html and "Nguyễn" not in html and d7 == []
+                continue
+            assert "NGUYEN VAN HUNG" in html and "resolved by the model, match probability 0." in html
+            (link,) = d7
+            assert link["case_ref"] == "TH-1" and "resolved by the model" in link["evidence"][0]["label"]
+    code, out, err = _cli("--operation", SLUG, "--json", "--database-url", db_url)
+    assert code == 0, err
+    (row,) = [r for r in json.loads(out) if r["declaration_id"] == "D7"]
+    (evidence,) = row["evidence"]
+    assert evidence["kind"] == "party" and evidence["probability"] >= 0.95

@@ -23,17 +23,26 @@ from dragonnet.errors import ValidationError
 from dragonnet.linkage import normalise, pprl
 from dragonnet.linkage.extract import (
     DeclarationLink,
+    DeclarationPartyInfo,
     Extract,
     IdentifierInfo,
     declaration_links,
     extract,
+    linkage_parties,
     visible_batches,
 )
 from dragonnet.linkage.networks import Network, build_networks
-from dragonnet.linkage.resolve import DEFAULT_THRESHOLD, Backend, connected_components, resolve
+from dragonnet.linkage.resolve import DEFAULT_THRESHOLD, Backend, ScoredPair, connected_components, resolve
 from dragonnet.policy import audit
 from dragonnet.policy.access import Actor, Hidden, audit_actor
-from dragonnet.storage.linkage_models import LinkageRun, LinkDecision, PartyCluster, PprlMatch, ProposedLink
+from dragonnet.storage.linkage_models import (
+    DeclarationMatch,
+    LinkageRun,
+    LinkDecision,
+    PartyCluster,
+    PprlMatch,
+    ProposedLink,
+)
 from dragonnet.storage.models import Agency, Case, Party, utcnow
 from dragonnet.storage.targeting_models import TargetingHit, TargetingList
 
@@ -63,34 +72,89 @@ def run_resolution(
     spark: Any = None,
     actor: audit.AuditActor = audit.SYSTEM,
 ) -> LinkageRun:
-    """Resolve every party of the database (the operator's run) and store links and clusters."""
+    """Resolve every party of the database (the operator's run) and store links and clusters.
+
+    The declarations' importers, exporters and consignees the operator reads (every batch; lodged during the
+    operation's phases when `operation_id` is given) are resolved in the same Splink job. Links and clusters
+    hold case parties only, as before (clusters are the components of the case-to-case links: a declared party
+    never joins two case parties); each case party the model links at the threshold to a declared party gets one
+    `DeclarationMatch` per declaration of that party. Analysts' decisions are between case parties: they apply
+    to the case links as before and cannot name a declared party.
+    """
     if not 0.0 < threshold < 1.0:
         raise ValidationError(f"threshold must be between 0 and 1, not {threshold}")
-    ex = extract(session, None, operation_id=operation_id)
+    ex = extract(session, None, operation_id=operation_id, declarations=True)
     started = utcnow()
     result = resolve(
-        [p.party for p in ex.parties.values()], backend=backend, threshold=threshold,
-        decisions=decisions(session), spark=spark,
+        linkage_parties(ex), backend=backend, threshold=threshold, decisions=decisions(session), spark=spark,
     )  # fmt: skip
+    case_ids = set(ex.parties)
+    case_pairs = [p for p in result.pairs if p.left in case_ids and p.right in case_ids]
+    case_links = [(a, b) for a, b in result.links if a in case_ids and b in case_ids]
+    clusters = connected_components(sorted(case_ids), case_links)
     run = LinkageRun(
         scope_agency_id=None, backend=backend, threshold=threshold, started_at=started, finished_at=utcnow(),
-        records=result.records, links=len(result.links), clusters=len(set(result.clusters.values())),
-        model=result.model,
+        records=len(case_ids), links=len(case_links), clusters=len(set(clusters.values())), model=result.model,
     )  # fmt: skip
     session.add(run)
     session.flush()
-    if result.pairs:
+    if case_pairs:
         session.execute(
             insert(ProposedLink),
             [{"run_id": run.id, "party_low_id": p.left, "party_high_id": p.right,
-              "match_probability": p.match_probability, "match_weight": p.match_weight} for p in result.pairs],
+              "match_probability": p.match_probability, "match_weight": p.match_weight} for p in case_pairs],
         )  # fmt: skip
-    rows = [{"run_id": run.id, "party_id": pid, "cluster_key": cid} for pid, cid in result.clusters.items()]
+    rows = [{"run_id": run.id, "party_id": pid, "cluster_key": cid} for pid, cid in clusters.items()]
     if rows:
         session.execute(insert(PartyCluster), rows)
+    matches = _declaration_matches(ex, result.pairs, threshold)
+    if matches:
+        session.execute(
+            insert(DeclarationMatch),
+            [{"run_id": run.id, "party_id": pid, "batch_id": batch_id, "declaration_id": did, "role": role,
+              "record_key": key, "match_probability": prob}
+             for (pid, batch_id, did), (prob, role, key) in sorted(matches.items())],
+        )  # fmt: skip
     audit.record(session, actor, "linkage.run", "linkage_run", run.id, backend=backend, threshold=threshold,
-                 records=run.records, links=run.links, clusters=run.clusters)  # fmt: skip
+                 records=run.records, links=run.links, clusters=run.clusters,
+                 declaration_parties=len(ex.declaration_parties), declaration_matches=len(matches))  # fmt: skip
     return run
+
+
+DECLARATION_ID_MAX = 200  # DeclarationMatch.declaration_id's length; longer ids are not stored
+
+
+def declaration_record_key(info: DeclarationPartyInfo) -> str:
+    """A declared party as the extract groups it (role, kind, name, phone), hashed: what a stored match names."""
+    p = info.party
+    text = "\x1f".join((info.role, p.kind, p.name, p.phone or ""))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _declaration_matches(
+    ex: Extract, pairs: Iterable[ScoredPair], threshold: float
+) -> dict[tuple[int, int, str], tuple[float, str, str]]:
+    """(case party, batch, declaration id) -> (probability, role, record key) of the best-scoring declared party
+    of that declaration the model linked to the case party at `threshold`."""
+    out: dict[tuple[int, int, str], tuple[float, str, str]] = {}
+    for pair in pairs:
+        if pair.match_probability < threshold:
+            continue
+        ends = {pair.left, pair.right}
+        case = next((i for i in ends if i in ex.parties), None)
+        declared = next((i for i in ends if i in ex.declaration_parties), None)
+        if case is None or declared is None:
+            continue
+        info = ex.declaration_parties[declared]
+        key = declaration_record_key(info)
+        for dkey in info.declarations:
+            decl = ex.declarations[dkey]
+            if len(decl.declaration_id) > DECLARATION_ID_MAX:
+                continue
+            at = (case, decl.batch_id, decl.declaration_id)
+            if at not in out or pair.match_probability > out[at][0]:
+                out[at] = (pair.match_probability, info.role, key)
+    return out
 
 
 def latest_run(session: Session) -> LinkageRun | None:
@@ -136,9 +200,11 @@ def networks_for(session: Session, actor: Actor | None, *, operation_id: int | N
 # A user reads the declarations of their own agency's batches when they may target (targeting's rule, applied by
 # `extract(..., declarations=True)`), lodged during the operation's phases, against the cases they may see and
 # only those cases' parties and identifiers the nominal rule lets them see; the operator (actor None) reads all.
-# Parties link through the latest run's clusters (recomputed over the visible case parties, decisions applied)
-# and through a registration or trader code a case party and a declared party share: stored runs cannot hold
-# declaration parties (their tables reference case parties) and Splink is not run per request.
+# Parties link through the latest run's clusters (recomputed over the visible case parties, decisions applied),
+# through the latest run's matches between a case party and a declared party (`DeclarationMatch`: the operator's
+# run resolves the declarations' parties with the cases'; shown as resolved by the model, with the probability)
+# and through a registration or trader code a case party and a declared party share. Splink is not run per
+# request: declarations imported after the latest run link through codes, containers and phones only.
 
 EVIDENCE_KINDS = ("party", "container", "phone", "company_name")
 EVIDENCE_LABELS = {
@@ -156,9 +222,12 @@ class Evidence:
     entity: str  # "party:<lowest party id of the cluster>", "company:<name key>", "container:<no>", "phone:<E.164>"
     case_values: tuple[str, ...]
     declaration_values: tuple[str, ...]
+    probability: float | None = None  # a party the latest run's model linked to the declared one: its best score
 
     @property
     def label(self) -> str:
+        if self.kind == "party" and self.probability is not None:
+            return f"Same party (resolved by the model, match probability {self.probability:.3f})"
         return EVIDENCE_LABELS.get(self.kind, self.kind)
 
     @property
@@ -167,7 +236,8 @@ class Evidence:
 
     def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "label": self.label, "entity": self.entity, "lead": self.is_lead,
-                "case_values": list(self.case_values), "declaration_values": list(self.declaration_values)}  # fmt: skip
+                "case_values": list(self.case_values), "declaration_values": list(self.declaration_values),
+                "probability": self.probability}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -236,6 +306,32 @@ def declaration_code_links(ex: Extract) -> list[tuple[int, int]]:
     return sorted(out)
 
 
+def declaration_model_links(session: Session, ex: Extract) -> dict[tuple[int, int], float]:
+    """(case party, declared party) of the extract -> probability: the latest run's `DeclarationMatch`es whose
+    case party and declaration are both in the extract (the viewer may see the party and read the batch)."""
+    run = latest_run(session)
+    if run is None or not ex.parties or not ex.declaration_parties:
+        return {}
+    by_record: dict[tuple[str, str], list[int]] = {}
+    for pid, dinfo in ex.declaration_parties.items():
+        key = declaration_record_key(dinfo)
+        for dkey in dinfo.declarations:
+            by_record.setdefault((dkey, key), []).append(pid)
+    batches = sorted({d.batch_id for d in ex.declarations.values()})
+    out: dict[tuple[int, int], float] = {}
+    for party_id, batch_id, declaration_id, key, probability in session.execute(
+        select(DeclarationMatch.party_id, DeclarationMatch.batch_id, DeclarationMatch.declaration_id,
+               DeclarationMatch.record_key, DeclarationMatch.match_probability)
+        .where(DeclarationMatch.run_id == run.id, DeclarationMatch.batch_id.in_(batches),
+               DeclarationMatch.match_probability >= run.threshold)
+    ):  # fmt: skip
+        if party_id not in ex.parties:
+            continue
+        for declared in by_record.get((f"{batch_id}/{declaration_id}", key), ()):
+            out[(party_id, declared)] = max(probability, out.get((party_id, declared), 0.0))
+    return out
+
+
 def declaration_links_for(
     session: Session, actor: Actor | None, *, operation_id: int, kind: str | None = None,
     office: str | None = None, company_names: bool = True,
@@ -248,7 +344,8 @@ def declaration_links_for(
     from dragonnet.targeting.service import may_target
 
     ex = extract(session, actor, operation_id=operation_id, declarations=True)
-    links = sorted({*party_links(session, ex), *declaration_code_links(ex)})
+    model = declaration_model_links(session, ex)
+    links = sorted({*party_links(session, ex), *declaration_code_links(ex), *((d, c) for c, d in model)})
     grouped: dict[tuple[int, str], list[DeclarationLink]] = {}
     for link in declaration_links(ex, links, company_names=company_names):
         grouped.setdefault((link.case_id, link.declaration), []).append(link)
@@ -262,7 +359,7 @@ def declaration_links_for(
     keys = {d for _c, d in grouped}
     hs = _hs_codes(session, actor, ex, keys)
     hits = _targeting_hits(session, actor, ex, keys)
-    evidence = _EvidenceReader(ex, links)
+    evidence = _EvidenceReader(ex, links, model)
     rows = []
     for (case_id, key), found in grouped.items():
         case, decl = ex.cases[case_id], ex.declarations[key]
@@ -285,8 +382,13 @@ def declaration_links_for(
 class _EvidenceReader:
     """How each side writes what a `DeclarationLink` says they share (names, numbers as written)."""
 
-    def __init__(self, ex: Extract, links: Iterable[tuple[int, int]]) -> None:
+    def __init__(
+        self, ex: Extract, links: Iterable[tuple[int, int]], model: dict[tuple[int, int], float] | None = None
+    ) -> None:
         self.ex = ex
+        self.model: dict[int, float] = {}  # declared party -> its best model score against a visible case party
+        for (_case, declared), probability in (model or {}).items():
+            self.model[declared] = max(probability, self.model.get(declared, 0.0))
         ids = sorted([*ex.parties, *ex.declaration_parties])
         known = set(ids)
         # The same clusters as `declaration_links` computes.
@@ -329,7 +431,9 @@ class _EvidenceReader:
                 theirs = [p for p in declaration_side if self._company_key(p) == value]
             case_values = tuple(sorted({self.ex.parties[p].party.name for p in mine}))
             declaration_values = tuple(sorted({self.ex.declaration_parties[p].party.name for p in theirs}))
-            return Evidence(link.kind, link.entity, case_values, declaration_values), tuple(mine)
+            scores = [self.model[p] for p in theirs if p in self.model] if link.kind == "party" else []
+            probability = max(scores) if scores else None
+            return Evidence(link.kind, link.entity, case_values, declaration_values, probability), tuple(mine)
         idents = self.case_identifiers.get((link.case_id, link.kind, value), [])
         written = self.declaration_identifiers.get((link.declaration, link.kind, value), [])
         evidence = Evidence(

@@ -15,7 +15,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from dragonnet.storage.models import Base, utcnow
 
-__all__ = ["Base", "LinkDecision", "LinkageRun", "PartyCluster", "PprlMatch", "ProposedLink"]
+__all__ = [
+    "Base", "DeclarationMatch", "LinkDecision", "LinkageRun", "PartyCluster", "PprlMatch", "ProposedLink",
+]  # fmt: skip
 
 
 class LinkageRun(Base):
@@ -60,6 +62,26 @@ class PartyCluster(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("linkage_runs.id", ondelete="CASCADE"), index=True)
     party_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"), index=True)
     cluster_key: Mapped[int] = mapped_column(Integer, index=True)
+
+
+class DeclarationMatch(Base):
+    """A case party and a declaration's importer, exporter or consignee the run's model took for one party.
+
+    One row per case party and declaration (the best-scoring declared party of the declaration), at or above the
+    run's threshold. The declared party is named by `record_key` (a hash of its role, kind, name and phone as the
+    extract reads it from the batch), never in clear: its name stays in the batch's file.
+    """
+
+    __tablename__ = "linkage_declaration_matches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("linkage_runs.id", ondelete="CASCADE"), index=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("targeting_batches.id", ondelete="CASCADE"), index=True)
+    declaration_id: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))  # the declared party's role as a case party's: consignee | consignor
+    record_key: Mapped[str] = mapped_column(String(64))
+    match_probability: Mapped[float] = mapped_column(Float)
 
 
 class LinkDecision(Base):
