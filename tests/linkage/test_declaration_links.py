@@ -244,7 +244,7 @@ def test_api_returns_the_links_of_the_caller(client: tuple[TestClient, World], e
     assert d1["hs_codes"] == ["030289", "030290"] and d1["targeting_list_id"] == built.th_list
     assert d1["evidence"] == [{"kind": "container", "label": "Same container", "entity": "container:SITU1676717",
                                "lead": False, "case_values": ["SITU 167671-7"],
-                               "declaration_values": ["SITU 167671-7"]}]  # fmt: skip
+                               "declaration_values": ["SITU 167671-7"], "probability": None}]  # fmt: skip
     only = c.get(API + "&kind=party&office=THLCH").json()
     assert {(r["case_ref"], r["declaration_id"]) for r in only["links"]} == {("TH-2", "D3"), ("TH-3", "D3")}
     assert c.get(API + "&kind=vessel").status_code == 422
@@ -434,6 +434,7 @@ def test_page_api_and_cli_show_the_model_resolved_party(db_url: str, engine: Eng
             assert "NGUYEN VAN HUNG" in html and "resolved by the model, match probability 0." in html
             (link,) = d7
             assert link["case_ref"] == "TH-1" and "resolved by the model" in link["evidence"][0]["label"]
+            assert 0.5 < link["evidence"][0]["probability"] <= 1.0
     code, out, err = _cli("--operation", SLUG, "--json", "--database-url", db_url)
     assert code == 0, err
     (row,) = [r for r in json.loads(out) if r["declaration_id"] == "D7"]

@@ -40,6 +40,9 @@ class EvidenceOut(BaseModel):
     lead: bool = Field(description="a company-name lead, not a resolved entity")
     case_values: list[str] = Field(description="as written on the case (party names, identifiers)")
     declaration_values: list[str] = Field(description="as written on the declaration")
+    probability: float | None = Field(
+        default=None, description="for a party the latest resolution run's model matched: its match probability"
+    )
 
 
 class DeclarationLinkOut(BaseModel):
