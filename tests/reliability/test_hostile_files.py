@@ -76,7 +76,13 @@ def test_hostile_file(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     monkeypatch.chdir(tmp_path)
-    before_files = set(os.listdir(tmp_path)) | set(os.listdir("/tmp"))
+    # Files a hostile archive might try to delete or overwrite: our own in the working folder and in /tmp (other
+    # processes' files in the shared /tmp come and go on their own, so they prove nothing either way).
+    sentinels = [tmp_path / "sentinel.txt", Path(f"/tmp/dragonnet-sentinel-{os.getpid()}.txt")]
+    for sentinel in sentinels:
+        sentinel.write_text("keep me", encoding="utf-8")
+    here_before = set(os.listdir(tmp_path))
+    before_files = here_before | set(os.listdir("/tmp"))
     before = _counts(session)
     outcome: str
     try:
@@ -103,7 +109,11 @@ def test_hostile_file(
         assert outcome == expected, (name, outcome)
     assert no_network == []
     assert not Path("/tmp/dragonnet-zip-slip.txt").exists()
-    assert set(os.listdir(tmp_path)) | set(os.listdir("/tmp")) >= before_files  # nothing removed
+    assert set(os.listdir(tmp_path)) >= here_before
+    for sentinel in sentinels:  # nothing removed or overwritten
+        assert sentinel.read_text(encoding="utf-8") == "keep me"
+        if sentinel.parent != tmp_path:
+            sentinel.unlink()
     new_tmp = (set(os.listdir(tmp_path)) | set(os.listdir("/tmp"))) - before_files
     assert not any("slip" in n or "passwd" in n for n in new_tmp)
     assert audit.verify(session).ok
