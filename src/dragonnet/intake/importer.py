@@ -394,9 +394,8 @@ def _write(
         pl.col("sharing_level").fill_null(SharingLevel.AMBER.value),
     )  # fmt: skip
     common = {"status": CaseStatus.SUBMITTED.value, "submitted_at": now, "updated_at": now}
-    new_frame = case_frame.filter(
-        ~pl.col("case_ref").is_in(pl.Series(to_update, dtype=pl.String).implode())
-    ).with_columns(
+    updating = pl.col("case_ref").is_in(pl.Series(to_update, dtype=pl.String).implode())
+    new_frame = case_frame.filter(~updating).with_columns(
         *(pl.lit(v).alias(k) for k, v in common.items()),
         pl.lit(operation.id, dtype=pl.Int64).alias("operation_id"),
         pl.lit(agency.id, dtype=pl.Int64).alias("reporting_agency_id"),
@@ -406,12 +405,11 @@ def _write(
         pl.lit(actor.user_id, dtype=pl.Int64).alias("created_by_id"),
     )
     ids: dict[str, int] = {}
-    if session.get_bind().dialect.name == "postgresql":
-        copy_path = True
+    copy_path = session.get_bind().dialect.name == "postgresql"
+    if copy_path:
         if new_frame.height:
             ids.update(_copy_new_cases(session, new_frame))
     else:
-        copy_path = False
         for batch in _chunks(new_frame.to_dicts()):
             result = session.execute(
                 insert(_table(Case)).returning(
@@ -444,9 +442,7 @@ def _write(
             )
         )
         upd_rows = []
-        for r in case_frame.filter(
-            pl.col("case_ref").is_in(pl.Series(to_update, dtype=pl.String).implode())
-        ).to_dicts():
+        for r in case_frame.filter(updating).to_dicts():
             cid, _status, version, _op = existing[r["case_ref"]]
             ids[r["case_ref"]] = cid
             row = {k: v for k, v in r.items() if k != "case_ref"}

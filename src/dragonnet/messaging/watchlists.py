@@ -188,7 +188,7 @@ def _case_visible(session: Session, case_id: int) -> Callable[[Actor, bool], boo
 
 _IDENTIFIER_KINDS = [k.value for k in WatchKind]
 _CHUNK = 5_000
-_VALUES_SCHEMA = {"case_id": pl.Int64, "kind": pl.String, "value": pl.String}
+_VALUES_SCHEMA = pl.Schema({"case_id": pl.Int64, "kind": pl.String, "value": pl.String})
 
 
 def case_watch_values(
@@ -227,7 +227,7 @@ def case_watch_values(
                 pl.col("case_id").cast(pl.Int64), pl.col("kind"), pl.col("value")
             )
         )
-    values = pl.concat([p.cast(_VALUES_SCHEMA) for p in parts]) if parts else pl.DataFrame(schema=_VALUES_SCHEMA)  # type: ignore[arg-type]
+    values = pl.concat([p.cast(_VALUES_SCHEMA) for p in parts])
     return values.filter(pl.col("value").is_not_null() & (pl.col("value").str.strip_chars() != ""))
 
 
@@ -264,13 +264,6 @@ def _read_frames(session: Session, chunk: Sequence[int]) -> tuple[pl.DataFrame, 
     return cases, parties, identifiers
 
 
-def case_records(session: Session, case_ids: Iterable[int]) -> Iterator[WatchedRecord]:
-    """The cases as watched records (all their watchable values), read in chunks of three queries."""
-    ids = sorted(set(case_ids))
-    for start in range(0, len(ids), _CHUNK):
-        yield from _records(session, case_watch_values(*_read_frames(session, ids[start : start + _CHUNK])))
-
-
 def _records(session: Session, values: pl.DataFrame) -> Iterator[WatchedRecord]:
     by_case: dict[int, list[tuple[str, str]]] = {}
     for case_id, kind, value in values.iter_rows():
@@ -289,7 +282,12 @@ def check_cases(session: Session, case_ids: Iterable[int]) -> int:
 
     Each chunk of cases is read back as frames and matched against the entries in bulk; only the cases with
     a watched value become records to check one by one (visibility, once per entry and record)."""
-    watched = _watched(session)
+    return _check_case_ids(session, case_ids, _watched(session))
+
+
+def _check_case_ids(
+    session: Session, case_ids: Iterable[int], watched: dict[tuple[str, str], list[tuple[WatchlistEntry, User]]]
+) -> int:
     if not watched:  # nobody watches anything: no need to read the cases back
         return 0
     ids = sorted(set(case_ids))
@@ -307,7 +305,7 @@ def check_written_cases(session: Session, cases: pl.DataFrame, parties: pl.DataF
     if not watched:
         return 0
     candidates = _matching(case_watch_values(cases, parties), watched)
-    return check_cases(session, candidates.get_column("case_id").unique().to_list())
+    return _check_case_ids(session, candidates.get_column("case_id").unique().to_list(), watched)
 
 
 def check_parties(session: Session, party_ids: Iterable[int]) -> int:
