@@ -87,15 +87,11 @@ def name_tokens(name: str | None, *, kind: str = "person") -> list[str]:
 # transliterated or parsed once per process. Pure functions of their arguments; bounded memory.
 @lru_cache(maxsize=1 << 18)
 def _name_tokens(name: str, kind: str) -> tuple[str, ...]:
-    return tuple(_uncached_name_tokens(name, kind))
-
-
-def _uncached_name_tokens(name: str, kind: str) -> list[str]:
     text = fold(_han_to_pinyin(name, person=kind == "person"))
     tokens = [t for t in _NON_WORD.split(text) if t]
     if kind == "person":
-        return [t for t in tokens if t not in HONORIFICS] or tokens
-    return strip_company_forms(tokens)
+        return tuple([t for t in tokens if t not in HONORIFICS] or tokens)
+    return tuple(strip_company_forms(tokens))
 
 
 def strip_company_forms(tokens: list[str]) -> list[str]:

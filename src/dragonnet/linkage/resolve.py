@@ -198,10 +198,9 @@ def capped_block_keys(table: Any, cap: int = BLOCK_CAP) -> Any:
         key = pc.binary_join_element_wise(*parts, "|")  # null when any part is null
         counts = pa.table({"kind": table.column("kind"), "k": key}).group_by(["kind", "k"]).aggregate([("k", "count")])
         common = counts.filter(pc.greater(counts.column("k_count"), cap))
-        too_common = pc.is_in(key, value_set=common.column("k")) if common.num_rows else None
-        if too_common is not None:
+        if common.num_rows:
             # a key common within one kind is dropped for every kind: rare, and only loses candidate pairs
-            key = pc.if_else(too_common, pa.scalar(None, pa.string()), key)
+            key = pc.if_else(pc.is_in(key, value_set=common.column("k")), pa.scalar(None, pa.string()), key)
         table = table.append_column(out, key)
     return table
 
