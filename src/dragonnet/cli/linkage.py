@@ -19,7 +19,7 @@ DatabaseOption = Annotated[
 ]
 AsUserOption = Annotated[
     str | None,
-    typer.Option("--as", help="Compute over what this user may see (default: the operator's full extract)."),
+    typer.Option("--as", "--user", help="Compute over what this user may see (default: the operator's full extract)."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
@@ -191,12 +191,7 @@ def routes(
 @linkage_app.command("declarations")
 def declarations(
     operation: Annotated[str, typer.Option("--operation", help="The operation (slug).")],
-    username: Annotated[
-        str | None,
-        typer.Option(
-            "--user", "--as", help="Over what this user may see and read (default: everything, as the operator)."
-        ),
-    ] = None,
+    username: AsUserOption = None,
     kind: Annotated[
         str | None, typer.Option("--kind", help="Only links with this evidence: party, container, phone, company_name.")
     ] = None,
