@@ -292,8 +292,7 @@ def alert_result(
         day = dt.date.fromisoformat(seizure_date) if seizure_date.strip() else None
         alerts.answer(db, auth.actor, alert_id, result, note, day)
     except (ValidationError, ReferenceLookupError, ValueError) as exc:
-        db.rollback()
-        alerts.get_alert(db, auth.actor, alert_id)
+        _rollback_and_check_alert(db, auth.actor, alert_id)
         return _back(alert_id, str(exc))
     _mail(background, request)
     return _back(alert_id)
@@ -314,8 +313,7 @@ def alert_recipients(
     try:
         alerts.adjust_recipients(db, auth.actor, alert_id, add=_lines(add), remove=_lines(remove))
     except ValidationError as exc:
-        db.rollback()
-        alerts.get_alert(db, auth.actor, alert_id)
+        _rollback_and_check_alert(db, auth.actor, alert_id)
         return _back(alert_id, str(exc))
     _mail(background, request)
     return _back(alert_id)
@@ -351,7 +349,7 @@ async def alert_attach(
 
 
 def _rollback_and_check_alert(db: Session, actor: Actor, alert_id: int) -> None:
-    """After a refused upload: drop the transaction, then 404 (Hidden) if the alert is not visible."""
+    """After a refused action: drop the transaction, then 404 (Hidden) if the alert is not visible."""
     db.rollback()
     alerts.get_alert(db, actor, alert_id)
 
