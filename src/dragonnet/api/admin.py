@@ -16,11 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from dragonnet.api.v1 import NOT_FOUND, PREFIX, UNAUTHENTICATED
+from dragonnet.http.deps import ApiActor, ApiAuth, DbSession
 from dragonnet.policy import admin, mfa, sharing, tokens
 from dragonnet.policy import audit as audit_log
 from dragonnet.policy.access import Actor, require_site_admin
 from dragonnet.storage.models import Agency, ApiToken, AuditEvent, ContactPoint, User
-from dragonnet.web.deps import ApiActor, ApiAuth, DbSession
 
 router = APIRouter(prefix=PREFIX)
 

@@ -9,9 +9,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from dragonnet.api.v1 import NOT_FOUND, PREFIX, UNAUTHENTICATED
+from dragonnet.http.deps import ApiActor, DbSession
 from dragonnet.storage.targeting_models import TargetingHit, TargetingList
 from dragonnet.targeting import service
-from dragonnet.web.deps import ApiActor, DbSession
 
 router = APIRouter(prefix=PREFIX)
 
