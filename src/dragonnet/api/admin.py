@@ -275,7 +275,7 @@ def enable_user(user_id: int, db: DbSession, actor: ApiActor) -> UserAdminOut:
 
 @router.post("/admin/users/{user_id}/password", response_model=UserAdminOut, responses=DENIED, tags=["admin"])
 def reset_password(user_id: int, body: PasswordIn, db: DbSession, actor: ApiActor) -> UserAdminOut:
-    """Set a new password (ends the user's sessions; the second factor stays)."""
+    """Set a new password (ends the user's sessions and revokes their API tokens; the second factor stays)."""
     return UserAdminOut.build(db, admin.reset_user_password(db, actor, user_id, body.password))
 
 

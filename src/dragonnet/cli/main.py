@@ -190,14 +190,14 @@ def users_reset_password(
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Set a new password; unlocks the account and ends the user's sessions."""
+    """Set a new password; unlocks the account and ends the user's sessions and API tokens."""
     from dragonnet.policy.users import reset_password
 
     engine = open_engine(database_url)
     password = _read_password(password_stdin)
     with session_scope(engine) as session:
         reset_password(session, username, password)
-        typer.echo(f"password of {username} reset; their sessions are closed")
+        typer.echo(f"password of {username} reset; their sessions and API tokens are closed")
 
 
 @users_app.command("list")

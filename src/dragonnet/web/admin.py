@@ -34,7 +34,7 @@ DONE = {
     "user": "User created.",
     "disabled": "User disabled: their sessions and API tokens no longer work.",
     "enabled": "User enabled.",
-    "password": "Password set; the user's sessions are closed.",
+    "password": "Password set; the user's sessions and API tokens are closed.",
     "totp_reset": "Second factor removed.",
     "roles": "Roles changed.",
     "revoked": "Token revoked.",

@@ -108,8 +108,8 @@ def login_submit(
     address = client_address(request)
     result = authenticate(db, username, password, address)
     if result.user is None:
-        error = LOCKED if result.reason == "locked" else INVALID
-        return _login_page(request, settings, error=error, username=username, next_path=next_path, status_code=401)
+        # Locked, disabled, unknown or wrong: one answer, so the page does not tell which names exist.
+        return _login_page(request, settings, error=INVALID, username=username, next_path=next_path, status_code=401)
     if result.needs_totp:
         challenge = mfa.open_challenge(db, result.user, next_path)
         page = _login_page(
