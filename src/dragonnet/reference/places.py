@@ -37,6 +37,7 @@ from rapidfuzz import fuzz, process
 from dragonnet.errors import ReferenceLookupError
 from dragonnet.reference import unlocode
 from dragonnet.reference._text import compact, has_cjk, norm, norm_expr
+from dragonnet.reference._text import suggest as text_suggest
 
 TABLE_VERSION = "2"
 PLACE_TYPES = ("seaport", "airport", "land_border", "inland", "mail_centre", "express_centre", "other")
@@ -870,6 +871,27 @@ def _confusable(raw: str, a2: str) -> PlaceResolution | None:
     return None
 
 
+def _curated_suggestions(raw: str, a2: str | None) -> tuple[str, ...]:
+    """Did-you-mean among the curated places (the operation's own), for text no step could read."""
+    pool = [p for p in _curated().places if a2 is None or p.country == a2]
+    labels = [label for p in pool for label in (p.name, *p.aliases)]
+    by_label: dict[str, Place] = {}
+    for p in pool:
+        for label in (p.name, *p.aliases):
+            by_label.setdefault(norm(label), p)
+    out: list[str] = []
+    for label in text_suggest(raw, labels, limit=5, cutoff=70):
+        p = by_label.get(norm(label))
+        if p is not None and str(_merged(p)) not in out:
+            out.append(str(_merged(p)))
+    return tuple(out)
+
+
+def _merged(p: Place) -> Place:
+    row = _table().by_locode.get(p.locode) if p.locode else None
+    return _code_place(row) if row is not None else p
+
+
 def _resolve_country(text: str | None) -> tuple[str | None, str | None]:
     """(alpha-2, note): a country that does not resolve is dropped with a note (the place is then a guess)."""
     if not text or not text.strip():
@@ -949,6 +971,8 @@ def _lookup(raw: str, a2: str | None, *, confuse: bool = True) -> PlaceResolutio
         if isinstance(guessed, PlaceResolution):
             return guessed
         suggestions = guessed
+    if not suggestions:
+        suggestions = _curated_suggestions(raw, a2)
     if a2 is not None and confuse:
         confused = _confusable(raw, a2)
         if confused is not None:
