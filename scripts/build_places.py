@@ -436,7 +436,9 @@ def build_subdivisions(path: Path) -> None:
         writer.writerow(["country", "code", "name", "type"])
         for row in csv.reader(io.StringIO(text)):
             if len(row) >= 3 and row[0].strip() and row[1].strip():
-                writer.writerow([row[0].strip(), row[1].strip(), row[2].strip(), (row[3] if len(row) > 3 else "").strip()])
+                writer.writerow(
+                    [row[0].strip(), row[1].strip(), row[2].strip(), (row[3] if len(row) > 3 else "").strip()]
+                )
                 n += 1
     os.replace(tmp, out)
     print(f"wrote {n} subdivisions to {out}")
@@ -523,7 +525,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--version", default=None, help='e.g. "UN/LOCODE 2024-1" (default: from the file name)')
     args = parser.parse_args(argv)
     paths = [Path(p) for p in args.unlocode.split(",") if p]
-    for path in paths + [Path(args.subdivisions)]:
+    for path in [*paths, Path(args.subdivisions)]:
         if not path.is_file():
             print(f"error: {path} not found", file=sys.stderr)
             return 1

@@ -27,9 +27,7 @@ def norm(text: str) -> str:
 
 def norm_expr(expr: pl.Expr) -> pl.Expr:
     """norm() as a Polars expression, for keying whole columns at once (tests check both agree on the lists)."""
-    folded = expr.str.normalize("NFKC").str.replace_many(
-        [k for k in _FOLD_PAIRS], [v for v in _FOLD_PAIRS.values()]
-    )
+    folded = expr.str.normalize("NFKC").str.replace_many(list(_FOLD_PAIRS), list(_FOLD_PAIRS.values()))
     folded = folded.str.to_lowercase().str.normalize("NFKD").str.replace_all(r"\p{M}", "")
     folded = folded.str.replace_all(r"[^\w]+", " ").str.replace_all("_", " ")
     return folded.str.replace_all(r" {2,}", " ").str.strip_chars(" ")

@@ -71,7 +71,6 @@ FUZZY_ACCEPT = 88.0  # a fuzzy match at or above this score is answered; below, 
 MAX_ANNOTATION = 200
 
 
-
 @dataclass(frozen=True)
 class _Words:
     specimen: dict[str, str]  # normalised word -> specimen hint

@@ -50,8 +50,13 @@ _PAREN = re.compile(r"\s*\(([^)]*)\)")
 # Weights of a name for its place: 0 its own name, 1 an alias or variant, 2 a weaker link (the city an airport
 # serves, the second half of "Wilson Apt/Nairobi").
 _W_NAME, _W_ALIAS, _W_WEAK = 0, 1, 2
-_TYPE_BY_FUNCTION = (("border", "land_border"), ("port", "seaport"), ("airport", "airport"),
-                     ("postal", "mail_centre"), ("multimodal", "inland"))  # fmt: skip
+_TYPE_BY_FUNCTION = (
+    ("border", "land_border"),
+    ("port", "seaport"),
+    ("airport", "airport"),
+    ("postal", "mail_centre"),
+    ("multimodal", "inland"),
+)
 _FUNCTION_OF_TYPE = {t: f for f, t in _TYPE_BY_FUNCTION}
 
 
@@ -256,8 +261,9 @@ def _airports_frame() -> pl.DataFrame:
     path = Path(airportsdata.__file__).with_name("airports.csv")
     cols = ["icao", "iata", "name", "city", "subd", "country", "lat", "lon"]
     if path.is_file():
-        frame = pl.read_csv(path, columns=cols, schema_overrides={c: pl.String for c in cols[:6]},
-                            infer_schema_length=0)  # fmt: skip
+        frame = pl.read_csv(
+            path, columns=cols, schema_overrides=dict.fromkeys(cols[:6], pl.String), infer_schema_length=0
+        )
     else:  # pragma: no cover - a future airportsdata layout
         frame = pl.DataFrame(list(airportsdata.load("ICAO").values())).select(cols)
     frame = frame.with_columns(
@@ -280,8 +286,9 @@ def _link_airports(codes: pl.DataFrame, airports: pl.DataFrame) -> list[str]:
     )
     linked = ap.join(by_column.rename({"locode": "l1"}), on=["country", "iata"], how="left")
     own = rows.filter(pl.col("has_airport")).select("locode").with_columns(pl.col("locode").alias("l2"))
-    linked = linked.with_columns((pl.col("country") + pl.col("iata")).alias("locode")).join(own, on="locode",
-                                                                                            how="left")  # fmt: skip
+    linked = linked.with_columns((pl.col("country") + pl.col("iata")).alias("locode")).join(
+        own, on="locode", how="left"
+    )
     named = (
         rows.filter(pl.col("k") != "")
         .sort("has_airport", descending=True)
@@ -302,7 +309,8 @@ def _load_airports(codes: pl.DataFrame) -> list[_Airport]:
     return [
         _Airport(icao, iata, name, city, country, subd, lat, lon, link)
         for (icao, iata, name, city, subd, country, lat, lon), link in zip(
-            frame.select("icao", "iata", "name", "city", "subd", "country", "lat", "lon").iter_rows(), links,
+            frame.select("icao", "iata", "name", "city", "subd", "country", "lat", "lon").iter_rows(),
+            links,
             strict=True,
         )
     ]
@@ -363,8 +371,13 @@ def _code_place(row: int) -> Place:
     if r["name_ascii"]:
         aliases = (r["name_ascii"], *aliases)
     if curated is not None:
-        place = replace(curated, subdivision=sub, functions=fns, aliases=(*curated.aliases, *aliases),
-                        icao=airport.icao if airport and curated.place_type == "airport" else None)  # fmt: skip
+        place = replace(
+            curated,
+            subdivision=sub,
+            functions=fns,
+            aliases=(*curated.aliases, *aliases),
+            icao=airport.icao if airport and curated.place_type == "airport" else None,
+        )
     else:
         lat, lon = r["latitude"], r["longitude"]
         if lat is None and airport is not None:
@@ -506,8 +519,14 @@ def border_crossings(alpha2: str | None = None) -> list[Place]:
         expr = expr & (pl.col("country") == alpha2.upper())
     places = [_code_place(r) for r in _rows_where(expr)]
     seen = {p.locode for p in places}
-    places += [p for p in _curated().places if p.place_type == "land_border" and p.locode not in seen
-               and (not alpha2 or p.country == alpha2.upper()) and (not p.locode or p.locode not in seen)]  # fmt: skip
+    places += [
+        p
+        for p in _curated().places
+        if p.place_type == "land_border"
+        and p.locode not in seen
+        and (not alpha2 or p.country == alpha2.upper())
+        and (not p.locode or p.locode not in seen)
+    ]
     return places
 
 
@@ -518,8 +537,13 @@ def postal_offices(alpha2: str | None = None) -> list[Place]:
         expr = expr & (pl.col("country") == alpha2.upper())
     places = [_code_place(r) for r in _rows_where(expr)]
     seen = {p.locode for p in places}
-    places += [p for p in _curated().places if p.place_type == "mail_centre" and (not p.locode or p.locode not in seen)
-               and (not alpha2 or p.country == alpha2.upper())]  # fmt: skip
+    places += [
+        p
+        for p in _curated().places
+        if p.place_type == "mail_centre"
+        and (not p.locode or p.locode not in seen)
+        and (not alpha2 or p.country == alpha2.upper())
+    ]
     return places
 
 
@@ -549,9 +573,11 @@ class _Postings:
         self._ews: list[int] = frame.get_column("ew").to_list()
         heads = frame.with_row_index("i").group_by("key", maintain_order=True).agg(pl.col("i").first(), pl.len())
         self._at: dict[str, tuple[int, int]] = dict(
-            zip(heads.get_column("key").to_list(),
+            zip(
+                heads.get_column("key").to_list(),
                 zip(heads.get_column("i").to_list(), heads.get_column("len").to_list(), strict=True),
-                strict=True)  # fmt: skip
+                strict=True,
+            )
         )
 
     def get(self, key: str) -> list[int]:
@@ -580,18 +606,21 @@ def _name_frames() -> pl.DataFrame:
     no_paren = name.str.replace_all(_PAREN.pattern, "")
     parts = [
         frame.select("entity", "country", name.alias("text"), pl.lit(_W_NAME).alias("w")),
-        frame.filter(pl.col("name_ascii") != "").select("entity", "country", pl.col("name_ascii").alias("text"),
-                                                         pl.lit(_W_NAME).alias("w")),  # fmt: skip
+        frame.filter(pl.col("name_ascii") != "").select(
+            "entity", "country", pl.col("name_ascii").alias("text"), pl.lit(_W_NAME).alias("w")
+        ),
         has_paren.select("entity", "country", no_paren.alias("text"), pl.lit(_W_NAME).alias("w")),
-        has_paren.select("entity", "country", name.str.extract_all(r"\([^)]*\)").alias("text"),
-                         pl.lit(_W_ALIAS).alias("w"))
+        has_paren.select(
+            "entity", "country", name.str.extract_all(r"\([^)]*\)").alias("text"), pl.lit(_W_ALIAS).alias("w")
+        )
         .explode("text")
         .with_columns(pl.col("text").str.strip_chars("()")),
-        has_slash.select("entity", "country", no_paren.str.split("/").alias("text"), pl.lit(_W_WEAK).alias("w"))
-        .explode("text"),
-        has_alias.select("entity", "country", pl.col("aliases").str.split("|").alias("text"),
-                         pl.lit(_W_ALIAS).alias("w"))
-        .explode("text"),
+        has_slash.select(
+            "entity", "country", no_paren.str.split("/").alias("text"), pl.lit(_W_WEAK).alias("w")
+        ).explode("text"),
+        has_alias.select(
+            "entity", "country", pl.col("aliases").str.split("|").alias("text"), pl.lit(_W_ALIAS).alias("w")
+        ).explode("text"),
     ]
     n_codes, n_airports = t.n_codes, t.n_airports
     ap_rows: list[tuple[int, str, str, int]] = []
@@ -604,8 +633,9 @@ def _name_frames() -> pl.DataFrame:
             ap_rows.append((n_codes + n_airports + j, p.country, text, _W_NAME))
     schema = {"entity": pl.Int64, "country": pl.String, "text": pl.String, "w": pl.Int64}
     parts.append(pl.DataFrame(ap_rows, schema=schema, orient="row"))
-    long = pl.concat([p.select(pl.col("entity").cast(pl.Int64), "country", "text", pl.col("w").cast(pl.Int64))
-                      for p in parts])  # fmt: skip
+    long = pl.concat(
+        [p.select(pl.col("entity").cast(pl.Int64), "country", "text", pl.col("w").cast(pl.Int64)) for p in parts]
+    )
     long = long.filter(pl.col("text").is_not_null() & (pl.col("text") != ""))
     long = long.with_columns((pl.col("entity") * 4 + pl.col("w")).alias("ew")).unique(["text", "ew"])
     texts = long.select(pl.col("text").unique())
@@ -618,8 +648,12 @@ def _name_frames() -> pl.DataFrame:
 
 def _spaceless(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     spaced = frame.filter(pl.col(column).str.contains(" ", literal=True))
-    return pl.concat([frame.select(pl.col(column).alias("key"), "ew"),
-                      spaced.select(pl.col(column).str.replace_all(" ", "", literal=True).alias("key"), "ew")])  # fmt: skip
+    return pl.concat(
+        [
+            frame.select(pl.col(column).alias("key"), "ew"),
+            spaced.select(pl.col(column).str.replace_all(" ", "", literal=True).alias("key"), "ew"),
+        ]
+    )
 
 
 @cache
@@ -694,8 +728,9 @@ def _countries_of(ews: Iterable[int]) -> list[str]:
     return sorted({_entity_country(ew // 4) for ew in ews})
 
 
-def _decide(text: str, country: str | None, cands: list[_Candidate], hint: str | None, matched_by: str,
-            note: str | None) -> PlaceResolution:  # fmt: skip
+def _decide(
+    text: str, country: str | None, cands: list[_Candidate], hint: str | None, matched_by: str, note: str | None
+) -> PlaceResolution:
     """One answer from ranked candidates: exact when one place stands alone at the best rank."""
     top = cands[0]
     rank = _rank(top, hint)[:2]
@@ -703,8 +738,9 @@ def _decide(text: str, country: str | None, cands: list[_Candidate], hint: str |
     how = matched_by if top.weight == _W_NAME else ("alias" if matched_by == "name" else matched_by)
     reasons = [note] if note else []
     if tied:
-        reasons.append(f"{len(tied) + 1} places share this name{' in ' + country if country else ''}; "
-                       "took the best documented one")  # fmt: skip
+        reasons.append(
+            f"{len(tied) + 1} places share this name{' in ' + country if country else ''}; took the best documented one"
+        )
     if top.weight == _W_WEAK:
         reasons.append(f"matched {top.place.name!r} through a related name")
     status = GUESS if reasons else EXACT
@@ -728,12 +764,20 @@ def _by_code(raw: str, country: str | None) -> PlaceResolution | None:
         place = get(code)
         assert place is not None
         if country is not None and place.country != country:
-            return PlaceResolution(raw, country, UNRESOLVED, reason=f"UN/LOCODE {code} is in {place.country}, "
-                                   f"not in {country}")  # fmt: skip
+            return PlaceResolution(
+                raw, country, UNRESOLVED, reason=f"UN/LOCODE {code} is in {place.country}, not in {country}"
+            )
         successor = t.codes.frame.item(t.by_locode[code], "replaced_by")
         if successor and place.locode == successor:
-            return PlaceResolution(raw, country, GUESS, place, "locode", code,
-                                   f"{code} was removed from UN/LOCODE; read as its successor {successor}")  # fmt: skip
+            return PlaceResolution(
+                raw,
+                country,
+                GUESS,
+                place,
+                "locode",
+                code,
+                f"{code} was removed from UN/LOCODE; read as its successor {successor}",
+            )
         return PlaceResolution(raw, country, EXACT, place, "locode", code)
     word = raw.strip()
     if _IATA_RE.match(word):
@@ -747,15 +791,17 @@ def _by_code(raw: str, country: str | None) -> PlaceResolution | None:
             return PlaceResolution(raw, country, EXACT, place, "locode", country + up)
         if ais:
             other = t.airports[ais[0]]
-            return PlaceResolution(raw, country, UNRESOLVED,
-                                   reason=f"IATA {up} is {other.name} in {other.country}, not in {country}")  # fmt: skip
+            return PlaceResolution(
+                raw, country, UNRESOLVED, reason=f"IATA {up} is {other.name} in {other.country}, not in {country}"
+            )
     if _ICAO_RE.match(word):
         ai = t.by_icao.get(word.upper())
         if ai is not None:
             a = t.airports[ai]
             if country is not None and a.country != country:
-                return PlaceResolution(raw, country, UNRESOLVED,
-                                       reason=f"ICAO {a.icao} is {a.name} in {a.country}, not in {country}")  # fmt: skip
+                return PlaceResolution(
+                    raw, country, UNRESOLVED, reason=f"ICAO {a.icao} is {a.name} in {a.country}, not in {country}"
+                )
             return PlaceResolution(raw, country, EXACT, _airport_place(ai), "icao", a.icao)
     return None
 
@@ -842,8 +888,14 @@ def _within_country(raw: str, fkey: str, a2: str, hint: str | None) -> PlaceReso
     fuzzy = [(c, score) for c, score in _by_fuzzy(fkey, a2, hint) if _fits([c], hint)]
     if fuzzy and fuzzy[0][1] >= FUZZY_ACCEPT:
         cand, score = fuzzy[0]
-        return _decide(raw, a2, [cand] + [c for c, _ in fuzzy[1:]], hint, "fuzzy",
-                       f"read as {cand.place.name!r}, the closest spelling ({score:.0f}%)")  # fmt: skip
+        return _decide(
+            raw,
+            a2,
+            [cand] + [c for c, _ in fuzzy[1:]],
+            hint,
+            "fuzzy",
+            f"read as {cand.place.name!r}, the closest spelling ({score:.0f}%)",
+        )
     span, cands = _by_span(fkey, a2, hint)
     if cands:
         return _decide(raw, a2, cands, hint, "part", f"matched {cands[0].place.name!r} from the words {span!r} only")
@@ -1012,8 +1064,7 @@ def lookup_frame(frame: pl.DataFrame, text: str, country: str | None = None) -> 
     table = distinct.with_columns(
         pl.Series("place_status", [r.status for r in results], dtype=pl.String),
         pl.Series("place_code", [r.place.code if r.place else None for r in results], dtype=pl.String),
-        pl.Series("place_locode", [(r.place.locode or None) if r.place else None for r in results],
-                  dtype=pl.String),  # fmt: skip
+        pl.Series("place_locode", [(r.place.locode or None) if r.place else None for r in results], dtype=pl.String),
         pl.Series("place_name_resolved", [r.place.name if r.place else None for r in results], dtype=pl.String),
         pl.Series("place_type_resolved", [r.place.place_type if r.place else None for r in results], dtype=pl.String),
         pl.Series("place_latitude", [r.place.latitude if r.place else None for r in results], dtype=pl.Float64),
@@ -1048,16 +1099,16 @@ def suggest(text: str, country: str | None = None, *, limit: int = 10) -> list[P
     out: list[Place] = []
     seen: set[str] = set()
     for p in _curated().places:
-        if (a2 is None or p.country == a2) and any(norm(x).startswith(key) for x in (p.name, *p.aliases)):
-            if str(p) not in seen:
-                seen.add(str(p))
-                out.append(p)
+        fits = (a2 is None or p.country == a2) and any(norm(x).startswith(key) for x in (p.name, *p.aliases))
+        if fits and str(p) not in seen:
+            seen.add(str(p))
+            out.append(p)
     if len(out) < limit:
         keys: Iterable[tuple[str, list[int]]]
         if a2:
             keys = ((k, [ew]) for k, ew in zip(*_country_pool(a2), strict=True))
         else:
-            keys = ((k, idx.exact.get(k)) for k in idx.exact.keys())
+            keys = ((k, idx.exact.get(k)) for k in idx.exact)
         for k, ews in keys:
             if not k.startswith(key):
                 continue

@@ -37,17 +37,44 @@ ENV_VERSION = "DRAGONNET_UNLOCODE_VERSION"
 COMPACT_MAGIC = "#dragonnet-unlocode"
 ATTRIBUTION = "UN/LOCODE (UNECE), via OpenTravelData (CC-BY 4.0)"
 RAW_COLUMNS = (
-    "change", "country", "location", "name", "name_ascii", "subdivision", "function", "status", "date", "iata",
-    "coordinates", "remarks",
-)  # fmt: skip
+    "change",
+    "country",
+    "location",
+    "name",
+    "name_ascii",
+    "subdivision",
+    "function",
+    "status",
+    "date",
+    "iata",
+    "coordinates",
+    "remarks",
+)
 COMPACT_FIELDS = (
-    "locode", "country", "name", "name_ascii", "subdivision", "function", "status", "iata", "latitude",
-    "longitude", "aliases", "replaced_by",
-)  # fmt: skip
+    "locode",
+    "country",
+    "name",
+    "name_ascii",
+    "subdivision",
+    "function",
+    "status",
+    "iata",
+    "latitude",
+    "longitude",
+    "aliases",
+    "replaced_by",
+)
 # Positions of the Function string -> the function's name.
 FUNCTIONS: dict[int, str] = {
-    0: "port", 1: "rail", 2: "road", 3: "airport", 4: "postal", 5: "multimodal", 6: "fixed_transport", 7: "border",
-}  # fmt: skip
+    0: "port",
+    1: "rail",
+    2: "road",
+    3: "airport",
+    4: "postal",
+    5: "multimodal",
+    6: "fixed_transport",
+    7: "border",
+}
 _COORD = re.compile(r"^\s*(\d{2})(\d{2})([NS])\s+(\d{3})(\d{2})([EW])\s*$")
 _REPLACED = re.compile(r"\bUSE\s+([A-Z]{2})\s?([A-Z2-9]{3})\b")
 _EDITION = re.compile(r"(\d{4}-\d)")
@@ -240,7 +267,7 @@ class CodeList:
     frame: pl.DataFrame  # COMPACT_FIELDS; latitude/longitude as Float64
 
 
-_SCHEMA = {f: pl.String for f in COMPACT_FIELDS}
+_SCHEMA = dict.fromkeys(COMPACT_FIELDS, pl.String)
 
 
 def _frame(rows: list[dict[str, str]]) -> pl.DataFrame:
@@ -256,9 +283,11 @@ def _typed(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _compact_header(path: Path) -> dict[str, str] | None:
-    with gzip.open(path, "rt", encoding="utf-8") if _read_head(path)[:2] == b"\x1f\x8b" else path.open(
-        encoding="utf-8"
-    ) as fh:
+    with (
+        gzip.open(path, "rt", encoding="utf-8")
+        if _read_head(path)[:2] == b"\x1f\x8b"
+        else path.open(encoding="utf-8") as fh
+    ):
         first = fh.readline()
     if not first.startswith(COMPACT_MAGIC):
         return None
