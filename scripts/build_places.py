@@ -263,7 +263,7 @@ CURATED: list[tuple[str, str, str, str, float | None, float | None, str, str]] =
     ("INCOK", "Cochin", "IN", S, 9.97, 76.27, "COK", "Kochi"),
     ("INVTZ", "Visakhapatnam", "IN", S, 17.69, 83.29, "", "Vizag"),
     ("INTUT", "Tuticorin", "IN", S, 8.76, 78.19, "", "Thoothukudi|V.O. Chidambaranar"),
-    ("INBLR", "Bengaluru", "IN", A, None, None, "BLR", "Bangalore"),
+    ("INBLR", "Bengaluru", "IN", A, None, None, "BLR", "Bangalore|Kempegowda|Kempegowda International Airport"),
     ("INHYD", "Hyderabad", "IN", A, None, None, "HYD", ""),
     ("INATT", "Attari", "IN", L, 31.60, 74.59, "", "Attari-Wagah|Attari Road"),
     ("INPTP", "Petrapole", "IN", L, 23.04, 88.88, "", "Petrapole Road|Petrapole-Benapole"),
@@ -276,7 +276,7 @@ CURATED: list[tuple[str, str, str, str, float | None, float | None, str, str]] =
     ("", "Tatopani", "NP", L, 27.96, 85.95, "", "Kodari|Zhangmu|Kodari-Zhangmu"),
     # --- Sri Lanka
     ("LKCMB", "Colombo", "LK", S, 6.95, 79.84, "CMB", "Bandaranaike|Katunayake|科伦坡"),
-    ("LKHRI", "Hambantota", "LK", S, 6.12, 81.11, "", ""),
+    ("LKHBA", "Hambantota", "LK", S, 6.12, 81.11, "", "Hambantota port|Magampura"),
     # --- Mongolia
     ("MNULN", "Ulaanbaatar", "MN", A, None, None, "UBN", "Ulan Bator|Chinggis Khaan|乌兰巴托"),
     ("", "Zamiin-Uud", "MN", L, 43.72, 111.90, "", "Zamyn-Uud|Zamiin Uud"),

@@ -446,7 +446,7 @@ def _as_type(place: Place, hint: str | None) -> Place:
         return place
     if hint == "airport" and place.locode:
         t = _table()
-        ais = t.airports_of.get(place.locode)
+        ais = [ai for ai in t.airports_of.get(place.locode, []) if t.airports[ai].iata]
         if ais:
             return _airport_place(ais[0])
     if place.functions and _FUNCTION_OF_TYPE.get(hint) in place.functions:
@@ -616,7 +616,10 @@ def _name_frames() -> pl.DataFrame:
         .explode("text")
         .with_columns(pl.col("text").str.strip_chars("()")),
         has_slash.select(
-            "entity", "country", no_paren.str.split("/").alias("text"), pl.lit(_W_WEAK).alias("w")
+            "entity", "country", no_paren.str.split("/").list.first().alias("text"), pl.lit(_W_ALIAS).alias("w")
+        ),
+        has_slash.select(
+            "entity", "country", no_paren.str.split("/").list.slice(1).alias("text"), pl.lit(_W_WEAK).alias("w")
         ).explode("text"),
         has_alias.select(
             "entity", "country", pl.col("aliases").str.split("|").alias("text"), pl.lit(_W_ALIAS).alias("w")
@@ -722,6 +725,11 @@ def _candidates(ews: Iterable[int], country: str | None, hint: str | None) -> li
         if old is None or _rank(cand, hint) < _rank(old, hint):
             best[key] = cand
     return sorted(best.values(), key=lambda c: _rank(c, hint))
+
+
+def _is_airfield(c: _Candidate) -> bool:
+    """An airstrip without an IATA code: "Chiang Rai Airport" (VTCR, closed) must not hide CEI."""
+    return c.place.source == "airportsdata" and not c.place.iata
 
 
 def _countries_of(ews: Iterable[int]) -> list[str]:
@@ -849,6 +857,14 @@ def _by_span(fkey: str, country: str, hint: str | None) -> tuple[str, list[_Cand
     """The longest run of words of the text that names a place of the country ("cayenne" in "cayenne felix
     eboue", "fortaleza" in "pinto martins fortaleza"); runs of short words are skipped."""
     idx = _names()
+    if has_cjk(fkey) and " " not in fkey:
+        # Chinese has no spaces: the longest leading run of characters that names a place ("广州" in "广州白云")
+        for end in range(len(fkey) - 1, 1, -1):
+            ews = [*idx.exact.get(fkey[:end]), *idx.folded.get(fkey[:end])]
+            cands = _fits(_candidates(ews, country, hint), hint)
+            if cands:
+                return fkey[:end], cands
+        return "", []
     words = fkey.split()
     for size in range(len(words) - 1, 0, -1):
         for start in range(len(words) - size + 1):
@@ -988,11 +1004,13 @@ def _lookup(raw: str, a2: str | None, *, confuse: bool = True) -> PlaceResolutio
     key = norm(raw)
     outside: list[int] = []
     # 1. the name or an alias as written (case, accents, punctuation and spaces folded)
+    minor: list[_Candidate] = []
     for k in dict.fromkeys((key, compact(key))):
         ews = idx.exact.get(k)
         cands = _candidates(ews, a2, None)
-        if cands:
+        if cands and not all(_is_airfield(c) for c in cands):
             return _decide(raw, a2, cands, None, "name", None)
+        minor = minor or cands
         outside += ews
     # 2. without the words around the name ("Airport", "International", "Port of", "sân bay"...)
     fkey, hint = fold(key)
@@ -1012,6 +1030,8 @@ def _lookup(raw: str, a2: str | None, *, confuse: bool = True) -> PlaceResolutio
         if cands:
             return _decide(raw, a2, cands, hint, "name", None)
         outside += ews
+    if minor:  # only airstrips without an IATA code carry this exact name: answer one of them
+        return _decide(raw, a2, minor, None, "name", None)
     if not code_first:
         hit = _by_code(raw, a2)
         if hit is not None:
