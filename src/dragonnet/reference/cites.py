@@ -673,7 +673,12 @@ def _exact(data: _Data, key: str, hint: str | None) -> TaxonMatch | None:
         return None
     for k in dict.fromkeys((key, compact(key))):
         taxon = data.accepted.get(k)
-        if taxon is not None and k == key:
+        if (
+            taxon is not None
+            and k == key
+            and not (taxon.origin == "hierarchy" and (k in data.curated or k in data.common))
+        ):
+            # (a common name beats a genus only known from the hierarchy: "totoaba" is the fish, not its genus)
             return TaxonMatch(taxon, "accepted", taxon.name, hint, 100.0)
         if k == key and k in data.synonyms:
             written, target = data.synonyms[k]
