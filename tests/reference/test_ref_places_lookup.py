@@ -20,8 +20,13 @@ SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "unlocode"
 
 def test_jomo_kenyatta_and_dubai_airport_resolve_with_coordinates() -> None:
     # The two names of issue #18 that were kept as free text before.
-    for text, country, code in (("Jomo Kenyatta Airport", "Kenya", "KENBO"), ("Dubai Airport", "UAE", "AEDXB"),
-                                ("Jomo Kenyatta International Airport", "KE", "KENBO"), ("Dubai", None, "AEDXB")):  # fmt: skip
+    cases = [
+        ("Jomo Kenyatta Airport", "Kenya", "KENBO"),
+        ("Dubai Airport", "UAE", "AEDXB"),
+        ("Jomo Kenyatta International Airport", "KE", "KENBO"),
+        ("Dubai", None, "AEDXB"),
+    ]
+    for text, country, code in cases:
         res = places.lookup(text, country)
         assert res.status == places.EXACT and res.place is not None, res
         assert res.place.locode == code and res.place.latitude is not None
