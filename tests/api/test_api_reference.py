@@ -29,7 +29,7 @@ def test_check_a_list_of_places(app_client: TestClient) -> None:
 
 def test_check_an_uploaded_file(app_client: TestClient) -> None:
     logged_in(app_client, "th_reporter")
-    files = {"file": ("taxa.csv", "text\nivory\nBirds\nXyzzy beast\n".encode(), "text/csv")}
+    files = {"file": ("taxa.csv", b"text\nivory\nBirds\nXyzzy beast\n", "text/csv")}
     headers = _csrf(app_client)
     response = app_client.post("/api/v1/reference/check/file", data={"kind": "taxon"}, files=files, headers=headers)
     assert response.status_code == 200, response.text
