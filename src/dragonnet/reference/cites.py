@@ -8,15 +8,20 @@ Replaceable: set DRAGONNET_CITES_FILE to a newer Species+ export (the raw CSV, g
 or to a file compacted by scripts/build_cites.py. The version shown is then taken from the compacted file's
 header, from DRAGONNET_CITES_VERSION, or from a date in the file name.
 
-Resolution order (first hit wins): accepted name, synonym (answers the accepted taxon), curated regional or
-trade name, Species+ common name (en/es/fr), then the same after taking a specimen word off ("pangolin
-scales" -> "pangolin" + specimen_hint "scales"), then a fuzzy match over a bounded candidate set.
+Any rank resolves: the classes, orders, families and genera above the Species+ records are taxa too ("Aves",
+"Serpentes", "Elephantidae"; origin "hierarchy"). Group names, vernacular names the file lacks and taxa CITES
+does not list come from data/taxon-vocabulary.csv; specimen and filler words from data/taxon-words.csv.
+
+Resolution order (first hit wins): accepted name, synonym (answers the accepted taxon), curated regional,
+trade, group or vernacular name, Species+ common name (en/es/fr), then the same after taking specimen and filler
+words off ("pangolin scales" -> "pangolin" + specimen_hint "scales") or the plural ("Tortoises"), then a fuzzy
+match over a bounded candidate set (a guess). lookup() never raises: an unknown name is "unverified".
 
 Choices for ambiguous trade names (see data/cites-common-names-regional.csv for each row's note):
 - "pangolin", "tê tê", "穿山甲" -> the genus Manis (all eight pangolins, Appendix I since CoP17; the 2017
   Species+ file has no Manidae row and treats Phataginus and Smutsia as synonyms of Manis).
-- "ivory", "ngà voi", "象牙" -> Loxodonta africana (most ivory seized in the region is African elephant
-  ivory; Elephas maximus is given as an alternative). The 2017 file has no Elephantidae row.
+- "ivory", "ngà voi", "象牙" -> the family Elephantidae (African Loxodonta or Asian Elephas: without a forensic
+  ID the species is not known; both species are given as alternatives).
 - "rhino horn", "sừng tê giác", "犀牛角" -> the family Rhinocerotidae.
 """
 
