@@ -584,7 +584,7 @@ class _Postings:
         at = self._at.get(key)
         return self._ews[at[0] : at[0] + at[1]] if at else []
 
-    def keys(self) -> Iterable[str]:
+    def all_keys(self) -> Iterable[str]:
         return self._at.keys()
 
 
@@ -949,9 +949,9 @@ def _curated_suggestions(raw: str, a2: str | None) -> tuple[str, ...]:
             by_label.setdefault(norm(label), p)
     out: list[str] = []
     for label in text_suggest(raw, labels, limit=5, cutoff=70):
-        p = by_label.get(norm(label))
-        if p is not None and str(_merged(p)) not in out:
-            out.append(str(_merged(p)))
+        found = by_label.get(norm(label))
+        if found is not None and str(_merged(found)) not in out:
+            out.append(str(_merged(found)))
     return tuple(out)
 
 
@@ -1128,7 +1128,7 @@ def suggest(text: str, country: str | None = None, *, limit: int = 10) -> list[P
         if a2:
             keys = ((k, [ew]) for k, ew in zip(*_country_pool(a2), strict=True))
         else:
-            keys = ((k, idx.exact.get(k)) for k in idx.exact)
+            keys = ((k, idx.exact.get(k)) for k in idx.exact.all_keys())
         for k, ews in keys:
             if not k.startswith(key):
                 continue
