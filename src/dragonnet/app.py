@@ -28,6 +28,7 @@ from dragonnet.api import admin as api_admin
 from dragonnet.api import cases as api_cases
 from dragonnet.api import linkage as api_linkage
 from dragonnet.api import messaging as api_messaging
+from dragonnet.api import reference as api_reference
 from dragonnet.api import reports as api_reports
 from dragonnet.api import targeting as api_targeting
 from dragonnet.api import v1
@@ -51,6 +52,7 @@ from dragonnet.web import apidocs, login, pages
 from dragonnet.web import cases as web_cases
 from dragonnet.web import linkage as web_linkage
 from dragonnet.web import messaging as web_messaging
+from dragonnet.web import reference as web_reference
 from dragonnet.web import reports as web_reports
 from dragonnet.web import targeting as web_targeting
 from dragonnet.web.templating import STATIC_DIR, render
@@ -165,6 +167,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 ROUTER_MODULES = (
     login, pages, web_cases, web_admin, web_reports, web_messaging, web_targeting, web_linkage,
     v1, api_cases, api_admin, api_reports, api_messaging, api_targeting, api_linkage, apidocs,
+    web_reference, api_reference,
 )  # fmt: skip
 
 
