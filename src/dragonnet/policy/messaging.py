@@ -1,4 +1,4 @@
-"""Who sees which alert and bulletin (TLP 2.0 x agency x role), as WHERE clauses like dragonnet.policy.access.
+"""Who sees which alert and bulletin (TLP 2.0 x agency x role), as WHERE clauses like `policy.access`.
 
 Alerts: the sender agency and the recipient agencies see an alert. RED, AMBER and AMBER+STRICT alerts are
 seen by nobody else; GREEN alerts are also seen by every operation member, CLEAR alerts by everyone logged in.

@@ -33,11 +33,11 @@ from dragonnet.http.deps import (
 )
 from dragonnet.http.security import tokens_match
 from dragonnet.messaging import alerts, bulletins, delivery, files, inbox, stats, watchlists
-from dragonnet.messaging.access import is_member
 from dragonnet.messaging.identifiers import AlertIdentifierKind, WatchKind
 from dragonnet.operation import service
 from dragonnet.operation.service import list_operations
 from dragonnet.policy.access import Actor, Hidden
+from dragonnet.policy.messaging import is_member
 from dragonnet.policy.users import resolve_session
 from dragonnet.storage.db import reader, session_factory
 from dragonnet.web.templating import render
