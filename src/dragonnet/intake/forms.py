@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -28,13 +28,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from dragonnet import hooks
 from dragonnet.domain.vocabulary import CaseStatus, IdentifierKind, Role, SharingLevel
 from dragonnet.errors import Conflict, DragonnetError, ValidationError
 from dragonnet.intake.headers import ITEM_COLUMNS, PARTY_COLUMNS
 from dragonnet.intake.normalise import CASE_COLUMNS, TEXT_MAX, normalise_items, normalise_parties
+from dragonnet.intake.queries import read_parties
 from dragonnet.intake.reader import ROW
 from dragonnet.intake.workflow import record_status
-from dragonnet.messaging import watchlists
 from dragonnet.operation.service import phase_for_date
 from dragonnet.policy.access import Actor, PermissionDenied, audit_actor, get_case
 from dragonnet.policy.audit import record
@@ -362,7 +363,7 @@ def create_case(
         record(session, audit_actor(actor), "case.create", "case", case.id, case_ref=case.case_ref, status=status,
                items=len(checked.items), parties=len(checked.parties))  # fmt: skip
         session.flush()
-        watchlists.check_cases(session, [case.id])
+        hooks.cases_written(session, hooks.CasesWritten(case_ids=[case.id]))
     return case
 
 
@@ -374,6 +375,16 @@ def editable_case(session: Session, actor: Actor, case_id: int) -> Case:
     if case.status == CaseStatus.MERGED.value:
         raise ValidationError("this case was merged into another case; edit that case instead")
     return case
+
+
+def read_for_edit(
+    session: Session, actor: Actor, case_id: int, *, purpose: str = "edit form"
+) -> tuple[Case, CaseInput]:
+    """The case and its content as the edit form shows it, parties included: an editor sees names, phones and
+    passports, so the read is audited (`case.read_nominal`) like the case page's."""
+    case = editable_case(session, actor, case_id)
+    parties = read_parties(session, actor, case, purpose=purpose) or []
+    return case, case_to_input(session, case, with_parties=True, parties=parties)
 
 
 def update_case(
@@ -431,7 +442,7 @@ def update_case(
                 record_status(session, actor, case, old_status, new_status, "edited")
             record(session, audit_actor(actor), "case.update", "case", case.id, case_ref=case.case_ref,
                    version=case.version, status=new_status)  # fmt: skip
-            watchlists.check_cases(session, [case.id])
+            hooks.cases_written(session, hooks.CasesWritten(case_ids=[case.id]))
     except StaleDataError:
         raise Conflict(
             f"case {case_id} was changed by someone else while you saved; nothing was saved: reload it and "
@@ -440,8 +451,11 @@ def update_case(
     return case
 
 
-def case_to_input(session: Session, case: Case, *, with_parties: bool) -> CaseInput:
-    """The case as the officer typed it (original texts kept beside the normalised values)."""
+def case_to_input(
+    session: Session, case: Case, *, with_parties: bool, parties: Sequence[Party] | None = None
+) -> CaseInput:
+    """The case as the officer typed it (original texts kept beside the normalised values); `parties` as read
+    (and audited) by the caller, else read here."""
     data = CaseInput(
         case_ref=case.case_ref, seizure_date=case.seizure_date.isoformat(), place_locode=case.place_locode,
         place_name=case.place_name, place_country=case.place_country, place_type=case.place_type,
@@ -462,8 +476,9 @@ def case_to_input(session: Session, case: Case, *, with_parties: bool) -> CaseIn
         )
         for i in case.items
     ]
-    if with_parties:
-        parties = session.execute(select(Party).where(Party.case_id == case.id).order_by(Party.id)).scalars()
+    if with_parties and parties is None:
+        parties = list(session.execute(select(Party).where(Party.case_id == case.id).order_by(Party.id)).scalars())
+    if with_parties and parties:
         data.parties = [
             PartyInput(
                 role=p.role,
@@ -483,5 +498,5 @@ def case_to_input(session: Session, case: Case, *, with_parties: bool) -> CaseIn
 
 __all__ = [
     "CaseInput", "CaseInvalid", "FieldError", "ItemInput", "PartyInput", "case_to_input", "create_case",
-    "editable_case", "update_case", "validate_case",
+    "editable_case", "read_for_edit", "update_case", "validate_case",
 ]  # fmt: skip

@@ -31,13 +31,13 @@ import polars as pl
 from sqlalchemy import ARRAY, ColumnElement, String, Table, any_, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from dragonnet import hooks
 from dragonnet.domain.vocabulary import CaseStatus, IdentifierKind, SharingLevel
 from dragonnet.errors import DragonnetError
 from dragonnet.intake.errors import ImportRejected, RowError
 from dragonnet.intake.headers import PARTY_COLUMNS, HeaderMapping, propose_mapping, require
 from dragonnet.intake.normalise import CASE_KEY, ERROR_SCHEMA, ErrorSink, normalise_items, normalise_parties
 from dragonnet.intake.reader import MAX_BYTES, MAX_ROWS, ROW, RawTable, read_bytes
-from dragonnet.messaging import watchlists
 from dragonnet.operation.service import get_operation, phase_for_date
 from dragonnet.policy.audit import AuditActor, record
 from dragonnet.storage.models import (
@@ -531,7 +531,7 @@ def _write(
         written_parties = parties.join(id_frame, on="case_ref", how="inner").select(
             "case_id", "kind", "name", "phone", "email", "id_number"
         )
-    watchlists.check_written_cases(session, written, written_parties)
+    hooks.cases_written(session, hooks.CasesWritten(written.get_column("case_id").to_list(), written, written_parties))
 
 
 __all__ = ["ERROR_SCHEMA", "ImportRejected", "ImportReport", "RowError", "import_cases"]

@@ -26,6 +26,11 @@ def is_member(actor: Actor) -> bool:
     return actor.is_authenticated and actor.agency_id is not None and any(actor.has(r) for r in MEMBER_ROLES)
 
 
+def may_see_turnaround(actor: Actor | None) -> bool:
+    """The alert turnaround (agencies' response times): operation members; None is the operator."""
+    return actor is None or is_member(actor)
+
+
 def alert_visibility(actor: Actor) -> ColumnElement[bool]:
     if not actor.is_authenticated or actor.agency_id is None:
         return false()

@@ -164,8 +164,7 @@ def _report_submit(request: Request, slug: str, db: Session, auth: Authenticated
 
 @router.get("/cases/{case_id}/edit", response_class=HTMLResponse)
 def edit_form(request: Request, case_id: int, db: DbSession, auth: PageAuth) -> Response:
-    case = forms.editable_case(db, auth.actor, case_id)
-    data = forms.case_to_input(db, case, with_parties=True)
+    case, data = forms.read_for_edit(db, auth.actor, case_id, purpose="edit form")
     return _form_page(request, auth, case.operation, data, case_id=case.id, version=case.version)
 
 

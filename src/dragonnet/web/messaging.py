@@ -450,12 +450,16 @@ def watchlist_remove(entry_id: int, db: DbSession, auth: PageAuth, csrf_token: A
 
 @router.get("/messages/stats", response_class=HTMLResponse)
 def stats_page(request: Request, db: DbSession, auth: PageAuth, operation: str | None = None) -> Response:
-    if not is_member(auth.actor):
-        raise Hidden(auth.actor, "alert_turnaround", operation or "")
     slug = operation or _slug(db, auth.actor)
     if slug is None:
         raise Hidden(auth.actor, "operation", "")
     op = service.get_operation(db, slug)
-    ctx = {"title": "Alert turnaround", "op": op, "rows": stats.turnaround(db, op.id), "fmt": stats.format_duration,
-           "rule": stats.COUNTING_RULE}  # fmt: skip
+    rows = stats.turnaround(db, auth.actor, op.id)
+    ctx = {
+        "title": "Alert turnaround",
+        "op": op,
+        "rows": rows,
+        "fmt": stats.format_duration,
+        "rule": stats.COUNTING_RULE,
+    }
     return _page(request, db, auth, "messaging_stats.html", ctx, "stats")
