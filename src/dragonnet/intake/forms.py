@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import polars as pl
@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from dragonnet import hooks
+from dragonnet.domain.exchange import FORMAT, names_of
 from dragonnet.domain.vocabulary import CaseStatus, IdentifierKind, Role, SharingLevel
 from dragonnet.errors import Conflict, DragonnetError, ValidationError
 from dragonnet.intake.headers import ITEM_COLUMNS, PARTY_COLUMNS
@@ -41,13 +42,10 @@ from dragonnet.policy.access import Actor, PermissionDenied, audit_actor, get_ca
 from dragonnet.policy.audit import record
 from dragonnet.storage.models import Case, CaseIdentifier, CaseTransit, Item, Operation, Participation, Party
 
-ITEM_FIELDS = ("commodity_class", "substance", "taxon", "specimen_type", "quantity", "unit", "description")
-PARTY_FIELDS = tuple(c for c in PARTY_COLUMNS if c not in ("case_ref", "reporting_agency"))
-CASE_FIELDS = (
-    "case_ref", "seizure_date", "place_locode", "place_name", "place_country", "place_type", "direction",
-    "transport_mode", "conveyance_ref", "detection_method", "concealment", "origin_country", "transit_countries",
-    "destination_country", "arrests", "sharing_level", "description",
-)  # fmt: skip
+# The form's fields, from the exchange format (an item row's own columns; a case's columns; a party's).
+ITEM_FIELDS = names_of(FORMAT.at_level("items", "item"))
+PARTY_FIELDS = names_of(FORMAT.at_level("parties", "party"))
+CASE_FIELDS = ("case_ref", *CASE_COLUMNS, "description")
 MAX_ITEMS = 200
 MAX_PARTIES = 100
 EDITING_ROLES = (Role.REPORTER, Role.NATIONAL_COORDINATOR)
@@ -60,6 +58,24 @@ def _text(value: object) -> str | None:
     return text or None
 
 
+def _build(klass: Any, values: Mapping[str, str | None]) -> Any:
+    """`klass(**values)`; exchange-format columns the class does not declare go to its `extra`."""
+    declared = {f.name for f in fields(klass)}
+    obj = klass(**{k: v for k, v in values.items() if k in declared and k != "extra"})
+    obj.extra.update({k: v for k, v in values.items() if k not in declared})
+    return obj
+
+
+def value_of(obj: Any, column: str) -> str | None:
+    """A typed value by its exchange-format column: a declared field, else `extra`."""
+    return getattr(obj, column) if hasattr(obj, column) and column != "extra" else obj.extra.get(column)
+
+
+def _blank(obj: Any) -> bool:
+    values = [v for k, v in asdict(obj).items() if k != "extra"] + list(obj.extra.values())
+    return not any(_text(v) for v in values)
+
+
 @dataclass
 class ItemInput:
     commodity_class: str | None = None
@@ -69,9 +85,10 @@ class ItemInput:
     quantity: str | None = None
     unit: str | None = None
     description: str | None = None
+    extra: dict[str, str | None] = field(default_factory=dict)  # format columns without a field here
 
     def is_blank(self) -> bool:
-        return not any(_text(v) for v in asdict(self).values())
+        return _blank(self)
 
 
 @dataclass
@@ -85,9 +102,10 @@ class PartyInput:
     phone: str | None = None
     email: str | None = None
     address: str | None = None
+    extra: dict[str, str | None] = field(default_factory=dict)  # format columns without a field here
 
     def is_blank(self) -> bool:
-        return not any(_text(v) for v in asdict(self).values())
+        return _blank(self)
 
 
 @dataclass
@@ -113,6 +131,7 @@ class CaseInput:
     description: str | None = None
     items: list[ItemInput] = field(default_factory=list)
     parties: list[PartyInput] = field(default_factory=list)
+    extra: dict[str, str | None] = field(default_factory=dict)  # format columns without a field here
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> CaseInput:
@@ -125,16 +144,18 @@ class CaseInput:
                 return str(int(value))
             return _text(value)
 
-        case = cls(**{f: text(data.get(f)) for f in CASE_FIELDS})  # type: ignore[arg-type]
-        case.items = [ItemInput(**{f: text(i.get(f)) for f in ITEM_FIELDS}) for i in data.get("items") or []]
-        case.parties = [PartyInput(**{f: text(p.get(f)) for f in PARTY_FIELDS}) for p in data.get("parties") or []]
+        case: CaseInput = _build(cls, {f: text(data.get(f)) for f in CASE_FIELDS})
+        case.items = [_build(ItemInput, {f: text(i.get(f)) for f in ITEM_FIELDS}) for i in data.get("items") or []]
+        case.parties = [
+            _build(PartyInput, {f: text(p.get(f)) for f in PARTY_FIELDS}) for p in data.get("parties") or []
+        ]
         return case
 
     @classmethod
     def from_form(cls, form: Mapping[str, str]) -> CaseInput:
         """From a posted form: case fields by name, items as `item-N-field`, parties as `party-N-field`;
         blank rows are dropped."""
-        case = cls(**{f: _text(form.get(f)) for f in CASE_FIELDS})  # type: ignore[arg-type]
+        case: CaseInput = _build(cls, {f: _text(form.get(f)) for f in CASE_FIELDS})
         case.items = [i for i in _rows(form, "item", ITEM_FIELDS, ItemInput) if not i.is_blank()]
         case.parties = [p for p in _rows(form, "party", PARTY_FIELDS, PartyInput) if not p.is_blank()]
         return case
@@ -148,7 +169,7 @@ def _rows(form: Mapping[str, str], prefix: str, fields: Iterable[str], klass: An
         m = pattern.match(name)
         if m and m.group(2) in allowed:
             found.setdefault(int(m.group(1)), {})[m.group(2)] = _text(value)
-    return [klass(**found[i]) for i in sorted(found)]
+    return [_build(klass, found[i]) for i in sorted(found)]
 
 
 @dataclass(frozen=True)
@@ -196,9 +217,9 @@ def _item_frame(data: CaseInput, agency_code: str) -> pl.DataFrame:
     items = data.items or [ItemInput()]
     for n, item in enumerate(items, start=1):
         row: dict[str, Any] = dict.fromkeys(ITEM_COLUMNS)
-        row.update({c: getattr(data, c) for c in CASE_COLUMNS})
+        row.update({c: value_of(data, c) for c in CASE_COLUMNS})
         row.update({"case_ref": data.case_ref, "reporting_agency": agency_code})
-        row.update({c: getattr(item, c) for c in ITEM_FIELDS})
+        row.update({c: value_of(item, c) for c in ITEM_FIELDS})
         row[ROW] = n
         rows.append(row)
     schema = dict.fromkeys(ITEM_COLUMNS, pl.String) | {ROW: pl.Int64}
@@ -207,7 +228,7 @@ def _item_frame(data: CaseInput, agency_code: str) -> pl.DataFrame:
 
 def _party_frame(data: CaseInput, agency_code: str) -> pl.DataFrame:
     rows = [
-        {**{c: getattr(p, c) for c in PARTY_FIELDS}, "case_ref": data.case_ref or "-", "reporting_agency": agency_code,
+        {**{c: value_of(p, c) for c in PARTY_FIELDS}, "case_ref": data.case_ref or "-", "reporting_agency": agency_code,
          ROW: n}
         for n, p in enumerate(data.parties, start=1)
     ]  # fmt: skip
