@@ -38,8 +38,9 @@ Entry = tuple[str, str | None, str | None, str | None, str]
 def doors(db_url: str, engine: Engine, tmp_path: Path) -> Iterator[tuple[TestClient, World]]:
     with Session(engine, expire_on_commit=False) as session:
         built = build_world(session, tmp_path)
-    with TestClient(create_app(settings_for(db_url, tmp_path)), follow_redirects=False,
-                    raise_server_exceptions=False) as client:  # fmt: skip
+    with TestClient(
+        create_app(settings_for(db_url, tmp_path)), follow_redirects=False, raise_server_exceptions=False
+    ) as client:
         logged_in(client, USER)
         yield client, built
 
@@ -81,8 +82,9 @@ def test_linkage_networks_through_each_door(doors: tuple[TestClient, World], eng
         engine,
         web=lambda: client.get(f"/operations/{SLUG}/networks").text,
         api=lambda: client.get(f"/api/v1/operations/{SLUG}/networks").json(),
-        cli=lambda: json.loads(_cli("linkage", "networks", "--as", USER, "--json", "--limit", "1000",
-                                    "--database-url", db_url)),  # fmt: skip
+        cli=lambda: json.loads(
+            _cli("linkage", "networks", "--as", USER, "--json", "--limit", "1000", "--database-url", db_url)
+        ),
     )
     api_rows, cli_rows = seen["api"][0], seen["cli"][0]
     assert api_rows == cli_rows and api_rows  # the same networks, the same central entities
@@ -102,8 +104,9 @@ def test_declaration_links_through_each_door(doors: tuple[TestClient, World], en
         engine,
         web=lambda: client.get(f"/operations/{SLUG}/declaration-links").text,
         api=lambda: client.get(f"/api/v1/linkage/declaration-links?operation={SLUG}").json()["links"],
-        cli=lambda: json.loads(_cli("linkage", "declarations", "--operation", SLUG, "--as", USER, "--json",
-                                    "--database-url", db_url)),  # fmt: skip
+        cli=lambda: json.loads(
+            _cli("linkage", "declarations", "--operation", SLUG, "--as", USER, "--json", "--database-url", db_url)
+        ),
     )
     pairs = {door: {(r["case_ref"], r["declaration_id"]) for r in seen[door][0]} for door in ("api", "cli")}
     assert pairs["api"] == pairs["cli"] == TH_PAIRS
@@ -124,8 +127,10 @@ def test_case_export_through_each_door(
         engine,
         web=lambda: client.get(f"/operations/{SLUG}/reports/cases.csv").content,
         api=lambda: client.get(f"/api/v1/operations/{SLUG}/reports/cases.csv").content,
-        cli=lambda: (_cli("report", "cases", "--operation", SLUG, "--as", USER, "--out", str(out),
-                          "--database-url", db_url), out.read_bytes())[1],  # fmt: skip
+        cli=lambda: (
+            _cli("report", "cases", "--operation", SLUG, "--as", USER, "--out", str(out), "--database-url", db_url),
+            out.read_bytes(),
+        )[1],
     )
     rows = {door: list(csv.reader(io.StringIO(r.decode("utf-8")))) for door, (r, _e) in seen.items()}
     assert rows["web"] == rows["api"] == rows["cli"] and len(rows["web"]) > 1
@@ -158,9 +163,12 @@ def test_a_case_with_its_parties_through_each_door(doors: tuple[TestClient, Worl
         assert s.get(Case, case_id) is not None
     reads = {
         door: _entries_during(engine, lambda url=url: client.get(url))
-        for door, url in (("page", f"/cases/{case_id}"), ("edit form", f"/cases/{case_id}/edit"),
-                          ("api", f"/api/v1/cases/{case_id}"))
-    }  # fmt: skip
+        for door, url in (
+            ("page", f"/cases/{case_id}"),
+            ("edit form", f"/cases/{case_id}/edit"),
+            ("api", f"/api/v1/cases/{case_id}"),
+        )
+    }
     names = {json.dumps(sorted(json.loads(e[4])["parties"])) for _r, entries in reads.values() for e in entries}
     for door, (response, entries) in reads.items():
         assert response.status_code == 200, door
