@@ -457,6 +457,9 @@ def _write(
     to_update: list[str],
     parties: pl.DataFrame | None,
 ) -> None:
+    """Write: new cases, updated cases (their old items, transits, parties replaced), items and transits,
+    parties and their identifiers; then tell the listeners (`hooks.cases_written`). On PostgreSQL the bulk
+    rows go through COPY."""
     now = dt.datetime.now(dt.UTC)
     case_frame = good_cases.select(
         "case_ref", "phase_id", *_CASE_FIELDS,
@@ -474,8 +477,29 @@ def _write(
         pl.lit(now).alias("created_at"),
         pl.lit(actor.user_id, dtype=pl.Int64).alias("created_by_id"),
     )
-    ids: dict[str, int] = {}
     copy_path = session.get_bind().dialect.name == "postgresql"
+    ids = _insert_new_cases(session, new_frame, copy_path)
+    if to_update:
+        ids.update(_update_cases(session, case_frame, updating, common, existing, to_update))
+    id_frame = pl.DataFrame({"case_ref": list(ids), "case_id": list(ids.values())},
+                            schema={"case_ref": pl.String, "case_id": pl.Int64})  # fmt: skip
+    _write_items_and_transits(session, good, good_cases, id_frame, copy_path)
+    if parties is not None and parties.height:
+        _write_parties(session, parties, id_frame)
+    session.flush()
+    # Watchlists: owners who may see a written case hear of a match, in this same transaction.
+    written = good_cases.join(id_frame, on="case_ref", how="inner").select("case_id", "conveyance_ref")
+    written_parties = None
+    if parties is not None and parties.height:
+        written_parties = parties.join(id_frame, on="case_ref", how="inner").select(
+            "case_id", "kind", "name", "phone", "email", "id_number"
+        )
+    hooks.cases_written(session, hooks.CasesWritten(written.get_column("case_id").to_list(), written, written_parties))
+
+
+def _insert_new_cases(session: Session, new_frame: pl.DataFrame, copy_path: bool) -> dict[str, int]:
+    """Insert the new cases; case_ref -> id."""
+    ids: dict[str, int] = {}
     if copy_path:
         if new_frame.height:
             ids.update(_copy_new_cases(session, new_frame))
@@ -489,50 +513,61 @@ def _write(
             )
             ids.update({ref: cid for cid, ref in result})
 
-    if to_update:
-        table = _table(Case)
-        stmt = (
-            update(table)
-            .where(table.c.id == bindparam("_id"), table.c.version == bindparam("_version"))
-            .values(
-                {
-                    f: bindparam(f)
-                    for f in (
-                        *_CASE_FIELDS,
-                        "phase_id",
-                        "arrests",
-                        "sharing_level",
-                        "status",
-                        "submitted_at",
-                        "updated_at",
-                        "version",
-                    )
-                }
-                | {"validated_at": None, "validated_by_id": None}
-            )
-        )
-        upd_rows = []
-        for r in case_frame.filter(updating).to_dicts():
-            cid, _status, version, _op = existing[r["case_ref"]]
-            ids[r["case_ref"]] = cid
-            row = {k: v for k, v in r.items() if k != "case_ref"}
-            upd_rows.append({**row, **common, "_id": cid, "_version": version, "version": version + 1})
-        changed = 0
-        for batch in _chunks(upd_rows):
-            changed += session.connection().execute(stmt, list(batch)).rowcount
-        if changed != len(upd_rows):
-            from dragonnet.errors import Conflict
+    return ids
 
-            raise Conflict("a case changed while it was being imported; import the file again")
-        old_ids = [existing[r][0] for r in to_update]
-        for chunk in _chunks(old_ids):
-            for model in (CaseIdentifier, Party, Item, CaseTransit):
-                session.execute(
-                    delete(model).where(model.case_id.in_(chunk)).execution_options(synchronize_session=False)
+
+def _update_cases(
+    session: Session, case_frame: pl.DataFrame, updating: pl.Expr, common: dict[str, Any],
+    existing: dict[str, tuple[int, str, int, int]], to_update: list[str],
+) -> dict[str, int]:  # fmt: skip
+    """Update the re-uploaded cases if their version is unchanged (else Conflict), and remove their items,
+    transits, parties and identifiers (written anew); case_ref -> id."""
+    ids: dict[str, int] = {}
+    table = _table(Case)
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("_id"), table.c.version == bindparam("_version"))
+        .values(
+            {
+                f: bindparam(f)
+                for f in (
+                    *_CASE_FIELDS,
+                    "phase_id",
+                    "arrests",
+                    "sharing_level",
+                    "status",
+                    "submitted_at",
+                    "updated_at",
+                    "version",
                 )
+            }
+            | {"validated_at": None, "validated_by_id": None}
+        )
+    )
+    upd_rows = []
+    for r in case_frame.filter(updating).to_dicts():
+        cid, _status, version, _op = existing[r["case_ref"]]
+        ids[r["case_ref"]] = cid
+        row = {k: v for k, v in r.items() if k != "case_ref"}
+        upd_rows.append({**row, **common, "_id": cid, "_version": version, "version": version + 1})
+    changed = 0
+    for batch in _chunks(upd_rows):
+        changed += session.connection().execute(stmt, list(batch)).rowcount
+    if changed != len(upd_rows):
+        from dragonnet.errors import Conflict
 
-    id_frame = pl.DataFrame({"case_ref": list(ids), "case_id": list(ids.values())},
-                            schema={"case_ref": pl.String, "case_id": pl.Int64})  # fmt: skip
+        raise Conflict("a case changed while it was being imported; import the file again")
+    old_ids = [existing[r][0] for r in to_update]
+    for chunk in _chunks(old_ids):
+        for model in (CaseIdentifier, Party, Item, CaseTransit):
+            session.execute(delete(model).where(model.case_id.in_(chunk)).execution_options(synchronize_session=False))
+
+    return ids
+
+
+def _write_items_and_transits(
+    session: Session, good: pl.DataFrame, good_cases: pl.DataFrame, id_frame: pl.DataFrame, copy_path: bool
+) -> None:
     items = (
         good.join(id_frame, on="case_ref", how="inner", maintain_order="left")
         .with_columns(pl.col(ROW).rank("ordinal").over("case_id").cast(pl.Int64).alias("position"))
@@ -557,51 +592,44 @@ def _write(
         for batch in _chunks(transits.to_dicts()):
             session.execute(insert(_table(CaseTransit)), list(batch))
 
-    if parties is not None and parties.height:
-        prow = parties.join(id_frame, on="case_ref", how="inner", maintain_order="left")
-        party_rows = prow.select(
-            "case_id", "role", "kind", "name", "nationality", "birth_date", "id_number", "phone", "email", "address"
-        ).to_dicts()
-        extra = prow.select("phone", "phone_e164", "email", "email_normalised").to_dicts()
-        for start in range(0, len(party_rows), CHUNK):
-            batch = party_rows[start : start + CHUNK]
-            result = session.execute(
-                insert(_table(Party)).returning(_table(Party).c.id, sort_by_parameter_order=True), batch
-            )
-            identifiers: list[dict[str, Any]] = []
-            pids = list(result.scalars())
-            for pid, row, more in zip(pids, batch, extra[start : start + CHUNK], strict=True):
-                if more["phone"]:
-                    identifiers.append(
-                        {
-                            "case_id": row["case_id"],
-                            "party_id": pid,
-                            "kind": IdentifierKind.PHONE.value,
-                            "value": more["phone"][:200],
-                            "normalised": more["phone_e164"] or _normalised_phone(more["phone"]),
-                        }
-                    )
-                if more["email"]:
-                    identifiers.append(
-                        {
-                            "case_id": row["case_id"],
-                            "party_id": pid,
-                            "kind": IdentifierKind.EMAIL.value,
-                            "value": more["email"][:200],
-                            "normalised": (more["email_normalised"] or more["email"].lower())[:200],
-                        }
-                    )
-            if identifiers:
-                session.execute(insert(_table(CaseIdentifier)), identifiers)  # fmt: skip
-    session.flush()
-    # Watchlists: owners who may see a written case hear of a match, in this same transaction.
-    written = good_cases.join(id_frame, on="case_ref", how="inner").select("case_id", "conveyance_ref")
-    written_parties = None
-    if parties is not None and parties.height:
-        written_parties = parties.join(id_frame, on="case_ref", how="inner").select(
-            "case_id", "kind", "name", "phone", "email", "id_number"
+
+def _write_parties(session: Session, parties: pl.DataFrame, id_frame: pl.DataFrame) -> None:
+    """The parties, and the phones and e-mails as identifiers of their case."""
+    prow = parties.join(id_frame, on="case_ref", how="inner", maintain_order="left")
+    party_rows = prow.select(
+        "case_id", "role", "kind", "name", "nationality", "birth_date", "id_number", "phone", "email", "address"
+    ).to_dicts()
+    extra = prow.select("phone", "phone_e164", "email", "email_normalised").to_dicts()
+    for start in range(0, len(party_rows), CHUNK):
+        batch = party_rows[start : start + CHUNK]
+        result = session.execute(
+            insert(_table(Party)).returning(_table(Party).c.id, sort_by_parameter_order=True), batch
         )
-    hooks.cases_written(session, hooks.CasesWritten(written.get_column("case_id").to_list(), written, written_parties))
+        identifiers: list[dict[str, Any]] = []
+        pids = list(result.scalars())
+        for pid, row, more in zip(pids, batch, extra[start : start + CHUNK], strict=True):
+            if more["phone"]:
+                identifiers.append(
+                    {
+                        "case_id": row["case_id"],
+                        "party_id": pid,
+                        "kind": IdentifierKind.PHONE.value,
+                        "value": more["phone"][:200],
+                        "normalised": more["phone_e164"] or _normalised_phone(more["phone"]),
+                    }
+                )
+            if more["email"]:
+                identifiers.append(
+                    {
+                        "case_id": row["case_id"],
+                        "party_id": pid,
+                        "kind": IdentifierKind.EMAIL.value,
+                        "value": more["email"][:200],
+                        "normalised": (more["email_normalised"] or more["email"].lower())[:200],
+                    }
+                )
+        if identifiers:
+            session.execute(insert(_table(CaseIdentifier)), identifiers)  # fmt: skip
 
 
 __all__ = ["ERROR_SCHEMA", "ImportRejected", "ImportReport", "RowError", "import_cases"]
