@@ -174,3 +174,39 @@ def test_a_case_with_its_parties_through_each_door(doors: tuple[TestClient, Worl
         assert response.status_code == 200, door
         assert [(e[0], e[1], e[2], e[3]) for e in entries] == [("case.read_nominal", "case", str(case_id), USER)]
     assert len(names) == 1  # the same parties, whichever door showed them
+
+
+def test_debrief_through_each_door(doors: tuple[TestClient, World], engine: Engine, db_url: str) -> None:
+    client, _world = doors
+
+    def figures(body: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in body.items() if k != "generated_at"}
+
+    seen = _three_doors(
+        engine,
+        web=lambda: client.get(f"/operations/{SLUG}/reports/debrief.json").json(),
+        api=lambda: client.get(f"/api/v1/operations/{SLUG}/reports/debrief").json(),
+        cli=lambda: json.loads(
+            _cli("report", "debrief", "--operation", SLUG, "--as", USER, "--format", "json", "--database-url", db_url)
+        ),
+    )
+    bodies = {door: figures(body) for door, (body, _e) in seen.items()}
+    assert bodies["web"] == bodies["api"] == bodies["cli"] and bodies["web"]["breakdowns"]
+    assert "alert_turnaround" in bodies["web"]["breakdowns"]  # contributed through the hook
+    entries = {door: e for door, (_r, e) in seen.items()}
+    assert entries["web"] == entries["api"] == entries["cli"]
+    assert [e[:4] for e in entries["web"]] == [("report.generate", "operation", SLUG, USER)]
+
+
+def test_a_targeting_list_through_each_door(doors: tuple[TestClient, World], engine: Engine) -> None:
+    """The page and the API show the same ranked declarations; the CLI builds lists and has no reading command
+    (targeting's doors are issue #21's)."""
+    client, world = doors
+    (page, page_entries), (api, api_entries) = (
+        _entries_during(engine, lambda: client.get(f"/targeting/lists/{world.th_list}")),
+        _entries_during(engine, lambda: client.get(f"/api/v1/targeting/lists/{world.th_list}")),
+    )
+    assert page.status_code == 200 and api.status_code == 200
+    hits = api.json()["hits"]
+    assert hits and all(f'id="hit-{h["id"]}"' in page.text for h in hits)
+    assert page_entries == api_entries
