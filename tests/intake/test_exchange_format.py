@@ -21,6 +21,14 @@ from dragonnet.errors import ValidationError
 from dragonnet.intake import forms, headers, normalise, templates
 from dragonnet.reporting import exports
 
+PACKAGING_COLUMN = {
+    "name": "packaging",
+    "level": "item",
+    "type": "text",
+    "max_length": 100,
+    "headers": {"en": ["packaging"], "fr": ["emballage"]},
+}
+ALIAS_COLUMN = {"name": "alias", "level": "party", "type": "text", "max_length": 200, "headers": {"en": ["aka"]}}
 SEAL_COLUMN = {
     "name": "seal_number",
     "level": "case",
@@ -32,12 +40,76 @@ SEAL_COLUMN = {
 
 PROBE = r"""
 import json
+import sys
 import polars as pl
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from dragonnet.api.cases import CaseCreate
 from dragonnet.intake import forms, headers, normalise, templates
 from dragonnet.reporting import exports
 
 case_create = CaseCreate.model_json_schema()["properties"]  # what /api/docs shows for POST /cases
+
+
+def stored():
+    # Import a file with the new columns, report a case through the form, read both back (API, form, export).
+    from dragonnet.api.cases import case_out
+    from dragonnet.intake.importer import import_cases
+    from dragonnet.operation.service import get_operation
+    from dragonnet.policy.access import Actor, audit_actor
+    from dragonnet.storage.db import make_engine
+    from dragonnet.storage.migrate import upgrade
+    from dragonnet.storage.models import Case, Party, User
+    from web.seed import SLUG, seed
+
+    engine = make_engine("sqlite:///" + sys.argv[1])
+    upgrade(engine)
+    with Session(engine, expire_on_commit=False) as s:
+        seed(s)
+        s.commit()
+        user = s.execute(select(User).where(User.username == "th_reporter")).scalar_one()
+        actor = Actor.for_user(user)
+        items = ("case_ref,reporting_agency,seizure_date,place_country,commodity_class,substance,quantity,unit,"
+                 "Seal No.,emballage\r\nX-1,TH-CUS,2024-03-05,TH,drug,heroin,2,kg,SL-77,tins\r\n")
+        report = import_cases(s, operation_slug=SLUG, agency_code="TH-CUS", actor=audit_actor(actor),
+                              data=items.encode(), filename="x.csv")
+        s.commit()
+        imported = s.execute(select(Case).where(Case.case_ref == "X-1")).scalar_one()
+        op = get_operation(s, SLUG)
+        typed = forms.CaseInput.from_form({
+            "case_ref": "F-1", "seizure_date": "2024-03-06", "place_country": "TH", "seal_number": "SL-88",
+            "item-0-commodity_class": "drug", "item-0-substance": "heroin", "item-0-quantity": "1",
+            "item-0-unit": "kg", "item-0-packaging": "bags", "party-0-name": "A Person", "party-0-alias": "Tiger",
+        })
+        made = forms.create_case(s, actor, op, typed)
+        s.commit()
+        party = s.execute(select(Party).where(Party.case_id == made.id)).scalar_one()
+        export = exports.case_rows(s, actor, op)
+        column = export.columns.index("seal_number")
+        again = forms.case_to_input(s, made, with_parties=True)
+        result = {
+            "import": [report.rows_imported, imported.extra, imported.items[0].extra],
+            "form": [made.extra, made.items[0].extra, party.extra],
+            "api": case_out(made, [party]).model_dump(include={"extra", "items", "parties"}, mode="json"),
+            "export": sorted(str(r[column]) for r in export.rows if r[1] in ("X-1", "F-1")),
+            "edit": [again.extra, again.items[0].extra, again.parties[0].extra],
+        }
+    # The web form draws the new fields with the stored values; the case page shows the case's.
+    import pathlib
+    from fastapi.testclient import TestClient
+    from dragonnet.app import create_app
+    from web.webtest import logged_in, settings_for
+
+    app = create_app(settings_for("sqlite:///" + sys.argv[1], pathlib.Path(sys.argv[1]).parent))
+    with TestClient(app, follow_redirects=False) as client:
+        logged_in(client, "th_reporter")
+        edit_form = client.get(f"/cases/{made.id}/edit").text
+        page = client.get(f"/cases/{made.id}").text
+    web = [f'name="{n}" id="f-{n}" value="{v}"' in edit_form
+           for n, v in (("seal_number", "SL-88"), ("item-0-packaging", "bags"), ("party-0-alias", "Tiger"))]
+    web.append("<dt>Seal number</dt><dd>SL-88</dd>" in page)
+    result["web"] = web
+    return result
 row = {c: None for c in headers.ITEM_COLUMNS} | {
     "_row": 1, "case_ref": "A1", "reporting_agency": "VN-CUS", "seizure_date": "2023-06-01", "place_country": "VN",
     "commodity_class": "drug", "substance": "heroin", "quantity": "1", "unit": "kg", "seal_number": "S" * 41,
@@ -55,6 +127,7 @@ print(json.dumps({
     "api": case_create.get("seal_number"),
     "template": templates.csv_template().decode().split(","),
     "export": list(exports.EXPORT_COLUMNS),
+    "stored": stored(),
 }))
 """
 
@@ -102,13 +175,22 @@ def test_adding_a_column_is_one_edit(tmp_path: Path) -> None:
     data = yaml.safe_load(exchange.DEFAULT_FILE.read_text(encoding="utf-8"))
     columns = data["sheets"]["items"]["columns"]
     after = next(i for i, c in enumerate(columns) if c["name"] == "conveyance_ref")
-    columns.insert(after + 1, SEAL_COLUMN)  # the one edit
+    columns.insert(after + 1, SEAL_COLUMN)  # the one edit (and one per level: an item's, a party's)
+    columns.insert(next(i for i, c in enumerate(columns) if c["name"] == "unit") + 1, PACKAGING_COLUMN)
+    data["sheets"]["parties"]["columns"].append(ALIAS_COLUMN)
     variant = tmp_path / "exchange_format.yaml"
     variant.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
-    env = {**os.environ, exchange.ENV_FILE: str(variant)}
+    tests_dir = str(Path(__file__).resolve().parents[1])  # for web.seed, the tests' small operation
+    python_path = os.pathsep.join(filter(None, [tests_dir, os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, exchange.ENV_FILE: str(variant), "PYTHONPATH": python_path}
     done = subprocess.run(
-        [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=300, check=False
+        [sys.executable, "-c", PROBE, str(tmp_path / "one-edit.db")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout.strip().splitlines()[-1])
@@ -120,3 +202,14 @@ def test_adding_a_column_is_one_edit(tmp_path: Path) -> None:
     assert 40 in [seen["api"].get("maxLength"), *(a.get("maxLength") for a in seen["api"].get("anyOf", []))]
     assert seen["api"].get("description") == "the customs seal on the container"
     assert "seal_number" in seen["template"] and "seal_number" in seen["export"]
+    # Stored (in `extra`, the columns have no database column yet), read back by the API, the edit form, the export.
+    stored = seen["stored"]
+    assert stored["import"] == [1, {"seal_number": "SL-77"}, {"packaging": "tins"}]
+    assert stored["form"] == [{"seal_number": "SL-88"}, {"packaging": "bags"}, {"alias": "Tiger"}]
+    assert stored["api"]["extra"] == {"seal_number": "SL-88"} and stored["api"]["items"][0]["extra"] == {
+        "packaging": "bags"
+    }
+    assert stored["api"]["parties"][0]["extra"] == {"alias": "Tiger"}
+    assert stored["export"] == ["SL-77", "SL-88"]
+    assert stored["edit"] == [{"seal_number": "SL-88"}, {"packaging": "bags"}, {"alias": "Tiger"}]
+    assert stored["web"] == [True, True, True, True]

@@ -113,6 +113,9 @@ class ItemOut(BaseModel):
     quantity_text: str | None
     mass_kg: float | None
     goods_description: str | None
+    extra: dict[str, Any] | None = Field(
+        default=None, description="exchange-format columns without a field of their own, by column name"
+    )
 
 
 class PartyOut(BaseModel):
@@ -125,6 +128,9 @@ class PartyOut(BaseModel):
     phone: str | None
     email: str | None
     address: str | None
+    extra: dict[str, Any] | None = Field(
+        default=None, description="exchange-format columns without a field of their own, by column name"
+    )
 
 
 class CaseSummaryOut(BaseModel):
@@ -161,6 +167,9 @@ class CaseOut(CaseSummaryOut):
     updated_at: dt.datetime
     items: list[ItemOut]
     parties: list[PartyOut] | None = Field(description="null when you may not see nominal data")
+    extra: dict[str, Any] | None = Field(
+        default=None, description="exchange-format columns without a field of their own, by column name"
+    )
 
 
 class CaseListOut(BaseModel):
@@ -261,8 +270,8 @@ def case_out(case: Case, parties: list[Party] | None) -> CaseOut:
         direction=case.direction, transport_mode=case.transport_mode, conveyance_ref=case.conveyance_ref,
         detection_method=case.detection_method, concealment=case.concealment, origin_country=case.origin_country,
         transit_countries=case.transit_countries, destination_country=case.destination_country, arrests=case.arrests,
-        description=case.description, merged_into_id=case.merged_into_id, submitted_at=case.submitted_at,
-        validated_at=case.validated_at, updated_at=case.updated_at,
+        description=case.description, extra=case.extra, merged_into_id=case.merged_into_id,
+        submitted_at=case.submitted_at, validated_at=case.validated_at, updated_at=case.updated_at,
         items=[ItemOut.model_validate(i, from_attributes=True) for i in case.items],
         parties=None if parties is None else [PartyOut.model_validate(p, from_attributes=True) for p in parties],
     )  # fmt: skip

@@ -32,6 +32,7 @@ from dragonnet import hooks
 from dragonnet.domain.exchange import FORMAT, names_of
 from dragonnet.domain.vocabulary import CaseStatus, IdentifierKind, Role, SharingLevel
 from dragonnet.errors import Conflict, DragonnetError, ValidationError
+from dragonnet.intake.extra import CASE_EXTRA, ITEM_EXTRA, PARTY_EXTRA, pack
 from dragonnet.intake.headers import ITEM_COLUMNS, PARTY_COLUMNS
 from dragonnet.intake.normalise import CASE_COLUMNS, TEXT_MAX, normalise_items, normalise_parties
 from dragonnet.intake.queries import read_parties
@@ -237,6 +238,7 @@ def _party_frame(data: CaseInput, agency_code: str) -> pl.DataFrame:
 
 
 _CASE_LEVEL = {*CASE_COLUMNS, "case_ref", "reporting_agency"}
+_NOT_CASE_ATTRIBUTES = {"transit_countries", *CASE_EXTRA}  # written as transits, and into Case.extra
 
 
 def validate_case(data: CaseInput, *, agency_code: str, operation: Operation, today: dt.date | None = None) -> Checked:
@@ -288,17 +290,27 @@ def validate_case(data: CaseInput, *, agency_code: str, operation: Operation, to
     if errors:
         raise CaseInvalid(errors)
 
-    case = {c: first[c] for c in (*CASE_COLUMNS, "latitude", "longitude") if c != "transit_countries"}
+    case = {c: first[c] for c in (*CASE_COLUMNS, "latitude", "longitude") if c not in _NOT_CASE_ATTRIBUTES}
+    case["extra"] = pack(first, CASE_EXTRA)
     case["case_ref"] = first["case_ref"]
     case["arrests"] = case["arrests"] or 0
     case["sharing_level"] = case["sharing_level"] or SharingLevel.AMBER.value
     case["phase_id"] = phase_id
     case["description"] = data.description
-    item_rows = frame.select(
-        "commodity_class", "substance_text", "substance", "substance_control", "taxon_text", "taxon",
-        "cites_appendix", "specimen_type", "quantity", "unit", "quantity_text", "mass_kg",
-        pl.col("description").alias("goods_description"),
-    ).to_dicts()  # fmt: skip
+    item_rows = [
+        {**row, "extra": pack(extra, ITEM_EXTRA)}
+        for row, extra in zip(
+            frame.select(
+                "commodity_class", "substance_text", "substance", "substance_control", "taxon_text", "taxon",
+                "cites_appendix", "specimen_type", "quantity", "unit", "quantity_text", "mass_kg",
+                pl.col("description").alias("goods_description"),
+            ).to_dicts(),
+            frame.select(*ITEM_EXTRA).to_dicts() if ITEM_EXTRA else [{} for _ in range(frame.height)],
+            strict=True,
+        )
+    ]  # fmt: skip
+    parties = [{**{k: v for k, v in p.items() if k not in PARTY_EXTRA}, "extra": pack(p, PARTY_EXTRA)}
+               for p in parties]  # fmt: skip
     return Checked(case, item_rows, parties, list(first["transit_countries"] or []))
 
 
@@ -472,6 +484,10 @@ def update_case(
     return case
 
 
+def _texts(extra: dict[str, Any] | None) -> dict[str, str | None]:
+    return {k: None if v is None else str(v) for k, v in (extra or {}).items()}
+
+
 def case_to_input(
     session: Session, case: Case, *, with_parties: bool, parties: Sequence[Party] | None = None
 ) -> CaseInput:
@@ -484,6 +500,7 @@ def case_to_input(
         detection_method=case.detection_method, concealment=case.concealment, origin_country=case.origin_country,
         transit_countries=";".join(case.transit_countries) or None, destination_country=case.destination_country,
         arrests=str(case.arrests), sharing_level=case.sharing_level, description=case.description,
+        extra=_texts(case.extra),
     )  # fmt: skip
     data.items = [
         ItemInput(
@@ -494,6 +511,7 @@ def case_to_input(
             quantity=i.quantity_text or f"{i.quantity:g}",
             unit=i.unit,
             description=i.goods_description,
+            extra=_texts(i.extra),
         )
         for i in case.items
     ]
@@ -511,6 +529,7 @@ def case_to_input(
                 phone=p.phone,
                 email=p.email,
                 address=p.address,
+                extra=_texts(p.extra),
             )
             for p in parties
         ]

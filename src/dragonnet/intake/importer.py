@@ -35,6 +35,7 @@ from dragonnet import hooks
 from dragonnet.domain.vocabulary import CaseStatus, IdentifierKind, SharingLevel
 from dragonnet.errors import DragonnetError
 from dragonnet.intake.errors import ImportRejected, RowError
+from dragonnet.intake.extra import CASE_EXTRA, ITEM_EXTRA, PARTY_EXTRA, pack
 from dragonnet.intake.headers import PARTY_COLUMNS, HeaderMapping, propose_mapping, require
 from dragonnet.intake.normalise import CASE_KEY, ERROR_SCHEMA, ErrorSink, Normalised, normalise_items, normalise_parties
 from dragonnet.intake.reader import MAX_BYTES, MAX_ROWS, ROW, RawTable, ReadResult, read_bytes
@@ -446,6 +447,28 @@ def _copy_new_cases(session: Session, frame: pl.DataFrame) -> dict[str, int]:
     return dict(zip(frame.get_column("case_ref").to_list(), new_ids, strict=True))
 
 
+def _with_extra(frame: pl.DataFrame, names: Sequence[str]) -> pl.DataFrame:
+    """The format's columns without a database column (`names`, see intake.extra) packed into one `extra`
+    column of JSON text (null when all are empty). Nothing changes for a format without such columns."""
+    if not names:
+        return frame
+    packed = [
+        json.dumps(found, ensure_ascii=False) if (found := pack(row, names)) else None
+        for row in frame.select(*names).to_dicts()
+    ]
+    return frame.drop(*names).with_columns(pl.Series("extra", packed, dtype=pl.String))
+
+
+def _json_extra(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows for executemany: `extra` as an object (the JSON column serialises it), not as JSON text."""
+    if not rows or "extra" not in rows[0]:
+        return rows
+    for row in rows:
+        if row.get("extra") is not None:
+            row["extra"] = json.loads(row["extra"])
+    return rows
+
+
 def _write(
     session: Session,
     operation: Operation,
@@ -461,11 +484,12 @@ def _write(
     parties and their identifiers; then tell the listeners (`hooks.cases_written`). On PostgreSQL the bulk
     rows go through COPY."""
     now = dt.datetime.now(dt.UTC)
-    case_frame = good_cases.select(
+    case_frame = _with_extra(good_cases.select(
         "case_ref", "phase_id", *_CASE_FIELDS,
         pl.col("arrests").fill_null(0),
         pl.col("sharing_level").fill_null(SharingLevel.AMBER.value),
-    )  # fmt: skip
+        *CASE_EXTRA,
+    ), CASE_EXTRA)  # fmt: skip
     common = {"status": CaseStatus.SUBMITTED.value, "submitted_at": now, "updated_at": now}
     updating = pl.col("case_ref").is_in(pl.Series(to_update, dtype=pl.String).implode())
     new_frame = case_frame.filter(~updating).with_columns(
@@ -504,7 +528,7 @@ def _insert_new_cases(session: Session, new_frame: pl.DataFrame, copy_path: bool
         if new_frame.height:
             ids.update(_copy_new_cases(session, new_frame))
     else:
-        for batch in _chunks(new_frame.to_dicts()):
+        for batch in _chunks(_json_extra(new_frame.to_dicts())):
             result = session.execute(
                 insert(_table(Case)).returning(
                     _table(Case).c.id, _table(Case).c.case_ref, sort_by_parameter_order=True
@@ -539,13 +563,14 @@ def _update_cases(
                     "submitted_at",
                     "updated_at",
                     "version",
+                    *(("extra",) if CASE_EXTRA else ()),
                 )
             }
             | {"validated_at": None, "validated_by_id": None}
         )
     )
     upd_rows = []
-    for r in case_frame.filter(updating).to_dicts():
+    for r in _json_extra(case_frame.filter(updating).to_dicts()):
         cid, _status, version, _op = existing[r["case_ref"]]
         ids[r["case_ref"]] = cid
         row = {k: v for k, v in r.items() if k != "case_ref"}
@@ -571,12 +596,13 @@ def _write_items_and_transits(
     items = (
         good.join(id_frame, on="case_ref", how="inner", maintain_order="left")
         .with_columns(pl.col(ROW).rank("ordinal").over("case_id").cast(pl.Int64).alias("position"))
-        .select("case_id", "position", *_ITEM_FIELDS, pl.col("description").alias("goods_description"))
+        .select("case_id", "position", *_ITEM_FIELDS, pl.col("description").alias("goods_description"), *ITEM_EXTRA)
     )
+    items = _with_extra(items, ITEM_EXTRA)
     if copy_path:
         _copy_frame(session, "items", items)
     else:
-        for batch in _chunks(items.to_dicts()):
+        for batch in _chunks(_json_extra(items.to_dicts())):
             session.execute(insert(_table(Item)), list(batch))
     transits = (
         good_cases.join(id_frame, on="case_ref", how="inner")
@@ -596,9 +622,15 @@ def _write_items_and_transits(
 def _write_parties(session: Session, parties: pl.DataFrame, id_frame: pl.DataFrame) -> None:
     """The parties, and the phones and e-mails as identifiers of their case."""
     prow = parties.join(id_frame, on="case_ref", how="inner", maintain_order="left")
-    party_rows = prow.select(
-        "case_id", "role", "kind", "name", "nationality", "birth_date", "id_number", "phone", "email", "address"
-    ).to_dicts()
+    party_rows = _json_extra(
+        _with_extra(
+            prow.select(
+                "case_id", "role", "kind", "name", "nationality", "birth_date", "id_number", "phone", "email",
+                "address", *PARTY_EXTRA,
+            ),
+            PARTY_EXTRA,
+        ).to_dicts()
+    )  # fmt: skip
     extra = prow.select("phone", "phone_e164", "email", "email_normalised").to_dicts()
     for start in range(0, len(party_rows), CHUNK):
         batch = party_rows[start : start + CHUNK]

@@ -18,7 +18,7 @@ import phonenumbers
 import polars as pl
 from rapidfuzz import fuzz, process
 
-from dragonnet.domain.exchange import FORMAT, names_of
+from dragonnet.domain.exchange import FORMAT, SheetKind, names_of
 from dragonnet.domain.quantity import KG_PER_UNIT, MAX_PLAUSIBLE, Unit, parse_number, parse_unit
 from dragonnet.domain.vocabulary import (
     SpecimenType,
@@ -381,12 +381,32 @@ def _transit_result(text: str) -> dict[str, Any]:
     return {"tr_list": codes, "tr_err": None, "tr_sugg": None}
 
 
-# The columns whose types the stages below read themselves; any other column of the format is text, checked
-# by `check_text` and carried to the result as written (a column added to the format needs no code here).
-_TYPED = frozenset({"case_ref", "reporting_agency"} | {
-    c.name for c in FORMAT.columns["items"] if c.type not in ("text", "phone", "email") or c.vocabulary
-} | {"place_name", "conveyance_ref", "concealment", "description"})  # fmt: skip
-_PLAIN_TEXT: tuple[str, ...] = tuple(c for c in ITEM_COLUMNS if c not in _TYPED)
+# The columns the stages below read by name. Any other column of the format (one added to the file) is carried
+# to the result under its own name: a vocabulary or country column as its normalised value, others as checked
+# text (`check_text`: control characters, length). intake.extra stores the ones without a database column.
+_HANDLED_ITEM_COLUMNS = frozenset({
+    "case_ref", "reporting_agency", "seizure_date", "place_locode", "place_name", "place_country", "place_type",
+    "direction", "transport_mode", "conveyance_ref", "detection_method", "concealment", "commodity_class",
+    "substance", "taxon", "specimen_type", "quantity", "unit", "origin_country", "transit_countries",
+    "destination_country", "arrests", "sharing_level", "description",
+})  # fmt: skip
+_HANDLED_PARTY_COLUMNS = frozenset({
+    "case_ref", "reporting_agency", "role", "kind", "name", "nationality", "birth_date", "id_number", "phone",
+    "email", "address",
+})  # fmt: skip
+
+
+def _carried(sheet: SheetKind, handled: frozenset[str]) -> list[pl.Expr]:
+    """The result columns of the format's columns that no stage reads by name."""
+    out: list[pl.Expr] = []
+    for c in FORMAT.columns[sheet]:
+        if c.name in handled:
+            continue
+        normalised = c.vocabulary is not None or c.type == "country"
+        out.append(pl.col(f"{c.name}__n").alias(c.name) if normalised else pl.col(c.name))
+    return out
+
+
 _VOCABULARY_COLUMNS: tuple[str, ...] = tuple(c.name for c in FORMAT.columns["items"] if c.vocabulary)
 _COUNTRY_COLUMNS: tuple[str, ...] = tuple(c.name for c in FORMAT.columns["items"] if c.type == "country")
 
@@ -563,7 +583,7 @@ def _item_result(frame: pl.DataFrame) -> pl.DataFrame:
         pl.col("quantity").alias("quantity_text"),
         pl.col("mass_kg"),
         pl.col("description"),
-        *(pl.col(c) for c in _PLAIN_TEXT),
+        *_carried("items", _HANDLED_ITEM_COLUMNS),
         # A case-level required cell was written (even if it was wrong: that is its own error).
         *(
             (pl.col(c).is_not_null() | (pl.col(f"{c}__bad") if f"{c}__bad" in frame.columns else pl.lit(False))).alias(
@@ -622,9 +642,9 @@ def normalise_parties(
     sink = ErrorSink()
     frame = _ensure(frame, PARTY_COLUMNS)
     frame = check_text(frame, PARTY_COLUMNS, sink)
-    frame = _enum(frame, "role", sink)
-    frame = _enum(frame, "kind", sink)
-    frame = _countries(frame, ("nationality",), sink)
+    for column in (c.name for c in FORMAT.columns["parties"] if c.vocabulary):
+        frame = _enum(frame, column, sink)
+    frame = _countries(frame, tuple(c.name for c in FORMAT.columns["parties"] if c.type == "country"), sink)
     frame = check_dates(frame, "birth_date", sink, day_first=day_first, today=today, out="birth_date__n")
     for column in ("case_ref", "reporting_agency", "name"):
         _required(frame, column, sink)
@@ -655,5 +675,6 @@ def normalise_parties(
         pl.when(email_ok).then(pl.col("email").str.to_lowercase()).alias("email_normalised"),
         pl.col("email"),
         pl.col("address"),
+        *_carried("parties", _HANDLED_PARTY_COLUMNS),
     )
     return Normalised(result, sink.frame())

@@ -52,6 +52,7 @@ def content_disposition(name: str) -> str:
 # One row per case: who and where in the workflow, then the exchange format's case-level columns (in the
 # format's order: a column added to the format is exported), then the case's items summed up.
 CASE_LEVEL: tuple[str, ...] = tuple(c.name for c in FORMAT.at_level("items", "case"))
+_CASE_TABLE = Case.__table__  # a format column without a column of its own is read from Case.extra
 EXPORT_COLUMNS: tuple[str, ...] = (
     "agency", "case_ref", "phase", "status", "reported_at", *CASE_LEVEL, "commodity_classes", "items",
     "estimated_value_usd", "description",
@@ -96,7 +97,8 @@ def case_rows(session: Session, actor: Actor, operation: Operation, phase_number
             transits.setdefault(case_id, []).append(country)
     rows: list[list[Any]] = []
     for case, agency_code, phase in found:
-        level = {c: " > ".join(transits.get(case.id, [])) if c == "transit_countries" else getattr(case, c, None)
+        level = {c: " > ".join(transits.get(case.id, [])) if c == "transit_countries"
+                 else getattr(case, c) if c in _CASE_TABLE.c else (case.extra or {}).get(c)
                  for c in CASE_LEVEL}  # fmt: skip
         rows.append([
             agency_code, case.case_ref, phase, case.status, case.reported_at, *level.values(),
