@@ -11,6 +11,8 @@ $BIN/ruff check src tests scripts benchmarks
 $BIN/ruff format --check src tests scripts benchmarks
 echo "== mypy"
 $BIN/mypy
+echo "== import-linter (layers and independence: docs/architecture.md)"
+$BIN/lint-imports --no-cache
 echo "== bandit (medium and high findings)"
 $BIN/bandit -c pyproject.toml -q -r src/dragonnet -ll
 

@@ -38,6 +38,7 @@ from typer.testing import CliRunner
 
 from dragonnet.app import create_app
 from dragonnet.cli.main import app as cli_app
+from dragonnet.errors import ValidationError
 from dragonnet.linkage import service
 from dragonnet.policy.access import Actor
 from dragonnet.storage.linkage_models import DeclarationMatch, LinkDecision, PartyCluster, ProposedLink
@@ -189,7 +190,7 @@ def test_filters_by_kind_of_evidence_and_office(session: Session, world: World) 
     assert _pairs(world, office.rows) == {("TH-2", "D3"), ("TH-3", "D3")}
     no_leads = service.declaration_links_for(session, th, operation_id=world.operation_id, company_names=False)
     assert _pairs(world, no_leads.rows) == TH_PAIRS - {("TH-2", "D1")}
-    with pytest.raises(service.ValidationError, match="kind must be one of"):
+    with pytest.raises(ValidationError, match="kind must be one of"):
         service.declaration_links_for(session, th, operation_id=world.operation_id, kind="vessel")
 
 
@@ -331,7 +332,7 @@ def test_cli_lists_links_as_the_operator_or_a_user(db_url: str, engine: Engine, 
     assert code == 0 and {(r["case_ref"], r["declaration_id"]) for r in json.loads(out)} == {("TH-1", "D2")}
     for args, message in (
         (("--operation", "no-such-operation"), "unknown operation"),
-        (("--operation", SLUG, "--user", "nobody"), "no active user 'nobody'"),
+        (("--operation", SLUG, "--user", "nobody"), "unknown or disabled user 'nobody'"),
         (("--operation", SLUG, "--kind", "vessel"), "kind must be one of"),
     ):
         code, _out, err = _cli(*args, "--database-url", db_url)

@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from dragonnet.messaging import stats
 from dragonnet.messaging.identifiers import check_watch_value, is_valid_awb, is_valid_container, is_valid_imo
+from dragonnet.policy.access import Actor, Hidden
 from dragonnet.storage.messaging_models import Alert, AlertRecipient, WatchlistHit
-from dragonnet.storage.models import Operation
+from dragonnet.storage.models import Operation, User
 from messaging.conftest import SCENARIO_ALERT, World, api_headers
 from web.seed import SLUG
 
@@ -114,7 +115,11 @@ def test_turnaround_medians(world: World, login_as: Callable[[str], TestClient])
             rec.acknowledged_at = rec.added_at + dt.timedelta(minutes=ack_min)
             rec.answered_at = rec.added_at + dt.timedelta(minutes=answer_min)
         s.commit()
-        rows = {r.agency_code: r for r in stats.turnaround(s, world.seeded.operation_id)}
+        rows = {r.agency_code: r for r in stats.turnaround(s, None, world.seeded.operation_id)}
+        # The service checks membership itself: every door gets the same answer for an observer.
+        observer = Actor.for_user(s.execute(select(User).where(User.username == "observer")).scalar_one())
+        with pytest.raises(Hidden):
+            stats.turnaround(s, observer, world.seeded.operation_id)
     assert rows["MY-CUS"].received == 2 and rows["MY-CUS"].seizures == 2
     assert rows["MY-CUS"].median_ack == dt.timedelta(minutes=20)
     assert rows["MY-CUS"].median_answer == dt.timedelta(minutes=120)

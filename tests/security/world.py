@@ -102,7 +102,7 @@ class World:
         return "partner_observer" in roles and not roles & MEMBER_ROLES
 
     def sees_message(self, username: str, m: MessageFact) -> bool:
-        """The messaging oracle (see dragonnet.messaging.access), written out independently."""
+        """The messaging oracle (see dragonnet.policy.messaging), written out independently."""
         agency = self.user_agency[username]
         if self.observer_only(username):
             return m.level == "clear"

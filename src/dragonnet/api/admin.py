@@ -7,7 +7,6 @@ fields (a body with `agency_id`, `role`, `is_admin` or `version` where they are 
 from __future__ import annotations
 
 import datetime as dt
-import io
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -17,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from dragonnet.api.v1 import NOT_FOUND, PREFIX, UNAUTHENTICATED
 from dragonnet.http.deps import ApiActor, ApiAuth, DbSession
+from dragonnet.http.responses import AUDIT_CSV, csv_download
 from dragonnet.policy import admin, mfa, sharing, tokens
 from dragonnet.policy import audit as audit_log
-from dragonnet.policy.access import Actor, require_site_admin
+from dragonnet.policy.access import require_site_admin
 from dragonnet.storage.models import Agency, ApiToken, AuditEvent, ContactPoint, User
 
 router = APIRouter(prefix=PREFIX)
@@ -368,17 +368,7 @@ def audit_export(
     until: dt.date | None = None,
 ) -> Response:
     """The matching entries as CSV (cells that would be spreadsheet formulas get a leading ')."""
-    return csv_export(db, actor, _filter(action, user, agency, since, until))
-
-
-def csv_export(db: Session, actor: Actor, flt: audit_log.AuditFilter) -> Response:
-    require_site_admin(actor, "audit.export")
-    out = io.StringIO()
-    rows = audit_log.export_csv(db, flt, out)
-    audit_log.record(db, audit_log.AuditActor(actor.user_id, actor.username, actor.agency_code,
-                                              actor.client_address), "audit.export", None, None, rows=rows)  # fmt: skip
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="dragonnet-audit.csv"'})  # fmt: skip
+    return csv_download(admin.export_audit_csv(db, actor, _filter(action, user, agency, since, until)), AUDIT_CSV)
 
 
 # --- sharing ------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dragonnet.api.schemas import ErrorOut
 from dragonnet.api.v1 import NOT_FOUND, PREFIX, UNAUTHENTICATED
+from dragonnet.domain.exchange import FORMAT, Column
 from dragonnet.errors import NotFound
 from dragonnet.http.deps import ApiActor, ApiAuth, DbSession
 from dragonnet.intake import duplicates, forms, lookups, queries, workflow
@@ -35,46 +36,42 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _declare(namespace: dict[str, Any], columns: tuple[Column, ...]) -> None:
+    """Declare the exchange format's `columns` as fields of the model whose class body `namespace` is: the
+    API's input schema is the format's (names, required, limits, descriptions), so a new column is a new field."""
+    annotations = namespace.setdefault("__annotations__", {})
+    for c in columns:
+        kind: Any = str
+        limit = c.max_length or (FORMAT.text_max if c.type == "text" else None)
+        if c.type == "number":
+            kind, limit = float | str, None
+        elif c.type == "integer":
+            kind, limit = int | str, None
+        elif c.type == "countries":
+            kind, limit = list[str] | str, None
+        description = c.description
+        if c.vocabulary is not None:
+            values = ", ".join(v for v, _label in FORMAT.vocabularies[c.vocabulary].values)
+            description = f"{values} (or a synonym)"
+        elif c.type == "unit":
+            description = ", ".join(FORMAT.allowed_values(c.sheet)[c.name])
+        annotations[c.name] = kind if c.required else kind | None
+        namespace[c.name] = Field(... if c.required else None, max_length=limit, description=description or None)
+
+
 class ItemIn(_In):
-    commodity_class: str = Field(description="drug, precursor, wildlife, timber, other (or a synonym)")
-    substance: str | None = Field(None, max_length=200, description="as written, e.g. 'ICE', 'ya ba'; drugs/precursors")
-    taxon: str | None = Field(None, max_length=200, description="as written, e.g. 'pangolin scales'; wildlife/timber")
-    specimen_type: str | None = None
-    quantity: float | str = Field(description="a positive number (a decimal comma is accepted in text)")
-    unit: str = Field(description="kg, g, t, pieces, tablets, l, ml, m3")
-    description: str | None = Field(None, max_length=2000, description="goods description as declared")
+    _declare(vars(), FORMAT.at_level("items", "item"))
 
 
 class PartyIn(_In):
-    role: str | None = Field(None, description="courier, consignor, consignee, owner, organiser, driver, other")
-    kind: str | None = Field(None, description="person or company")
-    name: str = Field(max_length=300)
-    nationality: str | None = None
-    birth_date: str | None = Field(None, description="YYYY-MM-DD")
-    id_number: str | None = None
-    phone: str | None = None
-    email: str | None = None
-    address: str | None = None
+    _declare(vars(), FORMAT.at_level("parties", "party"))
 
 
 class CaseFields(_In):
-    case_ref: str = Field(max_length=64, description="your agency's case number; unique per agency")
-    seizure_date: str = Field(description="YYYY-MM-DD; decides the phase")
-    place_locode: str | None = None
-    place_name: str | None = None
-    place_country: str = Field(description="ISO alpha-2/alpha-3 or a country name")
-    place_type: str | None = None
-    direction: str | None = None
-    transport_mode: str | None = None
-    conveyance_ref: str | None = None
-    detection_method: str | None = None
-    concealment: str | None = None
-    origin_country: str | None = None
-    transit_countries: list[str] | str | None = Field(None, description="in order (a list, or text separated by ;)")
-    destination_country: str | None = None
-    arrests: int | str | None = None
-    sharing_level: str | None = Field(None, description="red, amber+strict, amber (default), green, clear")
-    description: str | None = Field(None, max_length=2000)
+    _declare(vars(), (FORMAT.column("items", "case_ref"), *FORMAT.at_level("items", "case")))
+    if TYPE_CHECKING:  # declared above from the format; named here for the type checker
+        case_ref: str
+    description: str | None = Field(None, max_length=FORMAT.text_max, description="about the case, free text")
     items: list[ItemIn] = Field(min_length=1, max_length=forms.MAX_ITEMS)
     parties: list[PartyIn] = Field(default_factory=list, max_length=forms.MAX_PARTIES)
 
@@ -116,6 +113,9 @@ class ItemOut(BaseModel):
     quantity_text: str | None
     mass_kg: float | None
     goods_description: str | None
+    extra: dict[str, Any] | None = Field(
+        default=None, description="exchange-format columns without a field of their own, by column name"
+    )
 
 
 class PartyOut(BaseModel):
@@ -128,6 +128,9 @@ class PartyOut(BaseModel):
     phone: str | None
     email: str | None
     address: str | None
+    extra: dict[str, Any] | None = Field(
+        default=None, description="exchange-format columns without a field of their own, by column name"
+    )
 
 
 class CaseSummaryOut(BaseModel):
@@ -164,6 +167,9 @@ class CaseOut(CaseSummaryOut):
     updated_at: dt.datetime
     items: list[ItemOut]
     parties: list[PartyOut] | None = Field(description="null when you may not see nominal data")
+    extra: dict[str, Any] | None = Field(
+        default=None, description="exchange-format columns without a field of their own, by column name"
+    )
 
 
 class CaseListOut(BaseModel):
@@ -264,8 +270,8 @@ def case_out(case: Case, parties: list[Party] | None) -> CaseOut:
         direction=case.direction, transport_mode=case.transport_mode, conveyance_ref=case.conveyance_ref,
         detection_method=case.detection_method, concealment=case.concealment, origin_country=case.origin_country,
         transit_countries=case.transit_countries, destination_country=case.destination_country, arrests=case.arrests,
-        description=case.description, merged_into_id=case.merged_into_id, submitted_at=case.submitted_at,
-        validated_at=case.validated_at, updated_at=case.updated_at,
+        description=case.description, extra=case.extra, merged_into_id=case.merged_into_id,
+        submitted_at=case.submitted_at, validated_at=case.validated_at, updated_at=case.updated_at,
         items=[ItemOut.model_validate(i, from_attributes=True) for i in case.items],
         parties=None if parties is None else [PartyOut.model_validate(p, from_attributes=True) for p in parties],
     )  # fmt: skip

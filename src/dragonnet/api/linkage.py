@@ -10,11 +10,10 @@ from pydantic import BaseModel, Field
 
 from dragonnet.api.v1 import NOT_FOUND, PREFIX, UNAUTHENTICATED
 from dragonnet.http.deps import ApiActor, DbSession
+from dragonnet.http.params import KindFilter, OfficeFilter
 from dragonnet.linkage import routes, service
 from dragonnet.linkage.networks import graph_elements, summary_rows
 from dragonnet.operation.service import get_operation
-from dragonnet.policy.access import Hidden
-from dragonnet.web.linkage import KindFilter, OfficeFilter, record_declaration_read, record_entity_read
 
 router = APIRouter(prefix=PREFIX)
 TAGS: list[str | Any] = ["linkage"]
@@ -79,21 +78,16 @@ def networks(
 ) -> list[dict[str, Any]]:
     """Networks of cases linked by shared entities, computed over what the caller may see."""
     op = get_operation(db, slug)
-    _ex, nets = service.networks_for(db, actor, operation_id=op.id)
-    shown = [n for n in nets if len(n.countries) >= min_countries]
-    record_entity_read(db, actor, shown, "networks api")
-    return summary_rows(shown)
+    read = service.read_networks(db, actor, operation_id=op.id, min_countries=min_countries, purpose="networks")
+    return summary_rows(read.networks)
 
 
 @router.get("/operations/{slug}/networks/{number}/graph", responses={**UNAUTHENTICATED, **NOT_FOUND}, tags=TAGS)
 def network_graph(slug: str, number: int, db: DbSession, actor: ApiActor) -> dict[str, Any]:
     """One network as Cytoscape.js elements (case nodes link to `/cases/{id}`)."""
     op = get_operation(db, slug)
-    ex, nets = service.networks_for(db, actor, operation_id=op.id)
-    if not 1 <= number <= len(nets):
-        raise Hidden(actor, "network", number)
-    record_entity_read(db, actor, [nets[number - 1]], "network graph api")
-    return {"network": number, "elements": graph_elements(ex, nets[number - 1])}
+    ex, network = service.read_network(db, actor, operation_id=op.id, number=number, purpose="network graph")
+    return {"network": number, "elements": graph_elements(ex, network)}
 
 
 @router.get("/operations/{slug}/routes", responses={**UNAUTHENTICATED, **NOT_FOUND}, tags=TAGS)
@@ -145,8 +139,9 @@ def declaration_links(
     """Cases you may see and declarations your agency imported (if you may target) that share a party, a container
     or a phone, or a company name (a lead); strong evidence first. `kind` and `office` filter the links."""
     op = get_operation(db, operation)
-    found = service.declaration_links_for(db, actor, operation_id=op.id, kind=kind or None, office=office or None)
-    record_declaration_read(db, actor, found.rows, "declaration links api")
+    found, _shown = service.read_declaration_links(
+        db, actor, operation_id=op.id, kind=kind or None, office=office or None, purpose="declaration links"
+    )
     return DeclarationLinksOut(
         operation=op.slug, may_read=found.may_read, declarations=found.declarations, cases=found.cases,
         total=found.total, links=[DeclarationLinkOut.model_validate(r.as_dict()) for r in found.rows],

@@ -10,11 +10,9 @@ import datetime as dt
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from dragonnet.domain.vocabulary import CommodityClass
-from dragonnet.errors import ReferenceLookupError
 from dragonnet.operation import service
 from dragonnet.policy.access import Actor
-from dragonnet.reference import DatasetInfo, countries
+from dragonnet.reference import DatasetInfo
 from dragonnet.reference.countries import Country
 from dragonnet.storage.models import Operation, User
 
@@ -150,21 +148,17 @@ class OperationOverview(Model):
 
     @classmethod
     def build(cls, session: Session, actor: Actor, op: Operation) -> OperationOverview:
-        counts = service.overview(session, actor, op)
-        by_class: dict[str, int] = {}
-        for pc in counts:
-            for klass, n in pc.by_class.items():
-                by_class[klass] = by_class.get(klass, 0) + n
+        figures = service.operation_figures(session, actor, op)
         return cls(
-            slug=op.slug,
-            name=op.name,
-            description=op.description,
-            scope=list(op.scope),
-            counting_rule=service.COUNTING_RULE,
-            totals_rule=service.TOTALS_RULE,
+            slug=figures.slug,
+            name=figures.name,
+            description=figures.description,
+            scope=figures.scope,
+            counting_rule=figures.counting_rule,
+            totals_rule=figures.totals_rule,
             totals=[
                 PhaseTotalOut(number=t.number, cases=t.cases, by_class=t.by_class, change_pct=t.change_pct)
-                for t in service.operation_totals(session, op)
+                for t in figures.totals
             ],
             phases=[
                 PhaseCountOut(
@@ -175,42 +169,12 @@ class OperationOverview(Model):
                     cases=pc.cases,
                     by_class=dict(pc.by_class),
                 )
-                for pc in counts
+                for pc in figures.phases
             ],
-            total_cases=sum(pc.cases for pc in counts),
-            by_class=dict(sorted(by_class.items(), key=lambda kv: _class_order(kv[0]))),
-            participants=[
-                ParticipantOut(
-                    agency_code=agency.code,
-                    agency_name=agency.name,
-                    country=agency.country,
-                    country_name=_country_name(agency.country),
-                    kind=agency.kind,
-                    role=part.role,
-                    since_phase=part.since_phase,
-                )
-                for part, agency in service.participants(session, op)
-            ],
+            total_cases=figures.total_cases,
+            by_class=figures.by_class,
+            participants=[ParticipantOut(**vars(p)) for p in figures.participants],
         )
-
-    def classes(self) -> list[str]:
-        """The commodity-class columns to show: the operation's scope, then any other class with cases."""
-        seen = list(dict.fromkeys([*self.scope, *self.by_class]))
-        return sorted(seen, key=_class_order)
-
-
-def _country_name(alpha2: str | None) -> str | None:
-    if not alpha2:
-        return None
-    try:
-        return str(countries.get(alpha2))
-    except ReferenceLookupError:
-        return alpha2
-
-
-def _class_order(klass: str) -> tuple[int, str]:
-    order = CommodityClass.values()
-    return (order.index(klass) if klass in order else len(order), klass)
 
 
 class DatasetOut(Model):

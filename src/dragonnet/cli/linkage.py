@@ -112,8 +112,10 @@ def networks(
             actor = _actor(session, username)
             if actor is not None and hub:
                 raise fail("--hub and --as exclude each other")
-            _ex, nets = service.networks_for(session, actor, hub=hub)
-            rows = [r for r in summary_rows(nets) if len(r["countries"]) >= min_countries][:limit]
+            read = service.read_networks(
+                session, actor, hub=hub, min_countries=min_countries, limit=limit, purpose="networks"
+            )
+            rows = summary_rows(read.networks)
     finally:
         engine.dispose()
     if as_json:
@@ -198,12 +200,13 @@ def declarations(
         with session_scope(engine) as session:
             actor = _actor(session, username)
             op = get_operation(session, operation)
-            found = service.declaration_links_for(session, actor, operation_id=op.id, kind=kind, office=office)
+            found, rows = service.read_declaration_links(
+                session, actor, operation_id=op.id, kind=kind, office=office, limit=limit, purpose="declaration links"
+            )
     except DragonnetError as exc:
         raise fail(str(exc)) from None
     finally:
         engine.dispose()
-    rows = found.rows[:limit] if limit else found.rows
     if as_json:
         typer.echo(json.dumps([r.as_dict() for r in rows], ensure_ascii=False))
         return

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session
 
-from dragonnet.cli.common import fail, open_engine
+from dragonnet.cli.common import AsUserOption, actor_for, fail, open_engine
 from dragonnet.config import load_settings
 from dragonnet.errors import DragonnetError
 from dragonnet.messaging import attachments, delivery, stats
@@ -59,16 +59,18 @@ def clean_attachments(
 @messaging_app.command("turnaround")
 def turnaround(
     operation: Annotated[str, typer.Argument(help="operation slug")],
+    username: AsUserOption = None,
     database_url: DatabaseOption = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Median time to acknowledge and to answer alerts, per recipient agency."""
+    """Median time to acknowledge and to answer alerts, per recipient agency (with --as: members only)."""
     with _session(database_url) as session:
+        actor = actor_for(session, username) if username else None
         try:
             op = service.get_operation(session, operation)
+            rows = stats.turnaround(session, actor, op.id)
         except DragonnetError as exc:
             raise fail(str(exc)) from None
-        rows = stats.turnaround(session, op.id)
     if as_json:
         typer.echo(json.dumps({"counting_rule": stats.COUNTING_RULE, "agencies": [
             {"agency": r.agency_code, "received": r.received, "acknowledged": r.acknowledged, "answered": r.answered,

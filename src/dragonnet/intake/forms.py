@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import polars as pl
@@ -28,25 +28,25 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from dragonnet import hooks
+from dragonnet.domain.exchange import FORMAT, names_of
 from dragonnet.domain.vocabulary import CaseStatus, IdentifierKind, Role, SharingLevel
 from dragonnet.errors import Conflict, DragonnetError, ValidationError
+from dragonnet.intake.extra import CASE_EXTRA, ITEM_EXTRA, PARTY_EXTRA, pack
 from dragonnet.intake.headers import ITEM_COLUMNS, PARTY_COLUMNS
 from dragonnet.intake.normalise import CASE_COLUMNS, TEXT_MAX, normalise_items, normalise_parties
+from dragonnet.intake.queries import read_parties
 from dragonnet.intake.reader import ROW
 from dragonnet.intake.workflow import record_status
-from dragonnet.messaging import watchlists
 from dragonnet.operation.service import phase_for_date
 from dragonnet.policy.access import Actor, PermissionDenied, audit_actor, get_case
 from dragonnet.policy.audit import record
 from dragonnet.storage.models import Case, CaseIdentifier, CaseTransit, Item, Operation, Participation, Party
 
-ITEM_FIELDS = ("commodity_class", "substance", "taxon", "specimen_type", "quantity", "unit", "description")
-PARTY_FIELDS = tuple(c for c in PARTY_COLUMNS if c not in ("case_ref", "reporting_agency"))
-CASE_FIELDS = (
-    "case_ref", "seizure_date", "place_locode", "place_name", "place_country", "place_type", "direction",
-    "transport_mode", "conveyance_ref", "detection_method", "concealment", "origin_country", "transit_countries",
-    "destination_country", "arrests", "sharing_level", "description",
-)  # fmt: skip
+# The form's fields, from the exchange format (an item row's own columns; a case's columns; a party's).
+ITEM_FIELDS = names_of(FORMAT.at_level("items", "item"))
+PARTY_FIELDS = names_of(FORMAT.at_level("parties", "party"))
+CASE_FIELDS = ("case_ref", *CASE_COLUMNS, "description")
 MAX_ITEMS = 200
 MAX_PARTIES = 100
 EDITING_ROLES = (Role.REPORTER, Role.NATIONAL_COORDINATOR)
@@ -59,6 +59,24 @@ def _text(value: object) -> str | None:
     return text or None
 
 
+def _build(klass: Any, values: Mapping[str, str | None]) -> Any:
+    """`klass(**values)`; exchange-format columns the class does not declare go to its `extra`."""
+    declared = {f.name for f in fields(klass)}
+    obj = klass(**{k: v for k, v in values.items() if k in declared and k != "extra"})
+    obj.extra.update({k: v for k, v in values.items() if k not in declared})
+    return obj
+
+
+def value_of(obj: Any, column: str) -> str | None:
+    """A typed value by its exchange-format column: a declared field, else `extra`."""
+    return getattr(obj, column) if hasattr(obj, column) and column != "extra" else obj.extra.get(column)
+
+
+def _blank(obj: Any) -> bool:
+    values = [v for k, v in asdict(obj).items() if k != "extra"] + list(obj.extra.values())
+    return not any(_text(v) for v in values)
+
+
 @dataclass
 class ItemInput:
     commodity_class: str | None = None
@@ -68,9 +86,10 @@ class ItemInput:
     quantity: str | None = None
     unit: str | None = None
     description: str | None = None
+    extra: dict[str, str | None] = field(default_factory=dict)  # format columns without a field here
 
     def is_blank(self) -> bool:
-        return not any(_text(v) for v in asdict(self).values())
+        return _blank(self)
 
 
 @dataclass
@@ -84,9 +103,10 @@ class PartyInput:
     phone: str | None = None
     email: str | None = None
     address: str | None = None
+    extra: dict[str, str | None] = field(default_factory=dict)  # format columns without a field here
 
     def is_blank(self) -> bool:
-        return not any(_text(v) for v in asdict(self).values())
+        return _blank(self)
 
 
 @dataclass
@@ -112,6 +132,7 @@ class CaseInput:
     description: str | None = None
     items: list[ItemInput] = field(default_factory=list)
     parties: list[PartyInput] = field(default_factory=list)
+    extra: dict[str, str | None] = field(default_factory=dict)  # format columns without a field here
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> CaseInput:
@@ -124,16 +145,18 @@ class CaseInput:
                 return str(int(value))
             return _text(value)
 
-        case = cls(**{f: text(data.get(f)) for f in CASE_FIELDS})  # type: ignore[arg-type]
-        case.items = [ItemInput(**{f: text(i.get(f)) for f in ITEM_FIELDS}) for i in data.get("items") or []]
-        case.parties = [PartyInput(**{f: text(p.get(f)) for f in PARTY_FIELDS}) for p in data.get("parties") or []]
+        case: CaseInput = _build(cls, {f: text(data.get(f)) for f in CASE_FIELDS})
+        case.items = [_build(ItemInput, {f: text(i.get(f)) for f in ITEM_FIELDS}) for i in data.get("items") or []]
+        case.parties = [
+            _build(PartyInput, {f: text(p.get(f)) for f in PARTY_FIELDS}) for p in data.get("parties") or []
+        ]
         return case
 
     @classmethod
     def from_form(cls, form: Mapping[str, str]) -> CaseInput:
         """From a posted form: case fields by name, items as `item-N-field`, parties as `party-N-field`;
         blank rows are dropped."""
-        case = cls(**{f: _text(form.get(f)) for f in CASE_FIELDS})  # type: ignore[arg-type]
+        case: CaseInput = _build(cls, {f: _text(form.get(f)) for f in CASE_FIELDS})
         case.items = [i for i in _rows(form, "item", ITEM_FIELDS, ItemInput) if not i.is_blank()]
         case.parties = [p for p in _rows(form, "party", PARTY_FIELDS, PartyInput) if not p.is_blank()]
         return case
@@ -147,7 +170,7 @@ def _rows(form: Mapping[str, str], prefix: str, fields: Iterable[str], klass: An
         m = pattern.match(name)
         if m and m.group(2) in allowed:
             found.setdefault(int(m.group(1)), {})[m.group(2)] = _text(value)
-    return [klass(**found[i]) for i in sorted(found)]
+    return [_build(klass, found[i]) for i in sorted(found)]
 
 
 @dataclass(frozen=True)
@@ -195,9 +218,9 @@ def _item_frame(data: CaseInput, agency_code: str) -> pl.DataFrame:
     items = data.items or [ItemInput()]
     for n, item in enumerate(items, start=1):
         row: dict[str, Any] = dict.fromkeys(ITEM_COLUMNS)
-        row.update({c: getattr(data, c) for c in CASE_COLUMNS})
+        row.update({c: value_of(data, c) for c in CASE_COLUMNS})
         row.update({"case_ref": data.case_ref, "reporting_agency": agency_code})
-        row.update({c: getattr(item, c) for c in ITEM_FIELDS})
+        row.update({c: value_of(item, c) for c in ITEM_FIELDS})
         row[ROW] = n
         rows.append(row)
     schema = dict.fromkeys(ITEM_COLUMNS, pl.String) | {ROW: pl.Int64}
@@ -206,7 +229,7 @@ def _item_frame(data: CaseInput, agency_code: str) -> pl.DataFrame:
 
 def _party_frame(data: CaseInput, agency_code: str) -> pl.DataFrame:
     rows = [
-        {**{c: getattr(p, c) for c in PARTY_FIELDS}, "case_ref": data.case_ref or "-", "reporting_agency": agency_code,
+        {**{c: value_of(p, c) for c in PARTY_FIELDS}, "case_ref": data.case_ref or "-", "reporting_agency": agency_code,
          ROW: n}
         for n, p in enumerate(data.parties, start=1)
     ]  # fmt: skip
@@ -215,6 +238,7 @@ def _party_frame(data: CaseInput, agency_code: str) -> pl.DataFrame:
 
 
 _CASE_LEVEL = {*CASE_COLUMNS, "case_ref", "reporting_agency"}
+_NOT_CASE_ATTRIBUTES = {"transit_countries", *CASE_EXTRA}  # written as transits, and into Case.extra
 
 
 def validate_case(data: CaseInput, *, agency_code: str, operation: Operation, today: dt.date | None = None) -> Checked:
@@ -266,17 +290,27 @@ def validate_case(data: CaseInput, *, agency_code: str, operation: Operation, to
     if errors:
         raise CaseInvalid(errors)
 
-    case = {c: first[c] for c in (*CASE_COLUMNS, "latitude", "longitude") if c != "transit_countries"}
+    case = {c: first[c] for c in (*CASE_COLUMNS, "latitude", "longitude") if c not in _NOT_CASE_ATTRIBUTES}
+    case["extra"] = pack(first, CASE_EXTRA)
     case["case_ref"] = first["case_ref"]
     case["arrests"] = case["arrests"] or 0
     case["sharing_level"] = case["sharing_level"] or SharingLevel.AMBER.value
     case["phase_id"] = phase_id
     case["description"] = data.description
-    item_rows = frame.select(
-        "commodity_class", "substance_text", "substance", "substance_control", "taxon_text", "taxon",
-        "cites_appendix", "specimen_type", "quantity", "unit", "quantity_text", "mass_kg",
-        pl.col("description").alias("goods_description"),
-    ).to_dicts()  # fmt: skip
+    item_rows = [
+        {**row, "extra": pack(extra, ITEM_EXTRA)}
+        for row, extra in zip(
+            frame.select(
+                "commodity_class", "substance_text", "substance", "substance_control", "taxon_text", "taxon",
+                "cites_appendix", "specimen_type", "quantity", "unit", "quantity_text", "mass_kg",
+                pl.col("description").alias("goods_description"),
+            ).to_dicts(),
+            frame.select(*ITEM_EXTRA).to_dicts() if ITEM_EXTRA else [{} for _ in range(frame.height)],
+            strict=True,
+        )
+    ]  # fmt: skip
+    parties = [{**{k: v for k, v in p.items() if k not in PARTY_EXTRA}, "extra": pack(p, PARTY_EXTRA)}
+               for p in parties]  # fmt: skip
     return Checked(case, item_rows, parties, list(first["transit_countries"] or []))
 
 
@@ -362,7 +396,7 @@ def create_case(
         record(session, audit_actor(actor), "case.create", "case", case.id, case_ref=case.case_ref, status=status,
                items=len(checked.items), parties=len(checked.parties))  # fmt: skip
         session.flush()
-        watchlists.check_cases(session, [case.id])
+        hooks.cases_written(session, hooks.CasesWritten(case_ids=[case.id]))
     return case
 
 
@@ -374,6 +408,16 @@ def editable_case(session: Session, actor: Actor, case_id: int) -> Case:
     if case.status == CaseStatus.MERGED.value:
         raise ValidationError("this case was merged into another case; edit that case instead")
     return case
+
+
+def read_for_edit(
+    session: Session, actor: Actor, case_id: int, *, purpose: str = "edit form"
+) -> tuple[Case, CaseInput]:
+    """The case and its content as the edit form shows it, parties included: an editor sees names, phones and
+    passports, so the read is audited (`case.read_nominal`) like the case page's."""
+    case = editable_case(session, actor, case_id)
+    parties = read_parties(session, actor, case, purpose=purpose) or []
+    return case, case_to_input(session, case, with_parties=True, parties=parties)
 
 
 def update_case(
@@ -431,7 +475,7 @@ def update_case(
                 record_status(session, actor, case, old_status, new_status, "edited")
             record(session, audit_actor(actor), "case.update", "case", case.id, case_ref=case.case_ref,
                    version=case.version, status=new_status)  # fmt: skip
-            watchlists.check_cases(session, [case.id])
+            hooks.cases_written(session, hooks.CasesWritten(case_ids=[case.id]))
     except StaleDataError:
         raise Conflict(
             f"case {case_id} was changed by someone else while you saved; nothing was saved: reload it and "
@@ -440,8 +484,15 @@ def update_case(
     return case
 
 
-def case_to_input(session: Session, case: Case, *, with_parties: bool) -> CaseInput:
-    """The case as the officer typed it (original texts kept beside the normalised values)."""
+def _texts(extra: dict[str, Any] | None) -> dict[str, str | None]:
+    return {k: None if v is None else str(v) for k, v in (extra or {}).items()}
+
+
+def case_to_input(
+    session: Session, case: Case, *, with_parties: bool, parties: Sequence[Party] | None = None
+) -> CaseInput:
+    """The case as the officer typed it (original texts kept beside the normalised values); `parties` as read
+    (and audited) by the caller, else read here."""
     data = CaseInput(
         case_ref=case.case_ref, seizure_date=case.seizure_date.isoformat(), place_locode=case.place_locode,
         place_name=case.place_name, place_country=case.place_country, place_type=case.place_type,
@@ -449,6 +500,7 @@ def case_to_input(session: Session, case: Case, *, with_parties: bool) -> CaseIn
         detection_method=case.detection_method, concealment=case.concealment, origin_country=case.origin_country,
         transit_countries=";".join(case.transit_countries) or None, destination_country=case.destination_country,
         arrests=str(case.arrests), sharing_level=case.sharing_level, description=case.description,
+        extra=_texts(case.extra),
     )  # fmt: skip
     data.items = [
         ItemInput(
@@ -459,11 +511,13 @@ def case_to_input(session: Session, case: Case, *, with_parties: bool) -> CaseIn
             quantity=i.quantity_text or f"{i.quantity:g}",
             unit=i.unit,
             description=i.goods_description,
+            extra=_texts(i.extra),
         )
         for i in case.items
     ]
-    if with_parties:
-        parties = session.execute(select(Party).where(Party.case_id == case.id).order_by(Party.id)).scalars()
+    if with_parties and parties is None:
+        parties = list(session.execute(select(Party).where(Party.case_id == case.id).order_by(Party.id)).scalars())
+    if with_parties and parties:
         data.parties = [
             PartyInput(
                 role=p.role,
@@ -475,6 +529,7 @@ def case_to_input(session: Session, case: Case, *, with_parties: bool) -> CaseIn
                 phone=p.phone,
                 email=p.email,
                 address=p.address,
+                extra=_texts(p.extra),
             )
             for p in parties
         ]
@@ -483,5 +538,5 @@ def case_to_input(session: Session, case: Case, *, with_parties: bool) -> CaseIn
 
 __all__ = [
     "CaseInput", "CaseInvalid", "FieldError", "ItemInput", "PartyInput", "case_to_input", "create_case",
-    "editable_case", "update_case", "validate_case",
+    "editable_case", "read_for_edit", "update_case", "validate_case",
 ]  # fmt: skip

@@ -31,13 +31,14 @@ import polars as pl
 from sqlalchemy import ARRAY, ColumnElement, String, Table, any_, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from dragonnet import hooks
 from dragonnet.domain.vocabulary import CaseStatus, IdentifierKind, SharingLevel
 from dragonnet.errors import DragonnetError
 from dragonnet.intake.errors import ImportRejected, RowError
+from dragonnet.intake.extra import CASE_EXTRA, ITEM_EXTRA, PARTY_EXTRA, pack
 from dragonnet.intake.headers import PARTY_COLUMNS, HeaderMapping, propose_mapping, require
-from dragonnet.intake.normalise import CASE_KEY, ERROR_SCHEMA, ErrorSink, normalise_items, normalise_parties
-from dragonnet.intake.reader import MAX_BYTES, MAX_ROWS, ROW, RawTable, read_bytes
-from dragonnet.messaging import watchlists
+from dragonnet.intake.normalise import CASE_KEY, ERROR_SCHEMA, ErrorSink, Normalised, normalise_items, normalise_parties
+from dragonnet.intake.reader import MAX_BYTES, MAX_ROWS, ROW, RawTable, ReadResult, read_bytes
 from dragonnet.operation.service import get_operation, phase_for_date
 from dragonnet.policy.audit import AuditActor, record
 from dragonnet.storage.models import (
@@ -160,19 +161,11 @@ def import_cases(
 
     Give `file_path`, or `data` with `filename` (whose extension says CSV or XLSX). Raises ImportRejected
     (a DragonnetError) when the file as a whole cannot be imported; row problems are in the report.
+
+    Stages: read -> map (headers to columns) -> normalise -> validate (agency, phase, existing cases, parties)
+    -> report -> write (with the audit entry, in one transaction; not for a dry run).
     """
-    if file_path is not None:
-        path = Path(file_path)
-        filename = filename or path.name
-        try:
-            size = path.stat().st_size
-        except OSError as exc:
-            raise ImportRejected(f"cannot read {path}: {exc.strerror or exc}") from None
-        if size > max_bytes:
-            raise ImportRejected(f"{path.name}: file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit")
-        data = path.read_bytes()
-    if data is None or not filename:
-        raise ImportRejected("give a file path, or the file's bytes and its name")
+    data, filename = _file_bytes(file_path, data, filename, max_bytes)
     operation = get_operation(session, operation_slug)
     agency = _agency(session, operation, agency_code)
     if actor.agency is not None and actor.agency.upper() != agency.code.upper():
@@ -180,14 +173,7 @@ def import_cases(
     today = today or dt.date.today()
 
     raw = read_bytes(data, filename, max_bytes=max_bytes, max_rows=max_rows)
-    items_map = propose_mapping(raw.items.headers, "items", mapping)
-    require(items_map)
-    parties_map: HeaderMapping | None = None
-    if raw.parties is not None:
-        explicit = {h: c for h, c in (mapping or {}).items() if c is None or c in PARTY_COLUMNS}
-        parties_map = propose_mapping(raw.parties.headers, "parties", explicit)
-        require(parties_map)
-
+    items_map, parties_map = _map_headers(raw, mapping)
     report = ImportReport(
         filename=Path(filename).name,
         sha256=hashlib.sha256(data).hexdigest(),
@@ -200,40 +186,94 @@ def import_cases(
         mapping=items_map.as_dict(),
         parties_mapping=parties_map.as_dict() if parties_map else {},
     )
-
     items = normalise_items(_canonical(raw.items, items_map), day_first=day_first, today=today)
+    parties = None
+    if raw.parties is not None and parties_map is not None:
+        parties = normalise_parties(_canonical(raw.parties, parties_map), day_first=day_first, today=today,
+                                    default_region=agency.country)  # fmt: skip
+    checked = _validate(session, operation, agency, items, parties)
+    plan = _report(report, checked, items)
+    if dry_run or (all_or_nothing and checked.errors.height > 0):
+        if not dry_run:  # nothing lands
+            report.cases_created = report.cases_updated = report.rows_imported = report.parties_imported = 0
+            report.rows_rejected = report.rows_total
+        return report
+    with session.begin_nested():
+        _write(session, operation, agency, actor, plan.good, plan.good_cases, checked.existing, plan.to_update,
+               plan.good_parties)  # fmt: skip
+        record(
+            session, actor, "cases.import", "operation", operation.slug,
+            filename=report.filename, sha256=report.sha256, format=report.format, encoding=report.encoding,
+            agency=agency.code, rows_total=report.rows_total, rows_imported=report.rows_imported,
+            rows_rejected=report.rows_rejected, cases_created=report.cases_created,
+            cases_updated=report.cases_updated, cases_rejected=report.cases_rejected,
+            parties_imported=report.parties_imported, all_or_nothing=all_or_nothing,
+        )  # fmt: skip
+    session.expire_all()
+    report.written = True
+    return report
+
+
+def _file_bytes(
+    file_path: str | Path | None, data: bytes | None, filename: str | None, max_bytes: int
+) -> tuple[bytes, str]:
+    """Read: the file's bytes and name (a path, or bytes with their name); a file over the limit is refused."""
+    if file_path is not None:
+        path = Path(file_path)
+        filename = filename or path.name
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise ImportRejected(f"cannot read {path}: {exc.strerror or exc}") from None
+        if size > max_bytes:
+            raise ImportRejected(f"{path.name}: file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit")
+        data = path.read_bytes()
+    if data is None or not filename:
+        raise ImportRejected("give a file path, or the file's bytes and its name")
+    return data, filename
+
+
+def _map_headers(
+    raw: ReadResult, mapping: Mapping[str, str | None] | None
+) -> tuple[HeaderMapping, HeaderMapping | None]:
+    """Map: the sheets' headers to exchange-format columns (an explicit mapping wins); required columns checked."""
+    items_map = propose_mapping(raw.items.headers, "items", mapping)
+    require(items_map)
+    parties_map: HeaderMapping | None = None
+    if raw.parties is not None:
+        explicit = {h: c for h, c in (mapping or {}).items() if c is None or c in PARTY_COLUMNS}
+        parties_map = propose_mapping(raw.parties.headers, "parties", explicit)
+        require(parties_map)
+    return items_map, parties_map
+
+
+@dataclass
+class _Checked:
+    """What validation leaves: the item rows (with phase_id and the rejected cases marked), the errors of both
+    sheets, the rejected case keys, the party rows, and the agency's existing cases by ref."""
+
+    frame: pl.DataFrame
+    errors: pl.DataFrame
+    item_errors: pl.DataFrame
+    bad_keys: pl.DataFrame
+    parties: pl.DataFrame | None
+    existing: dict[str, tuple[int, str, int, int]]  # case_ref -> (id, status, version, operation_id)
+    own: str
+
+
+def _validate(
+    session: Session, operation: Operation, agency: Agency, items: Normalised, parties: Normalised | None
+) -> _Checked:
+    """Validate what the normalisation cannot see alone: the agency, the phase of each seizure date, the
+    agency's existing cases (merged, or in another operation), and parties without item rows."""
     frame = items.frame
     sink = ErrorSink()
     own = agency.code.upper()
     sink.add(frame, pl.col("reporting_agency").is_not_null() & (pl.col("reporting_agency") != own),
              "reporting_agency", pl.format("reporting_agency {} is not your agency ({})",
                                            pl.col("reporting_agency"), pl.lit(own)))  # fmt: skip
-
-    # phase from the seizure date, once per distinct date
-    phase_ids: dict[dt.date, int | None] = {}
-    phase_errors: dict[dt.date, str] = {}
-    for day in frame.get_column("seizure_date").drop_nulls().unique().to_list():
-        try:
-            phase_ids[day] = phase_for_date(operation, day).id
-        except DragonnetError as exc:
-            phase_ids[day] = None
-            phase_errors[day] = exc.message
-    frame = frame.with_columns(
-        pl.col("seizure_date").replace_strict(phase_ids, default=None, return_dtype=pl.Int64).alias("phase_id")
-    )
-    sink.add(frame, pl.col("seizure_date").is_not_null() & pl.col("phase_id").is_null(), "seizure_date",
-             pl.col("seizure_date").replace_strict(phase_errors, default=None, return_dtype=pl.String))  # fmt: skip
-
-    # existing cases of this agency with these refs
-    refs = frame.filter(pl.col("reporting_agency") == own).get_column("case_ref").drop_nulls().unique().to_list()
-    existing: dict[str, tuple[int, str, int, int]] = {}  # case_ref -> (id, status, version, operation_id)
-    for ref_matches in _ref_conditions(session, refs):
-        for cid, ref, status, version, op_id in session.execute(
-            select(Case.id, Case.case_ref, Case.status, Case.version, Case.operation_id).where(
-                Case.reporting_agency_id == agency.id, ref_matches
-            )
-        ):
-            existing[ref] = (cid, status, version, op_id)
+    frame = _with_phases(frame, operation, sink)
+    existing = _existing_cases(session, agency, frame.filter(pl.col("reporting_agency") == own))
     blocked = {
         ref: (f"case {ref} was merged into another case; edit that case" if status == CaseStatus.MERGED.value
               else f"case_ref {ref} is already used by your agency in another operation")
@@ -249,39 +289,88 @@ def import_cases(
     bad_keys = (
         frame.join(item_errors.select(pl.col("row").alias(ROW)).unique(), on=ROW, how="semi").select(*CASE_KEY).unique()
     )
-
     parties_frame: pl.DataFrame | None = None
-    if raw.parties is not None and parties_map is not None:
-        parties = normalise_parties(_canonical(raw.parties, parties_map), day_first=day_first, today=today,
-                                    default_region=agency.country)  # fmt: skip
-        pf = parties.frame
-        psink = ErrorSink()
-        psink.add(pf, pl.col("reporting_agency").is_not_null() & (pl.col("reporting_agency") != own),
-                  "reporting_agency", pl.format("reporting_agency {} is not your agency ({})",
-                                                pl.col("reporting_agency"), pl.lit(own)))  # fmt: skip
-        known = frame.select(*CASE_KEY).unique().with_columns(pl.lit(True).alias("__known"))
-        pf = pf.join(known, on=list(CASE_KEY), how="left", maintain_order="left")
-        psink.add(pf, pl.col("case_ref").is_not_null() & (pl.col("reporting_agency") == own)
-                  & pl.col("__known").is_null(), "case_ref",
-                  pl.lit("no item rows for this case in the items sheet"))  # fmt: skip
-        party_errors = pl.concat([parties.errors, psink.frame()]).with_columns(pl.lit("parties").alias("sheet"))
+    if parties is not None:
+        parties_frame, party_errors = _check_parties(frame, parties, own)
         error_frames.append(party_errors)
         bad_party_keys = (
-            pf.join(party_errors.select(pl.col("row").alias(ROW)).unique(), on=ROW, how="semi")
+            parties_frame.join(party_errors.select(pl.col("row").alias(ROW)).unique(), on=ROW, how="semi")
             .select(*CASE_KEY)
             .unique()
         )
         bad_keys = pl.concat([bad_keys, bad_party_keys]).unique()
-        parties_frame = pf.drop("__known")
 
     errors = pl.concat(error_frames).sort(["sheet", "row"], descending=[False, False], maintain_order=True)
     bad_keys = bad_keys.filter(pl.col("case_ref").is_not_null() & pl.col("reporting_agency").is_not_null())
     bad_keys = bad_keys.with_columns(pl.lit(True).alias("__bad"))
     frame = frame.join(bad_keys, on=list(CASE_KEY), how="left", maintain_order="left")
-    error_rows_set = item_errors.get_column("row").unique()
+    return _Checked(frame, errors, item_errors, bad_keys, parties_frame, existing, own)
+
+
+def _with_phases(frame: pl.DataFrame, operation: Operation, sink: ErrorSink) -> pl.DataFrame:
+    """The phase of each row from its seizure date, once per distinct date; a date outside every phase is an error."""
+    phase_ids: dict[dt.date, int | None] = {}
+    phase_errors: dict[dt.date, str] = {}
+    for day in frame.get_column("seizure_date").drop_nulls().unique().to_list():
+        try:
+            phase_ids[day] = phase_for_date(operation, day).id
+        except DragonnetError as exc:
+            phase_ids[day] = None
+            phase_errors[day] = exc.message
+    frame = frame.with_columns(
+        pl.col("seizure_date").replace_strict(phase_ids, default=None, return_dtype=pl.Int64).alias("phase_id")
+    )
+    sink.add(frame, pl.col("seizure_date").is_not_null() & pl.col("phase_id").is_null(), "seizure_date",
+             pl.col("seizure_date").replace_strict(phase_errors, default=None, return_dtype=pl.String))  # fmt: skip
+    return frame
+
+
+def _existing_cases(session: Session, agency: Agency, own_rows: pl.DataFrame) -> dict[str, tuple[int, str, int, int]]:
+    """The agency's cases with the refs of these rows: case_ref -> (id, status, version, operation_id)."""
+    refs = own_rows.get_column("case_ref").drop_nulls().unique().to_list()
+    existing: dict[str, tuple[int, str, int, int]] = {}
+    for ref_matches in _ref_conditions(session, refs):
+        for cid, ref, status, version, op_id in session.execute(
+            select(Case.id, Case.case_ref, Case.status, Case.version, Case.operation_id).where(
+                Case.reporting_agency_id == agency.id, ref_matches
+            )
+        ):
+            existing[ref] = (cid, status, version, op_id)
+    return existing
+
+
+def _check_parties(frame: pl.DataFrame, parties: Normalised, own: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The party rows (of this agency, of a case with item rows) and their errors."""
+    pf = parties.frame
+    psink = ErrorSink()
+    psink.add(pf, pl.col("reporting_agency").is_not_null() & (pl.col("reporting_agency") != own),
+              "reporting_agency", pl.format("reporting_agency {} is not your agency ({})",
+                                            pl.col("reporting_agency"), pl.lit(own)))  # fmt: skip
+    known = frame.select(*CASE_KEY).unique().with_columns(pl.lit(True).alias("__known"))
+    pf = pf.join(known, on=list(CASE_KEY), how="left", maintain_order="left")
+    psink.add(pf, pl.col("case_ref").is_not_null() & (pl.col("reporting_agency") == own)
+              & pl.col("__known").is_null(), "case_ref",
+              pl.lit("no item rows for this case in the items sheet"))  # fmt: skip
+    party_errors = pl.concat([parties.errors, psink.frame()]).with_columns(pl.lit("parties").alias("sheet"))
+    return pf.drop("__known"), party_errors
+
+
+@dataclass
+class _Plan:
+    """What the write stage writes: the accepted rows, one row per accepted case, the cases to update, parties."""
+
+    good: pl.DataFrame
+    good_cases: pl.DataFrame
+    to_update: list[str]
+    good_parties: pl.DataFrame | None
+
+
+def _report(report: ImportReport, checked: _Checked, items: Normalised) -> _Plan:
+    """Report: fill the per-row report (errors, warnings, rejected cases, counts) and plan the write."""
+    frame, errors, own = checked.frame, checked.errors, checked.own
+    error_rows_set = checked.item_errors.get_column("row").unique()
     rejected = pl.col("__bad").is_not_null() | pl.col(ROW).is_in(error_rows_set.implode())
     good = frame.filter(~rejected).drop("__bad")
-    rejected_rows = frame.height - good.height
 
     report.rows_total = frame.height
     report.errors_total = errors.height
@@ -295,41 +384,23 @@ def import_cases(
         for r in items.warnings.head(MAX_REPORTED_ERRORS).iter_rows(named=True)
     ]
     report.rejected_cases = sorted(
-        ref if agency_of == own else f"{agency_of}/{ref}" for agency_of, ref in bad_keys.select(*CASE_KEY).iter_rows()
+        ref if agency_of == own else f"{agency_of}/{ref}"
+        for agency_of, ref in checked.bad_keys.select(*CASE_KEY).iter_rows()
     )
-    report.cases_rejected = bad_keys.height
+    report.cases_rejected = checked.bad_keys.height
 
     good_cases = good.unique(subset=list(CASE_KEY), keep="first", maintain_order=True)
     refs_ok = good_cases.get_column("case_ref").to_list()
-    to_update = [r for r in refs_ok if r in existing]
+    to_update = [r for r in refs_ok if r in checked.existing]
     report.cases_created = len(refs_ok) - len(to_update)
     report.cases_updated = len(to_update)
     report.rows_imported = good.height
-    report.rows_rejected = rejected_rows
+    report.rows_rejected = frame.height - good.height
     good_parties: pl.DataFrame | None = None
-    if parties_frame is not None:
-        good_parties = parties_frame.join(good_cases.select(*CASE_KEY), on=list(CASE_KEY), how="semi")
+    if checked.parties is not None:
+        good_parties = checked.parties.join(good_cases.select(*CASE_KEY), on=list(CASE_KEY), how="semi")
         report.parties_imported = good_parties.height
-
-    if dry_run or (all_or_nothing and errors.height > 0):
-        if not dry_run:  # nothing lands
-            report.cases_created = report.cases_updated = report.rows_imported = report.parties_imported = 0
-            report.rows_rejected = report.rows_total
-        return report
-
-    with session.begin_nested():
-        _write(session, operation, agency, actor, good, good_cases, existing, to_update, good_parties)
-        record(
-            session, actor, "cases.import", "operation", operation.slug,
-            filename=report.filename, sha256=report.sha256, format=report.format, encoding=report.encoding,
-            agency=agency.code, rows_total=report.rows_total, rows_imported=report.rows_imported,
-            rows_rejected=report.rows_rejected, cases_created=report.cases_created,
-            cases_updated=report.cases_updated, cases_rejected=report.cases_rejected,
-            parties_imported=report.parties_imported, all_or_nothing=all_or_nothing,
-        )  # fmt: skip
-    session.expire_all()
-    report.written = True
-    return report
+    return _Plan(good, good_cases, to_update, good_parties)
 
 
 _CASE_FIELDS = (
@@ -376,6 +447,28 @@ def _copy_new_cases(session: Session, frame: pl.DataFrame) -> dict[str, int]:
     return dict(zip(frame.get_column("case_ref").to_list(), new_ids, strict=True))
 
 
+def _with_extra(frame: pl.DataFrame, names: Sequence[str]) -> pl.DataFrame:
+    """The format's columns without a database column (`names`, see intake.extra) packed into one `extra`
+    column of JSON text (null when all are empty). Nothing changes for a format without such columns."""
+    if not names:
+        return frame
+    packed = [
+        json.dumps(found, ensure_ascii=False) if (found := pack(row, names)) else None
+        for row in frame.select(*names).to_dicts()
+    ]
+    return frame.drop(*names).with_columns(pl.Series("extra", packed, dtype=pl.String))
+
+
+def _json_extra(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows for executemany: `extra` as an object (the JSON column serialises it), not as JSON text."""
+    if not rows or "extra" not in rows[0]:
+        return rows
+    for row in rows:
+        if row.get("extra") is not None:
+            row["extra"] = json.loads(row["extra"])
+    return rows
+
+
 def _write(
     session: Session,
     operation: Operation,
@@ -387,12 +480,16 @@ def _write(
     to_update: list[str],
     parties: pl.DataFrame | None,
 ) -> None:
+    """Write: new cases, updated cases (their old items, transits, parties replaced), items and transits,
+    parties and their identifiers; then tell the listeners (`hooks.cases_written`). On PostgreSQL the bulk
+    rows go through COPY."""
     now = dt.datetime.now(dt.UTC)
-    case_frame = good_cases.select(
+    case_frame = _with_extra(good_cases.select(
         "case_ref", "phase_id", *_CASE_FIELDS,
         pl.col("arrests").fill_null(0),
         pl.col("sharing_level").fill_null(SharingLevel.AMBER.value),
-    )  # fmt: skip
+        *CASE_EXTRA,
+    ), CASE_EXTRA)  # fmt: skip
     common = {"status": CaseStatus.SUBMITTED.value, "submitted_at": now, "updated_at": now}
     updating = pl.col("case_ref").is_in(pl.Series(to_update, dtype=pl.String).implode())
     new_frame = case_frame.filter(~updating).with_columns(
@@ -404,13 +501,34 @@ def _write(
         pl.lit(now).alias("created_at"),
         pl.lit(actor.user_id, dtype=pl.Int64).alias("created_by_id"),
     )
-    ids: dict[str, int] = {}
     copy_path = session.get_bind().dialect.name == "postgresql"
+    ids = _insert_new_cases(session, new_frame, copy_path)
+    if to_update:
+        ids.update(_update_cases(session, case_frame, updating, common, existing, to_update))
+    id_frame = pl.DataFrame({"case_ref": list(ids), "case_id": list(ids.values())},
+                            schema={"case_ref": pl.String, "case_id": pl.Int64})  # fmt: skip
+    _write_items_and_transits(session, good, good_cases, id_frame, copy_path)
+    if parties is not None and parties.height:
+        _write_parties(session, parties, id_frame)
+    session.flush()
+    # Watchlists: owners who may see a written case hear of a match, in this same transaction.
+    written = good_cases.join(id_frame, on="case_ref", how="inner").select("case_id", "conveyance_ref")
+    written_parties = None
+    if parties is not None and parties.height:
+        written_parties = parties.join(id_frame, on="case_ref", how="inner").select(
+            "case_id", "kind", "name", "phone", "email", "id_number"
+        )
+    hooks.cases_written(session, hooks.CasesWritten(written.get_column("case_id").to_list(), written, written_parties))
+
+
+def _insert_new_cases(session: Session, new_frame: pl.DataFrame, copy_path: bool) -> dict[str, int]:
+    """Insert the new cases; case_ref -> id."""
+    ids: dict[str, int] = {}
     if copy_path:
         if new_frame.height:
             ids.update(_copy_new_cases(session, new_frame))
     else:
-        for batch in _chunks(new_frame.to_dicts()):
+        for batch in _chunks(_json_extra(new_frame.to_dicts())):
             result = session.execute(
                 insert(_table(Case)).returning(
                     _table(Case).c.id, _table(Case).c.case_ref, sort_by_parameter_order=True
@@ -419,59 +537,72 @@ def _write(
             )
             ids.update({ref: cid for cid, ref in result})
 
-    if to_update:
-        table = _table(Case)
-        stmt = (
-            update(table)
-            .where(table.c.id == bindparam("_id"), table.c.version == bindparam("_version"))
-            .values(
-                {
-                    f: bindparam(f)
-                    for f in (
-                        *_CASE_FIELDS,
-                        "phase_id",
-                        "arrests",
-                        "sharing_level",
-                        "status",
-                        "submitted_at",
-                        "updated_at",
-                        "version",
-                    )
-                }
-                | {"validated_at": None, "validated_by_id": None}
-            )
-        )
-        upd_rows = []
-        for r in case_frame.filter(updating).to_dicts():
-            cid, _status, version, _op = existing[r["case_ref"]]
-            ids[r["case_ref"]] = cid
-            row = {k: v for k, v in r.items() if k != "case_ref"}
-            upd_rows.append({**row, **common, "_id": cid, "_version": version, "version": version + 1})
-        changed = 0
-        for batch in _chunks(upd_rows):
-            changed += session.connection().execute(stmt, list(batch)).rowcount
-        if changed != len(upd_rows):
-            from dragonnet.errors import Conflict
+    return ids
 
-            raise Conflict("a case changed while it was being imported; import the file again")
-        old_ids = [existing[r][0] for r in to_update]
-        for chunk in _chunks(old_ids):
-            for model in (CaseIdentifier, Party, Item, CaseTransit):
-                session.execute(
-                    delete(model).where(model.case_id.in_(chunk)).execution_options(synchronize_session=False)
+
+def _update_cases(
+    session: Session, case_frame: pl.DataFrame, updating: pl.Expr, common: dict[str, Any],
+    existing: dict[str, tuple[int, str, int, int]], to_update: list[str],
+) -> dict[str, int]:  # fmt: skip
+    """Update the re-uploaded cases if their version is unchanged (else Conflict), and remove their items,
+    transits, parties and identifiers (written anew); case_ref -> id."""
+    ids: dict[str, int] = {}
+    table = _table(Case)
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("_id"), table.c.version == bindparam("_version"))
+        .values(
+            {
+                f: bindparam(f)
+                for f in (
+                    *_CASE_FIELDS,
+                    "phase_id",
+                    "arrests",
+                    "sharing_level",
+                    "status",
+                    "submitted_at",
+                    "updated_at",
+                    "version",
+                    *(("extra",) if CASE_EXTRA else ()),
                 )
+            }
+            | {"validated_at": None, "validated_by_id": None}
+        )
+    )
+    upd_rows = []
+    for r in _json_extra(case_frame.filter(updating).to_dicts()):
+        cid, _status, version, _op = existing[r["case_ref"]]
+        ids[r["case_ref"]] = cid
+        row = {k: v for k, v in r.items() if k != "case_ref"}
+        upd_rows.append({**row, **common, "_id": cid, "_version": version, "version": version + 1})
+    changed = 0
+    for batch in _chunks(upd_rows):
+        changed += session.connection().execute(stmt, list(batch)).rowcount
+    if changed != len(upd_rows):
+        from dragonnet.errors import Conflict
 
-    id_frame = pl.DataFrame({"case_ref": list(ids), "case_id": list(ids.values())},
-                            schema={"case_ref": pl.String, "case_id": pl.Int64})  # fmt: skip
+        raise Conflict("a case changed while it was being imported; import the file again")
+    old_ids = [existing[r][0] for r in to_update]
+    for chunk in _chunks(old_ids):
+        for model in (CaseIdentifier, Party, Item, CaseTransit):
+            session.execute(delete(model).where(model.case_id.in_(chunk)).execution_options(synchronize_session=False))
+
+    return ids
+
+
+def _write_items_and_transits(
+    session: Session, good: pl.DataFrame, good_cases: pl.DataFrame, id_frame: pl.DataFrame, copy_path: bool
+) -> None:
     items = (
         good.join(id_frame, on="case_ref", how="inner", maintain_order="left")
         .with_columns(pl.col(ROW).rank("ordinal").over("case_id").cast(pl.Int64).alias("position"))
-        .select("case_id", "position", *_ITEM_FIELDS, pl.col("description").alias("goods_description"))
+        .select("case_id", "position", *_ITEM_FIELDS, pl.col("description").alias("goods_description"), *ITEM_EXTRA)
     )
+    items = _with_extra(items, ITEM_EXTRA)
     if copy_path:
         _copy_frame(session, "items", items)
     else:
-        for batch in _chunks(items.to_dicts()):
+        for batch in _chunks(_json_extra(items.to_dicts())):
             session.execute(insert(_table(Item)), list(batch))
     transits = (
         good_cases.join(id_frame, on="case_ref", how="inner")
@@ -487,51 +618,50 @@ def _write(
         for batch in _chunks(transits.to_dicts()):
             session.execute(insert(_table(CaseTransit)), list(batch))
 
-    if parties is not None and parties.height:
-        prow = parties.join(id_frame, on="case_ref", how="inner", maintain_order="left")
-        party_rows = prow.select(
-            "case_id", "role", "kind", "name", "nationality", "birth_date", "id_number", "phone", "email", "address"
+
+def _write_parties(session: Session, parties: pl.DataFrame, id_frame: pl.DataFrame) -> None:
+    """The parties, and the phones and e-mails as identifiers of their case."""
+    prow = parties.join(id_frame, on="case_ref", how="inner", maintain_order="left")
+    party_rows = _json_extra(
+        _with_extra(
+            prow.select(
+                "case_id", "role", "kind", "name", "nationality", "birth_date", "id_number", "phone", "email",
+                "address", *PARTY_EXTRA,
+            ),
+            PARTY_EXTRA,
         ).to_dicts()
-        extra = prow.select("phone", "phone_e164", "email", "email_normalised").to_dicts()
-        for start in range(0, len(party_rows), CHUNK):
-            batch = party_rows[start : start + CHUNK]
-            result = session.execute(
-                insert(_table(Party)).returning(_table(Party).c.id, sort_by_parameter_order=True), batch
-            )
-            identifiers: list[dict[str, Any]] = []
-            pids = list(result.scalars())
-            for pid, row, more in zip(pids, batch, extra[start : start + CHUNK], strict=True):
-                if more["phone"]:
-                    identifiers.append(
-                        {
-                            "case_id": row["case_id"],
-                            "party_id": pid,
-                            "kind": IdentifierKind.PHONE.value,
-                            "value": more["phone"][:200],
-                            "normalised": more["phone_e164"] or _normalised_phone(more["phone"]),
-                        }
-                    )
-                if more["email"]:
-                    identifiers.append(
-                        {
-                            "case_id": row["case_id"],
-                            "party_id": pid,
-                            "kind": IdentifierKind.EMAIL.value,
-                            "value": more["email"][:200],
-                            "normalised": (more["email_normalised"] or more["email"].lower())[:200],
-                        }
-                    )
-            if identifiers:
-                session.execute(insert(_table(CaseIdentifier)), identifiers)  # fmt: skip
-    session.flush()
-    # Watchlists: owners who may see a written case hear of a match, in this same transaction.
-    written = good_cases.join(id_frame, on="case_ref", how="inner").select("case_id", "conveyance_ref")
-    written_parties = None
-    if parties is not None and parties.height:
-        written_parties = parties.join(id_frame, on="case_ref", how="inner").select(
-            "case_id", "kind", "name", "phone", "email", "id_number"
+    )  # fmt: skip
+    extra = prow.select("phone", "phone_e164", "email", "email_normalised").to_dicts()
+    for start in range(0, len(party_rows), CHUNK):
+        batch = party_rows[start : start + CHUNK]
+        result = session.execute(
+            insert(_table(Party)).returning(_table(Party).c.id, sort_by_parameter_order=True), batch
         )
-    watchlists.check_written_cases(session, written, written_parties)
+        identifiers: list[dict[str, Any]] = []
+        pids = list(result.scalars())
+        for pid, row, more in zip(pids, batch, extra[start : start + CHUNK], strict=True):
+            if more["phone"]:
+                identifiers.append(
+                    {
+                        "case_id": row["case_id"],
+                        "party_id": pid,
+                        "kind": IdentifierKind.PHONE.value,
+                        "value": more["phone"][:200],
+                        "normalised": more["phone_e164"] or _normalised_phone(more["phone"]),
+                    }
+                )
+            if more["email"]:
+                identifiers.append(
+                    {
+                        "case_id": row["case_id"],
+                        "party_id": pid,
+                        "kind": IdentifierKind.EMAIL.value,
+                        "value": more["email"][:200],
+                        "normalised": (more["email_normalised"] or more["email"].lower())[:200],
+                    }
+                )
+        if identifiers:
+            session.execute(insert(_table(CaseIdentifier)), identifiers)  # fmt: skip
 
 
 __all__ = ["ERROR_SCHEMA", "ImportRejected", "ImportReport", "RowError", "import_cases"]

@@ -10,7 +10,7 @@ The officer's text is kept beside the normalised value (substance_text, taxon_te
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,17 +18,10 @@ import phonenumbers
 import polars as pl
 from rapidfuzz import fuzz, process
 
+from dragonnet.domain.exchange import FORMAT, SheetKind, names_of
 from dragonnet.domain.quantity import KG_PER_UNIT, MAX_PLAUSIBLE, Unit, parse_number, parse_unit
 from dragonnet.domain.vocabulary import (
-    CommodityClass,
-    DetectionMethod,
-    Direction,
-    PartyKind,
-    PartyRole,
-    PlaceType,
-    SharingLevel,
     SpecimenType,
-    TransportMode,
 )
 from dragonnet.errors import DragonnetError, ValidationError
 from dragonnet.intake.errors import RowError
@@ -36,26 +29,19 @@ from dragonnet.intake.headers import ITEM_COLUMNS, PARTY_COLUMNS, key
 from dragonnet.intake.reader import ROW
 from dragonnet.reference import cites, countries, places, substances
 
-TEXT_MAX = 2000
+TEXT_MAX = FORMAT.text_max
 SHOWN_VALUE_MAX = 200  # an error echoes at most this much of the offending cell
 # Limits of the database columns the text lands in (VARCHAR lengths are enforced by PostgreSQL).
-COLUMN_MAX: dict[str, int] = {
-    "case_ref": 64, "reporting_agency": 32, "place_locode": 10, "place_name": 200, "conveyance_ref": 100,
-    "substance": 200, "taxon": 200, "quantity": 64, "unit": 32, "name": 300, "id_number": 64, "phone": 64,
-    "email": 254,
-}  # fmt: skip
+COLUMN_MAX: dict[str, int] = FORMAT.max_lengths()
 CONTROL_CHARS = r"[\x00-\x08\x0B-\x1F\x7F]"  # tab and newline are allowed; CRLF is folded to LF first
 
 ERROR_SCHEMA: dict[str, Any] = {
     "row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String, "suggestion": pl.String,
 }  # fmt: skip
 
-CASE_COLUMNS: tuple[str, ...] = (
-    "seizure_date", "place_locode", "place_name", "place_country", "place_type", "direction", "transport_mode",
-    "conveyance_ref", "detection_method", "concealment", "origin_country", "transit_countries",
-    "destination_country", "arrests", "sharing_level",
-)  # fmt: skip
+CASE_COLUMNS: tuple[str, ...] = names_of(FORMAT.at_level("items", "case"))
 CASE_KEY = ("reporting_agency", "case_ref")
+_CASE_REQUIRED: tuple[str, ...] = tuple(c.name for c in FORMAT.at_level("items", "case") if c.required)
 
 _ISO_SHAPE = r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$"
 _ISO_DATETIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$"
@@ -65,104 +51,8 @@ _PLAIN_NUMBER = r"^[0-9]{1,15}([.,][0-9]{1,15})?$"  # ASCII only: other digits t
 
 # --- vocabularies ----------------------------------------------------------------------------------------
 
-
-def _vocab(values: Iterable[tuple[str, str]], synonyms: dict[str, tuple[str, ...]]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for value, label in values:
-        for text in (value, label, value.replace("_", " ")):
-            out[key(text)] = value
-    for value, words in synonyms.items():
-        for word in words:
-            out.setdefault(key(word), value)
-    return out
-
-
-def _enum_vocab(enum: Any, synonyms: dict[str, tuple[str, ...]]) -> dict[str, str]:
-    return _vocab(((m.value, m.label) for m in enum), synonyms)
-
-
-ENUMS: dict[str, dict[str, str]] = {
-    "commodity_class": _enum_vocab(CommodityClass, {
-        "drug": ("drugs", "narcotic", "narcotics", "stupéfiants", "drogue", "drogas", "ma túy", "ma tuý", "毒品"),
-        "precursor": ("precursors", "precursor chemical", "chemical", "chemicals", "précurseur", "precursores",
-                      "tiền chất", "易制毒化学品", "前体", "制毒物品"),
-        "wildlife": ("wild life", "fauna", "flora", "cites", "animal", "animals", "faune", "vida silvestre",
-                     "động vật hoang dã", "động vật", "野生动物", "野生动植物"),
-        "timber": ("wood", "logs", "rosewood", "bois", "madera", "gỗ", "木材", "红木"),
-        "other": ("others", "misc", "autre", "otro", "khác", "其他"),
-    }),
-    "place_type": _enum_vocab(PlaceType, {
-        "seaport": ("port", "sea port", "harbour", "harbor", "cảng biển", "cảng", "港口", "海港"),
-        "airport": ("air port", "aéroport", "aeropuerto", "sân bay", "机场"),
-        "land_border": ("border", "land border crossing", "border crossing", "frontière", "frontera", "cửa khẩu",
-                        "陆路口岸", "边境"),
-        "inland": ("inland depot", "icd", "intérieur", "nội địa", "内陆"),
-        "mail_centre": ("mail", "mail center", "post office", "postal centre", "bưu điện", "邮局", "邮件处理中心"),
-        "express_centre": ("express", "express center", "courier hub", "chuyển phát nhanh", "快件中心"),
-    }),
-    "direction": _enum_vocab(Direction, {
-        "import": ("imp", "inbound", "incoming", "importation", "importación", "nhập khẩu", "nhập", "进口", "入境"),
-        "export": ("exp", "outbound", "outgoing", "exportation", "exportación", "xuất khẩu", "xuất", "出口", "出境"),
-        "transit": ("in transit", "tránsito", "quá cảnh", "过境", "转运"),
-        "domestic": ("internal", "national", "intérieur", "nội địa", "国内"),
-    }),
-    "transport_mode": _enum_vocab(TransportMode, {
-        "air_passenger": ("passenger", "air pax", "airport passenger", "hành khách", "旅客", "航空旅客"),
-        "air_cargo": ("air freight", "airfreight", "hàng không", "空运", "航空货运"),
-        "sea_container": ("container", "sea freight", "maritime container", "conteneur", "contenedor",
-                          "container đường biển", "海运集装箱", "集装箱"),
-        "sea_other": ("vessel", "boat", "ship", "bateau", "tàu", "船舶"),
-        "road": ("truck", "lorry", "car", "vehicle", "bus", "camion", "camión", "đường bộ", "xe tải", "公路", "汽车"),
-        "rail": ("train", "railway", "railroad", "ferroviaire", "đường sắt", "铁路", "火车"),
-        "postal": ("post", "mail", "parcel post", "poste", "correo", "bưu chính", "bưu phẩm", "邮政", "邮件"),
-        "express_courier": ("courier", "express", "fast parcel", "chuyển phát nhanh", "快件", "快递"),
-        "pedestrian": ("on foot", "foot", "walking", "piéton", "peatón", "đi bộ", "步行"),
-    }),
-    "detection_method": _enum_vocab(DetectionMethod, {
-        "risk_profiling": ("profiling", "risk analysis", "risk assessment", "targeting", "profilage",
-                           "phân tích rủi ro", "风险布控", "风险分析"),
-        "intelligence": ("intel", "tip off", "tip", "information", "informant", "renseignement", "inteligencia",
-                         "tình báo", "nguồn tin", "情报"),
-        "routine_control": ("routine", "routine check", "routine inspection", "contrôle de routine",
-                            "kiểm tra thông thường", "常规检查"),
-        "random": ("random check", "random selection", "aléatoire", "aleatorio", "ngẫu nhiên", "随机"),
-        "scanner": ("x ray", "xray", "x-ray", "scan", "non intrusive inspection", "nii", "máy soi", "机检", "X光"),
-        "detector_dog": ("dog", "sniffer dog", "k9", "canine", "chien", "perro", "chó nghiệp vụ", "缉毒犬"),
-    }),
-    "specimen_type": _enum_vocab(SpecimenType, {
-        "live": ("alive", "living", "sống", "活体"),
-        "dead": ("carcass", "carcasses", "body", "frozen", "chết", "死体"),
-        "skin": ("skins", "hide", "hides", "leather", "da", "皮"),
-        "scales": ("scale", "vảy", "vẩy", "鳞片", "鳞"),
-        "ivory": ("tusk", "tusks", "ngà", "ngà voi", "象牙"),
-        "horn": ("horns", "sừng", "犀角", "角"),
-        "bone": ("bones", "xương", "骨"),
-        "meat": ("flesh", "thịt", "肉"),
-        "wood": ("log", "logs", "timber", "sawn wood", "planks", "gỗ", "木材", "原木"),
-        "derivative": ("derivatives", "product", "products", "powder", "extract", "medicine", "carving",
-                       "carvings", "sản phẩm", "制品"),
-    }),
-    "sharing_level": _vocab(((m.value, m.label) for m in SharingLevel), {
-        "red": ("tlp red", "tlp:red"),
-        "amber+strict": ("amber strict", "tlp amber strict", "tlp:amber+strict", "amber+strict"),
-        "amber": ("tlp amber", "tlp:amber"),
-        "green": ("tlp green", "tlp:green"),
-        "clear": ("white", "tlp white", "tlp:white", "tlp clear", "tlp:clear", "public"),
-    }),
-    "role": _enum_vocab(PartyRole, {
-        "courier": ("mule", "carrier", "passeur", "mula", "người vận chuyển", "运毒人", "携带人"),
-        "consignor": ("shipper", "sender", "exporter", "expéditeur", "remitente", "người gửi", "发货人"),
-        "consignee": ("receiver", "recipient", "importer", "destinataire", "destinatario", "người nhận", "收货人"),
-        "owner": ("propriétaire", "dueño", "chủ hàng", "货主"),
-        "organiser": ("organizer", "ringleader", "boss", "organisateur", "organizador", "kẻ chủ mưu", "组织者"),
-        "driver": ("chauffeur", "conductor", "tài xế", "lái xe", "司机"),
-    }),
-    "kind": _enum_vocab(PartyKind, {
-        "person": ("individual", "natural person", "personne", "persona", "cá nhân", "người", "个人"),
-        "company": ("firm", "business", "legal person", "entreprise", "société", "empresa", "công ty",
-                    "doanh nghiệp", "公司", "企业"),
-    }),
-}  # fmt: skip
+# Vocabulary column -> (comparison key -> value): values, labels and synonyms from the exchange-format file.
+ENUMS: dict[str, dict[str, str]] = FORMAT.value_vocabularies()
 
 
 # --- errors ------------------------------------------------------------------------------------------------
@@ -491,6 +381,36 @@ def _transit_result(text: str) -> dict[str, Any]:
     return {"tr_list": codes, "tr_err": None, "tr_sugg": None}
 
 
+# The columns the stages below read by name. Any other column of the format (one added to the file) is carried
+# to the result under its own name: a vocabulary or country column as its normalised value, others as checked
+# text (`check_text`: control characters, length). intake.extra stores the ones without a database column.
+_HANDLED_ITEM_COLUMNS = frozenset({
+    "case_ref", "reporting_agency", "seizure_date", "place_locode", "place_name", "place_country", "place_type",
+    "direction", "transport_mode", "conveyance_ref", "detection_method", "concealment", "commodity_class",
+    "substance", "taxon", "specimen_type", "quantity", "unit", "origin_country", "transit_countries",
+    "destination_country", "arrests", "sharing_level", "description",
+})  # fmt: skip
+_HANDLED_PARTY_COLUMNS = frozenset({
+    "case_ref", "reporting_agency", "role", "kind", "name", "nationality", "birth_date", "id_number", "phone",
+    "email", "address",
+})  # fmt: skip
+
+
+def _carried(sheet: SheetKind, handled: frozenset[str]) -> list[pl.Expr]:
+    """The result columns of the format's columns that no stage reads by name."""
+    out: list[pl.Expr] = []
+    for c in FORMAT.columns[sheet]:
+        if c.name in handled:
+            continue
+        normalised = c.vocabulary is not None or c.type == "country"
+        out.append(pl.col(f"{c.name}__n").alias(c.name) if normalised else pl.col(c.name))
+    return out
+
+
+_VOCABULARY_COLUMNS: tuple[str, ...] = tuple(c.name for c in FORMAT.columns["items"] if c.vocabulary)
+_COUNTRY_COLUMNS: tuple[str, ...] = tuple(c.name for c in FORMAT.columns["items"] if c.type == "country")
+
+
 def normalise_items(frame: pl.DataFrame, *, day_first: bool = False, today: dt.date | None = None) -> Normalised:
     """Validate and normalise item rows (exchange-format column names, strings) as whole columns.
 
@@ -499,29 +419,41 @@ def normalise_items(frame: pl.DataFrame, *, day_first: bool = False, today: dt.d
     reporting_agency, the case-level columns normalised (seizure_date as a date, countries alpha-2,
     transit_countries as a list), and commodity_class, substance_text/substance/substance_control,
     taxon_text/taxon/cites_appendix, specimen_type, quantity/unit/quantity_text/mass_kg, description.
+
+    Stages: text and cell shapes -> vocabularies, countries, dates, numbers -> places -> quantities and units
+    -> substances and taxa -> required cells -> the result -> case-level consistency.
     """
     today = today or dt.date.today()
     sink = ErrorSink()
     frame = _ensure(frame, ITEM_COLUMNS)
     frame = check_text(frame, ITEM_COLUMNS, sink)
+    frame = _values(frame, sink, day_first=day_first, today=today)
+    frame = _places(frame, sink)
+    frame = _quantities(frame, sink)
+    frame, notes = _substances_and_taxa(frame, sink)
+    _required_cells(frame, sink)
+    result = _case_level(_item_result(frame), sink)
+    return Normalised(result, sink.frame(), notes.frame())
 
-    # dates, enums, countries, quantities: each column once, lookups per distinct value
+
+def _values(frame: pl.DataFrame, sink: ErrorSink, *, day_first: bool, today: dt.date) -> pl.DataFrame:
+    """Dates, vocabularies, countries, transit lists and arrests: each column once, lookups per distinct value."""
     frame = check_dates(frame, "seizure_date", sink, day_first=day_first, today=today, out="seizure_date__n")
-    for column in ("commodity_class", "place_type", "direction", "transport_mode", "detection_method",
-                   "specimen_type", "sharing_level"):  # fmt: skip
+    for column in _VOCABULARY_COLUMNS:
         frame = _enum(frame, column, sink)
-    frame = _countries(frame, ("place_country", "origin_country", "destination_country"), sink)
+    frame = _countries(frame, _COUNTRY_COLUMNS, sink)
     frame = _lookup(frame, "transit_countries", _transit_result,
                     {"tr_list": pl.List(pl.String), "tr_err": pl.String, "tr_sugg": pl.String})  # fmt: skip
     sink.add(frame, pl.col("tr_err").is_not_null(), "transit_countries", pl.col("tr_err"), suggestion=pl.col("tr_sugg"))
-
     # arrests: a whole number
     arrests_ok = pl.col("arrests").str.contains(r"^\d{1,6}$")
     sink.add(frame, pl.col("arrests").is_not_null() & ~arrests_ok, "arrests", pl.lit("not a whole number"))
-    frame = frame.with_columns(pl.when(arrests_ok).then(pl.col("arrests").cast(pl.Int64, strict=False))
-                               .alias("arrests__n"))  # fmt: skip
+    return frame.with_columns(pl.when(arrests_ok).then(pl.col("arrests").cast(pl.Int64, strict=False))
+                              .alias("arrests__n"))  # fmt: skip
 
-    # places: per distinct (locode, name, country)
+
+def _places(frame: pl.DataFrame, sink: ErrorSink) -> pl.DataFrame:
+    """The place of seizure, resolved per distinct (locode, name, country)."""
     frame = frame.with_columns(
         pl.struct(
             pl.col("place_locode").alias("l"), pl.col("place_name").alias("n"), pl.col("place_country__n").alias("c")
@@ -538,7 +470,11 @@ def normalise_items(frame: pl.DataFrame, *, day_first: bool = False, today: dt.d
     frame = frame.join(place_table, on="__place", how="left", maintain_order="left", nulls_equal=True)
     sink.add(frame, pl.col("p_err").is_not_null(), "place_locode", pl.col("p_err"))
 
-    # quantity and unit
+    return frame
+
+
+def _quantities(frame: pl.DataFrame, sink: ErrorSink) -> pl.DataFrame:
+    """Quantity and unit: a positive, plausible number in a known unit; the mass in kg where it converts."""
     frame = number_column(frame, "quantity", "quantity__n")
     unit_map: dict[str, str | None] = {}
     for text in frame.get_column("unit").drop_nulls().unique().to_list():
@@ -560,9 +496,12 @@ def normalise_items(frame: pl.DataFrame, *, day_first: bool = False, today: dt.d
              pl.format("quantity {} {} is implausibly large; check the unit", q, pl.col("unit__n")))  # fmt: skip
     factor = pl.col("unit__n").replace_strict({u.value: f for u, f in KG_PER_UNIT.items()}, default=None,
                                               return_dtype=pl.Float64)  # fmt: skip
-    frame = frame.with_columns((q * factor).alias("mass_kg"))
+    return frame.with_columns((q * factor).alias("mass_kg"))
 
-    # substance and taxon: resolved once per distinct text; required by commodity class
+
+def _substances_and_taxa(frame: pl.DataFrame, sink: ErrorSink) -> tuple[pl.DataFrame, ErrorSink]:
+    """Substance and taxon resolved once per distinct text, required by commodity class; the guesses come back
+    as notes (warnings), not errors."""
     frame = _lookup(
         frame,
         "substance",
@@ -591,14 +530,24 @@ def normalise_items(frame: pl.DataFrame, *, day_first: bool = False, today: dt.d
     notes.add(frame, needs_taxon & pl.col("tx_note").is_not_null(), "taxon", pl.col("tx_note"),
               suggestion=pl.col("tx_name"))  # fmt: skip
 
-    # required per row
+    return frame, notes
+
+
+def _required_cells(frame: pl.DataFrame, sink: ErrorSink) -> None:
+    """Required per row (the case-level required columns are checked per case in `_case_level`)."""
+    klass = pl.col("commodity_class__n")
     for column, value in (("case_ref", None), ("reporting_agency", None), ("commodity_class", "commodity_class__n"),
                           ("quantity", "quantity__n"), ("unit", "unit__n")):  # fmt: skip
         _required(frame, column, sink, value)
-    _required(frame, "substance", sink, when=needs_substance, reason="required for drugs and precursors")
-    _required(frame, "taxon", sink, when=needs_taxon, reason="required for wildlife and timber")
+    _required(frame, "substance", sink, when=klass.is_in(["drug", "precursor"]),
+              reason="required for drugs and precursors")  # fmt: skip
+    _required(frame, "taxon", sink, when=klass.is_in(["wildlife", "timber"]), reason="required for wildlife and timber")
 
-    result = frame.select(
+
+def _item_result(frame: pl.DataFrame) -> pl.DataFrame:
+    """One row per source row: the normalised values under the names the writer uses."""
+    klass = pl.col("commodity_class__n")
+    return frame.select(
         pl.col(ROW),
         pl.col("case_ref"),
         pl.col("reporting_agency").str.to_uppercase().alias("reporting_agency"),
@@ -634,11 +583,15 @@ def normalise_items(frame: pl.DataFrame, *, day_first: bool = False, today: dt.d
         pl.col("quantity").alias("quantity_text"),
         pl.col("mass_kg"),
         pl.col("description"),
-        (pl.col("seizure_date").is_not_null() | pl.col("seizure_date__bad")).alias("__has_seizure_date"),
-        (pl.col("place_country").is_not_null() | pl.col("place_country__bad")).alias("__has_place_country"),
+        *_carried("items", _HANDLED_ITEM_COLUMNS),
+        # A case-level required cell was written (even if it was wrong: that is its own error).
+        *(
+            (pl.col(c).is_not_null() | (pl.col(f"{c}__bad") if f"{c}__bad" in frame.columns else pl.lit(False))).alias(
+                f"__has_{c}"
+            )
+            for c in _CASE_REQUIRED
+        ),
     )
-    result = _case_level(result, sink)
-    return Normalised(result, sink.frame(), notes.frame())
 
 
 def _case_level(frame: pl.DataFrame, sink: ErrorSink) -> pl.DataFrame:
@@ -660,12 +613,12 @@ def _case_level(frame: pl.DataFrame, sink: ErrorSink) -> pl.DataFrame:
         [pl.when(has_case).then(pl.col(f"__first_{c}")).otherwise(pl.col(c)).alias(c) for c in columns]
     ).drop([f"__first_{c}" for c in columns])
     # Case-level required columns, checked once the case's rows are filled.
-    for column in ("seizure_date", "place_country"):
+    for column in _CASE_REQUIRED:
         written = pl.col(f"__has_{column}").any().over(keys)
         frame = frame.with_columns(written.alias(f"__any_{column}"))
         sink.add(frame, pl.col(column).is_null() & ~pl.col(f"__any_{column}") & has_case, column,
                  pl.lit("required (on at least one row of the case)"), value=pl.lit(None, dtype=pl.String))  # fmt: skip
-    return frame.drop("__has_seizure_date", "__has_place_country", "__any_seizure_date", "__any_place_country")
+    return frame.drop([f"__{what}_{c}" for c in _CASE_REQUIRED for what in ("has", "any")])
 
 
 # --- parties -----------------------------------------------------------------------------------------------------
@@ -689,9 +642,9 @@ def normalise_parties(
     sink = ErrorSink()
     frame = _ensure(frame, PARTY_COLUMNS)
     frame = check_text(frame, PARTY_COLUMNS, sink)
-    frame = _enum(frame, "role", sink)
-    frame = _enum(frame, "kind", sink)
-    frame = _countries(frame, ("nationality",), sink)
+    for column in (c.name for c in FORMAT.columns["parties"] if c.vocabulary):
+        frame = _enum(frame, column, sink)
+    frame = _countries(frame, tuple(c.name for c in FORMAT.columns["parties"] if c.type == "country"), sink)
     frame = check_dates(frame, "birth_date", sink, day_first=day_first, today=today, out="birth_date__n")
     for column in ("case_ref", "reporting_agency", "name"):
         _required(frame, column, sink)
@@ -722,5 +675,6 @@ def normalise_parties(
         pl.when(email_ok).then(pl.col("email").str.to_lowercase()).alias("email_normalised"),
         pl.col("email"),
         pl.col("address"),
+        *_carried("parties", _HANDLED_PARTY_COLUMNS),
     )
     return Normalised(result, sink.frame())

@@ -6,31 +6,12 @@ import csv
 import io
 from pathlib import Path
 
-from dragonnet.domain.quantity import Unit
-from dragonnet.domain.vocabulary import (
-    CommodityClass,
-    DetectionMethod,
-    Direction,
-    PartyKind,
-    PartyRole,
-    PlaceType,
-    SharingLevel,
-    SpecimenType,
-    TransportMode,
-)
+from dragonnet.domain.exchange import FORMAT
 from dragonnet.intake.headers import ITEM_COLUMNS, PARTY_COLUMNS
 
-ENUM_COLUMNS: dict[str, list[str]] = {
-    "place_type": PlaceType.values(),
-    "direction": Direction.values(),
-    "transport_mode": TransportMode.values(),
-    "detection_method": DetectionMethod.values(),
-    "commodity_class": CommodityClass.values(),
-    "specimen_type": SpecimenType.values(),
-    "unit": [u.value for u in Unit],
-    "sharing_level": SharingLevel.values(),
-}
-PARTY_ENUM_COLUMNS: dict[str, list[str]] = {"role": PartyRole.values(), "kind": PartyKind.values()}
+# Column -> the values its drop-down list offers (vocabulary columns and the unit), from the exchange format.
+ENUM_COLUMNS: dict[str, list[str]] = FORMAT.allowed_values("items")
+PARTY_ENUM_COLUMNS: dict[str, list[str]] = FORMAT.allowed_values("parties")
 
 
 def csv_template() -> bytes:

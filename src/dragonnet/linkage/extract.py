@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, aliased
 from dragonnet.domain.vocabulary import CaseStatus
 from dragonnet.linkage import normalise
 from dragonnet.linkage.resolve import PartyInput, connected_components
-from dragonnet.policy.access import Actor, case_visibility, identifier_is_nominal, nominal_visibility
+from dragonnet.policy.access import Actor, case_visibility, identifier_is_nominal, may_target, nominal_visibility
 from dragonnet.storage.linkage_models import PprlMatch
 from dragonnet.storage.models import Agency, Case, CaseIdentifier, CaseTransit, Item, Party, Phase
 from dragonnet.storage.targeting_models import TargetingBatch
@@ -215,7 +215,7 @@ def _matches(session: Session, actor: Actor | None, visible_cases: set[int]) -> 
 #
 # The targeting capability keeps shipment declarations in Parquet files, one per import batch; a batch belongs
 # to the agency that imported it (`TargetingBatch.agency_id`), and only that agency's members who may target
-# (targeting.service.may_target: not partner observers) see its declarations. The same rule applies here:
+# (policy.access.may_target: not partner observers) see its declarations. The same rule applies here:
 # a user's extract holds the declarations of the user's own agency's batches, the operator's all of them, the
 # hub's none (importers and exporters are names: nominal data stays with its owner).
 #
@@ -300,8 +300,6 @@ def visible_batches(session: Session, actor: Actor | None, *, hub: bool = False)
         Agency, Agency.id == TargetingBatch.agency_id
     )
     if actor is not None:
-        from dragonnet.targeting.service import may_target
-
         if not may_target(actor):
             return []
         query = query.where(TargetingBatch.agency_id == actor.agency_id)

@@ -25,11 +25,11 @@ from dragonnet.domain.vocabulary import (
 )
 from dragonnet.errors import Conflict, ValidationError
 from dragonnet.messaging import inbox, watchlists
-from dragonnet.messaging.access import alert_visibility, is_member
 from dragonnet.messaging.identifiers import AlertIdentifierKind, normalise_alert_identifier
 from dragonnet.operation.service import phase_for_date
 from dragonnet.policy import audit
-from dragonnet.policy.access import Actor, Hidden, PermissionDenied, audit_actor
+from dragonnet.policy.access import Actor, Hidden, PermissionDenied, audit_actor, case_visibility
+from dragonnet.policy.messaging import alert_visibility, is_member
 from dragonnet.reference import countries
 from dragonnet.storage.messaging_models import Alert, AlertCase, AlertIdentifier, AlertRecipient
 from dragonnet.storage.models import (
@@ -432,8 +432,6 @@ def overdue_acknowledgements(session: Session, actor: Actor, now: dt.datetime | 
 
 def linked_cases(session: Session, actor: Actor, alert: Alert) -> list[tuple[int, str, bool]]:
     """(case id, agency code, visible to actor) for the cases opened from the alert."""
-    from dragonnet.policy.access import case_visibility
-
     rows = session.execute(
         select(AlertCase.case_id, Agency.code)
         .join(Agency, Agency.id == AlertCase.agency_id)

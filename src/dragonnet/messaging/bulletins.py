@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from dragonnet.domain.vocabulary import ParticipationRole, SharingLevel
 from dragonnet.errors import ValidationError
 from dragonnet.messaging import inbox
-from dragonnet.messaging.access import bulletin_visibility, is_member
 from dragonnet.policy import audit
 from dragonnet.policy.access import Actor, Hidden, PermissionDenied, audit_actor
+from dragonnet.policy.messaging import bulletin_visibility, is_member
 from dragonnet.storage.messaging_models import Bulletin, BulletinRecipient
 from dragonnet.storage.models import Agency, Operation, Participation
 

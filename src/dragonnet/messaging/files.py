@@ -9,9 +9,9 @@ from urllib.parse import quote
 from sqlalchemy.orm import Session
 
 from dragonnet.messaging import alerts, attachments, bulletins
-from dragonnet.messaging.access import is_member
 from dragonnet.policy import audit
 from dragonnet.policy.access import Actor, Hidden, PermissionDenied, audit_actor
+from dragonnet.policy.messaging import is_member
 from dragonnet.storage.messaging_models import Attachment
 
 

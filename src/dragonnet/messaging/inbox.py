@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from dragonnet.domain.vocabulary import Role, SharingLevel
 from dragonnet.messaging import delivery
-from dragonnet.messaging.access import MEMBER_ROLES
 from dragonnet.policy.access import Actor
+from dragonnet.policy.messaging import MEMBER_ROLES
 from dragonnet.storage.messaging_models import EmailOutbox, Notification, NotificationRead
 from dragonnet.storage.models import User, UserRole
 

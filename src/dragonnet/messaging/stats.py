@@ -15,6 +15,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dragonnet.hooks import Table, TableColumn, hookimpl
+from dragonnet.messaging.alerts import is_overdue
+from dragonnet.policy.access import Actor, Hidden
+from dragonnet.policy.messaging import may_see_turnaround
 from dragonnet.storage.messaging_models import Alert, AlertRecipient
 from dragonnet.storage.models import Agency, utcnow
 
@@ -45,15 +49,29 @@ def _median(values: list[dt.timedelta]) -> dt.timedelta | None:
 
 def turnaround(
     session: Session,
+    actor: Actor | None,
     operation_id: int,
     *,
     since: dt.date | None = None,
     until: dt.date | None = None,
     now: dt.datetime | None = None,
 ) -> list[AgencyTurnaround]:
-    """Per recipient agency, ordered by agency code (see COUNTING_RULE)."""
-    from dragonnet.messaging.alerts import is_overdue
+    """Per recipient agency, ordered by agency code (see COUNTING_RULE), for `actor` if they may see it
+    (`policy.messaging.may_see_turnaround`: members; None is the operator); else Hidden."""
+    if actor is not None and not may_see_turnaround(actor):
+        raise Hidden(actor, "alert_turnaround", operation_id)
+    return turnaround_rows(session, operation_id, since=since, until=until, now=now)
 
+
+def turnaround_rows(
+    session: Session,
+    operation_id: int,
+    *,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> list[AgencyTurnaround]:
+    """The figures themselves, for a caller that applied its own rule (the debrief's scopes)."""
     now = now or utcnow()
     query = (
         select(Alert, AlertRecipient, Agency)
@@ -102,3 +120,46 @@ def format_duration(value: dt.timedelta | None) -> str:
     if hours < 48:
         return f"{hours} h {minutes:02d} min"
     return f"{hours // 24} d {hours % 24} h"
+
+
+@hookimpl
+def debrief_breakdowns(session: Session, operation_id: int, since: dt.date, until: dt.date) -> Table:
+    """The turnaround as one of the debrief's breakdowns (alerts raised in the phase).
+
+    About agencies' responsiveness, not about the alerts: it names no alert, so whoever may compute the
+    debrief's non-public figures sees it; the public summary leaves it out.
+    """
+
+    def hours(value: dt.timedelta | None) -> float | None:
+        return None if value is None else round(value.total_seconds() / 3600, 1)
+
+    rows = turnaround_rows(session, operation_id, since=since, until=until)
+    return Table(
+        key="alert_turnaround",
+        title="Alert turnaround by recipient agency",
+        columns=(
+            TableColumn("agency", "Agency"),
+            TableColumn("received", "Alerts received", "count"),
+            TableColumn("acknowledged", "Acknowledged", "count"),
+            TableColumn("answered", "Answered", "count"),
+            TableColumn("seizures", "Seizures reported", "count"),
+            TableColumn("overdue", "Overdue, not acknowledged", "count"),
+            TableColumn("median_ack_h", "Median hours to acknowledge", "amount"),
+            TableColumn("median_answer_h", "Median hours to answer", "amount"),
+        ),
+        rows=tuple(
+            (
+                r.agency_code,
+                r.received,
+                r.acknowledged,
+                r.answered,
+                r.seizures,
+                r.overdue_open,
+                hours(r.median_ack),
+                hours(r.median_answer),
+            )
+            for r in rows
+        ),
+        note=f"Counting rule: {COUNTING_RULE}.",
+        public=False,
+    )

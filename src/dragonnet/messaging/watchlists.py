@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from dragonnet.domain.vocabulary import PartyKind
 from dragonnet.errors import ValidationError
+from dragonnet.hooks import CasesWritten, hookimpl
 from dragonnet.messaging import inbox
 from dragonnet.messaging.identifiers import NOMINAL_WATCH_KINDS, WatchKind, check_watch_value, normalise_watch_value
 from dragonnet.policy import audit
@@ -306,6 +307,14 @@ def check_written_cases(session: Session, cases: pl.DataFrame, parties: pl.DataF
         return 0
     candidates = _matching(case_watch_values(cases, parties), watched)
     return _check_case_ids(session, candidates.get_column("case_id").unique().to_list(), watched)
+
+
+@hookimpl
+def cases_written(session: Session, written: CasesWritten) -> int:
+    """The watchlists' answer to `hooks.cases_written`: check what intake wrote, in its transaction."""
+    if written.cases is not None:
+        return check_written_cases(session, written.cases, written.parties)
+    return check_cases(session, written.case_ids)
 
 
 def check_parties(session: Session, party_ids: Iterable[int]) -> int:

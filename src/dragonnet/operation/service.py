@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dragonnet.domain.phases import check_periods, phase_of, roman
-from dragonnet.domain.vocabulary import AgencyKind, CaseStatus, ParticipationRole
-from dragonnet.errors import NotFound, ValidationError
+from dragonnet.domain.vocabulary import AgencyKind, CaseStatus, CommodityClass, ParticipationRole
+from dragonnet.errors import NotFound, ReferenceLookupError, ValidationError
 from dragonnet.policy.access import Actor, case_visibility
 from dragonnet.reference import countries
 from dragonnet.storage.models import Agency, Case, ContactPoint, Item, Operation, Participation, Phase
@@ -205,3 +205,84 @@ def list_operations(session: Session, actor: Actor) -> list[Operation]:
     if not actor.is_authenticated:
         return []
     return list(session.execute(select(Operation).order_by(Operation.id)).scalars())
+
+
+@dataclass(frozen=True)
+class ParticipantFigure:
+    agency_code: str
+    agency_name: str
+    country: str | None
+    country_name: str | None
+    kind: str
+    role: str
+    since_phase: int | None
+
+
+@dataclass(frozen=True)
+class OperationFigures:
+    """The operation overview as one value: what `actor` may count per phase, the operation-wide totals
+    (aggregates, small cells suppressed) and the participants. Web pages and the API render it as is."""
+
+    slug: str
+    name: str
+    description: str
+    scope: list[str]
+    counting_rule: str
+    phases: list[PhaseCount]
+    total_cases: int
+    by_class: dict[str, int]
+    participants: list[ParticipantFigure]
+    totals_rule: str
+    totals: list[PhaseTotal]
+
+    def classes(self) -> list[str]:
+        """The commodity-class columns to show: the operation's scope, then any other class with cases."""
+        seen = list(dict.fromkeys([*self.scope, *self.by_class]))
+        return sorted(seen, key=class_order)
+
+
+def class_order(klass: str) -> tuple[int, str]:
+    order = CommodityClass.values()
+    return (order.index(klass) if klass in order else len(order), klass)
+
+
+def country_name(alpha2: str | None) -> str | None:
+    if not alpha2:
+        return None
+    try:
+        return str(countries.get(alpha2))
+    except ReferenceLookupError:
+        return alpha2
+
+
+def operation_figures(session: Session, actor: Actor, operation: Operation) -> OperationFigures:
+    """The overview's figures: per phase over what `actor` may see, totals over all, and participants."""
+    counts = overview(session, actor, operation)
+    by_class: dict[str, int] = {}
+    for pc in counts:
+        for klass, n in pc.by_class.items():
+            by_class[klass] = by_class.get(klass, 0) + n
+    return OperationFigures(
+        slug=operation.slug,
+        name=operation.name,
+        description=operation.description,
+        scope=list(operation.scope),
+        counting_rule=COUNTING_RULE,
+        phases=counts,
+        total_cases=sum(pc.cases for pc in counts),
+        by_class=dict(sorted(by_class.items(), key=lambda kv: class_order(kv[0]))),
+        participants=[
+            ParticipantFigure(
+                agency_code=agency.code,
+                agency_name=agency.name,
+                country=agency.country,
+                country_name=country_name(agency.country),
+                kind=agency.kind,
+                role=part.role,
+                since_phase=part.since_phase,
+            )
+            for part, agency in participants(session, operation)
+        ],
+        totals_rule=TOTALS_RULE,
+        totals=operation_totals(session, operation),
+    )

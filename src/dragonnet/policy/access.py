@@ -128,6 +128,14 @@ def can_administer(actor: Actor) -> bool:
 # --- refusals -----------------------------------------------------------------------------------------------
 
 
+def may_target(actor: Actor) -> bool:
+    """Risk targeting (declarations, lists, hits): a user of an agency who is not a partner observer alone.
+
+    They read their own agency's declaration batches and targeting lists only.
+    """
+    return actor.is_authenticated and actor.agency_id is not None and not actor.is_observer_only
+
+
 def audit_actor(actor: Actor) -> audit.AuditActor:
     return audit.AuditActor(actor.user_id, actor.username, actor.agency_code, actor.client_address)
 

@@ -10,6 +10,8 @@ not change answer 403 (PermissionDenied). Everything is audited.
 
 from __future__ import annotations
 
+import io
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -208,3 +210,15 @@ def update_user_profile(
     fields = [f for f, v in (("display_name", display_name), ("email", email)) if v is not None]
     audit.record(session, audit_actor(actor), "user.update", "user", user.id, username=user.username, fields=fields)
     return user
+
+
+def export_audit_csv(session: Session, actor: Actor, flt: audit.AuditFilter) -> str:
+    """The audit entries matching `flt` as CSV text (site administrators only; the export is itself audited).
+
+    Cells that a spreadsheet would read as formulas get a leading apostrophe (see `audit.export_csv`).
+    """
+    require_site_admin(actor, "audit.export")
+    out = io.StringIO()
+    rows = audit.export_csv(session, flt, out)
+    audit.record(session, audit_actor(actor), "audit.export", None, None, rows=rows)
+    return out.getvalue()

@@ -1,12 +1,16 @@
 """The debrief breakdowns, computed by DuckDB over the Arrow extract (SQL, not Python loops).
 
-`compute()` registers the extract's Arrow tables in an in-memory DuckDB, materialises the counted cases
+`prepare()` registers the extract's Arrow tables in an in-memory DuckDB and materialises the counted cases
 (`c`: the rule's phase assignment, the filters, the concealment category, the number of items) and their
-items (`i`), then runs one SQL query per breakdown for the chosen phase and the phase before it.
+items (`i`). Each breakdown is a small function registered with `@breakdown` (like datasette's facets): it
+runs its SQL for the chosen phase and the phase before it (parameters `$cur`, `$prev`) and returns a
+`Breakdown`. `compute()` runs the headline and every registered breakdown, in registration order (the order
+of the report). Breakdowns from other capabilities come through `hooks.debrief_breakdowns`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,9 +135,33 @@ def _case_dim(
     return Breakdown(key, title, (Column("key", label, kind), *CASE_DIM_COLUMNS), _with_change(rows, 1), note, public)
 
 
+# --- the registry -----------------------------------------------------------------------------------------
+
+Params = dict[str, Any]  # $cur and $prev: the phase and the previous phase (-1 when there is none)
+BreakdownFunction = Callable[[duckdb.DuckDBPyConnection, Params], Breakdown]
+BREAKDOWNS: dict[str, BreakdownFunction] = {}
+
+
+def breakdown(key: str) -> Callable[[BreakdownFunction], BreakdownFunction]:
+    """Register a breakdown under `key` (the key of the Breakdown it returns); the report keeps this order."""
+
+    def register(fn: BreakdownFunction) -> BreakdownFunction:
+        if key in BREAKDOWNS:
+            raise ValueError(f"breakdown {key!r} is registered twice")
+        BREAKDOWNS[key] = fn
+        return fn
+
+    return register
+
+
 def compute(con: duckdb.DuckDBPyConnection, phase_number: int, previous_number: int | None) -> Computed:
     """Every breakdown of the debrief of `phase_number` (and the change against `previous_number`)."""
-    p: dict[str, Any] = {"cur": phase_number, "prev": previous_number if previous_number is not None else -1}
+    p: Params = {"cur": phase_number, "prev": previous_number if previous_number is not None else -1}
+    return Computed(headline(con, p, has_previous=previous_number is not None),
+                    tuple(fn(con, p) for fn in BREAKDOWNS.values()))  # fmt: skip
+
+
+def headline(con: duckdb.DuckDBPyConnection, p: Params, *, has_previous: bool) -> Headline:
     hl = con.execute(
         """
         SELECT count(*) FILTER (WHERE phase = $cur), count(*) FILTER (WHERE phase = $prev),
@@ -147,8 +175,8 @@ def compute(con: duckdb.DuckDBPyConnection, phase_number: int, previous_number: 
     ).fetchone()
     assert hl is not None
     cases, prev_cases, seizures, arrests, n_countries, n_agencies = (int(v) for v in hl)
-    has_prev = previous_number is not None
-    headline = Headline(
+    has_prev = has_previous
+    return Headline(
         cases=cases,
         previous_cases=prev_cases if has_prev else None,
         change_abs=cases - prev_cases if has_prev else None,
@@ -159,6 +187,12 @@ def compute(con: duckdb.DuckDBPyConnection, phase_number: int, previous_number: 
         agencies=n_agencies,
     )
 
+
+# --- the breakdowns, in the report's order --------------------------------------------------------------
+
+
+@breakdown("by_phase")
+def by_phase(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
     phase_rows = _rows(
         con,
         """
@@ -175,7 +209,7 @@ def compute(con: duckdb.DuckDBPyConnection, phase_number: int, previous_number: 
         change = None if previous is None else n - previous
         by_phase_rows.append((number, name, n, change, percent_change(previous, n), s, a))
         previous = n
-    by_phase = Breakdown(
+    return Breakdown(
         "by_phase",
         "Cases by phase",
         (
@@ -191,7 +225,10 @@ def compute(con: duckdb.DuckDBPyConnection, phase_number: int, previous_number: 
         public=True,
     )
 
-    by_country = _case_dim(
+
+@breakdown("by_country")
+def by_country(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
+    return _case_dim(
         con,
         "by_country",
         "Country",
@@ -202,7 +239,11 @@ def compute(con: duckdb.DuckDBPyConnection, phase_number: int, previous_number: 
         public=True,
         note="by the country of the reporting agency",
     )
-    by_seizure_country = _case_dim(
+
+
+@breakdown("by_seizure_country")
+def by_seizure_country(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
+    return _case_dim(
         con,
         "by_seizure_country",
         "Country of seizure",
@@ -212,6 +253,10 @@ def compute(con: duckdb.DuckDBPyConnection, phase_number: int, previous_number: 
         p,
         public=True,
     )
+
+
+@breakdown("by_agency")
+def by_agency(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
     agency_rows = _rows(
         con,
         """
@@ -224,13 +269,16 @@ def compute(con: duckdb.DuckDBPyConnection, phase_number: int, previous_number: 
         """,
         p,
     )
-    by_agency = Breakdown(
+    return Breakdown(
         "by_agency",
         "Cases by reporting agency",
         (Column("agency", "Agency"), Column("country", "Country", "country"), *CASE_DIM_COLUMNS),
         _with_change(agency_rows, 2),
     )
 
+
+@breakdown("by_commodity_class")
+def by_commodity_class(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
     class_rows = _rows(
         con,
         """
@@ -244,7 +292,7 @@ def compute(con: duckdb.DuckDBPyConnection, phase_number: int, previous_number: 
         """,
         p,
     )
-    by_class = Breakdown(
+    return Breakdown(
         "by_commodity_class",
         "Cases by commodity class",
         (
@@ -261,6 +309,9 @@ def compute(con: duckdb.DuckDBPyConnection, phase_number: int, previous_number: 
         public=True,
     )
 
+
+@breakdown("by_substance_taxon")
+def by_substance_taxon(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
     subject_rows = _rows(
         con,
         """
@@ -278,7 +329,7 @@ def compute(con: duckdb.DuckDBPyConnection, phase_number: int, previous_number: 
         """,
         p,
     )
-    by_subject = Breakdown(
+    return Breakdown(
         "by_substance_taxon",
         "Cases by substance or taxon",
         (
@@ -297,6 +348,9 @@ def compute(con: duckdb.DuckDBPyConnection, phase_number: int, previous_number: 
         note="mass units summed as kg; pieces, tablets, litres and m³ kept apart (no invented conversions)",
     )
 
+
+@breakdown("quantities")
+def quantities(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
     quantity_rows = _rows(
         con,
         """
@@ -310,7 +364,7 @@ def compute(con: duckdb.DuckDBPyConnection, phase_number: int, previous_number: 
         """,
         p,
     )
-    quantities = Breakdown(
+    return Breakdown(
         "quantities",
         "Quantities seized by unit",
         (
@@ -324,7 +378,10 @@ def compute(con: duckdb.DuckDBPyConnection, phase_number: int, previous_number: 
         note="kg: every mass unit converted (g, t); l: litres and ml; pieces, tablets, m³ as reported",
     )
 
-    mode = _case_dim(
+
+@breakdown("by_transport_mode")
+def by_transport_mode(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
+    return _case_dim(
         con,
         "by_transport_mode",
         "Mode of transport",
@@ -334,11 +391,23 @@ def compute(con: duckdb.DuckDBPyConnection, phase_number: int, previous_number: 
         p,
         public=True,
     )
-    place = _case_dim(con, "by_place_type", "Place type", "Cases by place type", "place_type", "code", p)
-    detection = _case_dim(
+
+
+@breakdown("by_place_type")
+def by_place_type(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
+    return _case_dim(con, "by_place_type", "Place type", "Cases by place type", "place_type", "code", p)
+
+
+@breakdown("by_detection_method")
+def by_detection_method(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
+    return _case_dim(
         con, "by_detection_method", "Detection method", "Cases by detection method", "detection_method", "code", p
     )
-    conceal = _case_dim(
+
+
+@breakdown("by_concealment")
+def by_concealment(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
+    return _case_dim(
         con,
         "by_concealment",
         "Concealment",
@@ -348,6 +417,10 @@ def compute(con: duckdb.DuckDBPyConnection, phase_number: int, previous_number: 
         p,
         note="category derived from the concealment text by keyword rules",
     )
+
+
+@breakdown("concealment_texts")
+def concealment_texts(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
     texts = _rows(
         con,
         f"""
@@ -357,7 +430,7 @@ def compute(con: duckdb.DuckDBPyConnection, phase_number: int, previous_number: 
         """,  # noqa: S608
         p,
     )
-    conceal_texts = Breakdown(
+    return Breakdown(
         "concealment_texts",
         "Most frequent concealment texts",
         (
@@ -369,22 +442,27 @@ def compute(con: duckdb.DuckDBPyConnection, phase_number: int, previous_number: 
         note=f"the {CONCEALMENT_TEXT_LIMIT} most frequent texts of the phase",
     )
 
-    transit_cte = """
-        t AS (SELECT case_id, string_agg(country, ' > ' ORDER BY position) AS path,
-                     list(country ORDER BY position) AS tl
-              FROM x_transits GROUP BY case_id)
-    """
+
+_TRANSIT_CTE = """
+    t AS (SELECT case_id, string_agg(country, ' > ' ORDER BY position) AS path,
+                 list(country ORDER BY position) AS tl
+          FROM x_transits GROUP BY case_id)
+"""
+
+
+@breakdown("routes")
+def routes(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
     route_rows = _rows(
         con,
         f"""
-        WITH {transit_cte}
+        WITH {_TRANSIT_CTE}
         SELECT c.origin_country, coalesce(t.path, '') AS transit, c.destination_country, count(*) AS cases
         FROM c LEFT JOIN t ON t.case_id = c.id WHERE c.phase = $cur
         GROUP BY 1, 2, 3 ORDER BY cases DESC, 1 NULLS LAST, 2, 3 NULLS LAST LIMIT {ROUTE_LIMIT}
         """,  # noqa: S608
         p,
     )
-    routes = Breakdown(
+    return Breakdown(
         "routes",
         "Most frequent routes",
         (
@@ -396,10 +474,14 @@ def compute(con: duckdb.DuckDBPyConnection, phase_number: int, previous_number: 
         tuple(route_rows),
         note=f"the {ROUTE_LIMIT} most frequent origin > transit > destination routes of the phase",
     )
+
+
+@breakdown("route_legs")
+def route_legs(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
     leg_rows = _rows(
         con,
         f"""
-        WITH {transit_cte},
+        WITH {_TRANSIT_CTE},
         s AS (SELECT c.id, list_filter(list_concat([c.origin_country], coalesce(t.tl, []::VARCHAR[]),
                                                    [c.destination_country]), lambda x: x IS NOT NULL) AS s
               FROM c LEFT JOIN t ON t.case_id = c.id WHERE c.phase = $cur),
@@ -409,27 +491,10 @@ def compute(con: duckdb.DuckDBPyConnection, phase_number: int, previous_number: 
         """,  # noqa: S608
         p,
     )
-    flows = Breakdown(
+    return Breakdown(
         "route_legs",
         "Flows between countries (route legs)",
         (Column("from", "From", "country"), Column("to", "To", "country"), Column("cases", "Cases", "count")),
         tuple(leg_rows),
         note="each leg of origin > transit > destination; a case counts once per leg",
     )
-    breakdowns = (
-        by_phase,
-        by_country,
-        by_seizure_country,
-        by_agency,
-        by_class,
-        by_subject,
-        quantities,
-        mode,
-        place,
-        detection,
-        conceal,
-        conceal_texts,
-        routes,
-        flows,
-    )
-    return Computed(headline, breakdowns)

@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dragonnet.errors import NotFound
+from dragonnet.domain.exchange import FORMAT
+from dragonnet.errors import NotFound, ValidationError
 from dragonnet.policy import audit
 from dragonnet.policy.access import Actor, case_visibility
 from dragonnet.reporting.extract import ReportingAgency
@@ -48,11 +49,13 @@ def content_disposition(name: str) -> str:
     return f'attachment; filename="{safe_filename(name)}"'
 
 
+# One row per case: who and where in the workflow, then the exchange format's case-level columns (in the
+# format's order: a column added to the format is exported), then the case's items summed up.
+CASE_LEVEL: tuple[str, ...] = tuple(c.name for c in FORMAT.at_level("items", "case"))
+_CASE_TABLE = Case.__table__  # a format column without a column of its own is read from Case.extra
 EXPORT_COLUMNS: tuple[str, ...] = (
-    "agency", "case_ref", "phase", "status", "sharing_level", "seizure_date", "reported_at", "place_country",
-    "place_locode", "place_name", "place_type", "direction", "transport_mode", "conveyance_ref",
-    "detection_method", "concealment", "origin_country", "transit_countries", "destination_country",
-    "commodity_classes", "items", "arrests", "estimated_value_usd", "description",
+    "agency", "case_ref", "phase", "status", "reported_at", *CASE_LEVEL, "commodity_classes", "items",
+    "estimated_value_usd", "description",
 )  # fmt: skip
 
 
@@ -94,12 +97,12 @@ def case_rows(session: Session, actor: Actor, operation: Operation, phase_number
             transits.setdefault(case_id, []).append(country)
     rows: list[list[Any]] = []
     for case, agency_code, phase in found:
+        level = {c: " > ".join(transits.get(case.id, [])) if c == "transit_countries"
+                 else getattr(case, c) if c in _CASE_TABLE.c else (case.extra or {}).get(c)
+                 for c in CASE_LEVEL}  # fmt: skip
         rows.append([
-            agency_code, case.case_ref, phase, case.status, case.sharing_level, case.seizure_date,
-            case.reported_at, case.place_country, case.place_locode, case.place_name, case.place_type,
-            case.direction, case.transport_mode, case.conveyance_ref, case.detection_method, case.concealment,
-            case.origin_country, " > ".join(transits.get(case.id, [])), case.destination_country,
-            ", ".join(sorted(classes.get(case.id, set()))), "; ".join(items.get(case.id, [])), case.arrests,
+            agency_code, case.case_ref, phase, case.status, case.reported_at, *level.values(),
+            ", ".join(sorted(classes.get(case.id, set()))), "; ".join(items.get(case.id, [])),
             case.estimated_value_usd, case.description,
         ])  # fmt: skip
     return CaseExport(EXPORT_COLUMNS, rows)
@@ -131,7 +134,6 @@ def export_cases(
     session: Session, actor: Actor, operation: Operation, fmt: str, phase_number: int | None = None
 ) -> tuple[bytes, str, str]:
     """(content, media type, file name) of the case list `actor` may see; audited as `cases.export`."""
-    from dragonnet.errors import ValidationError
 
     if fmt not in ("csv", "xlsx"):
         raise ValidationError(f"unknown export format {fmt!r}; use csv, xlsx")

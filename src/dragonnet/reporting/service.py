@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from dragonnet import hooks
 from dragonnet.domain.vocabulary import CommodityClass
 from dragonnet.errors import ValidationError
-from dragonnet.messaging import stats
 from dragonnet.operation.service import get_operation
 from dragonnet.policy import audit
 from dragonnet.policy.access import Actor
@@ -89,51 +89,25 @@ def compute_debrief(
         generated_at=now or utcnow(),
         filters=filters.as_dict(),
         headline=computed.headline,
-        breakdowns=(*computed.breakdowns, alert_turnaround(session, operation, phase)),
+        breakdowns=(*computed.breakdowns, *contributed_breakdowns(session, operation, phase)),
     )
     return public_summary(debrief) if scope.public else debrief
 
 
-def alert_turnaround(session: Session, operation: Operation, phase: Phase) -> Breakdown:
-    """Median time to acknowledge and to answer alerts, per recipient agency, for alerts raised in the phase.
-
-    About agencies' responsiveness, not about the alerts: it names no alert, so every member may see it;
-    the public summary leaves it out.
-    """
-    rows = stats.turnaround(session, operation.id, since=phase.start_date, until=phase.end_date)
-
-    def hours(value: dt.timedelta | None) -> float | None:
-        return None if value is None else round(value.total_seconds() / 3600, 1)
-
-    return Breakdown(
-        key="alert_turnaround",
-        title="Alert turnaround by recipient agency",
-        columns=(
-            Column("agency", "Agency"),
-            Column("received", "Alerts received", "count"),
-            Column("acknowledged", "Acknowledged", "count"),
-            Column("answered", "Answered", "count"),
-            Column("seizures", "Seizures reported", "count"),
-            Column("overdue", "Overdue, not acknowledged", "count"),
-            Column("median_ack_h", "Median hours to acknowledge", "amount"),
-            Column("median_answer_h", "Median hours to answer", "amount"),
-        ),
-        rows=tuple(
-            (
-                r.agency_code,
-                r.received,
-                r.acknowledged,
-                r.answered,
-                r.seizures,
-                r.overdue_open,
-                hours(r.median_ack),
-                hours(r.median_answer),
-            )
-            for r in rows
-        ),
-        note=f"Counting rule: {stats.COUNTING_RULE}.",
-        public=False,
-    )
+def contributed_breakdowns(session: Session, operation: Operation, phase: Phase) -> list[Breakdown]:
+    """The breakdowns other capabilities add through `hooks.debrief_breakdowns` (messaging: alert turnaround),
+    for the phase's period, as breakdowns of this debrief."""
+    return [
+        Breakdown(
+            key=t.key,
+            title=t.title,
+            columns=tuple(Column(c.key, c.label, c.kind) for c in t.columns),
+            rows=t.rows,
+            note=t.note,
+            public=t.public,
+        )
+        for t in hooks.debrief_breakdowns(session, operation.id, phase.start_date, phase.end_date)
+    ]
 
 
 def debrief(

@@ -28,6 +28,7 @@ from sqlalchemy import Column, Date, DateTime, Engine, Table, func, select, text
 from sqlalchemy.orm import Session
 
 from dragonnet.errors import DragonnetError
+from dragonnet.storage.audit_chain import verify
 from dragonnet.storage.migrate import current_revision, reset_database, upgrade
 from dragonnet.storage.schema import metadata
 
@@ -202,8 +203,6 @@ def _has_data(engine: Engine) -> bool:
 
 def restore(engine: Engine, data_dir: Path, archive: Path, *, force: bool = False) -> RestoreSummary:
     """Restore a backup into an empty database (or, with `force`, after wiping it) and verify it."""
-    from dragonnet.policy.audit import verify
-
     if not archive.is_file():
         raise BackupError(f"no backup file at {archive}")
     try:

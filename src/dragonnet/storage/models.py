@@ -240,6 +240,8 @@ class Case(Base):
     arrests: Mapped[int] = mapped_column(Integer, default=0)
     estimated_value_usd: Mapped[float | None] = mapped_column(Float)
     description: Mapped[str | None] = mapped_column(Text)
+    # Exchange-format columns without a column of their own (by name; see intake.extra).
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -321,6 +323,7 @@ class Item(Base):
     mass_kg: Mapped[float | None] = mapped_column(Float)
     hs_code: Mapped[str | None] = mapped_column(String(12))
     goods_description: Mapped[str | None] = mapped_column(Text)
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)  # see Case.extra
 
     case: Mapped[Case] = relationship(back_populates="items")
 
@@ -344,6 +347,7 @@ class Party(Base):
     phone: Mapped[str | None] = mapped_column(String(64))
     email: Mapped[str | None] = mapped_column(String(254))
     address: Mapped[str | None] = mapped_column(Text)
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)  # see Case.extra
 
     case: Mapped[Case] = relationship()
 

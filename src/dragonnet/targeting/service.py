@@ -24,7 +24,7 @@ from dragonnet.domain.vocabulary import CaseStatus, DetectionMethod, SharingLeve
 from dragonnet.errors import Conflict, ValidationError
 from dragonnet.operation.service import phase_for_date
 from dragonnet.policy import audit
-from dragonnet.policy.access import Actor, Hidden, audit_actor
+from dragonnet.policy.access import Actor, Hidden, audit_actor, may_target
 from dragonnet.storage.models import Agency, Case, CaseTransit, Item, Operation, Participation, Party, utcnow
 from dragonnet.storage.targeting_models import TargetingBatch, TargetingHit, TargetingList, TargetingModelVersion
 from dragonnet.targeting import declarations, lanes
@@ -230,10 +230,6 @@ def _operation_for(session: Session, agency: Agency, slug: str | None) -> Operat
 
 
 # --- access ---------------------------------------------------------------------------------------------------
-
-
-def may_target(actor: Actor) -> bool:
-    return actor.is_authenticated and actor.agency_id is not None and not actor.is_observer_only
 
 
 def visible_lists(session: Session, actor: Actor) -> list[TargetingList]:

@@ -15,9 +15,9 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import HTMLResponse
 
-from dragonnet.api.admin import csv_export
 from dragonnet.domain.vocabulary import AgencyKind, ContactPointKind, Role
 from dragonnet.http.deps import Authenticated, CsrfRejected, DbSession, PageAuth
+from dragonnet.http.responses import AUDIT_CSV, csv_download
 from dragonnet.http.security import tokens_match
 from dragonnet.policy import admin, mfa, tokens
 from dragonnet.policy import audit as audit_log
@@ -287,7 +287,9 @@ def audit_csv(
     since: AuditQuery = "",
     until: AuditQuery = "",
 ) -> Response:
-    return csv_export(db, auth.actor, _audit_filter(action, user, agency, since, until))
+    return csv_download(
+        admin.export_audit_csv(db, auth.actor, _audit_filter(action, user, agency, since, until)), AUDIT_CSV
+    )
 
 
 # --- /account: my tokens, my second factor, my access history ---------------------------------------------

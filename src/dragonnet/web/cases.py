@@ -9,6 +9,7 @@ event loop.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -19,24 +20,17 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse
 
 from dragonnet.config import Settings
-from dragonnet.domain.quantity import Unit
+from dragonnet.domain.exchange import FORMAT, SheetKind
 from dragonnet.domain.vocabulary import (
     CaseStatus,
-    CommodityClass,
-    DetectionMethod,
-    Direction,
-    PartyKind,
-    PartyRole,
-    PlaceType,
     SharingLevel,
-    SpecimenType,
-    TransportMode,
 )
 from dragonnet.errors import Conflict, DragonnetError
 from dragonnet.http.deps import AppSettings, Authenticated, CsrfRejected, DbSession, PageAuth
 from dragonnet.http.security import tokens_match
 from dragonnet.intake import duplicates, forms, queries, templates, uploads, workflow
 from dragonnet.intake.errors import ImportRejected
+from dragonnet.intake.extra import CASE_EXTRA, ITEM_EXTRA, PARTY_EXTRA
 from dragonnet.intake.headers import ITEM_COLUMNS, PARTY_COLUMNS
 from dragonnet.operation.service import get_operation
 from dragonnet.policy.access import get_case
@@ -46,18 +40,32 @@ from dragonnet.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 PER_PAGE = 25
+# The form's drop-down lists and its fields without a place of their own, from the exchange format.
 CHOICES: dict[str, list[str]] = {
-    "place_type": PlaceType.values(),
-    "direction": Direction.values(),
-    "transport_mode": TransportMode.values(),
-    "detection_method": DetectionMethod.values(),
-    "sharing_level": SharingLevel.values(),
-    "commodity_class": CommodityClass.values(),
-    "specimen_type": SpecimenType.values(),
-    "unit": [u.value for u in Unit],
-    "role": PartyRole.values(),
-    "kind": PartyKind.values(),
+    **FORMAT.allowed_values("items"),
+    **FORMAT.allowed_values("parties"),
     "status": CaseStatus.values(),
+}
+
+
+@dataclass(frozen=True)
+class ExtraField:
+    """A format column the form draws generically (one added to the format without a database column)."""
+
+    name: str
+    label: str
+    options: list[str] | None
+
+
+def _extra_fields(sheet: SheetKind, names: tuple[str, ...]) -> list[ExtraField]:
+    allowed = FORMAT.allowed_values(sheet)
+    return [ExtraField(n, n.replace("_", " ").capitalize(), allowed.get(n)) for n in names]
+
+
+EXTRA_FIELDS = {
+    "case": _extra_fields("items", CASE_EXTRA),
+    "item": _extra_fields("items", ITEM_EXTRA),
+    "party": _extra_fields("parties", PARTY_EXTRA),
 }
 
 
@@ -104,7 +112,7 @@ def case_page(request: Request, case_id: int, db: DbSession, auth: PageAuth) -> 
         request, "case_page.html",
         {"title": f"Case {case.case_ref}", "case": case, "parties": parties,
          "actions": workflow.available_actions(db, auth.actor, case), "history": workflow.history(db, case.id),
-         "merges": duplicates.merges_of(db, case.id),
+         "merges": duplicates.merges_of(db, case.id), "extra_fields": EXTRA_FIELDS,
          "can_edit": case.reporting_agency_id == auth.actor.agency_id and case.status != CaseStatus.MERGED.value
          and bool(workflow.is_owner(auth.actor, case))},
         auth=auth, operation_slug=case.operation.slug, active="cases",
@@ -134,7 +142,7 @@ def _form_page(
         request, "case_form.html",
         {"title": f"Edit case {data.case_ref}" if case_id else "Report a seizure", "op": op, "data": data,
          "items": items, "parties": parties, "case_id": case_id, "version": version, "errors": errors or {},
-         "choices": CHOICES},
+         "choices": CHOICES, "extra_fields": EXTRA_FIELDS},
         auth=auth, operation_slug=op.slug, active="report", status_code=status_code,
     )  # fmt: skip
 
@@ -164,8 +172,7 @@ def _report_submit(request: Request, slug: str, db: Session, auth: Authenticated
 
 @router.get("/cases/{case_id}/edit", response_class=HTMLResponse)
 def edit_form(request: Request, case_id: int, db: DbSession, auth: PageAuth) -> Response:
-    case = forms.editable_case(db, auth.actor, case_id)
-    data = forms.case_to_input(db, case, with_parties=True)
+    case, data = forms.read_for_edit(db, auth.actor, case_id, purpose="edit form")
     return _form_page(request, auth, case.operation, data, case_id=case.id, version=case.version)
 
 

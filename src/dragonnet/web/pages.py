@@ -7,7 +7,6 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.responses import HTMLResponse
 
 from dragonnet import reference
-from dragonnet.api.schemas import DatasetOut, MeOut, OperationOverview
 from dragonnet.http.deps import DbSession, PageAuth
 from dragonnet.operation import service
 from dragonnet.operation.service import list_operations
@@ -32,7 +31,7 @@ def home(request: Request, db: DbSession, auth: PageAuth) -> Response:
 @router.get("/operations/{slug}", response_class=HTMLResponse)
 def operation_overview(request: Request, slug: str, db: DbSession, auth: PageAuth) -> Response:
     op = service.get_operation(db, slug)
-    view = OperationOverview.build(db, auth.actor, op)
+    view = service.operation_figures(db, auth.actor, op)
     return render(
         request,
         "overview.html",
@@ -45,7 +44,7 @@ def operation_overview(request: Request, slug: str, db: DbSession, auth: PageAut
 
 @router.get("/reference", response_class=HTMLResponse)
 def reference_data(request: Request, db: DbSession, auth: PageAuth) -> Response:
-    datasets = [DatasetOut.build(d) for d in reference.datasets()]
+    datasets = reference.datasets()
     return render(
         request,
         "reference.html",
@@ -61,7 +60,7 @@ def account(request: Request, db: DbSession, auth: PageAuth) -> Response:
     return render(
         request,
         "account.html",
-        {"title": "My account", "me": MeOut.build(auth.user)},
+        {"title": "My account", "me": auth.user},
         auth=auth,
         operation_slug=_first_operation_slug(db, auth),
         active="account",

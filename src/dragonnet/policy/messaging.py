@@ -1,4 +1,4 @@
-"""Who sees which alert and bulletin (TLP 2.0 x agency x role), as WHERE clauses like dragonnet.policy.access.
+"""Who sees which alert and bulletin (TLP 2.0 x agency x role), as WHERE clauses like `policy.access`.
 
 Alerts: the sender agency and the recipient agencies see an alert. RED, AMBER and AMBER+STRICT alerts are
 seen by nobody else; GREEN alerts are also seen by every operation member, CLEAR alerts by everyone logged in.
@@ -24,6 +24,11 @@ GREEN = SharingLevel.GREEN.value
 def is_member(actor: Actor) -> bool:
     """A member of the operation who may raise, acknowledge and answer (not an observer or admin alone)."""
     return actor.is_authenticated and actor.agency_id is not None and any(actor.has(r) for r in MEMBER_ROLES)
+
+
+def may_see_turnaround(actor: Actor | None) -> bool:
+    """The alert turnaround (agencies' response times): operation members; None is the operator."""
+    return actor is None or is_member(actor)
 
 
 def alert_visibility(actor: Actor) -> ColumnElement[bool]:
