@@ -74,6 +74,8 @@ class ImportReport:
     cases_rejected: int = 0
     parties_imported: int = 0
     rejected_cases: list[str] = field(default_factory=list)
+    # The refs of the cases written (or, in a dry run, that would be): what a later step (validation) acts on.
+    case_refs: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     errors_total: int = 0
     # Values accepted by a guess to check (a misspelt taxon read as the closest CITES name); not rejections.
@@ -303,6 +305,7 @@ def import_cases(
     refs_ok = good_cases.get_column("case_ref").to_list()
     to_update = [r for r in refs_ok if r in existing]
     report.cases_created = len(refs_ok) - len(to_update)
+    report.case_refs = list(refs_ok)
     report.cases_updated = len(to_update)
     report.rows_imported = good.height
     report.rows_rejected = rejected_rows
@@ -315,6 +318,7 @@ def import_cases(
         if not dry_run:  # nothing lands
             report.cases_created = report.cases_updated = report.rows_imported = report.parties_imported = 0
             report.rows_rejected = report.rows_total
+            report.case_refs = []
         return report
 
     with session.begin_nested():
