@@ -80,6 +80,12 @@ def _entry_hash(prev_hash: str, seq: int, at: dt.datetime, actor: AuditActor, ac
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+def serialise(session: Session) -> None:
+    """Take the head's lock now: a writer that checks before it writes (no administrator yet? then create
+    one) runs alone until its transaction ends (PostgreSQL: row lock; SQLite: writers are serialised)."""
+    session.execute(select(AuditHead.id).where(AuditHead.id == 1).with_for_update())
+
+
 def record(
     session: Session,
     actor: AuditActor,
