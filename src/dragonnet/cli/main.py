@@ -113,10 +113,19 @@ def serve(
 
     from dragonnet.app import create_app
 
+    from dragonnet.policy.admin import administrator_exists, setup_token
+
     if database_url:
         os.environ["DRAGONNET_DATABASE_URL"] = database_url
-    open_engine(database_url).dispose()
+    engine = open_engine(database_url)
+    with Session(engine) as session:
+        first_run = not administrator_exists(session)
+    engine.dispose()
     typer.echo(f"dragonnet {__version__} on http://{host}:{port}/ (API docs: http://{host}:{port}/api/docs)")
+    if first_run:
+        token = setup_token(load_settings().secret_key)
+        typer.echo(f"no administrator yet: create the first one at http://{host}:{port}/setup?token={token} "
+                   "(or with `dragonnet bootstrap`)")  # fmt: skip
     uvicorn.run(create_app(), host=host, port=port, proxy_headers=False, log_level="info")
 
 
