@@ -39,13 +39,13 @@ from dragonnet.policy.access import (
 from dragonnet.reference import countries
 from dragonnet.storage.models import Agency, ContactPoint, User, UserRole
 
-CODE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+CODE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_&")  # "&": HK-C&ED
 
 
 def _code(value: str, what: str) -> str:
     code = value.strip().upper()
     if not code or len(code) > 32 or not set(code) <= CODE_CHARS:
-        raise ValidationError(f"invalid {what} code {value!r}: use 1-32 letters, digits, '-' and '_'")
+        raise ValidationError(f"invalid {what} code {value!r}: use 1-32 letters, digits, '-', '_' and '&'")
     return code
 
 
