@@ -51,7 +51,9 @@ def _country(text: str) -> str:
 def _taxon(row: dict[str, str]) -> str | None:
     """The species as the source writes it (the first of a list), if the reference data resolves it now."""
     species = row["Species"].split(";")[0].strip()
-    for text in (species, FALLBACK_TAXON.get(row["Database"], "")) if species else (FALLBACK_TAXON.get(row["Database"], ""),):
+    for text in (
+        (species, FALLBACK_TAXON.get(row["Database"], "")) if species else (FALLBACK_TAXON.get(row["Database"], ""),)
+    ):
         if not text:
             continue
         try:

@@ -131,8 +131,14 @@ def setup(body: SetupIn, request: Request, db: DbSession, settings: AppSettings)
         agency_kind=body.agency_kind, agency_country=body.agency_country, display_name=body.display_name,
         email=body.email,
     )  # fmt: skip
-    user = admin.first_administrator(db, spec, console=False, setup_token_given=body.setup_token,
-                                     secret_key=settings.secret_key, client_address=client_address(request))  # fmt: skip
+    user = admin.first_administrator(
+        db,
+        spec,
+        console=False,
+        setup_token_given=body.setup_token,
+        secret_key=settings.secret_key,
+        client_address=client_address(request),
+    )
     return SetupOut(username=user.username, agency=user.agency.code)
 
 

@@ -142,8 +142,10 @@ def _print_text(report: object, validation: object, *, dry_run: bool, all_or_not
     )
     if isinstance(validation, BulkValidation):
         verb = "would validate" if dry_run else "validated"
-        typer.echo(f"{verb} {len(validation.validated)} case(s)" + (
-            f" ({len(validation.already_validated)} validated already)" if validation.already_validated else ""))
+        typer.echo(
+            f"{verb} {len(validation.validated)} case(s)"
+            + (f" ({len(validation.already_validated)} validated already)" if validation.already_validated else "")
+        )
     if report.rows_rejected:
         typer.echo(
             f"{report.rows_rejected} row(s) rejected, {report.cases_rejected} case(s) rejected"

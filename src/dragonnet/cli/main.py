@@ -112,7 +112,6 @@ def serve(
     import uvicorn
 
     from dragonnet.app import create_app
-
     from dragonnet.policy.admin import administrator_exists, setup_token
 
     if database_url:

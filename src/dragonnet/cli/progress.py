@@ -35,9 +35,10 @@ def progress_bar(description: str, *, enabled: bool = True, total: int | None = 
         task = bar.add_task(description, total=total)
 
         def update(done: int, total: int | None = None, stage: str | None = None) -> None:
-            label = f"{description}: {stage}" if stage else None
             if total is not None:
                 bar.update(task, total=total)
-            bar.update(task, completed=done, **({"description": label} if label else {}))
+            if stage:
+                bar.update(task, description=f"{description}: {stage}")
+            bar.update(task, completed=done)
 
         yield update

@@ -197,12 +197,14 @@ def operations_create(
 
 @operations_app.command("list")
 @clear_errors
-def operations_list(as_json: JsonOption = False, user: AsUserOption = None, database_url: DatabaseOption = None) -> None:
+def operations_list(
+    as_json: JsonOption = False, user: AsUserOption = None, database_url: DatabaseOption = None
+) -> None:
     """List the operations with their phases."""
     from dragonnet.operation.manage import operations
 
     with Session(open_engine(database_url)) as session:
-        rows = [{"slug": op.slug, "name": op.name, "scope": list(op.scope or []),
+        rows: list[dict[str, Any]] = [{"slug": op.slug, "name": op.name, "scope": list(op.scope or []),
                  "phases": [{"number": p.number, "name": p.name, "start": p.start_date.isoformat(),
                              "end": p.end_date.isoformat()} for p in op.phases]}
                 for op in operations(session, _actor(session, user))]  # fmt: skip
@@ -224,7 +226,7 @@ def operations_show(
     with Session(open_engine(database_url)) as session:
         d = show(session, _actor(session, user), slug)
         totals = {t.number: t.cases for t in d.totals}
-        data = {
+        data: dict[str, Any] = {
             "slug": d.operation.slug, "name": d.operation.name, "description": d.operation.description,
             "scope": list(d.operation.scope or []),
             "phases": [{"number": p.number, "name": p.name, "start": p.start_date.isoformat(),
@@ -354,8 +356,10 @@ def cases_validate(
         typer.echo(json.dumps(result.summary(), indent=2, ensure_ascii=False))
         return
     verb = "would validate" if dry_run else "validated"
-    typer.echo(f"{verb} {len(result.validated)} case(s) of {result.agency} in {result.operation}"
-               + (f"; {len(result.already_validated)} validated already" if result.already_validated else ""))
+    typer.echo(
+        f"{verb} {len(result.validated)} case(s) of {result.agency} in {result.operation}"
+        + (f"; {len(result.already_validated)} validated already" if result.already_validated else "")
+    )
 
 
 # --- the roster -------------------------------------------------------------------------------------------------
@@ -370,7 +374,9 @@ def roster_import(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and report; write nothing.")] = False,
     passwords: Annotated[
         Path | None,
-        typer.Option("--passwords", help="Where to write the new users' first passwords (default: FILE.passwords.csv)."),
+        typer.Option(
+            "--passwords", help="Where to write the new users' first passwords (default: FILE.passwords.csv)."
+        ),
     ] = None,
     as_json: JsonOption = False,
     user: AsUserOption = None,
@@ -386,10 +392,12 @@ def roster_import(
     except OSError as exc:
         raise fail(f"cannot read {file}: {exc.strerror or exc}") from None
     try:
-        with session_scope(open_engine(database_url)) as session:
-            with progress_bar(f"importing {file.name}", enabled=not as_json) as progress:
-                report = import_roster(session, _actor(session, user), data, file.name, operation=operation,
-                                       dry_run=dry_run, progress=progress)  # fmt: skip
+        with (
+            session_scope(open_engine(database_url)) as session,
+            progress_bar(f"importing {file.name}", enabled=not as_json) as progress,
+        ):
+            report = import_roster(session, _actor(session, user), data, file.name, operation=operation,
+                                   dry_run=dry_run, progress=progress)  # fmt: skip
     except DragonnetError as exc:
         raise fail(str(exc)) from None
     secrets_path = None
@@ -400,8 +408,10 @@ def roster_import(
             secrets_path.chmod(0o600)
             secrets_path.write_bytes(passwords_csv(report.new_passwords))
         except OSError as exc:
-            raise fail(f"the users were created, but their first passwords could not be written to "
-                       f"{secrets_path}: {exc.strerror or exc}; reset them with `dragonnet users reset-password`") from None  # fmt: skip
+            raise fail(
+                f"the users were created, but their first passwords could not be written to "
+                f"{secrets_path}: {exc.strerror or exc}; reset them with `dragonnet users reset-password`"
+            ) from None
     if as_json:
         out = report.to_dict()
         out["passwords_file"] = str(secrets_path) if secrets_path else None

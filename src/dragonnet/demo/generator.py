@@ -103,8 +103,14 @@ def build_demo(session: Session, *, seed: int = 2023) -> DemoSummary:
 
     # The operation, its phases, agencies, contact points and participants go through the same services as a
     # real operation's set-up (as the console's operator): same rules, same audit entries.
-    op = manage.create_operation(session, SYSTEM, slug=OPERATION_SLUG, name=OPERATION_NAME,
-                                 description=OPERATION_DESCRIPTION, scope=["drug", "precursor", "wildlife", "timber"])  # fmt: skip
+    op = manage.create_operation(
+        session,
+        SYSTEM,
+        slug=OPERATION_SLUG,
+        name=OPERATION_NAME,
+        description=OPERATION_DESCRIPTION,
+        scope=["drug", "precursor", "wildlife", "timber"],
+    )
     for p in PHASES:
         phase, _ = manage.set_phase(session, SYSTEM, OPERATION_SLUG, name=f"Phase {roman(p.number)}", start=p.start,
                                     end=p.end, number=p.number, notes=p.notes)  # fmt: skip

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -157,6 +157,12 @@ def history(session: Session, case_id: int) -> list[CaseStatusChange]:
     )
 
 
+def _case_table() -> Table:
+    table = Case.__table__
+    assert isinstance(table, Table)
+    return table
+
+
 # --- bulk validation ------------------------------------------------------------------------------------------
 
 CHUNK = 1_000
@@ -238,9 +244,7 @@ def validate_cases(
             raise NotFound(f"no case {_named(missing)} of {agency.code} in operation {operation.slug!r}")
         wrong = [f"{ref} ({found[ref].status})" for ref in wanted if found[ref].status not in (S, V)]
         if wrong:
-            raise IllegalTransition(
-                f"only submitted cases can be validated; these are not: {_named(wrong)}"
-            )
+            raise IllegalTransition(f"only submitted cases can be validated; these are not: {_named(wrong)}")
         rows = [found[ref] for ref in wanted]
         result.already_validated = [r.case_ref for r in rows if r.status == V]
         rows = [r for r in rows if r.status == S]
@@ -249,20 +253,23 @@ def validate_cases(
         return result
     now = dt.datetime.now(dt.UTC)
     note = (reason or "").strip()[:2000] or None
-    table = Case.__table__
+    table = _case_table()
     # One executemany per chunk; the version in the WHERE clause refuses a case changed since it was read.
     step = (
         update(table)
         .where(table.c.id == bindparam("_id"), table.c.version == bindparam("_version"), table.c.status == S)
-        .values(status=V, validated_at=now, validated_by_id=actor.user_id, updated_at=now,
-                version=bindparam("new_version"))  # fmt: skip
+        .values(
+            status=V, validated_at=now, validated_by_id=actor.user_id, updated_at=now, version=bindparam("new_version")
+        )
     )
     with session.begin_nested():
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start : start + CHUNK]
-            changed = session.connection().execute(
-                step, [{"_id": r.id, "_version": r.version, "new_version": r.version + 1} for r in chunk]
-            ).rowcount
+            changed = (
+                session.connection()
+                .execute(step, [{"_id": r.id, "_version": r.version, "new_version": r.version + 1} for r in chunk])
+                .rowcount
+            )
             if changed != len(chunk):
                 raise Conflict("some of these cases changed while they were being validated; run it again")
             session.execute(insert(CaseStatusChange), [

@@ -185,9 +185,11 @@ def set_phase(
 
 
 def _refuse_orphans(session: Session, actor: Actor, op: Operation, phase: Phase, start: dt.date, end: dt.date) -> None:
-    outside = select(Case.id, Case.case_ref, Case.seizure_date, Agency.code).join(
-        Agency, Agency.id == Case.reporting_agency_id
-    ).where(Case.phase_id == phase.id, or_(Case.seizure_date < start, Case.seizure_date > end))
+    outside = (
+        select(Case.id, Case.case_ref, Case.seizure_date, Agency.code)
+        .join(Agency, Agency.id == Case.reporting_agency_id)
+        .where(Case.phase_id == phase.id, or_(Case.seizure_date < start, Case.seizure_date > end))
+    )
     total = session.execute(select(func.count()).select_from(outside.subquery())).scalar_one()
     if not total:
         return

@@ -6,7 +6,7 @@ each of its people's rows; a row without `username` only declares an agency or a
 | column | meaning |
 |---|---|
 | agency_code | required: the agency's code, e.g. VN-CUS |
-| agency_name, agency_kind, agency_country | needed to create an agency; when given for an existing one, they update it |
+| agency_name, agency_kind, agency_country | needed to create an agency; given for an existing one: update it |
 | operation_role | with `--operation`: lead, member, partner or observer (default member) |
 | contact_point_code, contact_point_name, contact_point_kind, contact_point_locode | a contact point of the agency |
 | username, display_name, email, roles | a user of the agency (and of its contact point); roles separated by `;` |
@@ -182,8 +182,13 @@ def _step(column: str, value: str | None, what: str, call: Callable[[], Any]) ->
         return call()
     except DragonnetError as exc:
         note = getattr(exc, "denial", None)
-        raise _RowProblem(column, value, _reason(exc, what), ", ".join(exc.suggestions) or None,
-                          note if isinstance(note, audit.AuditNote) else None) from None
+        raise _RowProblem(
+            column,
+            value,
+            _reason(exc, what),
+            ", ".join(exc.suggestions) or None,
+            note if isinstance(note, audit.AuditNote) else None,
+        ) from None
 
 
 def _first_password() -> str:
@@ -223,11 +228,22 @@ class _Importer:
             if fields is None or not name or not kind:
                 raise _RowProblem("agency_code", code, f"unknown agency {code}: give agency_name, agency_kind and "
                                   "agency_country to create it")  # fmt: skip
-            created = _step("agency_code", code, "only a site administrator creates agencies", lambda: admin.create_agency(
-                self.session, self.actor, code=code, name=name, kind=kind, country=country or None))  # fmt: skip
+            created = _step(
+                "agency_code",
+                code,
+                "only a site administrator creates agencies",
+                lambda: admin.create_agency(
+                    self.session, self.actor, code=code, name=name, kind=kind, country=country or None
+                ),
+            )
             self.report.agencies_created += 1
-            return created  # type: ignore[no-any-return]
-        if fields is not None and name and kind and (found.name, found.kind, found.country) != (name, kind, country or None):
+            return created
+        if (
+            fields is not None
+            and name
+            and kind
+            and (found.name, found.kind, found.country) != (name, kind, country or None)
+        ):
             _step("agency_name", name, "only a site administrator changes agencies", lambda: admin.update_agency(
                 self.session, self.actor, found.id, name=name, kind=kind, country=country or None))  # fmt: skip
             self.report.agencies_updated += 1
@@ -250,15 +266,27 @@ class _Importer:
             if not name or not kind:
                 raise _RowProblem("contact_point_code", code, f"unknown contact point {agency.code}/{code}: give "
                                   "contact_point_name and contact_point_kind to create it")  # fmt: skip
-            cp = _step("contact_point_code", code, what, lambda: admin.create_contact_point(
-                self.session, self.actor, agency.id, code=code, name=name, kind=kind, locode=locode or None))  # fmt: skip
+            cp = _step(
+                "contact_point_code",
+                code,
+                what,
+                lambda: admin.create_contact_point(
+                    self.session, self.actor, agency.id, code=code, name=name, kind=kind, locode=locode or None
+                ),
+            )
             self.report.contact_points_created += 1
-            return cp  # type: ignore[no-any-return]
+            return cp
         if name and kind:
-            changed = _step("contact_point_name", name, what, lambda: admin.update_contact_point(
-                self.session, self.actor, found, name=name, kind=kind, locode=locode or None))  # fmt: skip
+            changed = _step(
+                "contact_point_name",
+                name,
+                what,
+                lambda: admin.update_contact_point(
+                    self.session, self.actor, found, name=name, kind=kind, locode=locode or None
+                ),
+            )
             self.report.contact_points_updated += bool(changed)
-        return found  # type: ignore[no-any-return]
+        return found
 
     def participation(self, v: dict[str, str], agency: Agency) -> None:
         role = v.get("operation_role", "") or "member"
@@ -275,7 +303,9 @@ class _Importer:
         roles = [r.strip().lower().replace(" ", "_") for r in roles_text.replace(",", ";").split(";") if r.strip()]
         unknown = [r for r in roles if r not in Role.values()]
         if unknown:
-            raise _RowProblem("roles", roles_text, f"unknown role(s) {', '.join(unknown)}; use {', '.join(Role.values())}")
+            raise _RowProblem(
+                "roles", roles_text, f"unknown role(s) {', '.join(unknown)}; use {', '.join(Role.values())}"
+            )
         display, email = v.get("display_name", "") or None, v.get("email", "") or None
         found = self.session.execute(
             select(User).where(func.lower(User.username) == username.strip().lower())
@@ -293,8 +323,10 @@ class _Importer:
         if found.agency_id != agency.id:
             raise _RowProblem("username", username, f"user {found.username} exists already in another agency")
         changed = False
-        if (display and display != found.display_name) or (email and email != found.email) or (
-            cp is not None and cp.id != found.contact_point_id
+        if (
+            (display and display != found.display_name)
+            or (email and email != found.email)
+            or (cp is not None and cp.id != found.contact_point_id)
         ):
             _step("display_name", display, f"users of {agency.code}", lambda: admin.update_user_profile(
                 self.session, self.actor, found.id, display_name=display if display != found.display_name else None,

@@ -169,7 +169,6 @@ def update_contact_point(session: Session, actor: Actor, cp: ContactPoint, *, na
     return changed
 
 
-
 def list_contact_points(session: Session, actor: Actor, agency_id: int) -> list[ContactPoint]:
     agency = get_agency(session, actor, agency_id)
     query = select(ContactPoint).where(ContactPoint.agency_id == agency.id).order_by(ContactPoint.code)
@@ -267,7 +266,12 @@ def set_user_roles(session: Session, actor: Actor, user_id: int, roles: list[str
 
 
 def update_user_profile(
-    session: Session, actor: Actor, user_id: int, *, display_name: str | None, email: str | None,
+    session: Session,
+    actor: Actor,
+    user_id: int,
+    *,
+    display_name: str | None,
+    email: str | None,
     contact_point_id: int | None = None,
 ) -> User:
     """Change a user's display name, e-mail address or contact point (None: leave it)."""
@@ -305,7 +309,10 @@ def setup_token(secret_key: str) -> str:
 
 
 def administrator_exists(session: Session) -> bool:
-    return session.execute(select(UserRole.id).where(UserRole.role == Role.ADMINISTRATOR.value).limit(1)).first() is not None
+    return (
+        session.execute(select(UserRole.id).where(UserRole.role == Role.ADMINISTRATOR.value).limit(1)).first()
+        is not None
+    )
 
 
 @dataclass(frozen=True)

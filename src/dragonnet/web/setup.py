@@ -106,7 +106,9 @@ def setup_form(request: Request, db: DbSession, settings: AppSettings, token: st
 
 
 @router.post("/setup", response_class=HTMLResponse)
-def setup_submit(request: Request, db: DbSession, settings: AppSettings, form: Annotated[SetupForm, Form()]) -> Response:
+def setup_submit(
+    request: Request, db: DbSession, settings: AppSettings, form: Annotated[SetupForm, Form()]
+) -> Response:
     spec = admin.FirstAdministrator(
         username=form.username, password=form.password, agency_code=form.agency_code, agency_name=form.agency_name,
         agency_kind=form.agency_kind, agency_country=form.agency_country or None,
@@ -144,8 +146,14 @@ def _operation_page(request: Request, db: DbSession, auth: Authenticated, slug: 
                     status_code: int = 200) -> HTMLResponse:  # fmt: skip
     require_site_admin(auth.actor, "operations")
     detail = manage.show(db, auth.actor, slug)
-    ctx = {"d": detail, "classes": CommodityClass.values(), "roles": PARTICIPATION_ROLES, "error": error,
-           "agencies": admin.list_agencies(db, auth.actor), "totals": {t.number: t.cases for t in detail.totals}}  # fmt: skip
+    ctx = {
+        "d": detail,
+        "classes": CommodityClass.values(),
+        "roles": PARTICIPATION_ROLES,
+        "error": error,
+        "agencies": admin.list_agencies(db, auth.actor),
+        "totals": {t.number: t.cases for t in detail.totals},
+    }
     return _page(request, auth, "admin_operation.html", detail.operation.name, ctx, status_code=status_code)
 
 
@@ -185,7 +193,9 @@ def join(request: Request, slug: str, db: DbSession, auth: PageAuth, form: Annot
 
 
 @router.post("/admin/operations/{slug}/scope", response_class=HTMLResponse)
-def set_scope(request: Request, slug: str, db: DbSession, auth: PageAuth, form: Annotated[ScopeForm, Form()]) -> Response:
+def set_scope(
+    request: Request, slug: str, db: DbSession, auth: PageAuth, form: Annotated[ScopeForm, Form()]
+) -> Response:
     _check(auth, form.csrf_token)
     try:
         manage.set_scope(db, auth.actor, slug, form.scope)
