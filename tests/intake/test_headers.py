@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dragonnet.intake.errors import ImportRejected
 from dragonnet.intake.headers import ITEM_COLUMNS, propose_mapping, require
+from dragonnet.tabular import ImportRejected
 
 
 def test_contract_names_map_exactly() -> None:

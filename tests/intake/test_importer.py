@@ -11,11 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dragonnet.errors import NotFound
-from dragonnet.intake.errors import ImportRejected
 from dragonnet.intake.importer import ImportReport, import_cases
 from dragonnet.policy import audit
 from dragonnet.policy.audit import AuditActor
 from dragonnet.storage.models import AuditEvent, Case, CaseIdentifier, Item, Operation, Party
+from dragonnet.tabular import ImportRejected
 
 from .helpers import HEADER, TODAY, VN_ACTOR, counts, csv_bytes, xlsx_bytes
 

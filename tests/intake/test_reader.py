@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dragonnet.intake.errors import ImportRejected
-from dragonnet.intake.reader import MAX_UNCOMPRESSED, decode, read_bytes
+from dragonnet.intake.reader import decode, read_bytes
+from dragonnet.tabular import MAX_UNCOMPRESSED, ImportRejected
 
 from .helpers import HEADER, csv_bytes, with_cached_formula_values, xlsx_bytes
 
@@ -108,9 +108,9 @@ def test_zip_bomb_is_refused_before_opening() -> None:
 
 
 def test_huge_uncompressed_total_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    import dragonnet.intake.reader as reader
+    import dragonnet.tabular as tabular
 
-    monkeypatch.setattr(reader, "MAX_UNCOMPRESSED", 1024)
+    monkeypatch.setattr(tabular, "MAX_UNCOMPRESSED", 1024)
     assert MAX_UNCOMPRESSED == 200 * 1024 * 1024
     with pytest.raises(ImportRejected, match="would expand to"):
         read_bytes(xlsx_bytes({"items": [HEADER, ROW]}), "cases.xlsx")

@@ -541,9 +541,10 @@ def _check_after_restart(engine: Engine, server: Server, world: World, ledger: L
 
 
 def _kill_in_flight(rng: random.Random, ledger: Ledger, kill: Callable[[], None], fig: Counter[str],
-                    cut: Counter[str], *, after: tuple[float, float], wait_all: bool = False) -> None:  # fmt: skip
+                    cut: Counter[str], *, after: tuple[float, float], wait_all: bool = False) -> float:  # fmt: skip
     """Kill at a seeded random moment; with `wait_all`, once a create, a merge and a report are all in flight
-    (for at most 3 s more)."""
+    (for at most 3 s more). Returns the moment just before the signal: a 5xx answered after it belongs to the
+    outage (taking the time after the bookkeeping let a busy machine count an outage's 5xx outside it)."""
     time.sleep(rng.uniform(*after))
     deadline = time.monotonic() + 3.0
     while True:
@@ -552,11 +553,13 @@ def _kill_in_flight(rng: random.Random, ledger: Ledger, kill: Callable[[], None]
         if not wait_all or len(flying) == 3 or time.monotonic() > deadline:
             break
         time.sleep(0.02)
+    killed = time.monotonic()
     kill()
     fig["kills"] += 1
     for kind in ("create", "merge", "report"):
         fig[f"kills_during_a_{kind}"] += bool(flying[kind])
     cut.update(flying)
+    return killed
 
 
 def _settle(clients: Clients, ledger: Ledger) -> None:
@@ -686,8 +689,7 @@ def _kill_postgres_runs(pg: Postgres, tmp_path: Path, kills: int, seed: int) -> 
         clients = Clients(server.base, world, ledger, 0, rng.randrange(1 << 30))
         clients.start(_queues(world))
         for _ in range(kills):
-            _kill_in_flight(rng, ledger, pg.kill, fig, in_flight, after=(2.0, 4.0), wait_all=True)
-            killed = time.monotonic()
+            killed = _kill_in_flight(rng, ledger, pg.kill, fig, in_flight, after=(2.0, 4.0), wait_all=True)
             attempts = pg.restart()
             up = time.monotonic()
             # The dragonnet server is left alone: it must answer 2xx again by itself.

@@ -12,12 +12,12 @@ from typing import Annotated
 import typer
 
 from dragonnet.cli.common import DatabaseOption, clear_errors, fail, open_engine
-from dragonnet.policy.access import Actor
+from dragonnet.policy.access import SYSTEM
 from dragonnet.storage.db import session_scope
 
 admin_app = typer.Typer(help="Administration: API tokens, second factors, audit export.", no_args_is_help=True)
 
-SYSTEM_ACTOR = Actor(None, "system", None, None, None, frozenset({"administrator"}))
+SYSTEM_ACTOR = SYSTEM
 
 
 def _day(value: str | None) -> dt.date | None:

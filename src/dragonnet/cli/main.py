@@ -20,6 +20,7 @@ from dragonnet.cli.linkage import linkage_app
 from dragonnet.cli.messaging import messaging_app
 from dragonnet.cli.reference import reference_app
 from dragonnet.cli.report import report_app
+from dragonnet.cli.setup import agencies_app, bootstrap, cases_app, operations_app, roster_app
 from dragonnet.cli.targeting import targeting_app
 from dragonnet.config import load_settings
 from dragonnet.storage.db import redact, session_scope
@@ -39,6 +40,10 @@ app.add_typer(messaging_app, name="messages")
 app.add_typer(report_app, name="report")
 app.add_typer(targeting_app, name="targeting")
 app.add_typer(linkage_app, name="linkage")
+app.add_typer(agencies_app, name="agencies")
+app.add_typer(operations_app, name="operations")
+app.add_typer(roster_app, name="roster")
+app.add_typer(cases_app, name="cases")
 app.add_typer(admin_app, name="admin")
 app.add_typer(audit_app, name="audit")
 app.add_typer(reference_app, name="reference")
@@ -63,6 +68,9 @@ def init(database_url: DatabaseOption = None) -> None:
     before, after = upgrade(engine)
     state = "created" if before is None else ("up to date" if before == after else f"migrated from {before}")
     typer.echo(f"database {redact(str(engine.url.render_as_string(hide_password=False)))}: schema {after} ({state})")
+
+
+app.command("bootstrap")(clear_errors(bootstrap))
 
 
 @app.command()
@@ -104,11 +112,19 @@ def serve(
     import uvicorn
 
     from dragonnet.app import create_app
+    from dragonnet.policy.admin import administrator_exists, setup_token
 
     if database_url:
         os.environ["DRAGONNET_DATABASE_URL"] = database_url
-    open_engine(database_url).dispose()
+    engine = open_engine(database_url)
+    with Session(engine) as session:
+        first_run = not administrator_exists(session)
+    engine.dispose()
     typer.echo(f"dragonnet {__version__} on http://{host}:{port}/ (API docs: http://{host}:{port}/api/docs)")
+    if first_run:
+        token = setup_token(load_settings().secret_key)
+        typer.echo(f"no administrator yet: create the first one at http://{host}:{port}/setup?token={token} "
+                   "(or with `dragonnet bootstrap`)")  # fmt: skip
     uvicorn.run(create_app(), host=host, port=port, proxy_headers=False, log_level="info")
 
 

@@ -20,15 +20,10 @@ from dragonnet.demo.plan import CaseRow, PlantedNetwork, make_plan
 from dragonnet.domain.phases import roman
 from dragonnet.domain.vocabulary import CaseStatus
 from dragonnet.errors import ValidationError
-from dragonnet.operation.service import (
-    PhaseSpec,
-    add_agency,
-    add_contact_point,
-    add_participant,
-    create_operation,
-    phase_for_date,
-)
-from dragonnet.policy import audit
+from dragonnet.operation import manage
+from dragonnet.operation.service import phase_for_date
+from dragonnet.policy import admin, audit
+from dragonnet.policy.access import SYSTEM
 from dragonnet.policy.passwords import check_policy, hash_password
 from dragonnet.storage.models import (
     Agency,
@@ -106,24 +101,33 @@ def build_demo(session: Session, *, seed: int = 2023) -> DemoSummary:
     _ensure_empty(session)
     plan = make_plan(seed)
 
-    op = create_operation(
-        session, slug=OPERATION_SLUG, name=OPERATION_NAME, description=OPERATION_DESCRIPTION,
+    # The operation, its phases, agencies, contact points and participants go through the same services as a
+    # real operation's set-up (as the console's operator): same rules, same audit entries.
+    op = manage.create_operation(
+        session,
+        SYSTEM,
+        slug=OPERATION_SLUG,
+        name=OPERATION_NAME,
+        description=OPERATION_DESCRIPTION,
         scope=["drug", "precursor", "wildlife", "timber"],
-        phases=[PhaseSpec(p.number, p.start, p.end, p.scope, p.notes) for p in PHASES],
-    )  # fmt: skip
+    )
+    for p in PHASES:
+        phase, _ = manage.set_phase(session, SYSTEM, OPERATION_SLUG, name=f"Phase {roman(p.number)}", start=p.start,
+                                    end=p.end, number=p.number, notes=p.notes)  # fmt: skip
+        phase.scope = list(p.scope)
+    session.flush()
+    session.refresh(op, ["phases"])
 
     agency_ids: dict[str, int] = {}
     cp_ids: dict[tuple[str, str], int] = {}
     for a in AGENCIES:
-        agency = add_agency(session, code=a.code, name=a.name, kind=a.kind, country=a.country)
-        add_participant(session, op, agency, a.role, since_phase=a.since)
+        agency = admin.create_agency(session, SYSTEM, code=a.code, name=a.name, kind=a.kind, country=a.country)
+        manage.join(session, SYSTEM, OPERATION_SLUG, a.code, a.role, since_phase=a.since)
         agency_ids[a.code] = agency.id
-        cps = [
-            add_contact_point(session, agency, code=cp.code, name=cp.name, kind=cp.kind, locode=cp.locode)
-            for cp in a.cps
-        ]
-        session.flush()
-        cp_ids.update({(a.code, cp.code): cp.id for cp in cps})
+        for cp in a.cps:
+            created = admin.create_contact_point(session, SYSTEM, agency.id, code=cp.code, name=cp.name, kind=cp.kind,
+                                                 locode=cp.locode)  # fmt: skip
+            cp_ids[(a.code, cp.code)] = created.id
 
     user_ids = _users(session, agency_ids, cp_ids)
 

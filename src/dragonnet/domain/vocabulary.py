@@ -20,6 +20,18 @@ class LabelledEnum(StrEnum):
     def values(cls) -> list[str]:
         return [m.value for m in cls]
 
+    @classmethod
+    def parse(cls, text: str, what: str) -> str:
+        """The value `text` names (case aside; a synonym from _SYNONYMS too), or a ValidationError listing them."""
+        from dragonnet.errors import ValidationError
+
+        key = text.strip().lower().replace(" ", "_").replace("-", "_")
+        key = _SYNONYMS.get(cls.__name__, {}).get(key, key)
+        if key in cls.values():
+            return key
+        accepted = [*cls.values(), *_SYNONYMS.get(cls.__name__, {})]
+        raise ValidationError(f"unknown {what} {text!r}; use {', '.join(accepted)}")
+
 
 class CommodityClass(LabelledEnum):
     DRUG = "drug"
@@ -116,6 +128,7 @@ class AgencyKind(LabelledEnum):
     REGIONAL_OFFICE = "regional_office"
     INTERNATIONAL_ORGANISATION = "international_organisation"
     NGO = "ngo"
+    OTHER = "other"
 
 
 class ParticipationRole(LabelledEnum):
@@ -161,6 +174,12 @@ class IdentifierKind(LabelledEnum):
     BANK_ACCOUNT = "bank_account"
     PASSPORT = "passport"
 
+
+# Other words for a value, as operators say them (`--kind border`, `--role lead`).
+_SYNONYMS: dict[str, dict[str, str]] = {
+    "AgencyKind": {"border": "border_guard", "regional": "regional_office", "io": "international_organisation"},
+    "ParticipationRole": {"lead": "coordinator"},
+}
 
 _LABELS: dict[str, str] = {
     "amber+strict": "Amber+strict",

@@ -6,6 +6,6 @@ reader (bytes -> raw string table) -> headers (foreign headers -> exchange-forma
 
 from __future__ import annotations
 
-from dragonnet.intake.errors import ImportRejected, RowError
+from dragonnet.tabular import ImportRejected, RowError
 
 __all__ = ["ImportRejected", "RowError"]

@@ -15,7 +15,7 @@ from typing import Literal
 from rapidfuzz import fuzz, process
 
 from dragonnet.domain.exchange import FORMAT, SheetKind, key, synonym_index
-from dragonnet.intake.errors import ImportRejected
+from dragonnet.tabular import ImportRejected
 
 ITEM_COLUMNS: tuple[str, ...] = FORMAT.names("items")
 ITEM_REQUIRED: tuple[str, ...] = FORMAT.required("items")

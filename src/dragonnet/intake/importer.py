@@ -34,7 +34,6 @@ from sqlalchemy.orm import Session
 from dragonnet import hooks
 from dragonnet.domain.vocabulary import CaseStatus, IdentifierKind, SharingLevel
 from dragonnet.errors import DragonnetError
-from dragonnet.intake.errors import ImportRejected, RowError
 from dragonnet.intake.extra import CASE_EXTRA, ITEM_EXTRA, PARTY_EXTRA, pack
 from dragonnet.intake.headers import PARTY_COLUMNS, HeaderMapping, propose_mapping, require
 from dragonnet.intake.normalise import CASE_KEY, ERROR_SCHEMA, ErrorSink, Normalised, normalise_items, normalise_parties
@@ -51,6 +50,7 @@ from dragonnet.storage.models import (
     Participation,
     Party,
 )
+from dragonnet.tabular import ImportRejected, RowError
 
 MAX_REPORTED_ERRORS = 10_000  # the report lists at most this many errors; errors_total counts them all
 CHUNK = 5_000  # ids per IN (...) list and rows per executemany batch
@@ -75,6 +75,8 @@ class ImportReport:
     cases_rejected: int = 0
     parties_imported: int = 0
     rejected_cases: list[str] = field(default_factory=list)
+    # The refs of the cases written (or, in a dry run, that would be): what a later step (validation) acts on.
+    case_refs: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     errors_total: int = 0
     # Values accepted by a guess to check (a misspelt taxon read as the closest CITES name); not rejections.
@@ -197,6 +199,7 @@ def import_cases(
         if not dry_run:  # nothing lands
             report.cases_created = report.cases_updated = report.rows_imported = report.parties_imported = 0
             report.rows_rejected = report.rows_total
+            report.case_refs = []
         return report
     with session.begin_nested():
         _write(session, operation, agency, actor, plan.good, plan.good_cases, checked.existing, plan.to_update,
@@ -393,6 +396,7 @@ def _report(report: ImportReport, checked: _Checked, items: Normalised) -> _Plan
     refs_ok = good_cases.get_column("case_ref").to_list()
     to_update = [r for r in refs_ok if r in checked.existing]
     report.cases_created = len(refs_ok) - len(to_update)
+    report.case_refs = list(refs_ok)
     report.cases_updated = len(to_update)
     report.rows_imported = good.height
     report.rows_rejected = frame.height - good.height

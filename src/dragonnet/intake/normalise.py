@@ -24,10 +24,10 @@ from dragonnet.domain.vocabulary import (
     SpecimenType,
 )
 from dragonnet.errors import DragonnetError, ValidationError
-from dragonnet.intake.errors import RowError
 from dragonnet.intake.headers import ITEM_COLUMNS, PARTY_COLUMNS, key
 from dragonnet.intake.reader import ROW
 from dragonnet.reference import cites, countries, places, substances
+from dragonnet.tabular import RowError
 
 TEXT_MAX = FORMAT.text_max
 SHOWN_VALUE_MAX = 200  # an error echoes at most this much of the offending cell

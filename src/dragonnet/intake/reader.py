@@ -12,28 +12,27 @@ follows external links.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
-import re
-import zipfile
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
 import polars as pl
 
-from dragonnet.intake.errors import ImportRejected
 from dragonnet.intake.headers import SheetKind, count_known
+from dragonnet.tabular import (
+    HEADER_SCAN_ROWS,
+    MAX_BYTES,
+    XLSX_MAGIC,
+    ImportRejected,
+    cell_text,
+    check_zip,
+)
+from dragonnet.tabular import decode as decode_text
 
-MAX_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 1_000_000
-MAX_UNCOMPRESSED = 200 * 1024 * 1024
-MAX_RATIO = 100.0
-HEADER_SCAN_ROWS = 30
 MIN_KNOWN_HEADERS = 3
 ROW = "_row"
-
-_XLSX_MAGIC = b"PK\x03\x04"
 
 
 @dataclass(frozen=True)
@@ -66,7 +65,7 @@ def read_bytes(data: bytes, filename: str, *, max_bytes: int = MAX_BYTES, max_ro
     if ext == ".xlsx":
         return _read_xlsx(data, name, max_rows)
     if ext in {".csv", ".txt", ".tsv"}:
-        if data.startswith(_XLSX_MAGIC):
+        if data.startswith(XLSX_MAGIC):
             raise ImportRejected(f"{name}: this is a zip/XLSX file, not a CSV; save it as .xlsx")
         return _read_csv(data, name, max_rows)
     if ext == ".xls":
@@ -75,70 +74,6 @@ def read_bytes(data: bytes, filename: str, *, max_bytes: int = MAX_BYTES, max_ro
 
 
 # --- CSV ----------------------------------------------------------------------------------------------------
-
-
-def _gb_ratio(data: bytes) -> float:
-    """The share of high bytes that form GB2312 double-byte pairs: near 1 for Chinese text, low for cp1252."""
-    high = sum(1 for b in data if b >= 0x80)
-    if not high:
-        return 0.0
-    pairs = len(re.findall(rb"[\xa1-\xf7][\xa1-\xfe]", data))
-    return 2 * pairs / high
-
-
-def _utf16_without_bom(sample: bytes) -> str | None:
-    if len(sample) < 4:
-        return None
-    even, odd = sample[0::2], sample[1::2]
-    if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.05 * len(even):
-        return "utf-16-le"
-    if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd):
-        return "utf-16-be"
-    return None
-
-
-def decode(data: bytes, name: str = "file") -> tuple[str, str]:
-    """(text, encoding): UTF-8 (with or without BOM), UTF-16 (BOM or NUL pattern), else GB18030 or cp1252.
-
-    Between GB18030 and cp1252 (both decode most bytes), the one whose header row names more known columns
-    wins; on a tie, GB18030 only when the high bytes look like GB2312 pairs. latin-1 is the last resort.
-    """
-    if data.startswith(b"\xef\xbb\xbf"):
-        candidates = [("utf-8-sig", data)]
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        candidates = [("utf-16", data)]
-    else:
-        utf16 = _utf16_without_bom(data[:4096])
-        candidates = [(utf16, data)] if utf16 else []
-    for encoding, raw in candidates:
-        try:
-            return raw.decode(encoding), encoding
-        except UnicodeDecodeError:
-            raise ImportRejected(f"{name}: the file says it is {encoding} but is not valid {encoding}") from None
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    decoded: dict[str, str] = {}
-    for encoding in ("gb18030", "cp1252"):
-        try:
-            decoded[encoding] = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    if not decoded:
-        return data.decode("latin-1"), "latin-1"
-    if len(decoded) == 1:
-        encoding = next(iter(decoded))
-        return decoded[encoding], encoding
-
-    def score(text: str) -> int:
-        rows = list(csv.reader(io.StringIO("\n".join(text.splitlines()[:HEADER_SCAN_ROWS]))))
-        return max((count_known(r) for r in rows), default=0)
-
-    gb, cp = score(decoded["gb18030"]), score(decoded["cp1252"])
-    if gb > cp or (gb == cp and _gb_ratio(data[: 1 << 20]) >= 0.9):
-        return decoded["gb18030"], "gb18030"
-    return decoded["cp1252"], "cp1252"
 
 
 def _find_csv_header(text: str) -> tuple[int, str]:
@@ -208,61 +143,6 @@ def _read_csv(data: bytes, name: str, max_rows: int) -> ReadResult:
 
 
 # --- XLSX ---------------------------------------------------------------------------------------------------
-
-
-def check_zip(data: bytes, name: str) -> None:
-    """Reject a workbook that is not a zip with [Content_Types].xml, or that looks like a zip bomb."""
-    if not data.startswith(_XLSX_MAGIC):
-        raise ImportRejected(f"{name}: not an XLSX workbook (the content is not a zip file)")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            infos = zf.infolist()
-            names = {i.filename for i in infos}
-            if "[Content_Types].xml" not in names:
-                raise ImportRejected(f"{name}: not an XLSX workbook (no [Content_Types].xml)")
-            total = sum(i.file_size for i in infos)
-            compressed = sum(i.compress_size for i in infos)
-            if total > MAX_UNCOMPRESSED:
-                raise ImportRejected(
-                    f"{name}: rejected, the workbook would expand to {total / 1e6:.0f} MB "
-                    f"(limit {MAX_UNCOMPRESSED / 1e6:.0f} MB)"
-                )
-            for info in infos:
-                ratio = info.file_size / max(info.compress_size, 1)
-                if ratio > MAX_RATIO and info.file_size > 1_000_000:
-                    raise ImportRejected(
-                        f"{name}: rejected, member {info.filename!r} has a compression ratio of {ratio:.0f} "
-                        f"(limit {MAX_RATIO:.0f}); it looks like a zip bomb"
-                    )
-            if compressed and total / compressed > MAX_RATIO and total > 1_000_000:
-                raise ImportRejected(
-                    f"{name}: rejected, compression ratio {total / compressed:.0f} (limit {MAX_RATIO:.0f}); "
-                    "it looks like a zip bomb"
-                )
-    except zipfile.BadZipFile:
-        raise ImportRejected(f"{name}: not an XLSX workbook (a damaged zip file)") from None
-
-
-def cell_text(value: Any) -> str | None:
-    """A calamine cell value as the text the officer sees (dates ISO, whole floats without '.0')."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            return str(value)
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, (dt.time, dt.timedelta)):
-        return str(value)
-    text = str(value)
-    return text if text.strip() else None
 
 
 def _read_xlsx(data: bytes, name: str, max_rows: int) -> ReadResult:
@@ -339,3 +219,8 @@ def _finish(
     if frame.height > max_rows:
         raise ImportRejected(f"{name}: more than {max_rows} data rows")
     return RawTable(kind, headers, frame, header_row)
+
+
+def decode(data: bytes, name: str = "file") -> tuple[str, str]:
+    """(text, encoding) of an exchange-format CSV: the encoding whose header row names more format columns."""
+    return decode_text(data, name, count_known)

@@ -23,13 +23,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dragonnet.errors import DragonnetError, NotFound
-from dragonnet.intake.errors import ImportRejected, RowError
 from dragonnet.intake.headers import ITEM_COLUMNS, PARTY_COLUMNS, ColumnMatch, propose_mapping
 from dragonnet.intake.importer import ImportReport, import_cases
 from dragonnet.intake.reader import read_bytes
 from dragonnet.policy.access import Actor, audit_actor
 from dragonnet.storage.intake_models import ImportUpload
 from dragonnet.storage.models import Operation
+from dragonnet.tabular import ImportRejected, RowError
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 UPLOAD_TTL = dt.timedelta(hours=2)

@@ -75,6 +75,8 @@ class Actor:
 
 
 ANONYMOUS = Actor(None, None, None, None, None)
+# Whoever runs a command on the server itself (database access: the site's operator). Audited as "system".
+SYSTEM = Actor(None, "system", None, None, None, frozenset({Role.ADMINISTRATOR.value}))
 
 
 def _named(actor: Actor, *, nominal: bool = False) -> ColumnElement[bool]:
@@ -258,7 +260,8 @@ def is_agency_admin(actor: Actor) -> bool:
 
 
 def may_enter_admin(actor: Actor) -> bool:
-    return actor.is_authenticated and (is_site_admin(actor) or is_agency_admin(actor))
+    # SYSTEM (the server's console) is a site administrator without a user account.
+    return is_site_admin(actor) or (actor.is_authenticated and is_agency_admin(actor))
 
 
 def require_admin_area(actor: Actor, what: str = "admin") -> None:

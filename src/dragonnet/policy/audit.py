@@ -21,13 +21,15 @@ from dragonnet.storage.audit_chain import (
     _entry_hash,
     parse_anchor,
     record,
+    record_many,
+    serialise,
     verify,
 )
 from dragonnet.storage.models import AuditEvent
 
 __all__ = [
     "GENESIS", "SYSTEM", "AuditActor", "AuditFilter", "AuditNote", "VerifyResult", "_entry_hash", "browse",
-    "clean_text", "export_csv", "parse_anchor", "record", "record_note", "verify",
+    "clean_text", "export_csv", "parse_anchor", "record", "record_many", "record_note", "serialise", "verify",
 ]  # fmt: skip
 
 

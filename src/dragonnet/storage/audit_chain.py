@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from dragonnet.storage.models import AuditEvent, AuditHead, utcnow
@@ -84,6 +84,43 @@ def record(
     head.seq, head.hash = seq, digest
     session.flush()
     return event
+
+
+def serialise(session: Session) -> None:
+    """Take the head's lock now: a writer that checks before it writes (no administrator yet? then create
+    one) runs alone until its transaction ends (PostgreSQL: row lock; SQLite: writers are serialised)."""
+    session.execute(select(AuditHead.id).where(AuditHead.id == 1).with_for_update())
+
+
+def record_many(
+    session: Session,
+    actor: AuditActor,
+    entries: list[tuple[str, str | None, object | None, dict[str, Any]]],
+) -> int:
+    """Append many entries (action, object_type, object_id, detail) by one actor, chained in order, with one
+    lock of the head and one bulk insert: what a bulk step (validating 10,000 cases) writes per record."""
+    if not entries:
+        return 0
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
+    seq, prev = head.seq, head.hash
+    rows: list[dict[str, Any]] = []
+    for action, object_type, object_id, detail in entries:
+        clean_detail = json.loads(json.dumps(detail, default=str))
+        at = utcnow()
+        seq += 1
+        oid = None if object_id is None else str(object_id)
+        digest = _entry_hash(prev, seq, at, actor, action, object_type, oid, clean_detail)
+        rows.append({
+            "seq": seq, "at": at, "actor_user_id": actor.user_id, "actor_username": actor.username,
+            "actor_agency": actor.agency, "client_address": actor.client_address, "action": action,
+            "object_type": object_type, "object_id": oid, "detail": clean_detail, "prev_hash": prev, "hash": digest,
+        })  # fmt: skip
+        prev = digest
+    for start in range(0, len(rows), 5_000):
+        session.execute(insert(AuditEvent), rows[start : start + 5_000])
+    head.seq, head.hash = seq, prev
+    session.flush()
+    return len(rows)
 
 
 @dataclass(frozen=True)

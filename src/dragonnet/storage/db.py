@@ -53,6 +53,35 @@ def _sqlite_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# SQLSTATEs that mean the connection itself is gone, whatever state the driver left it in: class 08
+# (connection exception), 57P01 admin shutdown (also "terminating connection due to unexpected postmaster
+# exit"), 57P02 crash shutdown, 57P03 cannot connect now (starting up, in recovery).
+LOST_CONNECTION_STATES = ("57P01", "57P02", "57P03")
+LOST_CONNECTION_TEXT = ("server closed the connection unexpectedly", "the connection is closed",
+                        "the connection is lost", "terminating connection")  # fmt: skip
+
+
+def connection_lost(exc: BaseException | None) -> bool:
+    """Is this PostgreSQL driver error the loss of the connection (not a fault of the statement)?"""
+    if exc is None or not type(exc).__module__.startswith("psycopg"):
+        return False
+    state = getattr(exc, "sqlstate", None) or ""
+    if state.startswith("08") or state in LOST_CONNECTION_STATES:
+        return True
+    return any(text in str(exc) for text in LOST_CONNECTION_TEXT)
+
+
+def _mark_lost_connections(context: Any) -> None:
+    """SQLAlchemy's psycopg dialect calls an error a disconnect only when the driver already flags the
+    connection closed or broken. A backend's farewell ("terminating connection due to unexpected postmaster
+    exit") can be read before that: the error then passes for an ordinary one, the dead connection goes back
+    to the pool and so do its siblings, and a request after PostgreSQL's restart gets one of them (a 503 long
+    after the outage). Marking it a disconnect makes the pool drop every connection opened before it, makes
+    the pre-ping reconnect instead of failing the checkout, and tells the error mapping the connection died."""
+    if not context.is_disconnect and connection_lost(context.original_exception):
+        context.is_disconnect = True
+
+
 def make_engine(url: str, *, check: bool = True) -> Engine:
     """Create an engine for `url`; with `check`, connect once so a wrong URL fails here, clearly."""
     url = normalise_url(url)
@@ -83,6 +112,7 @@ def make_engine(url: str, *, check: bool = True) -> Engine:
             engine = create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=30, pool_timeout=15)
         except NoSuchModuleError:
             raise ConfigurationError(f"no driver for {redact(url)!r}") from None
+        event.listen(engine, "handle_error", _mark_lost_connections)
     if check:
         try:
             with engine.connect() as conn:

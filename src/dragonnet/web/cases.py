@@ -29,12 +29,12 @@ from dragonnet.errors import Conflict, DragonnetError
 from dragonnet.http.deps import AppSettings, Authenticated, CsrfRejected, DbSession, PageAuth
 from dragonnet.http.security import tokens_match
 from dragonnet.intake import duplicates, forms, queries, templates, uploads, workflow
-from dragonnet.intake.errors import ImportRejected
 from dragonnet.intake.extra import CASE_EXTRA, ITEM_EXTRA, PARTY_EXTRA
 from dragonnet.intake.headers import ITEM_COLUMNS, PARTY_COLUMNS
 from dragonnet.operation.service import get_operation
 from dragonnet.policy.access import get_case
 from dragonnet.storage.models import Operation
+from dragonnet.tabular import ImportRejected
 from dragonnet.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -208,7 +208,9 @@ def _edit_submit(request: Request, case_id: int, db: Session, auth: Authenticate
 
 
 @router.get("/operations/{slug}/validate", response_class=HTMLResponse)
-def validate_page(request: Request, slug: str, db: DbSession, auth: PageAuth, all: str = "") -> Response:
+def validate_page(
+    request: Request, slug: str, db: DbSession, auth: PageAuth, all: str = "", bulk: str = ""
+) -> Response:
     op = get_operation(db, slug)
     duplicates.require_reviewer(auth.actor)
     pending = queries.list_page(db, auth.actor, op, queries.CaseFilters(status=CaseStatus.SUBMITTED.value),
@@ -217,7 +219,8 @@ def validate_page(request: Request, slug: str, db: DbSession, auth: PageAuth, al
     candidates = duplicates.candidates(db, auth.actor, op, require_link=not all)
     return render(
         request, "case_validate.html",
-        {"title": "Validate", "op": op, "to_validate": to_validate, "candidates": candidates, "show_all": bool(all)},
+        {"title": "Validate", "op": op, "to_validate": to_validate, "candidates": candidates, "show_all": bool(all),
+         "bulk_done": int(bulk) if bulk.isdigit() else (0 if bulk == "none" else None)},
         auth=auth, operation_slug=op.slug, active="validate",
     )  # fmt: skip
 

@@ -17,4 +17,57 @@
       event.detail.headers["X-CSRF-Token"] = field.value;
     }
   });
+
+  // "Select all" boxes: <input type="checkbox" class="select-all" data-target="CLASS"> ticks every input.CLASS.
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (box && box.classList && box.classList.contains("select-all")) {
+      document.querySelectorAll("input." + box.getAttribute("data-target")).forEach(function (b) {
+        b.checked = box.checked;
+      });
+    }
+  });
+
+  // Uploads (forms with class upload-progress): sent in the background with a bar of the bytes sent, then
+  // "checking" until the server's answer, which then replaces the page (and its address, after a redirect).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form || !form.classList || !form.classList.contains("upload-progress") || !window.FormData) {
+      return;
+    }
+    event.preventDefault();
+    var bar = form.querySelector(".upload-bar");
+    var state = form.querySelector(".upload-state");
+    var button = form.querySelector("button[type=submit]");
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", form.getAttribute("action"));
+    xhr.upload.addEventListener("progress", function (e) {
+      if (e.lengthComputable && bar) {
+        bar.hidden = false;
+        bar.value = Math.round((e.loaded * 100) / e.total);
+        state.textContent = "Uploading: " + bar.value + "%";
+      }
+    });
+    xhr.upload.addEventListener("load", function () {
+      if (bar) {
+        bar.hidden = false;
+        bar.removeAttribute("value");
+      }
+      state.textContent = "Uploaded. Checking every row: the report appears here.";
+    });
+    xhr.addEventListener("load", function () {
+      var doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
+      document.replaceChild(document.adoptNode(doc.documentElement), document.documentElement);
+      if (xhr.responseURL) {
+        window.history.replaceState(null, "", xhr.responseURL);
+      }
+    });
+    xhr.addEventListener("error", function () {
+      state.textContent = "The upload failed (connection lost). Try again.";
+      button.disabled = false;
+    });
+    button.disabled = true;
+    state.textContent = "Uploading...";
+    xhr.send(new FormData(form));
+  });
 })();
