@@ -33,7 +33,7 @@ def test_import_train_score_evaluate(
     assert "imported 8000 declarations (8000 with an inspection result" in result.output
     result = runner.invoke(targeting_app, ["train", "--rounds", "30", "--threads", "1", *db])
     assert result.exit_code == 0, result.output
-    assert "model version 1" in result.output and "combined" in result.output
+    assert "model version 1" in result.output and "lane" in result.output and "weights learned" in result.output
     out = tmp_path / "ranked.csv"
     result = runner.invoke(targeting_app, ["score", str(new), "--out", str(out), "--threads", "1", *db])
     assert result.exit_code == 0, result.output
