@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 from scipy.stats import binomtest
 from sqlalchemy import select
@@ -23,29 +22,18 @@ from sqlalchemy import select
 from dragonnet.policy.access import Actor
 from dragonnet.storage.db import make_engine, session_scope
 from dragonnet.storage.models import User
-from dragonnet.targeting import engine, generator, profile_service, service
+from dragonnet.targeting import engine, profile_service, service
 from dragonnet.targeting.profiles import ProfileSet
-from web.seed import SLUG, Seeded
+from targeting.helpers import build_profile_world
+from web.seed import Seeded
 
-PROFILES = """
-profiles:
-  - {id: t-words, owner: TH-CUS, sharing: green, weight: 2.0, review_by: 2030-01-01,
-     conditions: [{text: {field: goods_description, any: [Ivory, pangolin, 象牙, VẢY, seahorse]}}]}
-  - {id: t-origin, owner: TH-CUS, sharing: green, weight: 1.0, review_by: 2024-02-01,
-     conditions: [{field: origin_country, in: [NG, CD]}]}
-  - {id: t-value, owner: TH-CUS, sharing: green, weight: 0.5, valid_to: 2024-03-31,
-     conditions: [{field: declared_value, gt: 5000}]}
-  - {id: t-repeat, owner: TH-CUS, sharing: green, weight: 1.2,
-     conditions: [{party_history: {party: importer, min_seizures: 1}}]}
-  - {id: t-horn, owner: TH-CUS, sharing: green, weight: 0.7, mandatory: true, review_by: 2030-01-01,
-     conditions: [{field: hs_code, prefix: ["0507", "9601"]}]}
-"""
+WORDS = ("ivory", "pangolin", "象牙", "vảy", "seahorse")
 
 
 def _predicates() -> dict[str, Any]:
     """What each profile means, in plain Python over one row (`seized_before`: the importer's earlier seizures)."""
     return {
-        "t-words": lambda r: any(t in (r["goods_description"] or "").lower() for t in ("ivory", "pangolin", "象牙", "vảy", "seahorse")),
+        "t-words": lambda r: any(t in (r["goods_description"] or "").lower() for t in WORDS),
         "t-origin": lambda r: r["origin_country"] in ("NG", "CD"),
         "t-value": lambda r: (r["declared_value"] or 0) > 5000 and r["declaration_date"] <= dt.date(2024, 3, 31),
         "t-repeat": lambda r: r["seized_before"] >= 1,
@@ -67,40 +55,13 @@ def _actor(session: Any, username: str) -> Actor:
 
 @pytest.fixture
 def world(db_url: str, seeded_db: Seeded, tmp_path: Path) -> World:
-    hist_path, june_path = tmp_path / "hist.parquet", tmp_path / "june.parquet"
-    hist = generator.generate(4000, seed=8, start=dt.date(2024, 1, 1), days=150, labelled=0.7)
-    june = generator.generate(600, seed=9, start=dt.date(2024, 6, 1), days=20, id_prefix="J", labelled=0.0)
-    pq.write_table(hist, hist_path)
-    pq.write_table(june, june_path)
-    recorded: dict[str, str] = {}
-    eng = make_engine(db_url)
-    try:
-        with session_scope(eng) as session:
-            actor = _actor(session, "th_reporter")
-            outcome = profile_service.import_profiles(session, actor, PROFILES, "test.yaml")
-            assert len(outcome.created) == 5
-            stored = profile_service.stored_profile_set(session, "TH-CUS")
-            assert stored is not None
-            service.import_declarations(session, tmp_path, hist_path, agency_code="TH-CUS")
-            service.train(session, tmp_path, stored, agency_code="TH-CUS", rounds=30, threads=1)
-            batch = service.import_declarations(session, tmp_path, june_path, agency_code="TH-CUS")
-            made = service.build_lists(session, tmp_path, batch, stored, agency_code="TH-CUS", operation_slug=SLUG,
-                                       threads=1)  # fmt: skip
-            # Officers record results on part of the THBKK list: the random draws and the first eight others.
-            (bkk,) = [tl for tl in made if tl.office_locode == "THBKK"]
-            chosen = [h for h in bkk.hits if h.random] + [h for h in bkk.hits if not h.random][:8]
-            for i, hit in enumerate(chosen):
-                result = "seizure" if i % 3 == 0 else "nothing_found"
-                service.record_result(session, actor, hit.id, result)
-                recorded[hit.declaration_id] = result
-    finally:
-        eng.dispose()
-    rows = pa.concat_tables([hist, june]).to_pylist()
+    built = build_profile_world(db_url, tmp_path)
+    rows = pa.concat_tables([built.history, built.june]).to_pylist()
     for row in rows:
-        if row["declaration_id"] in recorded:
-            row["outcome"] = 1 if recorded[row["declaration_id"]] == "seizure" else 0
+        if row["declaration_id"] in built.recorded:
+            row["outcome"] = 1 if built.recorded[row["declaration_id"]] == "seizure" else 0
     _party_history(rows)
-    return World(db_url, rows, recorded)
+    return World(db_url, rows, built.recorded)
 
 
 def _party_history(rows: list[dict[str, Any]]) -> None:
@@ -150,7 +111,8 @@ def _model_p(world: World, ids: list[str]) -> dict[str, float]:
 def _check(world: World, report: Any, rows: list[dict[str, Any]]) -> None:
     inspected = [r for r in rows if r["outcome"] is not None]
     assert report.declarations == len(rows)
-    assert (report.inspected.inspected, report.inspected.found) == (len(inspected), sum(r["outcome"] for r in inspected))
+    assert report.inspected.inspected == len(inspected)
+    assert report.inspected.found == sum(r["outcome"] for r in inspected)
     baseline = report.inspected.found / report.inspected.inspected
     model_p = _model_p(world, [r["declaration_id"] for r in rows])
     ranked = sorted(rows, key=lambda r: (-model_p[r["declaration_id"]], r["declaration_id"]))
@@ -160,7 +122,8 @@ def _check(world: World, report: Any, rows: list[dict[str, Any]]) -> None:
         hits = [r for r in fired if r["outcome"] is not None]
         found = sum(r["outcome"] for r in hits)
         assert (figures.selected, figures.hits.inspected, figures.hits.found) == (len(fired), len(hits), found), (
-            figures.profile.id)
+            figures.profile.id
+        )
         if hits:
             ci = binomtest(found, len(hits)).proportion_ci(method="wilson")
             assert figures.hits.interval == pytest.approx((ci.low, ci.high), abs=1e-9)

@@ -112,7 +112,8 @@ def test_a_changed_or_new_profile_is_provisional_until_the_next_training() -> No
     assert lanescore.weight_used(before.profiles[0], lane).basis == lanescore.LEARNED
     # A later review date or expiry does not change what the profile selects: still learned.
     later = parse_profiles(
-        "profiles:\n  - {id: a, owner: X, weight: 2.0, review_by: 2030-01-01, conditions: [{field: hs_code, eq: '1'}]}\n"
+        "profiles:\n  - {id: a, owner: X, weight: 2.0, review_by: 2030-01-01, valid_to: 2031-01-01,\n"
+        "     conditions: [{field: hs_code, eq: '1'}]}\n"
     )
     assert lanescore.weight_used(later.profiles[0], lane).basis == lanescore.LEARNED
     changed = parse_profiles("profiles:\n  - {id: a, owner: X, weight: 2.0, conditions: [{field: hs_code, eq: '9'}]}\n")

@@ -64,11 +64,15 @@ def may_edit_profile(actor: Actor, owner_agency_id: int) -> bool:
     return may_target(actor) and actor.agency_id == owner_agency_id
 
 
+def may_import_profiles(actor: Actor) -> bool:
+    return may_target(actor) or actor.has(Role.ADMINISTRATOR)
+
+
 def _usable(row: TargetingProfile, actor: Actor) -> bool:
-    return may_target(actor) and _profile(row).usable_by(actor.agency_code)
+    return may_target(actor) and stored_profile(row).usable_by(actor.agency_code)
 
 
-def _profile(row: TargetingProfile) -> Profile:
+def stored_profile(row: TargetingProfile) -> Profile:
     return parse_profile_mapping(row.definition, f"stored profile {row.key}")
 
 
@@ -98,13 +102,13 @@ def stored_profile_set(session: Session, agency_code: str | None, lanes_config: 
     rows = list(session.execute(query).scalars())
     if not rows:
         return None
-    chosen = [_profile(r) for r in rows if include_retired or r.status == ACTIVE]
+    chosen = [stored_profile(r) for r in rows if include_retired or r.status == ACTIVE]
     return ProfileSet(tuple(chosen), lanes_config or LaneConfig()).for_agency(agency_code)
 
 
 def summary(row: TargetingProfile, today: dt.date | None = None) -> dict[str, Any]:
     """A stored profile for lists: its review state and the review flags its dates raise."""
-    profile = _profile(row)
+    profile = stored_profile(row)
     review = eff.ReviewState(row.status, row.review_by, row.responsible, row.version)
     flags = eff.review_flags(profile, review, eff.Rate(0, 0), floor=None, min_inspections=1,
                              today=today or dt.datetime.now(dt.UTC).date())  # fmt: skip
@@ -179,7 +183,7 @@ def import_profiles(session: Session, actor: Actor, text: str, source: str = "pr
     identical ones left alone; profiles absent from the text are kept (retire them by review). All or
     nothing: one invalid or refused profile stores none. The text's `lanes:` block is not stored (lane rates
     are options of building the lists)."""
-    if not may_target(actor) and not actor.has(Role.ADMINISTRATOR):
+    if not may_import_profiles(actor):
         raise PermissionDenied(actor, "targeting_profile", None, "you may not manage risk profiles")
     parsed = parse_profiles(text, source)
     if not parsed.profiles:
@@ -360,7 +364,7 @@ def effectiveness_report(
     rows = visible_profiles(session, actor, include_retired=query.include_retired)
     reviews = {r.key: eff.ReviewState(r.status, r.review_by, r.responsible, r.version) for r in rows}
     chosen = profiles.for_agency(actor.agency_code) if profiles is not None else ProfileSet(
-        tuple(_profile(r) for r in rows))  # fmt: skip
+        tuple(stored_profile(r) for r in rows))  # fmt: skip
     files = [Path(b.path) for b in session.execute(
         select(TargetingBatch).where(TargetingBatch.agency_id == actor.agency_id).order_by(TargetingBatch.id)
     ).scalars()]  # fmt: skip

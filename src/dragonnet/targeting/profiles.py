@@ -444,6 +444,11 @@ def check_lanes(lanes: LaneConfig, source: str) -> None:
         raise ValidationError(f"{source}: lane rates must lie in [0, 1] (red_rate > 0)")
 
 
+def dump_profile(profile: Profile) -> str:
+    """One profile as YAML (its mapping, the format of a `profiles:` entry)."""
+    return yaml.safe_dump(profile.to_mapping(), allow_unicode=True, sort_keys=False, width=110)
+
+
 def dump_profiles(profiles: ProfileSet) -> str:
     """The YAML text of a profile set (lanes and profiles), readable by parse_profiles."""
     lanes = {"red_rate": profiles.lanes.red_rate, "yellow_rate": profiles.lanes.yellow_rate,
