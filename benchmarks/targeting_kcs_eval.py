@@ -37,7 +37,7 @@ def main() -> None:
         paths = {s: declarations.import_file(folder / f"df_syn_{s}_eng.csv.gz", store / s).path
                  for s in ("train", "valid", "test")}  # fmt: skip
         t = time.perf_counter()
-        _spec, ev = engine.evaluate_split([paths["train"], paths["valid"]], [paths["test"]], builtin_profiles("kcs"),
+        spec, ev = engine.evaluate_split([paths["train"], paths["valid"]], [paths["test"]], builtin_profiles("kcs"),
                                           rounds=args.rounds, threads=args.threads)  # fmt: skip
         elapsed = time.perf_counter() - t
     print(f"train {ev.train_rows} rows {ev.train_period}, test {ev.eval_rows} rows {ev.eval_period}, "
@@ -49,7 +49,7 @@ def main() -> None:
         print(f"| {name} | " + " | ".join(cells) + " |")
     for name, (p5, p10) in PAPER.items():
         print(f"| paper: {name} | | | {p5:.3f} | {p10:.3f} | | | | |")
-    lane = _spec.lane
+    lane = spec.lane
     print(f"lane weights learned on {lane.calibration_rows} held-out rows {lane.calibration_period} "
           f"(intercept {lane.intercept:+.3f}):")  # fmt: skip
     for pid, w in lane.weights.items():

@@ -235,6 +235,8 @@ def evaluate_cmd(
                    f"base rate {ev.base_rate:.3f}, AUC {ev.auc}")  # fmt: skip
         for name, rows in ev.rankings():
             typer.echo(f"  {name:17} {_pct(rows)}")
+        learned = ", ".join(f"{k} {w:.2f}" for k, w in ev.weights.items() if w is not None)
+        typer.echo(f"  profile weights learned on held-out outcomes (log-odds over the model's): {learned or 'none'}")
 
     run()
 
