@@ -155,7 +155,7 @@ def test_figures_match_an_independent_count_over_the_history(world: World) -> No
     }
 
 
-def test_figures_match_an_independent_count_for_one_office_with_recorded_results(world: World) -> None:
+def test_one_office_with_recorded_results_lanes_and_mandatory_red(world: World) -> None:
     query = profile_service.ReportQuery(date_from=dt.date(2024, 6, 1), date_to=dt.date(2024, 6, 30), office="THBKK",
                                         floor=0.9, min_inspections=1)  # fmt: skip
     report = _report(world, query, today=dt.date(2024, 7, 1))
@@ -181,9 +181,11 @@ def test_figures_match_an_independent_count_for_one_office_with_recorded_results
     assert report.lanes["random"].inspected >= 1  # the random draw's outcome: the green lane's estimate
     flagged = {p.profile.id for p in report.profiles if any(f.startswith("hit rate") for f in p.flags)}
     assert flagged == {p.profile.id for p in report.profiles if p.hits.inspected and (p.hits.rate or 0) < 0.9}
+    _check_mandatory_red(world)
 
 
-def test_a_mandatory_profile_goes_red_and_says_so(world: World) -> None:
+def _check_mandatory_red(world: World) -> None:
+    """Every June declaration a mandatory profile fired on is red on its list, first, and the list says why."""
     from dragonnet.storage.targeting_models import TargetingHit
 
     horn = {r["declaration_id"] for r in world.rows if r["declaration_id"].startswith("J")

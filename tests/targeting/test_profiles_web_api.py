@@ -22,7 +22,7 @@ def world(db_url: str, seeded_db: Seeded, tmp_path: Path) -> ProfileWorld:
     return build_profile_world(db_url, tmp_path)
 
 
-def test_report_page_and_api_give_the_same_figures(app_client: TestClient, world: ProfileWorld) -> None:
+def test_page_and_api_agree_and_lists_name_mandatory_profiles(app_client: TestClient, world: ProfileWorld) -> None:
     logged_in(app_client, "th_reporter")
     params = {"from": "2024-06-01", "to": "2024-06-30", "office": "THBKK"}
     api = app_client.get("/api/v1/targeting/profiles/report", params=params)
@@ -44,6 +44,12 @@ def test_report_page_and_api_give_the_same_figures(app_client: TestClient, world
     bad = app_client.get("/targeting/profiles", params={"from": "2024-13-01"})
     assert bad.status_code == 200 and "from: not a date" in bad.text
     assert app_client.get("/api/v1/targeting/profiles/report", params={"floor": 2}).status_code == 422
+    # The list says when a mandatory profile sent a declaration to red.
+    hits = app_client.get(f"/api/v1/targeting/lists/{world.list_ids['THBKK']}").json()["hits"]
+    forced = [h for h in hits if h["mandatory"]]
+    assert forced and all(h["lane"] == "red" for h in forced)
+    listed = app_client.get(f"/targeting/lists/{world.list_ids['THBKK']}").text
+    assert "mandatory profile (intelligence-led): always red" in listed
 
 
 def test_review_in_the_page_and_the_api_keeps_the_history(app_client: TestClient, world: ProfileWorld) -> None:
@@ -113,14 +119,3 @@ def test_other_agencies_and_observers(app_client: TestClient, world: ProfileWorl
     assert app_client.get("/api/v1/targeting/profiles").json() == []
     assert app_client.get("/api/v1/targeting/profiles/report").status_code == 403
     assert app_client.get("/api/v1/targeting/profiles/t-origin").status_code == 404
-
-
-def test_the_list_says_when_a_mandatory_profile_sent_a_declaration_to_red(
-    app_client: TestClient, world: ProfileWorld
-) -> None:
-    logged_in(app_client, "th_reporter")
-    hits = app_client.get(f"/api/v1/targeting/lists/{world.list_ids['THBKK']}").json()["hits"]
-    forced = [h for h in hits if h["mandatory"]]
-    assert forced and all(h["lane"] == "red" for h in forced)
-    page = app_client.get(f"/targeting/lists/{world.list_ids['THBKK']}").text
-    assert "mandatory profile (intelligence-led): always red" in page
