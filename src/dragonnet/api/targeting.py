@@ -188,21 +188,21 @@ def profiles_report(
 
 
 @router.get(
-    "/targeting/profiles/{key}", response_model=ProfileDetailOut, responses={**UNAUTHENTICATED, **NOT_FOUND},
+    "/targeting/profiles/{profile_key}", response_model=ProfileDetailOut, responses={**UNAUTHENTICATED, **NOT_FOUND},
     tags=["targeting"],
 )  # fmt: skip
-def one_profile(key: str, db: DbSession, actor: ApiActor) -> ProfileDetailOut:
+def one_profile(profile_key: str, db: DbSession, actor: ApiActor) -> ProfileDetailOut:
     """One stored profile: its definition, review state and the history of its changes (oldest first)."""
-    row = profile_service.get_profile(db, actor, key)
+    row = profile_service.get_profile(db, actor, profile_key)
     history = [ChangeOut(**profile_service.change_summary(c)) for c in row.changes]
     return ProfileDetailOut(**_profile_out(row), definition=row.definition, history=history)
 
 
 @router.post(
-    "/targeting/profiles/{key}/review", response_model=ProfileOut, responses={**UNAUTHENTICATED, **NOT_FOUND},
+    "/targeting/profiles/{profile_key}/review", response_model=ProfileOut, responses={**UNAUTHENTICATED, **NOT_FOUND},
     tags=["targeting"],
 )  # fmt: skip
-def review_profile(key: str, body: ReviewIn, db: DbSession, actor: ApiActor) -> ProfileOut:
+def review_profile(profile_key: str, body: ReviewIn, db: DbSession, actor: ApiActor) -> ProfileOut:
     """Record a review: keep (with the next review date), retire or reinstate; optionally mandatory, expiry,
     responsible analyst. A new version in the profile's history, audited."""
     extra: dict[str, Any] = {}
@@ -210,6 +210,6 @@ def review_profile(key: str, body: ReviewIn, db: DbSession, actor: ApiActor) -> 
         extra["expires"] = None if body.clear_expiry else body.expires
     if body.responsible is not None:
         extra["responsible"] = body.responsible
-    row = profile_service.review_profile(db, actor, key, decision=body.decision, next_review=body.next_review,
+    row = profile_service.review_profile(db, actor, profile_key, decision=body.decision, next_review=body.next_review,
                                          note=body.note, mandatory=body.mandatory, **extra)  # fmt: skip
     return ProfileOut(**_profile_out(row))

@@ -153,8 +153,9 @@ def _record_change(
         definition=row.definition,
     )  # fmt: skip
     session.add(change)
-    audit.record(session, audit_actor(actor), f"targeting.profile.{action}", "targeting_profile", row.key,
-                 version=row.version, changed=sorted(change.changes), note=(note or "")[:200])  # fmt: skip
+    # The row id, not the profile's id or text: a profile's name and notes can say what intelligence it targets.
+    audit.record(session, audit_actor(actor), f"targeting.profile.{action}", "targeting_profile", row.id,
+                 version=row.version, changed=sorted(change.changes))  # fmt: skip
     return change
 
 

@@ -304,9 +304,28 @@ def condition_sql(c: Condition, d: Dialect) -> str:
 # --- parsing and validation ---------------------------------------------------------------------------------
 
 
+MAX_LIST = 1000
+MAX_TEXT = 1000
+_SCALARS = (str, int, float, bool, dt.date)
+
+
+def _check_values(spec: dict[str, Any], where: str) -> None:
+    """Condition values are scalars or flat lists of scalars, of bounded size (profiles come from users)."""
+    for key, value in spec.items():
+        items = value if isinstance(value, list | tuple) else [value]
+        if len(items) > MAX_LIST:
+            raise ValidationError(f"{where}: {key} has more than {MAX_LIST} values")
+        for item in items:
+            if not isinstance(item, _SCALARS) or (isinstance(item, str) and len(item) > MAX_TEXT):
+                raise ValidationError(f"{where}: {key} takes plain values (text up to {MAX_TEXT} characters)")
+
+
 def _check_condition(raw: Any, where: str) -> Condition:
     if not isinstance(raw, dict) or not raw:
         raise ValidationError(f"{where}: a condition is a mapping")
+    inner = raw if "field" in raw or len(raw) != 1 else next(iter(raw.values()))
+    if isinstance(inner, dict):
+        _check_values(inner, where)
     if "field" in raw:
         name = raw["field"]
         if not isinstance(name, str) or not (
@@ -413,9 +432,26 @@ def parse_profile_mapping(raw: Any, where: str) -> Profile:
     return profile
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML's safe loader refusing aliases (*name): no document may expand to something far larger than itself."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise ValidationError("YAML aliases (*name) are not accepted in risk profiles")
+        return super().compose_node(parent, index)
+
+
+def _safe_load_without_aliases(text: str) -> Any:
+    loader = _NoAliasLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
 def parse_profiles(text: str, source: str = "profiles") -> ProfileSet:
     try:
-        doc = yaml.safe_load(text) or {}
+        doc = _safe_load_without_aliases(text) or {}
     except yaml.YAMLError as exc:
         raise ValidationError(f"{source}: not YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(doc, dict):

@@ -135,15 +135,15 @@ def profiles_import(
     return RedirectResponse(f"/targeting/profiles?notice={quote(done)}", status_code=303)
 
 
-@router.get("/targeting/profiles/{key}", response_class=HTMLResponse)
+@router.get("/targeting/profiles/{profile_key}", response_class=HTMLResponse)
 def profile_page(
     request: Request,
-    key: str,
+    profile_key: str,
     db: DbSession,
     auth: PageAuth,
     error: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
-    row = profile_service.get_profile(db, auth.actor, key)
+    row = profile_service.get_profile(db, auth.actor, profile_key)
     ctx = {
         "title": f"Risk profile {row.key}", "row": row, "summary": profile_service.summary(row),
         "yaml": dump_profile(profile_service.stored_profile(row)),
@@ -155,9 +155,9 @@ def profile_page(
                   active="targeting")  # fmt: skip
 
 
-@router.post("/targeting/profiles/{key}/review")
+@router.post("/targeting/profiles/{profile_key}/review")
 def profile_review(
-    key: str,
+    profile_key: str,
     db: DbSession,
     auth: PageAuth,
     decision: Annotated[str, Form(max_length=16)] = "",
@@ -170,15 +170,15 @@ def profile_review(
 ) -> Response:
     if not tokens_match(auth.csrf_token, csrf_token):
         raise CsrfRejected()
-    path = f"/targeting/profiles/{quote(key, safe='')}"
+    path = f"/targeting/profiles/{quote(profile_key, safe='')}"
     try:
         profile_service.review_profile(
-            db, auth.actor, key, decision=decision, next_review=_date_param(next_review, "next review"),
+            db, auth.actor, profile_key, decision=decision, next_review=_date_param(next_review, "next review"),
             note=note, mandatory=mandatory == "on", expires=_date_param(expires, "expires"),
             responsible=responsible or None,
         )  # fmt: skip
     except ValidationError as exc:
         db.rollback()
-        profile_service.get_profile(db, auth.actor, key)  # 404 (audited) if it is not the actor's to see
+        profile_service.get_profile(db, auth.actor, profile_key)  # 404 (audited) if it is not the actor's to see
         return _back_to(path, str(exc))
     return RedirectResponse(path, status_code=303)
