@@ -100,7 +100,10 @@ def test_fit_learns_what_a_rule_adds_and_nothing_for_a_redundant_one() -> None:
     assert used["rare"] == lanescore.WeightUsed(1.0, lanescore.PROVISIONAL)
     assert used["redundant"] == lanescore.WeightUsed(0.0, lanescore.LEARNED)
     # Rows where no weighted profile fires keep the model's probability exactly.
-    scored = lanescore.score(model_p, [hidden, redundant, rare], profiles, lane)
+    packed = hidden.astype(np.int64) | redundant.astype(np.int64) << 1 | rare.astype(np.int64) << 2  # mask_sql's form
+    assert all(np.array_equal(a, b) for a, b in zip(lanescore.fired_columns([packed], 3), [hidden, redundant, rare],
+                                                    strict=True))  # fmt: skip
+    scored = lanescore.score(model_p, [packed], profiles, lane)
     quiet = ~hidden & ~rare
     assert np.array_equal(scored[quiet], model_p[quiet])
     assert (scored[hidden] > model_p[hidden]).all()

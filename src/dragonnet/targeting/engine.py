@@ -137,8 +137,7 @@ def score_batch(frame: pd.DataFrame, profiles: ProfileSet, spec: mdl.ModelSpec |
         rule = frame["rule_score"].to_numpy(dtype=np.float64)
         return ScoredBatch(np.full(len(frame), np.nan), mdl.combine(None, rule), mandatory)
     model_p = mdl.predict(spec, frame, threads=threads)
-    fired = lanescore.fired_columns(masks, len(profiles.profiles))
-    return ScoredBatch(model_p, lanescore.score(model_p, fired, profiles, spec.lane), mandatory)
+    return ScoredBatch(model_p, lanescore.score(model_p, masks, profiles, spec.lane), mandatory)
 
 
 def detect_extras(con: duckdb.DuckDBPyConnection, relation: str) -> Extras:

@@ -101,13 +101,14 @@ def weight_used(profile: Profile, lane: LaneWeights | None) -> WeightUsed:
     return WeightUsed(profile.weight, PROVISIONAL)
 
 
+def fired_column(masks: list[np.ndarray], i: int) -> np.ndarray:
+    """Whether profile i (in the set's order) fired, from the packed masks (`ProfileSet.mask_sql`)."""
+    chunk = np.asarray(masks[i // MASK_BITS], dtype=np.int64)
+    return ((chunk >> np.int64(i % MASK_BITS)) & np.int64(1)).astype(bool)
+
+
 def fired_columns(masks: list[np.ndarray], count: int) -> list[np.ndarray]:
-    """One boolean array per profile (in the set's order) from the packed masks (`ProfileSet.mask_sql`)."""
-    out = []
-    for i in range(count):
-        chunk = np.asarray(masks[i // MASK_BITS], dtype=np.int64)
-        out.append(((chunk >> np.int64(i % MASK_BITS)) & np.int64(1)).astype(bool))
-    return out
+    return [fired_column(masks, i) for i in range(count)]
 
 
 def mandatory_rows(masks: list[np.ndarray], profiles: ProfileSet, n: int) -> np.ndarray:
@@ -123,14 +124,16 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(q) - np.log1p(-q)
 
 
-def score(model_p: np.ndarray, fired: list[np.ndarray], profiles: ProfileSet, lane: LaneWeights | None) -> np.ndarray:
-    """The lane score of each row (see the module docstring); rows where no weighted profile fires keep p."""
+def score(model_p: np.ndarray, masks: list[np.ndarray], profiles: ProfileSet, lane: LaneWeights | None) -> np.ndarray:
+    """The lane score of each row (see the module docstring); rows where no weighted profile fires keep p.
+
+    `masks`: the packed fired masks; only the profiles with a weight are unpacked."""
     p = np.asarray(model_p, dtype=np.float64)
     boost = np.zeros(len(p), dtype=np.float64)
-    for profile, column in zip(profiles.profiles, fired, strict=True):
+    for i, profile in enumerate(profiles.profiles):
         w = weight_used(profile, lane).weight
         if w > 0:
-            boost += np.where(column, w, 0.0)  # elementwise, in the set's order: the same in every batch
+            boost += np.where(fired_column(masks, i), w, 0.0)  # elementwise, in the set's order: same in every batch
     raised = 1.0 / (1.0 + np.exp(-(_logit(p) + boost)))
     return np.where(boost > 0, raised, p)
 
