@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from dragonnet.domain.vocabulary import Role
@@ -332,10 +332,12 @@ def _own_results(session: Session, agency_id: int) -> list[tuple[str, int]]:
 
 def lane_outcomes(session: Session, agency_id: int, query: ReportQuery) -> dict[str, eff.Rate]:
     """Hit rates of the agency's lists in the period and office: red (risk), yellow, and the random draws."""
+    found = func.sum(case((TargetingHit.result == "seizure", 1), else_=0))
     stmt = (
-        select(TargetingHit.lane, TargetingHit.random, TargetingHit.result)
+        select(TargetingHit.lane, TargetingHit.random, func.count(), found)
         .join(TargetingList, TargetingHit.list_id == TargetingList.id)
-        .where(TargetingList.agency_id == agency_id)
+        .where(TargetingList.agency_id == agency_id, TargetingHit.result.is_not(None))
+        .group_by(TargetingHit.lane, TargetingHit.random)
     )
     if query.date_from:
         stmt = stmt.where(TargetingHit.declaration_date >= query.date_from)
@@ -344,12 +346,11 @@ def lane_outcomes(session: Session, agency_id: int, query: ReportQuery) -> dict[
     if query.office:
         stmt = stmt.where(TargetingList.office_locode == query.office)
     counts = {k: [0, 0] for k in ("red", "yellow", "random")}
-    for lane, random, result in session.execute(stmt):
+    for lane, random, inspected, seized in session.execute(stmt):
         key = "random" if random else ("red" if lane == lanes.RED else "yellow")
-        if result is not None:
-            counts[key][0] += 1
-            counts[key][1] += int(result == "seizure")
-    return {k: eff.Rate(n, found) for k, (n, found) in counts.items()}
+        counts[key][0] += int(inspected)
+        counts[key][1] += int(seized or 0)
+    return {k: eff.Rate(n, hits) for k, (n, hits) in counts.items()}
 
 
 def effectiveness_report(
