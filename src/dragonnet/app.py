@@ -26,9 +26,9 @@ from starlette.routing import Mount
 from dragonnet import __version__
 from dragonnet.api import admin as api_admin
 from dragonnet.api import cases as api_cases
-from dragonnet.api import docs as api_docs
 from dragonnet.api import linkage as api_linkage
 from dragonnet.api import messaging as api_messaging
+from dragonnet.api import reference as api_reference
 from dragonnet.api import reports as api_reports
 from dragonnet.api import targeting as api_targeting
 from dragonnet.api import v1
@@ -43,17 +43,18 @@ from dragonnet.errors import (
     StorageUnavailable,
     ValidationError,
 )
+from dragonnet.http.deps import CsrfRejected, LoginRequired, Unauthenticated, login_url
+from dragonnet.http.security import SECURITY_HEADERS, SecurityHeadersMiddleware
 from dragonnet.policy.access import PermissionDenied
 from dragonnet.storage.db import has_schema, make_engine, redact, session_factory
 from dragonnet.web import admin as web_admin
+from dragonnet.web import apidocs, login, pages
 from dragonnet.web import cases as web_cases
 from dragonnet.web import linkage as web_linkage
-from dragonnet.web import login, pages
 from dragonnet.web import messaging as web_messaging
+from dragonnet.web import reference as web_reference
 from dragonnet.web import reports as web_reports
 from dragonnet.web import targeting as web_targeting
-from dragonnet.web.deps import CsrfRejected, LoginRequired, Unauthenticated, login_url
-from dragonnet.web.security import SECURITY_HEADERS, SecurityHeadersMiddleware
 from dragonnet.web.templating import STATIC_DIR, render
 
 log = logging.getLogger(__name__)
@@ -141,7 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="dragonnet",
         version=__version__,
         description="The shared platform of a joint customs and law-enforcement operation.",
-        openapi_url=api_docs.OPENAPI_URL,
+        openapi_url=apidocs.OPENAPI_URL,
         docs_url=None,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
@@ -165,7 +166,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 # overlapping paths, which there are none of.
 ROUTER_MODULES = (
     login, pages, web_cases, web_admin, web_reports, web_messaging, web_targeting, web_linkage,
-    v1, api_cases, api_admin, api_reports, api_messaging, api_targeting, api_linkage, api_docs,
+    v1, api_cases, api_admin, api_reports, api_messaging, api_targeting, api_linkage, apidocs,
+    web_reference, api_reference,
 )  # fmt: skip
 
 
@@ -198,7 +200,7 @@ def route_table(app: FastAPI) -> list[RouteInfo]:
 
 
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith(API_PREFIX) and request.url.path != api_docs.DOCS_URL
+    return request.url.path.startswith(API_PREFIX) and request.url.path != apidocs.DOCS_URL
 
 
 def database_unavailable(exc: OperationalError) -> bool:

@@ -9,10 +9,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from dragonnet import __version__
+from dragonnet.http.deps import ApiAuth
 from dragonnet.operation.service import COUNTING_RULE
 from dragonnet.reference.cites import ATTRIBUTION
 from dragonnet.storage.migrate import head_revision
-from dragonnet.web.deps import ApiAuth
 from web.seed import EXPECTED_PHASE_COUNTS, SLUG
 from web.webtest import logged_in
 

@@ -18,9 +18,7 @@ EXPECTED_SYNONYMS = 32345
 
 @pytest.fixture(scope="module", autouse=True)
 def _loaded() -> None:
-    t0 = time.perf_counter()
-    cites.version()
-    assert time.perf_counter() - t0 < 3.0  # budget 1.5 s; slack for loaded CI machines
+    cites.version()  # load once for the module (its time is measured in benchmarks/, not asserted here)
 
 
 def test_shipped_file_counts_and_size() -> None:
@@ -69,9 +67,11 @@ def test_pangolin_scales() -> None:
 @pytest.mark.parametrize("text", ["ivory", "ngà voi", "象牙", "elephant tusks"])
 def test_ivory(text: str) -> None:
     m = cites.resolve(text)
-    assert m.taxon.name == "Loxodonta africana"
+    # Ivory without a forensic ID is elephant ivory: the family (African or Asian), never one species.
+    assert (m.taxon.name, m.taxon.rank, m.taxon.listing) == ("Elephantidae", "FAMILY", "I/II")
     assert m.specimen_hint == "ivory"
-    assert [a.name for a in m.alternatives] == ["Elephas maximus"]
+    assert [a.name for a in m.alternatives] == ["Loxodonta africana", "Elephas maximus"]
+    assert m.status == cites.EXACT and m.cites_status == cites.INCLUDES_LISTED
 
 
 @pytest.mark.parametrize("text", ["rhino horn", "sừng tê giác", "犀牛角"])

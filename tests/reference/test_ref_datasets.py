@@ -7,7 +7,7 @@ from dragonnet.reference import DatasetInfo, cites, datasets
 
 def test_datasets_have_source_version_licence() -> None:
     infos = {d.name: d for d in datasets()}
-    assert set(infos) == {"countries", "places", "cites", "substances"}
+    assert set(infos) == {"countries", "places", "cites", "substances", "goods"}
     for d in infos.values():
         assert isinstance(d, DatasetInfo)
         assert d.version and d.source and d.licence and d.records > 0, d

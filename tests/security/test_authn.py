@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import re
 
 import pyotp
 import pytest
@@ -11,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from admin.helpers import api, audit_count, run_sql
-from dragonnet.policy import mfa
+from dragonnet.policy import mfa, users
 from dragonnet.policy.users import MAX_FAILED_LOGINS
 from dragonnet.storage.db import make_engine, session_scope
 from dragonnet.storage.models import ApiToken, AuditEvent, User, UserTotp
@@ -160,8 +162,69 @@ def test_totp_guessing_counts_toward_lockout(client: TestClient, db_url: str) ->
     assert "locked" in r.text  # type: ignore[attr-defined]
     client.cookies.clear()
     r = login(client, "analyst")
-    assert r.status_code == 401 and "locked" in r.text  # even the right password, then the right code
+    # Even the right password is refused, with the answer of a wrong one (the lock-out is in the audit log).
+    assert r.status_code == 401 and "Invalid username or password" in r.text and "locked" not in r.text
     assert audit_count(db_url, "auth.locked") == 1
+
+
+def _error_text(html: str) -> str:
+    match = re.search(r'<p class="alert alert-error"[^>]*>(.*?)</p>', html, re.S)
+    return match.group(1).strip() if match else ""
+
+
+def test_lockout_answers_exactly_like_a_wrong_password(
+    client: TestClient, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """S15: a locked account, an unknown name and a wrong password get the same page after the same work."""
+    for _ in range(MAX_FAILED_LOGINS):
+        login(client, "analyst", "not the password at all")
+    assert audit_count(db_url, "auth.locked") == 1
+    checks: list[str] = []
+    real_verify = users.verify_password
+
+    def counting_verify(password_hash: str, password: str) -> bool:
+        checks.append(password_hash[:9])
+        return real_verify(password_hash, password)
+
+    monkeypatch.setattr(users, "verify_password", counting_verify)
+    answers = {}
+    for case, (name, password) in {
+        "locked, right password": ("analyst", PASSWORD),
+        "locked, wrong password": ("analyst", "still not the password"),
+        "unknown name": ("no.such.user", PASSWORD),
+        "wrong password": ("admin", "not the password at all"),
+    }.items():
+        client.cookies.clear()
+        checks.clear()
+        r = login(client, name, password)
+        # The same status and error text, and exactly one Argon2id verification each (the same time).
+        answers[case] = (r.status_code, _error_text(r.text), len(checks), checks[0] if checks else None)
+    assert len(set(answers.values())) == 1, answers
+    assert answers["unknown name"][:3] == (401, "Invalid username or password.", 1)
+    locked_refusals = run_sql(
+        db_url,
+        "SELECT count(*) FROM audit_events WHERE action = 'auth.login_failed' AND CAST(detail AS TEXT) LIKE '%locked%'",
+    )[0][0]
+    assert locked_refusals >= 2  # the lock-out still refuses, and says so in the audit log
+
+
+def test_password_reset_revokes_api_tokens_and_sessions(client: TestClient, world: World, db_url: str) -> None:
+    """Resetting a compromised account also cuts off any API token the intruder made."""
+    victim = open_sessions(db_url, ["la_reporter"])["la_reporter"]
+    assert api(client, world, "la_reporter", "GET", "/api/v1/me").status_code == 200
+    r = api(client, world, "admin", "POST", f"/api/v1/admin/users/{world.users['la_reporter']}/password",
+            json={"password": NEW_PW})  # fmt: skip
+    assert r.status_code == 200
+    assert api(client, world, "la_reporter", "GET", "/api/v1/me").status_code == 401
+    use(client, victim)
+    assert client.get("/account").status_code == 303
+    live = run_sql(db_url, "SELECT count(*) FROM api_tokens WHERE user_id = :u AND revoked_at IS NULL",
+                   u=world.users["la_reporter"])[0][0]  # fmt: skip
+    assert live == 0
+    details = run_sql(db_url, "SELECT detail FROM audit_events WHERE action = 'user.password_reset'")
+    detail = details[-1][0]
+    detail = json.loads(detail) if isinstance(detail, str) else detail  # SQLite gives the JSON text
+    assert detail["tokens_revoked"] == 1
 
 
 def test_password_reset_does_not_bypass_totp(client: TestClient, world: World, db_url: str) -> None:

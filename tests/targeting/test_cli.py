@@ -96,4 +96,4 @@ def test_profiles_import_list_review_history_report(
     bad = runner.invoke(targeting_app, ["profiles", "report", "--as", "th_reporter", "--from", "June", *db])
     assert bad.exit_code == 1 and bad.output.startswith("error: --from: not a date")
     nobody = runner.invoke(targeting_app, ["profiles", "list", "--as", "nobody", *db])
-    assert nobody.exit_code == 1 and nobody.output.startswith("error: no active user")
+    assert nobody.exit_code == 1 and nobody.output.startswith("error: unknown or disabled user")

@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 
 from dragonnet.app import create_app, route_table
 from dragonnet.errors import ConfigurationError
+from dragonnet.http.security import CONTENT_SECURITY_POLICY
 from dragonnet.operation.service import COUNTING_RULE
 from dragonnet.reference.cites import ATTRIBUTION
-from dragonnet.web.security import CONTENT_SECURITY_POLICY
 from web.seed import EXPECTED_PHASE_COUNTS, OPERATION_NAME, SLUG
 from web.webtest import csrf_token, logged_in, settings_for
 

@@ -16,11 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from dragonnet.api.v1 import NOT_FOUND, PREFIX, UNAUTHENTICATED
+from dragonnet.http.deps import ApiActor, ApiAuth, DbSession
 from dragonnet.policy import admin, mfa, sharing, tokens
 from dragonnet.policy import audit as audit_log
 from dragonnet.policy.access import Actor, require_site_admin
 from dragonnet.storage.models import Agency, ApiToken, AuditEvent, ContactPoint, User
-from dragonnet.web.deps import ApiActor, ApiAuth, DbSession
 
 router = APIRouter(prefix=PREFIX)
 
@@ -275,7 +275,7 @@ def enable_user(user_id: int, db: DbSession, actor: ApiActor) -> UserAdminOut:
 
 @router.post("/admin/users/{user_id}/password", response_model=UserAdminOut, responses=DENIED, tags=["admin"])
 def reset_password(user_id: int, body: PasswordIn, db: DbSession, actor: ApiActor) -> UserAdminOut:
-    """Set a new password (ends the user's sessions; the second factor stays)."""
+    """Set a new password (ends the user's sessions and revokes their API tokens; the second factor stays)."""
     return UserAdminOut.build(db, admin.reset_user_password(db, actor, user_id, body.password))
 
 

@@ -14,11 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from dragonnet.api.schemas import ErrorOut
 from dragonnet.api.v1 import NOT_FOUND, PREFIX, UNAUTHENTICATED
 from dragonnet.errors import NotFound
+from dragonnet.http.deps import ApiActor, ApiAuth, DbSession
 from dragonnet.intake import duplicates, forms, lookups, queries, workflow
 from dragonnet.operation.service import get_operation
 from dragonnet.policy.access import get_case
 from dragonnet.storage.models import Case, Party
-from dragonnet.web.deps import ApiActor, ApiAuth, DbSession
 
 router = APIRouter(prefix=PREFIX)
 TAGS: list[str | Any] = ["cases"]

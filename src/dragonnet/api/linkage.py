@@ -9,11 +9,11 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from dragonnet.api.v1 import NOT_FOUND, PREFIX, UNAUTHENTICATED
+from dragonnet.http.deps import ApiActor, DbSession
 from dragonnet.linkage import routes, service
 from dragonnet.linkage.networks import graph_elements, summary_rows
 from dragonnet.operation.service import get_operation
 from dragonnet.policy.access import Hidden
-from dragonnet.web.deps import ApiActor, DbSession
 from dragonnet.web.linkage import KindFilter, OfficeFilter, record_declaration_read, record_entity_read
 
 router = APIRouter(prefix=PREFIX)

@@ -17,11 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from dragonnet.api.v1 import NOT_FOUND, PREFIX, UNAUTHENTICATED
+from dragonnet.http.deps import ApiActor, AppSettings, DbSession
 from dragonnet.messaging import alerts, attachments, bulletins, delivery, files, inbox, stats, watchlists
 from dragonnet.operation import service
 from dragonnet.policy.access import Actor
 from dragonnet.storage.messaging_models import Alert, Attachment, Bulletin
-from dragonnet.web.deps import ApiActor, AppSettings, DbSession
 
 router = APIRouter(prefix=PREFIX, tags=["messaging"])
 RESPONSES: dict[int | str, dict[str, Any]] = {**UNAUTHENTICATED, **NOT_FOUND}

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from dragonnet.api.v1 import NOT_FOUND, PREFIX, UNAUTHENTICATED
+from dragonnet.http.deps import ApiActor, DbSession
 from dragonnet.operation import service as operations
 from dragonnet.reporting import rules, service
 from dragonnet.reporting.exports import content_disposition, export_cases
-from dragonnet.web.deps import ApiActor, DbSession
 
 router = APIRouter(prefix=PREFIX)
 

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from dragonnet.api.v1 import NOT_FOUND, PREFIX, UNAUTHENTICATED
+from dragonnet.http.deps import ApiActor, DbSession
 from dragonnet.storage.targeting_models import TargetingHit, TargetingList
 from dragonnet.targeting import profile_service, service
-from dragonnet.web.deps import ApiActor, DbSession
 
 router = APIRouter(prefix=PREFIX)
 

@@ -16,11 +16,11 @@ from dragonnet.api.schemas import (
     OperationOverview,
     OperationSummary,
 )
+from dragonnet.http.deps import ApiActor, ApiAuth, DbSession
 from dragonnet.operation import service
+from dragonnet.operation.service import list_operations
 from dragonnet.reference import countries
 from dragonnet.storage.migrate import current_revision, head_revision
-from dragonnet.web.deps import ApiActor, ApiAuth, DbSession
-from dragonnet.web.lookups import list_operations
 
 PREFIX = "/api/v1"
 

@@ -9,9 +9,11 @@ from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from dragonnet.config import load_settings
-from dragonnet.errors import DragonnetError
+from dragonnet.errors import DragonnetError, NotFound
+from dragonnet.policy.access import Actor
 from dragonnet.storage.db import has_schema, make_engine, redact
 
 P = ParamSpec("P")
@@ -20,6 +22,12 @@ R = TypeVar("R")
 DatabaseOption = Annotated[
     str | None,
     typer.Option("--database-url", help="Database URL (default: $DRAGONNET_DATABASE_URL or SQLite under ./var)."),
+]
+
+
+AsUserOption = Annotated[
+    str | None,
+    typer.Option("--as", "--user", help="Act as this user: see what they may see; the audit log names them."),
 ]
 
 
@@ -59,3 +67,20 @@ def open_engine(database_url: str | None, *, need_schema: bool = True) -> Engine
         if current != head:
             raise fail(f"database schema is at revision {current}, this dragonnet needs {head}: run `dragonnet init`")
     return engine
+
+
+def actor_for(session: Session, username: str) -> Actor:
+    """The actor a command runs as (`--as USER`): an active user, matched without regard to case.
+
+    Every command that acts for a user turns the name into an actor here, so the commands cannot differ
+    in how they find the user or in what they refuse.
+    """
+    from dragonnet.policy.users import get_user
+
+    try:
+        user = get_user(session, username.strip())
+    except NotFound:
+        raise fail(f"unknown or disabled user {username!r}") from None
+    if not user.is_active:
+        raise fail(f"unknown or disabled user {username!r}")
+    return Actor.for_user(user, "cli")

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import func, select
 
 from dragonnet.errors import DragonnetError
 from dragonnet.intake.templates import write_csv_template, write_xlsx_template
@@ -33,7 +32,9 @@ def cases(
     file: Annotated[Path, typer.Argument(help="The CSV or XLSX file.", show_default=False)],
     agency: Annotated[str, typer.Option("--agency", help="Your agency's code, e.g. VN-CUS.", show_default=False)],
     operation: Annotated[str, typer.Option("--operation", help="The operation's slug.")] = "mekong-dragon",
-    user: Annotated[str | None, typer.Option("--user", help="The importing user (must belong to the agency).")] = None,
+    user: Annotated[
+        str | None, typer.Option("--as", "--user", help="The importing user (must belong to the agency).")
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report; write nothing.")] = False,
     all_or_nothing: Annotated[
         bool, typer.Option("--all-or-nothing", help="Write nothing if any row is rejected.")
@@ -45,24 +46,20 @@ def cases(
     ] = None,
 ) -> None:
     """Import cases. Exit 0: every row landed; 2: rows were rejected (listed); 1: the file was rejected."""
-    from dragonnet.cli.common import open_engine
+    from dragonnet.cli.common import actor_for, open_engine
     from dragonnet.intake.importer import import_cases
+    from dragonnet.policy.access import audit_actor
     from dragonnet.policy.audit import AuditActor
     from dragonnet.storage.db import session_scope
-    from dragonnet.storage.models import User
 
     try:
         engine = open_engine(database_url)
         with session_scope(engine) as session:
             if user is not None:
-                account = session.execute(
-                    select(User).where(func.lower(User.username) == user.strip().lower())
-                ).scalar_one_or_none()
-                if account is None or not account.is_active:
-                    raise _fail(f"unknown or disabled user {user!r}")
-                if account.agency.code.upper() != agency.strip().upper():
-                    raise _fail(f"user {account.username} belongs to {account.agency.code}, not to {agency}")
-                actor = AuditActor(account.id, account.username, account.agency.code)
+                account = actor_for(session, user)
+                if (account.agency_code or "").upper() != agency.strip().upper():
+                    raise _fail(f"user {account.username} belongs to {account.agency_code}, not to {agency}")
+                actor = audit_actor(account)
             else:
                 actor = AuditActor(None, f"cli:{getpass.getuser()}", agency.strip().upper())
             report = import_cases(

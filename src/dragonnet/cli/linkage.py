@@ -9,17 +9,13 @@ from typing import Annotated, Any
 
 import typer
 
-from dragonnet.cli.common import fail, open_engine
+from dragonnet.cli.common import AsUserOption, actor_for, fail, open_engine
 
 linkage_app = typer.Typer(help="Link and route analysis: resolve parties, find networks, compare routes.",
                           no_args_is_help=True)  # fmt: skip
 
 DatabaseOption = Annotated[
     str | None, typer.Option("--database-url", help="Database URL (default: $DRAGONNET_DATABASE_URL).")
-]
-AsUserOption = Annotated[
-    str | None,
-    typer.Option("--as", "--user", help="Compute over what this user may see (default: the operator's full extract)."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
@@ -51,17 +47,8 @@ def _secret(key_file: Path | None) -> bytes:
 
 
 def _actor(session: Any, username: str | None) -> Any:
-    if username is None:
-        return None
-    from sqlalchemy import select
-
-    from dragonnet.policy.access import Actor
-    from dragonnet.storage.models import User
-
-    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    if user is None or not user.is_active:
-        raise fail(f"no active user {username!r}")
-    return Actor.for_user(user)
+    """No --as: the operator's full extract (None)."""
+    return None if username is None else actor_for(session, username)
 
 
 @linkage_app.command("run")

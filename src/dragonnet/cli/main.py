@@ -18,6 +18,7 @@ from dragonnet.cli.common import DatabaseOption, clear_errors, fail, open_engine
 from dragonnet.cli.intake import import_app
 from dragonnet.cli.linkage import linkage_app
 from dragonnet.cli.messaging import messaging_app
+from dragonnet.cli.reference import reference_app
 from dragonnet.cli.report import report_app
 from dragonnet.cli.targeting import targeting_app
 from dragonnet.config import load_settings
@@ -32,7 +33,6 @@ app = typer.Typer(
 )
 users_app = typer.Typer(help="Create users, reset passwords, list users.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
-reference_app = typer.Typer(help="Reference data: versions, and resolving a term against it.")
 app.add_typer(users_app, name="users")
 app.add_typer(import_app, name="import")
 app.add_typer(messaging_app, name="messages")
@@ -190,14 +190,14 @@ def users_reset_password(
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Set a new password; unlocks the account and ends the user's sessions."""
+    """Set a new password; unlocks the account and ends the user's sessions and API tokens."""
     from dragonnet.policy.users import reset_password
 
     engine = open_engine(database_url)
     password = _read_password(password_stdin)
     with session_scope(engine) as session:
         reset_password(session, username, password)
-        typer.echo(f"password of {username} reset; their sessions are closed")
+        typer.echo(f"password of {username} reset; their sessions and API tokens are closed")
 
 
 @users_app.command("list")
@@ -265,86 +265,6 @@ def audit_verify(
         f"anchor: {result.head_seq}:{result.head_hash}  (keep it outside this system; "
         "pass it to a later verify with --anchor)"
     )
-
-
-# --- reference --------------------------------------------------------------------------------------------
-
-
-@reference_app.callback(invoke_without_command=True)
-@clear_errors
-def reference_versions(
-    ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-) -> None:
-    """Show the reference datasets loaded: name, version, records, source and licence."""
-    if ctx.invoked_subcommand is not None:
-        return
-    from dragonnet.reference import datasets
-
-    infos = datasets()
-    if as_json:
-        typer.echo(json.dumps([info.__dict__ for info in infos], indent=2, ensure_ascii=False))
-        return
-    for info in infos:
-        typer.echo(f"{info.name:<12} {info.version:<32} {info.records:>7} records")
-        typer.echo(f"{'':<12} source: {info.source}")
-        typer.echo(f"{'':<12} licence: {info.licence}")
-
-
-def _print_match(data: dict[str, Any]) -> None:
-    for key, value in data.items():
-        typer.echo(f"{key}: {value}")
-
-
-@reference_app.command("country")
-@clear_errors
-def reference_country(text: str) -> None:
-    """Resolve a country name (several languages), alpha-2 or alpha-3 code."""
-    from dragonnet.reference import countries
-
-    c = countries.resolve(text)
-    _print_match({"alpha2": c.alpha2, "alpha3": c.alpha3, "name": c.name})
-
-
-@reference_app.command("place")
-@clear_errors
-def reference_place(text: str, country: Annotated[str | None, typer.Option(help="ISO alpha-2.")] = None) -> None:
-    """Resolve a place name, UN/LOCODE or IATA code."""
-    from dragonnet.reference import places
-
-    p = places.resolve(text, country=country)
-    _print_match({"locode": p.locode, "name": p.name, "country": p.country, "type": p.place_type,
-                  "latitude": p.latitude, "longitude": p.longitude})  # fmt: skip
-
-
-@reference_app.command("taxon")
-@clear_errors
-def reference_taxon(text: str) -> None:
-    """Resolve a species name (scientific, synonym, common name) against the CITES listings."""
-    from dragonnet.reference import cites
-
-    m = cites.resolve(text)
-    _print_match(
-        {
-            "taxon": m.taxon.name,
-            "rank": m.taxon.rank,
-            "cites_listing": m.taxon.listing,
-            "matched_by": m.matched_by,
-            "specimen_hint": m.specimen_hint,
-            "reference": cites.version(),
-        }
-    )
-
-
-@reference_app.command("substance")
-@clear_errors
-def reference_substance(text: str) -> None:
-    """Resolve a drug or precursor name (street and trade names included)."""
-    from dragonnet.reference import substances
-
-    m = substances.resolve(text)
-    _print_match({"substance": m.substance.name, "class": m.substance.commodity_class,
-                  "control": m.substance.control, "matched_by": m.matched_by})  # fmt: skip
 
 
 def main() -> None:

@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
 
-from dragonnet.cli.common import DatabaseOption, clear_errors, fail, open_engine
+from dragonnet.cli.common import DatabaseOption, actor_for, clear_errors, fail, open_engine
 from dragonnet.storage.db import session_scope
 
 report_app = typer.Typer(help="Debrief reports and exports, with explicit counting rules.", no_args_is_help=True)
@@ -37,9 +36,7 @@ def debrief(
 
     Without --as it is computed over the whole operation (an aggregate for the operation's own debrief).
     """
-    from dragonnet.policy.access import Actor
     from dragonnet.reporting import render, rules, service
-    from dragonnet.storage.models import User
 
     the_format = render.parse_format(fmt)
     the_rule = rules.preset(rule)
@@ -49,12 +46,7 @@ def debrief(
     engine = open_engine(database_url)
     try:
         with session_scope(engine) as session:
-            actor = None
-            if as_user:
-                user = session.execute(select(User).where(User.username == as_user)).scalar_one_or_none()
-                if user is None or not user.is_active:
-                    raise fail(f"unknown or disabled user {as_user!r}")
-                actor = Actor.for_user(user, "cli")
+            actor = actor_for(session, as_user) if as_user else None
             result = service.debrief(
                 session, operation, phase, actor=actor, rule=the_rule,
                 scope="public" if public else scope, filters=filters, fmt=the_format.value,
@@ -82,19 +74,15 @@ def cases(
 ) -> None:
     """Export the case list a user may see (non-nominal columns), safe against formula injection."""
     from dragonnet.operation.service import get_operation
-    from dragonnet.policy.access import Actor
     from dragonnet.reporting.exports import export_cases
-    from dragonnet.storage.models import User
 
     fmt = out.suffix.lower().lstrip(".")
     engine = open_engine(database_url)
     try:
         with session_scope(engine) as session:
-            user = session.execute(select(User).where(User.username == as_user)).scalar_one_or_none()
-            if user is None or not user.is_active:
-                raise fail(f"unknown or disabled user {as_user!r}")
+            actor = actor_for(session, as_user)
             op = get_operation(session, operation)
-            content, _media, _name = export_cases(session, Actor.for_user(user, "cli"), op, fmt, phase)
+            content, _media, _name = export_cases(session, actor, op, fmt, phase)
     finally:
         engine.dispose()
     out.write_bytes(content)

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from dragonnet.cli.common import DatabaseOption, clear_errors, fail, open_engine
+from dragonnet.cli.common import DatabaseOption, actor_for, clear_errors, fail, open_engine
 from dragonnet.config import load_settings
 from dragonnet.storage.db import session_scope
 from dragonnet.targeting import engine, metrics, profile_service, service
@@ -301,18 +301,6 @@ AsUserOption = Annotated[str, typer.Option("--as", "--user", help="Act as this u
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
-def _actor(session: Any, username: str) -> Any:
-    from sqlalchemy import select
-
-    from dragonnet.policy.access import Actor
-    from dragonnet.storage.models import User
-
-    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    if user is None or not user.is_active:
-        raise fail(f"no active user {username!r}")
-    return Actor.for_user(user, "cli")
-
-
 def _day(value: str | None, what: str) -> Any:
     import datetime as dt
 
@@ -345,7 +333,7 @@ def profiles_import(
             raise ValidationError(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}") from None
         eng = open_engine(database_url)
         with session_scope(eng) as session:
-            outcome = profile_service.import_profiles(session, _actor(session, username), text, file.name)
+            outcome = profile_service.import_profiles(session, actor_for(session, username), text, file.name)
         if as_json:
             typer.echo(json.dumps(outcome.as_dict()))
             return
@@ -363,7 +351,7 @@ def profiles_list(username: AsUserOption, as_json: JsonOption = False, database_
     def run() -> None:
         eng = open_engine(database_url)
         with session_scope(eng) as session:
-            rows = profile_service.visible_profiles(session, _actor(session, username))
+            rows = profile_service.visible_profiles(session, actor_for(session, username))
             out = [profile_service.summary(r) for r in rows]
         if as_json:
             typer.echo(json.dumps(out, ensure_ascii=False))
@@ -390,7 +378,7 @@ def profiles_history(
         eng = open_engine(database_url)
         with session_scope(eng) as session:
             changes = [profile_service.change_summary(c) for c in
-                       profile_service.history(session, _actor(session, username), profile_id)]  # fmt: skip
+                       profile_service.history(session, actor_for(session, username), profile_id)]  # fmt: skip
         if as_json:
             typer.echo(json.dumps(changes, ensure_ascii=False, default=str))
             return
@@ -426,7 +414,7 @@ def profiles_review(
             extra["expires"] = None if expires.strip().lower() == "none" else _day(expires, "--expires")
         with session_scope(eng) as session:
             row = profile_service.review_profile(
-                session, _actor(session, username), profile_id, decision=decision,
+                session, actor_for(session, username), profile_id, decision=decision,
                 next_review=_day(next_review, "--next-review"), note=note, mandatory=mandatory, **extra,
             )  # fmt: skip
             typer.echo(f"profile {row.key}: version {row.version}, {row.status}, review by {row.review_by or '-'}, "
@@ -469,7 +457,7 @@ def profiles_report(
         chosen = load_profiles(profiles) if profiles else None
         eng = open_engine(database_url)
         with session_scope(eng) as session:
-            report = profile_service.effectiveness_report(session, _actor(session, username), query,
+            report = profile_service.effectiveness_report(session, actor_for(session, username), query,
                                                           profiles=chosen, threads=threads)  # fmt: skip
         if as_json:
             typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))

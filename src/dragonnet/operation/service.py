@@ -194,3 +194,14 @@ def participants(session: Session, operation: Operation) -> list[tuple[Participa
             .order_by(Agency.country.is_(None), Agency.country, Agency.code)
         )
     )
+
+
+def list_operations(session: Session, actor: Actor) -> list[Operation]:
+    """The operations `actor` may open, oldest first.
+
+    Every logged-in user of the platform may open every operation's overview (its figures are filtered
+    by the access policy).
+    """
+    if not actor.is_authenticated:
+        return []
+    return list(session.execute(select(Operation).order_by(Operation.id)).scalars())

@@ -10,7 +10,7 @@ Rules (TLP 2.0 x role x agency x nominal/non-nominal):
   a nominal share; partner observers never see it, whatever the share says.
 Records an actor may not see do not exist for them: callers answer 404, never 403. Every refusal made
 here carries an audit note (`denial`): the request's database session records it as `access.denied` after
-rolling back the refused request (see dragonnet.web.deps.get_db), so every denial leaves a trace.
+rolling back the refused request (see dragonnet.http.deps.get_db), so every denial leaves a trace.
 
 Administration (see docs/security.md): `administrator` is the site administrator; a national coordinator
 is also the agency administrator of its own agency: it manages that agency's users (reporters and national

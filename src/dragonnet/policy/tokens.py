@@ -109,7 +109,7 @@ def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
 
 
 def revoke_all(session: Session, user_id: int) -> int:
-    """Revoke every live token of a user (when the user is disabled)."""
+    """Revoke every live token of a user (when the user is disabled or their password is reset)."""
     result = session.execute(
         update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow())
     )

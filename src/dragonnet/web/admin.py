@@ -17,12 +17,12 @@ from starlette.responses import HTMLResponse
 
 from dragonnet.api.admin import csv_export
 from dragonnet.domain.vocabulary import AgencyKind, ContactPointKind, Role
+from dragonnet.http.deps import Authenticated, CsrfRejected, DbSession, PageAuth
+from dragonnet.http.security import tokens_match
 from dragonnet.policy import admin, mfa, tokens
 from dragonnet.policy import audit as audit_log
 from dragonnet.policy.access import is_site_admin, may_enter_admin, require_admin_area, require_site_admin
 from dragonnet.storage.models import User
-from dragonnet.web.deps import Authenticated, CsrfRejected, DbSession, PageAuth
-from dragonnet.web.security import tokens_match
 from dragonnet.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -34,7 +34,7 @@ DONE = {
     "user": "User created.",
     "disabled": "User disabled: their sessions and API tokens no longer work.",
     "enabled": "User enabled.",
-    "password": "Password set; the user's sessions are closed.",
+    "password": "Password set; the user's sessions and API tokens are closed.",
     "totp_reset": "Second factor removed.",
     "roles": "Roles changed.",
     "revoked": "Token revoked.",

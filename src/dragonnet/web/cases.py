@@ -33,14 +33,14 @@ from dragonnet.domain.vocabulary import (
     TransportMode,
 )
 from dragonnet.errors import Conflict, DragonnetError
+from dragonnet.http.deps import AppSettings, Authenticated, CsrfRejected, DbSession, PageAuth
+from dragonnet.http.security import tokens_match
 from dragonnet.intake import duplicates, forms, queries, templates, uploads, workflow
 from dragonnet.intake.errors import ImportRejected
 from dragonnet.intake.headers import ITEM_COLUMNS, PARTY_COLUMNS
 from dragonnet.operation.service import get_operation
 from dragonnet.policy.access import get_case
 from dragonnet.storage.models import Operation
-from dragonnet.web.deps import AppSettings, Authenticated, CsrfRejected, DbSession, PageAuth
-from dragonnet.web.security import tokens_match
 from dragonnet.web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -14,14 +14,14 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.responses import HTMLResponse
 
+from dragonnet.http.deps import CsrfRejected, DbSession, PageAuth
+from dragonnet.http.security import tokens_match
 from dragonnet.linkage import routes, service
 from dragonnet.linkage.networks import Network
 from dragonnet.operation.service import get_operation
 from dragonnet.policy import audit
 from dragonnet.policy.access import Actor, Hidden, audit_actor
 from dragonnet.reporting import charts
-from dragonnet.web.deps import CsrfRejected, DbSession, PageAuth
-from dragonnet.web.security import tokens_match
 from dragonnet.web.templating import render
 
 router = APIRouter(include_in_schema=False)

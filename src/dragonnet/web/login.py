@@ -20,10 +20,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse
 
 from dragonnet.config import Settings
-from dragonnet.policy import audit, mfa
-from dragonnet.policy.users import authenticate, close_session, complete_totp_login, open_session
-from dragonnet.storage.models import User
-from dragonnet.web.deps import (
+from dragonnet.http.deps import (
     SESSION_COOKIE,
     AppSettings,
     CsrfRejected,
@@ -32,7 +29,10 @@ from dragonnet.web.deps import (
     client_address,
     safe_next,
 )
-from dragonnet.web.security import LOGIN_CSRF_COOKIE, login_form_token, new_login_nonce, tokens_match
+from dragonnet.http.security import LOGIN_CSRF_COOKIE, login_form_token, new_login_nonce, tokens_match
+from dragonnet.policy import audit, mfa
+from dragonnet.policy.users import authenticate, close_session, complete_totp_login, open_session
+from dragonnet.storage.models import User
 from dragonnet.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -108,8 +108,8 @@ def login_submit(
     address = client_address(request)
     result = authenticate(db, username, password, address)
     if result.user is None:
-        error = LOCKED if result.reason == "locked" else INVALID
-        return _login_page(request, settings, error=error, username=username, next_path=next_path, status_code=401)
+        # Locked, disabled, unknown or wrong: one answer, so the page does not tell which names exist.
+        return _login_page(request, settings, error=INVALID, username=username, next_path=next_path, status_code=401)
     if result.needs_totp:
         challenge = mfa.open_challenge(db, result.user, next_path)
         page = _login_page(

@@ -23,14 +23,7 @@ from starlette.responses import HTMLResponse
 
 from dragonnet.domain.vocabulary import SharingLevel, TransportMode
 from dragonnet.errors import ReferenceLookupError, ValidationError
-from dragonnet.messaging import alerts, bulletins, delivery, files, inbox, stats, watchlists
-from dragonnet.messaging.access import is_member
-from dragonnet.messaging.identifiers import AlertIdentifierKind, WatchKind
-from dragonnet.operation import service
-from dragonnet.policy.access import Actor, Hidden
-from dragonnet.policy.users import resolve_session
-from dragonnet.storage.db import reader, session_factory
-from dragonnet.web.deps import (
+from dragonnet.http.deps import (
     AppSettings,
     CsrfRejected,
     DbSession,
@@ -38,8 +31,15 @@ from dragonnet.web.deps import (
     Unauthenticated,
     authenticate_request,
 )
-from dragonnet.web.lookups import list_operations
-from dragonnet.web.security import tokens_match
+from dragonnet.http.security import tokens_match
+from dragonnet.messaging import alerts, bulletins, delivery, files, inbox, stats, watchlists
+from dragonnet.messaging.access import is_member
+from dragonnet.messaging.identifiers import AlertIdentifierKind, WatchKind
+from dragonnet.operation import service
+from dragonnet.operation.service import list_operations
+from dragonnet.policy.access import Actor, Hidden
+from dragonnet.policy.users import resolve_session
+from dragonnet.storage.db import reader, session_factory
 from dragonnet.web.templating import render
 
 router = APIRouter(include_in_schema=False)

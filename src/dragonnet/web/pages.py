@@ -8,9 +8,9 @@ from starlette.responses import HTMLResponse
 
 from dragonnet import reference
 from dragonnet.api.schemas import DatasetOut, MeOut, OperationOverview
+from dragonnet.http.deps import DbSession, PageAuth
 from dragonnet.operation import service
-from dragonnet.web.deps import DbSession, PageAuth
-from dragonnet.web.lookups import list_operations
+from dragonnet.operation.service import list_operations
 from dragonnet.web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -12,12 +12,12 @@ from fastapi.responses import Response
 from starlette.responses import HTMLResponse
 
 from dragonnet.domain.vocabulary import CommodityClass
+from dragonnet.http.deps import DbSession, PageAuth
 from dragonnet.operation import service as operations
 from dragonnet.reference import countries
 from dragonnet.reporting import charts, render, rules, service
 from dragonnet.reporting.exports import content_disposition, export_cases
 from dragonnet.reporting.extract import allowed_scopes, scope_for
-from dragonnet.web.deps import DbSession, PageAuth
 from dragonnet.web.templating import render as render_page
 
 router = APIRouter(include_in_schema=False)

@@ -13,11 +13,11 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.responses import HTMLResponse
 
 from dragonnet.errors import ValidationError
+from dragonnet.http.deps import CsrfRejected, DbSession, PageAuth
+from dragonnet.http.security import tokens_match
+from dragonnet.operation.service import list_operations
 from dragonnet.targeting import profile_service, service
 from dragonnet.targeting.profiles import dump_profile
-from dragonnet.web.deps import CsrfRejected, DbSession, PageAuth
-from dragonnet.web.lookups import list_operations
-from dragonnet.web.security import tokens_match
 from dragonnet.web.templating import render
 
 router = APIRouter(include_in_schema=False)

@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse
 
 from dragonnet import __version__
 from dragonnet.domain.phases import roman
-from dragonnet.web.deps import Authenticated
+from dragonnet.http.deps import Authenticated
 from dragonnet.web.nav import navigation
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"

@@ -25,12 +25,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dragonnet.config import Settings
+from dragonnet.http.security import tokens_match
 from dragonnet.policy import audit
 from dragonnet.policy.access import Actor, PermissionDenied
 from dragonnet.policy.tokens import resolve_token
 from dragonnet.policy.users import resolve_session
 from dragonnet.storage.models import User
-from dragonnet.web.security import tokens_match
 
 SESSION_COOKIE = "dragonnet_session"
 CSRF_HEADER = "X-CSRF-Token"

@@ -1,4 +1,5 @@
-"""Swagger UI at /api/docs, served from the package (no CDN) and started by a static script (no inline JS)."""
+"""The API's documentation page: Swagger UI at /api/docs, served from the package (no CDN) and started
+by a static script (no inline JS)."""
 
 from __future__ import annotations
 
