@@ -9,12 +9,15 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from dragonnet.api.v1 import NOT_FOUND, PREFIX, UNAUTHENTICATED
+from dragonnet.api.v1 import NOT_FOUND, PREFIX, UNAUTHENTICATED, ErrorOut
 from dragonnet.http.deps import ApiActor, DbSession
 from dragonnet.storage.targeting_models import TargetingHit, TargetingList
 from dragonnet.targeting import profile_service, service
 
 router = APIRouter(prefix=PREFIX)
+FORBIDDEN: dict[int | str, dict[str, Any]] = {
+    403: {"model": ErrorOut, "description": "not the owning agency's, or not a targeting member"}
+}
 
 
 class ListSummaryOut(BaseModel):
@@ -150,6 +153,62 @@ class ReviewIn(BaseModel):
     responsible: str | None = Field(default=None, max_length=100)
 
 
+class RateOut(BaseModel):
+    inspected: int
+    found: int
+    rate: float | None = Field(description="found / inspected")
+    ci_low: float | None = Field(description="95 % Wilson score interval")
+    ci_high: float | None
+
+
+class WeightOut(BaseModel):
+    weight: float = Field(description="Log-odds the profile adds to the model's probability in the lane score.")
+    basis: str = Field(description="learned (on held-out outcomes), provisional (hand-set) or hand-set (no model)")
+
+
+class ProfileFiguresOut(BaseModel):
+    id: str
+    name: str
+    owner: str
+    mandatory: bool
+    status: str
+    review_by: dt.date | None
+    expires: dt.date | None
+    responsible: str | None
+    version: int | None
+    selected: int = Field(description="Declarations of the period and office the profile fired on.")
+    selection_rate: float | None
+    inspected: int
+    found: int
+    hit_rate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    lift_random: float | None = Field(description="Hit rate / the baseline rate.")
+    model: RateOut | None = Field(description="The model's as many highest-scored declarations.")
+    lift_model: float | None = Field(description="Hit rate / the model's at the same number selected.")
+    weight: WeightOut
+    flags: list[str]
+
+
+class ModelRefOut(BaseModel):
+    version_id: int | None
+    trained_to: dt.date | None
+    in_sample: bool = Field(description="Trained on outcomes of the period: its figures are optimistic.")
+
+
+class ReportOut(BaseModel):
+    period: dict[str, dt.date | None] = Field(description='{"from": first day, "to": last day} (null: open)')
+    office: str | None
+    declarations: int
+    baseline: RateOut = Field(description="Every inspected declaration of the period and office.")
+    baseline_basis: str
+    lanes: dict[str, RateOut] = Field(description="red (risk-selected), yellow, random (the green lane's estimate)")
+    model: ModelRefOut | None
+    floor: float | None
+    min_inspections: int
+    profiles: list[ProfileFiguresOut]
+
+
 def _profile_out(row: Any) -> dict[str, Any]:
     return profile_service.summary(row)
 
@@ -160,13 +219,18 @@ def profiles(db: DbSession, actor: ApiActor) -> list[ProfileOut]:
     return [ProfileOut(**_profile_out(r)) for r in profile_service.visible_profiles(db, actor)]
 
 
-@router.post("/targeting/profiles", response_model=ImportOut, responses=UNAUTHENTICATED, tags=["targeting"])
+@router.post(
+    "/targeting/profiles", response_model=ImportOut, responses={**UNAUTHENTICATED, **FORBIDDEN}, tags=["targeting"]
+)
 def import_profiles(body: ProfilesIn, db: DbSession, actor: ApiActor) -> ImportOut:
     """Store profiles from YAML: new ones created, changed ones updated (a new version each); all or nothing."""
     return ImportOut(**profile_service.import_profiles(db, actor, body.yaml, body.source).as_dict())
 
 
-@router.get("/targeting/profiles/report", responses=UNAUTHENTICATED, tags=["targeting"])
+@router.get(
+    "/targeting/profiles/report", response_model=ReportOut, responses={**UNAUTHENTICATED, **FORBIDDEN},
+    tags=["targeting"],
+)  # fmt: skip
 def profiles_report(
     db: DbSession,
     actor: ApiActor,
@@ -176,7 +240,7 @@ def profiles_report(
     floor: Annotated[float | None, Query(ge=0, le=1)] = None,
     min_inspections: Annotated[int, Query(ge=1)] = profile_service.eff.DEFAULT_MIN_INSPECTIONS,
     include_retired: bool = False,
-) -> dict[str, Any]:
+) -> ReportOut:
     """Per-profile effectiveness over a period and office (the caller's agency's declarations): selected,
     inspected, found, hit rate with its 95 % Wilson interval, lift over random and over the model at the same
     number of inspections, the learned weight, review flags; the lanes' hit rates and the random draws' (the
@@ -184,7 +248,7 @@ def profiles_report(
     query = profile_service.ReportQuery(date_from=date_from, date_to=date_to,
                                         office=office.strip().upper() if office else None, floor=floor,
                                         min_inspections=min_inspections, include_retired=include_retired)  # fmt: skip
-    return profile_service.effectiveness_report(db, actor, query).as_dict()
+    return ReportOut(**profile_service.effectiveness_report(db, actor, query).as_dict())
 
 
 @router.get(
@@ -199,8 +263,8 @@ def one_profile(profile_key: str, db: DbSession, actor: ApiActor) -> ProfileDeta
 
 
 @router.post(
-    "/targeting/profiles/{profile_key}/review", response_model=ProfileOut, responses={**UNAUTHENTICATED, **NOT_FOUND},
-    tags=["targeting"],
+    "/targeting/profiles/{profile_key}/review", response_model=ProfileOut,
+    responses={**UNAUTHENTICATED, **FORBIDDEN, **NOT_FOUND}, tags=["targeting"],
 )  # fmt: skip
 def review_profile(profile_key: str, body: ReviewIn, db: DbSession, actor: ApiActor) -> ProfileOut:
     """Record a review: keep (with the next review date), retire or reinstate; optionally mandatory, expiry,
