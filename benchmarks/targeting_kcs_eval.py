@@ -2,8 +2,10 @@
 
     .venv/bin/python benchmarks/targeting_kcs_eval.py [--rounds 300] [--threads 2]
 
-Data: $DRAGONNET_SHARED_DATA/customs-declarations-kcs (default <repo>/../shared/data). Compares with the
-paper's Table 3 (printed beside).
+Data: $DRAGONNET_SHARED_DATA/customs-declarations-kcs (default <repo>/../shared/data). Prints the model alone,
+the lane score (model + the profiles' weights learned on held-out outcomes), the former hand-set noisy-OR, the
+profiles alone and random selection, the learned weights, and the paper's Table 3 beside. Exits 1 if the lane
+score's precision falls below the model alone's at any k (the guarantee issue #21 asks for).
 """
 
 from __future__ import annotations
@@ -35,20 +37,28 @@ def main() -> None:
         paths = {s: declarations.import_file(folder / f"df_syn_{s}_eng.csv.gz", store / s).path
                  for s in ("train", "valid", "test")}  # fmt: skip
         t = time.perf_counter()
-        _spec, ev = engine.evaluate_split([paths["train"], paths["valid"]], [paths["test"]], builtin_profiles("kcs"),
+        spec, ev = engine.evaluate_split([paths["train"], paths["valid"]], [paths["test"]], builtin_profiles("kcs"),
                                           rounds=args.rounds, threads=args.threads)  # fmt: skip
         elapsed = time.perf_counter() - t
     print(f"train {ev.train_rows} rows {ev.train_period}, test {ev.eval_rows} rows {ev.eval_period}, "
           f"base rate {ev.base_rate:.3f}, AUC {ev.auc:.3f}, {elapsed:.1f} s")  # fmt: skip
     print("| ranking | P@1% | P@2% | P@5% | P@10% | R@1% | R@2% | R@5% | R@10% |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for name, rows in (("dragonnet model", ev.model), ("model + profiles", ev.combined),
-                       ("profiles alone", ev.rules), ("random selection", ev.random)):  # fmt: skip
+    for name, rows in ev.rankings():
         cells = [f"{r.precision:.3f}" for r in rows] + [f"{r.recall:.3f}" for r in rows]
         print(f"| {name} | " + " | ".join(cells) + " |")
     for name, (p5, p10) in PAPER.items():
         print(f"| paper: {name} | | | {p5:.3f} | {p10:.3f} | | | | |")
+    lane = spec.lane
+    print(f"lane weights learned on {lane.calibration_rows} held-out rows {lane.calibration_period} "
+          f"(intercept {lane.intercept:+.3f}):")  # fmt: skip
+    for pid, w in lane.weights.items():
+        print(f"  {pid}: weight {w.weight:.3f} (fired {w.fired}, found {w.found}, score test {w.statistic:.2f})")
     print(json.dumps(ev.as_dict()))
+    below = [f"{r.fraction:.0%}" for r, m in zip(ev.lane, ev.model, strict=True) if r.precision < m.precision]
+    if below:
+        print(f"FAIL: the lane score's precision is below the model alone's at {', '.join(below)}")
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

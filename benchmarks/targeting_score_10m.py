@@ -20,8 +20,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from dragonnet.targeting import generator, lanes
-from dragonnet.targeting import model as mdl
-from dragonnet.targeting.engine import Workspace
+from dragonnet.targeting.engine import Workspace, fit
 from dragonnet.targeting.profiles import parse_profiles
 
 HS_PREFIXES = ["03", "05", "0507", "09", "29", "2905", "30", "44", "4403", "61", "84", "85", "8517", "96", "9601"]
@@ -77,9 +76,12 @@ def main() -> None:
     assert len(profiles.profiles) == 50
     t = time.perf_counter()
     with Workspace([hist], threads=args.threads) as ws:
-        spec = mdl.train(ws.frame(profiles, mode="train"), ws.extras, rounds=100, threads=args.threads)
+        # The model and the profiles' lane weights (learned on the last quarter of the history).
+        spec = fit(ws.frame(profiles, mode="train"), ws.extras, profiles, rounds=100, threads=args.threads)
+    learned = sum(1 for w in spec.lane.weights.values() if w.weight > 0)
     print(f"model: 100 rounds on {args.history:,} rows in {time.perf_counter() - t:.1f} s "
-          f"({len(spec.feature_names)} features)")  # fmt: skip
+          f"({len(spec.feature_names)} features; lane weights: {len(spec.lane.weights)} profiles judged, "
+          f"{learned} with a weight)")  # fmt: skip
 
     con = duckdb.connect()
     con.execute(f"SET threads = {args.threads}")
@@ -95,7 +97,7 @@ def main() -> None:
         t_setup = time.perf_counter() - t
         scored = ws.score(profiles, spec)
     scores = scored["score"].to_numpy()
-    picked = lanes.assign(scores, profiles.lanes)
+    picked = lanes.assign(scores, profiles.lanes, scored["mandatory"].to_numpy(zero_copy_only=False))
     t_score = time.perf_counter() - t
     fired = float(np.mean(scored["rule_score"].to_numpy() > 0))
     print(f"bare DuckDB scan (sum of value per kg): {t_scan:.2f} s (result {scan:.4g})")

@@ -1,4 +1,5 @@
-"""Targeting in a real browser: an officer opens the list, sees the explanations, records a seizure."""
+"""Targeting in a real browser: an officer opens the list, sees the explanations, records a seizure; the
+risk-management unit reads the profile report and records a review."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from targeting.helpers import build_lists
+from targeting.helpers import ProfileWorld, build_lists, build_profile_world
 from web.seed import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -43,3 +44,44 @@ def test_officer_opens_list_sees_explanations_records_seizure(page: Page, list_i
     link = first.locator("a.tg-case")
     expect(link).to_have_attribute("href", re.compile(r"^/cases/\d+$"))
     expect(first.locator("form.tg-form")).to_have_count(0)
+
+
+@pytest.fixture(scope="module")
+def profile_world(live_server: str, tmp_path_factory: pytest.TempPathFactory) -> ProfileWorld:
+    found = sorted(tmp_path_factory.getbasetemp().glob("live*/dragonnet.db"))
+    assert found, "the live server's database was not found"
+    # No results recorded: a seizure would open draft cases that other browser tests would count.
+    return build_profile_world(f"sqlite:///{found[0]}", tmp_path_factory.mktemp("profiles"), record=False)
+
+
+def test_risk_unit_reads_the_report_and_reviews_a_profile(page: Page, profile_world: ProfileWorld) -> None:
+    page.goto("/login")
+    page.fill("#username", "th_reporter")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.click('a[data-nav="targeting"]')
+    page.click("#profiles-link")
+    expect(page).to_have_url("/targeting/profiles")
+    rows = page.locator("#profile-report tbody tr")
+    expect(rows).to_have_count(5)
+    page.fill('#report-filters input[name="from"]', "2024-02-01")
+    page.fill('#report-filters input[name="to"]', "2024-04-30")
+    page.click("#report-filters button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/targeting/profiles\?from=2024-02-01&to=2024-04-30"))
+    origin = page.locator('tr[data-profile="t-origin"]')
+    expect(origin.locator(".tg-selected")).not_to_have_text("0")
+    expect(origin.locator(".tg-flag").first).to_contain_text("review due since 2024-02-01")
+    expect(page.locator('tr[data-profile="t-horn"]')).to_contain_text("mandatory")
+    expect(page.locator('#lane-rates tr[data-lane="random"]')).to_contain_text("green lane")
+    origin.locator("a").first.click()
+    expect(page).to_have_url("/targeting/profiles/t-origin")
+    expect(page.locator("#profile-history tbody tr")).to_have_count(1)
+    page.fill("#next-review", "2099-06-30")
+    page.check("#mandatory")
+    page.fill("#review-note", "route confirmed by intelligence")
+    page.click("#review-form button[type=submit]")
+    expect(page).to_have_url("/targeting/profiles/t-origin")
+    expect(page.locator("#profile-mandatory")).to_be_visible()
+    expect(page.locator("#profile-review-by")).to_have_text("2099-06-30")
+    expect(page.locator("#profile-history tbody tr")).to_have_count(2)
+    expect(page.locator('#profile-history tr[data-version="2"]')).to_contain_text("route confirmed by intelligence")

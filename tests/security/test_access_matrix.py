@@ -145,6 +145,8 @@ PARAMS: dict[str, Callable[[World, str | None], Values]] = {
     "entry_id": _personal(lambda w: w.watch, str(MISSING_ID)),
     "list_id": _targeting_values(hit=False),
     "hit_id": _targeting_values(hit=True),
+    # Profile ids are text: the missing one has the foreign ones' shape (digits are blanked when comparing).
+    "profile_key": lambda w, who: _pick(w.profiles, w.sees_list, who, lambda t: t.key, "pf-tgc0z"),
     "token": _personal(lambda w: w.staged, "0" * 32),
     # Networks are numbered per viewer (largest first over what the viewer sees): not a record id, like slug.
     "number": lambda w, who: Values("1", None, "99999"),
@@ -307,11 +309,11 @@ def test_canaries_are_in_the_world(world: World, who: str) -> None:
     visible_foreign = [c for c in world.cases if world.sees(who, c)[0] and c.owner != world.user_agency[who]]
     assert visible_foreign or who == "observer"
     # Every record parameter has a foreign value to probe, and an own value wherever the actor may have one.
-    for name in ("alert_id", "bulletin_id", "attachment_id", "entry_id", "list_id", "hit_id", "token"):
+    for name in ("alert_id", "bulletin_id", "attachment_id", "entry_id", "list_id", "hit_id", "profile_key", "token"):
         values = PARAMS[name](world, who)
         assert values.foreign is not None, name
         assert (
             values.own is not None
             or (name == "entry_id" and who == "observer")
-            or (name in ("list_id", "hit_id") and world.user_agency[who] == "UNODC")
+            or (name in ("list_id", "hit_id", "profile_key") and world.user_agency[who] == "UNODC")
         ), name

@@ -29,6 +29,7 @@ from dragonnet.policy.passwords import hash_password
 from dragonnet.policy.users import create_user
 from dragonnet.storage.models import Agency, ApiToken, Case, CaseIdentifier, CaseShare, Item, Operation, Party, User
 from dragonnet.storage.targeting_models import TargetingHit, TargetingList
+from dragonnet.targeting import profile_service
 from web.seed import PASSWORD, seed
 
 EXTRA_USERS: dict[str, tuple[str, list[str]]] = {
@@ -94,6 +95,7 @@ class World:
     tokens: dict[str, tuple[int, str]] = field(default_factory=dict)  # username -> (token id, raw write token)
     messages: list[MessageFact] = field(default_factory=list)
     targeting: list[OwnedFact] = field(default_factory=list)  # owner: agency code
+    profiles: list[OwnedFact] = field(default_factory=list)  # stored risk profiles (amber+strict), owner: agency
     watch: list[OwnedFact] = field(default_factory=list)  # owner: username
     staged: list[OwnedFact] = field(default_factory=list)  # owner: username (empty without a data dir)
 
@@ -117,9 +119,10 @@ class World:
     def hidden_extra(self, username: str | None) -> list[str]:
         """Canaries of the messaging, targeting, watchlist and import records hidden from `username`."""
         if username is None:
-            return [m.canary for m in self.messages] + [r.canary for r in (*self.targeting, *self.watch, *self.staged)]
+            owned = (*self.targeting, *self.profiles, *self.watch, *self.staged)
+            return [m.canary for m in self.messages] + [r.canary for r in owned]
         out = [m.canary for m in self.messages if not self.sees_message(username, m)]
-        out += [t.canary for t in self.targeting if not self.sees_list(username, t)]
+        out += [t.canary for t in (*self.targeting, *self.profiles) if not self.sees_list(username, t)]
         out += [r.canary for r in (*self.watch, *self.staged) if r.owner != username]
         return out
 
@@ -283,6 +286,12 @@ def _add_targeting(session: Session, world: World, op: Operation) -> None:
         session.add(tl)
         session.flush()
         world.targeting.append(OwnedFact(str(tl.id), code, canary, hit.id))
+        # A stored risk profile of the agency, amber+strict: like the lists, its agency's alone.
+        key = f"pf-{canary.lower()}"
+        text = (f"profiles:\n  - {{id: {key}, name: profile {canary}, owner: {code}, sharing: amber+strict, "
+                f"responsible: {CREATORS[code]}, conditions: [{{text: {{any: ['{canary}']}}}}]}}\n")  # fmt: skip
+        profile_service.import_profiles(session, actor_of(session, CREATORS[code]), text, f"{canary}.yaml")
+        world.profiles.append(OwnedFact(key, code, canary))
 
 
 def _add_watchlists(session: Session, world: World) -> None:

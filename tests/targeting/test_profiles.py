@@ -124,11 +124,29 @@ profiles:
         one("      - {field: hs_code, eq: 1}\n", "    weight: -1\n"),
         "profiles:\n  - id: p\n    conditions: [{field: hs_code, eq: 1}]\n",
         "profiles: [",
+        one("      - {field: hs_code, in: [1, [2, 3]]}\n"),  # nested values
+        one("      - text: {any: ['" + "x" * 1001 + "']}\n"),  # a term longer than any description needs
+        "big: &b [1, 2]\nprofiles:\n  - {id: p, owner: X, conditions: [{field: hs_code, in: *b}]}\n",  # an alias
+        one("      - {field: hs_code, eq: 1}\n", "    mandatory: 'yes'\n"),
+        one("      - {field: hs_code, eq: 1}\n", "    valid_from: 2025-01-01\n    valid_to: 2024-01-01\n"),
     ],
 )
 def test_invalid_profiles_are_refused(bad: str) -> None:
     with pytest.raises(ValidationError):
         parse_profiles(bad)
+
+
+def test_the_yaml_format_round_trips() -> None:
+    from dragonnet.targeting.profiles import dump_profiles
+
+    text = one(
+        "      - {field: hs_code, prefix: ['0507']}\n      - text: {any: [vảy]}\n",
+        "    mandatory: true\n    responsible: th.analyst\n    review_by: 2025-06-30\n    valid_to: 2025-12-31\n",
+    )
+    first = parse_profiles(text)
+    again = parse_profiles(dump_profiles(first))
+    assert again == first and again.profiles[0].mandatory and again.profiles[0].review_by.isoformat() == "2025-06-30"
+    assert again.profiles[0].fingerprint == first.profiles[0].fingerprint
 
 
 def test_shipped_profiles_load() -> None:

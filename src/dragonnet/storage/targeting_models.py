@@ -2,7 +2,8 @@
 
 Declarations themselves live in Parquet files under the data directory (columnar, millions of rows); the
 database keeps what people work with: import batches, model versions with their evaluation, targeting lists
-per office and their entries with the officer's inspection result (and the draft case it opened).
+per office and their entries with the officer's inspection result (and the draft case it opened), and the
+stored risk profiles with their review cycle and the history of every change.
 """
 
 from __future__ import annotations
@@ -13,9 +14,17 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from dragonnet.storage.models import Agency, Base, utcnow
+from dragonnet.storage.models import Agency, Base, User, utcnow
 
-__all__ = ["Base", "TargetingBatch", "TargetingHit", "TargetingList", "TargetingModelVersion"]
+__all__ = [
+    "Base",
+    "TargetingBatch",
+    "TargetingHit",
+    "TargetingList",
+    "TargetingModelVersion",
+    "TargetingProfile",
+    "TargetingProfileChange",
+]
 
 
 class TargetingBatch(Base):
@@ -101,3 +110,56 @@ class TargetingHit(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
 
     targeting_list: Mapped[TargetingList] = relationship(back_populates="hits")
+
+
+class TargetingProfile(Base):
+    """A stored risk profile: its definition (the YAML format of targeting.profiles) and its review cycle.
+
+    The columns beside `definition` repeat what the review cycle queries (owner, mandatory, review date,
+    expiry = `valid_to`, status); `definition` is the source the profile compiles from. `version` counts the
+    changes recorded in `targeting_profile_changes`.
+    """
+
+    __tablename__ = "targeting_profiles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    mandatory: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | retired
+    review_by: Mapped[dt.date | None] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    responsible: Mapped[str | None] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column()
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    agency: Mapped[Agency] = relationship()
+    changes: Mapped[list[TargetingProfileChange]] = relationship(
+        back_populates="profile", order_by="TargetingProfileChange.version", cascade="all, delete-orphan"
+    )
+
+
+class TargetingProfileChange(Base):
+    """One change of a stored profile: who, when, what (field -> [before, after]), why, and the result."""
+
+    __tablename__ = "targeting_profile_changes"
+    __table_args__ = (UniqueConstraint("profile_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("targeting_profiles.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    by_name: Mapped[str] = mapped_column(String(150))
+    action: Mapped[str] = mapped_column(String(16))  # created | updated | reviewed | retired | reinstated
+    note: Mapped[str | None] = mapped_column(Text)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    profile: Mapped[TargetingProfile] = relationship(back_populates="changes")
+    by: Mapped[User | None] = relationship()

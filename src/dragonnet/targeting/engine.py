@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from dragonnet.targeting import lanescore
 from dragonnet.targeting import model as mdl
 from dragonnet.targeting.declarations import COLUMNS, EXTRA_PREFIX, LABEL_COLUMNS, parquet_relation
 from dragonnet.targeting.features import Extras, history_sql, mask_count, scoring_sql
@@ -99,24 +100,44 @@ class Workspace:
         return self.frame(profiles, where="declaration_id IN (SELECT id FROM wanted_in)")
 
     def score(self, profiles: ProfileSet, spec: mdl.ModelSpec | None, *, batch_rows: int = BATCH_ROWS) -> pa.Table:
-        """Every declaration's rule score, fired-profile masks, model probability and final score (streamed)."""
+        """Every declaration's rule score, fired-profile masks, model probability, lane score and whether a
+        mandatory profile fired (streamed in batches of `batch_rows`)."""
         query = scoring_sql(DUCKDB, profiles, spec.extras if spec else self.extras, mode="score")
         reader: pa.RecordBatchReader = self.con.sql(query).to_arrow_reader(batch_rows)
-        masks = [f"mask_{i}" for i in range(mask_count(profiles))]
-        keep = ["declaration_id", "declaration_date", "office_locode", "label", "rule_score", *masks]
+        keep = ["declaration_id", "declaration_date", "office_locode", "label", "rule_score", *mask_columns(profiles)]
         parts: list[pa.Table] = []
         for batch in reader:
-            frame = batch.to_pandas()
-            rule = frame["rule_score"].to_numpy(dtype=np.float64)
-            model_p = mdl.predict(spec, frame, threads=self.threads) if spec else None
+            scored = score_batch(batch.to_pandas(), profiles, spec, threads=self.threads)
             table = pa.Table.from_batches([batch]).select(keep)
-            p_col = model_p if model_p is not None else np.full(len(frame), np.nan)
-            table = table.append_column("model_p", pa.array(p_col, pa.float64()))
-            table = table.append_column("score", pa.array(mdl.combine(model_p, rule), pa.float64()))
+            for name, values, kind in (("model_p", scored.model_p, pa.float64()), ("score", scored.score, pa.float64()),
+                                       ("mandatory", scored.mandatory, pa.bool_())):  # fmt: skip
+                table = table.append_column(name, pa.array(values, kind))
             parts.append(table)
         if not parts:
             return pa.table({k: pa.array([], pa.string()) for k in keep})
         return pa.concat_tables(parts)
+
+
+def mask_columns(profiles: ProfileSet) -> list[str]:
+    return [f"mask_{i}" for i in range(mask_count(profiles))]
+
+
+@dataclass(frozen=True)
+class ScoredBatch:
+    model_p: np.ndarray  # NaN without a model
+    score: np.ndarray  # the lane score (rules alone without a model)
+    mandatory: np.ndarray  # a mandatory profile fired: red whatever the score
+
+
+def score_batch(frame: pd.DataFrame, profiles: ProfileSet, spec: mdl.ModelSpec | None, *, threads: int) -> ScoredBatch:
+    """The scores of one batch of the scoring query's rows (the same function on DuckDB and in Spark)."""
+    masks = [frame[c].to_numpy(dtype=np.int64) for c in mask_columns(profiles)]
+    mandatory = lanescore.mandatory_rows(masks, profiles, len(frame))
+    if spec is None:
+        rule = frame["rule_score"].to_numpy(dtype=np.float64)
+        return ScoredBatch(np.full(len(frame), np.nan), mdl.combine(None, rule), mandatory)
+    model_p = mdl.predict(spec, frame, threads=threads)
+    return ScoredBatch(model_p, lanescore.score(model_p, masks, profiles, spec.lane), mandatory)
 
 
 def detect_extras(con: duckdb.DuckDBPyConnection, relation: str) -> Extras:
@@ -135,25 +156,38 @@ def detect_extras(con: duckdb.DuckDBPyConnection, relation: str) -> Extras:
 
 @dataclass(frozen=True)
 class Evaluation:
+    """precision@k and recall@k of each ranking on the evaluation rows.
+
+    `model`: the model alone; `lane`: the lane score (model + learned profile weights, mandatory first);
+    `handset`: the model and the hand-set weights by noisy-OR (the former lane score, for comparison);
+    `rules`: the hand-set rule score alone; `random`: random selection (expectation).
+    """
+
     train_rows: int
     eval_rows: int
     train_period: tuple[str, str]
     eval_period: tuple[str, str]
     base_rate: float
     model: list[AtK]
-    combined: list[AtK]
+    lane: list[AtK]
+    handset: list[AtK]
     rules: list[AtK]
     random: list[AtK]
     auc: float | None
+    weights: dict[str, float | None]  # learned log-odds per profile (None: provisional)
 
     def as_dict(self) -> dict[str, object]:
         return {
             "train_rows": self.train_rows, "eval_rows": self.eval_rows,
             "train_period": list(self.train_period), "eval_period": list(self.eval_period),
             "base_rate": round(self.base_rate, 4), "auc": None if self.auc is None else round(self.auc, 4),
-            "model": as_dict(self.model), "combined": as_dict(self.combined),
-            "rules": as_dict(self.rules), "random": as_dict(self.random),
+            "model": as_dict(self.model), "lane": as_dict(self.lane), "handset": as_dict(self.handset),
+            "rules": as_dict(self.rules), "random": as_dict(self.random), "weights": self.weights,
         }  # fmt: skip
+
+    def rankings(self) -> list[tuple[str, list[AtK]]]:
+        return [("model alone", self.model), ("lane score", self.lane), ("hand-set noisy-OR", self.handset),
+                ("profiles alone", self.rules), ("random", self.random)]  # fmt: skip
 
 
 def auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
@@ -170,15 +204,20 @@ def _period(frame: pd.DataFrame) -> tuple[str, str]:
     return (str(dates.min().date()), str(dates.max().date())) if len(frame) else ("", "")
 
 
-def evaluate_scores(train_frame: pd.DataFrame, test: pd.DataFrame, spec: mdl.ModelSpec, threads: int) -> Evaluation:
+def evaluate_scores(
+    train_frame: pd.DataFrame, test: pd.DataFrame, spec: mdl.ModelSpec, profiles: ProfileSet, threads: int
+) -> Evaluation:
     y = test["label"].to_numpy(dtype=np.float64)
-    p = mdl.predict(spec, test, threads=threads)
+    scored = score_batch(test, profiles, spec, threads=threads)
     rule = test["rule_score"].to_numpy(dtype=np.float64)
+    lane = np.where(scored.mandatory, 1.0 + scored.score, scored.score)  # mandatory rows go first, as in the lanes
+    weights = {p.id: lanescore.weight_used(p, spec.lane) for p in profiles.profiles}
     return Evaluation(
         train_rows=len(train_frame), eval_rows=len(test), train_period=_period(train_frame),
         eval_period=_period(test), base_rate=float(y.mean()) if len(y) else 0.0,
-        model=at_k(y, p), combined=at_k(y, mdl.combine(p, rule)), rules=at_k(y, rule), random=random_at_k(y),
-        auc=auc(y, p),
+        model=at_k(y, scored.model_p), lane=at_k(y, lane), handset=at_k(y, mdl.combine(scored.model_p, rule)),
+        rules=at_k(y, rule), random=random_at_k(y), auc=auc(y, scored.model_p),
+        weights={k: round(w.weight, 4) if w.basis == lanescore.LEARNED else None for k, w in weights.items()},
     )  # fmt: skip
 
 
@@ -192,6 +231,36 @@ def time_split(frame: pd.DataFrame, eval_fraction: float) -> tuple[pd.DataFrame,
     return labelled[dates < cut], labelled[dates >= cut]
 
 
+CALIBRATION_FRACTION = 0.25
+
+
+def fit(frame: pd.DataFrame, extras: Extras, profiles: ProfileSet, *, rounds: int = 300, threads: int = 2,
+        calibration_fraction: float = CALIBRATION_FRACTION) -> mdl.ModelSpec:  # fmt: skip
+    """The model on every labelled row of `frame`, and the profiles' lane weights learned on held-out outcomes.
+
+    The weights need outcomes the model did not see: a model trained on the earlier part of `frame` scores its
+    last `calibration_fraction` (whole days), and `lanescore.fit` learns there what each profile adds. The model
+    kept is then retrained on all rows (the weights measure what a profile adds beyond what the model knows,
+    which more training rows do not change in kind). Too little held-out data: no weight is learned (every
+    profile provisional, see lanescore)."""
+    labelled = frame[frame["label"].notna()]
+    earlier, later = time_split(labelled, calibration_fraction)
+    lane = lanescore.NOT_LEARNED
+    if _trainable(earlier) and _trainable(later):
+        inner = mdl.train(earlier, extras, rounds=rounds, threads=threads)
+        masks = [later[c].to_numpy(dtype=np.int64) for c in mask_columns(profiles)]
+        fired = lanescore.fired_columns(masks, len(profiles.profiles))
+        lane = lanescore.fit(mdl.predict(inner, later, threads=threads), fired,
+                             later["label"].to_numpy(dtype=np.float64), profiles, _period(later))  # fmt: skip
+    spec = mdl.train(labelled, extras, rounds=rounds, threads=threads)
+    spec.lane = lane
+    return spec
+
+
+def _trainable(frame: pd.DataFrame) -> bool:
+    return len(frame) >= 50 and frame["label"].nunique() == 2
+
+
 def train_time_ordered(
     ws: Workspace, profiles: ProfileSet, *, eval_fraction: float = 0.2, rounds: int = 300
 ) -> tuple[mdl.ModelSpec, Evaluation]:
@@ -199,8 +268,8 @@ def train_time_ordered(
     training-mode query: party history from strictly earlier days only)."""
     frame = ws.frame(profiles, mode="train")
     train_part, eval_part = time_split(frame, eval_fraction)
-    spec = mdl.train(train_part, ws.extras, rounds=rounds, threads=ws.threads)
-    return spec, evaluate_scores(train_part, eval_part, spec, ws.threads)
+    spec = fit(train_part, ws.extras, profiles, rounds=rounds, threads=ws.threads)
+    return spec, evaluate_scores(train_part, eval_part, spec, profiles, ws.threads)
 
 
 def evaluate_split(
@@ -210,12 +279,12 @@ def evaluate_split(
     with Workspace(train_files, threads=threads) as ws:
         train_frame = ws.frame(profiles, mode="train")
         train_frame = train_frame[train_frame["label"].notna()]
-        spec = mdl.train(train_frame, ws.extras, rounds=rounds, threads=threads)
+        spec = fit(train_frame, ws.extras, profiles, rounds=rounds, threads=threads)
         extras = ws.extras
     with Workspace(test_files, train_files, extras=extras, threads=threads) as ws:
         test = ws.frame(profiles, mode="score")
     test = test[test["label"].notna()]
-    return spec, evaluate_scores(train_frame, test, spec, threads)
+    return spec, evaluate_scores(train_frame, test, spec, profiles, threads)
 
 
 def today() -> dt.date:

@@ -6,8 +6,10 @@ inputs, same arithmetic, same booster, hence the same scores.
 
 Features: log value, log weight, log quantity, log value per kg, value per kg over the HS code's median;
 for importer, declarant, exporter and HS6 the number of earlier inspections (log) and a smoothed target
-encoding of earlier seizures, (pos + m * prior) / (n + m); the rule score; HS2, HS4, origin, loading
-country, mode, office and currency as categorical features; the data set's x_ extra columns.
+encoding of earlier seizures, (pos + m * prior) / (n + m); HS2, HS4, origin, loading country, mode, office
+and currency as categorical features; the data set's x_ extra columns. The risk profiles are not features:
+the model is "the model alone", and the lane score (`lanescore`) learns on held-out outcomes what each
+profile adds to it. (Versions trained before that used the rule score as a feature; they still load and score.)
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import pandas as pd
 
 from dragonnet.errors import ValidationError
 from dragonnet.targeting.features import CATEGORICAL_RAW, HISTORY_ROLES, Extras
+from dragonnet.targeting.lanescore import NOT_LEARNED, LaneWeights
 
 SMOOTHING = 20.0
 MIN_CATEGORY_COUNT = 5
@@ -77,6 +80,7 @@ class ModelSpec:
     booster_text: str
     rounds: int
     params: dict[str, Any] = field(default_factory=dict)
+    lane: LaneWeights = NOT_LEARNED  # the profiles' learned weights (lanescore.fit); none learned: provisional
     _booster: lgb.Booster | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -93,7 +97,7 @@ class ModelSpec:
         return json.dumps(
             {"numeric": self.numeric, "categorical": self.categorical, "categories": self.categories,
              "prior": self.prior, "extras": {"numeric": list(self.extras.numeric), "text": list(self.extras.text)},
-             "rounds": self.rounds, "params": self.params}
+             "rounds": self.rounds, "params": self.params, "lane": self.lane.as_dict()}
         )  # fmt: skip
 
     @classmethod
@@ -101,7 +105,8 @@ class ModelSpec:
         raw = json.loads(meta)
         extras = Extras(tuple(raw["extras"]["numeric"]), tuple(raw["extras"]["text"]))
         return cls(raw["numeric"], raw["categorical"], raw["categories"], float(raw["prior"]), extras,
-                   booster_text, int(raw["rounds"]), raw.get("params", {}))  # fmt: skip
+                   booster_text, int(raw["rounds"]), raw.get("params", {}),
+                   LaneWeights.from_dict(raw.get("lane")))  # fmt: skip
 
 
 def _num(frame: pd.DataFrame, col: str) -> np.ndarray:
@@ -183,8 +188,7 @@ def train(
     y = labelled["label"].to_numpy(dtype=np.float64)
     prior = float(y.mean())
     categorical = [*CATEGORICAL_RAW, *extras.text]
-    numeric = [*BASE_NUMERIC, *(f"{r}_{k}" for r in HISTORY_ROLES for k in ("n", "te")), "rule_score",
-               *extras.numeric]  # fmt: skip
+    numeric = [*BASE_NUMERIC, *(f"{r}_{k}" for r in HISTORY_ROLES for k in ("n", "te")), *extras.numeric]
     spec = ModelSpec(numeric, categorical, learn_categories(labelled, categorical), prior, extras, "", rounds)
     x = matrix(labelled, spec)
     merged = {**DEFAULT_PARAMS, "num_threads": threads, "seed": seed, **(params or {})}
@@ -204,10 +208,10 @@ def predict(spec: ModelSpec, frame: pd.DataFrame, *, threads: int = 2) -> np.nda
 
 
 def combine(model_p: np.ndarray | None, rule_score: np.ndarray) -> np.ndarray:
-    """The final score: noisy-OR of the model's probability and the rules, 1 - (1 - p) * exp(-rule_score).
+    """The hand-set combination: noisy-OR of the model's probability and the rules, 1 - (1 - p) * exp(-rule_score).
 
-    A profile of weight w alone lifts a declaration to at least 1 - e^-w; without a model the score is the
-    rules' part alone.
+    Without a model this is the lanes' score (the rules' part alone, 1 - e^-rule_score). With a model the lanes
+    use `lanescore.score` instead; this stays as the evaluation's yardstick (what hand-set weights would do).
     """
     rules = np.exp(-np.maximum(rule_score, 0.0))
     if model_p is None:

@@ -19,16 +19,23 @@ profiles:
       - {route: {origin_in: [NG, CD], transit_in: [ET, AE], loading_in: [NGLOS]}}
       - {text: {field: goods_description, any: ["scales", "vảy", "鳞片", "écailles"]}}
       - {party_history: {party: importer, min_seizures: 1}}   # or min_rate + min_inspections, seen_in_case, watchlist
+    mandatory: false              # true: an intelligence-led target, always red whatever the score
+    responsible: th.analyst       # the analyst who answers for the profile (a username; optional)
+    review_by: 2025-06-30         # next review date (the review cycle flags it after that day)
 ```
 
-Every condition becomes one SQL boolean (NULL counts as false); a profile is the AND (or OR) of its
-conditions and its validity period. `ProfileSet.rule_score_sql` sums the weights of fired profiles and
-`mask_sql` packs which ones fired into integers for the explanations.
+The expiry of a profile is `valid_to`: it stops firing after that day. Every condition becomes one SQL
+boolean (NULL counts as false); a profile is the AND (or OR) of its conditions and its validity period.
+`ProfileSet.rule_score_sql` sums the hand-set weights of fired profiles (the score when no model is trained)
+and `mask_sql` packs which ones fired into integers: the lane score (`lanescore`) learns each profile's worth
+from them, and the explanations name them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +66,9 @@ class Condition:
         inner = ", ".join(f"{k}={v}" for k, v in self.spec.items())
         return f"{self.kind}({inner})"
 
+    def to_mapping(self) -> dict[str, Any]:
+        return dict(self.spec) if self.kind == "field" else {self.kind: dict(self.spec)}
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -72,6 +82,35 @@ class Profile:
     valid_to: dt.date | None = None
     sharing: str = SharingLevel.AMBER.value
     share_with: tuple[str, ...] = ()
+    mandatory: bool = False
+    responsible: str | None = None
+    review_by: dt.date | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        """What the profile selects (conditions and match): a learned weight is valid while this is unchanged."""
+        body = json.dumps({"match": self.match, "conditions": [c.to_mapping() for c in self.conditions]},
+                          sort_keys=True, ensure_ascii=False, default=str)  # fmt: skip
+        return hashlib.sha256(body.encode("utf-8")).hexdigest()[:16]
+
+    def to_mapping(self) -> dict[str, Any]:
+        """The profile in the YAML format (parse_profile_mapping reads it back to an equal Profile)."""
+        out: dict[str, Any] = {"id": self.id, "name": self.name, "owner": self.owner, "sharing": self.sharing}
+        if self.share_with:
+            out["share_with"] = list(self.share_with)
+        out["weight"] = self.weight
+        if self.match != "all":
+            out["match"] = self.match
+        out["conditions"] = [c.to_mapping() for c in self.conditions]
+        for key in ("valid_from", "valid_to", "review_by"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value.isoformat()
+        if self.mandatory:
+            out["mandatory"] = True
+        if self.responsible:
+            out["responsible"] = self.responsible
+        return out
 
     def usable_by(self, agency_code: str | None) -> bool:
         """TLP: green/clear for every member; amber and red for the owner and the agencies it names."""
@@ -124,6 +163,14 @@ class ProfileSet:
             terms = [f"CASE WHEN {p.sql(d)} THEN CAST({1 << i} AS BIGINT) ELSE CAST(0 AS BIGINT) END"
                      for i, p in enumerate(chunk)]  # fmt: skip
             out.append("(" + " + ".join(terms) + ")")
+        return out
+
+    def mandatory_bits(self) -> list[int]:
+        """Per mask chunk, the bits of the mandatory profiles (a row is mandatory when mask & bits != 0)."""
+        out = []
+        for start in range(0, len(self.profiles), MASK_BITS):
+            chunk = self.profiles[start : start + MASK_BITS]
+            out.append(sum(1 << i for i, p in enumerate(chunk) if p.mandatory))
         return out
 
     def fired(self, masks: list[int]) -> list[Profile]:
@@ -257,9 +304,28 @@ def condition_sql(c: Condition, d: Dialect) -> str:
 # --- parsing and validation ---------------------------------------------------------------------------------
 
 
+MAX_LIST = 1000
+MAX_TEXT = 1000
+_SCALARS = (str, int, float, bool, dt.date)
+
+
+def _check_values(spec: dict[str, Any], where: str) -> None:
+    """Condition values are scalars or flat lists of scalars, of bounded size (profiles come from users)."""
+    for key, value in spec.items():
+        items = value if isinstance(value, list | tuple) else [value]
+        if len(items) > MAX_LIST:
+            raise ValidationError(f"{where}: {key} has more than {MAX_LIST} values")
+        for item in items:
+            if not isinstance(item, _SCALARS) or (isinstance(item, str) and len(item) > MAX_TEXT):
+                raise ValidationError(f"{where}: {key} takes plain values (text up to {MAX_TEXT} characters)")
+
+
 def _check_condition(raw: Any, where: str) -> Condition:
     if not isinstance(raw, dict) or not raw:
         raise ValidationError(f"{where}: a condition is a mapping")
+    inner = raw if "field" in raw or len(raw) != 1 else next(iter(raw.values()))
+    if isinstance(inner, dict):
+        _check_values(inner, where)
     if "field" in raw:
         name = raw["field"]
         if not isinstance(name, str) or not (
@@ -313,9 +379,79 @@ def _date(value: Any, where: str) -> dt.date | None:
         raise ValidationError(f"{where}: not a date {value!r}") from None
 
 
+def _bool(value: Any, where: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ValidationError(f"{where}: expected true or false, not {value!r}")
+
+
+def parse_profile_mapping(raw: Any, where: str) -> Profile:
+    """One profile of the YAML format (a mapping), validated."""
+    if not isinstance(raw, dict):
+        raise ValidationError(f"{where}: a profile is a mapping")
+    pid = str(raw.get("id", ""))
+    if not _PROFILE_ID.match(pid):
+        raise ValidationError(f"{where}: missing or invalid id {pid!r}")
+    sharing = str(raw.get("sharing", SharingLevel.AMBER.value)).lower()
+    if sharing not in SharingLevel.values():
+        raise ValidationError(f"{where}: sharing is one of {', '.join(SharingLevel.values())}")
+    conditions = raw.get("conditions") or []
+    if not isinstance(conditions, list) or not conditions:
+        raise ValidationError(f"{where}: needs at least one condition")
+    match = str(raw.get("match", "all"))
+    if match not in ("all", "any"):
+        raise ValidationError(f"{where}: match is all or any")
+    try:
+        weight = float(raw.get("weight", 1.0))
+    except (TypeError, ValueError):
+        raise ValidationError(f"{where}: weight must be a number") from None
+    if not weight > 0:
+        raise ValidationError(f"{where}: weight must be positive")
+    if not raw.get("owner"):
+        raise ValidationError(f"{where}: owner (an agency code) is required")
+    responsible = raw.get("responsible")
+    if responsible is not None and not (isinstance(responsible, str) and 0 < len(responsible.strip()) <= 100):
+        raise ValidationError(f"{where}: responsible is a username")
+    profile = Profile(
+        id=pid,
+        name=str(raw.get("name", pid))[:300],
+        owner=str(raw["owner"]),
+        weight=weight,
+        conditions=tuple(_check_condition(c, f"{where} ({pid})") for c in conditions),
+        match=match,
+        valid_from=_date(raw.get("valid_from"), where),
+        valid_to=_date(raw.get("valid_to"), where),
+        sharing=sharing,
+        share_with=tuple(str(a) for a in raw.get("share_with") or ()),
+        mandatory=_bool(raw.get("mandatory", False), f"{where}: mandatory"),
+        responsible=responsible.strip() if responsible else None,
+        review_by=_date(raw.get("review_by"), where),
+    )
+    if profile.valid_from and profile.valid_to and profile.valid_to < profile.valid_from:
+        raise ValidationError(f"{where}: valid_to (the expiry) lies before valid_from")
+    return profile
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML's safe loader refusing aliases (*name): no document may expand to something far larger than itself."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise ValidationError("YAML aliases (*name) are not accepted in risk profiles")
+        return super().compose_node(parent, index)
+
+
+def _safe_load_without_aliases(text: str) -> Any:
+    loader = _NoAliasLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
 def parse_profiles(text: str, source: str = "profiles") -> ProfileSet:
     try:
-        doc = yaml.safe_load(text) or {}
+        doc = _safe_load_without_aliases(text) or {}
     except yaml.YAMLError as exc:
         raise ValidationError(f"{source}: not YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(doc, dict):
@@ -324,50 +460,37 @@ def parse_profiles(text: str, source: str = "profiles") -> ProfileSet:
     lanes = LaneConfig(
         **{k: lanes_raw[k] for k in ("red_rate", "yellow_rate", "random_share", "seed") if k in lanes_raw}
     )
-    if not (0 < lanes.red_rate <= 1 and 0 <= lanes.yellow_rate <= 1 and 0 <= lanes.random_share <= 1):
-        raise ValidationError(f"{source}: lane rates must lie in [0, 1] (red_rate > 0)")
+    check_lanes(lanes, source)
     out: list[Profile] = []
     seen: set[str] = set()
-    for i, raw in enumerate(doc.get("profiles") or []):
-        where = f"{source}: profile {i + 1}"
-        if not isinstance(raw, dict):
-            raise ValidationError(f"{where}: a profile is a mapping")
-        pid = str(raw.get("id", ""))
-        if not _PROFILE_ID.match(pid) or pid in seen:
-            raise ValidationError(f"{where}: missing, invalid or repeated id {pid!r}")
-        seen.add(pid)
-        sharing = str(raw.get("sharing", SharingLevel.AMBER.value)).lower()
-        if sharing not in SharingLevel.values():
-            raise ValidationError(f"{where}: sharing is one of {', '.join(SharingLevel.values())}")
-        conditions = raw.get("conditions") or []
-        if not isinstance(conditions, list) or not conditions:
-            raise ValidationError(f"{where}: needs at least one condition")
-        match = str(raw.get("match", "all"))
-        if match not in ("all", "any"):
-            raise ValidationError(f"{where}: match is all or any")
-        try:
-            weight = float(raw.get("weight", 1.0))
-        except (TypeError, ValueError):
-            raise ValidationError(f"{where}: weight must be a number") from None
-        if not weight > 0:
-            raise ValidationError(f"{where}: weight must be positive")
-        if not raw.get("owner"):
-            raise ValidationError(f"{where}: owner (an agency code) is required")
-        out.append(
-            Profile(
-                id=pid,
-                name=str(raw.get("name", pid)),
-                owner=str(raw["owner"]),
-                weight=weight,
-                conditions=tuple(_check_condition(c, f"{where} ({pid})") for c in conditions),
-                match=match,
-                valid_from=_date(raw.get("valid_from"), where),
-                valid_to=_date(raw.get("valid_to"), where),
-                sharing=sharing,
-                share_with=tuple(str(a) for a in raw.get("share_with") or ()),
-            )
-        )
+    raw_profiles = doc.get("profiles") or []
+    if not isinstance(raw_profiles, list):
+        raise ValidationError(f"{source}: `profiles:` is a list")
+    for i, raw in enumerate(raw_profiles):
+        profile = parse_profile_mapping(raw, f"{source}: profile {i + 1}")
+        if profile.id in seen:
+            raise ValidationError(f"{source}: profile {i + 1}: repeated id {profile.id!r}")
+        seen.add(profile.id)
+        out.append(profile)
     return ProfileSet(tuple(out), lanes)
+
+
+def check_lanes(lanes: LaneConfig, source: str) -> None:
+    if not (0 < lanes.red_rate <= 1 and 0 <= lanes.yellow_rate <= 1 and 0 <= lanes.random_share <= 1):
+        raise ValidationError(f"{source}: lane rates must lie in [0, 1] (red_rate > 0)")
+
+
+def dump_profile(profile: Profile) -> str:
+    """One profile as YAML (its mapping, the format of a `profiles:` entry)."""
+    return yaml.safe_dump(profile.to_mapping(), allow_unicode=True, sort_keys=False, width=110)
+
+
+def dump_profiles(profiles: ProfileSet) -> str:
+    """The YAML text of a profile set (lanes and profiles), readable by parse_profiles."""
+    lanes = {"red_rate": profiles.lanes.red_rate, "yellow_rate": profiles.lanes.yellow_rate,
+             "random_share": profiles.lanes.random_share, "seed": profiles.lanes.seed}  # fmt: skip
+    doc = {"lanes": lanes, "profiles": [p.to_mapping() for p in profiles.profiles]}
+    return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=110)
 
 
 def load_profiles(path: Path) -> ProfileSet:

@@ -27,7 +27,7 @@ from dragonnet.policy import audit
 from dragonnet.policy.access import Actor, Hidden, audit_actor, may_target
 from dragonnet.storage.models import Agency, Case, CaseTransit, Item, Operation, Participation, Party, utcnow
 from dragonnet.storage.targeting_models import TargetingBatch, TargetingHit, TargetingList, TargetingModelVersion
-from dragonnet.targeting import declarations, lanes
+from dragonnet.targeting import declarations, lanes, lanescore
 from dragonnet.targeting import model as mdl
 from dragonnet.targeting.engine import Workspace, train_time_ordered
 from dragonnet.targeting.profiles import ProfileSet
@@ -143,6 +143,7 @@ class Ranked:
     frame: pd.DataFrame
     explanations: dict[str, list[dict[str, Any]]]
     profiles: ProfileSet
+    lane: lanescore.LaneWeights | None  # the model's learned profile weights (None: no model, rules alone)
 
 
 def rank(ws: Workspace, profiles: ProfileSet, spec: mdl.ModelSpec | None, *, explain_lanes: bool = True) -> Ranked:
@@ -152,7 +153,8 @@ def rank(ws: Workspace, profiles: ProfileSet, spec: mdl.ModelSpec | None, *, exp
     frame["lane"] = lanes.GREEN
     frame["random"] = False
     for _office, idx in frame.groupby("office_locode", sort=True).groups.items():
-        picked = lanes.assign(frame.loc[idx, "score"].to_numpy(), profiles.lanes)
+        picked = lanes.assign(frame.loc[idx, "score"].to_numpy(), profiles.lanes,
+                              frame.loc[idx, "mandatory"].to_numpy(dtype=bool))  # fmt: skip
         frame.loc[idx, "lane"] = picked.lane
         frame.loc[idx, "random"] = picked.random
     masks = [c for c in frame.columns if c.startswith("mask_")]
@@ -165,7 +167,31 @@ def rank(ws: Workspace, profiles: ProfileSet, spec: mdl.ModelSpec | None, *, exp
         feats = ws.frame_for(profiles, selected)
         for did, items in zip(feats["declaration_id"].astype(str), mdl.explain(spec, feats), strict=True):
             explanations[did] = items
-    return Ranked(frame, explanations, profiles)
+    return Ranked(frame, explanations, profiles, spec.lane if spec else None)
+
+
+def rule_entries(ranked: Ranked, fired: list[str]) -> list[dict[str, Any]]:
+    """The profiles that fired on a declaration, each with the weight it entered the lane score with and why."""
+    by_id = {p.id: p for p in ranked.profiles.profiles}
+    out = []
+    for pid in fired:
+        profile = by_id[pid]
+        used = lanescore.weight_used(profile, ranked.lane)
+        out.append({"id": pid, "name": profile.name, "weight": round(used.weight, 4), "basis": used.basis,
+                    "mandatory": profile.mandatory})  # fmt: skip
+    return out
+
+
+def explanation_text(ranked: Ranked, row_rules: list[str], declaration_id: str) -> str:
+    """One line for CSV exports: mandatory profiles first, then the weighted profiles, then the model."""
+    parts = []
+    for entry in rule_entries(ranked, row_rules):
+        if entry["mandatory"]:
+            parts.append(f"mandatory profile {entry['id']} (intelligence-led): always red")
+        elif entry["weight"] > 0:
+            parts.append(f"profile {entry['id']} {entry['weight']:+.2f} log-odds ({entry['basis']})")
+    parts += [f"{c['label']} {c['contribution']:+.2f}" for c in ranked.explanations.get(declaration_id, [])]
+    return "; ".join(parts)
 
 
 def _facts(ws: Workspace, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -193,10 +219,10 @@ def build_lists(
         frame = ranked.frame
         chosen = frame[frame["lane"] != lanes.GREEN]
         facts = _facts(ws, chosen["declaration_id"].astype(str).tolist())
-    by_id = {p.id: p for p in usable.profiles}
     out = []
     for office, rows in frame.groupby("office_locode", sort=True):
-        picked = rows[rows["lane"] != lanes.GREEN].sort_values(["lane", "score"], ascending=[True, False])
+        chosen = rows[rows["lane"] != lanes.GREEN]
+        picked = chosen.sort_values(["lane", "mandatory", "score"], ascending=[True, False, False], kind="stable")
         tl = TargetingList(
             agency_id=agency.id, operation_id=operation.id if operation else None, office_locode=str(office)[:16],
             batch_id=batch.id, model_version_id=version.id if version else None, declarations=len(rows),
@@ -209,7 +235,7 @@ def build_lists(
                 rank=rank_no, lane=str(row.lane), random=bool(row.random), score=float(row.score),
                 rule_score=float(row.rule_score), model_score=_clean(row.model_p), declaration_id=did[:64],
                 declaration_date=pd.Timestamp(row.declaration_date).date(), facts=facts.get(did, {}),
-                rules=[{"id": r, "name": by_id[r].name, "weight": by_id[r].weight} for r in row.rules],
+                rules=rule_entries(ranked, list(row.rules)),
                 contributions=ranked.explanations.get(did, []),
             ))  # fmt: skip
         session.add(tl)

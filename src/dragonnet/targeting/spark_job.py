@@ -1,12 +1,14 @@
 """The same scoring and training-data preparation as a PySpark job (volumes beyond one machine).
 
 The queries are the ones DuckDB runs (`features.history_sql`, `features.scoring_sql`, the compiled
-profiles), in the Spark SQL dialect; the model is applied with `mapInPandas` by the same `model.matrix`
-and the same LightGBM booster (shipped as its text dump). Same data in, same scores out.
+profiles), in the Spark SQL dialect; the model and the lane score are applied with `mapInPandas` by the same
+`engine.score_batch` (same `model.matrix`, the same LightGBM booster shipped as its text dump, the same learned
+profile weights). Same data in, same scores out, hence the same lanes (`lanes.assign` on the scores and the
+mandatory flags).
 
     spark = spark_session("local[4]")
     ws = SparkWorkspace(spark, [decl.parquet], [history.parquet])
-    scored = ws.score(profiles, spec)     # a Spark DataFrame: declaration_id, rule_score, masks, model_p, score
+    scored = ws.score(profiles, spec)     # a Spark DataFrame: ids, rule_score, masks, model_p, score, mandatory
 """
 
 # ruff: noqa: S608  (SQL is assembled from validated identifiers and escaped literals, see targeting.sql)
@@ -19,12 +21,12 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from dragonnet.targeting import model as mdl
 from dragonnet.targeting.declarations import COLUMNS, EXTRA_PREFIX, LABEL_COLUMNS
-from dragonnet.targeting.features import Extras, history_sql, mask_count, scoring_sql
+from dragonnet.targeting.engine import mask_columns, score_batch
+from dragonnet.targeting.features import Extras, history_sql, scoring_sql
 from dragonnet.targeting.profiles import ProfileSet
 from dragonnet.targeting.sql import SPARK
 
@@ -105,12 +107,14 @@ class SparkWorkspace:
         return self.spark.sql(scoring_sql(SPARK, profiles, self.extras, mode=mode))
 
     def score(self, profiles: ProfileSet, spec: mdl.ModelSpec | None) -> Any:
-        """Rule score, masks, model probability (mapInPandas, same booster) and final score per declaration."""
+        """Rule score, masks, model probability, lane score and mandatory flag per declaration (mapInPandas
+        with `engine.score_batch`, the function the single-machine pipeline applies)."""
         frame = self.frame(profiles)
-        masks = [f"mask_{i}" for i in range(mask_count(profiles))]
+        masks = mask_columns(profiles)
         schema = ", ".join(
             ["declaration_id STRING", "declaration_date DATE", "office_locode STRING", "label INT",
-             "rule_score DOUBLE", *(f"{m} BIGINT" for m in masks), "model_p DOUBLE", "score DOUBLE"]
+             "rule_score DOUBLE", *(f"{m} BIGINT" for m in masks), "model_p DOUBLE", "score DOUBLE",
+             "mandatory BOOLEAN"]
         )  # fmt: skip
         meta = spec.to_json() if spec else None
         booster = spec.booster_text if spec else None
@@ -119,11 +123,11 @@ class SparkWorkspace:
         def apply(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
             local = mdl.ModelSpec.from_json(meta, booster) if meta and booster else None
             for pdf in batches:
-                rule = pdf["rule_score"].to_numpy(dtype=np.float64)
-                p = mdl.predict(local, pdf, threads=1) if local else None
+                scored = score_batch(pdf, profiles, local, threads=1)
                 out = pdf[keep].copy()
-                out["model_p"] = p if p is not None else np.nan
-                out["score"] = mdl.combine(p, rule)
+                out["model_p"] = scored.model_p
+                out["score"] = scored.score
+                out["mandatory"] = scored.mandatory
                 yield out
 
         return frame.mapInPandas(apply, schema)
