@@ -138,6 +138,19 @@ def may_target(actor: Actor) -> bool:
     return actor.is_authenticated and actor.agency_id is not None and not actor.is_observer_only
 
 
+def may_edit_profile(actor: Actor, owner_agency_id: int) -> bool:
+    """A stored risk profile is reviewed and changed by its owning agency's targeting members, or a site
+    administrator."""
+    if actor.has(Role.ADMINISTRATOR):
+        return True
+    return may_target(actor) and actor.agency_id == owner_agency_id
+
+
+def may_import_profiles(actor: Actor) -> bool:
+    """Risk profiles are imported by targeting members (for their agency) or a site administrator."""
+    return may_target(actor) or actor.has(Role.ADMINISTRATOR)
+
+
 def audit_actor(actor: Actor) -> audit.AuditActor:
     return audit.AuditActor(actor.user_id, actor.username, actor.agency_code, actor.client_address)
 

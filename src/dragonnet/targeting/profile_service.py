@@ -28,10 +28,9 @@ import pandas as pd
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from dragonnet.domain.vocabulary import Role
 from dragonnet.errors import ValidationError
 from dragonnet.policy import audit
-from dragonnet.policy.access import Actor, Hidden, PermissionDenied, audit_actor
+from dragonnet.policy.access import Actor, Hidden, PermissionDenied, audit_actor, may_edit_profile, may_import_profiles
 from dragonnet.storage.models import Agency, utcnow
 from dragonnet.storage.targeting_models import (
     TargetingBatch,
@@ -55,17 +54,6 @@ MAX_NOTE = 2000
 
 
 # --- access ---------------------------------------------------------------------------------------------------
-
-
-def may_edit_profile(actor: Actor, owner_agency_id: int) -> bool:
-    """The owning agency's targeting members, or a site administrator."""
-    if actor.has(Role.ADMINISTRATOR):
-        return True
-    return may_target(actor) and actor.agency_id == owner_agency_id
-
-
-def may_import_profiles(actor: Actor) -> bool:
-    return may_target(actor) or actor.has(Role.ADMINISTRATOR)
 
 
 def _usable(row: TargetingProfile, actor: Actor) -> bool:

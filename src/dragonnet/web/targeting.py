@@ -16,6 +16,7 @@ from dragonnet.errors import ValidationError
 from dragonnet.http.deps import CsrfRejected, DbSession, PageAuth
 from dragonnet.http.security import tokens_match
 from dragonnet.operation.service import list_operations
+from dragonnet.policy.access import may_edit_profile, may_import_profiles
 from dragonnet.targeting import profile_service, service
 from dragonnet.targeting.profiles import dump_profile
 from dragonnet.web.templating import render
@@ -111,7 +112,7 @@ def profiles_page(
     except ValidationError as exc:
         error = str(exc)
     ctx = {"title": "Risk profiles", "report": report, "form": form, "error": error, "notice": notice,
-           "may_import": profile_service.may_import_profiles(auth.actor)}  # fmt: skip
+           "may_import": may_import_profiles(auth.actor)}  # fmt: skip
     return render(request, "targeting_profiles.html", ctx, auth=auth, operation_slug=_slug(db, auth),
                   active="targeting")  # fmt: skip
 
@@ -148,7 +149,7 @@ def profile_page(
         "title": f"Risk profile {row.key}", "row": row, "summary": profile_service.summary(row),
         "yaml": dump_profile(profile_service.stored_profile(row)),
         "changes": [profile_service.change_summary(c) for c in reversed(row.changes)],
-        "may_edit": profile_service.may_edit_profile(auth.actor, row.agency_id), "error": error,
+        "may_edit": may_edit_profile(auth.actor, row.agency_id), "error": error,
         "today": dt.datetime.now(dt.UTC).date(),
     }  # fmt: skip
     return render(request, "targeting_profile.html", ctx, auth=auth, operation_slug=_slug(db, auth),
