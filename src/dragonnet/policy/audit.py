@@ -1,8 +1,34 @@
-"""The append-only, hash-chained audit log.
+"""The append-only, hash-chained audit log, appended in batches (group commit).
 
 Each entry's hash covers its content and the previous entry's hash, so changing, deleting or reordering
-any entry breaks every hash after it; `verify` recomputes the chain. Appends lock the single head row
-(SELECT ... FOR UPDATE on PostgreSQL; SQLite serialises writers), so concurrent writers never fork it.
+any entry breaks every hash after it; `verify` recomputes the chain.
+
+How an entry gets into the chain, and why that is as strong as appending in the request's own transaction:
+
+1. `record` *stages* the entry: one INSERT into `audit_staged` in the caller's transaction, with no lock
+   shared with other writers. The entry lands if and only if the audited change lands (commit or rollback
+   together), and it is durable as soon as that transaction commits. Denial notes (`record_note`) are the
+   one deliberate exception: written in a fresh transaction after the refused request's rollback.
+2. When a transaction that staged entries commits, the committing thread waits for an *append round*
+   (`chain_committed`) before it returns: one thread per process and database leads a round, taking the
+   head row's lock (SELECT ... FOR UPDATE on PostgreSQL; BEGIN IMMEDIATE on SQLite) and chaining every
+   staged entry in staging order, in one transaction per batch of up to `BATCH` entries, which copies them
+   into `audit_events` with their sequence number and hashes, deletes them from `audit_staged` and moves
+   the head. The other committers wait for a round that started after their commit, so one round (one
+   lock, one commit) serves all of them: write latency grows with the batch, not with the queue of writers
+   behind the head row as when each request held that lock until it committed. Appenders of several
+   processes exclude each other by the head row's lock, so the chain never forks.
+3. The web and API answer a request only after its commit returned, so an acknowledged write's entry is
+   already in the chain. A crash between commit and chaining loses nothing: the entry stays staged and the
+   next round chains it (any later write, the server's start, `dragonnet audit verify`).
+4. A staged entry is guarded by the database like a chained one: UPDATE is refused, and DELETE is refused
+   unless an entry with exactly the same content carrying its staged id is already in the chain (the
+   appender's own move). The application's database role therefore cannot drop or alter an entry between
+   commit and chaining any more than after it (docs/security.md). `verify` counts entries still staged.
+
+Entries are chained in staging order, so a request's entries keep their order; entries of concurrent
+requests are ordered by their commits, as the row lock ordered them before. `at` is when the entry was
+staged (the time of the audited action), so it may run a few milliseconds out of order with `seq`.
 """
 
 from __future__ import annotations
@@ -10,16 +36,21 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Engine, Select, delete, event, func, insert, or_, select, update
+from sqlalchemy.orm import Session, SessionTransaction
 
-from dragonnet.storage.models import AuditEvent, AuditHead, utcnow
+from dragonnet.storage.db import READ_ONLY_OPTION
+from dragonnet.storage.models import AuditEvent, AuditHead, AuditStaged, utcnow
 
 GENESIS = "0" * 64
+BATCH = 1000  # staged entries chained per transaction of an append round
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -44,7 +75,7 @@ class AuditNote:
     detail: dict[str, Any]
 
 
-def record_note(session: Session, note: AuditNote) -> AuditEvent:
+def record_note(session: Session, note: AuditNote) -> AuditStaged:
     return record(session, note.actor, note.action, note.object_type, note.object_id, **note.detail)
 
 
@@ -80,6 +111,12 @@ def _entry_hash(prev_hash: str, seq: int, at: dt.datetime, actor: AuditActor, ac
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+# --- staging (in the caller's transaction) ------------------------------------------------------------------
+
+_STAGED = "dragonnet.audit.staged"  # session.info: the engine of a transaction that staged entries
+_DUE = "dragonnet.audit.due"  # ... of one that committed them: chain before commit() returns
+
+
 def record(
     session: Session,
     actor: AuditActor,
@@ -87,24 +124,147 @@ def record(
     object_type: str | None = None,
     object_id: object | None = None,
     **detail: Any,
-) -> AuditEvent:
-    """Append one entry in the caller's transaction: it lands if and only if the audited change lands."""
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
+) -> AuditStaged:
+    """Stage one entry in the caller's transaction: it lands if and only if the audited change lands, and
+    it is in the chain when the caller's `commit()` returns (see the module's docstring)."""
     # Round-trip through JSON so the hash is over exactly what the database will store.
     clean_detail = json.loads(json.dumps(detail, default=str))
-    at = utcnow()
-    seq = head.seq + 1
-    oid = None if object_id is None else str(object_id)
-    digest = _entry_hash(head.hash, seq, at, actor, action, object_type, oid, clean_detail)
-    event = AuditEvent(
-        seq=seq, at=at, actor_user_id=actor.user_id, actor_username=actor.username, actor_agency=actor.agency,
-        client_address=actor.client_address, action=action, object_type=object_type, object_id=oid,
-        detail=clean_detail, prev_hash=head.hash, hash=digest,
+    entry = AuditStaged(
+        at=utcnow(), actor_user_id=actor.user_id, actor_username=actor.username, actor_agency=actor.agency,
+        client_address=actor.client_address, action=action, object_type=object_type,
+        object_id=None if object_id is None else str(object_id), detail=clean_detail,
     )  # fmt: skip
-    session.add(event)
-    head.seq, head.hash = seq, digest
+    session.add(entry)
     session.flush()
-    return event
+    session.info[_STAGED] = session.get_bind(mapper=AuditStaged)
+    return entry
+
+
+@event.listens_for(Session, "after_commit")
+def _staged_entries_committed(session: Session) -> None:
+    bind = session.info.pop(_STAGED, None)
+    if bind is not None:
+        session.info[_DUE] = bind
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _chain_after_commit(session: Session, transaction: SessionTransaction) -> None:
+    # The outermost transaction's end, after its connection went back to the pool: waiting here holds none.
+    if transaction.parent is not None:
+        return
+    session.info.pop(_STAGED, None)  # rolled back or closed without commit: nothing of it was staged
+    bind = session.info.pop(_DUE, None)
+    if bind is not None:
+        chain_committed(bind)
+
+
+# --- chaining (the appender) --------------------------------------------------------------------------------
+
+
+def _writer(bind: Engine | Connection) -> Engine:
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    # On SQLite a read-only engine begins DEFERRED; the appender writes, so it takes the lock at BEGIN.
+    return engine.execution_options(**{READ_ONLY_OPTION: False})
+
+
+def append_staged(bind: Engine | Connection, batch: int = BATCH) -> int:
+    """Chain every entry staged and committed so far, in staging order; returns how many were chained.
+
+    Safe to call from any process at any time (appenders exclude each other by the head row's lock)."""
+    engine = _writer(bind)
+    staged = AuditStaged.__table__
+    chained = 0
+    while True:
+        with engine.begin() as conn:
+            head = conn.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update())
+            seq, prev = head.one()
+            rows = conn.execute(select(staged).order_by(staged.c.id).limit(batch)).all()
+            if not rows:
+                return chained
+            links = []
+            for row in rows:
+                seq += 1
+                actor = AuditActor(row.actor_user_id, row.actor_username, row.actor_agency, row.client_address)
+                digest = _entry_hash(prev, seq, row.at, actor, row.action, row.object_type, row.object_id,
+                                     row.detail)  # fmt: skip
+                links.append({"sid": row.id, "seq": seq, "prev": prev, "hash": digest})
+                prev = digest
+            conn.execute(_COPY_INTO_CHAIN, links)
+            conn.execute(delete(staged).where(staged.c.id.in_([row.id for row in rows])))
+            conn.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
+            chained += len(rows)
+        if len(rows) < batch:
+            return chained
+
+
+def _copy_into_chain() -> Any:
+    """INSERT INTO audit_events ... SELECT ... FROM audit_staged WHERE id = :sid: the content is copied by the
+    database itself, byte for byte, which is what the staged row's DELETE guard compares."""
+    from sqlalchemy import bindparam
+
+    staged = AuditStaged.__table__
+    events = AuditEvent.__table__
+    shared = ["at", "actor_user_id", "actor_username", "actor_agency", "action", "object_type", "object_id",
+              "client_address", "detail"]  # fmt: skip
+    source = select(
+        bindparam("seq"), *[staged.c[name] for name in shared], bindparam("prev"), bindparam("hash"),
+        staged.c.id,
+    ).where(staged.c.id == bindparam("sid"))  # fmt: skip
+    return insert(events).from_select(["seq", *shared, "prev_hash", "hash", "staged_id"], source)
+
+
+_COPY_INTO_CHAIN = _copy_into_chain()
+
+
+class _GroupCommit:
+    """Append rounds of one database in this process: one leader at a time; a committer returns after a
+    round that started after its commit (that round saw its entries, chained them or found them chained)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._started = 0
+        self._finished = 0
+        self._running = False
+
+    def wait(self, bind: Engine | Connection) -> None:
+        with self._cond:
+            needed = self._started + 1  # a round already running may have missed this commit
+            while self._finished < needed:
+                if not self._running:
+                    self._running = True
+                    self._started += 1
+                    break
+                self._cond.wait()
+            else:
+                return
+        try:
+            append_staged(bind)
+        except Exception:
+            # The entries stay staged (durable, guarded) and the next round chains them.
+            log.exception("audit append round failed; staged entries are chained by the next round")
+        finally:
+            with self._cond:
+                self._running = False
+                self._finished = self._started
+                self._cond.notify_all()
+
+
+_ROUNDS: dict[str, _GroupCommit] = {}
+_ROUNDS_LOCK = threading.Lock()
+
+
+def chain_committed(bind: Engine | Connection) -> None:
+    """Return once every entry committed before this call is in the chain (group commit)."""
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    key = engine.url.render_as_string(hide_password=True)
+    with _ROUNDS_LOCK:
+        rounds = _ROUNDS.setdefault(key, _GroupCommit())
+    rounds.wait(engine)
+
+
+def staged_count(session: Session) -> int:
+    """Entries committed but not yet chained (normally none for more than a moment)."""
+    return int(session.execute(select(func.count()).select_from(AuditStaged)).scalar_one())
 
 
 @dataclass(frozen=True)
@@ -115,6 +275,7 @@ class VerifyResult:
     first_bad_seq: int | None = None
     head_seq: int = 0  # the last entry verified, and its hash: an anchor to keep outside the database
     head_hash: str = GENESIS
+    staged: int = 0  # entries committed but not yet chained (not covered by this verification)
 
 
 def parse_anchor(text: str) -> tuple[int, str]:
@@ -162,7 +323,7 @@ def verify(session: Session, anchors: dict[int, str] | None = None) -> VerifyRes
     if missing:
         return VerifyResult(count, False, f"anchored entry {min(missing)} is gone: the chain ends at entry {last}",
                             min(missing))  # fmt: skip
-    return VerifyResult(count, True, head_seq=last, head_hash=prev)
+    return VerifyResult(count, True, head_seq=last, head_hash=prev, staged=staged_count(session))
 
 
 # --- browsing and export ------------------------------------------------------------------------------------
