@@ -191,11 +191,10 @@ def test_randomised_tamper_trials(session: Session, backend: str) -> None:
 def _stage_without_chaining(engine: Engine, action: str = "case.update", **detail: object) -> int:
     """An entry committed with its change but not chained yet: what a server that died between its commit and
     the append round leaves behind."""
+    entry = insert(AuditStaged).values(at=utcnow(), actor_username="vn.reporter", action=action, object_type="case",
+                                       object_id="5", detail=detail)  # fmt: skip
     with engine.begin() as conn:
-        sid = conn.execute(
-            insert(AuditStaged).values(at=utcnow(), actor_username="vn.reporter", action=action, object_type="case",
-                                       object_id="5", detail=detail).returning(AuditStaged.id)  # fmt: skip
-        ).scalar_one()
+        sid = conn.execute(entry.returning(AuditStaged.id)).scalar_one()
     return int(sid)
 
 

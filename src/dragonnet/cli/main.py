@@ -261,7 +261,8 @@ def audit_verify(
     if not result.ok:
         raise fail(f"audit chain broken after {result.entries} entries: {result.problem}")
     typer.echo(
-        f"audit chain intact: {result.entries} entries" + (f", {len(anchors)} anchor(s) match" if anchors else "")
+        f"audit chain intact: {result.entries} entries"
+        + (f", {len(anchors)} anchor(s) match" if anchors else "")
         + (f" ({chained} staged entries chained first)" if chained else "")
         + (f"; {result.staged} entries committed since, not yet chained" if result.staged else "")
     )

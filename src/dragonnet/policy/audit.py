@@ -40,9 +40,9 @@ import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
-from sqlalchemy import Connection, Engine, Select, delete, event, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Select, Table, delete, event, func, insert, or_, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 
 from dragonnet.storage.db import READ_ONLY_OPTION
@@ -172,7 +172,7 @@ def append_staged(bind: Engine | Connection, batch: int = BATCH) -> int:
 
     Safe to call from any process at any time (appenders exclude each other by the head row's lock)."""
     engine = _writer(bind)
-    staged = AuditStaged.__table__
+    staged = cast(Table, AuditStaged.__table__)
     chained = 0
     while True:
         with engine.begin() as conn:
@@ -202,8 +202,8 @@ def _copy_into_chain() -> Any:
     database itself, byte for byte, which is what the staged row's DELETE guard compares."""
     from sqlalchemy import bindparam
 
-    staged = AuditStaged.__table__
-    events = AuditEvent.__table__
+    staged = cast(Table, AuditStaged.__table__)
+    events = cast(Table, AuditEvent.__table__)
     shared = ["at", "actor_user_id", "actor_username", "actor_agency", "action", "object_type", "object_id",
               "client_address", "detail"]  # fmt: skip
     source = select(

@@ -316,10 +316,10 @@ def _restore_files(
 def _advance_staged_audit_ids(conn: Any) -> None:
     """Staged audit entries get ids above every id ever staged, chained ones included (their `staged_id`
     is unique), not only above the rows left in `audit_staged`."""
-    top = conn.execute(
-        text("SELECT max(v) FROM (SELECT max(staged_id) AS v FROM audit_events "
-             "UNION ALL SELECT max(id) FROM audit_staged) AS ids")  # fmt: skip
-    ).scalar() or 0
+    ever_staged = text(
+        "SELECT max(v) FROM (SELECT max(staged_id) AS v FROM audit_events UNION ALL SELECT max(id) FROM audit_staged) t"
+    )
+    top = conn.execute(ever_staged).scalar() or 0
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT setval(pg_get_serial_sequence('audit_staged', 'id'), :v, false)"), {"v": top + 1})
     else:

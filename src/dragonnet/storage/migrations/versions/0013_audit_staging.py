@@ -26,7 +26,7 @@ _SHARED = ("at", "actor_user_id", "actor_username", "actor_agency", "action", "o
 
 def _guard_condition(same: str, detail: str) -> str:
     matches = " AND ".join(f"e.{c} {same} OLD.{c}" for c in _SHARED)
-    return f"SELECT 1 FROM audit_events e WHERE e.staged_id = OLD.id AND {matches} AND {detail}"
+    return f"SELECT 1 FROM audit_events e WHERE e.staged_id = OLD.id AND {matches} AND {detail}"  # noqa: S608
 
 
 def upgrade() -> None:
