@@ -9,7 +9,7 @@ How an entry gets into the chain, and why that is as strong as appending in the 
    shared with other writers. The entry lands if and only if the audited change lands (commit or rollback
    together), and it is durable as soon as that transaction commits. Denial notes (`record_note`) are the
    one deliberate exception: written in a fresh transaction after the refused request's rollback.
-2. When a transaction that staged entries commits, the committing thread waits for an *append round*
+2. When a transaction that staged entries commits (PostgreSQL), the committing thread waits for an *append round*
    (`chain_committed`) before it returns: one thread per process and database leads a round, taking the
    head row's lock (SELECT ... FOR UPDATE on PostgreSQL; BEGIN IMMEDIATE on SQLite) and chaining every
    staged entry in staging order, in one transaction per batch of up to `BATCH` entries, which copies them
@@ -17,7 +17,10 @@ How an entry gets into the chain, and why that is as strong as appending in the 
    the head. The other committers wait for a round that started after their commit, so one round (one
    lock, one commit) serves all of them: write latency grows with the batch, not with the queue of writers
    behind the head row as when each request held that lock until it committed. Appenders of several
-   processes exclude each other by the head row's lock, so the chain never forks.
+   processes exclude each other by the head row's lock, so the chain never forks. On SQLite, which admits
+   one writer at a time for a whole transaction, the committing transaction chains its own entries just
+   before it commits, under the lock it holds anyway: there is no queue of writers to batch, and a round of
+   its own would be a second write transaction waiting for the same lock.
 3. The web and API answer a request only after its commit returned, so an acknowledged write's entry is
    already in the chain. A crash between commit and chaining loses nothing: the entry stays staged and the
    next round chains it (any later write, the server's start, `dragonnet audit verify`).
@@ -42,7 +45,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO, cast
 
-from sqlalchemy import Connection, Engine, Select, Table, delete, event, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, SessionTransaction
 
 from dragonnet.storage.db import READ_ONLY_OPTION
@@ -140,6 +156,20 @@ def record(
     return entry
 
 
+@event.listens_for(Session, "before_commit")
+def _chain_in_the_transaction_on_sqlite(session: Session) -> None:
+    # SQLite has one writer at a time, holding the database's lock from BEGIN to COMMIT: a transaction that
+    # staged entries chains them itself before it commits, under the lock it holds anyway (a separate round
+    # would be a second write transaction queueing for the same lock). Same tables, same guards.
+    bind = session.info.get(_STAGED)
+    if bind is None or bind.dialect.name != "sqlite":
+        return
+    conn = session.connection()
+    while _append_batch(conn, BATCH) == BATCH:
+        pass
+    session.info.pop(_STAGED, None)
+
+
 @event.listens_for(Session, "after_commit")
 def _staged_entries_committed(session: Session) -> None:
     bind = session.info.pop(_STAGED, None)
@@ -172,36 +202,38 @@ def append_staged(bind: Engine | Connection, batch: int = BATCH) -> int:
 
     Safe to call from any process at any time (appenders exclude each other by the head row's lock)."""
     engine = _writer(bind)
-    staged = cast(Table, AuditStaged.__table__)
     chained = 0
     while True:
         with engine.begin() as conn:
-            head = conn.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update())
-            seq, prev = head.one()
-            rows = conn.execute(select(staged).order_by(staged.c.id).limit(batch)).all()
-            if not rows:
-                return chained
-            links = []
-            for row in rows:
-                seq += 1
-                actor = AuditActor(row.actor_user_id, row.actor_username, row.actor_agency, row.client_address)
-                digest = _entry_hash(prev, seq, row.at, actor, row.action, row.object_type, row.object_id,
-                                     row.detail)  # fmt: skip
-                links.append({"sid": row.id, "seq": seq, "prev": prev, "hash": digest})
-                prev = digest
-            conn.execute(_COPY_INTO_CHAIN, links)
-            conn.execute(delete(staged).where(staged.c.id.in_([row.id for row in rows])))
-            conn.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
-            chained += len(rows)
-        if len(rows) < batch:
+            n = _append_batch(conn, batch)
+        chained += n
+        if n < batch:
             return chained
+
+
+def _append_batch(conn: Connection, batch: int) -> int:
+    """Chain up to `batch` staged entries in the connection's transaction: lock the head, copy the entries into
+    the chain with their sequence numbers and hashes, delete them from the staging table, move the head."""
+    seq, prev = conn.execute(_LOCK_HEAD).one()
+    rows = conn.execute(_STAGED_ROWS, {"batch": batch}).all()
+    if not rows:
+        return 0
+    links = []
+    for row in rows:
+        seq += 1
+        actor = AuditActor(row.actor_user_id, row.actor_username, row.actor_agency, row.client_address)
+        digest = _entry_hash(prev, seq, row.at, actor, row.action, row.object_type, row.object_id, row.detail)
+        links.append({"sid": row.id, "seq": seq, "prev": prev, "hash": digest})
+        prev = digest
+    conn.execute(_COPY_INTO_CHAIN, links)
+    conn.execute(_UNSTAGE, {"ids": [row.id for row in rows]})
+    conn.execute(_MOVE_HEAD, {"seq": seq, "hash": prev})
+    return len(rows)
 
 
 def _copy_into_chain() -> Any:
     """INSERT INTO audit_events ... SELECT ... FROM audit_staged WHERE id = :sid: the content is copied by the
     database itself, byte for byte, which is what the staged row's DELETE guard compares."""
-    from sqlalchemy import bindparam
-
     staged = cast(Table, AuditStaged.__table__)
     events = cast(Table, AuditEvent.__table__)
     shared = ["at", "actor_user_id", "actor_username", "actor_agency", "action", "object_type", "object_id",
@@ -214,6 +246,13 @@ def _copy_into_chain() -> Any:
 
 
 _COPY_INTO_CHAIN = _copy_into_chain()
+# Built once: the appender runs for every committed write.
+_STAGED_TABLE = cast(Table, AuditStaged.__table__)
+_HEAD_TABLE = cast(Table, AuditHead.__table__)
+_LOCK_HEAD = select(_HEAD_TABLE.c.seq, _HEAD_TABLE.c.hash).where(_HEAD_TABLE.c.id == 1).with_for_update()
+_STAGED_ROWS = select(_STAGED_TABLE).order_by(_STAGED_TABLE.c.id).limit(bindparam("batch"))
+_UNSTAGE = delete(_STAGED_TABLE).where(_STAGED_TABLE.c.id.in_(bindparam("ids", expanding=True)))
+_MOVE_HEAD = update(_HEAD_TABLE).where(_HEAD_TABLE.c.id == 1).values(seq=bindparam("seq"), hash=bindparam("hash"))
 
 
 class _GroupCommit:
