@@ -152,3 +152,42 @@ def test_many_distinct_values_are_split_over_processes(monkeypatch: pytest.Monke
     monkeypatch.setattr(resolve_module, "PARALLEL_FROM", 10)
     monkeypatch.setattr(resolve_module.os, "cpu_count", lambda: 2)
     assert resolve_module.records_table(parties).equals(alone)
+
+
+def test_a_spark_connect_url_without_its_client_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    from dragonnet.errors import ConfigurationError
+    from dragonnet.linkage.resolve import SparkCluster
+
+    pytest.importorskip("pyspark")
+    real_import = builtins.__import__
+
+    def no_grpc(name: str, *args: object, **kwargs: object) -> object:
+        if name == "grpc":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(builtins, "__import__", no_grpc)
+    with pytest.raises(ConfigurationError, match=r"pyspark\[connect\]"):
+        SparkCluster("sc://127.0.0.1:15002", "/tmp/nowhere").session()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--spark-master", "spark://127.0.0.1:7077"], "--spark-master needs --backend spark"),
+        (["--backend", "spark", "--spark-master", "spark://127.0.0.1:7077"], "needs --spark-dir"),
+        (["--backend", "spark", "--spark-dir", "/tmp/x"], "go with --spark-master"),
+        (["--backend", "spark", "--spark-master", "spark://h:7077", "--spark-dir", "/tmp/x", "--spark-conf", "oops"],
+         "KEY=VALUE"),
+    ],
+)  # fmt: skip
+def test_cluster_options_are_checked_before_anything_runs(args: list[str], message: str) -> None:
+    from typer.testing import CliRunner
+
+    from dragonnet.cli.main import app
+
+    result = CliRunner().invoke(app, ["linkage", "run", *args, "--database-url", "sqlite:////nonexistent/x.db"])
+    assert result.exit_code == 1
+    assert message in result.output and result.output.startswith("error:")

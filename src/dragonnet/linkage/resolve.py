@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from dragonnet.errors import ConfigurationError
 from dragonnet.linkage import normalise
 
 Backend = Literal["duckdb", "spark"]
@@ -288,6 +289,13 @@ class SparkCluster:
 
         builder = SparkSession.builder.appName("dragonnet-linkage")
         if self.master.startswith("sc://"):
+            try:
+                import grpc  # noqa: F401 - the Spark Connect client's transport
+            except ImportError:
+                raise ConfigurationError(
+                    "a Spark Connect URL (sc://...) needs the Spark Connect client: pip install 'pyspark[connect]' "
+                    "(grpcio, grpcio-status, googleapis-common-protos, zstandard); or use the cluster's master URL"
+                ) from None
             builder = builder.remote(self.master)
         else:
             builder = builder.master(self.master).config("spark.ui.enabled", "false")
