@@ -308,3 +308,30 @@ def test_a_round_larger_than_a_batch_takes_several_transactions(engine: Engine) 
     with Session(engine) as s:
         result = audit.verify(s)
     assert result.ok and result.entries == 23 and result.staged == 0
+
+
+def test_a_failed_round_fails_the_commit_and_the_entry_waits_staged(
+    engine: Engine, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL: the database goes away between a commit and its append round. The change and its entry are
+    committed, but the caller is not told "done" without the entry in the chain; the next round chains it."""
+    if backend != "postgresql":
+        pytest.skip("on SQLite the committing transaction chains its own entries (one commit, one outcome)")
+    from sqlalchemy.exc import OperationalError
+
+    def database_gone(bind: object, batch: int = audit.BATCH) -> int:
+        raise OperationalError("append round", {}, Exception("server closed the connection unexpectedly"))
+
+    real = audit.append_staged
+    monkeypatch.setattr(audit, "append_staged", database_gone)
+    with Session(engine) as s:
+        audit.record(s, ACTOR, "case.create", "case", 1)
+        with pytest.raises(OperationalError):
+            s.commit()
+    monkeypatch.setattr(audit, "append_staged", real)
+    with Session(engine) as s:
+        assert audit.verify(s).staged == 1  # committed and durable, not chained yet
+        audit.record(s, ACTOR, "case.create", "case", 2)
+        s.commit()
+        assert [e.object_id for e in s.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars()] == ["1", "2"]
+        assert audit.verify(s).ok and audit.verify(s).staged == 0

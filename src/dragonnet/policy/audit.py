@@ -23,7 +23,10 @@ How an entry gets into the chain, and why that is as strong as appending in the 
    its own would be a second write transaction waiting for the same lock.
 3. The web and API answer a request only after its commit returned, so an acknowledged write's entry is
    already in the chain. A crash between commit and chaining loses nothing: the entry stays staged and the
-   next round chains it (any later write, the server's start, `dragonnet audit verify`).
+   next round chains it (any later write, the server's start, `dragonnet audit verify`). If the round
+   fails (the database went away just after the commit), `commit()` raises the round's error: the request
+   is answered as a failure (its outcome unknown to the client, as when a connection breaks during a
+   commit), never as a success whose entry is not in the chain.
 4. A staged entry is guarded by the database like a chained one: UPDATE is refused, and DELETE is refused
    unless an entry with exactly the same content carrying its staged id is already in the chain (the
    appender's own move). The application's database role therefore cannot drop or alter an entry between
@@ -257,12 +260,18 @@ _MOVE_HEAD = update(_HEAD_TABLE).where(_HEAD_TABLE.c.id == 1).values(seq=bindpar
 
 class _GroupCommit:
     """Append rounds of one database in this process: one leader at a time; a committer returns after a
-    round that started after its commit (that round saw its entries, chained them or found them chained)."""
+    round that started after its commit (that round saw its entries, chained them or found them chained).
+
+    When no such round succeeded (the database went away between the commit and the round), the committer
+    gets the round's error: its change and its entry are committed and durable, the entry staged until the
+    next round, but the request is not answered as a success without its entry in the chain."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._started = 0
         self._finished = 0
+        self._last_ok = 0  # the last round that succeeded
+        self._error: BaseException | None = None  # the last round's failure
         self._running = False
 
     def wait(self, bind: Engine | Connection) -> None:
@@ -272,20 +281,30 @@ class _GroupCommit:
                 if not self._running:
                     self._running = True
                     self._started += 1
+                    mine = self._started
                     break
                 self._cond.wait()
             else:
+                if self._last_ok < needed and self._error is not None:
+                    raise self._error
                 return
+        error: BaseException | None = None
         try:
             append_staged(bind)
-        except Exception:
+        except Exception as exc:
             # The entries stay staged (durable, guarded) and the next round chains them.
             log.exception("audit append round failed; staged entries are chained by the next round")
+            error = exc
         finally:
             with self._cond:
                 self._running = False
-                self._finished = self._started
+                self._finished = mine
+                if error is None:
+                    self._last_ok = mine
+                self._error = error
                 self._cond.notify_all()
+        if error is not None:
+            raise error
 
 
 _ROUNDS: dict[str, _GroupCommit] = {}
