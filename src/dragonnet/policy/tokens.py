@@ -59,12 +59,16 @@ def resolve_token(session: Session, raw: str) -> tuple[User, ApiToken] | None:
     if not raw.startswith(TOKEN_MARK) or len(raw) > 200:
         return None
     # One round trip for the token, its user, the user's agency and roles (every API request passes here).
-    found = session.execute(
-        select(ApiToken, User)
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == token_hash(raw))
-        .options(joinedload(User.agency), joinedload(User.roles))
-    ).unique().first()
+    found = (
+        session.execute(
+            select(ApiToken, User)
+            .join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.token_hash == token_hash(raw))
+            .options(joinedload(User.agency), joinedload(User.roles))
+        )
+        .unique()
+        .first()
+    )
     now = utcnow()
     if found is None:
         return None
