@@ -157,8 +157,8 @@ def test_many_distinct_values_are_split_over_processes(monkeypatch: pytest.Monke
 def test_a_spark_connect_url_without_its_client_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     import builtins
 
+    from dragonnet.cluster import SparkCluster
     from dragonnet.errors import ConfigurationError
-    from dragonnet.linkage.resolve import SparkCluster
 
     pytest.importorskip("pyspark")
     real_import = builtins.__import__

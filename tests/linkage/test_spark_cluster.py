@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dragonnet.linkage.resolve import SparkCluster, read_parquet, resolve
+from dragonnet.cluster import SparkCluster, read_parquet
+from dragonnet.linkage.resolve import resolve
 from linkage.test_resolve import small_population
 from spark_cluster import standalone_cluster
 

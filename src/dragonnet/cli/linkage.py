@@ -120,7 +120,8 @@ def run(
 
 def _spark_cluster(backend: str, master: str | None, folder: str | None, conf: list[str]) -> Any:
     """The cluster of --spark-master (None: DuckDB, or Spark inside this process)."""
-    from dragonnet.linkage.resolve import SparkCluster, new_run_name
+    from dragonnet.cluster import SparkCluster, new_run_name, parse_conf
+    from dragonnet.errors import DragonnetError
 
     if master is None:
         if folder or conf:
@@ -130,12 +131,10 @@ def _spark_cluster(backend: str, master: str | None, folder: str | None, conf: l
         raise fail("--spark-master needs --backend spark")
     if not folder:
         raise fail("--spark-master needs --spark-dir: a folder the cluster and this machine both reach")
-    settings: dict[str, str] = {}
-    for item in conf:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise fail(f"--spark-conf takes KEY=VALUE, not {item!r}")
-        settings[key.strip()] = value.strip()
+    try:
+        settings = parse_conf(conf)
+    except DragonnetError as exc:
+        raise fail(str(exc)) from None
     return SparkCluster(master, folder, settings, new_run_name())
 
 

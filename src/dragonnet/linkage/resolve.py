@@ -16,12 +16,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from dragonnet.errors import ConfigurationError
+from dragonnet.cluster import SparkCluster, read_parquet, write_parquet
 from dragonnet.linkage import normalise
 
 Backend = Literal["duckdb", "spark"]
@@ -266,75 +265,6 @@ def _db_api(backend: Backend, spark: Any = None) -> Any:
         return SparkAPI(spark_session=spark, break_lineage_method="persist", num_partitions_on_repartition=2,
                         register_udfs_automatically=False)  # fmt: skip
     raise ValueError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
-
-
-@dataclass(frozen=True)
-class SparkCluster:
-    """An existing Spark cluster to run entity resolution on, instead of a Spark inside this process.
-
-    `master` is what `spark-submit --master` takes (spark://HOST:7077 for a standalone cluster, yarn,
-    k8s://..., local[N]) or a Spark Connect URL (sc://HOST:15002). `workdir` is a directory this process and
-    the cluster's executors both read and write: a path mounted at the same place on every machine, or an
-    hdfs:// or s3a:// URI. Each run writes there, under its own `linkage-...` folder: `records.parquet` (the
-    normalised records, the job's input), `pairs.parquet` (the scored pairs the cluster writes) and
-    `clusters.parquet` (party id -> entity, after the analysts' decisions)."""
-
-    master: str
-    workdir: str
-    conf: Mapping[str, str] = field(default_factory=dict)
-    run_name: str | None = None  # the run's folder under `workdir` (default: linkage-<UTC time>-<random>)
-
-    def session(self) -> Any:
-        from pyspark.sql import SparkSession
-
-        builder = SparkSession.builder.appName("dragonnet-linkage")
-        if self.master.startswith("sc://"):
-            try:
-                import grpc  # noqa: F401 - the Spark Connect client's transport
-            except ImportError:
-                raise ConfigurationError(
-                    "a Spark Connect URL (sc://...) needs the Spark Connect client: pip install 'pyspark[connect]' "
-                    "(grpcio, grpcio-status, googleapis-common-protos, zstandard); or use the cluster's master URL"
-                ) from None
-            builder = builder.remote(self.master)
-        else:
-            builder = builder.master(self.master).config("spark.ui.enabled", "false")
-        builder = builder.config("spark.sql.session.timeZone", "UTC")
-        for key, value in self.conf.items():
-            builder = builder.config(key, value)
-        return builder.getOrCreate()
-
-    def run_dir(self) -> str:
-        return f"{self.workdir.rstrip('/')}/{self.run_name or new_run_name()}"
-
-
-def new_run_name() -> str:
-    return f"linkage-{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
-
-
-def _arrow_fs(uri: str) -> tuple[Any, str]:
-    """The pyarrow filesystem and path of a Spark location (s3a:// is Spark's name for s3://)."""
-    import pyarrow.fs as pafs
-
-    if "://" not in uri:
-        return pafs.LocalFileSystem(), uri
-    return pafs.FileSystem.from_uri(uri.replace("s3a://", "s3://", 1))
-
-
-def write_parquet(table: Any, uri: str) -> None:
-    import pyarrow.parquet as pq
-
-    fs, path = _arrow_fs(uri)
-    fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
-    pq.write_table(table, path, filesystem=fs)
-
-
-def read_parquet(uri: str) -> Any:
-    """A Parquet file or a folder of part files (as Spark writes them)."""
-    import pyarrow.parquet as pq
-
-    fs, path = _arrow_fs(uri)
-    return pq.read_table(path, filesystem=fs)
 
 
 def local_spark(cores: int = 1) -> Any:
