@@ -85,7 +85,7 @@ class Announcement:
     subject: str  # names no person and no case the reader may not open
     link: str
     level: str  # a SharingLevel value
-    object_type: str
+    object_type: str  # at most 16 characters (the inbox's column)
     object_id: int
 
 

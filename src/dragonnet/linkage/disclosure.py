@@ -243,10 +243,10 @@ def request_disclosure(session: Session, actor: Actor, notice_id: int, reason: s
                  request=req.id, requester=mine, owner=theirs, reason=reason[:AUDITED_REASON_MAX])  # fmt: skip
     _announce(session, side.other_agency_id, side.other_case_id, kind="disclosure_request", notice=notice_id,
               subject=f"Match notice {notice_id}: {mine} asks your agency to share the record matching one of its "
-                      f"parties (request {req.id})", object_type="disclosure_request", object_id=req.id)  # fmt: skip
+                      f"parties (request {req.id})", object_type="match_request", object_id=req.id)  # fmt: skip
     _announce(session, actor.agency_id, side.case_id, kind="disclosure_request", notice=notice_id,
               subject=f"Match notice {notice_id}: your agency asked {theirs} to share its matching record "
-                      f"(request {req.id})", object_type="disclosure_request", object_id=req.id)  # fmt: skip
+                      f"(request {req.id})", object_type="match_request", object_id=req.id)  # fmt: skip
     return _request_view(req, actor.agency_id, codes)
 
 
@@ -286,10 +286,10 @@ def decide_request(session: Session, actor: Actor, request_id: int, decision: st
     owner, requester = codes[req.owner_agency_id], codes[req.requester_agency_id]
     _announce(session, req.requester_agency_id, _requester_case(session, req), kind="disclosure_decision",
               notice=notice, subject=f"Match notice {notice}: {owner} {done} your request {req.id}",
-              object_type="disclosure_request", object_id=req.id)  # fmt: skip
+              object_type="match_request", object_id=req.id)  # fmt: skip
     _announce(session, req.owner_agency_id, req.owner_case_id, kind="disclosure_decision", notice=notice,
               subject=f"Match notice {notice}: your agency {done} the request {req.id} of {requester}",
-              object_type="disclosure_request", object_id=req.id)  # fmt: skip
+              object_type="match_request", object_id=req.id)  # fmt: skip
     return _request_view(req, actor.agency_id, codes)
 
 

@@ -211,7 +211,7 @@ def set_scope(
 def roster_page(request: Request, db: DbSession, auth: PageAuth) -> Response:
     require_site_admin(auth.actor, "roster")
     ctx = {"operations": manage.operations(db, auth.actor), "report": None, "columns": roster.COLUMNS,
-           "max_mb": MAX_BYTES // 2**20}  # fmt: skip
+           "max_mb": MAX_BYTES // 2**20, "error": None}  # fmt: skip
     return _page(request, auth, "admin_roster.html", "Roster", ctx)
 
 
