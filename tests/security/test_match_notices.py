@@ -85,8 +85,10 @@ def test_a_hit_names_the_agency_only_and_acceptance_reveals(db: Session, world: 
         service.decide_request(db, actor_of(db, "locky"), made.id, "accept")  # a VN reporter who did not report it
     done = service.decide_request(db, actor_of(db, "vn_coord"), made.id, "accept")
     assert done.status == "accepted"
-    share = db.execute(select(CaseShare).where(CaseShare.case_id == other.id,
-                                               CaseShare.agency_id == world.agencies["TH-CUS"])).scalar_one()  # fmt: skip
+    th_id = world.agencies["TH-CUS"]
+    share = db.execute(
+        select(CaseShare).where(CaseShare.case_id == other.id, CaseShare.agency_id == th_id)
+    ).scalar_one()
     assert share.nominal
     assert _audit(db, "case.share")[-1].object_id == str(other.id)
     assert _audit(db, "linkage.disclosure_accept")[-1].object_id == str(made.id)
@@ -94,7 +96,9 @@ def test_a_hit_names_the_agency_only_and_acceptance_reveals(db: Session, world: 
     assert any("accepted" in s for s in _inbox(db, world.agencies["VN-CUS"], "disclosure_decision"))
 
     notice = service.read_notice(db, th, m.id, purpose="test")
-    assert notice.revealed is not None and notice.revealed.case_id == other.id and other.nm in notice.revealed.party_name
+    assert (
+        notice.revealed is not None and notice.revealed.case_id == other.id and other.nm in notice.revealed.party_name
+    )
     assert notice.status == "revealed"
     ex, _nets = service.networks_for(db, th)
     assert any({x.case_a, x.case_b} == {own.id, other.id} for x in ex.matches)  # the match now links the cases

@@ -386,7 +386,8 @@ def _add_matches(session: Session, world: World) -> None:
             j = right[(n + shift) % len(right)]
             a, b = world.cases[i], world.cases[j]
             m = PprlMatch(party_a_id=parties[a.id], party_b_id=parties[b.id], case_a_id=a.id, case_b_id=b.id,
-                          agency_a_id=world.agencies[a.owner], agency_b_id=world.agencies[b.owner], dice=0.9)  # fmt: skip
+                          agency_a_id=world.agencies[a.owner], agency_b_id=world.agencies[b.owner],
+                          dice=0.9)  # fmt: skip
             session.add(m)
             session.flush()
             world.matches.append(MatchFact(m.id, i, j))

@@ -168,8 +168,11 @@ class NoticeOut(BaseModel):
 
 class RequestIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=service.REASON_MIN, max_length=service.REASON_MAX,
-                        description="why your agency needs the record (sent to its owner, kept in the audit log)")  # fmt: skip
+    reason: str = Field(
+        min_length=service.REASON_MIN,
+        max_length=service.REASON_MAX,
+        description="why your agency needs the record (sent to its owner, kept in the audit log)",
+    )
 
 
 class DecisionOnRequestIn(BaseModel):

@@ -82,6 +82,6 @@ def turnaround(
         return
     typer.echo(f"counting rule: {stats.COUNTING_RULE}")
     for r in rows:
+        ack, answer = stats.format_duration(r.median_ack), stats.format_duration(r.median_answer)
         typer.echo(f"{r.agency_code:12} received {stats.count_text(r.received):>4}  "
-                   f"ack {stats.format_duration(r.median_ack):>12}  answer {stats.format_duration(r.median_answer):>12}  "
-                   f"overdue {stats.count_text(r.overdue_open)}")  # fmt: skip
+                   f"ack {ack:>12}  answer {answer:>12}  overdue {stats.count_text(r.overdue_open)}")  # fmt: skip

@@ -128,8 +128,8 @@ def _codes(session: Session, ids: Iterable[int]) -> dict[int, str]:
 def _request_view(r: DisclosureRequest, agency_id: int, codes: dict[int, str]) -> RequestView:
     sent = r.requester_agency_id == agency_id
     return RequestView(
-        r.id, r.match_id, sent, codes.get(r.requester_agency_id, "?"), codes.get(r.owner_agency_id, "?"), r.status, r.reason,
-        r.requested_at, r.decided_at, r.decision_reason, None if sent else r.owner_case_id,
+        r.id, r.match_id, sent, codes.get(r.requester_agency_id, "?"), codes.get(r.owner_agency_id, "?"), r.status,
+        r.reason, r.requested_at, r.decided_at, r.decision_reason, None if sent else r.owner_case_id,
     )  # fmt: skip
 
 
@@ -146,7 +146,7 @@ def _notices(session: Session, actor: Actor, sides: Sequence[_Side]) -> list[Mat
     shown_cases = matches.revealed_cases(session, actor, {s.other_case_id for s in sides})
     party_ids = {s.party_id for s in sides} | {s.other_party_id for s in sides if s.other_case_id in shown_cases}
     names = dict(session.execute(select(Party.id, Party.name).where(Party.id.in_(party_ids))).all())
-    requests: dict[int, list[DisclosureRequest]] = {}
+    by_match: dict[int, list[DisclosureRequest]] = {}
     for r in session.execute(
         select(DisclosureRequest)
         .where(DisclosureRequest.match_id.in_([s.match.id for s in sides]),
@@ -155,7 +155,7 @@ def _notices(session: Session, actor: Actor, sides: Sequence[_Side]) -> list[Mat
         .order_by(DisclosureRequest.id.desc())
     ).scalars():  # fmt: skip
         assert r.match_id is not None
-        requests.setdefault(r.match_id, []).append(r)
+        by_match.setdefault(r.match_id, []).append(r)
     codes = _codes(session, {s.other_agency_id for s in sides} | {actor.agency_id})
     out = []
     for s in sides:
@@ -164,9 +164,10 @@ def _notices(session: Session, actor: Actor, sides: Sequence[_Side]) -> list[Mat
         if s.other_case_id in shown_cases:
             shown = Revealed(s.other_case_id, cases[s.other_case_id][0], s.other_party_id,
                              names.get(s.other_party_id, "?"))  # fmt: skip
-        views = tuple(_request_view(r, actor.agency_id, codes) for r in requests.get(s.match.id, []))
+        views = tuple(_request_view(r, actor.agency_id, codes) for r in by_match.get(s.match.id, []))
         out.append(MatchNotice(s.match.id, slug, s.party_id, names.get(s.party_id, "?"), s.case_id, own_ref,
-                               codes.get(s.other_agency_id, "?"), s.match.dice, s.match.matched_at, views, shown))  # fmt: skip
+                               codes.get(s.other_agency_id, "?"), s.match.dice, s.match.matched_at, views,
+                               shown))  # fmt: skip
     out.sort(key=lambda n: (-n.dice, n.own_case_ref, n.id))
     return out
 

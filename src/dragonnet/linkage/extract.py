@@ -3,8 +3,8 @@
 `extract(session, actor)` reads only what `actor` may see: cases through `case_visibility`, parties and
 personal identifiers through the nominal rule (`visible_parties`, `visible_identifiers`), matches of the
 privacy-preserving linkage only where the actor's agency is one of the two sides and both parties are in the
-extract: the other side's owner agreed to share its case with its parties (`policy.matches`). Clusters and networks are then built from this extract alone, so they cannot reveal a record the
-actor could not open.
+extract: the other side's owner agreed to share its case with its parties (`policy.matches`). Clusters and
+networks are then built from this extract alone, so they cannot reveal a record the actor could not open.
 
 `actor=None` is the operator's full extract (the CLI on the server, which has the database anyway);
 `hub=True` is what the regional hub holds: every non-draft case and non-nominal identifier, no party at all,

@@ -81,14 +81,16 @@ def run_pprl(
             kept[(a, b)].dice = m.dice
             continue
         new_rows.append(PprlMatch(party_a_id=a, party_b_id=b, case_a_id=where[a][0], case_b_id=where[b][0],
-                                  agency_a_id=where[a][1], agency_b_id=where[b][1], dice=m.dice, matched_at=now))  # fmt: skip
+                                  agency_a_id=where[a][1], agency_b_id=where[b][1], dice=m.dice,
+                                  matched_at=now))  # fmt: skip
     gone = [row.id for pair, row in kept.items() if pair not in seen]
     lapsed = 0
     if gone:
-        lapsed = session.execute(
+        lapsing = session.execute(
             update(DisclosureRequest).where(DisclosureRequest.match_id.in_(gone), DisclosureRequest.status == "pending")
             .values(status="lapsed")
-        ).rowcount  # fmt: skip
+        )  # fmt: skip
+        lapsed = int(getattr(lapsing, "rowcount", 0) or 0)
         session.execute(update(DisclosureRequest).where(DisclosureRequest.match_id.in_(gone)).values(match_id=None))
         session.execute(delete(PprlMatch).where(PprlMatch.id.in_(gone)))
     session.add_all(new_rows)

@@ -56,13 +56,13 @@ from dragonnet.policy.access import Actor, Hidden, audit_actor
 
 __all__ = [
     "AUDITED_IDS_MAX",
-    "REASON_MAX",
-    "REASON_MIN",
     "DECISIONS",
     "DECLARATION_ID_MAX",
     "EVIDENCE_KINDS",
     "EVIDENCE_LABELS",
     "LEAD_KINDS",
+    "REASON_MAX",
+    "REASON_MIN",
     "CaseDeclarationLink",
     "DeclarationLinks",
     "Evidence",

@@ -121,7 +121,7 @@ def turnaround_rows(
     own = actor.agency_code if actor is not None else None
     rows = []
     for code in sorted(pairs):
-        counts = {m: len(ids) for m, ids in pairs[code].items()}
+        counts: dict[str, int | None] = {m: len(ids) for m, ids in pairs[code].items()}
         median_ack, median_answer = _median(acks.get(code, [])), _median(answers.get(code, []))
         exact = key is None or code == own
         if not exact:
@@ -129,8 +129,10 @@ def turnaround_rows(
             counts = _protected(key, pairs[code])
             median_ack = median_ack if counts["acknowledged"] is not None else None
             median_answer = median_answer if counts["answered"] is not None else None
-        rows.append(AgencyTurnaround(code, names[code], *(counts[m] for m in MEASURES), median_ack, median_answer,
-                                     exact=exact))  # fmt: skip
+        rows.append(AgencyTurnaround(
+            code, names[code], counts["received"], counts["acknowledged"], counts["answered"], counts["seizures"],
+            counts["overdue_open"], median_ack, median_answer, exact=exact,
+        ))  # fmt: skip
     return rows
 
 

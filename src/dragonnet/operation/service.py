@@ -153,7 +153,9 @@ def percent_change(previous: int | None, current: int | None) -> float | None:
     return round((current - previous) * 100.0 / previous, 1)
 
 
-def operation_totals(session: Session, operation: Operation, *, at_least: list[PhaseCount] | None = None) -> list[PhaseTotal]:
+def operation_totals(
+    session: Session, operation: Operation, *, at_least: list[PhaseCount] | None = None
+) -> list[PhaseTotal]:
     """The operation's headline figures per phase over every agency's validated cases.
 
     These are aggregates, not records: they reveal no case. A phase's cases are exact (what the operation

@@ -154,7 +154,7 @@ class CellKey:
 
     def count(self, sketch: Sketch, exact: frozenset[Sketch] = frozenset()) -> int:
         """The perturbed count of a cell (0 stays 0; a sketch in `exact` is published as it is)."""
-        n = int(round(sketch.value))
+        n = round(sketch.value)
         if n <= 0 or sketch in exact:
             return n
         return n + noise_for(n, self.uniform("count", sketch))

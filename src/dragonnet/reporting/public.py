@@ -17,6 +17,7 @@ Rows are perturbed one by one, so they need not add up to the total shown (the p
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -86,7 +87,7 @@ class Protector:
                     continue
                 values = [r[i] if r is not None else 0 for r in subset_rows]
                 sketches[col.key] = cellkey.from_subsets(row[i], [v or 0 for v in values])
-                perturbed = self.key.count(sketches[col.key], self.exact)
+                perturbed: int | None = self.key.count(sketches[col.key], self.exact)
                 if col.part_of:
                     perturbed = cellkey.at_most(perturbed, self.whole.get(col.part_of))
                 out[i] = cellkey.shown(perturbed)
@@ -118,7 +119,7 @@ def _in_shown_order(b: Breakdown, rows: list[tuple[Any, ...]]) -> tuple[tuple[An
     if not counts or len(rows) < 2:
         return tuple(rows)
     first = [r[counts[0]] for r in b.rows]
-    if any(a is None or c is None or a < c for a, c in zip(first, first[1:], strict=False)):
+    if any(a is None or c is None or a < c for a, c in itertools.pairwise(first)):
         return tuple(rows)  # not ranked by its counts (e.g. phases in order)
 
     def rank(row: tuple[Any, ...]) -> tuple[Any, ...]:

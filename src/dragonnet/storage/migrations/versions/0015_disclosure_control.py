@@ -41,7 +41,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_site_keys")),
         sa.UniqueConstraint("purpose", name=op.f("uq_site_keys_purpose")),
     )
-    op.bulk_insert(keys, [{"purpose": "cell-key", "secret": secrets.token_hex(32), "created_at": dt.datetime.now(dt.UTC)}])
+    op.bulk_insert(
+        keys, [{"purpose": "cell-key", "secret": secrets.token_hex(32), "created_at": dt.datetime.now(dt.UTC)}]
+    )
     op.create_table(
         REQUESTS,
         sa.Column("id", sa.Integer(), nullable=False),
