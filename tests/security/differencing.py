@@ -101,7 +101,9 @@ class Attack:
                         self.observe((phase, k, country, None, None), 0)
 
     def add_structure(self, commodities: Iterable[str], countries: Iterable[str], single_class: bool) -> None:
-        """The equations the attacker knows hold, over the variables it has seen."""
+        """The equations the attacker knows hold, over the variables it has seen; `countries`: every reporting
+        country (the rows of the unfiltered debrief by country)."""
+        countries = list(countries)
         self._absent_rows_are_zero()
         seen = set(self.intervals)
         phases = {v[0] for v in seen}
@@ -122,7 +124,9 @@ class Attack:
                     total = (phase, k, None, *dim_value)
                     parts = tuple(v for v in seen if v[0] == phase and v[1] == k and v[2] is not None
                                   and (v[3], v[4]) == dim_value)  # fmt: skip
-                    if total in seen and parts:
+                    # Only where every reporting country's part was read (a scan bounded to some countries
+                    # does not know the rest).
+                    if total in seen and parts and {v[2] for v in parts} >= set(countries):
                         self.equations.append((total, parts))
             if single_class:
                 for c in places:
@@ -175,3 +179,27 @@ def naive_differences(attack: Attack) -> dict[Var, int]:
             continue
         out[hidden[0]] = attack.values[total] - sum(o or 0 for o in others)
     return out
+
+
+def plain_suppression(debrief: Debrief, small: int = 5) -> Debrief:
+    """The self-test's target: the same public figures, exact, with only the small-cell rule (1..small-1 shown
+    as "<5"), as the public summary was before the cell-key method."""
+    from dataclasses import replace
+
+    def hide(v: Any) -> Any:
+        return None if isinstance(v, int) and 0 < v < small else v
+
+    breakdowns = tuple(
+        replace(
+            b,
+            rows=tuple(
+                tuple(hide(v) if c.kind == "count" else v for c, v in zip(b.columns, row, strict=True))
+                for row in b.rows
+            ),
+        )
+        for b in debrief.breakdowns
+        if b.public
+    )
+    h = debrief.headline
+    headline = replace(h, cases=hide(h.cases), previous_cases=hide(h.previous_cases))
+    return replace(debrief, headline=headline, breakdowns=breakdowns, suppressed=True, small_cell=small)
