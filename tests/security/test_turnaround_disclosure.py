@@ -134,3 +134,56 @@ def test_page_api_and_cli_show_the_same_protected_figures(red: World, client: Te
     assert {a["agency"]: (a["received"], a["acknowledged"]) for a in json.loads(out.output)["agencies"]} == expected
     text = CliRunner().invoke(messaging_app, ["turnaround", red.slug, "--as", "th_reporter", "--database-url", db_url])
     assert text.exit_code == 0 and re.search(r"LA-CUS\s+received\s+<5", text.output)
+
+
+# Alerts from Viet Nam to Laos per day over ten past days (GREEN: every member counts them); days of 1-4
+# alerts are small cells for a Thai reader, and wider windows are not.
+DAILY = (3, 0, 2, 6, 1, 4, 0, 7, 2, 1)
+FIRST_DAY = dt.date(2024, 3, 1)
+
+
+def test_date_windows_cannot_be_differenced(world: World, db_url: str) -> None:
+    """S19 for message statistics: a Thai member asks Laos' alerts received for every date window of ten days
+    (55 windows); every window is the sum of two adjacent ones. From the perturbed figures the interval attack
+    recovers no "<5" value; from the same figures with plain suppression (the self-test) it recovers some."""
+    from security.differencing import Attack
+
+    engine = make_engine(db_url)
+    with Session(engine) as session:
+        op_id = session.execute(select(Operation.id)).scalar_one()
+        sender = actor_of(session, "vn_reporter")
+        for day, n in enumerate(DAILY):
+            when = dt.datetime.combine(FIRST_DAY + dt.timedelta(days=day), dt.time(9), dt.UTC)
+            for k in range(n):
+                alert = alerts.raise_alert(session, sender, alerts.AlertInput(
+                    operation_id=op_id, subject_kind="shipment", title=f"day {day} #{k}", origin="VN",
+                    destination="LA", sharing_level="green", identifiers=[("flight", f"QD{day}{k:02d}")],
+                ))  # fmt: skip
+                alert.created_at = when
+        session.flush()
+        th = actor_of(session, "th_reporter")
+        days = range(len(DAILY))
+        perturbed, plain = Attack(cellkey.MAX_NOISE), Attack(0)
+        truth: dict[tuple[int, int], int] = {}
+        for i in days:
+            for j in days[i:]:
+                since, until = FIRST_DAY + dt.timedelta(days=i), FIRST_DAY + dt.timedelta(days=j)
+                shown = {r.agency_code: r for r in stats.turnaround(session, th, op_id, since=since, until=until)}
+                exact = {r.agency_code: r for r in stats.turnaround(session, None, op_id, since=since, until=until)}
+                truth[(i, j)] = exact["LA-CUS"].received if "LA-CUS" in exact else 0
+                assert truth[(i, j)] == sum(DAILY[i : j + 1])
+                perturbed.observe((i, j), shown["LA-CUS"].received if "LA-CUS" in shown else 0)
+                plain.observe((i, j), cellkey.shown(truth[(i, j)]))
+        for attack in (perturbed, plain):
+            attack.equations = [((i, j), ((i, k), (k + 1, j))) for i in days for j in days[i:] for k in range(i, j)]
+        session.rollback()
+    engine.dispose()
+    assert perturbed.suppressed
+    assert perturbed.recovered() == {}
+    solved = perturbed.solve()
+    assert all(solved[v][0] <= truth[v] <= solved[v][1] for v in perturbed.intervals)
+    recovered = plain.recovered()
+    assert recovered and all(truth[v] == value for v, value in recovered.items())
+    print(f"\nS19 (message statistics): 55 windows, {len(perturbed.equations)} sums, perturbed: "
+          f"{len(perturbed.suppressed)} '<5', 0 recovered; plain suppression: {len(plain.suppressed)} '<5', "
+          f"{len(recovered)} recovered")  # fmt: skip
