@@ -105,8 +105,8 @@ def test_members_count_only_the_alerts_they_may_see(red: World, db_url: str) -> 
             stats.turnaround(session, actor_of(session, "observer"), op_id)
         # The debrief's turnaround (hook) gives the reader the same figures for a period holding every alert.
         today = dt.datetime.now(dt.UTC).date()
-        th = actor_of(session, "th_reporter")
-        tables = hooks.debrief_breakdowns(session, op_id, today - dt.timedelta(days=1), today, th)
+        reader = actor_of(session, "th_reporter")
+        tables = hooks.debrief_breakdowns(session, op_id, today - dt.timedelta(days=1), today, reader)
         table = next(t for t in tables if t.key == "alert_turnaround")
         assert {row[0]: (row[1], row[2]) for row in table.rows} == {c: (r.received, r.acknowledged) for c, r in
                                                                    th.items()}  # fmt: skip
