@@ -12,7 +12,7 @@ import csv
 import datetime as dt
 import io
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from unittest import mock
 
@@ -83,6 +83,24 @@ class OwnedFact:
     hit_id: int | None = None
 
 
+@dataclass(frozen=True)
+class MatchFact:
+    """A match of the privacy-preserving linkage between the parties of two cases of different agencies."""
+
+    id: int  # the notice's number
+    a: int  # index in World.cases
+    b: int
+
+
+@dataclass(frozen=True)
+class RequestFact:
+    id: int
+    notice: int
+    requester: str  # agency code
+    owner: str
+    status: str
+
+
 @dataclass
 class World:
     slug: str
@@ -98,6 +116,27 @@ class World:
     profiles: list[OwnedFact] = field(default_factory=list)  # stored risk profiles (amber+strict), owner: agency
     watch: list[OwnedFact] = field(default_factory=list)  # owner: username
     staged: list[OwnedFact] = field(default_factory=list)  # owner: username (empty without a data dir)
+    matches: list[MatchFact] = field(default_factory=list)
+    requests: list[RequestFact] = field(default_factory=list)
+
+    def receives_notices(self, username: str) -> bool:
+        return not self.observer_only(username)
+
+    def notice_sides(self, username: str, m: MatchFact) -> tuple[CaseFact, CaseFact] | None:
+        """(own case, other case) of a match for `username`'s agency, or None if its agency is on neither side."""
+        agency = self.user_agency[username]
+        a, b = self.cases[m.a], self.cases[m.b]
+        if not self.receives_notices(username) or agency not in (a.owner, b.owner):
+            return None
+        return (a, b) if a.owner == agency else (b, a)
+
+    def may_name(self, username: str, case: CaseFact) -> bool:
+        """The matching rule (policy.matches), written out: another agency's case is named in a match only where
+        its owner agreed, i.e. the reader may see it with its parties."""
+        return case.owner == self.user_agency[username] or self.sees(username, case) == (True, True)
+
+    def sees_request(self, username: str, r: RequestFact) -> bool:
+        return self.receives_notices(username) and self.user_agency[username] in (r.requester, r.owner)
 
     def observer_only(self, username: str) -> bool:
         roles = self.user_roles[username]
@@ -226,6 +265,7 @@ def build_world(session: Session, data_dir: Path | None = None) -> World:
     _add_messages(session, world, op, data_dir)
     _add_targeting(session, world, op)
     _add_watchlists(session, world)
+    _add_matches(session, world)
     if data_dir is not None:
         _add_uploads(session, world, op, data_dir)
     session.flush()
@@ -325,3 +365,54 @@ def _add_uploads(session: Session, world: World, op: Operation, data_dir: Path) 
         upload = uploads.stage(session, actor_of(session, username), op, buf.getvalue().encode(),
                                f"cases-{canary}.csv", data_dir)  # fmt: skip
         world.staged.append(OwnedFact(upload.token, username, canary))
+
+
+# Matches of the privacy-preserving linkage between validated cases of two agencies, pairing their cases in
+# order (every level and share plan meets every other), and requests in every state: TH asks VN for a RED case
+# (VN's coordinator accepts: the case is shared with TH, with its parties), VN asks LA (declined), LA asks TH
+# (pending), TH asks VN for an AMBER+STRICT case (pending: it cannot be shared).
+PAIRS = (("TH-CUS", "VN-CUS", 0), ("VN-CUS", "LA-CUS", 3), ("LA-CUS", "TH-CUS", 7))
+
+
+def _add_matches(session: Session, world: World) -> None:
+    from dragonnet.linkage import disclosure
+    from dragonnet.storage.linkage_models import PprlMatch
+
+    parties = {p.case_id: p.id for p in session.execute(select(Party)).scalars()}
+    validated = {o: [i for i, c in enumerate(world.cases) if c.owner == o and c.status == "validated"] for o in OWNERS}
+    for first, second, shift in PAIRS:
+        left, right = validated[first], validated[second]
+        for n, i in enumerate(left):
+            j = right[(n + shift) % len(right)]
+            a, b = world.cases[i], world.cases[j]
+            m = PprlMatch(party_a_id=parties[a.id], party_b_id=parties[b.id], case_a_id=a.id, case_b_id=b.id,
+                          agency_a_id=world.agencies[a.owner], agency_b_id=world.agencies[b.owner],
+                          dice=0.9)  # fmt: skip
+            session.add(m)
+            session.flush()
+            world.matches.append(MatchFact(m.id, i, j))
+
+    def find(requester: str, owner: str, level: str, plan: dict[str, bool]) -> MatchFact:
+        for m in world.matches:
+            sides = {world.cases[m.a].owner: world.cases[m.a], world.cases[m.b].owner: world.cases[m.b]}
+            theirs = sides.get(owner)
+            if requester in sides and theirs is not None and theirs.level == level and theirs.shares == plan:
+                return m
+        raise AssertionError(f"no match {requester} -> {owner} {level} {plan}")
+
+    plan = [("TH-CUS", "VN-CUS", "red", {}, "th_reporter", "accept", "vn_coord"),
+            ("VN-CUS", "LA-CUS", "green", {}, "vn_reporter", "decline", "la_coord"),
+            ("LA-CUS", "TH-CUS", "amber", {}, "la_reporter", None, None),
+            ("TH-CUS", "VN-CUS", "amber+strict", {}, "th_reporter", None, None)]  # fmt: skip
+    for requester, owner, level, shares, asker, decision, decider in plan:
+        m = find(requester, owner, level, shares)
+        r = disclosure.request_disclosure(session, actor_of(session, asker), m.id, f"needed for the case of {asker}")
+        status = "pending"
+        if decision is not None and decider is not None:
+            status = disclosure.decide_request(session, actor_of(session, decider), r.id, decision,
+                                               f"decided by {decider} for the test").status  # fmt: skip
+        if status == "accepted":
+            index = m.a if world.cases[m.a].owner == owner else m.b
+            fact = world.cases[index]
+            world.cases[index] = replace(fact, shares={**fact.shares, requester: True})
+        world.requests.append(RequestFact(r.id, m.id, requester, owner, status))

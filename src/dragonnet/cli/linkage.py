@@ -272,3 +272,100 @@ def _evidence_text(e: Any) -> str:
     if e.kind in ("container", "phone"):
         return f"{e.label.lower()} {e.entity.split(':', 1)[1]}"
     return f"{e.label.lower()}: {', '.join(e.declaration_values)} = {', '.join(e.case_values)}"
+
+
+# --- match notices: hit / no hit, and the requests that reveal the other side --------------------------------
+
+UserOption = Annotated[str, typer.Option("--as", "--user", help="Act as this user (notices are an agency's).")]
+
+
+def _notice_json(n: Any) -> dict[str, Any]:
+    return {
+        "id": n.id, "party_id": n.party_id, "party_name": n.party_name, "case_id": n.own_case_id,
+        "case_ref": n.own_case_ref, "other_agency": n.other_agency, "dice": round(n.dice, 3),
+        "matched_at": n.matched_at.isoformat(), "status": n.status,
+        "revealed": None if n.revealed is None else {"case_id": n.revealed.case_id, "case_ref": n.revealed.case_ref,
+                                                      "party_id": n.revealed.party_id,
+                                                      "party_name": n.revealed.party_name},
+        "requests": [_request_json(r) for r in n.requests],
+    }  # fmt: skip
+
+
+def _request_json(r: Any) -> dict[str, Any]:
+    return {
+        "id": r.id, "notice": r.notice_id, "sent": r.sent, "requester_agency": r.requester_agency,
+        "owner_agency": r.owner_agency, "status": r.status, "reason": r.reason,
+        "requested_at": r.requested_at.isoformat(), "decided_at": r.decided_at.isoformat() if r.decided_at else None,
+        "decision_reason": r.decision_reason, "case_id": r.case_id,
+    }  # fmt: skip
+
+
+def _as_user(work: Any, username: str, database_url: str | None) -> Any:
+    """Run `work(session, actor)` as `username` in one transaction; a user's error is one line."""
+    from dragonnet.errors import DragonnetError
+    from dragonnet.storage.db import session_scope
+
+    engine = _engine(database_url)
+    try:
+        with session_scope(engine) as session:
+            return work(session, actor_for(session, username))
+    except DragonnetError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        engine.dispose()
+
+
+@linkage_app.command("notices")
+def notices(username: UserOption, as_json: JsonOption = False, database_url: DatabaseOption = None) -> None:
+    """Match notices of the user's agency: another agency holds a record matching one of its parties (hit / no
+    hit). The other case is named only once its owner shared it."""
+    from dragonnet.linkage import service
+
+    found = _as_user(lambda s, a: service.read_notices(s, a, purpose="match notices"), username, database_url)
+    if as_json:
+        typer.echo(json.dumps([_notice_json(n) for n in found], ensure_ascii=False))
+        return
+    if not found:
+        typer.echo("no match notice for your agency")
+    for n in found:
+        theirs = f"their case {n.revealed.case_ref} ({n.revealed.party_name})" if n.revealed else n.status
+        asked = f"; {len(n.pending_received)} request(s) to answer" if n.pending_received else ""
+        typer.echo(f"notice {n.id}: {n.other_agency} holds a record matching {n.party_name} ({n.own_case_ref}), "
+                   f"Dice {n.dice:.2f}: {theirs}{asked}")  # fmt: skip
+
+
+@linkage_app.command("request")
+def request(
+    notice: Annotated[int, typer.Argument(help="The match notice's number.")],
+    username: UserOption,
+    reason: Annotated[str, typer.Option("--reason", help="Why your agency needs the record (sent to its owner).")],
+    as_json: JsonOption = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Ask the other agency of a match notice to share its matching record."""
+    from dragonnet.linkage import service
+
+    made = _as_user(lambda s, a: service.request_disclosure(s, a, notice, reason), username, database_url)
+    if as_json:
+        typer.echo(json.dumps(_request_json(made), ensure_ascii=False))
+        return
+    typer.echo(f"request {made.id} sent to {made.owner_agency} (match notice {notice})")
+
+
+@linkage_app.command("decide")
+def decide(
+    request_id: Annotated[int, typer.Argument(help="The request's number.")],
+    decision: Annotated[str, typer.Argument(help="accept (share the case, with its parties) or decline.")],
+    username: UserOption,
+    reason: Annotated[str, typer.Option("--reason", help="Your reason (required to decline).")] = "",
+    as_json: JsonOption = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Accept or decline a request made to your agency for a record matching another agency's party."""
+    from dragonnet.linkage import service
+
+    done = _as_user(lambda s, a: service.decide_request(s, a, request_id, decision, reason), username, database_url)
+    if as_json:
+        typer.echo(json.dumps(_request_json(done), ensure_ascii=False))
+        return
+    typer.echo(f"request {done.id} of {done.requester_agency}: {done.status}")

@@ -1,10 +1,10 @@
 """The access-scoped extract every linkage result is computed from.
 
 `extract(session, actor)` reads only what `actor` may see: cases through `case_visibility`, parties and
-personal identifiers through the nominal rule (`visible_parties`, `visible_identifiers`), match notices of
-the privacy-preserving linkage only where the actor's agency is one of the two sides and both cases are
-visible. Clusters and networks are then built from this extract alone, so they cannot reveal a record the
-actor could not open.
+personal identifiers through the nominal rule (`visible_parties`, `visible_identifiers`), matches of the
+privacy-preserving linkage only where the actor's agency is one of the two sides and both parties are in the
+extract: the other side's owner agreed to share its case with its parties (`policy.matches`). Clusters and
+networks are then built from this extract alone, so they cannot reveal a record the actor could not open.
 
 `actor=None` is the operator's full extract (the CLI on the server, which has the database anyway);
 `hub=True` is what the regional hub holds: every non-draft case and non-nominal identifier, no party at all,
@@ -188,7 +188,7 @@ def extract(
             out.identifiers.append(IdentifierInfo(cid, kind, key, value, party_id))
 
     if actor is not None or hub:  # the operator links in clear text: encoded matches add nothing
-        out.matches = _matches(session, actor, set(out.cases))
+        out.matches = _matches(session, actor, set(out.cases), set(out.parties))
     if declarations:
         window = None
         if operation_id is not None:
@@ -200,8 +200,12 @@ def extract(
     return out
 
 
-def _matches(session: Session, actor: Actor | None, visible_cases: set[int]) -> list[MatchInfo]:
-    """Match notices: all of them for the operator and the hub; for a user, those addressed to its agency."""
+def _matches(
+    session: Session, actor: Actor | None, visible_cases: set[int], visible_parties: set[int]
+) -> list[MatchInfo]:
+    """Encoded matches as links: every match between non-draft cases for the hub; for a user, the matches of its
+    agency whose other side it may see with its parties (its owner agreed: `policy.matches`). A match whose
+    other side is not revealed stays a notice (hit / no hit) and links nothing."""
     query = select(PprlMatch)
     if actor is not None:
         if actor.agency_id is None:
@@ -209,8 +213,11 @@ def _matches(session: Session, actor: Actor | None, visible_cases: set[int]) -> 
         query = query.where(or_(PprlMatch.agency_a_id == actor.agency_id, PprlMatch.agency_b_id == actor.agency_id))
     found = []
     for m in session.execute(query).scalars():
-        if m.case_a_id in visible_cases and m.case_b_id in visible_cases:
-            found.append(MatchInfo(m.party_a_id, m.party_b_id, m.case_a_id, m.case_b_id, m.dice))
+        if m.case_a_id not in visible_cases or m.case_b_id not in visible_cases:
+            continue
+        if actor is not None and (m.party_a_id not in visible_parties or m.party_b_id not in visible_parties):
+            continue
+        found.append(MatchInfo(m.party_a_id, m.party_b_id, m.case_a_id, m.case_b_id, m.dice))
     return found
 
 

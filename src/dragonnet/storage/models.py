@@ -462,6 +462,19 @@ class UserTotp(Base):
     confirmed_at: Mapped[dt.datetime | None] = mapped_column()
 
 
+class SiteKey(Base):
+    """A secret the site keeps in its database, by purpose (e.g. "cell-key": the key of the statistics'
+    perturbation, dragonnet.policy.cellkey). In the database so that every process, a restore and a backup
+    use the same key: the same statistic must get the same noise for ever."""
+
+    __tablename__ = "site_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(32), unique=True)
+    secret: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class LoginChallenge(Base):
     """The second step of a login: the password was right, the TOTP code is still owed."""
 
