@@ -124,12 +124,20 @@ def test_a_mapping_applies_to_the_cases_the_queue_and_later_imports(
     assert applied.mapping.agency == "VN-CUS" and applied.mapping.target == "Aldabrachelys gigantea"
     item = item_of(session, "C-1")
     assert (item.taxon_text, item.taxon, item.taxon_status, item.cites_appendix) == (
-        "Aldabra Troiteses", "Aldabrachelys gigantea", "listed", "II")
+        "Aldabra Troiteses",
+        "Aldabrachelys gigantea",
+        "listed",
+        "II",
+    )
     session.refresh(case)
     assert case.version == version + 1
     (correction,) = session.execute(select(CaseCorrection).where(CaseCorrection.case_id == case.id)).scalars()
     assert (correction.field, correction.item_position, correction.new_value, correction.actor_username) == (
-        "taxon", 1, "Aldabrachelys gigantea", "vn.coordinator")
+        "taxon",
+        1,
+        "Aldabrachelys gigantea",
+        "vn.coordinator",
+    )
     audit = session.execute(select(AuditEvent).where(AuditEvent.action == "curation.map")).scalar_one()
     assert audit.detail["cases"] == [case.id] and audit.detail["scope"] == "VN-CUS"
     assert all(e.text != "Aldabra Troiteses" for e in service.review_queue(session, vn, SLUG))
@@ -200,13 +208,15 @@ def test_the_mapping_file_round_trips_and_is_all_or_nothing(
     text = service.export_mappings(session, analyst, SLUG, "csv")
     assert "'=cmd" in text  # a formula in a note is neutralised
     yaml_text = service.export_mappings(session, analyst, SLUG, "yaml")
-    assert {r.text for r in files.read(yaml_text.encode(), "m.yaml")} == {r.text for r in files.read(text.encode(), "m.csv")}
+    from_yaml = {r.text for r in files.read(yaml_text.encode(), "m.yaml")}
+    assert from_yaml == {r.text for r in files.read(text.encode(), "m.csv")}
     # another operation imports them
     other = ops.create_operation(session, slug="other-op", name="Other", description="", scope=["wildlife"],
                                  phases=[])  # fmt: skip
     for code in ("RILO-AP", "TH-CUS"):
-        ops.add_participant(session, other, session.execute(select(Agency).where(Agency.code == code)).scalar_one(),
-                            "member")
+        ops.add_participant(
+            session, other, session.execute(select(Agency).where(Agency.code == code)).scalar_one(), "member"
+        )
     session.commit()
     result = service.import_mappings(session, analyst, "other-op", data=text.encode(), filename="m.csv")
     session.commit()

@@ -20,7 +20,7 @@ from dragonnet.intake import duplicates, forms, lookups, queries, workflow
 from dragonnet.intake.readings import hs_label
 from dragonnet.operation.service import get_operation
 from dragonnet.policy.access import get_case
-from dragonnet.storage.models import Case, Party
+from dragonnet.storage.models import Case, Item, Party
 
 router = APIRouter(prefix=PREFIX)
 TAGS: list[str | Any] = ["cases"]
@@ -270,6 +270,12 @@ def summary(case: Case) -> CaseSummaryOut:
     )  # fmt: skip
 
 
+def item_out(item: Item) -> ItemOut:
+    """An item, its HS code with the HS 2022 description."""
+    out = ItemOut.model_validate(item, from_attributes=True)
+    return out.model_copy(update={"hs_description": hs_label(item.hs_code)})
+
+
 def case_out(case: Case, parties: list[Party] | None) -> CaseOut:
     base = summary(case).model_dump()
     return CaseOut(
@@ -279,8 +285,7 @@ def case_out(case: Case, parties: list[Party] | None) -> CaseOut:
         transit_countries=case.transit_countries, destination_country=case.destination_country, arrests=case.arrests,
         description=case.description, extra=case.extra, merged_into_id=case.merged_into_id,
         submitted_at=case.submitted_at, validated_at=case.validated_at, updated_at=case.updated_at,
-        items=[ItemOut.model_validate(i, from_attributes=True).model_copy(update={"hs_description": hs_label(i.hs_code)})
-               for i in case.items],
+        items=[item_out(i) for i in case.items],
         parties=None if parties is None else [PartyOut.model_validate(p, from_attributes=True) for p in parties],
     )  # fmt: skip
 

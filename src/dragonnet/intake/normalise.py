@@ -20,10 +20,7 @@ from rapidfuzz import fuzz, process
 
 from dragonnet.domain.exchange import FORMAT, SheetKind, names_of
 from dragonnet.domain.quantity import KG_PER_UNIT, MAX_PLAUSIBLE, Unit, parse_number, parse_unit
-from dragonnet.domain.vocabulary import (
-    SpecimenType,
-)
-from dragonnet.errors import DragonnetError, ValidationError
+from dragonnet.errors import ValidationError
 from dragonnet.intake.headers import ITEM_COLUMNS, PARTY_COLUMNS, key
 from dragonnet.intake.reader import ROW
 from dragonnet.intake.readings import (

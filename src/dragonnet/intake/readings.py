@@ -128,7 +128,8 @@ def read_place(locode: str | None, name: str | None, country: str | None, mappin
         if place is None:
             return Reading(_place_values(None), error=f"unknown UN/LOCODE {locode!r}")
         if country and place.country != country:
-            return Reading(_place_values(None), error=f"UN/LOCODE {place.locode} is in {place.country}, not in {country}")
+            why = f"UN/LOCODE {place.locode} is in {place.country}, not in {country}"
+            return Reading(_place_values(None), error=why)
         return Reading(_place_values(place))
     if not name:
         return Reading(_place_values(None))
@@ -183,8 +184,8 @@ def read_taxon(text: str, mappings: ValueMappings) -> Reading:
     if m is None:
         why = res.reason or f"unknown taxon {text!r}"
         hint = f" (did you mean: {', '.join(res.suggestions[:3])}?)" if res.suggestions else ""
-        return Reading(_taxon_values(None, cites.UNVERIFIED),
-                       warning=f"{why}; accepted with the status \"unverified\"{hint}", stored_as=f"{text} (unverified)",
+        warning = f'{why}; accepted with the status "unverified"{hint}'
+        return Reading(_taxon_values(None, cites.UNVERIFIED), warning=warning, stored_as=f"{text} (unverified)",
                        review=UNRESOLVED, reason=why)  # fmt: skip
     values = _taxon_values(m.taxon, res.cites_status, m.specimen_hint)
     at = f"{m.taxon.rank.lower()}, {res.cites_status}"

@@ -437,8 +437,13 @@ def _reading(kind: str, text: str, mappings: ValueMappings) -> dict[str, Any]:
 
 
 def _apply(session: Session, actor: Actor, operation: Operation, mapping: CurationMapping, created: bool) -> Applied:
-    only = ValueMappings({(mapping.kind, mapping.key, mapping.context): Mapped(mapping.id, mapping.target,
-                                                                              mapping.not_listed, mapping.scope)})
+    only = ValueMappings(
+        {
+            (mapping.kind, mapping.key, mapping.context): Mapped(
+                mapping.id, mapping.target, mapping.not_listed, mapping.scope
+            )
+        }
+    )
     corrections: list[dict[str, Any]] = []
     if mapping.kind == "place":
         cases, changed = _apply_to_places(session, actor, operation, mapping, only, corrections)
@@ -510,13 +515,13 @@ def _apply_to_items(
         updates.append({"_id": item_id, **{f"v_{f}": v for f, v in new.items()}})
         cases.add(case_id)
         main = fields[0][0]
+        shown_new = _shown(new[main], text, not_listed=mapping.not_listed)
         corrections.append({"case_id": case_id, "item_position": position, "field": main,
-                            "old_value": _shown(old[0], text), "new_value": _shown(new[main], text,
-                                                                                     not_listed=mapping.not_listed)})  # fmt: skip
+                            "old_value": _shown(old[0], text), "new_value": shown_new})  # fmt: skip
     if updates:
         table = _table(Item)
-        stmt = update(table).where(table.c.id == bindparam("_id")).values(
-            {f: bindparam(f"v_{f}") for f, _src in fields}
+        stmt = (
+            update(table).where(table.c.id == bindparam("_id")).values({f: bindparam(f"v_{f}") for f, _src in fields})
         )
         session.execute(stmt, updates)
     return cases, len(updates)
@@ -568,8 +573,10 @@ def _apply_to_places(
                                                                     else f"({name!r} as written)")})  # fmt: skip
     if updates:
         table = _table(Case)
-        stmt = update(table).where(table.c.id == bindparam("_id")).values(
-            {f: bindparam(f"v_{f}") for f in ("place_locode", "latitude", "longitude", "place_type")}
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("_id"))
+            .values({f: bindparam(f"v_{f}") for f in ("place_locode", "latitude", "longitude", "place_type")})
         )
         session.execute(stmt, updates)
     return cases, len(updates)
@@ -712,7 +719,9 @@ def corrections(session: Session, case_id: int) -> list[CaseCorrection]:
     """The case's values corrected by the curation loop, oldest first (the caller has checked the case is visible)."""
     return list(
         session.execute(
-            select(CaseCorrection).where(CaseCorrection.case_id == case_id).order_by(CaseCorrection.at, CaseCorrection.id)
+            select(CaseCorrection)
+            .where(CaseCorrection.case_id == case_id)
+            .order_by(CaseCorrection.at, CaseCorrection.id)
         ).scalars()
     )
 

@@ -110,9 +110,7 @@ def upgrade() -> None:
         sa.Column("actor_username", sa.String(length=64), nullable=True),
         sa.Column("actor_agency", sa.String(length=32), nullable=True),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["actor_user_id"], ["users.id"], name=op.f("fk_case_corrections_actor_user_id_users")
-        ),
+        sa.ForeignKeyConstraint(["actor_user_id"], ["users.id"], name=op.f("fk_case_corrections_actor_user_id_users")),
         sa.ForeignKeyConstraint(
             ["case_id"], ["cases.id"], name=op.f("fk_case_corrections_case_id_cases"), ondelete="CASCADE"
         ),
