@@ -317,17 +317,21 @@ def map_value(
     target: str | None = None,
     not_listed: bool = False,
     note: str | None = None,
+    for_its_agency: bool = False,
 ) -> Applied:
     """Map a written value once: a queue entry (`value_id`) or a value by `kind` and `text` (`context`: a place's
-    country). For `agency` (a coordinator: always its own) or, by a regional analyst without `agency`, for the
-    whole operation. `target` is the reference entry; `not_listed` confirms the value has none. Applied at once to
-    the cases that carry it, to the review queue and to later imports; audited."""
+    country). For `agency` (or, with `for_its_agency`, the agency that wrote the queue entry; a coordinator:
+    always its own) or, by a regional analyst naming none, for the whole operation. `target` is the reference
+    entry; `not_listed` confirms the value has none. Applied at once to the cases that carry it, to the review
+    queue and to later imports; audited."""
     operation = _operation(session, actor, slug)
     if value_id is not None:
         found = session.execute(_queue_query(actor, operation).where(CurationValue.id == value_id)).first()
         if found is None:
             raise Hidden(actor, "curation_value", value_id)
         kind, text, context = found[0].kind, found[0].text, found[0].context
+        if for_its_agency and not agency:
+            agency = found[1]
     elif not kind or not text or not text.strip():
         raise ValidationError("name the value: its kind and its text (or a queue entry)")
     # For the agency named; else a coordinator's own agency, a regional analyst's whole operation.
