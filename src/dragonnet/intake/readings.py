@@ -145,7 +145,7 @@ def read_place(locode: str | None, name: str | None, country: str | None, mappin
         return Reading(_place_values(res.place))
     if res.place is not None:
         shown = str(res.place)
-        return Reading(_place_values(res.place), warning=f"place read by a guess: {res.reason}", stored_as=shown,
+        return Reading(_place_values(res.place), warning=f"read by a guess: {res.reason}", stored_as=shown,
                        review=GUESS, read_as=shown, reason=res.reason)  # fmt: skip
     why = res.reason or f"unknown place {name!r}"
     hint = f" (did you mean: {', '.join(res.suggestions[:3])}?)" if res.suggestions else ""
@@ -190,7 +190,7 @@ def read_taxon(text: str, mappings: ValueMappings) -> Reading:
     values = _taxon_values(m.taxon, res.cites_status, m.specimen_hint)
     at = f"{m.taxon.rank.lower()}, {res.cites_status}"
     if res.status == cites.GUESS:
-        return Reading(values, warning=f"taxon read by a guess ({at}): {res.reason}", stored_as=m.taxon.name,
+        return Reading(values, warning=f"{res.reason} ({at})", stored_as=m.taxon.name,
                        review=GUESS, read_as=f"{m.taxon.name} ({at})", reason=res.reason)  # fmt: skip
     if res.cites_status == cites.NOT_LISTED:
         return Reading(values, warning=f"not CITES-listed ({m.taxon.rank.lower()}): accepted as wildlife with the "
@@ -227,7 +227,7 @@ def read_substance(text: str, mappings: ValueMappings) -> Reading:
                        review=UNRESOLVED, reason=exc.message)  # fmt: skip
     if m.matched_by == "fuzzy":
         why = f"read as {m.substance.name}, the closest listed name ({m.score:.0f}%)"
-        return Reading(_substance_values(m.substance), warning=f"substance read by a guess: {why}",
+        return Reading(_substance_values(m.substance), warning=why,
                        stored_as=m.substance.name, review=GUESS, read_as=m.substance.name, reason=why)  # fmt: skip
     return Reading(_substance_values(m.substance))
 
@@ -277,7 +277,7 @@ def read_hs_code(text: str, mappings: ValueMappings) -> Reading:
     if res.code is not None:
         digits = goods.normalise_code(text) or res.code.code
         shown = str(res.code)
-        return Reading({"hs": digits}, warning=f"HS code read by a guess: {res.reason}", stored_as=shown,
+        return Reading({"hs": digits}, warning=f"read by a guess: {res.reason}", stored_as=shown,
                        review=GUESS, read_as=shown, reason=res.reason)  # fmt: skip
     why = res.reason or f"{text!r} is not an HS 2022 code"
     hint = f" (nearest: {res.suggestions[0]})" if res.suggestions else ""
