@@ -64,7 +64,10 @@ def test_the_queue_through_the_api_web_and_cli(app_client: TestClient, seeded_db
     assert response.status_code == 303 and "1%20case" in response.headers["location"]
     mapped = reporter.get(f"/api/v1/cases/{case_id}").json()["items"][0]
     assert (mapped["taxon"], mapped["taxon_status"], mapped["taxon_rank"]) == (
-        "Aldabrachelys gigantea", "listed", "SPECIES")
+        "Aldabrachelys gigantea",
+        "listed",
+        "SPECIES",
+    )
     case_page = reporter.get(f"/cases/{case_id}")
     assert 'id="corrections"' in case_page.text and "Aldabrachelys gigantea" in case_page.text
     assert "quantity unknown" in case_page.text  # the values to check

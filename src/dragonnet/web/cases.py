@@ -30,9 +30,9 @@ from dragonnet.http.deps import AppSettings, Authenticated, CsrfRejected, DbSess
 from dragonnet.http.security import tokens_match
 from dragonnet.intake import duplicates, forms, queries, templates, uploads, workflow
 from dragonnet.intake.curation import service as curation
-from dragonnet.intake.readings import hs_label
 from dragonnet.intake.extra import CASE_EXTRA, ITEM_EXTRA, PARTY_EXTRA
 from dragonnet.intake.headers import ITEM_COLUMNS, PARTY_COLUMNS
+from dragonnet.intake.readings import hs_label
 from dragonnet.operation.service import get_operation
 from dragonnet.policy.access import get_case
 from dragonnet.storage.models import Operation
