@@ -276,6 +276,20 @@ def test_dates_round_trip(day: dt.date, day_first: bool) -> None:
     assert parse_date(day.isoformat(), day_first=day_first, today=TODAY) == day
     if day_first:
         assert parse_date(day.strftime("%d/%m/%Y"), day_first=True, today=TODAY) == day
+    # a spreadsheet's default display: the month by its English name, whatever the locale
+    assert parse_date(day.strftime("%d-%b-%Y"), day_first=day_first, today=TODAY) == day
+    assert parse_date(day.strftime("%d %B %Y"), day_first=day_first, today=TODAY) == day
+    if day.year >= 1970:
+        assert parse_date(day.strftime("%d-%b-%y"), day_first=day_first, today=TODAY) == day
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("30-Feb-09", "impossible date"), ("18-Foo-09", "impossible date"), ("1-Jan-60", "date in the future")],
+)
+def test_dates_with_a_month_name_that_are_refused(text: str, reason: str) -> None:
+    with pytest.raises(ValidationError, match=reason):
+        parse_date(text, today=TODAY)
 
 
 @settings(max_examples=100, deadline=None)

@@ -52,6 +52,9 @@ _CASE_REQUIRED: tuple[str, ...] = tuple(c.name for c in FORMAT.at_level("items",
 _ISO_SHAPE = r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$"
 _ISO_DATETIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$"
 _DMY_SHAPE = r"^\d{1,2}[-/.]\d{1,2}[-/.]\d{4}$"
+# A day, an English month name or abbreviation and a year ("18-Jan-09", "3 March 2011"): spreadsheets show dates so
+# by default. Unambiguous whatever the locale; a two-digit year is 1970-2069 (a future date is refused).
+_DAY_MONTH_NAME = r"^\d{1,2}[- ./][A-Za-z]{3,9}\.?[- ./]\d{2}(\d{2})?$"
 _PLAIN_NUMBER = r"^[0-9]{1,15}([.,][0-9]{1,15})?$"  # ASCII only: other digits take the slow path
 
 
@@ -273,6 +276,13 @@ def date_column(column: str, *, day_first: bool) -> pl.Expr:
         .then(s.str.slice(0, 10))
     )
     iso = iso_text.str.to_date("%Y-%m-%d", strict=False)
+    named = pl.when(s.str.contains(_DAY_MONTH_NAME)).then(s.str.replace_all(r"\.?[- ./]+", "-"))
+    long_year = named.str.contains(r"-\d{4}$")
+    month_name = pl.coalesce(
+        *(pl.when(long_year).then(named.str.to_date(f, strict=False)) for f in ("%d-%b-%Y", "%d-%B-%Y")),
+        *(pl.when(~long_year).then(named.str.to_date(f, strict=False)) for f in ("%d-%b-%y", "%d-%B-%y")),
+    )
+    iso = pl.coalesce(iso, month_name)
     if not day_first:
         return iso
     dmy = (
@@ -287,7 +297,7 @@ def check_dates(
     frame = frame.with_columns(date_column(column, day_first=day_first).alias(out))
     s = pl.col(column)
     bad = s.is_not_null() & pl.col(out).is_null()
-    shaped = s.str.contains(_ISO_SHAPE) | s.str.contains(_ISO_DATETIME)
+    shaped = s.str.contains(_ISO_SHAPE) | s.str.contains(_ISO_DATETIME) | s.str.contains(_DAY_MONTH_NAME)
     dmy = s.str.contains(_DMY_SHAPE)
     if day_first:
         shaped = shaped | dmy
