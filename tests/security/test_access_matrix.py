@@ -148,6 +148,7 @@ PARAMS: dict[str, Callable[[World, str | None], Values]] = {
     # Profile ids are text: the missing one has the foreign ones' shape (digits are blanked when comparing).
     "profile_key": lambda w, who: _pick(w.profiles, w.sees_list, who, lambda t: t.key, "pf-tgc0z"),
     "token": _personal(lambda w: w.staged, "0" * 32),
+    "mapping_id": lambda w, who: _pick(w.mappings, w.sees_curation, who, lambda r: r.key),
     # Networks are numbered per viewer (largest first over what the viewer sees): not a record id, like slug.
     "number": lambda w, who: Values("1", None, "99999"),
 }

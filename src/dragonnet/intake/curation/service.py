@@ -402,8 +402,10 @@ def remove_mapping(session: Session, actor: Actor, slug: str, mapping_id: int) -
             update(CurationValue).where(CurationValue.mapping_id == mapping.id).values(state=OPEN, mapping_id=None)
         )
         session.delete(mapping)
+        # The written value is case content (seen by whoever reviews the agency's values): the audit log, read by
+        # site administrators, names the mapping, not the value.
         record(session, audit_actor(actor), "curation.unmap", "operation", operation.slug, mapping=entry.id,
-               kind=entry.kind, text=entry.text, scope=entry.agency or "operation", target=entry.target,
+               kind=entry.kind, scope=entry.agency or "operation", target=entry.target,
                not_listed=entry.not_listed)  # fmt: skip
     return entry
 
@@ -471,7 +473,7 @@ def _apply(session: Session, actor: Actor, operation: Operation, mapping: Curati
     closed = _close_queue(session, operation, mapping)
     entry = _mapping_entry(mapping)
     record(session, audit_actor(actor), "curation.map", "operation", operation.slug, mapping=mapping.id,
-           kind=mapping.kind, text=mapping.text, context=mapping.context or None,
+           kind=mapping.kind, context=mapping.context or None,
            scope=mapping.scope or "operation", target=mapping.target, not_listed=mapping.not_listed,
            created=created, cases=sorted(cases), values_changed=changed, queue_closed=closed)  # fmt: skip
     session.expire_all()
