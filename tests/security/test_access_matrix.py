@@ -165,6 +165,7 @@ PARAMS: dict[str, Callable[[World, str | None], Values]] = {
     # Match notices (the match's id) and the requests that reveal their other side (security.world._add_matches).
     "notice_id": _notice_values,
     "request_id": _request_values,
+    "mapping_id": lambda w, who: _pick(w.mappings, w.sees_curation, who, lambda r: r.key),
     # Networks are numbered per viewer (largest first over what the viewer sees): not a record id, like slug.
     "number": lambda w, who: Values("1", None, "99999"),
 }

@@ -27,6 +27,7 @@ from dragonnet.policy import tokens
 from dragonnet.policy.access import Actor
 from dragonnet.policy.passwords import hash_password
 from dragonnet.policy.users import create_user
+from dragonnet.storage.curation_models import CurationMapping, CurationValue
 from dragonnet.storage.models import Agency, ApiToken, Case, CaseIdentifier, CaseShare, Item, Operation, Party, User
 from dragonnet.storage.targeting_models import TargetingHit, TargetingList
 from dragonnet.targeting import profile_service
@@ -138,6 +139,10 @@ class World:
     def sees_request(self, username: str, r: RequestFact) -> bool:
         return self.receives_notices(username) and self.user_agency[username] in (r.requester, r.owner)
 
+    # The curation loop: per agency, one mapping made for it and one value in its review queue (owner: agency).
+    mappings: list[OwnedFact] = field(default_factory=list)
+    queued: list[OwnedFact] = field(default_factory=list)
+
     def observer_only(self, username: str) -> bool:
         roles = self.user_roles[username]
         return "partner_observer" in roles and not roles & MEMBER_ROLES
@@ -155,14 +160,23 @@ class World:
     def sees_list(self, username: str, t: OwnedFact) -> bool:
         return t.owner == self.user_agency[username] and not self.observer_only(username)
 
+    def sees_curation(self, username: str, r: OwnedFact) -> bool:
+        """The curation oracle (see dragonnet.policy.access.may_review_values): a regional analyst reviews every
+        agency's values and mappings, a national coordinator its own agency's, nobody else any."""
+        roles = self.user_roles[username]
+        if "regional_analyst" in roles:
+            return True
+        return "national_coordinator" in roles and r.owner == self.user_agency[username]
+
     def hidden_extra(self, username: str | None) -> list[str]:
-        """Canaries of the messaging, targeting, watchlist and import records hidden from `username`."""
+        """Canaries of the messaging, targeting, watchlist, import and curation records hidden from `username`."""
         if username is None:
-            owned = (*self.targeting, *self.profiles, *self.watch, *self.staged)
+            owned = (*self.targeting, *self.profiles, *self.watch, *self.staged, *self.mappings, *self.queued)
             return [m.canary for m in self.messages] + [r.canary for r in owned]
         out = [m.canary for m in self.messages if not self.sees_message(username, m)]
         out += [t.canary for t in (*self.targeting, *self.profiles) if not self.sees_list(username, t)]
         out += [r.canary for r in (*self.watch, *self.staged) if r.owner != username]
+        out += [r.canary for r in (*self.mappings, *self.queued) if not self.sees_curation(username, r)]
         return out
 
     def sees(self, username: str, case: CaseFact) -> tuple[bool, bool]:
@@ -266,6 +280,7 @@ def build_world(session: Session, data_dir: Path | None = None) -> World:
     _add_targeting(session, world, op)
     _add_watchlists(session, world)
     _add_matches(session, world)
+    _add_curation(session, world, op)
     if data_dir is not None:
         _add_uploads(session, world, op, data_dir)
     session.flush()
@@ -332,6 +347,22 @@ def _add_targeting(session: Session, world: World, op: Operation) -> None:
                 f"responsible: {CREATORS[code]}, conditions: [{{text: {{any: ['{canary}']}}}}]}}\n")  # fmt: skip
         profile_service.import_profiles(session, actor_of(session, CREATORS[code]), text, f"{canary}.yaml")
         world.profiles.append(OwnedFact(key, code, canary))
+
+
+def _add_curation(session: Session, world: World, op: Operation) -> None:
+    """Per agency: a mapping made for it alone (a national coordinator's) and a value left in its queue."""
+    for n, code in enumerate(OWNERS, start=1):
+        canary, queued = f"CMC{n}Z", f"CQC{n}Z"
+        mapping = CurationMapping(operation_id=op.id, agency_id=world.agencies[code], scope=code, kind="taxon",
+                                  text=f"bird {canary}", key=f"bird {canary.lower()}", context="", target="Aves",
+                                  not_listed=False, note=f"note {canary}")  # fmt: skip
+        value = CurationValue(operation_id=op.id, agency_id=world.agencies[code], kind="taxon", text=f"fish {queued}",
+                              key=f"fish {queued.lower()}", context="", status="unresolved", read_as=None,
+                              reason=f"unknown taxon {queued}", occurrences=1, state="open")  # fmt: skip
+        session.add_all([mapping, value])
+        session.flush()
+        world.mappings.append(OwnedFact(str(mapping.id), code, canary))
+        world.queued.append(OwnedFact(str(value.id), code, queued))
 
 
 def _add_watchlists(session: Session, world: World) -> None:

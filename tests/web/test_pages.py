@@ -206,8 +206,8 @@ MEMBER_NAV = ["overview", "cases", "report", "networks", "inbox", "targeting", "
     ("username", "expected"),
     [
         ("th_reporter", ["overview", "cases", "report", "networks", "inbox", "targeting", "dashboard", "reference"]),
-        ("th_coord", [*MEMBER_NAV[:3], "validate", *MEMBER_NAV[3:], "admin"]),
-        ("analyst", [*MEMBER_NAV[:3], "validate", *MEMBER_NAV[3:]]),
+        ("th_coord", [*MEMBER_NAV[:3], "validate", "curation", *MEMBER_NAV[3:], "admin"]),
+        ("analyst", [*MEMBER_NAV[:3], "validate", "curation", *MEMBER_NAV[3:]]),
         ("admin", [*MEMBER_NAV, "admin"]),
         ("observer", ["overview", "dashboard"]),
     ],

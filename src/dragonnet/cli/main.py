@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from dragonnet import __version__
 from dragonnet.cli.admin import admin_app, audit_export
 from dragonnet.cli.common import DatabaseOption, clear_errors, fail, open_engine
+from dragonnet.cli.curation import curation_app
 from dragonnet.cli.intake import import_app
 from dragonnet.cli.linkage import linkage_app
 from dragonnet.cli.messaging import messaging_app
@@ -47,6 +48,7 @@ app.add_typer(cases_app, name="cases")
 app.add_typer(admin_app, name="admin")
 app.add_typer(audit_app, name="audit")
 app.add_typer(reference_app, name="reference")
+app.add_typer(curation_app, name="curation")
 
 
 @app.callback(invoke_without_command=True)

@@ -75,6 +75,11 @@ def import_cmd(
                 f"imported {batch.rows} declarations ({batch.labelled} with an inspection result, "
                 f"{batch.first_date} .. {batch.last_date}, format {batch.source_format}) as batch {batch.id}"
             )
+            hs = service.check_hs_codes(batch)
+            if hs.rows_not_in_hs:
+                commonest = ", ".join(f"{code or repr(code)} ({n})" for code, n in hs.codes_not_in_hs)
+                typer.echo(f"warning: {hs.rows_not_in_hs} of {hs.rows_with_code} declared HS code(s) are not in HS "
+                           f"2022 (kept as declared; profiles select by HS 2022): {commonest}", err=True)  # fmt: skip
 
     run()
 

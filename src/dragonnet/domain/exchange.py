@@ -31,7 +31,7 @@ SHEETS: tuple[SheetKind, ...] = ("items", "parties")
 LEVELS = ("key", "case", "item", "party")
 TYPES = (
     "text", "agency", "date", "locode", "country", "countries", "vocabulary", "substance", "taxon", "number",
-    "integer", "unit", "phone", "email",
+    "integer", "unit", "phone", "email", "hs_code",
 )  # fmt: skip
 LANGUAGES = ("en", "fr", "es", "vi", "zh")
 
@@ -89,6 +89,8 @@ class ExchangeFormat:
     columns: dict[SheetKind, tuple[Column, ...]]
     vocabularies: dict[str, Vocabulary]
     source: str
+    # Comparison keys of the words that say a quantity is honestly unknown ("unknown", "không rõ", "未知").
+    unknown_quantity: frozenset[str] = frozenset()
 
     def names(self, sheet: SheetKind) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns[sheet])
@@ -117,6 +119,12 @@ class ExchangeFormat:
                 if c.vocabulary is not None:
                     out[c.name] = self.vocabularies[c.vocabulary].index()
         return out
+
+    def says_unknown_quantity(self, text: str | None) -> bool:
+        """True when a quantity cell says, in words, that the quantity is not known ("unknown", "không rõ")."""
+        if not text or not text.strip():
+            return False
+        return (key(text) or text.strip()) in self.unknown_quantity
 
     def allowed_values(self, sheet: SheetKind) -> dict[str, list[str]]:
         """Column -> the values a template lists for it (vocabulary columns and the unit)."""
@@ -216,7 +224,10 @@ def parse(data: Any, source: str = "<text>") -> ExchangeFormat:
         if [c.name for c in found if c.level == "key"] != ["case_ref", "reporting_agency"]:
             raise _fail(source, f"sheets.{sheet}", "the key columns are case_ref, reporting_agency (in that order)")
         columns[sheet] = found
-    return ExchangeFormat(int(data.get("version", 1)), int(data.get("text_max", 2000)), columns, vocabularies, source)
+    unknown = _words(source, "unknown_quantity", data.get("unknown_quantity") or {})
+    unknown_keys = frozenset(k for words in unknown.values() for k in (key(w) or w.strip() for w in words) if k)
+    return ExchangeFormat(int(data.get("version", 1)), int(data.get("text_max", 2000)), columns, vocabularies, source,
+                          unknown_keys)  # fmt: skip
 
 
 def load(path: Path | str | None = None) -> ExchangeFormat:

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from dragonnet import hooks
 from dragonnet.domain.vocabulary import CaseStatus, IdentifierKind, SharingLevel
 from dragonnet.errors import DragonnetError
+from dragonnet.intake.curation.store import load_mappings, record_values
 from dragonnet.intake.extra import CASE_EXTRA, ITEM_EXTRA, PARTY_EXTRA, pack
 from dragonnet.intake.headers import PARTY_COLUMNS, HeaderMapping, propose_mapping, require
 from dragonnet.intake.normalise import CASE_KEY, ERROR_SCHEMA, ErrorSink, Normalised, normalise_items, normalise_parties
@@ -82,6 +83,9 @@ class ImportReport:
     # Values accepted by a guess to check (a misspelt taxon read as the closest CITES name); not rejections.
     warnings: list[RowError] = field(default_factory=list)
     warnings_total: int = 0
+    # Distinct values read by a guess or not read at all (taxa, places, substances, countries, HS codes): the
+    # operation's review queue receives them (not in a dry run).
+    values_to_review: int = 0
     mapping: dict[str, str | None] = field(default_factory=dict)
     parties_mapping: dict[str, str | None] = field(default_factory=dict)
 
@@ -188,22 +192,29 @@ def import_cases(
         mapping=items_map.as_dict(),
         parties_mapping=parties_map.as_dict() if parties_map else {},
     )
-    items = normalise_items(_canonical(raw.items, items_map), day_first=day_first, today=today)
+    mappings = load_mappings(session, operation.id, agency.code)
+    items = normalise_items(_canonical(raw.items, items_map), day_first=day_first, today=today, mappings=mappings)
     parties = None
     if raw.parties is not None and parties_map is not None:
         parties = normalise_parties(_canonical(raw.parties, parties_map), day_first=day_first, today=today,
-                                    default_region=agency.country)  # fmt: skip
+                                    default_region=agency.country, mappings=mappings)  # fmt: skip
     checked = _validate(session, operation, agency, items, parties)
     plan = _report(report, checked, items)
-    if dry_run or (all_or_nothing and checked.errors.height > 0):
-        if not dry_run:  # nothing lands
-            report.cases_created = report.cases_updated = report.rows_imported = report.parties_imported = 0
-            report.rows_rejected = report.rows_total
-            report.case_refs = []
+    review = _review(items, parties)
+    report.values_to_review = review.height
+    if dry_run:
+        return report
+    if all_or_nothing and checked.errors.height > 0:  # nothing lands but the values to review
+        report.cases_created = report.cases_updated = report.rows_imported = report.parties_imported = 0
+        report.rows_rejected = report.rows_total
+        report.case_refs = []
+        with session.begin_nested():
+            record_values(session, operation.id, agency.id, review)
         return report
     with session.begin_nested():
         _write(session, operation, agency, actor, plan.good, plan.good_cases, checked.existing, plan.to_update,
                plan.good_parties)  # fmt: skip
+        record_values(session, operation.id, agency.id, review)
         record(
             session, actor, "cases.import", "operation", operation.slug,
             filename=report.filename, sha256=report.sha256, format=report.format, encoding=report.encoding,
@@ -211,10 +222,17 @@ def import_cases(
             rows_rejected=report.rows_rejected, cases_created=report.cases_created,
             cases_updated=report.cases_updated, cases_rejected=report.cases_rejected,
             parties_imported=report.parties_imported, all_or_nothing=all_or_nothing,
+            warnings=report.warnings_total, values_to_review=report.values_to_review,
         )  # fmt: skip
     session.expire_all()
     report.written = True
     return report
+
+
+def _review(items: Normalised, parties: Normalised | None) -> pl.DataFrame:
+    """The distinct values of both sheets to review (REVIEW_SCHEMA rows, summed per value)."""
+    frames = [items.review] + ([parties.review] if parties is not None else [])
+    return pl.concat(frames, how="vertical")
 
 
 def _file_bytes(
@@ -413,7 +431,7 @@ _CASE_FIELDS = (
 )  # fmt: skip
 _ITEM_FIELDS = (
     "commodity_class", "substance_text", "substance", "substance_control", "taxon_text", "taxon", "cites_appendix",
-    "specimen_type", "quantity", "unit", "quantity_text", "mass_kg",
+    "taxon_status", "taxon_rank", "specimen_type", "quantity", "unit", "quantity_text", "mass_kg", "hs_code",
 )  # fmt: skip
 
 

@@ -304,6 +304,8 @@ class Item(Base):
               sqlite_where=text("substance IS NOT NULL")),
         Index("ix_items_taxon", "taxon", postgresql_where=text("taxon IS NOT NULL"),
               sqlite_where=text("taxon IS NOT NULL")),
+        Index("ix_items_hs_code", "hs_code", postgresql_where=text("hs_code IS NOT NULL"),
+              sqlite_where=text("hs_code IS NOT NULL")),
     )  # fmt: skip
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -317,11 +319,16 @@ class Item(Base):
     taxon: Mapped[str | None] = mapped_column(String(200))
     cites_appendix: Mapped[str | None] = mapped_column(String(16))
     specimen_type: Mapped[str | None] = mapped_column(String(32))
-    quantity: Mapped[float] = mapped_column(Float)
-    unit: Mapped[str] = mapped_column(String(16))
+    # CITES status of the taxon (cites.LISTED, INCLUDES_LISTED, NOT_LISTED, UNVERIFIED) and the rank it was read
+    # at (SPECIES, GENUS, FAMILY...): "ivory" is stored as the family Elephantidae, never as one of its species.
+    taxon_status: Mapped[str | None] = mapped_column(String(24))
+    taxon_rank: Mapped[str | None] = mapped_column(String(16))
+    # NULL quantity (and unit): honestly unknown ("unknown" in the quantity cell); quantity_text keeps the words.
+    quantity: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str | None] = mapped_column(String(16))
     quantity_text: Mapped[str | None] = mapped_column(String(64))
     mass_kg: Mapped[float | None] = mapped_column(Float)
-    hs_code: Mapped[str | None] = mapped_column(String(12))
+    hs_code: Mapped[str | None] = mapped_column(String(12))  # HS digits when checked, else as written
     goods_description: Mapped[str | None] = mapped_column(Text)
     extra: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)  # see Case.extra
 
