@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -12,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dragonnet.cli.targeting import targeting_app
+from dragonnet.progress import Progress
 from dragonnet.targeting import generator
 from targeting.helpers import build_profile_world
 from web.seed import Seeded
@@ -29,6 +32,16 @@ def test_import_train_score_evaluate(
     generator.generate(500, seed=3, start=dt.date(2024, 8, 1), days=5, id_prefix="N").drop(
         ["outcome"]
     ).to_pandas().to_csv(new, index=False)
+    stages: list[str] = []
+
+    @contextmanager
+    def recording_bar(description: str, *, enabled: bool = True, total: int | None = None) -> Iterator[Progress]:
+        def update(done: int, total: int | None = None, stage: str | None = None) -> None:
+            stages.append(f"{description}: {stage or done}")
+
+        yield update
+
+    monkeypatch.setattr("dragonnet.cli.targeting.progress_bar", recording_bar)  # long work shows its stages
     runner = CliRunner()
     db = ["--database-url", db_url]
     result = runner.invoke(targeting_app, ["import", str(hist), *db])
@@ -46,6 +59,14 @@ def test_import_train_score_evaluate(
     assert scores == sorted(scores, reverse=True)
     assert {r["lane"] for r in rows} == {"red", "yellow", "green"}
     assert all(r["explanation"] for r in rows if r["lane"] != "green")
+    assert stages == [
+        "training the model (30 rounds): features, held-out evaluation and the final model",
+        "scoring new.csv: reading the declarations",
+        "scoring new.csv: profiles, model and lanes",
+        "scoring new.csv: explanations",
+        "scoring new.csv: writing ranked.csv",
+        "scoring new.csv: 4",
+    ]
     result = runner.invoke(targeting_app, ["evaluate", "--rounds", "30", "--threads", "1", *db])
     assert result.exit_code == 0, result.output
     assert "random" in result.output and "@5%" in result.output

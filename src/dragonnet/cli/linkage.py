@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from dragonnet.cli.common import AsUserOption, actor_for, fail, open_engine
+from dragonnet.cli.progress import progress_bar
 
 linkage_app = typer.Typer(help="Link and route analysis: resolve parties, find networks, compare routes.",
                           no_args_is_help=True)  # fmt: skip
@@ -96,10 +97,14 @@ def run(
     secret = None if skip_pprl else _secret(key_file)
     try:
         with session_scope(engine) as session:
-            r = service.run_resolution(session, backend=backend, threshold=threshold,  # type: ignore[arg-type]
-                                       spark=cluster)  # fmt: skip
-            pprl_at = pprl.DEFAULT_THRESHOLD if pprl_threshold is None else pprl_threshold
-            matches = None if secret is None else service.run_pprl(session, secret, threshold=pprl_at)
+            with progress_bar(f"entity resolution on {backend}", enabled=not as_json, total=2) as progress:
+                progress(0, 2, "normalising, training and predicting (Splink)")
+                r = service.run_resolution(session, backend=backend, threshold=threshold,  # type: ignore[arg-type]
+                                           spark=cluster)  # fmt: skip
+                progress(1, 2, "encoded cross-agency matching")
+                pprl_at = pprl.DEFAULT_THRESHOLD if pprl_threshold is None else pprl_threshold
+                matches = None if secret is None else service.run_pprl(session, secret, threshold=pprl_at)
+                progress(2, 2)
             out = {"run": r.id, "backend": r.backend, "records": r.records, "links": r.links,
                    "clusters": r.clusters, "encoded_matches": matches,
                    "spark_output": cluster.run_dir() if cluster else None}  # fmt: skip

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from dragonnet.cli.common import DatabaseOption, actor_for, clear_errors, fail, open_engine
+from dragonnet.cli.progress import progress_bar
 from dragonnet.config import load_settings
 from dragonnet.storage.db import session_scope
 from dragonnet.targeting import engine, metrics, profile_service, service
@@ -99,8 +100,10 @@ def train_cmd(
         eng = open_engine(database_url)
         with session_scope(eng) as session:
             chosen = _profiles(profiles, session, agency)
-            version = service.train(session, _data_dir(), chosen, agency_code=agency, rounds=rounds,
-                                    threads=threads)  # fmt: skip
+            with progress_bar(f"training the model ({rounds} rounds)") as progress:
+                progress(0, None, "features, held-out evaluation and the final model")
+                version = service.train(session, _data_dir(), chosen, agency_code=agency, rounds=rounds,
+                                        threads=threads)  # fmt: skip
             ev = version.evaluation
             typer.echo(f"model version {version.id}: trained on {ev['train_rows']} rows {ev['train_period']}, "
                        f"evaluated on {ev['eval_rows']} later rows {ev['eval_period']}, AUC {ev['auc']}")  # fmt: skip
@@ -168,20 +171,26 @@ def score_cmd(
         if backend == "spark":
             _score_on_spark(file, out, usable, spec, results, history, spark_master)
             return
-        with tempfile.TemporaryDirectory() as tmp:
-            staged = declarations.import_file(file, Path(tmp), "auto").path
-            with engine.Workspace([staged], history or [staged], results=results,
-                                  extras=spec.extras if spec else None, threads=threads) as ws:  # fmt: skip
-                ranked = service.rank(ws, usable, spec)
-        frame = ranked.frame.sort_values("score", ascending=False, kind="stable")
-        frame["explanation"] = [
-            service.explanation_text(ranked, list(r), str(d))
-            for r, d in zip(frame["rules"], frame["declaration_id"], strict=True)
-        ]
-        frame["rules"] = frame["rules"].map(lambda r: ";".join(r))
-        cols = ["declaration_id", "declaration_date", "office_locode", "lane", "random", "mandatory", "score",
-                "rule_score", "model_p", "rules", "explanation"]  # fmt: skip
-        frame[cols].to_csv(out, index=False)
+        with progress_bar(f"scoring {file.name}", total=4) as progress:
+            with tempfile.TemporaryDirectory() as tmp:
+                progress(0, 4, "reading the declarations")
+                staged = declarations.import_file(file, Path(tmp), "auto").path
+                progress(1, 4, "profiles, model and lanes")
+                with engine.Workspace([staged], history or [staged], results=results,
+                                      extras=spec.extras if spec else None, threads=threads) as ws:  # fmt: skip
+                    ranked = service.rank(ws, usable, spec)
+            progress(2, 4, "explanations")
+            frame = ranked.frame.sort_values("score", ascending=False, kind="stable")
+            frame["explanation"] = [
+                service.explanation_text(ranked, list(r), str(d))
+                for r, d in zip(frame["rules"], frame["declaration_id"], strict=True)
+            ]
+            frame["rules"] = frame["rules"].map(lambda r: ";".join(r))
+            cols = ["declaration_id", "declaration_date", "office_locode", "lane", "random", "mandatory", "score",
+                    "rule_score", "model_p", "rules", "explanation"]  # fmt: skip
+            progress(3, 4, f"writing {out.name}")
+            frame[cols].to_csv(out, index=False)
+            progress(4, 4)
         lanes = frame["lane"].value_counts().to_dict()
         typer.echo(f"scored {len(frame)} declarations -> {out} (red {lanes.get('red', 0)}, "
                    f"yellow {lanes.get('yellow', 0)}; model {'yes' if spec else 'none: rules only'})")  # fmt: skip
