@@ -167,7 +167,7 @@ def extract(
         ):
             out.parties[p.id] = PartyInfo(
                 PartyInput(p.id, p.kind, p.name, p.nationality, p.birth_date, p.id_number, p.phone, p.email,
-                           place_country),
+                           place_country, p.address),
                 p.case_id, p.role,
             )  # fmt: skip
 
@@ -225,7 +225,7 @@ def _matches(session: Session, actor: Actor | None, visible_cases: set[int]) -> 
 # `x_consignee_phone`. One record per distinct party (role, name, phone) over all its declarations, so millions
 # of declarations from a few thousand traders give a few thousand records. The conveyance reference becomes a
 # container identifier when it is an ISO 6346 number. Addresses are not taken: the declaration column set has
-# none and the clear-text comparisons do not use them.
+# none.
 
 DECLARATION_SOURCE = "declaration"
 # Declaration party columns -> role (as targeting.service opens a case from a declaration: importer -> consignee).

@@ -11,6 +11,8 @@ Comparisons use only functions both backends have natively (equality, Levenshtei
 DuckDB and Spark score pairs alike.
 """
 
+# ruff: noqa: S608  (the SQL run on predictions holds a threshold written by Python as a float, never outside text)
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,7 +29,7 @@ DEFAULT_THRESHOLD = 0.95  # match probability at which a pair becomes a link
 
 RECORD_COLUMNS = (
     "unique_id", "kind", "name_key", "name_concat", "name_tokens", "name_prefix", "birth_date", "birth_year",
-    "id_norm", "phone", "email", "nationality",
+    "id_norm", "phone", "email", "nationality", "address_tokens", "address_key", "postcode",
 )  # fmt: skip
 
 
@@ -47,6 +49,8 @@ class PartyInput:
     phone: str | None = None
     email: str | None = None
     region: str | None = None  # the case's country, to read national phone numbers when nationality is empty
+    address: str | None = None  # street, town, postcode as written (one text)
+    postcode: str | None = None  # a postcode given apart from the address (else read from the address)
 
 
 def to_record(p: PartyInput) -> dict[str, Any]:
@@ -67,6 +71,20 @@ def to_record(p: PartyInput) -> dict[str, Any]:
         "phone": normalise.e164(p.phone, p.nationality or p.region),
         "email": normalise.email(p.email),
         "nationality": p.nationality,
+        **address_fields(p.address, p.postcode),
+    }
+
+
+def address_fields(address: str | None, postcode: str | None = None) -> dict[str, Any]:
+    """The address columns of a record: its tokens (generic words dropped), the sorted tokens as one key, the
+    postcode (the one given, else the one read from the address)."""
+    parts = normalise.address(address)
+    tokens = sorted(set(parts.tokens))
+    given = normalise.code(postcode)
+    return {
+        "address_tokens": tokens or None,
+        "address_key": " ".join(tokens) or None,
+        "postcode": given or parts.postcode,
     }
 
 
@@ -123,6 +141,18 @@ def splink_settings(*, defaults: bool = False) -> Any:
             cl.ExactMatch("phone"),
             cl.ExactMatch("email"),
             cl.ExactMatch("nationality"),
+            cl.CustomComparison(
+                [
+                    cll.NullLevel("address_key"),
+                    cll.ExactMatchLevel("address_key"),
+                    cll.ArrayIntersectLevel("address_tokens", 3),
+                    cll.ArrayIntersectLevel("address_tokens", 2),
+                    cll.ArrayIntersectLevel("address_tokens", 1),
+                    cll.ElseLevel(),
+                ],
+                output_column_name="address",
+            ),
+            cl.ExactMatch("postcode"),
         ]
     return SettingsCreator(
         link_type="dedupe_only",
@@ -139,6 +169,8 @@ def splink_settings(*, defaults: bool = False) -> Any:
             block_on("phone"),
             block_on("email"),
             block_on("kind", "b_birth_date"),
+            block_on("kind", "b_address"),
+            block_on("kind", "b_postcode_year"),
         ],
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
@@ -184,6 +216,8 @@ _CAPPED = {
     "b_name_year": ("name_key", "birth_year"),
     "b_prefix_year": ("name_prefix", "birth_year"),
     "b_birth_date": ("birth_date",),
+    "b_address": ("address_key",),
+    "b_postcode_year": ("postcode", "birth_year"),
 }
 
 
@@ -214,6 +248,7 @@ def _as_table(records: Sequence[Mapping[str, Any]], backend: Backend) -> Any:
             ("name_concat", pa.string()), ("name_tokens", pa.list_(pa.string())), ("name_prefix", pa.string()),
             ("birth_date", pa.string()), ("birth_year", pa.int64()), ("id_norm", pa.string()),
             ("phone", pa.string()), ("email", pa.string()), ("nationality", pa.string()),
+            ("address_tokens", pa.list_(pa.string())), ("address_key", pa.string()), ("postcode", pa.string()),
         ]
     )  # fmt: skip
     table = capped_block_keys(pa.Table.from_pylist([dict(r) for r in records], schema=schema))
@@ -235,11 +270,12 @@ class Resolution:
     backend: str
     threshold: float
     records: int
-    compared_pairs: int
+    compared_pairs: int  # pairs the blocking produced, each compared and scored (not only those predicted)
     pairs: list[ScoredPair]  # at or above the threshold (before decisions)
     links: list[tuple[int, int]]  # after decisions
     clusters: dict[int, int]  # party id -> cluster id (the smallest party id of the cluster)
     model: dict[str, Any] = field(default_factory=dict)
+    pairs_above_threshold: int = 0  # scored pairs at or above the threshold (before decisions)
 
     def cluster_members(self) -> dict[int, list[int]]:
         out: dict[int, list[int]] = {}
@@ -253,29 +289,16 @@ class Resolution:
 TRAINING_BLOCKS = (("kind", "name_key", "b_name"), ("kind", "birth_date", "b_birth_date"))
 
 
-def train_and_predict(
-    records: Sequence[Mapping[str, Any]],
-    *,
-    backend: Backend = "duckdb",
-    threshold: float = DEFAULT_THRESHOLD,
-    defaults: bool = False,
-    spark: Any = None,
-    seed: int = 7,
-    max_pairs_u: float = 2e6,
-) -> tuple[list[ScoredPair], int, dict[str, Any]]:
-    """Train the Fellegi-Sunter model on `records` (EM, no labels) and score the blocked pairs."""
-    from splink import Linker, block_on
+def train(linker: Any, *, seed: int = 7, max_pairs_u: float = 2e6) -> None:
+    """Estimate the Fellegi-Sunter model of `linker` from its records (EM, no labels)."""
+    from splink import block_on
+    from splink.internals.exceptions import EMTrainingException
 
-    db_api = _db_api(backend, spark)
-    table = db_api.register(_as_table(records, backend))
-    linker = Linker(table, splink_settings(defaults=defaults), log_level=logging.ERROR)
     # The prior from near-certain rules (same passport/registration; same name and birth date), recall assumed 0.7.
     linker.training.estimate_probability_two_random_records_match(
         [block_on("kind", "id_norm"), block_on("kind", "name_key", "birth_date")], recall=0.7
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs_u, seed=seed)
-    from splink.internals.exceptions import EMTrainingException
-
     for columns in TRAINING_BLOCKS:
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
@@ -285,15 +308,64 @@ def train_and_predict(
             # No pairs to learn from in this block (tiny data, or every key too common): the comparisons keep
             # the estimates of the other session, or Splink's starting values.
             logger.warning("linkage: EM training on %s found no pairs; skipped", ", ".join(columns))
-    predictions = linker.inference.predict(threshold_match_probability=min(threshold, 0.5))
-    rows = predictions.as_pyarrow_table().select(["unique_id_l", "unique_id_r", "match_probability", "match_weight"])
-    pairs = [
+
+
+@dataclass(frozen=True)
+class PairCounts:
+    """What a run did with the pairs: every blocked pair is compared field by field and scored by the model."""
+
+    compared: int  # candidate pairs the blocking rules produced (each compared field by field)
+    scored: int  # pairs the model gave a match probability (Splink scores every compared pair)
+    above: int  # pairs at or above the threshold
+
+
+def count_pairs(predictions: Any, threshold: float) -> PairCounts:
+    """Count a Splink prediction (made without a threshold) in the backend, without moving the pairs out.
+    (The SQL holds a float written by Python, never text from outside.)"""
+    row = predictions.query_sql(
+        "SELECT count(*) AS compared, count(match_probability) AS scored, "
+        f"sum(CASE WHEN match_probability >= {float(threshold)!r} THEN 1 ELSE 0 END) AS above FROM {{this}}"
+    ).as_record_list()[0]
+    return PairCounts(compared=int(row["compared"]), scored=int(row["scored"]), above=int(row["above"] or 0))
+
+
+def above_threshold(predictions: Any, threshold: float) -> list[ScoredPair]:
+    """The scored pairs at or above `threshold` (ids as the records gave them, low id first)."""
+    rows = predictions.query_sql(
+        "SELECT unique_id_l, unique_id_r, match_probability, match_weight FROM {this} "
+        f"WHERE match_probability >= {float(threshold)!r}"
+    ).as_pyarrow_table()
+    return [
         ScoredPair(min(int(a), int(b)), max(int(a), int(b)), float(p), float(w))
         for a, b, p, w in zip(*(rows.column(i).to_pylist() for i in range(4)), strict=True)
     ]
-    compared = len(pairs)
+
+
+def train_and_predict(
+    records: Sequence[Mapping[str, Any]],
+    *,
+    backend: Backend = "duckdb",
+    threshold: float = DEFAULT_THRESHOLD,
+    defaults: bool = False,
+    spark: Any = None,
+    seed: int = 7,
+    max_pairs_u: float = 2e6,
+) -> tuple[list[ScoredPair], PairCounts, dict[str, Any]]:
+    """Train the Fellegi-Sunter model on `records` (EM, no labels) and score the blocked pairs.
+
+    Returns the pairs at or above min(threshold, 0.5) (the caller applies the threshold and decisions), the
+    counts of pairs compared, scored and at the threshold, and the model."""
+    from splink import Linker
+
+    db_api = _db_api(backend, spark)
+    table = db_api.register(_as_table(records, backend))
+    linker = Linker(table, splink_settings(defaults=defaults), log_level=logging.ERROR)
+    train(linker, seed=seed, max_pairs_u=max_pairs_u)
+    predictions = linker.inference.predict()
+    counts = count_pairs(predictions, threshold)
+    pairs = above_threshold(predictions, min(threshold, 0.5))
     model = linker.misc.save_model_to_json()
-    return pairs, compared, model
+    return pairs, counts, model
 
 
 def connected_components(nodes: Iterable[int], edges: Iterable[tuple[int, int]]) -> dict[int, int]:
@@ -351,10 +423,10 @@ def resolve(
     scoped = {k: v for k, v in (decisions or {}).items() if k[0] in ids and k[1] in ids}
     if len(records) < 2:
         return Resolution(backend, threshold, len(records), 0, [], [], {i: i for i in ids})
-    pairs, compared, model = train_and_predict(
+    pairs, counts, model = train_and_predict(
         records, backend=backend, threshold=threshold, defaults=defaults, spark=spark
     )
     above = sorted((p for p in pairs if p.match_probability >= threshold), key=lambda p: (p.left, p.right))
     links = apply_decisions(above, threshold, scoped)
     clusters = connected_components(sorted(ids), links)
-    return Resolution(backend, threshold, len(records), compared, above, links, clusters, model)
+    return Resolution(backend, threshold, len(records), counts.compared, above, links, clusters, model, counts.above)
