@@ -101,6 +101,7 @@ def test_blocking_keys_are_capped_so_pairs_grow_linearly() -> None:
     table = pa.table({
         "kind": ["person"] * len(names), "name_key": names, "name_prefix": [n[:6] if n else None for n in names],
         "birth_year": pa.array(years, pa.int64()), "birth_date": [None] * len(names),
+        "address_key": pa.nulls(len(names), pa.string()), "postcode": pa.nulls(len(names), pa.string()),
     })  # fmt: skip
     out = capped_block_keys(table)
     b_name = out.column("b_name").to_pylist()

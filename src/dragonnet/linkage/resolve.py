@@ -239,7 +239,8 @@ def capped_block_keys(table: Any, cap: int = BLOCK_CAP) -> Any:
     return table
 
 
-def _as_table(records: Sequence[Mapping[str, Any]], backend: Backend) -> Any:
+def records_table(records: Sequence[Mapping[str, Any]], backend: Backend = "duckdb") -> Any:
+    """The records as an Arrow table with their capped blocking keys (`register` hands it to a backend)."""
     import pyarrow as pa
 
     schema = pa.schema(
@@ -251,8 +252,15 @@ def _as_table(records: Sequence[Mapping[str, Any]], backend: Backend) -> Any:
             ("address_tokens", pa.list_(pa.string())), ("address_key", pa.string()), ("postcode", pa.string()),
         ]
     )  # fmt: skip
-    table = capped_block_keys(pa.Table.from_pylist([dict(r) for r in records], schema=schema))
-    return table if backend == "duckdb" else table.to_pandas()
+    return capped_block_keys(pa.Table.from_pylist([dict(r) for r in records], schema=schema))
+
+
+def register(db_api: Any, table: Any) -> Any:
+    """An Arrow table of records registered with a Splink backend. Spark gets it with its Arrow types: through
+    pandas, a column with no value at all (no addresses) would lose its type and Spark could not compare it."""
+    if hasattr(db_api, "spark"):
+        return db_api.register(db_api.spark.createDataFrame(table))
+    return db_api.register(table)
 
 
 @dataclass(frozen=True)
@@ -289,8 +297,12 @@ class Resolution:
 TRAINING_BLOCKS = (("kind", "name_key", "b_name"), ("kind", "birth_date", "b_birth_date"))
 
 
-def train(linker: Any, *, seed: int = 7, max_pairs_u: float = 2e6) -> None:
-    """Estimate the Fellegi-Sunter model of `linker` from its records (EM, no labels)."""
+def train(linker: Any, *, seed: int = 7, max_pairs_u: float = 2e6, min_em_pairs: int = 0, table: Any = None) -> None:
+    """Estimate the Fellegi-Sunter model of `linker` from its records (EM, no labels).
+
+    An EM session on fewer than `min_em_pairs` blocked pairs is skipped: a handful of pairs (a short list
+    against a reference without duplicates) teaches EM nothing but noise, and Splink's starting m values are
+    the better guess (`table`: the linker's registered records, where the pairs are counted)."""
     from splink import block_on
     from splink.internals.exceptions import EMTrainingException
 
@@ -300,6 +312,9 @@ def train(linker: Any, *, seed: int = 7, max_pairs_u: float = 2e6) -> None:
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs_u, seed=seed)
     for columns in TRAINING_BLOCKS:
+        if min_em_pairs and table is not None and _blocked_pairs(table, block_on(*columns)) < min_em_pairs:
+            logger.info("linkage: EM training on %s skipped: fewer than %d pairs", ", ".join(columns), min_em_pairs)
+            continue
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 block_on(*columns), estimate_without_term_frequencies=True
@@ -308,6 +323,17 @@ def train(linker: Any, *, seed: int = 7, max_pairs_u: float = 2e6) -> None:
             # No pairs to learn from in this block (tiny data, or every key too common): the comparisons keep
             # the estimates of the other session, or Splink's starting values.
             logger.warning("linkage: EM training on %s found no pairs; skipped", ", ".join(columns))
+
+
+def _blocked_pairs(table: Any, rule: Any) -> int:
+    """How many pairs a training block gives in a dedupe job (counted exactly by Splink's blocking analysis)."""
+    from splink.blocking_analysis import count_comparisons_from_blocking_rules
+
+    records = count_comparisons_from_blocking_rules(
+        table, blocking_rules=rule, link_type="dedupe_only", unique_id_column_name="unique_id",
+        record_sample_proportion=1.0,
+    )  # fmt: skip
+    return int(records[-1]["cumulative_comparison_count"])
 
 
 @dataclass(frozen=True)
@@ -358,7 +384,7 @@ def train_and_predict(
     from splink import Linker
 
     db_api = _db_api(backend, spark)
-    table = db_api.register(_as_table(records, backend))
+    table = register(db_api, records_table(records))
     linker = Linker(table, splink_settings(defaults=defaults), log_level=logging.ERROR)
     train(linker, seed=seed, max_pairs_u=max_pairs_u)
     predictions = linker.inference.predict()

@@ -36,7 +36,7 @@ def _page(request: Request, auth: PageAuth, op: object, *, status_code: int = 20
     return render(
         request, "linkage_screening.html",
         {"title": "Screen a list", "op": op, "default_threshold": DEFAULT_THRESHOLD, "labels": FIELD_LABELS,
-         "max_mb": MAX_BYTES // 2**20, **ctx},
+         "max_mb": MAX_BYTES // 2**20, "error": None, "result": None, **ctx},
         auth=auth, operation_slug=getattr(op, "slug", None), active="networks", status_code=status_code,
     )  # fmt: skip
 

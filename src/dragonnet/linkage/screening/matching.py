@@ -1,8 +1,9 @@
 """Matching a list against reference records with Splink: the screening's engine, without a database.
 
 The Fellegi-Sunter model is the resolver's (`resolve.splink_settings`: names in any order and script, dates,
-documents, phones, e-mails, nationality, addresses), estimated without labels on the list and the reference
-records together (the reference's own duplicates teach it what a match looks like), then asked only for pairs
+documents, phones, e-mails, nationality, addresses): the one the operator's latest resolution run estimated on
+every party of the operation when there is one, else estimated here without labels on the list and the reference
+records together (the reference's own duplicates teach it what a match looks like). It is asked only for pairs
 *between* the list and the reference (`predict_between`): a manifest is never compared with itself, the
 reference never with itself. Counters are counted in the backend: the pairs the blocking rules produced (each
 compared field by field), the pairs scored, the pairs at or above the threshold.
@@ -22,10 +23,11 @@ from dragonnet.linkage.resolve import (
     Backend,
     PairCounts,
     PartyInput,
-    _as_table,
     _db_api,
     above_threshold,
     count_pairs,
+    records_table,
+    register,
     splink_settings,
     to_record,
     train,
@@ -33,6 +35,8 @@ from dragonnet.linkage.resolve import (
 from dragonnet.progress import Progress, no_progress
 
 DEFAULT_THRESHOLD = 0.9  # a hit is a lead for an officer to check: recall weighs more than in resolution
+MAX_PAIRS_U = 1e6  # random pairs for the u estimates (Splink's FEBRL4 example's value; 3/4 of a screening's time)
+MIN_EM_PAIRS = 100  # fewer blocked pairs than this in a training block: keep Splink's starting m values
 EVIDENCE_FIELDS = ("name", "birth_date", "id_number", "phone", "email", "nationality", "address", "postcode")
 
 
@@ -55,6 +59,8 @@ class MatchRun:
     counts: PairCounts = field(default_factory=lambda: PairCounts(0, 0, 0))
     matches: list[PairMatch] = field(default_factory=list)
     seconds: float = 0.0
+    model_source: str = "estimated"  # "estimated" on the list and reference, or "stored" (a resolution run's)
+    model: dict[str, Any] | None = None  # the model estimated here (None when a stored one was given)
 
 
 def agreement(left: dict[str, Any], right: dict[str, Any]) -> dict[str, str]:
@@ -86,18 +92,15 @@ def agreement(left: dict[str, Any], right: dict[str, Any]) -> dict[str, str]:
     return {f: out[f] for f in EVIDENCE_FIELDS if f in out}
 
 
-def _tables(records: list[dict[str, Any]], split: int, backend: Backend) -> tuple[Any, Any, Any]:
+def _tables(records: list[dict[str, Any]], split: int) -> tuple[Any, Any, Any]:
     """The union (for training) and the list and reference parts (for prediction), with the same capped
     blocking keys (counted over the union, so a block is capped alike on both sides)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    union = _as_table(records, "duckdb")
+    union = records_table(records)
     is_list = pc.less(union.column("unique_id"), pa.scalar(split, pa.int64()))
-    left, right = union.filter(is_list), union.filter(pc.invert(is_list))
-    if backend == "duckdb":
-        return union, left, right
-    return union.to_pandas(), left.to_pandas(), right.to_pandas()
+    return union, union.filter(is_list), union.filter(pc.invert(is_list))
 
 
 def match_lists(
@@ -109,11 +112,14 @@ def match_lists(
     spark: Any = None,
     progress: Progress = no_progress,
     seed: int = 7,
+    model: dict[str, Any] | None = None,
 ) -> MatchRun:
     """Score every blocked pair (list row, reference record) and keep those at or above `threshold`.
 
     Party ids are the callers' (a list row's number, a reference record's id); they may overlap between the two
-    sides: the matcher numbers the records itself."""
+    sides: the matcher numbers the records itself. `model`: a trained Splink model (the operator's latest
+    resolution run, estimated on every party of the operation) to use as it is; without one, the model is
+    estimated here on the list and the reference together."""
     from splink import Linker
 
     started = time.perf_counter()
@@ -126,12 +132,18 @@ def match_lists(
     records = [to_record(p) for p in [*rows, *reference]]
     for uid, record in enumerate(records):
         record["unique_id"] = uid
-    union, left, right = _tables(records, split, backend)
+    union, left, right = _tables(records, split)
     db_api = _db_api(backend, spark)
-    linker = Linker(db_api.register(union), splink_settings(), log_level=logging.ERROR)
-    train(linker, seed=seed)
+    table = register(db_api, union)
+    if model is not None:
+        run.model_source = "stored"
+        linker = Linker(table, dict(model), log_level=logging.ERROR)
+    else:
+        linker = Linker(table, splink_settings(), log_level=logging.ERROR)
+        train(linker, seed=seed, max_pairs_u=MAX_PAIRS_U, min_em_pairs=MIN_EM_PAIRS, table=table)
+        run.model = linker.misc.save_model_to_json()
     progress(1, 3, "scoring pairs")
-    predictions = linker.inference.predict_between(db_api.register(left), db_api.register(right))
+    predictions = linker.inference.predict_between(register(db_api, left), register(db_api, right))
     run.counts = count_pairs(predictions, threshold)
     progress(2, 3, "collecting hits")
     for pair in above_threshold(predictions, threshold):

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from dragonnet.linkage import normalise
 from dragonnet.linkage.extract import Extract, extract
+from dragonnet.linkage.resolution import latest_run
 from dragonnet.linkage.resolve import Backend, to_record
 from dragonnet.linkage.screening.matching import DEFAULT_THRESHOLD, MatchRun, match_lists
 from dragonnet.linkage.screening.reader import ListReport, ListRow, read_list
@@ -96,7 +97,7 @@ class Screening:
             "hits": len(self.hits), "case_parties": self.case_parties,
             "declaration_parties": self.declaration_parties, "watchlist_entries": self.watchlist_entries,
             "pairs_compared": c.compared, "pairs_scored": c.scored, "pairs_above_threshold": c.above,
-            "seconds": round(self.run.seconds, 3),
+            "model": self.run.model_source, "seconds": round(self.run.seconds, 3),
         }  # fmt: skip
 
     def to_json(self) -> dict[str, Any]:
@@ -208,8 +209,10 @@ def screen(
     ex = extract(session, actor, operation_id=op.id, declarations=True)
     cases = [i.party for i in ex.parties.values() if i.party.kind == party_kind]
     declared = [i.party for i in ex.declaration_parties.values() if i.party.kind == party_kind]
+    stored = latest_run(session)  # the operator's model, estimated on every party, when there is one
+    model = stored.model if stored is not None and stored.model else None
     run = match_lists([r.party for r in report.rows], [*cases, *declared], threshold=threshold, backend=backend,
-                      spark=spark, progress=progress)  # fmt: skip
+                      spark=spark, progress=progress, model=model)  # fmt: skip
     result = Screening(op.slug, party_kind, threshold, report, run, case_parties=len(cases),
                        declaration_parties=len(declared))  # fmt: skip
     names = {r.row: r.name for r in report.rows}
