@@ -245,7 +245,7 @@ def test_api_screens_a_multipart_upload(client: TestClient) -> None:
     assert client.post(url, files=files, data={"threshold": "2"}, headers={"X-CSRF-Token": csrf}).status_code == 422
     assert client.post("/api/v1/operations/nope/screening", files=files,
                        headers={"X-CSRF-Token": csrf}).status_code == 404  # fmt: skip
-    spec = client.get("/api/openapi.json").json()
+    spec = client.get("/api/v1/openapi.json").json()
     responses = spec["paths"][url.replace(SLUG, "{slug}")]["post"]["responses"]
     assert {"200", "400", "401", "403", "404", "422"} <= set(responses)
 

@@ -78,3 +78,12 @@ def test_evidence_says_exact_or_similar() -> None:
                                  email="TCK.logistics88@gmail.com"))  # fmt: skip
     assert agreement(left, right) == {"name": "similar", "birth_date": "exact", "id_number": "similar",
                                       "email": "exact", "nationality": "exact"}  # fmt: skip
+
+
+def test_a_reference_without_any_duplicate_still_screens() -> None:
+    """Every reference record distinct (no near-certain pair to estimate the prior from, too few pairs for EM):
+    the settings' prior and Splink's starting values stand, and the screening answers."""
+    reference = [p for p in _people(40, 1) if p.party_id % 2 == 0]  # one spelling of each person only
+    rows = [PartyInput(1, "person", "Nobody Known", "FR", dt.date(2001, 1, 1))]
+    run = match_lists(rows, reference)
+    assert run.matches == [] and run.counts.above == 0

@@ -307,9 +307,16 @@ def train(linker: Any, *, seed: int = 7, max_pairs_u: float = 2e6, min_em_pairs:
     from splink.internals.exceptions import EMTrainingException
 
     # The prior from near-certain rules (same passport/registration; same name and birth date), recall assumed 0.7.
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("kind", "id_norm"), block_on("kind", "name_key", "birth_date")], recall=0.7
-    )
+    # Records without any such pair (every party distinct) would give a prior of 0, which no model can use: the
+    # settings' prior stays then.
+    deterministic = [block_on("kind", "id_norm"), block_on("kind", "name_key", "birth_date")]
+    if table is None or _blocked_pairs(table, deterministic) > 0:
+        linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.7)
+    else:
+        logger.info(
+            "linkage: no near-certain pair; the prior stays %s",
+            linker.misc.save_model_to_json().get("probability_two_random_records_match"),
+        )
     linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs_u, seed=seed)
     for columns in TRAINING_BLOCKS:
         if min_em_pairs and table is not None and _blocked_pairs(table, block_on(*columns)) < min_em_pairs:
@@ -325,7 +332,7 @@ def train(linker: Any, *, seed: int = 7, max_pairs_u: float = 2e6, min_em_pairs:
             logger.warning("linkage: EM training on %s found no pairs; skipped", ", ".join(columns))
 
 
-def _blocked_pairs(table: Any, rule: Any) -> int:
+def _blocked_pairs(table: Any, rule: Any) -> int:  # rule: one blocking rule or a list of them
     """How many pairs a training block gives in a dedupe job (counted exactly by Splink's blocking analysis)."""
     from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
@@ -386,7 +393,7 @@ def train_and_predict(
     db_api = _db_api(backend, spark)
     table = register(db_api, records_table(records))
     linker = Linker(table, splink_settings(defaults=defaults), log_level=logging.ERROR)
-    train(linker, seed=seed, max_pairs_u=max_pairs_u)
+    train(linker, seed=seed, max_pairs_u=max_pairs_u, table=table)
     predictions = linker.inference.predict()
     counts = count_pairs(predictions, threshold)
     pairs = above_threshold(predictions, min(threshold, 0.5))
