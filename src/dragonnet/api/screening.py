@@ -68,6 +68,10 @@ class ScreeningOut(BaseModel):
     pairs_compared: int = Field(description="candidate pairs the blocking produced, each compared field by field")
     pairs_scored: int = Field(description="pairs the model scored (every compared pair)")
     pairs_above_threshold: int
+    model: str = Field(
+        description="stored (the operator's latest resolution run), estimated (on this list and what "
+        "it is matched against) or default (shipped; too few records to estimate)"
+    )
     seconds: float
     headers: list[HeaderOut]
     hits: list[HitOut]

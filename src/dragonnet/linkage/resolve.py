@@ -16,9 +16,12 @@ DuckDB and Spark score pairs alike.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Literal
 
 from dragonnet.linkage import normalise
@@ -26,6 +29,8 @@ from dragonnet.linkage import normalise
 Backend = Literal["duckdb", "spark"]
 BACKENDS: tuple[Backend, ...] = ("duckdb", "spark")
 DEFAULT_THRESHOLD = 0.95  # match probability at which a pair becomes a link
+
+DEFAULT_MODEL_FILE = Path(__file__).with_name("data") / "default-model.json"  # scripts/build_linkage_model.py
 
 RECORD_COLUMNS = (
     "unique_id", "kind", "name_key", "name_concat", "name_tokens", "name_prefix", "birth_date", "birth_year",
@@ -176,6 +181,17 @@ def splink_settings(*, defaults: bool = False) -> Any:
         retain_intermediate_calculation_columns=False,
         probability_two_random_records_match=1e-4,
     )
+
+
+@lru_cache(maxsize=1)
+def _default_model_text() -> str:
+    return DEFAULT_MODEL_FILE.read_text(encoding="utf-8")
+
+
+def default_model() -> dict[str, Any]:
+    """The shipped model (estimated on generated people of the region): for data too small to estimate one."""
+    model: dict[str, Any] = json.loads(_default_model_text())
+    return model
 
 
 def _db_api(backend: Backend, spark: Any = None) -> Any:

@@ -3,7 +3,8 @@
 The Fellegi-Sunter model is the resolver's (`resolve.splink_settings`: names in any order and script, dates,
 documents, phones, e-mails, nationality, addresses): the one the operator's latest resolution run estimated on
 every party of the operation when there is one, else estimated here without labels on the list and the reference
-records together (the reference's own duplicates teach it what a match looks like). It is asked only for pairs
+records together (the reference's own duplicates teach it what a match looks like), or, for fewer records than
+that needs, the shipped default model (`data/default-model.json`). It is asked only for pairs
 *between* the list and the reference (`predict_between`): a manifest is never compared with itself, the
 reference never with itself. Counters are counted in the backend: the pairs the blocking rules produced (each
 compared field by field), the pairs scored, the pairs at or above the threshold.
@@ -26,6 +27,7 @@ from dragonnet.linkage.resolve import (
     _db_api,
     above_threshold,
     count_pairs,
+    default_model,
     records_table,
     register,
     splink_settings,
@@ -36,6 +38,7 @@ from dragonnet.progress import Progress, no_progress
 
 DEFAULT_THRESHOLD = 0.9  # a hit is a lead for an officer to check: recall weighs more than in resolution
 MAX_PAIRS_U = 1e6  # random pairs for the u estimates (Splink's FEBRL4 example's value; 3/4 of a screening's time)
+MIN_RECORDS_TO_ESTIMATE = 2000  # fewer records (list and reference together): the shipped default model
 MIN_EM_PAIRS = 100  # fewer blocked pairs than this in a training block: keep Splink's starting m values
 EVIDENCE_FIELDS = ("name", "birth_date", "id_number", "phone", "email", "nationality", "address", "postcode")
 
@@ -59,7 +62,7 @@ class MatchRun:
     counts: PairCounts = field(default_factory=lambda: PairCounts(0, 0, 0))
     matches: list[PairMatch] = field(default_factory=list)
     seconds: float = 0.0
-    model_source: str = "estimated"  # "estimated" on the list and reference, or "stored" (a resolution run's)
+    model_source: str = "estimated"  # estimated on the list and reference; "stored" (given); "default" (shipped)
     model: dict[str, Any] | None = None  # the model estimated here (None when a stored one was given)
 
 
@@ -135,8 +138,11 @@ def match_lists(
     union, left, right = _tables(records, split)
     db_api = _db_api(backend, spark)
     table = register(db_api, union)
-    if model is not None:
+    if model is None and len(records) < MIN_RECORDS_TO_ESTIMATE:
+        model, run.model_source = default_model(), "default"
+    elif model is not None:
         run.model_source = "stored"
+    if model is not None:
         linker = Linker(table, dict(model), log_level=logging.ERROR)
     else:
         linker = Linker(table, splink_settings(), log_level=logging.ERROR)

@@ -235,7 +235,9 @@ def _audit(session: Session, actor: Actor, operation_id: int, result: Screening,
         "parties": sorted({h.record_id for h in result.hits if h.source == "case"}),
         "watchlist_entries": sorted({h.record_id for h in result.hits if h.source == "watchlist"}),
     }
-    detail: dict[str, Any] = {k: v for k, v in result.summary().items() if k not in ("operation", "encoding")}
+    detail: dict[str, Any] = {
+        k: v for k, v in result.summary().items() if k not in ("operation", "encoding", "seconds")
+    }
     detail["declaration_hits"] = sum(1 for h in result.hits if h.source == "declaration")
     detail["file_sha256"] = hashlib.sha256(data).hexdigest()
     for name, values in ids.items():
