@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from dragonnet.linkage import normalise
 from dragonnet.linkage.resolve import PartyInput, address_fields, to_record
 from dragonnet.linkage.screening.matching import agreement, match_lists
@@ -87,3 +89,19 @@ def test_a_reference_without_any_duplicate_still_screens() -> None:
     rows = [PartyInput(1, "person", "Nobody Known", "FR", dt.date(2001, 1, 1))]
     run = match_lists(rows, reference)
     assert run.matches == [] and run.counts.above == 0
+
+
+@pytest.mark.slow
+def test_spark_gives_the_same_hits_as_duckdb() -> None:
+    reference = [
+        PartyInput(1, "person", "Nguyễn Văn Thắng", "VN", dt.date(1986, 11, 2), "C4185230"),
+        *_people(300, 100),
+    ]
+    rows = [PartyInput(7, "person", "Thang Nguyen Van", "VN", dt.date(1986, 11, 2)), *_people(5, 5000)[::2]]
+    duck = match_lists(rows, reference)
+    spark = match_lists(rows, reference, backend="spark")
+    assert duck.counts == spark.counts
+    assert [(m.row, m.reference, round(m.probability, 6)) for m in duck.matches] == [
+        (m.row, m.reference, round(m.probability, 6)) for m in spark.matches
+    ]
+    assert (7, 1) in {(m.row, m.reference) for m in duck.matches}
