@@ -194,6 +194,27 @@ def default_model() -> dict[str, Any]:
     return model
 
 
+_PROBABILITIES = ("m_probability", "u_probability")
+
+
+def model_for_backend(model: dict[str, Any], backend: Backend) -> dict[str, Any]:
+    """A saved model in `backend`'s SQL dialect: a model is saved with its SQL (DuckDB's `list_intersect` is
+    Spark's `array_intersect`), so for another backend the comparisons are rebuilt in its dialect and the
+    estimated probabilities carried over, level by level, for the comparisons both have."""
+    if model.get("sql_dialect") == backend:
+        return model
+    out: dict[str, Any] = splink_settings().get_settings(backend).as_dict()
+    saved = {c["output_column_name"]: c["comparison_levels"] for c in model.get("comparisons", [])}
+    for comparison in out["comparisons"]:
+        levels = saved.get(comparison["output_column_name"])
+        if levels is None or len(levels) != len(comparison["comparison_levels"]):
+            continue  # not in the saved model (an older one): Splink's starting values
+        for level, old in zip(comparison["comparison_levels"], levels, strict=True):
+            level.update({k: old[k] for k in _PROBABILITIES if k in old})
+    out["probability_two_random_records_match"] = model["probability_two_random_records_match"]
+    return out
+
+
 def _db_api(backend: Backend, spark: Any = None) -> Any:
     if backend == "duckdb":
         from splink import DuckDBAPI

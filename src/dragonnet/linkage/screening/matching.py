@@ -28,6 +28,7 @@ from dragonnet.linkage.resolve import (
     above_threshold,
     count_pairs,
     default_model,
+    model_for_backend,
     records_table,
     register,
     splink_settings,
@@ -143,7 +144,7 @@ def match_lists(
     elif model is not None:
         run.model_source = "stored"
     if model is not None:
-        linker = Linker(table, dict(model), log_level=logging.ERROR)
+        linker = Linker(table, model_for_backend(dict(model), backend), log_level=logging.ERROR)
     else:
         linker = Linker(table, splink_settings(), log_level=logging.ERROR)
         train(linker, seed=seed, max_pairs_u=MAX_PAIRS_U, min_em_pairs=MIN_EM_PAIRS, table=table)
