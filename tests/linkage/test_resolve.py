@@ -119,3 +119,6 @@ def test_a_very_common_name_does_not_explode_the_pairs() -> None:
     result = resolve(parties)
     # unbounded name blocking would compare 1200*1199/2 = 719,400 pairs; the capped keys compare far fewer
     assert result.compared_pairs < 50_000
+    # every compared pair counts, not only those predicted (the counter once counted the pairs at p >= 0.5)
+    assert result.compared_pairs >= result.pairs_above_threshold == len(result.pairs)
+    assert result.compared_pairs > len(result.pairs)
