@@ -16,7 +16,14 @@ from pathlib import Path
 from splink import Linker
 
 from dragonnet.linkage.evaluation import labelled_people
-from dragonnet.linkage.resolve import DEFAULT_MODEL_FILE, _db_api, records_table, register, splink_settings, to_record
+from dragonnet.linkage.resolve import (
+    DEFAULT_MODEL_FILE,
+    _db_api,
+    blocked_table,
+    records_table,
+    register,
+    splink_settings,
+)
 
 PEOPLE = 3000
 SEED = 7
@@ -26,14 +33,14 @@ def main() -> None:
     from dragonnet.linkage.resolve import train
 
     data = labelled_people(PEOPLE, SEED)
-    records = [to_record(p) for p in data.parties]
+    records = records_table(data.parties)
     db_api = _db_api("duckdb")
-    table = register(db_api, records_table(records))
+    table = register(db_api, blocked_table(records))
     linker = Linker(table, splink_settings(), log_level=logging.ERROR)
     train(linker, seed=SEED, table=table)
     model = linker.misc.save_model_to_json()
     Path(DEFAULT_MODEL_FILE).write_text(json.dumps(model, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    print(f"{DEFAULT_MODEL_FILE}: estimated on {len(records)} records of {PEOPLE} generated people (seed {SEED})")
+    print(f"{DEFAULT_MODEL_FILE}: estimated on {records.num_rows} records of {PEOPLE} generated people (seed {SEED})")
 
 
 if __name__ == "__main__":

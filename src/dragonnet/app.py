@@ -47,6 +47,7 @@ from dragonnet.errors import (
 )
 from dragonnet.http.deps import CsrfRejected, LoginRequired, Unauthenticated, login_url
 from dragonnet.http.security import SECURITY_HEADERS, SecurityHeadersMiddleware
+from dragonnet.policy import audit
 from dragonnet.policy.access import PermissionDenied
 from dragonnet.storage.db import has_schema, make_engine, redact, session_factory
 from dragonnet.web import admin as web_admin
@@ -139,6 +140,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Audit entries committed by a server that stopped before chaining them are chained now.
+        await anyio.to_thread.run_sync(audit.append_staged, engine)
         yield
         engine.dispose()
 

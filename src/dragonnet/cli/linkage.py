@@ -53,7 +53,28 @@ def _actor(session: Any, username: str | None) -> Any:
 
 @linkage_app.command("run")
 def run(
-    backend: Annotated[str, typer.Option("--backend", help="duckdb (default) or spark (local).")] = "duckdb",
+    backend: Annotated[
+        str, typer.Option("--backend", help="duckdb (default) or spark (local, or the cluster of --spark-master).")
+    ] = "duckdb",
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-master",
+            help="Run on this Spark cluster: spark://HOST:7077, yarn, k8s://..., or a "
+            "Spark Connect URL sc://HOST:15002 (needs --spark-dir).",
+        ),
+    ] = None,
+    spark_dir: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-dir",
+            help="A folder this machine and the cluster both read and write (shared mount, "
+            "hdfs://, s3a://): the run's records, pairs and clusters are written there as Parquet.",
+        ),
+    ] = None,
+    spark_conf: Annotated[
+        list[str] | None, typer.Option("--spark-conf", help="KEY=VALUE for the Spark session (repeatable).")
+    ] = None,
     threshold: Annotated[float, typer.Option("--threshold", help="Match probability of a link.")] = 0.95,
     pprl_threshold: Annotated[
         float | None, typer.Option("--pprl-threshold", help="Match probability of an encoded match (default 0.8).")
@@ -70,15 +91,18 @@ def run(
 
     if backend not in ("duckdb", "spark"):
         raise fail(f"unknown backend {backend!r}: use duckdb or spark")
+    cluster = _spark_cluster(backend, spark_master, spark_dir, spark_conf or [])
     engine = _engine(database_url)
     secret = None if skip_pprl else _secret(key_file)
     try:
         with session_scope(engine) as session:
-            r = service.run_resolution(session, backend=backend, threshold=threshold)  # type: ignore[arg-type]
+            r = service.run_resolution(session, backend=backend, threshold=threshold,  # type: ignore[arg-type]
+                                       spark=cluster)  # fmt: skip
             pprl_at = pprl.DEFAULT_THRESHOLD if pprl_threshold is None else pprl_threshold
             matches = None if secret is None else service.run_pprl(session, secret, threshold=pprl_at)
             out = {"run": r.id, "backend": r.backend, "records": r.records, "links": r.links,
-                   "clusters": r.clusters, "encoded_matches": matches}  # fmt: skip
+                   "clusters": r.clusters, "encoded_matches": matches,
+                   "spark_output": cluster.run_dir() if cluster else None}  # fmt: skip
     except DragonnetError as exc:
         raise fail(str(exc)) from None
     finally:
@@ -90,6 +114,28 @@ def run(
             f"run {out['run']} on {backend}: {out['records']} parties, {out['links']} links, "
             f"{out['clusters']} entities" + ("" if matches is None else f"; {matches} encoded matches")
         )
+        if cluster is not None:
+            typer.echo(f"Parquet input and results of the cluster run: {out['spark_output']}")
+
+
+def _spark_cluster(backend: str, master: str | None, folder: str | None, conf: list[str]) -> Any:
+    """The cluster of --spark-master (None: DuckDB, or Spark inside this process)."""
+    from dragonnet.cluster import SparkCluster, new_run_name, parse_conf
+    from dragonnet.errors import DragonnetError
+
+    if master is None:
+        if folder or conf:
+            raise fail("--spark-dir and --spark-conf go with --spark-master")
+        return None
+    if backend != "spark":
+        raise fail("--spark-master needs --backend spark")
+    if not folder:
+        raise fail("--spark-master needs --spark-dir: a folder the cluster and this machine both reach")
+    try:
+        settings = parse_conf(conf)
+    except DragonnetError as exc:
+        raise fail(str(exc)) from None
+    return SparkCluster(master, folder, settings, new_run_name())
 
 
 @linkage_app.command("networks")

@@ -162,16 +162,16 @@ def extract(
     else:
         nominal_ok = false() if hub else true()
     if not hub:
-        for p, place_country in session.execute(
-            select(Party, Case.place_country).join(Case, Case.id == Party.case_id).where(*where, nominal_ok)
-        ):
-            out.parties[p.id] = PartyInfo(
-                PartyInput(p.id, p.kind, p.name, p.nationality, p.birth_date, p.id_number, p.phone, p.email,
-                           place_country, p.address),
-                p.case_id, p.role,
-            )  # fmt: skip
+        # Plain rows, not ORM objects: an operator's run reads every party of the operation.
+        for p in session.execute(
+            select(Party.id, Party.kind, Party.name, Party.nationality, Party.birth_date, Party.id_number, Party.phone,
+                   Party.email, Case.place_country, Party.address, Party.case_id, Party.role)
+            .join(Case, Case.id == Party.case_id).where(*where, nominal_ok)
+        ):  # fmt: skip
+            out.parties[p.id] = PartyInfo(PartyInput(*p[:10]), p.case_id, p.role)
 
     ident_ok = or_(not_(identifier_is_nominal()), nominal_ok)
+    keys: dict[tuple[str, str, str | None, str | None], str | None] = {}  # each distinct value normalised once
     for cid, kind, value, normalised, party_id, place_country in session.execute(
         select(
             CaseIdentifier.case_id, CaseIdentifier.kind, CaseIdentifier.value, CaseIdentifier.normalised,
@@ -180,7 +180,10 @@ def extract(
         .join(Case, Case.id == CaseIdentifier.case_id)
         .where(*where, ident_ok, CaseIdentifier.kind.in_(LINK_IDENTIFIER_KINDS))
     ):  # fmt: skip
-        key = normalise.identifier(kind, value, place_country) or normalise.code(normalised)
+        at = (kind, value, place_country, normalised)
+        if at not in keys:
+            keys[at] = normalise.identifier(kind, value, place_country) or normalise.code(normalised)
+        key = keys[at]
         if key:
             out.identifiers.append(IdentifierInfo(cid, kind, key, value, party_id))
 

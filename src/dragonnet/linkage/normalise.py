@@ -136,6 +136,16 @@ def _e164(phone: str, region: str | None) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def e164_many(items: list[tuple[str, str | None]]) -> list[str | None]:
+    """`e164` of many (number, region) pairs: one call per batch of distinct values (picklable, for a pool)."""
+    return [e164(number, region) for number, region in items]
+
+
+def name_tokens_many(items: list[tuple[str, str]]) -> list[list[str]]:
+    """`name_tokens` of many (name, kind) pairs (picklable, for a pool)."""
+    return [name_tokens(name, kind=kind) for name, kind in items]
+
+
 def email(value: str | None) -> str | None:
     if not value or "@" not in value:
         return None
@@ -222,3 +232,12 @@ def _address(text: str) -> Address:
     kept = tuple(t for t in tokens if t not in generic)
     postcode = next((t for t in reversed(tokens[-POSTCODE_TAIL:]) if _POSTCODE.match(t)), None)
     return Address(kept, postcode)
+
+
+def address_many(texts: list[str]) -> list[tuple[list[str], str | None]]:
+    """Of many addresses: each one's distinct tokens, sorted, and its postcode (picklable, for a pool)."""
+    out: list[tuple[list[str], str | None]] = []
+    for text in texts:
+        parts = address(text)
+        out.append((sorted(set(parts.tokens)), parts.postcode))
+    return out

@@ -18,12 +18,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
+from dragonnet.cluster import SparkCluster, read_parquet, write_parquet
 from dragonnet.linkage import normalise
 
 Backend = Literal["duckdb", "spark"]
@@ -91,6 +93,137 @@ def address_fields(address: str | None, postcode: str | None = None) -> dict[str
         "address_key": " ".join(tokens) or None,
         "postcode": given or parts.postcode,
     }
+
+
+# Each distinct name, phone, document number and address is normalised once per run (a few of them are the bulk of the
+# records: the same courier, the same common names), everything else is column arithmetic in Polars. Many
+# distinct names or phones are split between this process and a pool using the other cores (transliteration
+# and libphonenumber are pure Python, one core each; Splink, which comes next, uses them all anyway).
+PARALLEL_FROM = 20_000  # distinct values; below this starting a second process costs more than it saves
+
+
+def map_distinct(batch_fn: Callable[[list[Any]], list[Any]], items: list[Any]) -> list[Any]:
+    """`batch_fn(items)`, the items split between this process and one process per other core when many."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(items) < PARALLEL_FROM or workers < 2:
+        return batch_fn(items)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = -(-len(items) // workers)
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    # spawn, not fork: DuckDB's and Polars' threads may hold locks a forked child would inherit
+    with ProcessPoolExecutor(len(chunks) - 1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(batch_fn, chunk) for chunk in chunks[1:]]
+        out = batch_fn(chunks[0])
+        for future in futures:
+            out.extend(future.result())
+    return out
+
+
+def records_table(parties: Sequence[PartyInput]) -> Any:
+    """The normalised records of `parties` as an Arrow table (the columns `to_record` gives, row for row):
+    names, phones, document numbers and addresses are normalised once per distinct value, the rest column-wise."""
+    import polars as pl
+
+    frame = pl.DataFrame(
+        {
+            "unique_id": [p.party_id for p in parties], "kind": [p.kind for p in parties],
+            "name": [p.name for p in parties], "nationality": [p.nationality for p in parties],
+            "birth": [p.birth_date for p in parties], "id_number": [p.id_number for p in parties],
+            "raw_phone": [p.phone for p in parties], "raw_email": [p.email for p in parties],
+            "region": [p.region for p in parties], "address": [p.address for p in parties],
+            "raw_postcode": [p.postcode for p in parties],
+        },
+        schema={"unique_id": pl.Int64, "kind": pl.Utf8, "name": pl.Utf8, "nationality": pl.Utf8, "birth": pl.Date,
+                "id_number": pl.Utf8, "raw_phone": pl.Utf8, "raw_email": pl.Utf8, "region": pl.Utf8,
+                "address": pl.Utf8, "raw_postcode": pl.Utf8},
+    )  # fmt: skip
+    frame = frame.join(_distinct_names(frame), on=["name", "kind"], how="left", nulls_equal=True, maintain_order="left")
+    frame = frame.join(_distinct_codes(frame), on="id_number", how="left", nulls_equal=True, maintain_order="left")
+    frame = _with_phones(frame)
+    frame = _with_addresses(frame)
+    raw_email = pl.col("raw_email").str.strip_chars()
+    out = frame.select(
+        "unique_id", "kind", "name_key", "name_concat", "name_tokens", "name_prefix",
+        pl.col("birth").dt.strftime("%Y-%m-%d").alias("birth_date"),
+        pl.col("birth").dt.year().cast(pl.Int64).alias("birth_year"),
+        "id_norm", "phone",
+        pl.when(pl.col("raw_email").str.contains("@", literal=True)).then(raw_email.str.to_lowercase())
+        .alias("email"),
+        "nationality", "address_tokens", "address_key", "postcode",
+    )  # fmt: skip
+    return out.to_arrow().cast(record_schema())
+
+
+def _distinct_names(frame: Any) -> Any:
+    import polars as pl
+
+    names = frame.select("name", "kind").unique()
+    tokens = map_distinct(normalise.name_tokens_many, [(n or "", k) for n, k in names.iter_rows()])
+    names = names.with_columns(pl.Series("tokens", tokens, dtype=pl.List(pl.Utf8)))
+    key = pl.col("tokens").list.sort().list.join(" ")
+    concat = pl.col("tokens").list.join("")
+    return names.select(
+        "name", "kind",
+        pl.when(key != "").then(key).alias("name_key"),
+        pl.when(concat != "").then(concat).alias("name_concat"),
+        pl.when(pl.col("tokens").list.len() > 0).then(pl.col("tokens").list.unique().list.sort())
+        .alias("name_tokens"),
+        pl.when(key != "").then(key.str.replace_all(" ", "", literal=True).str.slice(0, 6)).alias("name_prefix"),
+    )  # fmt: skip
+
+
+def _distinct_codes(frame: Any) -> Any:
+    import polars as pl
+
+    ids = frame.select("id_number").unique().drop_nulls()
+    return ids.with_columns(pl.Series("id_norm", [normalise.code(v) for v in ids["id_number"]], dtype=pl.Utf8))
+
+
+def _with_phones(frame: Any) -> Any:
+    """E.164 per distinct (number, region read in): the region only matters for numbers without a '+', and
+    spacing and dashes never matter, so they are dropped from the key first (what libphonenumber ignores)."""
+    import polars as pl
+
+    region = pl.coalesce(pl.when(pl.col("nationality") != "").then(pl.col("nationality")), pl.col("region"))
+    compact = pl.col("raw_phone").str.replace_all(r"[\s\-.()]", "")
+    plain = compact.str.contains(r"^\+?[0-9]+$")
+    frame = frame.with_columns(
+        pl.when(plain).then(compact).otherwise(pl.col("raw_phone")).alias("phone_key"),
+        pl.when(plain & compact.str.starts_with("+")).then(pl.lit(None, pl.Utf8)).otherwise(region)
+        .alias("phone_region"),
+    )  # fmt: skip
+    keys = frame.select("phone_key", "phone_region").unique().filter(pl.col("phone_key").is_not_null())
+    phones = map_distinct(normalise.e164_many, list(keys.iter_rows()))
+    keys = keys.with_columns(pl.Series("phone", phones, dtype=pl.Utf8))
+    return frame.join(keys, on=["phone_key", "phone_region"], how="left", nulls_equal=True, maintain_order="left")
+
+
+def _with_addresses(frame: Any) -> Any:
+    """The address columns (`address_fields`): each distinct address read once, each distinct postcode given
+    apart normalised once; the postcode given wins over the one read from the address."""
+    import polars as pl
+
+    texts = frame.select("address").unique().drop_nulls()
+    read = map_distinct(normalise.address_many, texts["address"].to_list())
+    texts = texts.with_columns(
+        pl.Series("tokens", [tokens for tokens, _postcode in read], dtype=pl.List(pl.Utf8)),
+        pl.Series("read_postcode", [postcode for _tokens, postcode in read], dtype=pl.Utf8),
+    )
+    key = pl.col("tokens").list.join(" ")
+    texts = texts.select(
+        "address", "read_postcode",
+        pl.when(pl.col("tokens").list.len() > 0).then(pl.col("tokens")).alias("address_tokens"),
+        pl.when(key != "").then(key).alias("address_key"),
+    )  # fmt: skip
+    given = frame.select("raw_postcode").unique().drop_nulls()
+    given = given.with_columns(
+        pl.Series("given_postcode", [normalise.code(v) for v in given["raw_postcode"]], dtype=pl.Utf8)
+    )
+    frame = frame.join(texts, on="address", how="left", maintain_order="left")
+    frame = frame.join(given, on="raw_postcode", how="left", maintain_order="left")
+    return frame.with_columns(pl.coalesce("given_postcode", "read_postcode").alias("postcode"))
 
 
 # --- the Splink model ---------------------------------------------------------------------------------------
@@ -225,7 +358,10 @@ def _db_api(backend: Backend, spark: Any = None) -> Any:
 
         if spark is None:
             spark = local_spark()
-        return SparkAPI(spark_session=spark, break_lineage_method="persist", num_partitions_on_repartition=2)
+        # The comparisons use Spark's own functions only: Splink's Scala UDF jar is not needed (nor reachable
+        # through Spark Connect).
+        return SparkAPI(spark_session=spark, break_lineage_method="persist", num_partitions_on_repartition=2,
+                        register_udfs_automatically=False)  # fmt: skip
     raise ValueError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
 
 
@@ -276,11 +412,10 @@ def capped_block_keys(table: Any, cap: int = BLOCK_CAP) -> Any:
     return table
 
 
-def records_table(records: Sequence[Mapping[str, Any]], backend: Backend = "duckdb") -> Any:
-    """The records as an Arrow table with their capped blocking keys (`register` hands it to a backend)."""
+def record_schema() -> Any:
     import pyarrow as pa
 
-    schema = pa.schema(
+    return pa.schema(
         [
             ("unique_id", pa.int64()), ("kind", pa.string()), ("name_key", pa.string()),
             ("name_concat", pa.string()), ("name_tokens", pa.list_(pa.string())), ("name_prefix", pa.string()),
@@ -289,7 +424,16 @@ def records_table(records: Sequence[Mapping[str, Any]], backend: Backend = "duck
             ("address_tokens", pa.list_(pa.string())), ("address_key", pa.string()), ("postcode", pa.string()),
         ]
     )  # fmt: skip
-    return capped_block_keys(pa.Table.from_pylist([dict(r) for r in records], schema=schema))
+
+
+def blocked_table(records: Sequence[Mapping[str, Any]] | Any) -> Any:
+    """Records (dicts as `to_record` gives, or the Arrow table of `records_table`) as an Arrow table with their
+    capped blocking keys (`register` hands it to a backend)."""
+    import pyarrow as pa
+
+    table = records if isinstance(records, pa.Table) else pa.Table.from_pylist([dict(r) for r in records],
+                                                                                schema=record_schema())  # fmt: skip
+    return capped_block_keys(table)
 
 
 def register(db_api: Any, table: Any) -> Any:
@@ -321,6 +465,7 @@ class Resolution:
     clusters: dict[int, int]  # party id -> cluster id (the smallest party id of the cluster)
     model: dict[str, Any] = field(default_factory=dict)
     pairs_above_threshold: int = 0  # scored pairs at or above the threshold (before decisions)
+    output: str | None = None  # on a Spark cluster: the run's folder of Parquet files (see SparkCluster)
 
     def cluster_members(self) -> dict[int, list[int]]:
         out: dict[int, list[int]] = {}
@@ -405,6 +550,11 @@ def above_threshold(predictions: Any, threshold: float) -> list[ScoredPair]:
         "SELECT unique_id_l, unique_id_r, match_probability, match_weight FROM {this} "
         f"WHERE match_probability >= {float(threshold)!r}"
     ).as_pyarrow_table()
+    return scored_pairs(rows)
+
+
+def scored_pairs(rows: Any) -> list[ScoredPair]:
+    """An Arrow table of (unique_id_l, unique_id_r, match_probability, match_weight) as pairs, low id first."""
     return [
         ScoredPair(min(int(a), int(b)), max(int(a), int(b)), float(p), float(w))
         for a, b, p, w in zip(*(rows.column(i).to_pylist() for i in range(4)), strict=True)
@@ -412,7 +562,7 @@ def above_threshold(predictions: Any, threshold: float) -> list[ScoredPair]:
 
 
 def train_and_predict(
-    records: Sequence[Mapping[str, Any]],
+    records: Sequence[Mapping[str, Any]] | Any,
     *,
     backend: Backend = "duckdb",
     threshold: float = DEFAULT_THRESHOLD,
@@ -420,20 +570,58 @@ def train_and_predict(
     spark: Any = None,
     seed: int = 7,
     max_pairs_u: float = 2e6,
+    run_dir: str | None = None,
 ) -> tuple[list[ScoredPair], PairCounts, dict[str, Any]]:
-    """Train the Fellegi-Sunter model on `records` (EM, no labels) and score the blocked pairs.
+    """Train the Fellegi-Sunter model on `records` (dicts as `to_record` gives, or the Arrow table of
+    `records_table`) (EM, no labels) and score the blocked pairs.
 
     Returns the pairs at or above min(threshold, 0.5) (the caller applies the threshold and decisions), the
-    counts of pairs compared, scored and at the threshold, and the model."""
+    counts of pairs compared, scored and at the threshold, and the model.
+
+    `spark` is a SparkSession (the records go to it from memory) or a `SparkCluster` (its session is opened
+    here and stopped at the end; records and pairs go through Parquet files under `run_dir`)."""
+    if isinstance(spark, SparkCluster):
+        if backend != "spark":
+            raise ValueError("a Spark cluster needs backend='spark'")
+        cluster = spark
+        session = cluster.session()
+        try:
+            return _train_and_predict(records, backend, threshold, defaults, session, seed, max_pairs_u,
+                                      run_dir or cluster.run_dir())  # fmt: skip
+        finally:
+            session.stop()
+    return _train_and_predict(records, backend, threshold, defaults, spark, seed, max_pairs_u, None)
+
+
+def _train_and_predict(
+    records: Sequence[Mapping[str, Any]] | Any, backend: Backend, threshold: float, defaults: bool, spark: Any,
+    seed: int, max_pairs_u: float, run_dir: str | None,
+) -> tuple[list[ScoredPair], PairCounts, dict[str, Any]]:  # fmt: skip
     from splink import Linker
 
     db_api = _db_api(backend, spark)
-    table = register(db_api, records_table(records))
+    if run_dir is not None:
+        # The cluster reads its input from the shared location, not from this process's memory (Parquet keeps
+        # the Arrow types, an all-null column too).
+        write_parquet(blocked_table(records), f"{run_dir}/records.parquet")
+        table = db_api.register(spark.read.parquet(f"{run_dir}/records.parquet"))
+    else:
+        table = register(db_api, blocked_table(records))
     linker = Linker(table, splink_settings(defaults=defaults), log_level=logging.ERROR)
     train(linker, seed=seed, max_pairs_u=max_pairs_u, table=table)
     predictions = linker.inference.predict()
     counts = count_pairs(predictions, threshold)
-    pairs = above_threshold(predictions, min(threshold, 0.5))
+    floor = min(threshold, 0.5)
+    if run_dir is not None:
+        # The cluster writes the scored pairs where this process reads them back.
+        scored = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
+        frame = predictions.as_spark_dataframe()
+        frame.where(frame["match_probability"] >= floor).select(*scored).write.mode("overwrite").parquet(
+            f"{run_dir}/pairs.parquet"
+        )
+        pairs = scored_pairs(read_parquet(f"{run_dir}/pairs.parquet").select(scored))
+    else:
+        pairs = above_threshold(predictions, floor)
     model = linker.misc.save_model_to_json()
     return pairs, counts, model
 
@@ -488,15 +676,24 @@ def resolve(
     """Resolve `parties` into entities. Decisions only concern pairs of parties in `parties`."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
-    records = [to_record(p) for p in parties]
+    records = records_table(parties)
     ids = {p.party_id for p in parties}
     scoped = {k: v for k, v in (decisions or {}).items() if k[0] in ids and k[1] in ids}
-    if len(records) < 2:
-        return Resolution(backend, threshold, len(records), 0, [], [], {i: i for i in ids})
+    if records.num_rows < 2:
+        return Resolution(backend, threshold, records.num_rows, 0, [], [], {i: i for i in ids})
+    run_dir = spark.run_dir() if isinstance(spark, SparkCluster) else None
     pairs, counts, model = train_and_predict(
-        records, backend=backend, threshold=threshold, defaults=defaults, spark=spark
+        records, backend=backend, threshold=threshold, defaults=defaults, spark=spark, run_dir=run_dir
     )
     above = sorted((p for p in pairs if p.match_probability >= threshold), key=lambda p: (p.left, p.right))
     links = apply_decisions(above, threshold, scoped)
     clusters = connected_components(sorted(ids), links)
-    return Resolution(backend, threshold, len(records), counts.compared, above, links, clusters, model, counts.above)
+    if run_dir is not None:
+        import pyarrow as pa
+
+        members = sorted(clusters.items())
+        write_parquet(pa.table({"party_id": pa.array([m[0] for m in members], pa.int64()),
+                                "cluster_id": pa.array([m[1] for m in members], pa.int64())}),
+                      f"{run_dir}/clusters.parquet")  # fmt: skip
+    return Resolution(backend, threshold, records.num_rows, counts.compared, above, links, clusters, model,
+                      pairs_above_threshold=counts.above, output=run_dir)  # fmt: skip

@@ -391,6 +391,30 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The staged entry this one was chained from (None for entries chained before staging existed); kept so
+    # the database lets the staged row go only once its exact copy is in the chain. Not part of the hash.
+    staged_id: Mapped[int | None] = mapped_column(Integer, index=True, unique=True)
+
+
+class AuditStaged(Base):
+    """An audit entry written in the audited change's own transaction, waiting for the appender to chain it.
+
+    The database refuses UPDATE, and DELETE unless an identical entry carrying this id is in the chain."""
+
+    __tablename__ = "audit_staged"
+    # Ids are never reused (SQLite would reuse them once the table is empty): a chained entry keeps its own.
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column()
+    actor_user_id: Mapped[int | None] = mapped_column(Integer)
+    actor_username: Mapped[str | None] = mapped_column(String(64))
+    actor_agency: Mapped[str | None] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str | None] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class AuditHead(Base):

@@ -26,10 +26,10 @@ from dragonnet.linkage.resolve import (
     PartyInput,
     _db_api,
     above_threshold,
+    blocked_table,
     count_pairs,
     default_model,
     model_for_backend,
-    records_table,
     register,
     splink_settings,
     to_record,
@@ -102,7 +102,7 @@ def _tables(records: list[dict[str, Any]], split: int) -> tuple[Any, Any, Any]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    union = records_table(records)
+    union = blocked_table(records)
     is_list = pc.less(union.column("unique_id"), pa.scalar(split, pa.int64()))
     return union, union.filter(is_list), union.filter(pc.invert(is_list))
 
