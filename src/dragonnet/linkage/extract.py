@@ -165,10 +165,10 @@ def extract(
         # Plain rows, not ORM objects: an operator's run reads every party of the operation.
         for p in session.execute(
             select(Party.id, Party.kind, Party.name, Party.nationality, Party.birth_date, Party.id_number, Party.phone,
-                   Party.email, Case.place_country, Party.case_id, Party.role)
+                   Party.email, Case.place_country, Party.address, Party.case_id, Party.role)
             .join(Case, Case.id == Party.case_id).where(*where, nominal_ok)
         ):  # fmt: skip
-            out.parties[p.id] = PartyInfo(PartyInput(*p[:9]), p.case_id, p.role)
+            out.parties[p.id] = PartyInfo(PartyInput(*p[:10]), p.case_id, p.role)
 
     ident_ok = or_(not_(identifier_is_nominal()), nominal_ok)
     keys: dict[tuple[str, str, str | None, str | None], str | None] = {}  # each distinct value normalised once
@@ -235,7 +235,7 @@ def _matches(
 # `x_consignee_phone`. One record per distinct party (role, name, phone) over all its declarations, so millions
 # of declarations from a few thousand traders give a few thousand records. The conveyance reference becomes a
 # container identifier when it is an ISO 6346 number. Addresses are not taken: the declaration column set has
-# none and the clear-text comparisons do not use them.
+# none.
 
 DECLARATION_SOURCE = "declaration"
 # Declaration party columns -> role (as targeting.service opens a case from a declaration: importer -> consignee).

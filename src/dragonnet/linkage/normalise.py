@@ -8,15 +8,18 @@
 - Phones: E.164 with libphonenumber, national numbers read in the party's (or the case's) country.
 - Containers: ISO 6346 owner code + serial + check digit; a wrong check digit is reported, not corrected.
 - Other codes (passports, registrations, plates): upper case, letters and digits only (any script kept).
+- Addresses: distinctive tokens (generic words such as "street" or "đường" dropped) and the postcode.
 """
 
 from __future__ import annotations
 
+import csv
 import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import phonenumbers
 
@@ -186,3 +189,55 @@ def identifier(kind: str, value: str, region: str | None = None) -> str | None:
         found = container(value)
         return found.number if found else code(value)
     return code(value)
+
+
+# --- addresses ---------------------------------------------------------------------------------------------
+#
+# No address parser covers the region's scripts and conventions well (libpostal needs a 2 GB model downloaded
+# at run time), so an address is compared as its tokens: folded like names (Hanzi read as pinyin), generic words
+# ("street", "đường", "路", "jalan"; data/address-words.csv) dropped, and a postcode read when one stands near
+# the end (4 to 6 digits, the region's formats). Word order and punctuation do not matter.
+
+_ADDRESS_WORDS_FILE = Path(__file__).with_name("data") / "address-words.csv"
+_POSTCODE = re.compile(r"^\d{4,6}$")
+POSTCODE_TAIL = 3  # a postcode is one of the last tokens of an address
+
+
+@lru_cache(maxsize=1)
+def address_words() -> frozenset[str]:
+    """Generic address words (folded): they say what a token is, not where."""
+    with _ADDRESS_WORDS_FILE.open(encoding="utf-8", newline="") as handle:
+        return frozenset(fold(row["word"]).strip() for row in csv.DictReader(handle) if row["word"].strip())
+
+
+@dataclass(frozen=True)
+class Address:
+    tokens: tuple[str, ...]  # distinctive tokens, in the order written
+    postcode: str | None
+
+
+def address(text: str | None) -> Address:
+    """An address's distinctive tokens and its postcode ("4/18 Railway Parade, Cabramatta NSW 2166" ->
+    ("4", "18", "railway", "cabramatta", "nsw", "2166"), "2166")."""
+    if not text or not text.strip():
+        return Address((), None)
+    return _address(text)
+
+
+@lru_cache(maxsize=1 << 16)
+def _address(text: str) -> Address:
+    folded = fold(_han_to_pinyin(text, person=False))
+    tokens = [t for t in _NON_WORD.split(folded) if t and t != "_"]
+    generic = address_words()
+    kept = tuple(t for t in tokens if t not in generic)
+    postcode = next((t for t in reversed(tokens[-POSTCODE_TAIL:]) if _POSTCODE.match(t)), None)
+    return Address(kept, postcode)
+
+
+def address_many(texts: list[str]) -> list[tuple[list[str], str | None]]:
+    """Of many addresses: each one's distinct tokens, sorted, and its postcode (picklable, for a pool)."""
+    out: list[tuple[list[str], str | None]] = []
+    for text in texts:
+        parts = address(text)
+        out.append((sorted(set(parts.tokens)), parts.postcode))
+    return out

@@ -93,6 +93,7 @@ def run_resolution(
         )  # fmt: skip
     audit.record(session, actor, "linkage.run", "linkage_run", run.id, backend=backend, threshold=threshold,
                  records=run.records, links=run.links, clusters=run.clusters,
+                 pairs_compared=result.compared_pairs, pairs_above_threshold=result.pairs_above_threshold,
                  declaration_parties=len(ex.declaration_parties), declaration_matches=len(matches))  # fmt: skip
     return run
 

@@ -11,13 +11,18 @@ Comparisons use only functions both backends have natively (equality, Levenshtei
 DuckDB and Spark score pairs alike.
 """
 
+# ruff: noqa: S608  (the SQL run on predictions holds a threshold written by Python as a float, never outside text)
+
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Literal
 
 from dragonnet.cluster import SparkCluster, read_parquet, write_parquet
@@ -27,9 +32,11 @@ Backend = Literal["duckdb", "spark"]
 BACKENDS: tuple[Backend, ...] = ("duckdb", "spark")
 DEFAULT_THRESHOLD = 0.95  # match probability at which a pair becomes a link
 
+DEFAULT_MODEL_FILE = Path(__file__).with_name("data") / "default-model.json"  # scripts/build_linkage_model.py
+
 RECORD_COLUMNS = (
     "unique_id", "kind", "name_key", "name_concat", "name_tokens", "name_prefix", "birth_date", "birth_year",
-    "id_norm", "phone", "email", "nationality",
+    "id_norm", "phone", "email", "nationality", "address_tokens", "address_key", "postcode",
 )  # fmt: skip
 
 
@@ -49,6 +56,8 @@ class PartyInput:
     phone: str | None = None
     email: str | None = None
     region: str | None = None  # the case's country, to read national phone numbers when nationality is empty
+    address: str | None = None  # street, town, postcode as written (one text)
+    postcode: str | None = None  # a postcode given apart from the address (else read from the address)
 
 
 def to_record(p: PartyInput) -> dict[str, Any]:
@@ -69,10 +78,24 @@ def to_record(p: PartyInput) -> dict[str, Any]:
         "phone": normalise.e164(p.phone, p.nationality or p.region),
         "email": normalise.email(p.email),
         "nationality": p.nationality,
+        **address_fields(p.address, p.postcode),
     }
 
 
-# Each distinct name, phone and document number is normalised once per run (a few of them are the bulk of the
+def address_fields(address: str | None, postcode: str | None = None) -> dict[str, Any]:
+    """The address columns of a record: its tokens (generic words dropped), the sorted tokens as one key, the
+    postcode (the one given, else the one read from the address)."""
+    parts = normalise.address(address)
+    tokens = sorted(set(parts.tokens))
+    given = normalise.code(postcode)
+    return {
+        "address_tokens": tokens or None,
+        "address_key": " ".join(tokens) or None,
+        "postcode": given or parts.postcode,
+    }
+
+
+# Each distinct name, phone, document number and address is normalised once per run (a few of them are the bulk of the
 # records: the same courier, the same common names), everything else is column arithmetic in Polars. Many
 # distinct names or phones are split between this process and a pool using the other cores (transliteration
 # and libphonenumber are pure Python, one core each; Splink, which comes next, uses them all anyway).
@@ -100,7 +123,7 @@ def map_distinct(batch_fn: Callable[[list[Any]], list[Any]], items: list[Any]) -
 
 def records_table(parties: Sequence[PartyInput]) -> Any:
     """The normalised records of `parties` as an Arrow table (the columns `to_record` gives, row for row):
-    names, phones and document numbers are normalised once per distinct value, the rest column-wise."""
+    names, phones, document numbers and addresses are normalised once per distinct value, the rest column-wise."""
     import polars as pl
 
     frame = pl.DataFrame(
@@ -109,14 +132,17 @@ def records_table(parties: Sequence[PartyInput]) -> Any:
             "name": [p.name for p in parties], "nationality": [p.nationality for p in parties],
             "birth": [p.birth_date for p in parties], "id_number": [p.id_number for p in parties],
             "raw_phone": [p.phone for p in parties], "raw_email": [p.email for p in parties],
-            "region": [p.region for p in parties],
+            "region": [p.region for p in parties], "address": [p.address for p in parties],
+            "raw_postcode": [p.postcode for p in parties],
         },
         schema={"unique_id": pl.Int64, "kind": pl.Utf8, "name": pl.Utf8, "nationality": pl.Utf8, "birth": pl.Date,
-                "id_number": pl.Utf8, "raw_phone": pl.Utf8, "raw_email": pl.Utf8, "region": pl.Utf8},
+                "id_number": pl.Utf8, "raw_phone": pl.Utf8, "raw_email": pl.Utf8, "region": pl.Utf8,
+                "address": pl.Utf8, "raw_postcode": pl.Utf8},
     )  # fmt: skip
     frame = frame.join(_distinct_names(frame), on=["name", "kind"], how="left", nulls_equal=True, maintain_order="left")
     frame = frame.join(_distinct_codes(frame), on="id_number", how="left", nulls_equal=True, maintain_order="left")
     frame = _with_phones(frame)
+    frame = _with_addresses(frame)
     raw_email = pl.col("raw_email").str.strip_chars()
     out = frame.select(
         "unique_id", "kind", "name_key", "name_concat", "name_tokens", "name_prefix",
@@ -125,7 +151,7 @@ def records_table(parties: Sequence[PartyInput]) -> Any:
         "id_norm", "phone",
         pl.when(pl.col("raw_email").str.contains("@", literal=True)).then(raw_email.str.to_lowercase())
         .alias("email"),
-        "nationality",
+        "nationality", "address_tokens", "address_key", "postcode",
     )  # fmt: skip
     return out.to_arrow().cast(record_schema())
 
@@ -172,6 +198,32 @@ def _with_phones(frame: Any) -> Any:
     phones = map_distinct(normalise.e164_many, list(keys.iter_rows()))
     keys = keys.with_columns(pl.Series("phone", phones, dtype=pl.Utf8))
     return frame.join(keys, on=["phone_key", "phone_region"], how="left", nulls_equal=True, maintain_order="left")
+
+
+def _with_addresses(frame: Any) -> Any:
+    """The address columns (`address_fields`): each distinct address read once, each distinct postcode given
+    apart normalised once; the postcode given wins over the one read from the address."""
+    import polars as pl
+
+    texts = frame.select("address").unique().drop_nulls()
+    read = map_distinct(normalise.address_many, texts["address"].to_list())
+    texts = texts.with_columns(
+        pl.Series("tokens", [tokens for tokens, _postcode in read], dtype=pl.List(pl.Utf8)),
+        pl.Series("read_postcode", [postcode for _tokens, postcode in read], dtype=pl.Utf8),
+    )
+    key = pl.col("tokens").list.join(" ")
+    texts = texts.select(
+        "address", "read_postcode",
+        pl.when(pl.col("tokens").list.len() > 0).then(pl.col("tokens")).alias("address_tokens"),
+        pl.when(key != "").then(key).alias("address_key"),
+    )  # fmt: skip
+    given = frame.select("raw_postcode").unique().drop_nulls()
+    given = given.with_columns(
+        pl.Series("given_postcode", [normalise.code(v) for v in given["raw_postcode"]], dtype=pl.Utf8)
+    )
+    frame = frame.join(texts, on="address", how="left", maintain_order="left")
+    frame = frame.join(given, on="raw_postcode", how="left", maintain_order="left")
+    return frame.with_columns(pl.coalesce("given_postcode", "read_postcode").alias("postcode"))
 
 
 # --- the Splink model ---------------------------------------------------------------------------------------
@@ -227,6 +279,18 @@ def splink_settings(*, defaults: bool = False) -> Any:
             cl.ExactMatch("phone"),
             cl.ExactMatch("email"),
             cl.ExactMatch("nationality"),
+            cl.CustomComparison(
+                [
+                    cll.NullLevel("address_key"),
+                    cll.ExactMatchLevel("address_key"),
+                    cll.ArrayIntersectLevel("address_tokens", 3),
+                    cll.ArrayIntersectLevel("address_tokens", 2),
+                    cll.ArrayIntersectLevel("address_tokens", 1),
+                    cll.ElseLevel(),
+                ],
+                output_column_name="address",
+            ),
+            cl.ExactMatch("postcode"),
         ]
     return SettingsCreator(
         link_type="dedupe_only",
@@ -243,11 +307,45 @@ def splink_settings(*, defaults: bool = False) -> Any:
             block_on("phone"),
             block_on("email"),
             block_on("kind", "b_birth_date"),
+            block_on("kind", "b_address"),
+            block_on("kind", "b_postcode_year"),
         ],
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
         probability_two_random_records_match=1e-4,
     )
+
+
+@lru_cache(maxsize=1)
+def _default_model_text() -> str:
+    return DEFAULT_MODEL_FILE.read_text(encoding="utf-8")
+
+
+def default_model() -> dict[str, Any]:
+    """The shipped model (estimated on generated people of the region): for data too small to estimate one."""
+    model: dict[str, Any] = json.loads(_default_model_text())
+    return model
+
+
+_PROBABILITIES = ("m_probability", "u_probability")
+
+
+def model_for_backend(model: dict[str, Any], backend: Backend) -> dict[str, Any]:
+    """A saved model in `backend`'s SQL dialect: a model is saved with its SQL (DuckDB's `list_intersect` is
+    Spark's `array_intersect`), so for another backend the comparisons are rebuilt in its dialect and the
+    estimated probabilities carried over, level by level, for the comparisons both have."""
+    if model.get("sql_dialect") == backend:
+        return model
+    out: dict[str, Any] = splink_settings().get_settings(backend).as_dict()
+    saved = {c["output_column_name"]: c["comparison_levels"] for c in model.get("comparisons", [])}
+    for comparison in out["comparisons"]:
+        levels = saved.get(comparison["output_column_name"])
+        if levels is None or len(levels) != len(comparison["comparison_levels"]):
+            continue  # not in the saved model (an older one): Splink's starting values
+        for level, old in zip(comparison["comparison_levels"], levels, strict=True):
+            level.update({k: old[k] for k in _PROBABILITIES if k in old})
+    out["probability_two_random_records_match"] = model["probability_two_random_records_match"]
+    return out
 
 
 def _db_api(backend: Backend, spark: Any = None) -> Any:
@@ -291,6 +389,8 @@ _CAPPED = {
     "b_name_year": ("name_key", "birth_year"),
     "b_prefix_year": ("name_prefix", "birth_year"),
     "b_birth_date": ("birth_date",),
+    "b_address": ("address_key",),
+    "b_postcode_year": ("postcode", "birth_year"),
 }
 
 
@@ -321,18 +421,27 @@ def record_schema() -> Any:
             ("name_concat", pa.string()), ("name_tokens", pa.list_(pa.string())), ("name_prefix", pa.string()),
             ("birth_date", pa.string()), ("birth_year", pa.int64()), ("id_norm", pa.string()),
             ("phone", pa.string()), ("email", pa.string()), ("nationality", pa.string()),
+            ("address_tokens", pa.list_(pa.string())), ("address_key", pa.string()), ("postcode", pa.string()),
         ]
     )  # fmt: skip
 
 
-def _as_table(records: Sequence[Mapping[str, Any]] | Any, backend: Backend) -> Any:
-    """Records (dicts, or an Arrow table from `records_table`) with the capped blocking keys, for `backend`."""
+def blocked_table(records: Sequence[Mapping[str, Any]] | Any) -> Any:
+    """Records (dicts as `to_record` gives, or the Arrow table of `records_table`) as an Arrow table with their
+    capped blocking keys (`register` hands it to a backend)."""
     import pyarrow as pa
 
     table = records if isinstance(records, pa.Table) else pa.Table.from_pylist([dict(r) for r in records],
                                                                                 schema=record_schema())  # fmt: skip
-    table = capped_block_keys(table)
-    return table if backend == "duckdb" else table.to_pandas()
+    return capped_block_keys(table)
+
+
+def register(db_api: Any, table: Any) -> Any:
+    """An Arrow table of records registered with a Splink backend. Spark gets it with its Arrow types: through
+    pandas, a column with no value at all (no addresses) would lose its type and Spark could not compare it."""
+    if hasattr(db_api, "spark"):
+        return db_api.register(db_api.spark.createDataFrame(table))
+    return db_api.register(table)
 
 
 @dataclass(frozen=True)
@@ -350,11 +459,12 @@ class Resolution:
     backend: str
     threshold: float
     records: int
-    compared_pairs: int
+    compared_pairs: int  # pairs the blocking produced, each compared and scored (not only those predicted)
     pairs: list[ScoredPair]  # at or above the threshold (before decisions)
     links: list[tuple[int, int]]  # after decisions
     clusters: dict[int, int]  # party id -> cluster id (the smallest party id of the cluster)
     model: dict[str, Any] = field(default_factory=dict)
+    pairs_above_threshold: int = 0  # scored pairs at or above the threshold (before decisions)
     output: str | None = None  # on a Spark cluster: the run's folder of Parquet files (see SparkCluster)
 
     def cluster_members(self) -> dict[int, list[int]]:
@@ -369,6 +479,88 @@ class Resolution:
 TRAINING_BLOCKS = (("kind", "name_key", "b_name"), ("kind", "birth_date", "b_birth_date"))
 
 
+def train(linker: Any, *, seed: int = 7, max_pairs_u: float = 2e6, min_em_pairs: int = 0, table: Any = None) -> None:
+    """Estimate the Fellegi-Sunter model of `linker` from its records (EM, no labels).
+
+    An EM session on fewer than `min_em_pairs` blocked pairs is skipped: a handful of pairs (a short list
+    against a reference without duplicates) teaches EM nothing but noise, and Splink's starting m values are
+    the better guess (`table`: the linker's registered records, where the pairs are counted)."""
+    from splink import block_on
+    from splink.internals.exceptions import EMTrainingException
+
+    # The prior from near-certain rules (same passport/registration; same name and birth date), recall assumed 0.7.
+    # Records without any such pair (every party distinct) would give a prior of 0, which no model can use: the
+    # settings' prior stays then.
+    deterministic = [block_on("kind", "id_norm"), block_on("kind", "name_key", "birth_date")]
+    if table is None or _blocked_pairs(table, deterministic) > 0:
+        linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.7)
+    else:
+        logger.info(
+            "linkage: no near-certain pair; the prior stays %s",
+            linker.misc.save_model_to_json().get("probability_two_random_records_match"),
+        )
+    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs_u, seed=seed)
+    for columns in TRAINING_BLOCKS:
+        if min_em_pairs and table is not None and _blocked_pairs(table, block_on(*columns)) < min_em_pairs:
+            logger.info("linkage: EM training on %s skipped: fewer than %d pairs", ", ".join(columns), min_em_pairs)
+            continue
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                block_on(*columns), estimate_without_term_frequencies=True
+            )
+        except EMTrainingException:
+            # No pairs to learn from in this block (tiny data, or every key too common): the comparisons keep
+            # the estimates of the other session, or Splink's starting values.
+            logger.warning("linkage: EM training on %s found no pairs; skipped", ", ".join(columns))
+
+
+def _blocked_pairs(table: Any, rule: Any) -> int:  # rule: one blocking rule or a list of them
+    """How many pairs a training block gives in a dedupe job (counted exactly by Splink's blocking analysis)."""
+    from splink.blocking_analysis import count_comparisons_from_blocking_rules
+
+    records = count_comparisons_from_blocking_rules(
+        table, blocking_rules=rule, link_type="dedupe_only", unique_id_column_name="unique_id",
+        record_sample_proportion=1.0,
+    )  # fmt: skip
+    return int(records[-1]["cumulative_comparison_count"])
+
+
+@dataclass(frozen=True)
+class PairCounts:
+    """What a run did with the pairs: every blocked pair is compared field by field and scored by the model."""
+
+    compared: int  # candidate pairs the blocking rules produced (each compared field by field)
+    scored: int  # pairs the model gave a match probability (Splink scores every compared pair)
+    above: int  # pairs at or above the threshold
+
+
+def count_pairs(predictions: Any, threshold: float) -> PairCounts:
+    """Count a Splink prediction (made without a threshold) in the backend, without moving the pairs out.
+    (The SQL holds a float written by Python, never text from outside.)"""
+    row = predictions.query_sql(
+        "SELECT count(*) AS compared, count(match_probability) AS scored, "
+        f"sum(CASE WHEN match_probability >= {float(threshold)!r} THEN 1 ELSE 0 END) AS above FROM {{this}}"
+    ).as_record_list()[0]
+    return PairCounts(compared=int(row["compared"]), scored=int(row["scored"]), above=int(row["above"] or 0))
+
+
+def above_threshold(predictions: Any, threshold: float) -> list[ScoredPair]:
+    """The scored pairs at or above `threshold` (ids as the records gave them, low id first)."""
+    rows = predictions.query_sql(
+        "SELECT unique_id_l, unique_id_r, match_probability, match_weight FROM {this} "
+        f"WHERE match_probability >= {float(threshold)!r}"
+    ).as_pyarrow_table()
+    return scored_pairs(rows)
+
+
+def scored_pairs(rows: Any) -> list[ScoredPair]:
+    """An Arrow table of (unique_id_l, unique_id_r, match_probability, match_weight) as pairs, low id first."""
+    return [
+        ScoredPair(min(int(a), int(b)), max(int(a), int(b)), float(p), float(w))
+        for a, b, p, w in zip(*(rows.column(i).to_pylist() for i in range(4)), strict=True)
+    ]
+
+
 def train_and_predict(
     records: Sequence[Mapping[str, Any]] | Any,
     *,
@@ -379,9 +571,12 @@ def train_and_predict(
     seed: int = 7,
     max_pairs_u: float = 2e6,
     run_dir: str | None = None,
-) -> tuple[list[ScoredPair], int, dict[str, Any]]:
+) -> tuple[list[ScoredPair], PairCounts, dict[str, Any]]:
     """Train the Fellegi-Sunter model on `records` (dicts as `to_record` gives, or the Arrow table of
     `records_table`) (EM, no labels) and score the blocked pairs.
+
+    Returns the pairs at or above min(threshold, 0.5) (the caller applies the threshold and decisions), the
+    counts of pairs compared, scored and at the threshold, and the model.
 
     `spark` is a SparkSession (the records go to it from memory) or a `SparkCluster` (its session is opened
     here and stopped at the end; records and pairs go through Parquet files under `run_dir`)."""
@@ -401,49 +596,34 @@ def train_and_predict(
 def _train_and_predict(
     records: Sequence[Mapping[str, Any]] | Any, backend: Backend, threshold: float, defaults: bool, spark: Any,
     seed: int, max_pairs_u: float, run_dir: str | None,
-) -> tuple[list[ScoredPair], int, dict[str, Any]]:  # fmt: skip
-    from splink import Linker, block_on
+) -> tuple[list[ScoredPair], PairCounts, dict[str, Any]]:  # fmt: skip
+    from splink import Linker
 
-    if run_dir is not None:
-        # The cluster reads its input from the shared location, not from this process's memory.
-        write_parquet(_as_table(records, "duckdb"), f"{run_dir}/records.parquet")
-        source: Any = spark.read.parquet(f"{run_dir}/records.parquet")
-    else:
-        source = _as_table(records, backend)
     db_api = _db_api(backend, spark)
-    table = db_api.register(source)
+    if run_dir is not None:
+        # The cluster reads its input from the shared location, not from this process's memory (Parquet keeps
+        # the Arrow types, an all-null column too).
+        write_parquet(blocked_table(records), f"{run_dir}/records.parquet")
+        table = db_api.register(spark.read.parquet(f"{run_dir}/records.parquet"))
+    else:
+        table = register(db_api, blocked_table(records))
     linker = Linker(table, splink_settings(defaults=defaults), log_level=logging.ERROR)
-    # The prior from near-certain rules (same passport/registration; same name and birth date), recall assumed 0.7.
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("kind", "id_norm"), block_on("kind", "name_key", "birth_date")], recall=0.7
-    )
-    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs_u, seed=seed)
-    from splink.internals.exceptions import EMTrainingException
-
-    for columns in TRAINING_BLOCKS:
-        try:
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                block_on(*columns), estimate_without_term_frequencies=True
-            )
-        except EMTrainingException:
-            # No pairs to learn from in this block (tiny data, or every key too common): the comparisons keep
-            # the estimates of the other session, or Splink's starting values.
-            logger.warning("linkage: EM training on %s found no pairs; skipped", ", ".join(columns))
-    predictions = linker.inference.predict(threshold_match_probability=min(threshold, 0.5))
-    scored = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
+    train(linker, seed=seed, max_pairs_u=max_pairs_u, table=table)
+    predictions = linker.inference.predict()
+    counts = count_pairs(predictions, threshold)
+    floor = min(threshold, 0.5)
     if run_dir is not None:
         # The cluster writes the scored pairs where this process reads them back.
-        predictions.as_spark_dataframe().select(*scored).write.mode("overwrite").parquet(f"{run_dir}/pairs.parquet")
-        rows = read_parquet(f"{run_dir}/pairs.parquet").select(scored)
+        scored = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
+        frame = predictions.as_spark_dataframe()
+        frame.where(frame["match_probability"] >= floor).select(*scored).write.mode("overwrite").parquet(
+            f"{run_dir}/pairs.parquet"
+        )
+        pairs = scored_pairs(read_parquet(f"{run_dir}/pairs.parquet").select(scored))
     else:
-        rows = predictions.as_pyarrow_table().select(scored)
-    pairs = [
-        ScoredPair(min(int(a), int(b)), max(int(a), int(b)), float(p), float(w))
-        for a, b, p, w in zip(*(rows.column(i).to_pylist() for i in range(4)), strict=True)
-    ]
-    compared = len(pairs)
+        pairs = above_threshold(predictions, floor)
     model = linker.misc.save_model_to_json()
-    return pairs, compared, model
+    return pairs, counts, model
 
 
 def connected_components(nodes: Iterable[int], edges: Iterable[tuple[int, int]]) -> dict[int, int]:
@@ -502,7 +682,7 @@ def resolve(
     if records.num_rows < 2:
         return Resolution(backend, threshold, records.num_rows, 0, [], [], {i: i for i in ids})
     run_dir = spark.run_dir() if isinstance(spark, SparkCluster) else None
-    pairs, compared, model = train_and_predict(
+    pairs, counts, model = train_and_predict(
         records, backend=backend, threshold=threshold, defaults=defaults, spark=spark, run_dir=run_dir
     )
     above = sorted((p for p in pairs if p.match_probability >= threshold), key=lambda p: (p.left, p.right))
@@ -515,4 +695,5 @@ def resolve(
         write_parquet(pa.table({"party_id": pa.array([m[0] for m in members], pa.int64()),
                                 "cluster_id": pa.array([m[1] for m in members], pa.int64())}),
                       f"{run_dir}/clusters.parquet")  # fmt: skip
-    return Resolution(backend, threshold, records.num_rows, compared, above, links, clusters, model, run_dir)
+    return Resolution(backend, threshold, records.num_rows, counts.compared, above, links, clusters, model,
+                      pairs_above_threshold=counts.above, output=run_dir)  # fmt: skip

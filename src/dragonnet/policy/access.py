@@ -138,6 +138,14 @@ def may_target(actor: Actor) -> bool:
     return actor.is_authenticated and actor.agency_id is not None and not actor.is_observer_only
 
 
+def may_screen(actor: Actor) -> bool:
+    """Screening a list (manifest, consignees, register) against the operation: a member of an agency who may
+    see nominal data somewhere (not a partner observer alone). What the list is matched against is still only
+    what the member may see: the parties of cases under `nominal_visibility`, declarations under `may_target`,
+    the member's own watchlist."""
+    return actor.is_authenticated and actor.agency_id is not None and not actor.is_observer_only
+
+
 def may_edit_profile(actor: Actor, owner_agency_id: int) -> bool:
     """A stored risk profile is reviewed and changed by its owning agency's targeting members, or a site
     administrator."""

@@ -1,0 +1,96 @@
+"""`/api/v1` route of screening: upload a list (multipart), get the hits, the rows not screened and the counters.
+Thin: the work is `dragonnet.linkage.screening.service.screen` (the same door as the page and the CLI)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, UploadFile
+from pydantic import BaseModel, Field
+
+from dragonnet.api.schemas import ErrorOut
+from dragonnet.api.v1 import NOT_FOUND, PREFIX, UNAUTHENTICATED
+from dragonnet.http.deps import ApiActor, DbSession
+from dragonnet.linkage.screening import service
+from dragonnet.linkage.screening.matching import DEFAULT_THRESHOLD
+from dragonnet.tabular import MAX_BYTES
+
+router = APIRouter(prefix=PREFIX)
+TAGS: list[str | Any] = ["linkage"]
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "the file cannot be read (format, encoding, size, no header or name "
+                                            "column); bad rows are not an error: they are listed in `quarantined`"},
+    **UNAUTHENTICATED,
+    403: {"model": ErrorOut, "description": "partner observers do not screen lists"},
+    **NOT_FOUND,
+}  # fmt: skip
+
+
+class HeaderOut(BaseModel):
+    header: str
+    column: str | None = Field(description="the screening column it fills (None: not used)")
+    how: str = Field(description="exact, synonym, fuzzy (a guess: a header close to a known one) or unmapped")
+    confidence: float
+
+
+class HitOut(BaseModel):
+    row: int = Field(description="the row number in the file (the header is row 1 of a CSV)")
+    listed_name: str
+    source: str = Field(description="case (a case party), declaration (a declared party) or watchlist (yours)")
+    matched_name: str
+    reference: str = Field(description="what the record is, e.g. 'case VN-CUS 2023-0042 (driver)'")
+    link: str = Field(description="the page where you open it")
+    match_probability: float | None = Field(description="the model's probability; null for an exact watchlist value")
+    agreed: dict[str, str] = Field(description="field -> exact or similar: the evidence")
+
+
+class RowProblemOut(BaseModel):
+    row: int
+    column: str
+    value: str | None
+    reason: str
+
+
+class ScreeningOut(BaseModel):
+    operation: str
+    kind: str = Field(description="person or company")
+    threshold: float
+    file_format: str
+    encoding: str | None
+    rows_read: int
+    rows_screened: int
+    rows_quarantined: int = Field(description="rows not screened; each problem is in `quarantined`")
+    rows_with_hits: int
+    hit_count: int
+    case_parties: int = Field(description="case parties of this kind you may see in the operation")
+    declaration_parties: int = Field(description="parties of your agency's declarations (if you may target)")
+    watchlist_entries: int
+    pairs_compared: int = Field(description="candidate pairs the blocking produced, each compared field by field")
+    pairs_scored: int = Field(description="pairs the model scored (every compared pair)")
+    pairs_above_threshold: int
+    model: str = Field(
+        description="stored (the operator's latest resolution run), estimated (on this list and what "
+        "it is matched against) or default (shipped; too few records to estimate)"
+    )
+    seconds: float
+    headers: list[HeaderOut]
+    hits: list[HitOut]
+    quarantined: list[RowProblemOut]
+    notes: list[RowProblemOut] = Field(description="readings to check (a guessed date order, a phone not read)")
+
+
+@router.post("/operations/{slug}/screening", response_model=ScreeningOut, responses=RESPONSES, tags=TAGS)
+def screen_list(
+    slug: str,
+    db: DbSession,
+    actor: ApiActor,
+    file: Annotated[UploadFile, File(description="the list: CSV or XLSX (manifest, consignees, company register)")],
+    kind: Annotated[str, Form(pattern="^(persons|companies)$", description="what the rows are")] = "persons",
+    threshold: Annotated[float, Form(gt=0, lt=1, description="match probability of a hit")] = DEFAULT_THRESHOLD,
+) -> ScreeningOut:
+    """Screen a list against the operation's case parties you may see, your agency's declarations and your
+    watchlist. A record you may not see gives no hit. Audited (`screening.run`, counts only)."""
+    data = file.file.read(MAX_BYTES + 1)
+    result = service.screen(db, actor, operation=slug, data=data, filename=file.filename or "upload", kind=kind,
+                            threshold=threshold)  # fmt: skip
+    return ScreeningOut.model_validate({**result.to_json(), "hit_count": len(result.hits)})

@@ -1,0 +1,93 @@
+"""`dragonnet screen FILE --operation SLUG --as USER`: screen a list against what the user may see."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dragonnet.cli.common import DatabaseOption, actor_for, fail, open_engine
+from dragonnet.cli.progress import progress_bar
+
+OUT_FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json"}
+PRINTED_HITS = 50
+
+
+def screen(
+    file: Annotated[Path, typer.Argument(help="The list to screen: CSV or XLSX (manifest, consignees, register).")],
+    operation: Annotated[str, typer.Option("--operation", help="The operation's slug.")],
+    username: Annotated[str, typer.Option("--as", "--user", help="Screen as this user: only what they may see.")],
+    kind: Annotated[str, typer.Option("--kind", help="persons or companies (a 'kind' column overrides).")] = "persons",
+    threshold: Annotated[
+        float | None, typer.Option("--threshold", help="Match probability of a hit (default 0.9).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the hits to a .csv, .xlsx or .json file.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Screen a list against the operation's case parties, your agency's declarations and your watchlist."""
+    from dragonnet.errors import DragonnetError
+    from dragonnet.linkage.screening import service
+    from dragonnet.linkage.screening.matching import DEFAULT_THRESHOLD
+    from dragonnet.storage.db import session_scope
+
+    out_format = None
+    if out is not None:
+        out_format = OUT_FORMATS.get(out.suffix.lower())
+        if out_format is None:
+            raise fail(f"--out {out}: use a .csv, .xlsx or .json file")
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise fail(f"cannot read {file}: {exc.strerror}") from None
+    engine = open_engine(database_url)
+    try:
+        with session_scope(engine) as session, progress_bar(f"screening {file.name}", enabled=not as_json) as bar:
+            actor = actor_for(session, username)
+            result = service.screen(
+                session, actor, operation=operation, data=data, filename=file.name, kind=kind,
+                threshold=DEFAULT_THRESHOLD if threshold is None else threshold, progress=bar,
+            )  # fmt: skip
+    except DragonnetError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        engine.dispose()
+    if out is not None and out_format is not None:
+        try:
+            out.write_bytes(service.export(result, out_format))
+        except OSError as exc:
+            raise fail(f"cannot write {out}: {exc.strerror}") from None
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
+        return
+    _print(result, out)
+
+
+def _print(result: object, out: Path | None) -> None:
+    from dragonnet.linkage.screening.service import Screening
+
+    assert isinstance(result, Screening)
+    s = result.summary()
+    typer.echo(
+        f"{s['rows_read']} rows read: {s['rows_screened']} screened, {s['rows_quarantined']} quarantined; "
+        f"against {s['case_parties']} case parties, {s['declaration_parties']} declared parties and "
+        f"{s['watchlist_entries']} watchlist entries"
+    )
+    typer.echo(
+        f"pairs compared {s['pairs_compared']}, scored {s['pairs_scored']}, at or above {s['threshold']} "
+        f"{s['pairs_above_threshold']}; {s['hits']} hits on {s['rows_with_hits']} rows"
+    )
+    for hit in result.hits[:PRINTED_HITS]:
+        p = "exact" if hit.match_probability is None else f"p={hit.match_probability:.3f}"
+        typer.echo(f"  row {hit.row}: {hit.listed_name} -> {hit.matched_name}, {hit.reference} [{p}; "
+                   f"{hit.evidence()}] {hit.link}")  # fmt: skip
+    if len(result.hits) > PRINTED_HITS:
+        typer.echo(f"  ... and {len(result.hits) - PRINTED_HITS} more" + (f" (all in {out})" if out else ""))
+    for e in result.report.quarantined:
+        typer.echo(f"  quarantined: {e}")
+    for e in result.report.notes:
+        typer.echo(f"  note: {e}")
+    if out is not None:
+        typer.echo(f"hits written to {out}")

@@ -1,0 +1,3 @@
+"""Screening a list (passenger manifest, consignee list, company register) against what a user may see in an
+operation: `reader` reads and checks the file, `matching` runs Splink between the list and the reference
+records, `service.screen` is the one door (policy, extract, audit)."""

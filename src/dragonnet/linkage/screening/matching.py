@@ -1,0 +1,166 @@
+"""Matching a list against reference records with Splink: the screening's engine, without a database.
+
+The Fellegi-Sunter model is the resolver's (`resolve.splink_settings`: names in any order and script, dates,
+documents, phones, e-mails, nationality, addresses): the one the operator's latest resolution run estimated on
+every party of the operation when there is one, else estimated here without labels on the list and the reference
+records together (the reference's own duplicates teach it what a match looks like), or, for fewer records than
+that needs, the shipped default model (`data/default-model.json`). It is asked only for pairs
+*between* the list and the reference (`predict_between`): a manifest is never compared with itself, the
+reference never with itself. Counters are counted in the backend: the pairs the blocking rules produced (each
+compared field by field), the pairs scored, the pairs at or above the threshold.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rapidfuzz.distance import Levenshtein
+
+from dragonnet.linkage.resolve import (
+    Backend,
+    PairCounts,
+    PartyInput,
+    _db_api,
+    above_threshold,
+    blocked_table,
+    count_pairs,
+    default_model,
+    model_for_backend,
+    register,
+    splink_settings,
+    to_record,
+    train,
+)
+from dragonnet.progress import Progress, no_progress
+
+DEFAULT_THRESHOLD = 0.9  # a hit is a lead for an officer to check: recall weighs more than in resolution
+MAX_PAIRS_U = 1e6  # random pairs for the u estimates (Splink's FEBRL4 example's value; 3/4 of a screening's time)
+MIN_RECORDS_TO_ESTIMATE = 2000  # fewer records (list and reference together): the shipped default model
+MIN_EM_PAIRS = 100  # fewer blocked pairs than this in a training block: keep Splink's starting m values
+EVIDENCE_FIELDS = ("name", "birth_date", "id_number", "phone", "email", "nationality", "address", "postcode")
+
+
+@dataclass(frozen=True)
+class PairMatch:
+    """A list row and a reference record the model matched, with the fields that agreed."""
+
+    row: int  # the list record's party_id
+    reference: int  # the reference record's party_id
+    probability: float
+    weight: float
+    agreed: dict[str, str]  # field -> "exact" or "similar"
+
+
+@dataclass
+class MatchRun:
+    list_records: int
+    reference_records: int
+    threshold: float
+    counts: PairCounts = field(default_factory=lambda: PairCounts(0, 0, 0))
+    matches: list[PairMatch] = field(default_factory=list)
+    seconds: float = 0.0
+    model_source: str = "estimated"  # estimated on the list and reference; "stored" (given); "default" (shipped)
+    model: dict[str, Any] | None = None  # the model estimated here (None when a stored one was given)
+
+
+def agreement(left: dict[str, Any], right: dict[str, Any]) -> dict[str, str]:
+    """Which fields of two normalised records agree ("exact") or nearly agree ("similar"): the evidence shown."""
+    out: dict[str, str] = {}
+
+    def close(a: str | None, b: str | None, distance: int) -> bool:
+        return bool(a and b) and Levenshtein.distance(str(a), str(b), score_cutoff=distance) <= distance
+
+    same_key = left["name_key"] and left["name_key"] == right["name_key"]
+    if same_key or (left["name_concat"] and left["name_concat"] == right["name_concat"]):
+        out["name"] = "exact"
+    elif close(left["name_concat"], right["name_concat"], 2) or (
+        len(set(left["name_tokens"] or ()) & set(right["name_tokens"] or ())) >= 2
+    ):
+        out["name"] = "similar"
+    for column, label in (("birth_date", "birth_date"), ("id_norm", "id_number")):
+        if left[column] and left[column] == right[column]:
+            out[label] = "exact"
+        elif close(left[column], right[column], 1):
+            out[label] = "similar"
+    for column in ("phone", "email", "nationality", "postcode"):
+        if left[column] and left[column] == right[column]:
+            out[column] = "exact"
+    if left["address_key"] and left["address_key"] == right["address_key"]:
+        out["address"] = "exact"
+    elif len(set(left["address_tokens"] or ()) & set(right["address_tokens"] or ())) >= 2:
+        out["address"] = "similar"
+    return {f: out[f] for f in EVIDENCE_FIELDS if f in out}
+
+
+def _tables(records: list[dict[str, Any]], split: int) -> tuple[Any, Any, Any]:
+    """The union (for training) and the list and reference parts (for prediction), with the same capped
+    blocking keys (counted over the union, so a block is capped alike on both sides)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    union = blocked_table(records)
+    is_list = pc.less(union.column("unique_id"), pa.scalar(split, pa.int64()))
+    return union, union.filter(is_list), union.filter(pc.invert(is_list))
+
+
+def match_lists(
+    rows: Sequence[PartyInput],
+    reference: Sequence[PartyInput],
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    backend: Backend = "duckdb",
+    spark: Any = None,
+    progress: Progress = no_progress,
+    seed: int = 7,
+    model: dict[str, Any] | None = None,
+) -> MatchRun:
+    """Score every blocked pair (list row, reference record) and keep those at or above `threshold`.
+
+    Party ids are the callers' (a list row's number, a reference record's id); they may overlap between the two
+    sides: the matcher numbers the records itself. `model`: a trained Splink model (the operator's latest
+    resolution run, estimated on every party of the operation) to use as it is; without one, the model is
+    estimated here on the list and the reference together."""
+    from splink import Linker
+
+    started = time.perf_counter()
+    run = MatchRun(len(rows), len(reference), threshold)
+    if not rows or not reference:
+        run.seconds = time.perf_counter() - started
+        return run
+    progress(0, 3, "training the model")
+    split = len(rows)
+    records = [to_record(p) for p in [*rows, *reference]]
+    for uid, record in enumerate(records):
+        record["unique_id"] = uid
+    union, left, right = _tables(records, split)
+    db_api = _db_api(backend, spark)
+    table = register(db_api, union)
+    if model is None and len(records) < MIN_RECORDS_TO_ESTIMATE:
+        model, run.model_source = default_model(), "default"
+    elif model is not None:
+        run.model_source = "stored"
+    if model is not None:
+        linker = Linker(table, model_for_backend(dict(model), backend), log_level=logging.ERROR)
+    else:
+        linker = Linker(table, splink_settings(), log_level=logging.ERROR)
+        train(linker, seed=seed, max_pairs_u=MAX_PAIRS_U, min_em_pairs=MIN_EM_PAIRS, table=table)
+        run.model = linker.misc.save_model_to_json()
+    progress(1, 3, "scoring pairs")
+    predictions = linker.inference.predict_between(register(db_api, left), register(db_api, right))
+    run.counts = count_pairs(predictions, threshold)
+    progress(2, 3, "collecting hits")
+    for pair in above_threshold(predictions, threshold):
+        row_uid, ref_uid = pair.left, pair.right  # the list's ids are the low ones
+        if not (row_uid < split <= ref_uid):  # pragma: no cover - predict_between pairs across the sides only
+            continue
+        run.matches.append(PairMatch(rows[row_uid].party_id, reference[ref_uid - split].party_id,
+                                     pair.match_probability, pair.match_weight,
+                                     agreement(records[row_uid], records[ref_uid])))  # fmt: skip
+    run.matches.sort(key=lambda m: (m.row, -m.probability, m.reference))
+    progress(3, 3, "done")
+    run.seconds = time.perf_counter() - started
+    return run
