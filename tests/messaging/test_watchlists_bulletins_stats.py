@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from dragonnet.messaging import stats
-from dragonnet.messaging.identifiers import check_watch_value, is_valid_awb, is_valid_container, is_valid_imo
+from dragonnet.domain.identifiers import is_valid_container
+from dragonnet.messaging.identifiers import check_watch_value, is_valid_awb, is_valid_imo
 from dragonnet.policy.access import Actor, Hidden
 from dragonnet.storage.messaging_models import Alert, AlertRecipient, WatchlistHit
 from dragonnet.storage.models import Operation, User

@@ -89,6 +89,7 @@ class ExchangeFormat:
     columns: dict[SheetKind, tuple[Column, ...]]
     vocabularies: dict[str, Vocabulary]
     source: str
+    list_separator: str = ";"  # between the values of a list cell (countries on a route), everywhere
 
     def names(self, sheet: SheetKind) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns[sheet])
@@ -216,7 +217,11 @@ def parse(data: Any, source: str = "<text>") -> ExchangeFormat:
         if [c.name for c in found if c.level == "key"] != ["case_ref", "reporting_agency"]:
             raise _fail(source, f"sheets.{sheet}", "the key columns are case_ref, reporting_agency (in that order)")
         columns[sheet] = found
-    return ExchangeFormat(int(data.get("version", 1)), int(data.get("text_max", 2000)), columns, vocabularies, source)
+    separator = data.get("list_separator", ";")
+    if not isinstance(separator, str) or len(separator) != 1 or separator.isalnum() or separator.isspace():
+        raise _fail(source, "list_separator", "one punctuation character, e.g. ;")
+    return ExchangeFormat(int(data.get("version", 1)), int(data.get("text_max", 2000)), columns, vocabularies, source,
+                          separator)  # fmt: skip
 
 
 def load(path: Path | str | None = None) -> ExchangeFormat:
@@ -254,3 +259,30 @@ def names_of(columns: Iterable[Column]) -> tuple[str, ...]:
 
 
 FORMAT = load()
+
+# Lists in one cell or field (the countries of a route): one separator for every form, the API's text fields,
+# the import, the export and the templates. Its full-width form (a Chinese or Japanese keyboard's) counts too.
+LIST_SEPARATOR = FORMAT.list_separator
+_FULL_WIDTH = {";": "\uff1b", ",": "\uff0c", "|": "\uff5c", "/": "\uff0f"}
+
+
+def split_list(text: str | None) -> list[str]:
+    """The values of a list written in one field: "TH; MY" -> ["TH", "MY"] (blanks dropped, order kept)."""
+    if not text:
+        return []
+    full = _FULL_WIDTH.get(LIST_SEPARATOR)
+    if full:
+        text = text.replace(full, LIST_SEPARATOR)
+    return [part.strip() for part in text.split(LIST_SEPARATOR) if part.strip()]
+
+
+def join_list(values: Iterable[str]) -> str:
+    """A list as a field shows it: "TH; MY"."""
+    return f"{LIST_SEPARATOR} ".join(v for v in values if v)
+
+
+def list_hint(text: str) -> str:
+    """What to add to an error about one value of a list that was perhaps separated the wrong way."""
+    if any(sep in text for sep in (",", "/", "|")) and LIST_SEPARATOR not in text:
+        return f' (separate the countries of a list with "{LIST_SEPARATOR}", e.g. TH{LIST_SEPARATOR} MY)'
+    return ""

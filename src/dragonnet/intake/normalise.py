@@ -10,6 +10,7 @@ The officer's text is kept beside the normalised value (substance_text, taxon_te
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,8 @@ import phonenumbers
 import polars as pl
 from rapidfuzz import fuzz, process
 
-from dragonnet.domain.exchange import FORMAT, SheetKind, names_of
+from dragonnet.domain.exchange import FORMAT, SheetKind, join_list, list_hint, names_of, split_list
+from dragonnet.domain.identifiers import conveyance_problem
 from dragonnet.domain.quantity import KG_PER_UNIT, MAX_PLAUSIBLE, Unit, parse_number, parse_unit
 from dragonnet.domain.vocabulary import (
     SpecimenType,
@@ -371,12 +373,16 @@ def _taxon_result(text: str) -> dict[str, Any]:
 
 
 def _transit_result(text: str) -> dict[str, Any]:
-    parts = [p.strip() for p in text.replace("；", ";").split(";") if p.strip()]
     codes: list[str] = []
-    for part in parts:
+    for part in split_list(text):  # the one list separator of the exchange format (as every form)
         r = _country_result(part)
         if r["a2"] is None:
-            return {"tr_list": None, "tr_err": r["err"], "tr_sugg": r["sugg"]}
+            hint = list_hint(part)
+            if hint:  # "TH, MY": suggest the list written with the separator when its parts are countries
+                found = [_country_result(p)["a2"] for p in re.split(r"[,/|，]", part) if p.strip()]
+                if found and all(found):
+                    return {"tr_list": None, "tr_err": r["err"] + hint, "tr_sugg": join_list(found)}
+            return {"tr_list": None, "tr_err": r["err"] + hint, "tr_sugg": r["sugg"]}
         codes.append(r["a2"])
     return {"tr_list": codes, "tr_err": None, "tr_sugg": None}
 
@@ -445,6 +451,9 @@ def _values(frame: pl.DataFrame, sink: ErrorSink, *, day_first: bool, today: dt.
     frame = _lookup(frame, "transit_countries", _transit_result,
                     {"tr_list": pl.List(pl.String), "tr_err": pl.String, "tr_sugg": pl.String})  # fmt: skip
     sink.add(frame, pl.col("tr_err").is_not_null(), "transit_countries", pl.col("tr_err"), suggestion=pl.col("tr_sugg"))
+    # A conveyance written like a container number passes the one container rule (domain.identifiers).
+    frame = _lookup(frame, "conveyance_ref", lambda text: {"cv_err": conveyance_problem(text)}, {"cv_err": pl.String})
+    sink.add(frame, pl.col("cv_err").is_not_null(), "conveyance_ref", pl.col("cv_err"))
     # arrests: a whole number
     arrests_ok = pl.col("arrests").str.contains(r"^\d{1,6}$")
     sink.add(frame, pl.col("arrests").is_not_null() & ~arrests_ok, "arrests", pl.lit("not a whole number"))
