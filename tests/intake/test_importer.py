@@ -147,6 +147,35 @@ def test_unchanged_cases_are_left_alone_and_each_import_lists_its_cases(
     assert [c.case_ref for c in listed] == ["VN-2"]
 
 
+def test_the_template_example_is_skipped_as_is_and_imports_cleanly_once_written_over(
+    session: Session, operation: Operation
+) -> None:
+    from dragonnet.intake import templates
+    from dragonnet.storage.models import Phase
+
+    session.add(Phase(operation_id=operation.id, number=6, name="Phase VI", start_date=dt.date(2024, 1, 1),
+                      end_date=dt.date(2024, 12, 31)))  # fmt: skip
+    session.commit()
+    data = templates.csv_template()
+
+    def load(content: bytes, name: str = "cases-template.csv") -> ImportReport:
+        report = import_cases(session, operation_slug="mekong-dragon", agency_code="VN-CUS", actor=VN_ACTOR,
+                              data=content, filename=name, today=dt.date(2024, 6, 1))  # fmt: skip
+        session.commit()
+        return report
+
+    as_downloaded = load(data)
+    assert (as_downloaded.rows_total, as_downloaded.cases_created, as_downloaded.errors) == (0, 0, [])
+    assert [(w.row, w.reason) for w in as_downloaded.warnings] == [(2, "the template's example row: skipped, not imported")]
+    written_over = load(data.replace(b"EXAMPLE-0001", b"HPH-2024-0001"))
+    assert written_over.ok and written_over.cases_created == 1, written_over.errors
+    case = session.execute(select(Case).where(Case.case_ref == "HPH-2024-0001")).scalar_one()
+    assert (case.conveyance_ref, case.transit_countries, case.items[0].taxon_text) == (
+        "CSQU 305438 3", ["SG", "MY"], "pangolin scales")
+    from_xlsx = load(templates.xlsx_template(), "cases-template.xlsx")  # both sheets' example rows skipped
+    assert (from_xlsx.rows_total, from_xlsx.cases_created, len(from_xlsx.warnings)) == (0, 0, 2)
+
+
 def test_no_partial_case_ever(session: Session, operation: Operation) -> None:
     run(session, csv_bytes([row("OLD")]))
     before = counts(session)

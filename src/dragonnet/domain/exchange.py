@@ -57,6 +57,7 @@ class Column:
     vocabulary: str | None = None
     description: str = ""
     headers: dict[str, tuple[str, ...]] = field(default_factory=dict)  # language -> synonyms
+    example: str = ""  # the value in the templates' example row
 
     @property
     def synonyms(self) -> tuple[str, ...]:
@@ -119,6 +120,10 @@ class ExchangeFormat:
                     out[c.name] = self.vocabularies[c.vocabulary].index()
         return out
 
+    def example_row(self, sheet: SheetKind) -> dict[str, str]:
+        """Column -> the value of the templates' example row (empty where the example leaves it blank)."""
+        return {c.name: c.example for c in self.columns[sheet]}
+
     def allowed_values(self, sheet: SheetKind) -> dict[str, list[str]]:
         """Column -> the values a template lists for it (vocabulary columns and the unit)."""
         out: dict[str, list[str]] = {}
@@ -171,7 +176,7 @@ def _column(source: str, sheet: SheetKind, raw: dict[str, Any], items: dict[str,
         raise _fail(source, f"sheets.{sheet}", f"column name {name!r} is not a lower-case identifier")
     where = f"sheets.{sheet}.{name}"
     unknown = set(raw) - {"name", "level", "type", "vocabulary", "required", "required_for", "max_length",
-                          "description", "headers"}  # fmt: skip
+                          "description", "headers", "example"}  # fmt: skip
     if unknown:
         raise _fail(source, where, f"unknown keys {', '.join(sorted(unknown))}")
     level, kind = raw.get("level"), raw.get("type")
@@ -195,7 +200,7 @@ def _column(source: str, sheet: SheetKind, raw: dict[str, Any], items: dict[str,
     return Column(
         name=name, sheet=sheet, level=level, type=kind, required=bool(raw.get("required", False)),
         required_for=tuple(raw.get("required_for") or ()), max_length=max_length, vocabulary=vocabulary,
-        description=str(raw.get("description") or ""), headers=words,
+        description=str(raw.get("description") or ""), headers=words, example=str(raw.get("example") or ""),
     )  # fmt: skip
 
 

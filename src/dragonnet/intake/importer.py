@@ -35,6 +35,7 @@ from sqlalchemy import ARRAY, ColumnElement, String, Table, any_, bindparam, del
 from sqlalchemy.orm import Session
 
 from dragonnet import hooks
+from dragonnet.domain.exchange import SheetKind
 from dragonnet.domain.vocabulary import CaseStatus, IdentifierKind, SharingLevel
 from dragonnet.errors import DragonnetError
 from dragonnet.intake.extra import CASE_EXTRA, ITEM_EXTRA, PARTY_EXTRA, pack
@@ -42,6 +43,7 @@ from dragonnet.intake.headers import PARTY_COLUMNS, HeaderMapping, propose_mappi
 from dragonnet.intake.normalise import CASE_KEY, ERROR_SCHEMA, ErrorSink, Normalised, normalise_items, normalise_parties
 from dragonnet.intake.reader import MAX_BYTES, MAX_ROWS, ROW, RawTable, ReadResult, read_bytes
 from dragonnet.intake.record import record_import
+from dragonnet.intake.templates import EXAMPLE_CASE_REF, example_rows
 from dragonnet.intake.unchanged import unchanged_refs
 from dragonnet.operation.service import get_operation, phase_for_date
 from dragonnet.policy.audit import AuditActor, record
@@ -135,6 +137,17 @@ def _ref_conditions(session: Session, refs: Sequence[str]) -> Iterator[ColumnEle
         yield Case.case_ref.in_(chunk)
 
 
+def _without_example(frame: pl.DataFrame, sheet: SheetKind) -> tuple[pl.DataFrame, list[RowError]]:
+    """The rows without the templates' unchanged example row, and a note for each one skipped."""
+    example = example_rows(frame, sheet)
+    if not example.any():
+        return frame, []
+    skipped = frame.filter(example).get_column(ROW).to_list()
+    notes = [RowError(row, "case_ref", EXAMPLE_CASE_REF, "the template's example row: skipped, not imported",
+                      None, sheet) for row in skipped]  # fmt: skip
+    return frame.filter(~example), notes
+
+
 def _agency(session: Session, operation: Operation, code: str) -> Agency:
     agency = session.execute(select(Agency).where(func.upper(Agency.code) == code.strip().upper())).scalar_one_or_none()
     if agency is None:
@@ -197,13 +210,17 @@ def import_cases(
         mapping=items_map.as_dict(),
         parties_mapping=parties_map.as_dict() if parties_map else {},
     )
-    items = normalise_items(_canonical(raw.items, items_map), day_first=day_first, today=today)
+    item_rows, examples = _without_example(_canonical(raw.items, items_map), "items")
+    items = normalise_items(item_rows, day_first=day_first, today=today)
     parties = None
     if raw.parties is not None and parties_map is not None:
-        parties = normalise_parties(_canonical(raw.parties, parties_map), day_first=day_first, today=today,
+        party_rows, party_examples = _without_example(_canonical(raw.parties, parties_map), "parties")
+        examples += party_examples
+        parties = normalise_parties(party_rows, day_first=day_first, today=today,
                                     default_region=agency.country)  # fmt: skip
     checked = _validate(session, operation, agency, items, parties)
     plan = _without_unchanged(session, report, checked, _report(report, checked, items))
+    report.warnings, report.warnings_total = examples + report.warnings, report.warnings_total + len(examples)
     if dry_run or (all_or_nothing and checked.errors.height > 0):
         if not dry_run:  # nothing lands
             report.cases_created = report.cases_updated = report.rows_imported = report.parties_imported = 0

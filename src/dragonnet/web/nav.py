@@ -36,6 +36,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     ),
     NavItem("networks", "Networks", "/operations/{op}/networks", MEMBER_ROLES),
     NavItem("inbox", "Inbox", "/inbox", MEMBER_ROLES),
+    NavItem("alerts", "Alerts", "/alerts", MEMBER_ROLES),
     NavItem("targeting", "Targeting", "/targeting", MEMBER_ROLES),
     NavItem("dashboard", "Dashboard", "/operations/{op}/dashboard", EVERYONE),
     NavItem("reference", "Reference data", "/reference", MEMBER_ROLES),
@@ -48,10 +49,12 @@ class NavLink:
     key: str
     label: str
     href: str
+    badge: int | None = None  # e.g. the inbox's unread messages
 
 
-def navigation(actor: Actor, operation_slug: str | None) -> list[NavLink]:
-    """The links `actor` sees. Partner observers (no member role) see only what is open to everyone."""
+def navigation(actor: Actor, operation_slug: str | None, badges: dict[str, int] | None = None) -> list[NavLink]:
+    """The links `actor` sees, with their badges. Partner observers (no member role) see only what is open to
+    everyone: no link to a page where they could not act."""
     links: list[NavLink] = []
     for item in NAV_ITEMS:
         if not item.available or not any(actor.has(r) for r in item.roles):
@@ -63,5 +66,5 @@ def navigation(actor: Actor, operation_slug: str | None) -> list[NavLink]:
             href = item.path.format(op=operation_slug) if operation_slug else "/"
         else:
             href = item.path
-        links.append(NavLink(item.key, item.label, href))
+        links.append(NavLink(item.key, item.label, href, (badges or {}).get(item.key)))
     return links
