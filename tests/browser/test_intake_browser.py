@@ -50,7 +50,7 @@ def test_upload_error_fix_confirm(page: Page, tmp_path: Path) -> None:
     page.click("#reupload-button")
     expect(page.locator("#dry-run-summary")).to_contain_text("0 row(s) rejected")
     page.click("#confirm-import")
-    expect(page.locator("#import-summary")).to_contain_text("2 new and 0 updated case(s)")
+    expect(page.locator("#import-summary")).to_contain_text("2 new, 0 updated and 0 unchanged case(s)")
     page.goto(f"/operations/{SLUG}/cases?q=VN-B")
     expect(page.locator("#case-table tbody tr")).to_have_count(2)
 

@@ -40,7 +40,7 @@ def test_exit_codes(db_url: str, session: Session, operation: Operation, tmp_pat
     code, out, err = invoke(db_url, "cases", str(mixed), "--agency", "VN-CUS")
     assert code == 2 and "imported 1 new" in out and "items row 3, unit: unknown unit" in err
     code, out, _ = invoke(db_url, "cases", str(good), "--agency", "vn-cus")
-    assert code == 0 and "0 new and 1 updated" in out
+    assert code == 0 and "0 new, 0 updated and 1 unchanged" in out  # the same row again: left as it is
     code, out, _ = invoke(db_url, "cases", str(good), "--agency", "VN-CUS", "--dry-run")
     assert code == 0 and "would import" in out
     guessed = tmp_path / "guessed.csv"

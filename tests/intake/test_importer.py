@@ -106,13 +106,11 @@ def test_reimport_updates_instead_of_duplicating(session: Session, operation: Op
     assert [i.quantity for i in case.items] == [7.0]
 
 
-def test_unchanged_cases_are_left_alone_and_each_import_lists_its_cases(
-    session: Session, operation: Operation
-) -> None:
+def test_unchanged_cases_are_left_alone_and_each_import_lists_its_cases(session: Session, operation: Operation) -> None:
     from dragonnet.intake.queries import CaseFilters, case_query
     from dragonnet.policy.access import Actor
-    from dragonnet.storage.models import Agency
     from dragonnet.storage.intake_models import CaseImport, CaseImportCase
+    from dragonnet.storage.models import Agency
 
     data = csv_bytes([row("VN-1", transit_countries="TH; LA"), row("VN-1", substance="cocaine"), row("VN-2")])
     first = run(session, data)
@@ -166,12 +164,16 @@ def test_the_template_example_is_skipped_as_is_and_imports_cleanly_once_written_
 
     as_downloaded = load(data)
     assert (as_downloaded.rows_total, as_downloaded.cases_created, as_downloaded.errors) == (0, 0, [])
-    assert [(w.row, w.reason) for w in as_downloaded.warnings] == [(2, "the template's example row: skipped, not imported")]
+    skipped = [(2, "the template's example row: skipped, not imported")]
+    assert [(w.row, w.reason) for w in as_downloaded.warnings] == skipped
     written_over = load(data.replace(b"EXAMPLE-0001", b"HPH-2024-0001"))
     assert written_over.ok and written_over.cases_created == 1, written_over.errors
     case = session.execute(select(Case).where(Case.case_ref == "HPH-2024-0001")).scalar_one()
     assert (case.conveyance_ref, case.transit_countries, case.items[0].taxon_text) == (
-        "CSQU 305438 3", ["SG", "MY"], "pangolin scales")
+        "CSQU 305438 3",
+        ["SG", "MY"],
+        "pangolin scales",
+    )
     from_xlsx = load(templates.xlsx_template(), "cases-template.xlsx")  # both sheets' example rows skipped
     assert (from_xlsx.rows_total, from_xlsx.cases_created, len(from_xlsx.warnings)) == (0, 0, 2)
 

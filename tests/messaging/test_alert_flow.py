@@ -106,9 +106,11 @@ def test_alert_scenario_end_to_end(world: World, login_as: Callable[[str], TestC
     assert any("acknowledged by MY-CUS" in m for m in vn_msgs)
     assert any("seizure made" in m for m in vn_msgs)
     vn_view = vn.get(f"/api/v1/alerts/{alert_id}").json()
-    assert vn_view["cases"] == [{"case_id": None, "agency": "MY-CUS", "url": None}]
+    draft = "a draft of MY-CUS: only MY-CUS sees it until it is submitted"
+    assert vn_view["cases"] == [{"case_id": None, "agency": "MY-CUS", "url": None, "restricted": draft}]
     my_view = my.get(f"/api/v1/alerts/{alert_id}").json()
-    assert my_view["cases"] == [{"case_id": case_id, "agency": "MY-CUS", "url": f"/cases/{case_id}"}]
+    assert my_view["cases"] == [{"case_id": case_id, "agency": "MY-CUS", "url": f"/cases/{case_id}",
+                                 "restricted": None}]  # fmt: skip
 
     # 5. The audit log holds every step, and the chain verifies.
     with world.session() as s:
@@ -219,6 +221,6 @@ def test_invalid_alerts_are_refused_clearly(world: World, login_as: Callable[[st
             "destination": "VN",
         },
     )
-    assert page.status_code == 200 and "unknown country" in page.text and "&lt;b&gt;x&lt;/b&gt;" in page.text
+    assert page.status_code == 422 and "unknown country" in page.text and "&lt;b&gt;x&lt;/b&gt;" in page.text
     # Without the CSRF token the form is refused.
     assert vn.post("/alerts", data={"title": "x"}).status_code == 403

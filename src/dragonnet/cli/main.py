@@ -80,8 +80,14 @@ def demo(
     database_url: DatabaseOption = None,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed builds the same operation.")] = 2023,
     reset: Annotated[bool, typer.Option("--reset", help="Delete all data first and rebuild the demo.")] = False,
-    quick: Annotated[bool, typer.Option("--quick", help="Cases and alerts only: no declarations, targeting "
-                                        "lists or entity resolution (a few seconds instead of a minute).")] = False,
+    quick: Annotated[
+        bool,
+        typer.Option(
+            "--quick",
+            help="Cases and alerts only: no declarations, targeting "
+            "lists or entity resolution (a few seconds instead of a minute).",
+        ),
+    ] = False,
 ) -> None:
     """Build the demo operation "Mekong Dragon" (phases I-V and the current phase VI, with alerts, targeting
     lists and resolved networks) and print the demo logins."""

@@ -65,7 +65,7 @@ def alerts(networks: list[PlantedNetwork]) -> tuple[DemoAlert, ...]:
                                 "Sent on to Melbourne."),
                 DemoAnswer("au.reporter", ack_hours=1.5, result="seizure_made", answer_hours=70,
                            note="Found in the tea bags at Melbourne: 40 kg crystalline methamphetamine.",
-                           found=("drug", "methamphetamine (crystal)", 40.0, "kg"), seizure_days_ago=2),
+                           found=("drug", "methamphetamine", 40.0, "kg"), seizure_days_ago=2),
                 DemoAnswer("rilo.analyst", ack_hours=4),
             ),
         ),

@@ -363,7 +363,7 @@ class Found:
         return Found(klass, goods, self.quantity, unit.value if unit else None)
 
     def describe(self) -> str:
-        """"12.5 kg of pangolin scales (wildlife)"."""
+        """ "12.5 kg of pangolin scales (wildlife)"."""
         amount = f"{self.quantity:,g} {self.unit}" if self.quantity is not None and self.unit else ""
         what = self.goods or (self.commodity_class or "")
         text = " of ".join(p for p in (amount, what) if p)
@@ -461,6 +461,10 @@ def _open_case(session: Session, actor: Actor, alert: Alert, seizure_date: dt.da
     if session.execute(select(Case.id).where(Case.reporting_agency_id == agency.id, Case.case_ref == ref)).first():
         raise Conflict(f"your agency has a case {ref} already")
     conveyance = next((i.value for kind in _CONVEYANCE_ORDER for i in alert.identifiers if i.kind == kind), None)
+    country = agency.country or alert.destination_country
+    # The officer's post (its UN/LOCODE) as the place, when it lies in the agency's country: the draft to check.
+    post = user.contact_point if user is not None else None
+    locode = post.locode if post is not None and post.locode and post.locode[:2] == country else None
     lines = [f"Opened from alert #{alert.id}: {alert.title}"]
     if alert.indicators:
         lines.append("Indicators: " + "; ".join(alert.indicators))
@@ -470,7 +474,7 @@ def _open_case(session: Session, actor: Actor, alert: Alert, seizure_date: dt.da
         operation_id=operation.id, phase_id=phase.id, reporting_agency_id=agency.id,
         contact_point_id=user.contact_point_id if user else None, case_ref=ref, status=CaseStatus.DRAFT.value,
         sharing_level=alert.sharing_level, seizure_date=seizure_date,
-        place_country=agency.country or alert.destination_country, transport_mode=alert.transport_mode,
+        place_country=country, place_locode=locode, transport_mode=alert.transport_mode,
         conveyance_ref=conveyance, origin_country=alert.origin_country,
         destination_country=alert.destination_country, description="\n".join(lines), created_by_id=actor.user_id,
     )  # fmt: skip

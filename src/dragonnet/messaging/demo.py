@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from dragonnet.hooks import DemoAlert, DemoBuilt, hookimpl
 from dragonnet.policy.access import Actor
-from dragonnet.storage.models import User
+from dragonnet.storage.models import Case, User
 
 
 @hookimpl(tryfirst=True)  # first: a seizure it reports opens a case that the later analyses see
@@ -57,8 +57,15 @@ def _alert(session: Session, demo: DemoBuilt, spec: DemoAlert) -> int:
             continue
         found = alerts.Found(*answer.found) if answer.found else None
         day = demo.today - dt.timedelta(days=answer.seizure_days_ago)
-        alerts.answer(session, actor, alert.id, answer.result, answer.note, day, found, today=demo.today)
+        outcome = alerts.answer(session, actor, alert.id, answer.result, answer.note, day, found, today=demo.today)
         rec.answered_at = raised + dt.timedelta(hours=answer.answer_hours)
+        if outcome.case_id is not None:
+            # The draft it opened: written the day after the seizure (midnight UTC, at the latest today), so that
+            # the demo's cases stay the same for a seed and a day.
+            case = session.get(Case, outcome.case_id)
+            assert case is not None
+            written = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=dt.UTC)
+            case.reported_at = case.created_at = case.updated_at = written
         answered += 1
     session.flush()
     return answered

@@ -134,8 +134,9 @@ def case_visibility_rule(actor: Actor) -> str:
         amber = "every submitted TLP:AMBER case (regional analysts)"
     elif actor.has(Role.NATIONAL_COORDINATOR) and actor.country:
         amber = f"TLP:AMBER cases of {actor.country} agencies and those shared with {agency}"
-    return (f"you see {agency}'s own cases, the submitted TLP:GREEN and TLP:CLEAR cases of every member, {amber}, "
-            f"and TLP:RED cases that name {agency}; drafts stay with their agency, TLP:AMBER+STRICT cases too")  # fmt: skip
+    return (f"you see {agency}'s own cases, the submitted TLP:GREEN and TLP:CLEAR cases of every member, "
+            f"{amber}, and TLP:RED cases that name {agency}; drafts stay with their agency, TLP:AMBER+STRICT cases "
+            "too")  # fmt: skip
 
 
 def why_case_hidden(actor: Actor, case: Case) -> str:
@@ -166,7 +167,7 @@ def hidden_explanation(actor: Actor, object_type: str) -> str:
     return ""
 
 
-REPORTING_ROLES = (Role.REPORTER, Role.NATIONAL_COORDINATOR)
+REPORTING_ROLES = frozenset({Role.REPORTER, Role.NATIONAL_COORDINATOR})
 
 
 def may_report(actor: Actor) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dragonnet.domain.vocabulary import Role
-from dragonnet.policy.access import Actor
+from dragonnet.policy.access import REPORTING_ROLES, Actor
 
 MEMBER_ROLES = frozenset({Role.REPORTER, Role.NATIONAL_COORDINATOR, Role.REGIONAL_ANALYST, Role.ADMINISTRATOR})
 EVERYONE = frozenset(Role)
@@ -27,7 +27,8 @@ class NavItem:
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("overview", "Overview", "/operations/{op}", EVERYONE),
     NavItem("cases", "Cases", "/operations/{op}/cases", MEMBER_ROLES),
-    NavItem("report", "Report a seizure", "/operations/{op}/report", MEMBER_ROLES),
+    # Seizures are reported by an agency's reporters and national coordinators (policy.access.may_report).
+    NavItem("report", "Report a seizure", "/operations/{op}/report", REPORTING_ROLES),
     NavItem(
         "validate",
         "Validate",

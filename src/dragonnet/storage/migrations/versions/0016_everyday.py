@@ -40,8 +40,10 @@ def upgrade() -> None:
         sa.Column("cases_created", sa.Integer(), nullable=False),
         sa.Column("cases_updated", sa.Integer(), nullable=False),
         sa.Column("cases_unchanged", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["operation_id"], ["operations.id"], name=op.f("fk_case_imports_operation_id_operations"),
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["operation_id"], ["operations.id"], name=op.f("fk_case_imports_operation_id_operations"),
+            ondelete="CASCADE",
+        ),
         sa.ForeignKeyConstraint(["agency_id"], ["agencies.id"], name=op.f("fk_case_imports_agency_id_agencies")),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_case_imports_user_id_users"),
                                 ondelete="SET NULL"),
