@@ -172,6 +172,14 @@ def test_recipient_adjustment_and_overdue(world: World, login_as: Callable[[str]
     assert changed.status_code == 200
     assert th.get(f"/api/v1/alerts/{alert['id']}").status_code == 404
     assert th.get("/api/v1/inbox").json()["messages"] == []
+    # On the alert page the sender ticks agencies to add (no codes to type): Thailand is offered, and back.
+    page = vn.get(f"/alerts/{alert['id']}").text
+    assert 'name="add" value="TH-CUS"' in page and 'name="add" value="MY-CUS"' not in page
+    assert 'name="remove" value="MY-CUS"' in page  # not acknowledged yet: may be removed
+    ticked = vn.post(f"/alerts/{alert['id']}/recipients", data={"csrf_token": csrf_token(page), "add": ["TH-CUS"]})
+    assert ticked.status_code == 303 and th.get(f"/api/v1/alerts/{alert['id']}").status_code == 200
+    vn.post(f"/alerts/{alert['id']}/recipients", data={"csrf_token": csrf_token(page), "remove": ["TH-CUS"]})
+    assert th.get(f"/api/v1/alerts/{alert['id']}").status_code == 404
     # A recipient may not change recipients (it sees the alert: 403, not 404).
     my = login_as("my_cp")
     refused = my.post(f"/api/v1/alerts/{alert['id']}/recipients", json={"add": ["TH-CUS"]}, headers=api_headers(my))

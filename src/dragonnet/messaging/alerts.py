@@ -495,6 +495,14 @@ def _open_case(session: Session, actor: Actor, alert: Alert, seizure_date: dt.da
     return case.id
 
 
+def addable_recipients(session: Session, actor: Actor, alert: Alert) -> list[Agency]:
+    """The operation's agencies the sender may still add to `alert` (none for anyone else)."""
+    if alert.sender_agency_id != actor.agency_id:
+        return []
+    current = {r.agency_id for r in alert.recipients}
+    return [a for a in _participants(session, alert.operation_id, exclude=actor.agency_id) if a.id not in current]
+
+
 def adjust_recipients(
     session: Session, actor: Actor, alert_id: int, *, add: Sequence[str] = (), remove: Sequence[str] = ()
 ) -> Alert:

@@ -321,7 +321,7 @@ def _alert_page(
         "results": alerts.RESULT_LABELS, "cases": alerts.linked_cases(db, auth.actor, alert),
         "attachments": files.list_for(db, alert_id=alert.id), "error": error, "answer": answer or {},
         "notice": notice, "commodities": CommodityClass.values(), "units": [u.value for u in Unit],
-        "today": dt.date.today().isoformat(),
+        "today": dt.date.today().isoformat(), "addable": alerts.addable_recipients(db, auth.actor, alert),
         "found": {r.id: alerts.Found(r.result_commodity, r.result_goods, r.result_quantity, r.result_unit).describe()
                   for r in alert.recipients},
     }  # fmt: skip
@@ -412,16 +412,18 @@ def alert_recipients(
     db: DbSession,
     auth: PageAuth,
     csrf_token: Annotated[str, Form()] = "",
-    add: Annotated[str, Form(max_length=1000)] = "",
-    remove: Annotated[str, Form(max_length=1000)] = "",
+    add: Annotated[list[str] | None, Form(max_length=1000)] = None,
+    remove: Annotated[list[str] | None, Form(max_length=1000)] = None,
 ) -> Response:
     _csrf(auth, csrf_token)
+    # Ticked agencies (one value each) or codes typed by an API-like client (";"-separated): both read the same.
+    adding, removing = _lines("\n".join(add or [])), _lines("\n".join(remove or []))
     try:
-        alerts.adjust_recipients(db, auth.actor, alert_id, add=_lines(add), remove=_lines(remove))
+        alerts.adjust_recipients(db, auth.actor, alert_id, add=adding, remove=removing)
     except ValidationError as exc:
         _rollback_and_check_alert(db, auth.actor, alert_id)
-        return _alert_page(request, db, auth, alert_id, error=exc.message, answer={"add": add, "remove": remove},
-                           status_code=422)  # fmt: skip
+        return _alert_page(request, db, auth, alert_id, error=exc.message,
+                           answer={"add": ";".join(adding), "remove": ";".join(removing)}, status_code=422)  # fmt: skip
     _mail(background, request)
     return _back(alert_id, "recipients")
 
