@@ -162,6 +162,16 @@ def test_the_sender_reads_the_outcome(open_page, viewport: dict[str, int]) -> No
     _in_view(page, "#recipient-table tr[data-agency=SG-CUS] td.ack")
 
 
+def test_alert_the_countries_on_a_cases_route(open_page) -> None:  # type: ignore[no-untyped-def]
+    page = open_page("vn.reporter")
+    page.goto(f"/operations/{SLUG}/cases?q=HQVN")
+    page.locator("#case-table td.case-ref a").first.click()
+    page.click("#alert-route")
+    expect(page.locator("#from-case")).to_be_visible()  # "Filled in from case ...: check it, then send"
+    expect(page.locator("#f-destination")).not_to_have_value("")
+    expect(page.locator("#recipients-list li").first).to_be_visible()  # who receives it, before sending
+
+
 def test_one_container_rule_on_both_forms(open_page) -> None:  # type: ignore[no-untyped-def]
     page = open_page("vn.reporter")
     page.goto(f"/operations/{SLUG}/report")
