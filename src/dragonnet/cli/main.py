@@ -84,8 +84,8 @@ def demo(
         bool,
         typer.Option(
             "--quick",
-            help="Cases and alerts only: no declarations, targeting "
-            "lists or entity resolution (a few seconds instead of a minute).",
+            help="Cases and alerts only: no declarations, models, targeting lists or entity resolution "
+            "(about a third of the full build's time).",
         ),
     ] = False,
 ) -> None:
