@@ -162,6 +162,27 @@ def test_the_sender_reads_the_outcome(open_page, viewport: dict[str, int]) -> No
     _in_view(page, "#recipient-table tr[data-agency=SG-CUS] td.ack")
 
 
+def test_a_seizure_made_today_answers_an_alert(open_page) -> None:  # type: ignore[no-untyped-def]
+    page = open_page("vn.reporter")
+    page.goto("/alerts/3")  # rhino horn couriers to Ha Noi: Viet Nam customs has not acknowledged it yet
+    page.click("#acknowledge")
+    page.check("#result-seizure_made")
+    page.fill("#seizure_date", dt.date.today().isoformat())
+    page.select_option("#found_commodity", "wildlife")
+    page.fill("#found_goods", "rhino horn")
+    page.fill("#found_quantity", "6.5")
+    page.select_option("#found_unit", "kg")
+    page.fill("#result-note", "Two couriers stopped at Noi Bai, horns in their checked bags.")
+    page.click("#answer")
+    expect(page.locator("#alert-notice")).to_contain_text("Result sent")
+    outcome = page.locator("#outcome-list li[data-agency=VN-CUS]")
+    expect(outcome).to_contain_text("rhino horn")
+    expect(outcome).to_contain_text(dt.date.today().isoformat())
+    sender = open_page("my.reporter")  # the sender agency (MY-RMCD) reads it
+    sender.goto("/alerts/3")
+    expect(sender.locator("#outcome-list li[data-agency=VN-CUS]")).to_contain_text("Noi Bai")
+
+
 def test_alert_the_countries_on_a_cases_route(open_page) -> None:  # type: ignore[no-untyped-def]
     page = open_page("vn.reporter")
     page.goto(f"/operations/{SLUG}/cases?q=HQVN")
