@@ -1,33 +1,45 @@
-"""Load test (reliability battery, item 4): concurrent users on PostgreSQL with a large case table.
+"""Load test: dragonnet's case list and case endpoints against a bare FastAPI app, at fixed arrival rates.
 
-    python benchmarks/load_test.py [--cases 1000000] [--users 200] [--seconds 60] [--workers 2]
+    python benchmarks/load_test.py [--cases 1000000] [--start-rate 5] [--refine 3] [--step-seconds 20]
+                                   [--workers 2] [--mix-rate R] [--mix-seconds 60]
 
 1. Builds a fresh PostgreSQL database: the demo operation (agencies, users), then `--cases` extra cases
    with one item each, generated server-side with generate_series (fast, not through the API).
-2. Serves dragonnet with uvicorn on 127.0.0.1 (a free port; loopback only).
-3. Runs `--users` virtual users for `--seconds` (bounded in time and count), each with an API token of a
-   demo user, doing a realistic mix: list cases (45%), open a case (25%), report a case (10%), poll the
-   inbox for alerts (20%).
-4. Prints throughput, p50/p95/p99 latency per kind and the error rate, then checks that every write the
-   server acknowledged (201) is in the database: lost writes must be 0.
+2. Serves dragonnet (`dragonnet.app:create_app`) and the bare baseline (`benchmarks/bare_cases.py`: the
+   same SQL written by hand, visibility filter included, no audit) one after the other with the same
+   uvicorn settings (`--workers`, loopback, a free port) on the same database.
+3. Open loop: for each endpoint (list: `GET /api/v1/cases?limit=50`; open: `GET /api/v1/cases/{id}`) and
+   each server, requests arrive at a fixed rate for `--step-seconds` per rate, whatever the answers: the
+   rate doubles from `--start-rate` until p99 exceeds 1 s at two rates in a row, then `--refine`
+   bisection steps narrow the rate at which it crosses 1 s. Latency is measured from
+   each request's scheduled arrival, so a server that falls behind is charged for the queue it builds.
+   The tokens of 6 demo users (reporters and coordinators of 4 agencies) take turns.
+4. For each: the highest rate tested whose p99 <= 1 s (its throughput) and where p99 crossed 1 s; the
+   ratio of dragonnet's throughput at p99 <= 1 s to the bare app's (goal >= 0.5).
+5. Mixed load on dragonnet at `--mix-rate` arrivals/s (default: half of dragonnet's list rate at p99 <= 1 s):
+   45% list, 25% open, 10% report a case (POST, audited), 20% inbox; report p99 / list p99 (goal <= 2);
+   then every write the server acknowledged (201) must be in the database with its audit entry in a chain
+   that verifies: lost writes and lost audit entries must be 0.
 
-PostgreSQL: $DRAGONNET_BENCH_POSTGRES_URL, else $DRAGONNET_TEST_POSTGRES_URL (a server where the user may
-create databases; `scripts/pg-throwaway.sh start` gives one).
+Bounded: at most rate x seconds requests per step, `MAX_IN_FLIGHT` at once (more count as errors), 30 s
+timeout each. PostgreSQL: $DRAGONNET_BENCH_POSTGRES_URL, else $DRAGONNET_TEST_POSTGRES_URL (a server where
+the user may create databases; `scripts/pg-throwaway.sh start` gives one).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import random
 import socket
-import statistics
 import subprocess
 import sys
 import time
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -36,14 +48,21 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from dragonnet.demo import build_demo
+from dragonnet.policy import audit
 from dragonnet.policy.access import Actor
 from dragonnet.policy.tokens import create_token
 from dragonnet.storage.db import make_engine, normalise_url
 from dragonnet.storage.migrate import upgrade
-from dragonnet.storage.models import Case, Phase, User
+from dragonnet.storage.models import AuditEvent, Case, Phase, User
 
 MIX = (("list", 0.45), ("open", 0.25), ("report", 0.10), ("inbox", 0.20))
 REPORTERS = ("vn.reporter", "th.reporter", "cn.reporter", "my.reporter", "vn.coordinator", "th.coordinator")
+GOAL_P99 = 1.0  # seconds
+MAX_RATE = 1000.0  # arrivals per second: the ladder stops doubling here
+MAX_IN_FLIGHT = 3000
+TIMEOUT = 30.0
+BENCH_DIR = Path(__file__).resolve().parent
+SERVERS = {"dragonnet": ("dragonnet.app:create_app", None), "bare": ("bare_cases:create_app", str(BENCH_DIR))}
 
 
 def free_port() -> int:
@@ -119,13 +138,16 @@ def issue_tokens(url: str) -> list[str]:
     return tokens
 
 
-def start_server(url: str, port: int, workers: int, data_dir: Path) -> subprocess.Popen[bytes]:
+def start_server(server: str, url: str, port: int, workers: int, data_dir: Path) -> subprocess.Popen[bytes]:
+    factory, app_dir = SERVERS[server]
     env = {**os.environ, "DRAGONNET_DATABASE_URL": url, "DRAGONNET_DATA_DIR": str(data_dir),
            "DRAGONNET_SECRET_KEY": "load-test-secret"}  # fmt: skip
-    cmd = [sys.executable, "-m", "uvicorn", "--factory", "dragonnet.app:create_app", "--host", "127.0.0.1",
-           "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]  # fmt: skip
+    cmd = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1", "--port", str(port),
+           "--workers", str(workers), "--log-level", "warning", "--no-access-log"]  # fmt: skip
+    if app_dir:
+        cmd += ["--app-dir", app_dir]
     proc = subprocess.Popen(cmd, env=env)
-    deadline = time.time() + 60
+    deadline = time.time() + 90
     while time.time() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2).status_code == 200:
@@ -133,7 +155,16 @@ def start_server(url: str, port: int, workers: int, data_dir: Path) -> subproces
         except httpx.HTTPError:
             time.sleep(0.5)
     proc.kill()
-    raise SystemExit("the server did not start")
+    raise SystemExit(f"the {server} server did not start")
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
 
 
 def payload(rng: random.Random, n: int) -> dict[str, object]:
@@ -150,118 +181,280 @@ def payload(rng: random.Random, n: int) -> dict[str, object]:
     }
 
 
-async def virtual_user(
-    base: str, token: str, until: float, rng: random.Random, stats: dict[str, list[float]],
-    errors: dict[str, int], written: list[str],
-) -> None:  # fmt: skip
-    headers = {"Authorization": f"Bearer {token}"}
-    seen: list[int] = []
-    kinds = [k for k, _ in MIX]
-    weights = [w for _, w in MIX]
-    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
-        n = 0
-        while time.monotonic() < until:
-            kind = rng.choices(kinds, weights)[0]
-            if kind == "open" and not seen:
-                kind = "list"
-            n += 1
-            started = time.perf_counter()
-            r: httpx.Response | None = None
-            failure = ""
-            try:
-                if kind == "list":
-                    r = await client.get("/api/v1/cases", params={"operation": "mekong-dragon", "limit": 50})
-                    ok = r.status_code == 200
-                    if ok:
-                        seen = [c["id"] for c in r.json()["items"]][:50] or seen
-                elif kind == "open":
-                    r = await client.get(f"/api/v1/cases/{rng.choice(seen)}")
-                    ok = r.status_code == 200
-                elif kind == "report":
-                    body = payload(rng, n)
-                    r = await client.post("/api/v1/cases", json=body)
-                    ok = r.status_code == 201
-                    if ok:
-                        written.append(str(body["case_ref"]))
-                else:
-                    r = await client.get("/api/v1/inbox")
-                    ok = r.status_code == 200
-            except httpx.HTTPError as exc:
-                ok = False
-                failure = f"{type(exc).__name__}: {exc}"
-            stats[kind].append(time.perf_counter() - started)
-            if not ok:
-                errors[kind] += 1
-                if errors[kind] == 1:
-                    answer = f"{r.status_code} {r.text[:300]}" if r is not None else f"no answer ({failure})"
-                    print(f"first {kind} error: {answer}")
-
-
 def pct(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100)[int(q) - 1] * 1000 if len(values) >= 2 else float("nan")
+    """The q-th percentile in ms (nearest rank)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))] * 1000
 
 
-async def run_load(base: str, tokens: list[str], users: int, seconds: float, seed: int) -> tuple[
-    dict[str, list[float]], dict[str, int], list[str]
-]:  # fmt: skip
-    stats: dict[str, list[float]] = defaultdict(list)
-    errors: dict[str, int] = defaultdict(int)
-    written: list[str] = []
-    until = time.monotonic() + seconds
-    await asyncio.gather(
-        *(virtual_user(base, tokens[i % len(tokens)], until, random.Random(seed + i), stats, errors, written)
-          for i in range(users))
-    )  # fmt: skip
-    return stats, errors, written
+@dataclass
+class Step:
+    """One open-loop run at a fixed arrival rate."""
+
+    rate: float
+    seconds: float
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    first_error: dict[str, str] = field(default_factory=dict)
+    written: list[str] = field(default_factory=list)
+    elapsed: float = 0.0
+
+    def all(self, kind: str | None = None) -> list[float]:
+        if kind is not None:
+            return self.latencies.get(kind, [])
+        return [v for vs in self.latencies.values() for v in vs]
+
+    def p99(self, kind: str | None = None) -> float:
+        """p99 in seconds, errors counted as slower than anything answered."""
+        values = self.all(kind)
+        failed = sum(self.errors.values()) if kind is None else self.errors.get(kind, 0)
+        return pct(values + [math.inf] * failed, 99) / 1000
+
+    @property
+    def completed(self) -> int:
+        return len(self.all())
+
+    @property
+    def throughput(self) -> float:
+        return self.completed / self.elapsed if self.elapsed else 0.0
+
+
+class Failed(Exception):
+    def __init__(self, kind: str, answer: str) -> None:
+        super().__init__(answer)
+        self.kind = kind
+
+
+class Workload:
+    """What the clients ask, with the case ids each token may open (taken from its own first page)."""
+
+    def __init__(self, tokens: list[str], ids: dict[str, list[int]], mix: tuple[tuple[str, float], ...]) -> None:
+        self.tokens, self.ids = tokens, ids
+        self.kinds = [k for k, _ in mix]
+        self.weights = [w for _, w in mix]
+
+    async def send(self, client: httpx.AsyncClient, rng: random.Random, n: int, step: Step) -> str:
+        """One request; returns its kind, raises Failed on a wrong answer."""
+        token = self.tokens[n % len(self.tokens)]
+        headers = {"Authorization": f"Bearer {token}"}
+        kind = rng.choices(self.kinds, self.weights)[0]
+        if kind == "list":
+            r = await client.get("/api/v1/cases", params={"operation": "mekong-dragon", "limit": 50}, headers=headers)
+            ok = r.status_code == 200
+        elif kind == "open":
+            r = await client.get(f"/api/v1/cases/{rng.choice(self.ids[token])}", headers=headers)
+            ok = r.status_code == 200
+        elif kind == "report":
+            body = payload(rng, n)
+            r = await client.post("/api/v1/cases", json=body, headers=headers)
+            ok = r.status_code == 201
+            if ok:
+                step.written.append(str(body["case_ref"]))
+        else:
+            r = await client.get("/api/v1/inbox", headers=headers)
+            ok = r.status_code == 200
+        if not ok:
+            raise Failed(kind, f"{r.status_code} {r.text[:200]}")
+        return kind
+
+
+async def open_loop(base: str, workload: Workload, rate: float, seconds: float, seed: int) -> Step:
+    """Requests arrive every 1/rate s for `seconds`, whatever the server answers (open loop); each latency
+    runs from the request's scheduled arrival."""
+    step = Step(rate, seconds)
+    in_flight = 0
+    limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=256)
+    async with httpx.AsyncClient(base_url=base, timeout=TIMEOUT, limits=limits) as client:
+
+        async def one(n: int, scheduled: float) -> None:
+            nonlocal in_flight
+            in_flight += 1
+            try:
+                kind = await workload.send(client, random.Random(seed * 1_000_003 + n), n, step)
+                step.latencies[kind].append(time.perf_counter() - scheduled)
+            except Failed as exc:
+                step.errors[exc.kind] += 1
+                step.first_error.setdefault(exc.kind, str(exc))
+            except httpx.HTTPError as exc:
+                step.errors["transport"] += 1
+                step.first_error.setdefault("transport", f"{type(exc).__name__}: {exc}")
+            finally:
+                in_flight -= 1
+
+        tasks: list[asyncio.Task[None]] = []
+        started = time.perf_counter()
+        for n in range(int(rate * seconds)):
+            scheduled = started + n / rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if in_flight >= MAX_IN_FLIGHT:
+                step.errors["overload"] += 1
+                continue
+            tasks.append(asyncio.create_task(one(n, scheduled)))
+        await asyncio.gather(*tasks)
+        step.elapsed = time.perf_counter() - started
+    return step
+
+
+def visible_ids(base: str, tokens: list[str]) -> dict[str, list[int]]:
+    """Each token's first page of cases: the ids its open requests choose from."""
+    ids: dict[str, list[int]] = {}
+    with httpx.Client(base_url=base, timeout=TIMEOUT) as client:
+        for token in tokens:
+            r = client.get("/api/v1/cases", params={"operation": "mekong-dragon", "limit": 200},
+                           headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+            r.raise_for_status()
+            ids[token] = [c["id"] for c in r.json()["items"]]
+    return ids
+
+
+def print_step(label: str, step: Step) -> None:
+    failed = sum(step.errors.values())
+    print(f"{label:<16} {step.rate:>7.1f} {step.throughput:>8.1f} {pct(step.all(), 50):>8.0f} "
+          f"{pct(step.all(), 95):>8.0f} {step.p99() * 1000:>9.0f} {failed:>7}", flush=True)  # fmt: skip
+    for kind, answer in step.first_error.items():
+        print(f"    first {kind} error: {answer}")
+
+
+@dataclass
+class Ladder:
+    server: str
+    kind: str
+    steps: list[Step]
+
+    @property
+    def sustained(self) -> Step | None:
+        """The highest rate whose p99 stayed within the goal, errors counted."""
+        good = [s for s in self.steps if s.p99() <= GOAL_P99]
+        return max(good, key=lambda s: s.rate) if good else None
+
+    @property
+    def crossing(self) -> str:
+        """Between the highest rate within the goal and the next rate tested above it."""
+        best = self.sustained
+        above = [s.rate for s in self.steps if best is None or s.rate > best.rate]
+        if not above:
+            return f"above {max(s.rate for s in self.steps):g}/s"
+        return f"{best.rate:g}-{min(above):g}/s" if best else f"below {min(above):g}/s"
+
+
+def ladder(base: str, server: str, kind: str, workload: Workload, start: float, seconds: float,
+           refine: int) -> Ladder:  # fmt: skip
+    """Double the rate from `start` until p99 exceeds the goal at two rates in a row (one spike of a shared
+    machine does not end the ladder), then bisect `refine` times between the highest rate within the goal
+    and the next rate tested above it."""
+    steps: list[Step] = []
+
+    def run(rate: float) -> Step:
+        step = asyncio.run(open_loop(base, workload, rate, seconds, seed=7 + len(steps)))
+        print_step(f"{server} {kind}", step)
+        steps.append(step)
+        return step
+
+    rate, over = start, 0
+    while over < 2 and rate <= MAX_RATE:
+        over = over + 1 if run(rate).p99() > GOAL_P99 else 0
+        rate *= 2
+    for _ in range(refine):
+        good = max((s.rate for s in steps if s.p99() <= GOAL_P99), default=0.0)
+        above = [s.rate for s in steps if s.rate > good]
+        if not good or not above:
+            break
+        run(round((good + min(above)) / 2, 1))
+    return Ladder(server, kind, steps)
+
+
+def check_writes(url: str, written: list[str]) -> tuple[int, int, bool]:
+    """Acknowledged writes missing from the database, those missing their `case.create` entry in the chain,
+    and whether the chain verifies with nothing left staged."""
+    engine = make_engine(url)
+    with Session(engine) as session:
+        found = dict(session.execute(select(Case.case_ref, Case.id).where(Case.case_ref.in_(written))).all())
+        audited = set(session.execute(
+            select(AuditEvent.object_id).where(AuditEvent.action == "case.create",
+                                               AuditEvent.object_id.in_([str(i) for i in found.values()]))
+        ).scalars())  # fmt: skip
+        result = audit.verify(session)
+    engine.dispose()
+    return len(set(written) - found.keys()), len(found) - len(audited), result.ok and result.staged == 0
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=1_000_000)
-    parser.add_argument("--users", type=int, default=200)
-    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--start-rate", type=float, default=5, help="arrivals per second of the first step")
+    parser.add_argument("--refine", type=int, default=3, help="bisection steps after the doubling")
+    parser.add_argument("--step-seconds", type=float, default=20)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--mix-rate", type=float, default=None)
+    parser.add_argument("--mix-seconds", type=float, default=60)
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
-    server = os.environ.get("DRAGONNET_BENCH_POSTGRES_URL") or os.environ.get("DRAGONNET_TEST_POSTGRES_URL")
-    if not server:
+    server_url = os.environ.get("DRAGONNET_BENCH_POSTGRES_URL") or os.environ.get("DRAGONNET_TEST_POSTGRES_URL")
+    if not server_url:
         raise SystemExit("set DRAGONNET_BENCH_POSTGRES_URL (scripts/pg-throwaway.sh start prints one)")
-    url = build_database(server, args.cases)
+    url = build_database(server_url, args.cases)
     tokens = issue_tokens(url)
     port = free_port()
+    base = f"http://127.0.0.1:{port}"
     data_dir = Path(f"/tmp/dragonnet-load-{port}")
-    proc = start_server(url, port, args.workers, data_dir)
+    print(f"\n{'server kind':<16} {'rate/s':>7} {'done/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>9} {'errors':>7}")
+    ladders: dict[tuple[str, str], Ladder] = {}
+    ids: dict[str, list[int]] = {}
+    for server in SERVERS:
+        proc = start_server(server, url, port, args.workers, data_dir)
+        try:
+            ids = ids or visible_ids(base, tokens)
+            for kind in ("list", "open"):
+                workload = Workload(tokens, ids, ((kind, 1.0),))
+                ladders[server, kind] = ladder(base, server, kind, workload, args.start_rate, args.step_seconds,
+                                               args.refine)  # fmt: skip
+        finally:
+            stop_server(proc)
+
+    print(f"\n{'endpoint':<8} {'server':<10} {'rate at p99<=1s':>16} {'throughput':>11} {'p99 crosses 1 s at':>19}")
+    ratios: dict[str, float] = {}
+    for kind in ("list", "open"):
+        best = {}
+        for server in SERVERS:
+            lad = ladders[server, kind]
+            s = lad.sustained
+            best[server] = s.throughput if s else 0.0
+            print(f"{kind:<8} {server:<10} {(f'{s.rate:g}/s' if s else 'none'):>16} {best[server]:>9.1f}/s "
+                  f"{lad.crossing:>19}")  # fmt: skip
+        ratios[kind] = best["dragonnet"] / best["bare"] if best["bare"] else float("nan")
+        print(f"{kind:<8} dragonnet / bare throughput at p99 <= 1 s: {ratios[kind]:.2f}x (goal >= 0.5x)")
+
+    sustained_list = ladders["dragonnet", "list"].sustained
+    mix_rate = args.mix_rate or max(1.0, (sustained_list.rate if sustained_list else args.start_rate) / 2)
+    proc = start_server("dragonnet", url, port, args.workers, data_dir)
     try:
-        started = time.perf_counter()
-        stats, errors, written = asyncio.run(
-            run_load(f"http://127.0.0.1:{port}", tokens, args.users, args.seconds, seed=7)
-        )
-        elapsed = time.perf_counter() - started
+        mixed = asyncio.run(open_loop(base, Workload(tokens, ids, MIX), mix_rate, args.mix_seconds, seed=99))
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-    total = sum(len(v) for v in stats.values())
-    failed = sum(errors.values())
-    print(f"\n{args.users} users, {elapsed:.0f} s, {args.cases:,} extra cases, {args.workers} server workers")
-    print(f"throughput: {total / elapsed:.1f} requests/s; errors: {failed} of {total} ({failed / max(total, 1):.2%})")
-    print(f"{'kind':<8} {'count':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
+        stop_server(proc)
+    print(f"\nmixed load on dragonnet, {mix_rate:g} arrivals/s for {args.mix_seconds:g} s "
+          f"({', '.join(f'{k} {w:.0%}' for k, w in MIX)}): {mixed.throughput:.1f} answered/s")  # fmt: skip
+    print(f"{'kind':<8} {'count':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>9} {'errors':>7}")
     for kind, _ in MIX:
-        v = stats.get(kind, [])
-        print(
-            f"{kind:<8} {len(v):>7} {pct(v, 50):>8.0f} {pct(v, 95):>8.0f} {pct(v, 99):>8.0f} {errors.get(kind, 0):>7}"
-        )
-    engine = make_engine(url)
-    with Session(engine) as session:
-        found = set(
-            session.execute(select(Case.case_ref).where(Case.case_ref.in_(written))).scalars()
-        ) if written else set()  # fmt: skip
-    lost = len(set(written) - found)
-    print(f"acknowledged writes: {len(written)}; found afterwards: {len(found)}; lost: {lost}")
-    engine.dispose()
-    admin = create_engine(normalise_url(server), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    admin.dispose()
-    if lost:
+        v = mixed.all(kind)
+        print(f"{kind:<8} {len(v):>7} {pct(v, 50):>8.0f} {pct(v, 95):>8.0f} {mixed.p99(kind) * 1000:>9.0f} "
+              f"{mixed.errors.get(kind, 0):>7}")  # fmt: skip
+    for kind, answer in mixed.first_error.items():
+        print(f"    first {kind} error: {answer}")
+    report_vs_list = mixed.p99("report") / mixed.p99("list")
+    print(f"report p99 / list p99 under the same load: {report_vs_list:.2f}x (goal <= 2x)")
+    lost, unaudited, chain_ok = check_writes(url, mixed.written)
+    print(f"acknowledged writes: {len(mixed.written)}; lost: {lost}; without their audit entry: {unaudited}; "
+          f"audit chain verifies with nothing staged: {chain_ok}")  # fmt: skip
+    if not args.keep:
+        admin = create_engine(normalise_url(server_url), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+        admin.dispose()
+    if lost or unaudited or not chain_ok:
         raise SystemExit(1)
 
 

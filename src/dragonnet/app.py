@@ -26,6 +26,7 @@ from starlette.routing import Mount
 from dragonnet import __version__
 from dragonnet.api import admin as api_admin
 from dragonnet.api import cases as api_cases
+from dragonnet.api import curation as api_curation
 from dragonnet.api import linkage as api_linkage
 from dragonnet.api import messaging as api_messaging
 from dragonnet.api import operations as api_operations
@@ -46,11 +47,13 @@ from dragonnet.errors import (
 )
 from dragonnet.http.deps import CsrfRejected, LoginRequired, Unauthenticated, login_url
 from dragonnet.http.security import SECURITY_HEADERS, SecurityHeadersMiddleware
+from dragonnet.policy import audit
 from dragonnet.policy.access import PermissionDenied
 from dragonnet.storage.db import has_schema, make_engine, redact, session_factory
 from dragonnet.web import admin as web_admin
 from dragonnet.web import apidocs, login, pages
 from dragonnet.web import cases as web_cases
+from dragonnet.web import curation as web_curation
 from dragonnet.web import linkage as web_linkage
 from dragonnet.web import messaging as web_messaging
 from dragonnet.web import reference as web_reference
@@ -137,6 +140,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Audit entries committed by a server that stopped before chaining them are chained now.
+        await anyio.to_thread.run_sync(audit.append_staged, engine)
         yield
         engine.dispose()
 
@@ -169,7 +174,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 ROUTER_MODULES = (
     login, pages, web_cases, web_admin, web_setup, web_reports, web_messaging, web_targeting, web_linkage,
     v1, api_cases, api_admin, api_operations, api_reports, api_messaging, api_targeting, api_linkage, apidocs,
-    web_reference, api_reference,
+    web_reference, api_reference, web_curation, api_curation,
 )  # fmt: skip
 
 

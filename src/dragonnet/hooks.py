@@ -8,9 +8,11 @@ import this module and never each other (an import-linter contract, see docs/arc
 Hooks:
 * `cases_written(session, written)`: intake wrote cases (a form, the API, an import); messaging's watchlists
   check them and notify the watchers.
-* `debrief_breakdowns(session, operation_id, since, until)`: reporting asks for the breakdowns other
-  capabilities add to a debrief (messaging: the alert turnaround). Each is a `Table`, which reporting shows as
-  one of its breakdowns.
+* `debrief_breakdowns(session, operation_id, since, until, actor)`: reporting asks for the breakdowns other
+  capabilities add to a debrief (messaging: the alert turnaround), as `actor` may see them (None: the
+  operator). Each is a `Table`, which reporting shows as one of its breakdowns.
+* `announce(session, announcement)`: a capability puts a notification in agencies' inboxes (linkage: the
+  steps of a match notice); messaging delivers it.
 * `demo_built(session, demo)`: the demo built its operation and cases; each capability adds what a running
   operation would hold, through its own services (messaging: alerts and their answers; targeting: stored
   profiles, declarations, a trained model, today's lists; linkage, last: an entity-resolution run).
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
     import polars as pl
     from sqlalchemy.orm import Session
 
+    from dragonnet.policy.access import Actor
+
 PROJECT = "dragonnet"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
@@ -43,6 +47,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "dragonnet.messaging.watchlists",
     "dragonnet.messaging.stats",
+    "dragonnet.messaging.announcements",
     "dragonnet.messaging.demo",
     "dragonnet.targeting.demo",
     "dragonnet.linkage.demo",
@@ -80,6 +85,20 @@ class Table:
     note: str = ""
     public: bool = False  # part of the public summary
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """A notification for the members of some agencies: what happened, where to look, at what sharing level
+    (the inbox never gives partner observers more than CLEAR; AMBER and RED never leave by e-mail in clear)."""
+
+    agency_ids: tuple[int, ...]
+    kind: str  # e.g. "match_notice", "disclosure_request"
+    subject: str  # names no person and no case the reader may not open
+    link: str
+    level: str  # a SharingLevel value
+    object_type: str  # at most 16 characters (the inbox's column)
+    object_id: int
 
 
 @dataclass(frozen=True)
@@ -150,8 +169,15 @@ class Specs:
         """Cases were written; returns what the listener did (e.g. notifications made)."""
 
     @hookspec
-    def debrief_breakdowns(self, session: Session, operation_id: int, since: dt.date, until: dt.date) -> Table | None:
-        """A breakdown for the debrief of the period `since`..`until` (inclusive), or None."""
+    def debrief_breakdowns(
+        self, session: Session, operation_id: int, since: dt.date, until: dt.date, actor: Actor | None
+    ) -> Table | None:
+        """A breakdown for the debrief of the period `since`..`until` (inclusive), as `actor` may see it (None:
+        the operator), or None."""
+
+    @hookspec
+    def announce(self, session: Session, announcement: Announcement) -> int | None:
+        """Deliver `announcement`; returns the number of notifications made."""
 
     @hookspec
     def demo_built(self, session: Session, demo: DemoBuilt) -> str | None:
@@ -188,7 +214,17 @@ def demo_built(session: Session, demo: DemoBuilt) -> list[str]:
     return [line for line in manager().hook.demo_built(session=session, demo=demo) if line]
 
 
-def debrief_breakdowns(session: Session, operation_id: int, since: dt.date, until: dt.date) -> list[Table]:
-    """The breakdowns other capabilities add to a debrief, in a stable order (by key)."""
-    found = manager().hook.debrief_breakdowns(session=session, operation_id=operation_id, since=since, until=until)
+def debrief_breakdowns(
+    session: Session, operation_id: int, since: dt.date, until: dt.date, actor: Actor | None = None
+) -> list[Table]:
+    """The breakdowns other capabilities add to a debrief, as `actor` may see them, in a stable order (by key)."""
+    found = manager().hook.debrief_breakdowns(session=session, operation_id=operation_id, since=since, until=until,
+                                              actor=actor)  # fmt: skip
     return sorted((t for t in found if t is not None), key=lambda t: t.key)
+
+
+def announce(session: Session, announcement: Announcement) -> int:
+    """Put `announcement` in the inboxes of its agencies' members; returns the notifications made."""
+    if not announcement.agency_ids:
+        return 0
+    return sum(n for n in manager().hook.announce(session=session, announcement=announcement) if n)

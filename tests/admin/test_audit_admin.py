@@ -140,12 +140,18 @@ def test_app_role_cannot_update_or_delete_audit(db_url: str, backend: str) -> No
         with Session(as_app) as s:
             audit.record(s, audit.SYSTEM, "test.append", None, None)  # appends still work
             s.commit()
+            with as_app.begin() as conn:  # an entry committed but not chained yet (as after a crash)
+                conn.execute(text("INSERT INTO audit_staged (at, action, detail) VALUES (now(), 'test.staged', '{}')"))
             for stmt in ("UPDATE audit_events SET action = 'x'", "DELETE FROM audit_events",
                          "TRUNCATE audit_events", "ALTER TABLE audit_events DISABLE TRIGGER ALL",
-                         "SET session_replication_role = replica"):  # fmt: skip
+                         "SET session_replication_role = replica", "UPDATE audit_staged SET action = 'x'",
+                         "DELETE FROM audit_staged", "TRUNCATE audit_staged",
+                         "ALTER TABLE audit_staged DISABLE TRIGGER ALL"):  # fmt: skip
                 with pytest.raises(DBAPIError, match=r"permission denied|must be owner|append-only"):
                     s.execute(text(stmt))
                 s.rollback()
+            assert audit.verify(s).ok
+            assert audit.append_staged(as_app) == 1  # the appender's own move is allowed
             assert audit.verify(s).ok
     finally:
         as_app.dispose()
@@ -154,3 +160,4 @@ def test_app_role_cannot_update_or_delete_audit(db_url: str, backend: str) -> No
             conn.execute(text(f'DROP ROLE "{role}"'))
         admin.dispose()
     assert run_sql(db_url, "SELECT count(*) FROM audit_events WHERE action = 'test.append'") == [(1,)]
+    assert run_sql(db_url, "SELECT count(*) FROM audit_events WHERE action = 'test.staged'") == [(1,)]

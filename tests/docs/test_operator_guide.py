@@ -63,7 +63,7 @@ def spreadsheet_counts() -> tuple[Counter[int], Counter[tuple[int, str]]]:
 def test_the_guide_has_the_whole_walk_through() -> None:
     joined = "\n".join(guide_blocks())
     for step in ("dragonnet init", "dragonnet bootstrap", "operations create", "operations phase", "roster import",
-                 "import cases", "cases validate", "report debrief"):  # fmt: skip
+                 "import cases", "curation map", "cases validate", "report debrief"):  # fmt: skip
         assert step in joined, step
 
 

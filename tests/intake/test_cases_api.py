@@ -102,12 +102,12 @@ def test_bulk_create_is_atomic_per_case(app_client: TestClient, seeded_db: Seede
     cases = [case_body(f"TH-BULK-{n}") for n in range(3)]
     for c in cases:
         c.pop("operation")
-    cases[1]["items"][1]["taxon"] = "zzzz qqqq"
+    cases[1]["items"][1]["quantity"] = "a lot"
     response = th.post("/api/v1/cases/bulk", json={"operation": SLUG, "cases": cases}, headers=headers)
     assert response.status_code == 200, response.text
     out = response.json()
     assert out["created"] == 2 and out["rejected"] == 1
-    assert out["results"][1]["ok"] is False and out["results"][1]["fields"][0]["field"] == "items[1].taxon"
+    assert out["results"][1]["ok"] is False and out["results"][1]["fields"][0]["field"] == "items[1].quantity"
     listed = {c["case_ref"] for c in th.get("/api/v1/cases", params={"operation": SLUG, "q": "bulk"}).json()["items"]}
     assert listed == {"TH-BULK-0", "TH-BULK-2"}
 

@@ -149,7 +149,9 @@ def test_the_shipped_file_defines_what_the_code_uses() -> None:
     assert templates.ENUM_COLUMNS["unit"][:2] == ["kg", "g"]
     assert set(normalise.CASE_COLUMNS) <= set(exports.EXPORT_COLUMNS)
     assert forms.ITEM_FIELDS == ("commodity_class", "substance", "taxon", "specimen_type", "quantity", "unit",
-                                 "description")  # fmt: skip
+                                 "hs_code", "description")  # fmt: skip
+    assert fmt.says_unknown_quantity("Không rõ") and fmt.says_unknown_quantity("?")
+    assert not fmt.says_unknown_quantity("12")
 
 
 @pytest.mark.parametrize(

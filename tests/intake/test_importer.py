@@ -46,15 +46,17 @@ def test_messy_vietnamese_file(session: Session, operation: Operation) -> None:
     assert (report.cases_created, report.cases_updated, report.cases_rejected) == (3, 0, 1)
     assert (report.rows_total, report.rows_imported, report.rows_rejected) == (5, 4, 1)
     assert report.rejected_cases == ["HQ-2023-004"]
-    assert {(e.row, e.column) for e in report.errors} == {(9, "seizure_date"), (9, "taxon")}
-    taxon_error = next(e for e in report.errors if e.column == "taxon")
-    assert taxon_error.reason == "unknown taxon 'Pangolinus fakeus'"
+    # The impossible date rejects row 9; its unknown taxon alone would not (kept as written, "unverified").
+    assert {(e.row, e.column) for e in report.errors} == {(9, "seizure_date")}
     assert report.mapping["Ngày bắt giữ"] == "seizure_date"
-    # accepted, but flagged: the misspelt taxon was read as the closest CITES name
+    # accepted, but flagged: the misspelt taxon was read as the closest CITES name; the unknown one kept as written
     assert [(w.row, w.column, w.value, w.suggestion) for w in report.warnings] == [
-        (7, "taxon", "Manis javanika", "Manis javanica")
+        (7, "taxon", "Manis javanika", "Manis javanica"),
+        (9, "taxon", "Pangolinus fakeus", "Pangolinus fakeus (unverified)"),
     ]
-    assert report.warnings_total == 1 and report.summary()["warnings_total"] == 1
+    assert "unknown taxon 'Pangolinus fakeus'" in report.warnings[1].reason
+    assert report.warnings_total == 2 and report.summary()["warnings_total"] == 2
+    assert report.values_to_review == 2  # both taxa land in the operation's review queue
 
     case = session.execute(select(Case).where(Case.case_ref == "HQ-2023-001")).scalar_one()
     assert (case.status, case.version, case.sharing_level, case.phase.number) == ("submitted", 1, "amber", 5)

@@ -37,6 +37,15 @@ def run(rows: list[dict[str, Any]], *, day_first: bool = False) -> tuple[pl.Data
     return result.frame, result.errors.to_dicts()
 
 
+def frame_of(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    records = [{**BASE, **r} for r in rows]
+    columns = sorted({k for r in records for k in r})
+    return pl.DataFrame(
+        {c: [r.get(c) for r in records] for c in columns} | {"_row": list(range(2, len(records) + 2))},
+        schema={**dict.fromkeys(columns, pl.String), "_row": pl.Int64},
+    )
+
+
 def reasons(errors: list[dict[str, Any]], column: str) -> list[str]:
     return [e["reason"] for e in errors if e["column"] == column]
 
@@ -148,17 +157,26 @@ def test_substance_and_taxon_resolved_keeping_the_officers_text() -> None:
     assert frame["taxon_text"][2] == "Manis javanika"
 
 
-def test_unknown_taxon_says_did_you_mean_and_required_by_class() -> None:
+def test_unknown_taxon_is_kept_as_unverified_and_only_an_empty_taxon_is_an_error() -> None:
     rows = [
         {"case_ref": "A", "commodity_class": "wildlife", "substance": None, "taxon": "Pangolinus fakeus"},
         {"case_ref": "B", "commodity_class": "timber", "substance": None},
         {"case_ref": "C", "substance": None},
     ]
-    _, errors = run(rows)
+    result = normalise_items(frame_of(rows), today=TODAY)
+    errors = result.errors.to_dicts()
     taxon = [e for e in errors if e["column"] == "taxon"]
-    assert (taxon[0]["row"], taxon[0]["reason"]) == (2, "unknown taxon 'Pangolinus fakeus'")
-    assert any(e["reason"] == "required for wildlife and timber" for e in taxon)
+    assert [(e["row"], e["reason"]) for e in taxon] == [(3, "required for wildlife and timber")]
     assert reasons(errors, "substance") == ["required for drugs and precursors"]
+    row = result.frame.row(0, named=True)
+    assert (row["taxon_text"], row["taxon"], row["taxon_status"]) == ("Pangolinus fakeus", None, "unverified")
+    (warning,) = [w for w in result.warnings.to_dicts() if w["column"] == "taxon"]
+    assert warning["row"] == 2 and warning["value"] == "Pangolinus fakeus"
+    assert "unknown taxon 'Pangolinus fakeus'" in warning["reason"] and "unverified" in warning["reason"]
+    review = result.review.to_dicts()
+    assert [(r["kind"], r["text"], r["status"], r["rows"]) for r in review] == [
+        ("taxon", "Pangolinus fakeus", "unresolved", 1)
+    ]
 
 
 def test_case_level_columns_fill_down_and_must_agree() -> None:
@@ -258,6 +276,20 @@ def test_dates_round_trip(day: dt.date, day_first: bool) -> None:
     assert parse_date(day.isoformat(), day_first=day_first, today=TODAY) == day
     if day_first:
         assert parse_date(day.strftime("%d/%m/%Y"), day_first=True, today=TODAY) == day
+    # a spreadsheet's default display: the month by its English name, whatever the locale
+    assert parse_date(day.strftime("%d-%b-%Y"), day_first=day_first, today=TODAY) == day
+    assert parse_date(day.strftime("%d %B %Y"), day_first=day_first, today=TODAY) == day
+    if day.year >= 1970:
+        assert parse_date(day.strftime("%d-%b-%y"), day_first=day_first, today=TODAY) == day
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("30-Feb-09", "impossible date"), ("18-Foo-09", "impossible date"), ("1-Jan-60", "date in the future")],
+)
+def test_dates_with_a_month_name_that_are_refused(text: str, reason: str) -> None:
+    with pytest.raises(ValidationError, match=reason):
+        parse_date(text, today=TODAY)
 
 
 @settings(max_examples=100, deadline=None)
@@ -288,7 +320,7 @@ def test_guessed_readings_are_warnings_with_the_stored_value() -> None:
     assert set(warnings) == {(2, "taxon"), (4, "substance")}
     assert warnings[(2, "taxon")]["value"] == "Manis javanika"
     assert warnings[(2, "taxon")]["suggestion"] == "Manis javanica"
-    assert "closest CITES name" in warnings[(2, "taxon")]["reason"]
+    assert "the closest name" in warnings[(2, "taxon")]["reason"]
     assert warnings[(4, "substance")]["suggestion"] == result.frame["substance"][2]
 
 

@@ -48,7 +48,8 @@ def test_upload_preview_fix_confirm(app_client: TestClient, seeded_db: Seeded, t
     assert report.status_code == 200 and report.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig"))))
     assert rows[0] == ["sheet", "row", "column", "value", "reason", "suggestion", "severity"]
-    assert {r[6] for r in rows[1:]} == {"error"}
+    # the unknown taxon no longer rejects its row: a warning (kept as written, "unverified"); -4 kg does
+    assert {(r[2], r[6]) for r in rows[1:]} == {("quantity", "error"), ("taxon", "warning")}
     assert rows[-1][:4] == ["items", "3", "quantity", "'-4"] or any(r[3] == "'-4" for r in rows[1:])
     # another user cannot open or confirm this upload
     other, _ = api_client(app_client, "th_coord")
@@ -60,10 +61,12 @@ def test_upload_preview_fix_confirm(app_client: TestClient, seeded_db: Seeded, t
     page = th.get(new_url)
     assert "0 row(s) rejected" in page.text
     # the misspelt taxon is accepted, and shown as a reading to check with the name that will be stored
-    assert 'id="warning-table"' in page.text and "Manis javanika" in page.text and "closest CITES name" in page.text
+    assert 'id="warning-table"' in page.text and "Manis javanika" in page.text and "the closest name" in page.text
     guessed = list(csv.reader(io.StringIO(th.get(new_url + "/errors.csv").content.decode("utf-8-sig"))))
-    assert guessed[1:] == [["items", "4", "taxon", "Manis javanika", "read as Manis javanica, the closest CITES name",
-                            "Manis javanica", "warning"]]  # fmt: skip
+    assert [(r[1], r[2], r[3], r[5], r[6]) for r in guessed[1:]] == [
+        ("4", "taxon", "Manis javanika", "Manis javanica", "warning")
+    ]
+    assert "read as 'Manis javanica', the closest name" in guessed[1][4]
     confirm = th.post(new_url + "/confirm", data={"csrf_token": csrf_token(page.text)})
     assert confirm.status_code == 200, confirm.text
     assert "3 new, 0 updated and 0 unchanged case(s)" in confirm.text

@@ -118,3 +118,76 @@ def test_a_very_common_name_does_not_explode_the_pairs() -> None:
     result = resolve(parties)
     # unbounded name blocking would compare 1200*1199/2 = 719,400 pairs; the capped keys compare far fewer
     assert result.compared_pairs < 50_000
+
+
+def _edge_parties() -> list[PartyInput]:
+    return [
+        PartyInput(1, "person", "", None, None, None, None, None),  # nothing to normalise
+        PartyInput(2, "person", "Mr. U", "MM", dt.date(1980, 2, 29), " c 123-456 ", "+95 9 123 456 789", " A@B.org "),
+        PartyInput(3, "company", "Công ty TNHH Hải Long", "", None, "0106-123", "024 3826 4356", "no-at-sign", "VN"),
+        PartyInput(4, "person", "陈伟强", "CN", None, None, "138 0013 8000", None),
+        PartyInput(5, "person", "NGUYEN Van Thang", None, None, None, "091-234-5678", None, "VN"),
+        PartyInput(6, "person", "Thang Nguyen Van", "VN", None, None, "(091) 234 5678", None),
+        PartyInput(7, "person", "Thang Nguyen Van", "VN", None, None, "not a phone", None),
+    ]
+
+
+def test_records_table_is_to_record_column_wise() -> None:
+    """The vectorised normalisation (each distinct value once) gives exactly the records of `to_record`."""
+    from dragonnet.linkage.evaluation import labelled_people
+    from dragonnet.linkage.resolve import RECORD_COLUMNS, records_table, to_record
+
+    parties = labelled_people(300, seed=11).parties + _edge_parties()
+    table = records_table(parties)
+    assert table.column_names == list(RECORD_COLUMNS)
+    assert table.to_pylist() == [to_record(p) for p in parties]
+
+
+def test_many_distinct_values_are_split_over_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dragonnet.linkage import resolve as resolve_module
+    from dragonnet.linkage.evaluation import labelled_people
+
+    parties = labelled_people(200, seed=12).parties + _edge_parties()
+    alone = resolve_module.records_table(parties)
+    monkeypatch.setattr(resolve_module, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(resolve_module.os, "cpu_count", lambda: 2)
+    assert resolve_module.records_table(parties).equals(alone)
+
+
+def test_a_spark_connect_url_without_its_client_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    from dragonnet.cluster import SparkCluster
+    from dragonnet.errors import ConfigurationError
+
+    pytest.importorskip("pyspark")
+    real_import = builtins.__import__
+
+    def no_grpc(name: str, *args: object, **kwargs: object) -> object:
+        if name == "grpc":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(builtins, "__import__", no_grpc)
+    with pytest.raises(ConfigurationError, match=r"pyspark\[connect\]"):
+        SparkCluster("sc://127.0.0.1:15002", "/tmp/nowhere").session()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--spark-master", "spark://127.0.0.1:7077"], "--spark-master needs --backend spark"),
+        (["--backend", "spark", "--spark-master", "spark://127.0.0.1:7077"], "needs --spark-dir"),
+        (["--backend", "spark", "--spark-dir", "/tmp/x"], "go with --spark-master"),
+        (["--backend", "spark", "--spark-master", "spark://h:7077", "--spark-dir", "/tmp/x", "--spark-conf", "oops"],
+         "KEY=VALUE"),
+    ],
+)  # fmt: skip
+def test_cluster_options_are_checked_before_anything_runs(args: list[str], message: str) -> None:
+    from typer.testing import CliRunner
+
+    from dragonnet.cli.main import app
+
+    result = CliRunner().invoke(app, ["linkage", "run", *args, "--database-url", "sqlite:////nonexistent/x.db"])
+    assert result.exit_code == 1
+    assert message in result.output and result.output.startswith("error:")

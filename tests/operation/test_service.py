@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from dragonnet.domain.vocabulary import Role
 from dragonnet.errors import ReferenceLookupError, ValidationError
 from dragonnet.operation import service
+from dragonnet.policy import cellkey
 from dragonnet.policy.access import Actor
 from dragonnet.storage.models import Agency, Case, Item, Operation
 
@@ -94,6 +95,15 @@ def test_operation_totals_count_every_agency_and_suppress_small_cells(session: S
     session.add(draft)
     session.flush()
     totals = {t.number: t for t in service.operation_totals(session, op)}
-    assert totals[5].cases == 7  # strict cases count in the aggregate; the draft does not
-    assert totals[5].by_class == {"drug": 6, "wildlife": None}  # one wildlife case: suppressed
+    assert totals[5].cases == 7  # strict cases count in the aggregate, exactly (a whole phase); the draft does not
+    # By class: perturbed by the cell key of the cases counted (never above the phase), then small-cell suppressed.
+    ids = dict(session.execute(select(Case.case_ref, Case.id).where(Case.case_ref.like("C%"))).all())
+    classes = cellkey.sketches(("drug" if ref != "C6" else "wildlife", cid, 1.0) for ref, cid in ids.items())
+    key = cellkey.cell_key(session)
+    expected = {k: cellkey.shown(min(key.count(sketch), 7)) for k, sketch in classes.items()}
+    assert totals[5].by_class == expected
+    assert expected["drug"] is not None and abs(expected["drug"] - 6) <= 1 + cellkey.MAX_NOISE
     assert totals[4].cases == 0
+    # A viewer is never told a total below what it counts itself.
+    mine = [service.PhaseCount(5, "Phase V", day, day, 7, {"drug": 6, "wildlife": 1})]
+    assert {t.number: t for t in service.operation_totals(session, op, at_least=mine)}[5].by_class["drug"] >= 6

@@ -3,11 +3,11 @@
 import random
 
 import pytest
-from sqlalchemy import Engine, select, text, update
+from sqlalchemy import Engine, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from dragonnet.policy import audit
-from dragonnet.storage.models import AuditEvent
+from dragonnet.storage.models import AuditEvent, AuditStaged, utcnow
 
 ACTOR = audit.AuditActor(7, "vn.reporter", "VN-CUS", "127.0.0.1")
 
@@ -183,3 +183,157 @@ def test_randomised_tamper_trials(session: Session, backend: str) -> None:
           f"{detected_without_anchor} by the chain alone")  # fmt: skip
     assert detected == trials
     assert detected_without_anchor == trials - by_kind.get("rewrite", 0)
+
+
+# --- batched appends: staging in the change's transaction, chaining by the appender ------------------------
+
+
+def _stage_without_chaining(engine: Engine, action: str = "case.update", **detail: object) -> int:
+    """An entry committed with its change but not chained yet: what a server that died between its commit and
+    the append round leaves behind."""
+    entry = insert(AuditStaged).values(at=utcnow(), actor_username="vn.reporter", action=action, object_type="case",
+                                       object_id="5", detail=detail)  # fmt: skip
+    with engine.begin() as conn:
+        sid = conn.execute(entry.returning(AuditStaged.id)).scalar_one()
+    return int(sid)
+
+
+def test_an_entry_is_in_the_chain_when_commit_returns(engine: Engine) -> None:
+    with Session(engine) as s:
+        audit.record(s, ACTOR, "case.create", "case", 1)
+        audit.record(s, ACTOR, "case.share", "case", 1)
+        s.commit()
+    with engine.connect() as conn:  # another connection: committed and chained, in the order recorded
+        rows = conn.execute(select(AuditEvent.seq, AuditEvent.action).order_by(AuditEvent.seq)).all()
+        staged = conn.execute(select(func.count()).select_from(AuditStaged)).scalar_one()
+    assert [tuple(r) for r in rows] == [(1, "case.create"), (2, "case.share")]
+    assert staged == 0
+
+
+def test_a_rolled_back_request_stages_nothing(engine: Engine) -> None:
+    with Session(engine) as s:
+        audit.record(s, ACTOR, "case.update", "case", 1)
+        s.rollback()
+        audit.record(s, ACTOR, "case.update", "case", 2)
+        s.close()  # closed without commit: rolled back too
+    with Session(engine) as s:
+        assert s.execute(select(func.count()).select_from(AuditStaged)).scalar_one() == 0
+        assert audit.verify(s).entries == 0
+
+
+def test_entries_left_staged_by_a_crash_are_chained_by_the_next_round(engine: Engine) -> None:
+    _stage_without_chaining(engine, note="before the crash")
+    with Session(engine) as s:
+        result = audit.verify(s)
+        assert result.ok and result.entries == 0 and result.staged == 1
+        audit.record(s, ACTOR, "case.create", "case", 2)  # the next write's round takes the older entry first
+        s.commit()
+        rows = s.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars().all()
+        assert [(e.action, e.detail) for e in rows] == [("case.update", {"note": "before the crash"}),
+                                                        ("case.create", {})]  # fmt: skip
+        assert audit.verify(s).ok and audit.verify(s).staged == 0
+
+
+def test_verify_on_the_command_line_chains_staged_entries_first(db_url: str, engine: Engine) -> None:
+    from typer.testing import CliRunner
+
+    from dragonnet.cli.main import app
+
+    _stage_without_chaining(engine)
+    result = CliRunner().invoke(app, ["audit", "verify", "--database-url", db_url])
+    assert result.exit_code == 0, result.output
+    assert "1 entries" in result.output and "1 staged entries chained first" in result.output
+
+
+@pytest.mark.parametrize("statement", ["UPDATE audit_staged SET action = 'x'", "DELETE FROM audit_staged"])
+def test_the_database_guards_staged_entries(engine: Engine, statement: str) -> None:
+    """Between commit and chaining an entry is as protected as in the chain: no edit, and no removal but the
+    appender's move into the chain."""
+    from sqlalchemy.exc import DatabaseError
+
+    _stage_without_chaining(engine)
+    with pytest.raises(DatabaseError, match="append-only"), engine.begin() as conn:
+        conn.execute(text(statement))
+    assert audit.append_staged(engine) == 1
+
+
+def test_a_staged_entry_cannot_be_swapped_for_a_forged_copy(engine: Engine) -> None:
+    """Someone able to append to the chain still cannot drop a staged entry by chaining a different one under
+    its staged id: the DELETE guard compares the content."""
+    from sqlalchemy.exc import DatabaseError
+
+    sid = _stage_without_chaining(engine, note="the real one")
+    with pytest.raises(DatabaseError, match="append-only"), engine.begin() as conn:
+        staged = conn.execute(select(AuditStaged).where(AuditStaged.id == sid)).one()
+        conn.execute(insert(AuditEvent).values(
+            seq=1, at=staged.at, actor_username=staged.actor_username, action=staged.action, object_type="case",
+            object_id="5", detail={"note": "forged"}, prev_hash=audit.GENESIS, hash="e" * 64, staged_id=sid,
+        ))  # fmt: skip
+        conn.execute(text("DELETE FROM audit_staged WHERE id = :id"), {"id": sid})
+    assert audit.append_staged(engine) == 1
+    with Session(engine) as s:
+        assert s.execute(select(AuditEvent.detail)).scalar_one() == {"note": "the real one"}
+
+
+def test_staged_ids_are_never_reused(engine: Engine) -> None:
+    """A chained entry keeps the id it was staged under (unique in the chain), also after the staging table
+    was emptied: SQLite reuses rowids of an empty table unless told not to."""
+    for i in range(3):
+        with Session(engine) as s:
+            audit.record(s, ACTOR, "case.read", "case", i)
+            s.commit()
+    with Session(engine) as s:
+        ids = list(s.execute(select(AuditEvent.staged_id).order_by(AuditEvent.seq)).scalars())
+        assert audit.verify(s).ok
+    assert ids == sorted(set(ids)) and len(ids) == 3
+
+
+def test_one_round_chains_many_commits_in_one_batch(engine: Engine) -> None:
+    """Group commit: entries committed by many writers while no round runs are chained by one round, in one
+    transaction, in staging order."""
+    sids = [_stage_without_chaining(engine, n=i) for i in range(25)]
+    assert audit.append_staged(engine) == 25
+    with Session(engine) as s:
+        rows = s.execute(select(AuditEvent.staged_id, AuditEvent.detail).order_by(AuditEvent.seq)).all()
+        assert [r.staged_id for r in rows] == sids
+        assert [r.detail for r in rows] == [{"n": i} for i in range(25)]
+        assert audit.verify(s).ok
+    assert audit.append_staged(engine, batch=10) == 0  # nothing left
+
+
+def test_a_round_larger_than_a_batch_takes_several_transactions(engine: Engine) -> None:
+    for i in range(23):
+        _stage_without_chaining(engine, n=i)
+    assert audit.append_staged(engine, batch=10) == 23
+    with Session(engine) as s:
+        result = audit.verify(s)
+    assert result.ok and result.entries == 23 and result.staged == 0
+
+
+def test_a_failed_round_fails_the_commit_and_the_entry_waits_staged(
+    engine: Engine, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL: the database goes away between a commit and its append round. The change and its entry are
+    committed, but the caller is not told "done" without the entry in the chain; the next round chains it."""
+    if backend != "postgresql":
+        pytest.skip("on SQLite the committing transaction chains its own entries (one commit, one outcome)")
+    from sqlalchemy.exc import OperationalError
+
+    def database_gone(bind: object, batch: int = audit.BATCH) -> int:
+        raise OperationalError("append round", {}, Exception("server closed the connection unexpectedly"))
+
+    from dragonnet.storage import audit_chain
+
+    real = audit_chain.append_staged
+    monkeypatch.setattr(audit_chain, "append_staged", database_gone)
+    with Session(engine) as s:
+        audit.record(s, ACTOR, "case.create", "case", 1)
+        with pytest.raises(OperationalError):
+            s.commit()
+    monkeypatch.setattr(audit_chain, "append_staged", real)
+    with Session(engine) as s:
+        assert audit.verify(s).staged == 1  # committed and durable, not chained yet
+        audit.record(s, ACTOR, "case.create", "case", 2)
+        s.commit()
+        assert [e.object_id for e in s.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars()] == ["1", "2"]
+        assert audit.verify(s).ok and audit.verify(s).staged == 0

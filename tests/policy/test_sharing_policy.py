@@ -57,6 +57,7 @@ def test_share_and_unshare(session: Session, world: World) -> None:
     sharing.unshare_case(session, coordinator, case.id, ["LA-CUS"])
     with pytest.raises(NotFound):
         access.get_case(session, la, case.id)
+    session.commit()  # the entries are staged in the transaction and in the chain once it commits
     actions = session.execute(select(AuditEvent.action).where(AuditEvent.object_id == str(case.id))).scalars().all()
     assert actions == ["case.share", "case.unshare"]
 
@@ -77,6 +78,7 @@ def test_who_may_share(session: Session, world: World) -> None:
 def test_nominal_reads_are_audited(session: Session, world: World) -> None:
     actor = actor_of(session, "th_reporter")
     access.record_nominal_read(session, actor, world.cases[0].id, party_ids=[3, 1, 3])
+    session.commit()  # staged in the transaction, chained by its commit
     ev = session.execute(select(AuditEvent).where(AuditEvent.action == "nominal.read")).scalar_one()
     assert ev.detail == {"parties": [1, 3], "purpose": "view"} and ev.actor_username == "th_reporter"
 

@@ -56,6 +56,7 @@ def test_lockout_after_repeated_failures(session: Session, agency: Agency) -> No
     # An administrator's reset unlocks the account.
     reset_password(session, "vn.reporter", "another long passphrase")
     assert authenticate(session, "vn.reporter", "another long passphrase").user is not None
+    session.commit()  # the entries are staged in the transaction and in the chain once it commits
     actions = dict(session.execute(select(AuditEvent.action, func.count()).group_by(AuditEvent.action)).all())
     assert actions["auth.login_failed"] == MAX_FAILED_LOGINS + 1
     assert actions["auth.locked"] == 1 and actions["auth.login"] == 1
@@ -65,6 +66,7 @@ def test_lockout_after_repeated_failures(session: Session, agency: Agency) -> No
 def test_unknown_user_is_audited_and_answers_like_a_wrong_password(session: Session, agency: Agency) -> None:
     result = authenticate(session, "nobody\n\x1b[31m", "whatever password")
     assert result.user is None and result.reason == "invalid"
+    session.commit()
     event = session.execute(select(AuditEvent).order_by(AuditEvent.seq.desc())).scalars().first()
     assert event is not None and event.action == "auth.login_failed"
 

@@ -14,6 +14,7 @@ Writes (non-GET) are sent with foreign and missing ids only (the write paths are
 from __future__ import annotations
 
 import io
+import json
 import re
 import time
 import zipfile
@@ -27,7 +28,7 @@ from fastapi.testclient import TestClient
 
 from dragonnet.app import route_table
 from security.sessions import Login, open_sessions, use
-from security.world import MessageFact, OwnedFact, World
+from security.world import MessageFact, OwnedFact, RequestFact, World
 
 MISSING_ID = 987654
 ACTORS = [None, "th_reporter", "th_coord", "th_reporter2", "vn_reporter", "vn_coord", "la_reporter", "la_coord",
@@ -95,7 +96,7 @@ def _token_values(w: World, who: str | None) -> Values:
 
 
 def _pick(
-    records: list[MessageFact] | list[OwnedFact],
+    records: list[MessageFact] | list[OwnedFact] | list[RequestFact],
     sees: Callable[..., bool],
     who: str | None,
     key: Callable[..., object | None],
@@ -123,6 +124,19 @@ def _targeting_values(hit: bool) -> Callable[[World, str | None], Values]:
     return lambda w, who: _pick(w.targeting, w.sees_list, who, (lambda t: t.hit_id) if hit else (lambda t: t.key))
 
 
+def _notice_values(w: World, who: str | None) -> Values:
+    """A notice of the actor's agency (own), of a match its agency is not part of (foreign)."""
+    if who is None:
+        return Values(None, str(w.matches[0].id), str(MISSING_ID))
+    own = next((m for m in w.matches if w.notice_sides(who, m) is not None), None)
+    foreign = next(m for m in w.matches if w.notice_sides(who, m) is None)
+    return Values(str(own.id) if own else None, str(foreign.id), str(MISSING_ID))
+
+
+def _request_values(w: World, who: str | None) -> Values:
+    return _pick(w.requests, w.sees_request, who, lambda r: r.id)
+
+
 def _personal(records: Callable[[World], list[OwnedFact]], missing: str) -> Callable[[World, str | None], Values]:
     """Records of one user (watchlist entries, staged imports): everyone else's are foreign."""
     return lambda w, who: _pick(records(w), lambda u, r: r.owner == u, who, lambda r: r.key, missing)
@@ -148,6 +162,10 @@ PARAMS: dict[str, Callable[[World, str | None], Values]] = {
     # Profile ids are text: the missing one has the foreign ones' shape (digits are blanked when comparing).
     "profile_key": lambda w, who: _pick(w.profiles, w.sees_list, who, lambda t: t.key, "pf-tgc0z"),
     "token": _personal(lambda w: w.staged, "0" * 32),
+    # Match notices (the match's id) and the requests that reveal their other side (security.world._add_matches).
+    "notice_id": _notice_values,
+    "request_id": _request_values,
+    "mapping_id": lambda w, who: _pick(w.mappings, w.sees_curation, who, lambda r: r.key),
     # Networks are numbered per viewer (largest first over what the viewer sees): not a record id, like slug.
     "number": lambda w, who: Values("1", None, "99999"),
 }
@@ -317,3 +335,80 @@ def test_canaries_are_in_the_world(world: World, who: str) -> None:
             or (name == "entry_id" and who == "observer")
             or (name in ("list_id", "hit_id", "profile_key") and world.user_agency[who] == "UNODC")
         ), name
+
+
+def _notice_urls(w: World) -> list[str]:
+    out = ["/api/v1/linkage/notices", f"/operations/{w.slug}/links", "/api/v1/inbox?limit=500"]
+    for m in w.matches:
+        out += [f"/api/v1/linkage/notices/{m.id}", f"/operations/{w.slug}/notices/{m.id}"]
+    return out
+
+
+def _refs_not_agreed(w: World, who: str | None) -> list[str]:
+    """Case references a match may not name to `who`: every case of a match except its own agency's side and
+    another side whose owner agreed (the reader sees it with its parties)."""
+    allowed: set[int] = set()
+    if who is not None:
+        for m in w.matches:
+            sides = w.notice_sides(who, m)
+            if sides is not None:
+                own, other = sides
+                allowed.add(own.id)
+                if w.may_name(who, other):
+                    allowed.add(other.id)
+    return [f"R{c.nn}" for m in w.matches for c in (w.cases[m.a], w.cases[m.b]) if c.id not in allowed]
+
+
+@pytest.mark.slow
+def test_match_notices_name_only_cases_their_owner_agreed_to(client: TestClient, world: World, db_url: str) -> None:
+    """Matches: for every actor, no notice (list, page, API, inbox, CLI) and no encoded match in a network names a
+    case of another agency unless its owner agreed (the actor sees it with its parties)."""
+    from typer.testing import CliRunner
+
+    from dragonnet.cli.linkage import linkage_app
+
+    logins = open_sessions(db_url, [a for a in ACTORS if a])
+    requests = named = 0
+    problems: list[str] = []
+    for who in ACTORS:
+        use(client, logins.get(who) if who else None)
+        forbidden = _refs_not_agreed(world, who)
+        pattern = re.compile("|".join(re.escape(r) + r"(?!\d)" for r in forbidden))
+        for url in _notice_urls(world):
+            r = client.get(url)
+            requests += 1
+            if (found := pattern.search(r.text)) is not None:
+                problems.append(f"{who} GET {url} -> {r.status_code} names {found.group(0)}")
+        # Networks: an encoded match links two cases only where the reader may name both.
+        graph = client.get(f"/api/v1/operations/{world.slug}/networks/1/graph")
+        requests += 1
+        if graph.status_code == 200:
+            elements = graph.json()["elements"]
+            matched = {e["data"]["id"] for e in elements if e["data"].get("type") == "encoded_match"}
+            cases = {e["data"]["target"] for e in elements if e["group"] == "edges" and e["data"]["source"] in matched}
+            for target in cases:
+                case = next(c for c in world.cases if f"case-{c.id}" == target)
+                if who is None or not world.may_name(who, case):
+                    problems.append(f"{who} network graph links case {case.id} through an encoded match")
+        if who is not None:
+            out = CliRunner().invoke(linkage_app, ["notices", "--as", who, "--json", "--database-url", db_url])
+            requests += 1
+            assert out.exit_code == 0, out.output
+            if (found := pattern.search(out.output)) is not None:
+                problems.append(f"{who} CLI linkage notices names {found.group(0)}")
+            if world.receives_notices(who):
+                named += sum(1 for n in json.loads(out.output) if n["revealed"])
+    # The check can fail: the accepted request's case is named to its requester, on every door.
+    accepted = next(r for r in world.requests if r.status == "accepted")
+    other = next(world.cases[i] for m in world.matches if m.id == accepted.notice for i in (m.a, m.b)
+                 if world.cases[i].owner == accepted.owner)  # fmt: skip
+    use(client, logins["th_reporter"])
+    assert f"R{other.nn}" in client.get(f"/api/v1/linkage/notices/{accepted.notice}").text
+    assert f"R{other.nn}" in client.get(f"/operations/{world.slug}/notices/{accepted.notice}").text
+    assert named > 0
+    line = (f"{requests} requests (notices, notice pages, inbox, network graph, CLI) x {len(ACTORS)} actors over "
+            f"{len(world.matches)} matches and {len(world.requests)} requests: {len(problems)} cases named without "
+            f"their owner's consent; {named} named after it")  # fmt: skip
+    print("\nS1 (matches):", line)
+    FIGURES["S1 matches"] = line
+    assert not problems, "\n".join(problems[:40])

@@ -12,7 +12,7 @@ import csv
 import datetime as dt
 import io
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from unittest import mock
 
@@ -27,6 +27,7 @@ from dragonnet.policy import tokens
 from dragonnet.policy.access import Actor
 from dragonnet.policy.passwords import hash_password
 from dragonnet.policy.users import create_user
+from dragonnet.storage.curation_models import CurationMapping, CurationValue
 from dragonnet.storage.models import Agency, ApiToken, Case, CaseIdentifier, CaseShare, Item, Operation, Party, User
 from dragonnet.storage.targeting_models import TargetingHit, TargetingList
 from dragonnet.targeting import profile_service
@@ -83,6 +84,24 @@ class OwnedFact:
     hit_id: int | None = None
 
 
+@dataclass(frozen=True)
+class MatchFact:
+    """A match of the privacy-preserving linkage between the parties of two cases of different agencies."""
+
+    id: int  # the notice's number
+    a: int  # index in World.cases
+    b: int
+
+
+@dataclass(frozen=True)
+class RequestFact:
+    id: int
+    notice: int
+    requester: str  # agency code
+    owner: str
+    status: str
+
+
 @dataclass
 class World:
     slug: str
@@ -98,6 +117,31 @@ class World:
     profiles: list[OwnedFact] = field(default_factory=list)  # stored risk profiles (amber+strict), owner: agency
     watch: list[OwnedFact] = field(default_factory=list)  # owner: username
     staged: list[OwnedFact] = field(default_factory=list)  # owner: username (empty without a data dir)
+    matches: list[MatchFact] = field(default_factory=list)
+    requests: list[RequestFact] = field(default_factory=list)
+
+    def receives_notices(self, username: str) -> bool:
+        return not self.observer_only(username)
+
+    def notice_sides(self, username: str, m: MatchFact) -> tuple[CaseFact, CaseFact] | None:
+        """(own case, other case) of a match for `username`'s agency, or None if its agency is on neither side."""
+        agency = self.user_agency[username]
+        a, b = self.cases[m.a], self.cases[m.b]
+        if not self.receives_notices(username) or agency not in (a.owner, b.owner):
+            return None
+        return (a, b) if a.owner == agency else (b, a)
+
+    def may_name(self, username: str, case: CaseFact) -> bool:
+        """The matching rule (policy.matches), written out: another agency's case is named in a match only where
+        its owner agreed, i.e. the reader may see it with its parties."""
+        return case.owner == self.user_agency[username] or self.sees(username, case) == (True, True)
+
+    def sees_request(self, username: str, r: RequestFact) -> bool:
+        return self.receives_notices(username) and self.user_agency[username] in (r.requester, r.owner)
+
+    # The curation loop: per agency, one mapping made for it and one value in its review queue (owner: agency).
+    mappings: list[OwnedFact] = field(default_factory=list)
+    queued: list[OwnedFact] = field(default_factory=list)
 
     def observer_only(self, username: str) -> bool:
         roles = self.user_roles[username]
@@ -116,14 +160,23 @@ class World:
     def sees_list(self, username: str, t: OwnedFact) -> bool:
         return t.owner == self.user_agency[username] and not self.observer_only(username)
 
+    def sees_curation(self, username: str, r: OwnedFact) -> bool:
+        """The curation oracle (see dragonnet.policy.access.may_review_values): a regional analyst reviews every
+        agency's values and mappings, a national coordinator its own agency's, nobody else any."""
+        roles = self.user_roles[username]
+        if "regional_analyst" in roles:
+            return True
+        return "national_coordinator" in roles and r.owner == self.user_agency[username]
+
     def hidden_extra(self, username: str | None) -> list[str]:
-        """Canaries of the messaging, targeting, watchlist and import records hidden from `username`."""
+        """Canaries of the messaging, targeting, watchlist, import and curation records hidden from `username`."""
         if username is None:
-            owned = (*self.targeting, *self.profiles, *self.watch, *self.staged)
+            owned = (*self.targeting, *self.profiles, *self.watch, *self.staged, *self.mappings, *self.queued)
             return [m.canary for m in self.messages] + [r.canary for r in owned]
         out = [m.canary for m in self.messages if not self.sees_message(username, m)]
         out += [t.canary for t in (*self.targeting, *self.profiles) if not self.sees_list(username, t)]
         out += [r.canary for r in (*self.watch, *self.staged) if r.owner != username]
+        out += [r.canary for r in (*self.mappings, *self.queued) if not self.sees_curation(username, r)]
         return out
 
     def sees(self, username: str, case: CaseFact) -> tuple[bool, bool]:
@@ -226,6 +279,8 @@ def build_world(session: Session, data_dir: Path | None = None) -> World:
     _add_messages(session, world, op, data_dir)
     _add_targeting(session, world, op)
     _add_watchlists(session, world)
+    _add_matches(session, world)
+    _add_curation(session, world, op)
     if data_dir is not None:
         _add_uploads(session, world, op, data_dir)
     session.flush()
@@ -294,6 +349,22 @@ def _add_targeting(session: Session, world: World, op: Operation) -> None:
         world.profiles.append(OwnedFact(key, code, canary))
 
 
+def _add_curation(session: Session, world: World, op: Operation) -> None:
+    """Per agency: a mapping made for it alone (a national coordinator's) and a value left in its queue."""
+    for n, code in enumerate(OWNERS, start=1):
+        canary, queued = f"CMC{n}Z", f"CQC{n}Z"
+        mapping = CurationMapping(operation_id=op.id, agency_id=world.agencies[code], scope=code, kind="taxon",
+                                  text=f"bird {canary}", key=f"bird {canary.lower()}", context="", target="Aves",
+                                  not_listed=False, note=f"note {canary}")  # fmt: skip
+        value = CurationValue(operation_id=op.id, agency_id=world.agencies[code], kind="taxon", text=f"fish {queued}",
+                              key=f"fish {queued.lower()}", context="", status="unresolved", read_as=None,
+                              reason=f"unknown taxon {queued}", occurrences=1, state="open")  # fmt: skip
+        session.add_all([mapping, value])
+        session.flush()
+        world.mappings.append(OwnedFact(str(mapping.id), code, canary))
+        world.queued.append(OwnedFact(str(value.id), code, queued))
+
+
 def _add_watchlists(session: Session, world: World) -> None:
     for n, username in enumerate(sorted(world.users), start=1):
         if world.observer_only(username):
@@ -325,3 +396,54 @@ def _add_uploads(session: Session, world: World, op: Operation, data_dir: Path) 
         upload = uploads.stage(session, actor_of(session, username), op, buf.getvalue().encode(),
                                f"cases-{canary}.csv", data_dir)  # fmt: skip
         world.staged.append(OwnedFact(upload.token, username, canary))
+
+
+# Matches of the privacy-preserving linkage between validated cases of two agencies, pairing their cases in
+# order (every level and share plan meets every other), and requests in every state: TH asks VN for a RED case
+# (VN's coordinator accepts: the case is shared with TH, with its parties), VN asks LA (declined), LA asks TH
+# (pending), TH asks VN for an AMBER+STRICT case (pending: it cannot be shared).
+PAIRS = (("TH-CUS", "VN-CUS", 0), ("VN-CUS", "LA-CUS", 3), ("LA-CUS", "TH-CUS", 7))
+
+
+def _add_matches(session: Session, world: World) -> None:
+    from dragonnet.linkage import disclosure
+    from dragonnet.storage.linkage_models import PprlMatch
+
+    parties = {p.case_id: p.id for p in session.execute(select(Party)).scalars()}
+    validated = {o: [i for i, c in enumerate(world.cases) if c.owner == o and c.status == "validated"] for o in OWNERS}
+    for first, second, shift in PAIRS:
+        left, right = validated[first], validated[second]
+        for n, i in enumerate(left):
+            j = right[(n + shift) % len(right)]
+            a, b = world.cases[i], world.cases[j]
+            m = PprlMatch(party_a_id=parties[a.id], party_b_id=parties[b.id], case_a_id=a.id, case_b_id=b.id,
+                          agency_a_id=world.agencies[a.owner], agency_b_id=world.agencies[b.owner],
+                          dice=0.9)  # fmt: skip
+            session.add(m)
+            session.flush()
+            world.matches.append(MatchFact(m.id, i, j))
+
+    def find(requester: str, owner: str, level: str, plan: dict[str, bool]) -> MatchFact:
+        for m in world.matches:
+            sides = {world.cases[m.a].owner: world.cases[m.a], world.cases[m.b].owner: world.cases[m.b]}
+            theirs = sides.get(owner)
+            if requester in sides and theirs is not None and theirs.level == level and theirs.shares == plan:
+                return m
+        raise AssertionError(f"no match {requester} -> {owner} {level} {plan}")
+
+    plan = [("TH-CUS", "VN-CUS", "red", {}, "th_reporter", "accept", "vn_coord"),
+            ("VN-CUS", "LA-CUS", "green", {}, "vn_reporter", "decline", "la_coord"),
+            ("LA-CUS", "TH-CUS", "amber", {}, "la_reporter", None, None),
+            ("TH-CUS", "VN-CUS", "amber+strict", {}, "th_reporter", None, None)]  # fmt: skip
+    for requester, owner, level, shares, asker, decision, decider in plan:
+        m = find(requester, owner, level, shares)
+        r = disclosure.request_disclosure(session, actor_of(session, asker), m.id, f"needed for the case of {asker}")
+        status = "pending"
+        if decision is not None and decider is not None:
+            status = disclosure.decide_request(session, actor_of(session, decider), r.id, decision,
+                                               f"decided by {decider} for the test").status  # fmt: skip
+        if status == "accepted":
+            index = m.a if world.cases[m.a].owner == owner else m.b
+            fact = world.cases[index]
+            world.cases[index] = replace(fact, shares={**fact.shares, requester: True})
+        world.requests.append(RequestFact(r.id, m.id, requester, owner, status))

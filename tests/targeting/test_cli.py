@@ -97,3 +97,24 @@ def test_profiles_import_list_review_history_report(
     assert bad.exit_code == 1 and bad.output.startswith("error: --from: not a date")
     nobody = runner.invoke(targeting_app, ["profiles", "list", "--as", "nobody", *db])
     assert nobody.exit_code == 1 and nobody.output.startswith("error: unknown or disabled user")
+
+
+def test_declared_hs_codes_are_checked_against_hs_2022(
+    db_url: str, backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("the check reads the stored Parquet batch, whatever the database")
+    monkeypatch.setenv("DRAGONNET_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("DRAGONNET_SECRET_KEY", "x" * 32)
+    declared = tmp_path / "declared.csv"
+    codes = ["050710", "0507.10", "96019000", "99999999", "0599", "", "0599"]
+    with declared.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["declaration_id", "declaration_date", "office_locode", "hs_code"])
+        w.writerows([f"D{n}", "2024-06-01", "THBKK", code] for n, code in enumerate(codes))
+    result = CliRunner().invoke(targeting_app, ["import", str(declared), "--database-url", db_url])
+    assert result.exit_code == 0, result.output
+    assert "imported 7 declarations" in result.stdout
+    # kept as declared, warned with the commonest unknown codes first (an empty cell is no code)
+    assert "warning: 3 of 6 declared HS code(s) are not in HS 2022" in result.stderr
+    assert "0599 (2), 99999999 (1)" in result.stderr

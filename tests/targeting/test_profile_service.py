@@ -42,6 +42,7 @@ def actor(session: Session, username: str) -> Actor:
 
 
 def audit_actions(session: Session) -> list[str]:
+    session.commit()  # entries are staged in the transaction and chained by its commit
     query = select(AuditEvent.action).where(AuditEvent.action.like("targeting.profile.%")).order_by(AuditEvent.seq)
     rows = session.execute(query).scalars()
     return list(rows)

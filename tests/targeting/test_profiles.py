@@ -46,6 +46,7 @@ def one(conditions: str, extra: str = "") -> str:
     ("conditions", "expected"),
     [
         ("      - {field: hs_code, prefix: ['0507', '9601']}\n", ["a", "d"]),
+        ("      - {field: hs_code, prefix: ['05', '9601.90']}\n", ["a", "d"]),  # a chapter; a subheading as written
         ("      - {field: origin_country, in: [CN, VN]}\n", ["b", "c"]),
         ("      - {field: origin_country, not_in: [CN, VN]}\n", ["a", "d"]),
         ("      - {field: x_tax_rate, gte: 8}\n", ["a"]),
@@ -129,6 +130,9 @@ profiles:
         "big: &b [1, 2]\nprofiles:\n  - {id: p, owner: X, conditions: [{field: hs_code, in: *b}]}\n",  # an alias
         one("      - {field: hs_code, eq: 1}\n", "    mandatory: 'yes'\n"),
         one("      - {field: hs_code, eq: 1}\n", "    valid_from: 2025-01-01\n    valid_to: 2024-01-01\n"),
+        one("      - {field: hs_code, prefix: ['0599']}\n"),  # no such heading in HS 2022: would never fire
+        one("      - {field: hs_code, prefix: ['0507', '5']}\n"),
+        one("      - {field: hs_code, prefix: ['ivory']}\n"),
     ],
 )
 def test_invalid_profiles_are_refused(bad: str) -> None:

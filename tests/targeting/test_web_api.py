@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from dragonnet.reference import goods
 from dragonnet.storage.db import make_engine, session_scope
 from dragonnet.storage.models import Case, Party
 from dragonnet.storage.targeting_models import TargetingHit, TargetingList
@@ -40,6 +41,10 @@ def test_owning_agency_sees_ranked_explained_list(app_client: TestClient, list_i
     page = app_client.get(f"/targeting/lists/{list_id}")
     assert page.status_code == 200
     assert "Profiles fired" in page.text and hits[0]["declaration_id"] in page.text
+    # each declared HS code in HS 2022 is shown with its description (the generator's 8517.12 is HS 2017: none)
+    declared = [str(h["facts"].get("hs_code") or "") for h in hits]
+    in_hs = [code for code in declared if code and goods.get(code[:6])]
+    assert in_hs and page.text.count('class="muted tg-hs"') == len(in_hs)
     assert app_client.get("/targeting").status_code == 200
 
 

@@ -207,8 +207,8 @@ NOT_REPORTING = [k for k in MEMBER_NAV if k != "report"]  # analysts and adminis
     ("username", "expected"),
     [
         ("th_reporter", MEMBER_NAV),
-        ("th_coord", [*MEMBER_NAV[:3], "validate", *MEMBER_NAV[3:], "admin"]),
-        ("analyst", [*NOT_REPORTING[:2], "validate", *NOT_REPORTING[2:]]),
+        ("th_coord", [*MEMBER_NAV[:3], "validate", "curation", *MEMBER_NAV[3:], "admin"]),
+        ("analyst", [*NOT_REPORTING[:2], "validate", "curation", *NOT_REPORTING[2:]]),
         ("admin", [*NOT_REPORTING, "admin"]),
         ("observer", ["overview", "dashboard"]),
     ],

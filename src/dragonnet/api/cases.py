@@ -17,9 +17,10 @@ from dragonnet.domain.exchange import FORMAT, Column
 from dragonnet.errors import NotFound
 from dragonnet.http.deps import ApiActor, ApiAuth, DbSession
 from dragonnet.intake import duplicates, forms, lookups, queries, workflow
+from dragonnet.intake.readings import hs_label
 from dragonnet.operation.service import get_operation
 from dragonnet.policy.access import get_case
-from dragonnet.storage.models import Case, Party
+from dragonnet.storage.models import Case, Item, Party
 
 router = APIRouter(prefix=PREFIX)
 TAGS: list[str | Any] = ["cases"]
@@ -105,13 +106,19 @@ class ItemOut(BaseModel):
     substance: str | None = Field(description="canonical name")
     substance_control: str | None = Field(description="UN convention schedule / table")
     taxon_text: str | None
-    taxon: str | None = Field(description="accepted CITES name")
+    taxon: str | None = Field(description="the taxon read, at its rank (a species, a genus, a family...)")
+    taxon_rank: str | None = Field(None, description="SPECIES, GENUS, FAMILY, ORDER, CLASS...")
+    taxon_status: str | None = Field(
+        None, description="listed, includes listed taxa, not CITES-listed, or unverified (kept as written)"
+    )
     cites_appendix: str | None
     specimen_type: str | None
-    quantity: float
-    unit: str
+    quantity: float | None = Field(description="null when the quantity was reported as unknown")
+    unit: str | None
     quantity_text: str | None
     mass_kg: float | None
+    hs_code: str | None = Field(None, description="HS code (digits) as checked against HS 2022")
+    hs_description: str | None = Field(None, description="the HS 2022 description of the code (its subheading)")
     goods_description: str | None
     extra: dict[str, Any] | None = Field(
         default=None, description="exchange-format columns without a field of their own, by column name"
@@ -263,6 +270,12 @@ def summary(case: Case) -> CaseSummaryOut:
     )  # fmt: skip
 
 
+def item_out(item: Item) -> ItemOut:
+    """An item, its HS code with the HS 2022 description."""
+    out = ItemOut.model_validate(item, from_attributes=True)
+    return out.model_copy(update={"hs_description": hs_label(item.hs_code)})
+
+
 def case_out(case: Case, parties: list[Party] | None) -> CaseOut:
     base = summary(case).model_dump()
     return CaseOut(
@@ -272,7 +285,7 @@ def case_out(case: Case, parties: list[Party] | None) -> CaseOut:
         transit_countries=case.transit_countries, destination_country=case.destination_country, arrests=case.arrests,
         description=case.description, extra=case.extra, merged_into_id=case.merged_into_id,
         submitted_at=case.submitted_at, validated_at=case.validated_at, updated_at=case.updated_at,
-        items=[ItemOut.model_validate(i, from_attributes=True) for i in case.items],
+        items=[item_out(i) for i in case.items],
         parties=None if parties is None else [PartyOut.model_validate(p, from_attributes=True) for p in parties],
     )  # fmt: skip
 

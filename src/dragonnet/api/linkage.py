@@ -3,12 +3,13 @@ declarations linked to cases."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from dragonnet.api.v1 import NOT_FOUND, PREFIX, UNAUTHENTICATED
+from dragonnet.api.v1 import NOT_FOUND, PREFIX, UNAUTHENTICATED, ErrorOut
 from dragonnet.http.deps import ApiActor, DbSession
 from dragonnet.http.params import KindFilter, OfficeFilter
 from dragonnet.linkage import routes, service
@@ -17,6 +18,9 @@ from dragonnet.operation.service import get_operation
 
 router = APIRouter(prefix=PREFIX)
 TAGS: list[str | Any] = ["linkage"]
+FORBIDDEN: dict[int | str, dict[str, Any]] = {
+    403: {"model": ErrorOut, "description": "your agency asked (the other decides), or you may not share this case"}
+}
 
 
 class DecisionIn(BaseModel):
@@ -111,14 +115,99 @@ def route_flows(
     }  # fmt: skip
 
 
-@router.get("/linkage/notices", responses=UNAUTHENTICATED, tags=TAGS)
-def notices(db: DbSession, actor: ApiActor) -> list[dict[str, Any]]:
-    """'Your party X likely matches a party of agency Y in case Z': the hub's encoded matches for your agency."""
-    return [
-        {"party_id": n.party_id, "case_ref": n.own_case_ref, "other_agency": n.other_agency,
-         "other_case_ref": n.other_case_ref, "dice": round(n.dice, 3)}
-        for n in service.match_notices(db, actor)
-    ]  # fmt: skip
+class RequestOut(BaseModel):
+    id: int
+    notice: int | None = Field(description="the match notice; null once the hub no longer finds the match")
+    sent: bool = Field(description="true: your agency asked; false: your agency is asked")
+    requester_agency: str
+    owner_agency: str
+    status: str = Field(description="pending, accepted, declined or lapsed")
+    reason: str
+    requested_at: dt.datetime
+    decided_at: dt.datetime | None
+    decision_reason: str
+    case_id: int | None = Field(description="for a request to your agency: your case it asks for")
+
+    @classmethod
+    def of(cls, r: service.RequestView) -> RequestOut:
+        return cls(id=r.id, notice=r.notice_id, sent=r.sent, requester_agency=r.requester_agency,
+                   owner_agency=r.owner_agency, status=r.status, reason=r.reason, requested_at=r.requested_at,
+                   decided_at=r.decided_at, decision_reason=r.decision_reason, case_id=r.case_id)  # fmt: skip
+
+
+class RevealedOut(BaseModel):
+    case_id: int
+    case_ref: str
+    party_id: int
+    party_name: str
+
+
+class NoticeOut(BaseModel):
+    id: int = Field(description="the notice's number (the same for both agencies of the match)")
+    party_id: int = Field(description="your party the hub matched")
+    party_name: str
+    case_id: int
+    case_ref: str
+    other_agency: str = Field(description="the agency holding a matching record")
+    dice: float
+    matched_at: dt.datetime
+    status: str = Field(description="hit, pending (you asked), declined or revealed")
+    revealed: RevealedOut | None = Field(description="their case and party, once they shared it with your agency")
+    requests: list[RequestOut]
+
+    @classmethod
+    def of(cls, n: service.MatchNotice) -> NoticeOut:
+        shown = n.revealed
+        return cls(id=n.id, party_id=n.party_id, party_name=n.party_name, case_id=n.own_case_id,
+                   case_ref=n.own_case_ref, other_agency=n.other_agency, dice=round(n.dice, 3),
+                   matched_at=n.matched_at, status=n.status,
+                   revealed=RevealedOut(case_id=shown.case_id, case_ref=shown.case_ref, party_id=shown.party_id,
+                                        party_name=shown.party_name) if shown else None,
+                   requests=[RequestOut.of(r) for r in n.requests])  # fmt: skip
+
+
+class RequestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(
+        min_length=service.REASON_MIN,
+        max_length=service.REASON_MAX,
+        description="why your agency needs the record (sent to its owner, kept in the audit log)",
+    )
+
+
+class DecisionOnRequestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: str = Field(pattern="^(accept|decline)$")
+    reason: str = Field(default="", max_length=service.REASON_MAX, description="required to decline")
+
+
+@router.get("/linkage/notices", response_model=list[NoticeOut], responses=UNAUTHENTICATED, tags=TAGS)
+def notices(db: DbSession, actor: ApiActor) -> list[NoticeOut]:
+    """Match notices of your agency (hit / no hit): "agency X holds a record matching your party P". The other
+    case is named only once its owner shared it with your agency (`revealed`)."""
+    return [NoticeOut.of(n) for n in service.read_notices(db, actor, purpose="match notices")]
+
+
+@router.get("/linkage/notices/{notice_id}", response_model=NoticeOut, responses={**UNAUTHENTICATED, **NOT_FOUND},
+            tags=TAGS)  # fmt: skip
+def notice(notice_id: int, db: DbSession, actor: ApiActor) -> NoticeOut:
+    """One match notice of your agency, with the requests about it."""
+    return NoticeOut.of(service.read_notice(db, actor, notice_id, purpose="match notice"))
+
+
+@router.post("/linkage/notices/{notice_id}/requests", response_model=RequestOut, status_code=201,
+             responses={**UNAUTHENTICATED, **NOT_FOUND}, tags=TAGS)  # fmt: skip
+def request_disclosure(notice_id: int, body: RequestIn, db: DbSession, actor: ApiActor) -> RequestOut:
+    """Ask the other agency of a notice to share its matching record (its owner accepts or declines)."""
+    return RequestOut.of(service.request_disclosure(db, actor, notice_id, body.reason))
+
+
+@router.post("/linkage/requests/{request_id}/decision", response_model=RequestOut,
+             responses={**UNAUTHENTICATED, **NOT_FOUND, **FORBIDDEN}, tags=TAGS)  # fmt: skip
+def decide_request(request_id: int, body: DecisionOnRequestIn, db: DbSession, actor: ApiActor) -> RequestOut:
+    """Accept (your case is shared with the asking agency, with its parties) or decline (with a reason) a request
+    made to your agency; your national coordinator or the case's reporter decides."""
+    return RequestOut.of(service.decide_request(db, actor, request_id, body.decision, body.reason))
 
 
 @router.post("/linkage/decisions", response_model=DecisionOut, responses={**UNAUTHENTICATED, **NOT_FOUND}, tags=TAGS)

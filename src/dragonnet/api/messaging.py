@@ -258,13 +258,14 @@ class WatchOut(Model):
 class TurnaroundOut(Model):
     agency: str
     agency_name: str
-    received: int
-    acknowledged: int
-    answered: int
-    seizures: int
-    overdue_open: int
+    received: int | None = Field(description="null: fewer than 5 (small-count rule)")
+    acknowledged: int | None
+    answered: int | None
+    seizures: int | None
+    overdue_open: int | None
     median_ack_seconds: float | None
     median_answer_seconds: float | None
+    exact: bool = Field(description="your own agency's row; other agencies' counts are perturbed (cell-key method)")
 
 
 class TurnaroundReport(Model):
@@ -506,7 +507,7 @@ def turnaround(slug: str, db: DbSession, actor: ApiActor) -> TurnaroundReport:
                 agency=r.agency_code, agency_name=r.agency_name, received=r.received, acknowledged=r.acknowledged,
                 answered=r.answered, seizures=r.seizures, overdue_open=r.overdue_open,
                 median_ack_seconds=r.median_ack.total_seconds() if r.median_ack else None,
-                median_answer_seconds=r.median_answer.total_seconds() if r.median_answer else None,
+                median_answer_seconds=r.median_answer.total_seconds() if r.median_answer else None, exact=r.exact,
             )
             for r in rows
         ],

@@ -14,7 +14,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from dragonnet.api.schemas import OperationSummary
-from dragonnet.api.v1 import NOT_FOUND, PREFIX, UNAUTHENTICATED
+from dragonnet.api.v1 import BAD_FILE, NOT_FOUND, PREFIX, UNAUTHENTICATED
 from dragonnet.errors import ValidationError
 from dragonnet.http.deps import ApiActor, AppSettings, DbSession, client_address
 from dragonnet.intake import workflow
@@ -185,7 +185,7 @@ def validate(slug: str, body: ValidateIn, db: DbSession, actor: ApiActor) -> Val
     return ValidateOut(**result.summary())
 
 
-@router.post("/admin/roster", response_model=RosterOut, responses=DENIED, tags=["admin"])
+@router.post("/admin/roster", response_model=RosterOut, responses={**DENIED, **BAD_FILE}, tags=["admin"])
 def import_roster(
     db: DbSession,
     actor: ApiActor,

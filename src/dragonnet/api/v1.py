@@ -26,6 +26,9 @@ PREFIX = "/api/v1"
 
 UNAUTHENTICATED: dict[int | str, dict[str, Any]] = {401: {"model": ErrorOut, "description": "not logged in"}}
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "description": "no such record"}}
+BAD_FILE: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "the file as a whole cannot be read (empty, too large, format, headers)"}
+}
 UNRESOLVED: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorOut, "description": "the value matches nothing; `suggestions` lists near matches"}
 }

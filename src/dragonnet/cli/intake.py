@@ -159,11 +159,15 @@ def _print_text(report: object, validation: object, *, dry_run: bool, all_or_not
         typer.echo(f"  ... and {report.errors_total - MAX_PRINTED_ERRORS} more (all of them in the full report)",
                    err=True)  # fmt: skip
     if report.warnings_total:
-        typer.echo(f"{report.warnings_total} value(s) accepted by a guess; check them:", err=True)
+        typer.echo(f"{report.warnings_total} value(s) accepted with a warning (read by a guess, kept as written, "
+                   "quantity unknown); check them:", err=True)  # fmt: skip
         for w in report.warnings[:MAX_PRINTED_ERRORS]:
             typer.echo(f"  {w.sheet} row {w.row}, {w.column}: {w.value!r} {w.reason}", err=True)
         if report.warnings_total > MAX_PRINTED_ERRORS:
             typer.echo(f"  ... and {report.warnings_total - MAX_PRINTED_ERRORS} more (in the full report)", err=True)
+    if report.values_to_review and not dry_run:
+        typer.echo(f"{report.values_to_review} distinct value(s) went to the operation's review queue "
+                   "(`dragonnet curation list`)", err=True)  # fmt: skip
 
 
 @import_app.command("template")

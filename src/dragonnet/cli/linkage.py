@@ -53,7 +53,28 @@ def _actor(session: Any, username: str | None) -> Any:
 
 @linkage_app.command("run")
 def run(
-    backend: Annotated[str, typer.Option("--backend", help="duckdb (default) or spark (local).")] = "duckdb",
+    backend: Annotated[
+        str, typer.Option("--backend", help="duckdb (default) or spark (local, or the cluster of --spark-master).")
+    ] = "duckdb",
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-master",
+            help="Run on this Spark cluster: spark://HOST:7077, yarn, k8s://..., or a "
+            "Spark Connect URL sc://HOST:15002 (needs --spark-dir).",
+        ),
+    ] = None,
+    spark_dir: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-dir",
+            help="A folder this machine and the cluster both read and write (shared mount, "
+            "hdfs://, s3a://): the run's records, pairs and clusters are written there as Parquet.",
+        ),
+    ] = None,
+    spark_conf: Annotated[
+        list[str] | None, typer.Option("--spark-conf", help="KEY=VALUE for the Spark session (repeatable).")
+    ] = None,
     threshold: Annotated[float, typer.Option("--threshold", help="Match probability of a link.")] = 0.95,
     pprl_threshold: Annotated[
         float | None, typer.Option("--pprl-threshold", help="Match probability of an encoded match (default 0.8).")
@@ -70,15 +91,18 @@ def run(
 
     if backend not in ("duckdb", "spark"):
         raise fail(f"unknown backend {backend!r}: use duckdb or spark")
+    cluster = _spark_cluster(backend, spark_master, spark_dir, spark_conf or [])
     engine = _engine(database_url)
     secret = None if skip_pprl else _secret(key_file)
     try:
         with session_scope(engine) as session:
-            r = service.run_resolution(session, backend=backend, threshold=threshold)  # type: ignore[arg-type]
+            r = service.run_resolution(session, backend=backend, threshold=threshold,  # type: ignore[arg-type]
+                                       spark=cluster)  # fmt: skip
             pprl_at = pprl.DEFAULT_THRESHOLD if pprl_threshold is None else pprl_threshold
             matches = None if secret is None else service.run_pprl(session, secret, threshold=pprl_at)
             out = {"run": r.id, "backend": r.backend, "records": r.records, "links": r.links,
-                   "clusters": r.clusters, "encoded_matches": matches}  # fmt: skip
+                   "clusters": r.clusters, "encoded_matches": matches,
+                   "spark_output": cluster.run_dir() if cluster else None}  # fmt: skip
     except DragonnetError as exc:
         raise fail(str(exc)) from None
     finally:
@@ -90,6 +114,28 @@ def run(
             f"run {out['run']} on {backend}: {out['records']} parties, {out['links']} links, "
             f"{out['clusters']} entities" + ("" if matches is None else f"; {matches} encoded matches")
         )
+        if cluster is not None:
+            typer.echo(f"Parquet input and results of the cluster run: {out['spark_output']}")
+
+
+def _spark_cluster(backend: str, master: str | None, folder: str | None, conf: list[str]) -> Any:
+    """The cluster of --spark-master (None: DuckDB, or Spark inside this process)."""
+    from dragonnet.cluster import SparkCluster, new_run_name, parse_conf
+    from dragonnet.errors import DragonnetError
+
+    if master is None:
+        if folder or conf:
+            raise fail("--spark-dir and --spark-conf go with --spark-master")
+        return None
+    if backend != "spark":
+        raise fail("--spark-master needs --backend spark")
+    if not folder:
+        raise fail("--spark-master needs --spark-dir: a folder the cluster and this machine both reach")
+    try:
+        settings = parse_conf(conf)
+    except DragonnetError as exc:
+        raise fail(str(exc)) from None
+    return SparkCluster(master, folder, settings, new_run_name())
 
 
 @linkage_app.command("networks")
@@ -226,3 +272,100 @@ def _evidence_text(e: Any) -> str:
     if e.kind in ("container", "phone"):
         return f"{e.label.lower()} {e.entity.split(':', 1)[1]}"
     return f"{e.label.lower()}: {', '.join(e.declaration_values)} = {', '.join(e.case_values)}"
+
+
+# --- match notices: hit / no hit, and the requests that reveal the other side --------------------------------
+
+UserOption = Annotated[str, typer.Option("--as", "--user", help="Act as this user (notices are an agency's).")]
+
+
+def _notice_json(n: Any) -> dict[str, Any]:
+    return {
+        "id": n.id, "party_id": n.party_id, "party_name": n.party_name, "case_id": n.own_case_id,
+        "case_ref": n.own_case_ref, "other_agency": n.other_agency, "dice": round(n.dice, 3),
+        "matched_at": n.matched_at.isoformat(), "status": n.status,
+        "revealed": None if n.revealed is None else {"case_id": n.revealed.case_id, "case_ref": n.revealed.case_ref,
+                                                      "party_id": n.revealed.party_id,
+                                                      "party_name": n.revealed.party_name},
+        "requests": [_request_json(r) for r in n.requests],
+    }  # fmt: skip
+
+
+def _request_json(r: Any) -> dict[str, Any]:
+    return {
+        "id": r.id, "notice": r.notice_id, "sent": r.sent, "requester_agency": r.requester_agency,
+        "owner_agency": r.owner_agency, "status": r.status, "reason": r.reason,
+        "requested_at": r.requested_at.isoformat(), "decided_at": r.decided_at.isoformat() if r.decided_at else None,
+        "decision_reason": r.decision_reason, "case_id": r.case_id,
+    }  # fmt: skip
+
+
+def _as_user(work: Any, username: str, database_url: str | None) -> Any:
+    """Run `work(session, actor)` as `username` in one transaction; a user's error is one line."""
+    from dragonnet.errors import DragonnetError
+    from dragonnet.storage.db import session_scope
+
+    engine = _engine(database_url)
+    try:
+        with session_scope(engine) as session:
+            return work(session, actor_for(session, username))
+    except DragonnetError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        engine.dispose()
+
+
+@linkage_app.command("notices")
+def notices(username: UserOption, as_json: JsonOption = False, database_url: DatabaseOption = None) -> None:
+    """Match notices of the user's agency: another agency holds a record matching one of its parties (hit / no
+    hit). The other case is named only once its owner shared it."""
+    from dragonnet.linkage import service
+
+    found = _as_user(lambda s, a: service.read_notices(s, a, purpose="match notices"), username, database_url)
+    if as_json:
+        typer.echo(json.dumps([_notice_json(n) for n in found], ensure_ascii=False))
+        return
+    if not found:
+        typer.echo("no match notice for your agency")
+    for n in found:
+        theirs = f"their case {n.revealed.case_ref} ({n.revealed.party_name})" if n.revealed else n.status
+        asked = f"; {len(n.pending_received)} request(s) to answer" if n.pending_received else ""
+        typer.echo(f"notice {n.id}: {n.other_agency} holds a record matching {n.party_name} ({n.own_case_ref}), "
+                   f"Dice {n.dice:.2f}: {theirs}{asked}")  # fmt: skip
+
+
+@linkage_app.command("request")
+def request(
+    notice: Annotated[int, typer.Argument(help="The match notice's number.")],
+    username: UserOption,
+    reason: Annotated[str, typer.Option("--reason", help="Why your agency needs the record (sent to its owner).")],
+    as_json: JsonOption = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Ask the other agency of a match notice to share its matching record."""
+    from dragonnet.linkage import service
+
+    made = _as_user(lambda s, a: service.request_disclosure(s, a, notice, reason), username, database_url)
+    if as_json:
+        typer.echo(json.dumps(_request_json(made), ensure_ascii=False))
+        return
+    typer.echo(f"request {made.id} sent to {made.owner_agency} (match notice {notice})")
+
+
+@linkage_app.command("decide")
+def decide(
+    request_id: Annotated[int, typer.Argument(help="The request's number.")],
+    decision: Annotated[str, typer.Argument(help="accept (share the case, with its parties) or decline.")],
+    username: UserOption,
+    reason: Annotated[str, typer.Option("--reason", help="Your reason (required to decline).")] = "",
+    as_json: JsonOption = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Accept or decline a request made to your agency for a record matching another agency's party."""
+    from dragonnet.linkage import service
+
+    done = _as_user(lambda s, a: service.decide_request(s, a, request_id, decision, reason), username, database_url)
+    if as_json:
+        typer.echo(json.dumps(_request_json(done), ensure_ascii=False))
+        return
+    typer.echo(f"request {done.id} of {done.requester_agency}: {done.status}")

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from dragonnet import __version__
 from dragonnet.cli.admin import admin_app, audit_export
 from dragonnet.cli.common import DatabaseOption, clear_errors, fail, open_engine
+from dragonnet.cli.curation import curation_app
 from dragonnet.cli.intake import import_app
 from dragonnet.cli.linkage import linkage_app
 from dragonnet.cli.messaging import messaging_app
@@ -48,6 +49,7 @@ app.add_typer(cases_app, name="cases")
 app.add_typer(admin_app, name="admin")
 app.add_typer(audit_app, name="audit")
 app.add_typer(reference_app, name="reference")
+app.add_typer(curation_app, name="curation")
 
 
 @app.callback(invoke_without_command=True)
@@ -279,19 +281,24 @@ def audit_verify(
     ] = None,
 ) -> None:
     """Recompute the audit chain; exit 1 if any entry was changed, deleted or reordered."""
-    from dragonnet.policy.audit import parse_anchor, verify
+    from dragonnet.policy.audit import append_staged, parse_anchor, verify
 
     try:
         anchors = dict(parse_anchor(a) for a in anchor or [])
     except ValueError as exc:
         raise fail(str(exc)) from None
     engine = open_engine(database_url)
+    # Entries a stopped server committed but had not chained yet are chained first, so they are verified too.
+    chained = append_staged(engine)
     with Session(engine) as session:
         result = verify(session, anchors)
     if not result.ok:
         raise fail(f"audit chain broken after {result.entries} entries: {result.problem}")
     typer.echo(
-        f"audit chain intact: {result.entries} entries" + (f", {len(anchors)} anchor(s) match" if anchors else "")
+        f"audit chain intact: {result.entries} entries"
+        + (f", {len(anchors)} anchor(s) match" if anchors else "")
+        + (f" ({chained} staged entries chained first)" if chained else "")
+        + (f"; {result.staged} entries committed since, not yet chained" if result.staged else "")
     )
     typer.echo(
         f"anchor: {result.head_seq}:{result.head_hash}  (keep it outside this system; "

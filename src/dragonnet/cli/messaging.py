@@ -76,10 +76,12 @@ def turnaround(
             {"agency": r.agency_code, "received": r.received, "acknowledged": r.acknowledged, "answered": r.answered,
              "seizures": r.seizures, "overdue_open": r.overdue_open,
              "median_ack_seconds": r.median_ack.total_seconds() if r.median_ack else None,
-             "median_answer_seconds": r.median_answer.total_seconds() if r.median_answer else None}
+             "median_answer_seconds": r.median_answer.total_seconds() if r.median_answer else None,
+             "exact": r.exact}
             for r in rows]}, indent=2))  # fmt: skip
         return
     typer.echo(f"counting rule: {stats.COUNTING_RULE}")
     for r in rows:
-        typer.echo(f"{r.agency_code:12} received {r.received:4}  ack {stats.format_duration(r.median_ack):>12}  "
-                   f"answer {stats.format_duration(r.median_answer):>12}  overdue {r.overdue_open}")  # fmt: skip
+        ack, answer = stats.format_duration(r.median_ack), stats.format_duration(r.median_answer)
+        typer.echo(f"{r.agency_code:12} received {stats.count_text(r.received):>4}  "
+                   f"ack {ack:>12}  answer {answer:>12}  overdue {stats.count_text(r.overdue_open)}")  # fmt: skip

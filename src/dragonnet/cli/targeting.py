@@ -75,6 +75,11 @@ def import_cmd(
                 f"imported {batch.rows} declarations ({batch.labelled} with an inspection result, "
                 f"{batch.first_date} .. {batch.last_date}, format {batch.source_format}) as batch {batch.id}"
             )
+            hs = service.check_hs_codes(batch)
+            if hs.rows_not_in_hs:
+                commonest = ", ".join(f"{code or repr(code)} ({n})" for code, n in hs.codes_not_in_hs)
+                typer.echo(f"warning: {hs.rows_not_in_hs} of {hs.rows_with_code} declared HS code(s) are not in HS "
+                           f"2022 (kept as declared; profiles select by HS 2022): {commonest}", err=True)  # fmt: skip
 
     run()
 
@@ -122,6 +127,17 @@ def score_cmd(
     spark_master: Annotated[str, typer.Option("--spark-master", help="Spark master URL for --backend spark.")] = (
         "local[2]"
     ),
+    spark_dir: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-dir",
+            help="With --spark-master of a cluster: a folder (or hdfs:// / s3a:// URI) "
+            "this machine and the cluster both reach; input and scores go there as Parquet.",
+        ),
+    ] = None,
+    spark_conf: Annotated[
+        list[str] | None, typer.Option("--spark-conf", help="KEY=VALUE Spark setting for the cluster (repeatable).")
+    ] = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """Score a file with the profiles and the latest model; write every declaration ranked, with its lane and
@@ -144,6 +160,11 @@ def score_cmd(
         history = declarations.store_files(service.store_dir(_data_dir()))
         if backend not in ("duckdb", "spark"):
             raise fail(f"unknown backend {backend!r}: use duckdb or spark")
+        if backend != "spark" and (spark_dir or spark_conf):
+            raise fail("--spark-dir and --spark-conf go with --backend spark")
+        if backend == "spark" and spark_dir:
+            _score_on_cluster(file, out, usable, spec, results, history, spark_master, spark_dir, spark_conf or [])
+            return
         if backend == "spark":
             _score_on_spark(file, out, usable, spec, results, history, spark_master)
             return
@@ -190,6 +211,25 @@ def _score_on_spark(
         spark.stop()
     frame.to_csv(out, index=False)
     typer.echo(f"scored {len(frame)} declarations on Spark ({master}) -> {out}")
+
+
+def _score_on_cluster(
+    file: Path, out: Path, profiles: Any, spec: Any, results: Any, history: list[Path], master: str, folder: str,
+    conf: list[str],
+) -> None:  # fmt: skip
+    import tempfile
+
+    from dragonnet.cluster import SparkCluster, parse_conf
+    from dragonnet.targeting import declarations
+    from dragonnet.targeting.spark_job import score_on_cluster
+
+    cluster = SparkCluster(master, folder, parse_conf(conf))
+    with tempfile.TemporaryDirectory() as tmp:
+        staged = declarations.import_file(file, Path(tmp), "auto").path
+        scored = score_on_cluster(cluster, staged, history, profiles, spec, results=results)
+    scored.frame.to_csv(out, index=False)
+    typer.echo(f"scored {len(scored.frame)} declarations on the Spark cluster {master} -> {out}; "
+               f"Parquet input and scores of the run: {scored.output}")  # fmt: skip
 
 
 @targeting_app.command("evaluate")

@@ -31,7 +31,7 @@ SHEETS: tuple[SheetKind, ...] = ("items", "parties")
 LEVELS = ("key", "case", "item", "party")
 TYPES = (
     "text", "agency", "date", "locode", "country", "countries", "vocabulary", "substance", "taxon", "number",
-    "integer", "unit", "phone", "email",
+    "integer", "unit", "phone", "email", "hs_code",
 )  # fmt: skip
 LANGUAGES = ("en", "fr", "es", "vi", "zh")
 
@@ -91,6 +91,8 @@ class ExchangeFormat:
     vocabularies: dict[str, Vocabulary]
     source: str
     list_separator: str = ";"  # between the values of a list cell (countries on a route), everywhere
+    # Comparison keys of the words that say a quantity is honestly unknown ("unknown", "không rõ", "未知").
+    unknown_quantity: frozenset[str] = frozenset()
 
     def names(self, sheet: SheetKind) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns[sheet])
@@ -123,6 +125,12 @@ class ExchangeFormat:
     def example_row(self, sheet: SheetKind) -> dict[str, str]:
         """Column -> the value of the templates' example row (empty where the example leaves it blank)."""
         return {c.name: c.example for c in self.columns[sheet]}
+
+    def says_unknown_quantity(self, text: str | None) -> bool:
+        """True when a quantity cell says, in words, that the quantity is not known ("unknown", "không rõ")."""
+        if not text or not text.strip():
+            return False
+        return (key(text) or text.strip()) in self.unknown_quantity
 
     def allowed_values(self, sheet: SheetKind) -> dict[str, list[str]]:
         """Column -> the values a template lists for it (vocabulary columns and the unit)."""
@@ -225,8 +233,10 @@ def parse(data: Any, source: str = "<text>") -> ExchangeFormat:
     separator = data.get("list_separator", ";")
     if not isinstance(separator, str) or len(separator) != 1 or separator.isalnum() or separator.isspace():
         raise _fail(source, "list_separator", "one punctuation character, e.g. ;")
+    unknown = _words(source, "unknown_quantity", data.get("unknown_quantity") or {})
+    unknown_keys = frozenset(k for words in unknown.values() for k in (key(w) or w.strip() for w in words) if k)
     return ExchangeFormat(int(data.get("version", 1)), int(data.get("text_max", 2000)), columns, vocabularies, source,
-                          separator)  # fmt: skip
+                          list_separator=separator, unknown_quantity=unknown_keys)  # fmt: skip
 
 
 def load(path: Path | str | None = None) -> ExchangeFormat:

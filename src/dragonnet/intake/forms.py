@@ -32,11 +32,13 @@ from dragonnet import hooks
 from dragonnet.domain.exchange import FORMAT, join_list, names_of
 from dragonnet.domain.vocabulary import CaseStatus, IdentifierKind, Role, SharingLevel
 from dragonnet.errors import Conflict, DragonnetError, ValidationError
+from dragonnet.intake.curation.store import load_mappings, record_values
 from dragonnet.intake.extra import CASE_EXTRA, ITEM_EXTRA, PARTY_EXTRA, pack
 from dragonnet.intake.headers import ITEM_COLUMNS, PARTY_COLUMNS
 from dragonnet.intake.normalise import CASE_COLUMNS, TEXT_MAX, normalise_items, normalise_parties
 from dragonnet.intake.queries import read_parties
 from dragonnet.intake.reader import ROW
+from dragonnet.intake.readings import NO_MAPPINGS, ValueMappings
 from dragonnet.intake.workflow import record_status
 from dragonnet.operation.service import phase_for_date
 from dragonnet.policy.access import Actor, PermissionDenied, audit_actor, get_case
@@ -85,6 +87,7 @@ class ItemInput:
     specimen_type: str | None = None
     quantity: str | None = None
     unit: str | None = None
+    hs_code: str | None = None
     description: str | None = None
     extra: dict[str, str | None] = field(default_factory=dict)  # format columns without a field here
 
@@ -209,6 +212,10 @@ class Checked:
     items: list[dict[str, Any]]
     parties: list[dict[str, Any]]
     transit: list[str]
+    # Values accepted with a warning (read by a guess, kept as written, quantity unknown), by form field, and the
+    # values the operation's review queue receives (normalise.REVIEW_SCHEMA).
+    warnings: list[FieldError] = field(default_factory=list)
+    review: pl.DataFrame | None = None
 
 
 # --- validation ---------------------------------------------------------------------------------------------
@@ -242,8 +249,17 @@ _CASE_LEVEL = {*CASE_COLUMNS, "case_ref", "reporting_agency"}
 _NOT_CASE_ATTRIBUTES = {"transit_countries", *CASE_EXTRA}  # written as transits, and into Case.extra
 
 
-def validate_case(data: CaseInput, *, agency_code: str, operation: Operation, today: dt.date | None = None) -> Checked:
-    """Validate and normalise one case exactly as the import does; CaseInvalid lists the problems by field."""
+def _field_name(column: str, row: int) -> str:
+    """The form field of a row error: a case-level column by name, an item's as items[i].column."""
+    return column if column in _CASE_LEVEL and column != "description" else f"items[{row - 1}].{column}"
+
+
+def validate_case(
+    data: CaseInput, *, agency_code: str, operation: Operation, today: dt.date | None = None,
+    mappings: ValueMappings = NO_MAPPINGS,
+) -> Checked:  # fmt: skip
+    """Validate and normalise one case exactly as the import does (the operation's value mappings first);
+    CaseInvalid lists the problems by field."""
     today = today or dt.date.today()
     errors: list[FieldError] = []
     seen: set[tuple[str, str]] = set()
@@ -264,13 +280,15 @@ def validate_case(data: CaseInput, *, agency_code: str, operation: Operation, to
     if errors:
         raise CaseInvalid(errors)
 
-    items = normalise_items(_item_frame(data, agency_code), today=today)
+    items = normalise_items(_item_frame(data, agency_code), today=today, mappings=mappings)
     for e in items.errors.iter_rows(named=True):
-        column = e["column"]
-        name = column if column in _CASE_LEVEL else f"items[{e['row'] - 1}].{column}"
-        if column == "description":
-            name = f"items[{e['row'] - 1}].description"
-        add(name, e["value"], e["reason"], e["suggestion"])
+        add(_field_name(e["column"], e["row"]), e["value"], e["reason"], e["suggestion"])
+    warnings = [
+        FieldError(_field_name(w["column"], w["row"]), w["value"], w["reason"], w["suggestion"])
+        for w in items.warnings.unique(["column", "value", "reason"], keep="first", maintain_order=True).iter_rows(
+            named=True
+        )
+    ]
     frame = items.frame
     first = frame.row(0, named=True)
     phase_id: int | None = None
@@ -281,8 +299,10 @@ def validate_case(data: CaseInput, *, agency_code: str, operation: Operation, to
             add("seizure_date", data.seizure_date, exc.message)
 
     parties: list[dict[str, Any]] = []
+    review = items.review
     if data.parties:
-        normalised = normalise_parties(_party_frame(data, agency_code), today=today)
+        normalised = normalise_parties(_party_frame(data, agency_code), today=today, mappings=mappings)
+        review = pl.concat([review, normalised.review], how="vertical")
         for e in normalised.errors.iter_rows(named=True):
             if e["column"] in ("case_ref", "reporting_agency"):
                 continue
@@ -303,8 +323,8 @@ def validate_case(data: CaseInput, *, agency_code: str, operation: Operation, to
         for row, extra in zip(
             frame.select(
                 "commodity_class", "substance_text", "substance", "substance_control", "taxon_text", "taxon",
-                "cites_appendix", "specimen_type", "quantity", "unit", "quantity_text", "mass_kg",
-                pl.col("description").alias("goods_description"),
+                "cites_appendix", "taxon_status", "taxon_rank", "specimen_type", "quantity", "unit", "quantity_text",
+                "mass_kg", "hs_code", pl.col("description").alias("goods_description"),
             ).to_dicts(),
             frame.select(*ITEM_EXTRA).to_dicts() if ITEM_EXTRA else [{} for _ in range(frame.height)],
             strict=True,
@@ -312,7 +332,7 @@ def validate_case(data: CaseInput, *, agency_code: str, operation: Operation, to
     ]  # fmt: skip
     parties = [{**{k: v for k, v in p.items() if k not in PARTY_EXTRA}, "extra": pack(p, PARTY_EXTRA)}
                for p in parties]  # fmt: skip
-    return Checked(case, item_rows, parties, list(first["transit_countries"] or []))
+    return Checked(case, item_rows, parties, list(first["transit_countries"] or []), warnings, review)
 
 
 # --- writing ------------------------------------------------------------------------------------------------
@@ -364,6 +384,12 @@ def _write_parties(session: Session, case_id: int, parties: list[dict[str, Any]]
                                        value=row["email"][:200], normalised=normalised[:200]))  # fmt: skip
 
 
+def _queue_values(session: Session, operation_id: int, agency_id: int, checked: Checked) -> None:
+    """The saved case's values read by a guess or not read at all go to the operation's review queue."""
+    if checked.review is not None:
+        record_values(session, operation_id, agency_id, checked.review)
+
+
 def create_case(
     session: Session,
     actor: Actor,
@@ -376,7 +402,9 @@ def create_case(
     """Create a case of the actor's agency (a draft, or submitted with `submit`)."""
     _check_member(session, actor, operation)
     assert actor.agency_code is not None and actor.agency_id is not None
-    checked = validate_case(data, agency_code=actor.agency_code.upper(), operation=operation, today=today)
+    mappings = load_mappings(session, operation.id, actor.agency_code)
+    checked = validate_case(data, agency_code=actor.agency_code.upper(), operation=operation, today=today,
+                            mappings=mappings)  # fmt: skip
     ref = checked.case["case_ref"]
     if session.execute(
         select(Case.id).where(Case.reporting_agency_id == actor.agency_id, Case.case_ref == ref)
@@ -394,8 +422,9 @@ def create_case(
         session.flush()
         _write_parties(session, case.id, checked.parties)
         record_status(session, actor, case, None, status, "created")
+        _queue_values(session, operation.id, actor.agency_id, checked)
         record(session, audit_actor(actor), "case.create", "case", case.id, case_ref=case.case_ref, status=status,
-               items=len(checked.items), parties=len(checked.parties))  # fmt: skip
+               items=len(checked.items), parties=len(checked.parties), warnings=len(checked.warnings))  # fmt: skip
         session.flush()
         hooks.cases_written(session, hooks.CasesWritten(case_ids=[case.id]))
     return case
@@ -441,7 +470,9 @@ def update_case(
             f"{version}); nothing was saved: reload it and make your change again"
         )
     assert actor.agency_code is not None
-    checked = validate_case(data, agency_code=actor.agency_code.upper(), operation=case.operation, today=today)
+    mappings = load_mappings(session, case.operation_id, actor.agency_code)
+    checked = validate_case(data, agency_code=actor.agency_code.upper(), operation=case.operation, today=today,
+                            mappings=mappings)  # fmt: skip
     if (
         checked.case["case_ref"] != case.case_ref
         and session.execute(
@@ -474,8 +505,9 @@ def update_case(
             _write_parties(session, case.id, checked.parties)
             if new_status != old_status:
                 record_status(session, actor, case, old_status, new_status, "edited")
+            _queue_values(session, case.operation_id, case.reporting_agency_id, checked)
             record(session, audit_actor(actor), "case.update", "case", case.id, case_ref=case.case_ref,
-                   version=case.version, status=new_status)  # fmt: skip
+                   version=case.version, status=new_status, warnings=len(checked.warnings))  # fmt: skip
             hooks.cases_written(session, hooks.CasesWritten(case_ids=[case.id]))
     except StaleDataError:
         raise Conflict(
@@ -509,8 +541,9 @@ def case_to_input(
             substance=i.substance_text or i.substance,
             taxon=i.taxon_text or i.taxon,
             specimen_type=i.specimen_type,
-            quantity=i.quantity_text or f"{i.quantity:g}",
+            quantity=i.quantity_text or (f"{i.quantity:g}" if i.quantity is not None else None),
             unit=i.unit,
+            hs_code=i.hs_code,
             description=i.goods_description,
             extra=_texts(i.extra),
         )

@@ -38,6 +38,7 @@ from dragonnet import hooks
 from dragonnet.domain.exchange import SheetKind
 from dragonnet.domain.vocabulary import CaseStatus, IdentifierKind, SharingLevel
 from dragonnet.errors import DragonnetError
+from dragonnet.intake.curation.store import load_mappings, record_values
 from dragonnet.intake.extra import CASE_EXTRA, ITEM_EXTRA, PARTY_EXTRA, pack
 from dragonnet.intake.headers import PARTY_COLUMNS, HeaderMapping, propose_mapping, require
 from dragonnet.intake.normalise import CASE_KEY, ERROR_SCHEMA, ErrorSink, Normalised, normalise_items, normalise_parties
@@ -93,6 +94,9 @@ class ImportReport:
     # Values accepted by a guess to check (a misspelt taxon read as the closest CITES name); not rejections.
     warnings: list[RowError] = field(default_factory=list)
     warnings_total: int = 0
+    # Distinct values read by a guess or not read at all (taxa, places, substances, countries, HS codes): the
+    # operation's review queue receives them (not in a dry run).
+    values_to_review: int = 0
     mapping: dict[str, str | None] = field(default_factory=dict)
     parties_mapping: dict[str, str | None] = field(default_factory=dict)
 
@@ -210,27 +214,34 @@ def import_cases(
         mapping=items_map.as_dict(),
         parties_mapping=parties_map.as_dict() if parties_map else {},
     )
+    mappings = load_mappings(session, operation.id, agency.code)
     item_rows, examples = _without_example(_canonical(raw.items, items_map), "items")
-    items = normalise_items(item_rows, day_first=day_first, today=today)
+    items = normalise_items(item_rows, day_first=day_first, today=today, mappings=mappings)
     parties = None
     if raw.parties is not None and parties_map is not None:
         party_rows, party_examples = _without_example(_canonical(raw.parties, parties_map), "parties")
         examples += party_examples
-        parties = normalise_parties(party_rows, day_first=day_first, today=today,
-                                    default_region=agency.country)  # fmt: skip
+        parties = normalise_parties(party_rows, day_first=day_first, today=today, default_region=agency.country,
+                                    mappings=mappings)  # fmt: skip
     checked = _validate(session, operation, agency, items, parties)
     plan = _without_unchanged(session, report, checked, _report(report, checked, items))
     report.warnings, report.warnings_total = examples + report.warnings, report.warnings_total + len(examples)
-    if dry_run or (all_or_nothing and checked.errors.height > 0):
-        if not dry_run:  # nothing lands
-            report.cases_created = report.cases_updated = report.rows_imported = report.parties_imported = 0
-            report.cases_unchanged = 0
-            report.rows_rejected = report.rows_total
-            report.case_refs = report.unchanged_refs = []
+    review = _review(items, parties)
+    report.values_to_review = review.height
+    if dry_run:
+        return report
+    if all_or_nothing and checked.errors.height > 0:  # nothing lands but the values to review
+        report.cases_created = report.cases_updated = report.rows_imported = report.parties_imported = 0
+        report.cases_unchanged = 0
+        report.rows_rejected = report.rows_total
+        report.case_refs = report.unchanged_refs = []
+        with session.begin_nested():
+            record_values(session, operation.id, agency.id, review)
         return report
     with session.begin_nested():
         ids = _write(session, operation, agency, actor, plan.good, plan.good_cases, checked.existing,
                      plan.to_update, plan.good_parties)  # fmt: skip
+        record_values(session, operation.id, agency.id, review)
         report.import_id = record_import(session, operation, agency, actor, report, ids, checked.existing)
         record(
             session, actor, "cases.import", "operation", operation.slug,
@@ -240,10 +251,17 @@ def import_cases(
             cases_updated=report.cases_updated, cases_unchanged=report.cases_unchanged,
             cases_rejected=report.cases_rejected, parties_imported=report.parties_imported,
             all_or_nothing=all_or_nothing, import_id=report.import_id,
+            warnings=report.warnings_total, values_to_review=report.values_to_review,
         )  # fmt: skip
     session.expire_all()
     report.written = True
     return report
+
+
+def _review(items: Normalised, parties: Normalised | None) -> pl.DataFrame:
+    """The distinct values of both sheets to review (REVIEW_SCHEMA rows, summed per value)."""
+    frames = [items.review] + ([parties.review] if parties is not None else [])
+    return pl.concat(frames, how="vertical")
 
 
 def _file_bytes(
@@ -456,7 +474,7 @@ _CASE_FIELDS = (
 )  # fmt: skip
 _ITEM_FIELDS = (
     "commodity_class", "substance_text", "substance", "substance_control", "taxon_text", "taxon", "cites_appendix",
-    "specimen_type", "quantity", "unit", "quantity_text", "mass_kg",
+    "taxon_status", "taxon_rank", "specimen_type", "quantity", "unit", "quantity_text", "mass_kg", "hs_code",
 )  # fmt: skip
 
 

@@ -1,4 +1,5 @@
-"""Field suggestions from the reference data (species, substances, places, countries) for the case form.
+"""Field suggestions from the reference data (species, substances, places, countries, HS codes) for the case form
+and the curation page.
 
 Small, cached indexes; a query answers at most `limit` suggestions whose names start with (then contain)
 the typed text, case- and accent-insensitive. Suggestions are hints: the server resolves what is saved.
@@ -11,10 +12,10 @@ from functools import cache
 from typing import Literal
 
 from dragonnet.intake.headers import key
-from dragonnet.reference import cites, countries, places, substances
+from dragonnet.reference import cites, countries, goods, places, substances
 
-LookupKind = Literal["species", "substances", "places", "countries"]
-KINDS: tuple[str, ...] = ("species", "substances", "places", "countries")
+LookupKind = Literal["species", "substances", "places", "countries", "goods"]
+KINDS: tuple[str, ...] = ("species", "substances", "places", "countries", "goods")
 MAX_RESULTS = 20
 
 
@@ -52,6 +53,11 @@ def _index(kind: str) -> tuple[tuple[str, Suggestion], ...]:
             for names in t.common_names.values():
                 for name in names:
                     entries.append((key(name), Suggestion(t.name, f"{name}: {t.name} ({listing})")))
+    elif kind == "goods":
+        for hs in goods.all_codes():
+            s = Suggestion(hs.formatted, str(hs)[:160])
+            entries.append((hs.code, s))
+            entries.append((key(hs.description), s))
     return tuple((k, s) for k, s in entries if k)
 
 
@@ -60,6 +66,8 @@ def suggest(kind: str, text: str, *, limit: int = MAX_RESULTS) -> list[Suggestio
     if kind not in KINDS:
         raise ValueError(kind)
     q = key(text or "")
+    if kind == "goods":
+        q = goods.normalise_code(text or "") or q  # "0507.10" is typed with a dot
     if not q:
         return []
     limit = max(1, min(limit, MAX_RESULTS))

@@ -22,13 +22,19 @@ from rapidfuzz import fuzz, process
 from dragonnet.domain.exchange import FORMAT, SheetKind, join_list, list_hint, names_of, split_list
 from dragonnet.domain.identifiers import conveyance_problem
 from dragonnet.domain.quantity import KG_PER_UNIT, MAX_PLAUSIBLE, Unit, parse_number, parse_unit
-from dragonnet.domain.vocabulary import (
-    SpecimenType,
-)
-from dragonnet.errors import DragonnetError, ValidationError
+from dragonnet.errors import ValidationError
 from dragonnet.intake.headers import ITEM_COLUMNS, PARTY_COLUMNS, key
 from dragonnet.intake.reader import ROW
-from dragonnet.reference import cites, countries, places, substances
+from dragonnet.intake.readings import (
+    NO_MAPPINGS,
+    Reading,
+    ValueMappings,
+    read_country,
+    read_hs_code,
+    read_place,
+    read_substance,
+    read_taxon,
+)
 from dragonnet.tabular import RowError
 
 TEXT_MAX = FORMAT.text_max
@@ -48,6 +54,9 @@ _CASE_REQUIRED: tuple[str, ...] = tuple(c.name for c in FORMAT.at_level("items",
 _ISO_SHAPE = r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$"
 _ISO_DATETIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$"
 _DMY_SHAPE = r"^\d{1,2}[-/.]\d{1,2}[-/.]\d{4}$"
+# A day, an English month name or abbreviation and a year ("18-Jan-09", "3 March 2011"): spreadsheets show dates so
+# by default. Unambiguous whatever the locale; a two-digit year is 1970-2069 (a future date is refused).
+_DAY_MONTH_NAME = r"^\d{1,2}[- ./][A-Za-z]{3,9}\.?[- ./]\d{2}(\d{2})?$"
 _PLAIN_NUMBER = r"^[0-9]{1,15}([.,][0-9]{1,15})?$"  # ASCII only: other digits take the slow path
 
 
@@ -125,6 +134,100 @@ def _lookup(
     return frame.join(table, on=column, how="left", maintain_order="left")
 
 
+# The review queue's rows: values read by a guess or not read at all, with how many rows wrote them.
+REVIEW_SCHEMA: dict[str, Any] = {
+    "kind": pl.String, "column": pl.String, "text": pl.String, "context": pl.String, "status": pl.String,
+    "read_as": pl.String, "reason": pl.String, "rows": pl.Int64,
+}  # fmt: skip
+# What a reader says about a value, as columns `<prefix>__<suffix>` beside its stored values.
+_NOTES: dict[str, str] = {
+    "e": "error", "s": "suggestion", "w": "warning", "st": "stored_as", "rv": "review", "ra": "read_as", "rr": "reason",
+}  # fmt: skip
+
+
+class Reads:
+    """The reference readings of one normalisation: the operation's mappings, a cache per distinct value (a
+    country is read once for every country column), and the values to review."""
+
+    def __init__(self, mappings: ValueMappings = NO_MAPPINGS) -> None:
+        self.mappings = mappings
+        self._cache: dict[tuple[str, Any], Reading] = {}
+        self._review: list[pl.DataFrame] = []
+
+    def read(
+        self,
+        frame: pl.DataFrame,
+        column: str,
+        kind: str,
+        fn: Callable[[Any], Reading],
+        schema: dict[str, Any],
+        *,
+        out: dict[str, str] | None = None,
+        prefix: str | None = None,
+    ) -> pl.DataFrame:
+        """Join fn(value) for each distinct value of `column` (nulls included for struct keys) back onto the
+        frame: the reading's values (renamed by `out`) and its notes as `<prefix>__e`, `__w`, `__rv`..."""
+        prefix = prefix or column
+        out = out or {}
+        distinct = frame.get_column(column).unique().to_list()
+        if not isinstance(frame.schema[column], pl.Struct):
+            distinct = [v for v in distinct if v is not None]
+        readings: list[Reading] = []
+        for value in distinct:
+            cache_key = (kind, value if not isinstance(value, dict) else tuple(value.items()))
+            found = self._cache.get(cache_key)
+            if found is None:
+                found = self._cache[cache_key] = fn(value)
+            readings.append(found)
+        columns: dict[str, Any] = {column: distinct}
+        types: dict[str, Any] = {column: frame.schema[column]}
+        for name, kind_of in schema.items():
+            columns[out.get(name, name)] = [r.values.get(name) for r in readings]
+            types[out.get(name, name)] = kind_of
+        for suffix, attr in _NOTES.items():
+            columns[f"{prefix}__{suffix}"] = [getattr(r, attr) for r in readings]
+            types[f"{prefix}__{suffix}"] = pl.String
+        table = pl.DataFrame(columns, schema=types)
+        return frame.join(table, on=column, how="left", maintain_order="left", nulls_equal=True)
+
+    def review(self, frame: pl.DataFrame, kind: str, column: str, text: pl.Expr, *, when: pl.Expr,
+               context: pl.Expr | None = None, prefix: str | None = None) -> None:  # fmt: skip
+        """Queue the values of the rows matching `when` that were read by a guess or not read at all."""
+        p = prefix or column
+        hit = frame.filter(when & pl.col(f"{p}__rv").is_not_null())
+        if hit.height == 0:
+            return
+        self._review.append(
+            hit.select(
+                pl.lit(kind).alias("kind"), pl.lit(column).alias("column"), text.cast(pl.String).alias("text"),
+                (context if context is not None else pl.lit("")).fill_null("").cast(pl.String).alias("context"),
+                pl.col(f"{p}__rv").alias("status"), pl.col(f"{p}__ra").alias("read_as"),
+                pl.col(f"{p}__rr").alias("reason"),
+            ).group_by("kind", "column", "text", "context", "status", "read_as", "reason", maintain_order=True)
+            .agg(pl.len().cast(pl.Int64).alias("rows"))
+        )  # fmt: skip
+
+    def warn(self, notes: ErrorSink, frame: pl.DataFrame, column: str, *, when: pl.Expr,
+             prefix: str | None = None, value: pl.Expr | None = None) -> None:  # fmt: skip
+        """The readings' warnings as notes: the value, why, and what is stored."""
+        p = prefix or column
+        notes.add(frame, when & pl.col(f"{p}__w").is_not_null(), column, pl.col(f"{p}__w"), value=value,
+                  suggestion=pl.col(f"{p}__st"))  # fmt: skip
+
+    @staticmethod
+    def drop_notes(frame: pl.DataFrame, prefix: str) -> pl.DataFrame:
+        return frame.drop([f"{prefix}__{suffix}" for suffix in _NOTES], strict=False)
+
+    def frame(self) -> pl.DataFrame:
+        if not self._review:
+            return pl.DataFrame(schema=REVIEW_SCHEMA)
+        return (
+            pl.concat(self._review, how="vertical")
+            .group_by("kind", "column", "text", "context", "status", "read_as", "reason", maintain_order=True)
+            .agg(pl.col("rows").sum())
+        )
+
+
 def _suggest_enum(value: str, vocab: dict[str, str]) -> str | None:
     found = process.extractOne(key(value), list(vocab), scorer=fuzz.ratio, score_cutoff=70)
     return vocab[found[0]] if found else None
@@ -150,32 +253,15 @@ def _enum(frame: pl.DataFrame, column: str, sink: ErrorSink, target: str | None 
     return frame.drop(f"{out}__s")
 
 
-def _country_result(text: str) -> dict[str, Any]:
-    try:
-        return {"a2": countries.resolve(text).alpha2, "err": None, "sugg": None}
-    except DragonnetError as exc:
-        return {"a2": None, "err": exc.message, "sugg": ", ".join(exc.suggestions) or None}
-
-
-def _countries(frame: pl.DataFrame, columns: Sequence[str], sink: ErrorSink) -> pl.DataFrame:
-    cache: dict[str, dict[str, Any]] = {}
-
-    def fn(text: str) -> dict[str, Any]:
-        if text not in cache:
-            cache[text] = _country_result(text)
-        return cache[text]
-
+def _countries(frame: pl.DataFrame, columns: Sequence[str], sink: ErrorSink, reads: Reads) -> pl.DataFrame:
+    """Each country column read once per distinct value (codes, names; the operation's mappings first)."""
     for column in columns:
-        schema = {f"{column}__n": pl.String, f"{column}__e": pl.String, f"{column}__s": pl.String}
-
-        def wrap(text: str) -> dict[str, Any]:
-            r = fn(text)
-            return {f"{column}__n": r["a2"], f"{column}__e": r["err"], f"{column}__s": r["sugg"]}  # noqa: B023
-
-        frame = _lookup(frame, column, wrap, schema)
+        frame = reads.read(frame, column, "country", lambda text: read_country(text, reads.mappings),
+                           {"a2": pl.String}, out={"a2": f"{column}__n"})  # fmt: skip
         sink.add(frame, pl.col(f"{column}__e").is_not_null(), column, pl.col(f"{column}__e"),
                  suggestion=pl.col(f"{column}__s"))  # fmt: skip
-        frame = frame.drop(f"{column}__e", f"{column}__s")
+        reads.review(frame, "country", column, pl.col(column), when=pl.lit(True))
+        frame = reads.drop_notes(frame, column)
     return frame
 
 
@@ -192,6 +278,13 @@ def date_column(column: str, *, day_first: bool) -> pl.Expr:
         .then(s.str.slice(0, 10))
     )
     iso = iso_text.str.to_date("%Y-%m-%d", strict=False)
+    named = pl.when(s.str.contains(_DAY_MONTH_NAME)).then(s.str.replace_all(r"\.?[- ./]+", "-"))
+    long_year = named.str.contains(r"-\d{4}$")
+    month_name = pl.coalesce(
+        *(pl.when(long_year).then(named.str.to_date(f, strict=False)) for f in ("%d-%b-%Y", "%d-%B-%Y")),
+        *(pl.when(~long_year).then(named.str.to_date(f, strict=False)) for f in ("%d-%b-%y", "%d-%B-%y")),
+    )
+    iso = pl.coalesce(iso, month_name)
     if not day_first:
         return iso
     dmy = (
@@ -206,7 +299,7 @@ def check_dates(
     frame = frame.with_columns(date_column(column, day_first=day_first).alias(out))
     s = pl.col(column)
     bad = s.is_not_null() & pl.col(out).is_null()
-    shaped = s.str.contains(_ISO_SHAPE) | s.str.contains(_ISO_DATETIME)
+    shaped = s.str.contains(_ISO_SHAPE) | s.str.contains(_ISO_DATETIME) | s.str.contains(_DAY_MONTH_NAME)
     dmy = s.str.contains(_DMY_SHAPE)
     if day_first:
         shaped = shaped | dmy
@@ -316,6 +409,9 @@ class Normalised:
     # ERROR_SCHEMA too: values accepted, but read by a guess the officer should check (a misspelt taxon or
     # substance read as the closest reference name). They do not reject the row.
     warnings: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=ERROR_SCHEMA))
+    # REVIEW_SCHEMA: the values read by a guess or not read at all (taxa, places, substances, countries, HS
+    # codes), per distinct value with the number of rows: what the operation's review queue receives.
+    review: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REVIEW_SCHEMA))
 
 
 def _ensure(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
@@ -323,68 +419,23 @@ def _ensure(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
     return frame.with_columns([pl.lit(None, dtype=pl.String).alias(c) for c in missing]) if missing else frame
 
 
-def _place_result(locode: str | None, name: str | None, country: str | None) -> dict[str, Any]:
-    out: dict[str, Any] = {"p_locode": None, "p_name": None, "p_type": None, "p_err": None, "p_sugg": None,
-                           "p_col": None, "p_lat": None, "p_lon": None}  # fmt: skip
-    if locode:
-        place = places.get(locode)
-        if place is None:
-            out.update(p_err=f"unknown UN/LOCODE {locode!r}", p_col="place_locode")
-            return out
-        if country and place.country != country:
-            out.update(p_err=f"UN/LOCODE {place.locode} is in {place.country}, not in {country}", p_col="place_locode")
-            return out
-    elif name:
-        try:
-            place = places.resolve(name, country)
-        except DragonnetError:
-            return out  # a free-text place name is allowed when there is no LOCODE
-        if not place.locode:
-            return out
-    else:
-        return out
-    out.update(p_locode=place.locode or None, p_name=place.name, p_lat=place.latitude, p_lon=place.longitude,
-               p_type=place.place_type if place.place_type != "other" else None)  # fmt: skip
-    return out
-
-
-def _substance_result(text: str) -> dict[str, Any]:
-    try:
-        m = substances.resolve(text)
-        guessed = f"read as {m.substance.name}, the closest listed name" if m.matched_by == "fuzzy" else None
-        return {"sub_name": m.substance.name, "sub_control": m.substance.control,
-                "sub_class": m.substance.commodity_class, "sub_err": None, "sub_sugg": None,
-                "sub_note": guessed}  # fmt: skip
-    except DragonnetError as exc:
-        return {"sub_name": None, "sub_control": None, "sub_class": None, "sub_err": exc.message,
-                "sub_sugg": ", ".join(exc.suggestions) or None, "sub_note": None}  # fmt: skip
-
-
-def _taxon_result(text: str) -> dict[str, Any]:
-    try:
-        m = cites.resolve(text)
-        hint = m.specimen_hint if m.specimen_hint in SpecimenType.values() else None
-        guessed = f"read as {m.taxon.name}, the closest CITES name" if m.matched_by == "fuzzy" else None
-        return {"tx_name": m.taxon.name, "tx_listing": (m.taxon.listing or "not listed")[:16], "tx_hint": hint,
-                "tx_err": None, "tx_sugg": None, "tx_note": guessed}  # fmt: skip
-    except DragonnetError as exc:
-        return {"tx_name": None, "tx_listing": None, "tx_hint": None, "tx_err": exc.message,
-                "tx_sugg": ", ".join(exc.suggestions) or None, "tx_note": None}  # fmt: skip
-
-
-def _transit_result(text: str) -> dict[str, Any]:
+def _transit_reading(text: str, mappings: ValueMappings) -> Reading:
+    """A transit list ("LA; TH"), split on the exchange format's one list separator (as every form): every part
+    a country; the first part that is not one makes the cell an error."""
     codes: list[str] = []
-    for part in split_list(text):  # the one list separator of the exchange format (as every form)
-        r = _country_result(part)
-        if r["a2"] is None:
+    for part in split_list(text):
+        r = read_country(part, mappings)
+        if r.values["a2"] is None:
             hint = list_hint(part)
+            suggestion = r.suggestion
             if hint:  # "TH, MY": suggest the list written with the separator when its parts are countries
-                found = [_country_result(p)["a2"] for p in re.split(r"[,/|，]", part) if p.strip()]
+                found = [read_country(p, mappings).values["a2"] for p in re.split(r"[,/|，]", part) if p.strip()]
                 if found and all(found):
-                    return {"tr_list": None, "tr_err": r["err"] + hint, "tr_sugg": join_list(found)}
-            return {"tr_list": None, "tr_err": r["err"] + hint, "tr_sugg": r["sugg"]}
-        codes.append(r["a2"])
-    return {"tr_list": codes, "tr_err": None, "tr_sugg": None}
+                    suggestion = join_list(found)
+            return Reading({"tr_list": None, "tr_part": part}, error=(r.error or "") + hint, suggestion=suggestion,
+                           review=r.review, reason=r.reason)  # fmt: skip
+        codes.append(r.values["a2"])
+    return Reading({"tr_list": codes, "tr_part": None})
 
 
 # The columns the stages below read by name. Any other column of the format (one added to the file) is carried
@@ -394,7 +445,7 @@ _HANDLED_ITEM_COLUMNS = frozenset({
     "case_ref", "reporting_agency", "seizure_date", "place_locode", "place_name", "place_country", "place_type",
     "direction", "transport_mode", "conveyance_ref", "detection_method", "concealment", "commodity_class",
     "substance", "taxon", "specimen_type", "quantity", "unit", "origin_country", "transit_countries",
-    "destination_country", "arrests", "sharing_level", "description",
+    "destination_country", "arrests", "sharing_level", "description", "hs_code",
 })  # fmt: skip
 _HANDLED_PARTY_COLUMNS = frozenset({
     "case_ref", "reporting_agency", "role", "kind", "name", "nationality", "birth_date", "id_number", "phone",
@@ -417,40 +468,52 @@ _VOCABULARY_COLUMNS: tuple[str, ...] = tuple(c.name for c in FORMAT.columns["ite
 _COUNTRY_COLUMNS: tuple[str, ...] = tuple(c.name for c in FORMAT.columns["items"] if c.type == "country")
 
 
-def normalise_items(frame: pl.DataFrame, *, day_first: bool = False, today: dt.date | None = None) -> Normalised:
+def normalise_items(
+    frame: pl.DataFrame, *, day_first: bool = False, today: dt.date | None = None,
+    mappings: ValueMappings = NO_MAPPINGS,
+) -> Normalised:  # fmt: skip
     """Validate and normalise item rows (exchange-format column names, strings) as whole columns.
 
     Case-level columns may be left blank on a case's later rows: the first non-blank value of the case fills
     them; a different non-blank value is an error on that row. The result has, per row: `_row`, case_ref,
     reporting_agency, the case-level columns normalised (seizure_date as a date, countries alpha-2,
     transit_countries as a list), and commodity_class, substance_text/substance/substance_control,
-    taxon_text/taxon/cites_appendix, specimen_type, quantity/unit/quantity_text/mass_kg, description.
+    taxon_text/taxon/cites_appendix/taxon_status/taxon_rank, specimen_type, quantity/unit/quantity_text/mass_kg
+    (quantity and unit null when the quantity is written as unknown), hs_code, description.
+
+    Reference values (countries, places, substances, taxa, HS codes) are read by `intake.readings`, the
+    operation's `mappings` first, once per distinct value. Values read by a guess, kept as written or without a
+    quantity come back as warnings; the values to review as `review`.
 
     Stages: text and cell shapes -> vocabularies, countries, dates, numbers -> places -> quantities and units
-    -> substances and taxa -> required cells -> the result -> case-level consistency.
+    -> substances, taxa and HS codes -> required cells -> the result -> case-level consistency.
     """
     today = today or dt.date.today()
-    sink = ErrorSink()
+    sink, notes, reads = ErrorSink(), ErrorSink(), Reads(mappings)
     frame = _ensure(frame, ITEM_COLUMNS)
     frame = check_text(frame, ITEM_COLUMNS, sink)
-    frame = _values(frame, sink, day_first=day_first, today=today)
-    frame = _places(frame, sink)
-    frame = _quantities(frame, sink)
-    frame, notes = _substances_and_taxa(frame, sink)
+    frame = _values(frame, sink, reads, day_first=day_first, today=today)
+    frame = _places(frame, sink, notes, reads)
+    frame = _quantities(frame, sink, notes)
+    frame = _substances_and_taxa(frame, sink, notes, reads)
+    frame = _hs_codes(frame, notes, reads)
     _required_cells(frame, sink)
     result = _case_level(_item_result(frame), sink)
-    return Normalised(result, sink.frame(), notes.frame())
+    return Normalised(result, sink.frame(), notes.frame(), reads.frame())
 
 
-def _values(frame: pl.DataFrame, sink: ErrorSink, *, day_first: bool, today: dt.date) -> pl.DataFrame:
+def _values(frame: pl.DataFrame, sink: ErrorSink, reads: Reads, *, day_first: bool, today: dt.date) -> pl.DataFrame:
     """Dates, vocabularies, countries, transit lists and arrests: each column once, lookups per distinct value."""
     frame = check_dates(frame, "seizure_date", sink, day_first=day_first, today=today, out="seizure_date__n")
     for column in _VOCABULARY_COLUMNS:
         frame = _enum(frame, column, sink)
-    frame = _countries(frame, _COUNTRY_COLUMNS, sink)
-    frame = _lookup(frame, "transit_countries", _transit_result,
-                    {"tr_list": pl.List(pl.String), "tr_err": pl.String, "tr_sugg": pl.String})  # fmt: skip
-    sink.add(frame, pl.col("tr_err").is_not_null(), "transit_countries", pl.col("tr_err"), suggestion=pl.col("tr_sugg"))
+    frame = _countries(frame, _COUNTRY_COLUMNS, sink, reads)
+    frame = reads.read(frame, "transit_countries", "transit", lambda text: _transit_reading(text, reads.mappings),
+                       {"tr_list": pl.List(pl.String), "tr_part": pl.String})  # fmt: skip
+    sink.add(frame, pl.col("transit_countries__e").is_not_null(), "transit_countries", pl.col("transit_countries__e"),
+             suggestion=pl.col("transit_countries__s"))  # fmt: skip
+    reads.review(frame, "country", "transit_countries", pl.col("tr_part"), when=pl.col("tr_part").is_not_null())
+    frame = reads.drop_notes(frame, "transit_countries").drop("tr_part")
     # A conveyance written like a container number passes the one container rule (domain.identifiers).
     frame = _lookup(frame, "conveyance_ref", lambda text: {"cv_err": conveyance_problem(text)}, {"cv_err": pl.String})
     sink.add(frame, pl.col("cv_err").is_not_null(), "conveyance_ref", pl.col("cv_err"))
@@ -461,29 +524,35 @@ def _values(frame: pl.DataFrame, sink: ErrorSink, *, day_first: bool, today: dt.
                               .alias("arrests__n"))  # fmt: skip
 
 
-def _places(frame: pl.DataFrame, sink: ErrorSink) -> pl.DataFrame:
-    """The place of seizure, resolved per distinct (locode, name, country)."""
+_PLACE_SCHEMA: dict[str, Any] = {"p_locode": pl.String, "p_name": pl.String, "p_type": pl.String,
+                                 "p_lat": pl.Float64, "p_lon": pl.Float64}  # fmt: skip
+
+
+def _places(frame: pl.DataFrame, sink: ErrorSink, notes: ErrorSink, reads: Reads) -> pl.DataFrame:
+    """The place of seizure, read per distinct (locode, name, country): a guess is stored with its code and
+    coordinates and warned; a name that resolves nowhere is kept as written and warned (never silently)."""
     frame = frame.with_columns(
         pl.struct(
             pl.col("place_locode").alias("l"), pl.col("place_name").alias("n"), pl.col("place_country__n").alias("c")
         ).alias("__place")
     )
-    place_keys = frame.get_column("__place").unique().to_list()
-    place_rows = [_place_result(k["l"], k["n"], k["c"]) for k in place_keys]
-    place_schema = {"p_locode": pl.String, "p_name": pl.String, "p_type": pl.String, "p_err": pl.String,
-                    "p_sugg": pl.String, "p_col": pl.String, "p_lat": pl.Float64, "p_lon": pl.Float64}  # fmt: skip
-    place_table = pl.DataFrame(
-        {"__place": place_keys, **{k: [r[k] for r in place_rows] for k in place_schema}},
-        schema={"__place": frame.schema["__place"], **place_schema},
-    )
-    frame = frame.join(place_table, on="__place", how="left", maintain_order="left", nulls_equal=True)
-    sink.add(frame, pl.col("p_err").is_not_null(), "place_locode", pl.col("p_err"))
-
-    return frame
+    frame = reads.read(frame, "__place", "place",
+                       lambda k: read_place(k["l"], k["n"], k["c"], reads.mappings), _PLACE_SCHEMA)  # fmt: skip
+    sink.add(frame, pl.col("__place__e").is_not_null(), "place_locode", pl.col("__place__e"))
+    named = pl.col("place_locode").is_null() & pl.col("place_name").is_not_null()
+    reads.warn(notes, frame, "place_name", when=named, prefix="__place")
+    reads.review(frame, "place", "place_name", pl.col("place_name"), when=named,
+                 context=pl.col("place_country__n"), prefix="__place")  # fmt: skip
+    return reads.drop_notes(frame, "__place").drop("__place")
 
 
-def _quantities(frame: pl.DataFrame, sink: ErrorSink) -> pl.DataFrame:
-    """Quantity and unit: a positive, plausible number in a known unit; the mass in kg where it converts."""
+def _quantities(frame: pl.DataFrame, sink: ErrorSink, notes: ErrorSink) -> pl.DataFrame:
+    """Quantity and unit: a positive, plausible number in a known unit; the mass in kg where it converts. A
+    quantity written as unknown ("unknown", "không rõ"...) is accepted with a warning: quantity and mass stay
+    empty (never a guessed number) and the unit may be left blank."""
+    words = frame.filter(~pl.col("quantity").str.contains(_PLAIN_NUMBER)).get_column("quantity").drop_nulls().unique()
+    unknown = [t for t in words.to_list() if FORMAT.says_unknown_quantity(t)]
+    frame = frame.with_columns(pl.col("quantity").is_in(unknown).fill_null(False).alias("quantity__unknown"))
     frame = number_column(frame, "quantity", "quantity__n")
     unit_map: dict[str, str | None] = {}
     for text in frame.get_column("unit").drop_nulls().unique().to_list():
@@ -496,58 +565,69 @@ def _quantities(frame: pl.DataFrame, sink: ErrorSink) -> pl.DataFrame:
     sink.add(frame, pl.col("unit").is_not_null() & pl.col("unit__n").is_null(), "unit",
              pl.lit(f"unknown unit; use one of {', '.join(u.value for u in Unit)}"))  # fmt: skip
     q = pl.col("quantity__n")
-    sink.add(frame, pl.col("quantity").is_not_null() & q.is_null(), "quantity", pl.lit("not a number"))
+    is_unknown = pl.col("quantity__unknown")
+    sink.add(frame, pl.col("quantity").is_not_null() & q.is_null() & ~is_unknown, "quantity", pl.lit(
+        "not a number (write \"unknown\" when the source holds neither a weight nor a count)"))  # fmt: skip
     sink.add(frame, q.is_not_null() & (q.is_nan() | q.is_infinite() | (q <= 0)), "quantity",
              pl.lit("quantity must be a positive number"))  # fmt: skip
     max_q = pl.col("unit__n").replace_strict({u.value: v for u, v in MAX_PLAUSIBLE.items()}, default=None,
                                               return_dtype=pl.Float64)  # fmt: skip
     sink.add(frame, q.is_not_null() & max_q.is_not_null() & (q > max_q), "quantity",
              pl.format("quantity {} {} is implausibly large; check the unit", q, pl.col("unit__n")))  # fmt: skip
+    notes.add(frame, is_unknown, "quantity",
+              pl.lit("quantity unknown: the case counts, its quantity is left out of the totals"),
+              suggestion=pl.lit("unknown"))  # fmt: skip
     factor = pl.col("unit__n").replace_strict({u.value: f for u, f in KG_PER_UNIT.items()}, default=None,
                                               return_dtype=pl.Float64)  # fmt: skip
     return frame.with_columns((q * factor).alias("mass_kg"))
 
 
-def _substances_and_taxa(frame: pl.DataFrame, sink: ErrorSink) -> tuple[pl.DataFrame, ErrorSink]:
-    """Substance and taxon resolved once per distinct text, required by commodity class; the guesses come back
-    as notes (warnings), not errors."""
-    frame = _lookup(
-        frame,
-        "substance",
-        _substance_result,
-        {"sub_name": pl.String, "sub_control": pl.String, "sub_class": pl.String, "sub_err": pl.String,
-         "sub_sugg": pl.String, "sub_note": pl.String},
-    )  # fmt: skip
-    frame = _lookup(frame, "taxon", _taxon_result,
-                    {"tx_name": pl.String, "tx_listing": pl.String, "tx_hint": pl.String, "tx_err": pl.String,
-                     "tx_sugg": pl.String, "tx_note": pl.String})  # fmt: skip
+_SUBSTANCE_SCHEMA: dict[str, Any] = {"sub_name": pl.String, "sub_control": pl.String, "sub_class": pl.String}
+_TAXON_SCHEMA: dict[str, Any] = {"tx_name": pl.String, "tx_listing": pl.String, "tx_status": pl.String,
+                                 "tx_rank": pl.String, "tx_hint": pl.String}  # fmt: skip
+
+
+def _substances_and_taxa(frame: pl.DataFrame, sink: ErrorSink, notes: ErrorSink, reads: Reads) -> pl.DataFrame:
+    """Substance and taxon read once per distinct text, required by commodity class. An unknown substance is an
+    error; a taxon is never one (unlisted: "not CITES-listed"; unknown: "unverified", kept as written, warned)."""
+    frame = reads.read(frame, "substance", "substance", lambda t: read_substance(t, reads.mappings), _SUBSTANCE_SCHEMA)
+    frame = reads.read(frame, "taxon", "taxon", lambda t: read_taxon(t, reads.mappings), _TAXON_SCHEMA)
     klass = pl.col("commodity_class__n")
     needs_substance = klass.is_in(["drug", "precursor"])
     needs_taxon = klass.is_in(["wildlife", "timber"])
-    sink.add(frame, needs_substance & pl.col("sub_err").is_not_null(), "substance", pl.col("sub_err"),
-             suggestion=pl.col("sub_sugg"))  # fmt: skip
-    sink.add(frame, needs_taxon & pl.col("tx_err").is_not_null(), "taxon", pl.col("tx_err"),
-             suggestion=pl.col("tx_sugg"))  # fmt: skip
+    sink.add(frame, needs_substance & pl.col("substance__e").is_not_null(), "substance", pl.col("substance__e"),
+             suggestion=pl.col("substance__s"))  # fmt: skip
     # A precursor reported as a drug (or the reverse) would be counted in the wrong column of every figure.
     sink.add(frame, needs_substance & pl.col("sub_class").is_not_null() & (pl.col("sub_class") != klass),
              "commodity_class", pl.format("{} is a {} ({}), not a {}", pl.col("sub_name"), pl.col("sub_class"),
                                           pl.col("sub_control"), klass),
              value=klass, suggestion=pl.col("sub_class"))  # fmt: skip
-    notes = ErrorSink()
-    notes.add(frame, needs_substance & pl.col("sub_note").is_not_null(), "substance", pl.col("sub_note"),
-              suggestion=pl.col("sub_name"))  # fmt: skip
-    notes.add(frame, needs_taxon & pl.col("tx_note").is_not_null(), "taxon", pl.col("tx_note"),
-              suggestion=pl.col("tx_name"))  # fmt: skip
+    reads.warn(notes, frame, "substance", when=needs_substance)
+    reads.warn(notes, frame, "taxon", when=needs_taxon)
+    reads.review(frame, "substance", "substance", pl.col("substance"), when=needs_substance)
+    reads.review(frame, "taxon", "taxon", pl.col("taxon"), when=needs_taxon)
+    return reads.drop_notes(reads.drop_notes(frame, "substance"), "taxon")
 
-    return frame, notes
+
+def _hs_codes(frame: pl.DataFrame, notes: ErrorSink, reads: Reads) -> pl.DataFrame:
+    """The optional HS code checked against HS 2022: stored as its digits; a guess or a code HS 2022 does not
+    have is kept (as written digits, or as written) with a warning."""
+    frame = reads.read(frame, "hs_code", "hs_code", lambda t: read_hs_code(t, reads.mappings), {"hs": pl.String},
+                       out={"hs": "hs_code__n"})  # fmt: skip
+    reads.warn(notes, frame, "hs_code", when=pl.lit(True))
+    reads.review(frame, "hs_code", "hs_code", pl.col("hs_code"), when=pl.lit(True))
+    return reads.drop_notes(frame, "hs_code")
 
 
 def _required_cells(frame: pl.DataFrame, sink: ErrorSink) -> None:
     """Required per row (the case-level required columns are checked per case in `_case_level`)."""
     klass = pl.col("commodity_class__n")
-    for column, value in (("case_ref", None), ("reporting_agency", None), ("commodity_class", "commodity_class__n"),
-                          ("quantity", "quantity__n"), ("unit", "unit__n")):  # fmt: skip
+    for column, value in (("case_ref", None), ("reporting_agency", None), ("commodity_class", "commodity_class__n")):
         _required(frame, column, sink, value)
+    known = ~pl.col("quantity__unknown")
+    _required(frame, "quantity", sink, "quantity__n", when=known,
+              reason="required (write \"unknown\" when the source holds neither a weight nor a count)")  # fmt: skip
+    _required(frame, "unit", sink, "unit__n", when=known)
     _required(frame, "substance", sink, when=klass.is_in(["drug", "precursor"]),
               reason="required for drugs and precursors")  # fmt: skip
     _required(frame, "taxon", sink, when=klass.is_in(["wildlife", "timber"]), reason="required for wildlife and timber")
@@ -586,11 +666,14 @@ def _item_result(frame: pl.DataFrame) -> pl.DataFrame:
         pl.col("taxon").alias("taxon_text"),
         pl.col("tx_name").alias("taxon"),
         pl.col("tx_listing").alias("cites_appendix"),
+        pl.col("tx_status").alias("taxon_status"),
+        pl.col("tx_rank").alias("taxon_rank"),
         pl.coalesce(pl.col("specimen_type__n"), pl.col("tx_hint")).alias("specimen_type"),
         pl.col("quantity__n").alias("quantity"),
         pl.col("unit__n").alias("unit"),
         pl.col("quantity").alias("quantity_text"),
         pl.col("mass_kg"),
+        pl.col("hs_code__n").alias("hs_code"),
         pl.col("description"),
         *_carried("items", _HANDLED_ITEM_COLUMNS),
         # A case-level required cell was written (even if it was wrong: that is its own error).
@@ -644,16 +727,17 @@ def _phone_result(text: str, region: str | None) -> str | None:
 
 
 def normalise_parties(
-    frame: pl.DataFrame, *, day_first: bool = False, today: dt.date | None = None, default_region: str | None = None
-) -> Normalised:
+    frame: pl.DataFrame, *, day_first: bool = False, today: dt.date | None = None, default_region: str | None = None,
+    mappings: ValueMappings = NO_MAPPINGS,
+) -> Normalised:  # fmt: skip
     """Validate party rows: role/kind enums, nationality, birth date, phone (E.164 when parseable), e-mail."""
     today = today or dt.date.today()
-    sink = ErrorSink()
+    sink, reads = ErrorSink(), Reads(mappings)
     frame = _ensure(frame, PARTY_COLUMNS)
     frame = check_text(frame, PARTY_COLUMNS, sink)
     for column in (c.name for c in FORMAT.columns["parties"] if c.vocabulary):
         frame = _enum(frame, column, sink)
-    frame = _countries(frame, tuple(c.name for c in FORMAT.columns["parties"] if c.type == "country"), sink)
+    frame = _countries(frame, tuple(c.name for c in FORMAT.columns["parties"] if c.type == "country"), sink, reads)
     frame = check_dates(frame, "birth_date", sink, day_first=day_first, today=today, out="birth_date__n")
     for column in ("case_ref", "reporting_agency", "name"):
         _required(frame, column, sink)
@@ -686,4 +770,4 @@ def normalise_parties(
         pl.col("address"),
         *_carried("parties", _HANDLED_PARTY_COLUMNS),
     )
-    return Normalised(result, sink.frame())
+    return Normalised(result, sink.frame(), review=reads.frame())

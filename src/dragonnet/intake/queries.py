@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Select, exists, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from dragonnet.domain.vocabulary import CaseStatus, CommodityClass
 from dragonnet.errors import ValidationError
@@ -78,7 +78,8 @@ def case_query(actor: Actor, operation: Operation, filters: CaseFilters) -> Sele
             )
         )  # fmt: skip
         query = query.where(or_(*in_case, in_items))
-    return query.options(selectinload(Case.items), selectinload(Case.reporting_agency), selectinload(Case.phase))
+    # The agency and the phase (one each per case) come in the same query; items in one more.
+    return query.options(selectinload(Case.items), joinedload(Case.reporting_agency), joinedload(Case.phase))
 
 
 @dataclass

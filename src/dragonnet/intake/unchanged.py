@@ -31,7 +31,7 @@ CASE_FIELDS = (
 )  # fmt: skip
 ITEM_FIELDS = (
     "commodity_class", "substance_text", "substance", "substance_control", "taxon_text", "taxon", "cites_appendix",
-    "specimen_type", "quantity", "unit", "quantity_text", "mass_kg",
+    "taxon_status", "taxon_rank", "specimen_type", "quantity", "unit", "quantity_text", "mass_kg", "hs_code",
 )  # fmt: skip
 PARTY_FIELDS = ("role", "kind", "name", "nationality", "birth_date", "id_number", "phone", "email", "address")
 # The statuses an import leaves as they are when the content does not change (it submits drafts and withdrawn

@@ -1,10 +1,10 @@
 """The access-scoped extract every linkage result is computed from.
 
 `extract(session, actor)` reads only what `actor` may see: cases through `case_visibility`, parties and
-personal identifiers through the nominal rule (`visible_parties`, `visible_identifiers`), match notices of
-the privacy-preserving linkage only where the actor's agency is one of the two sides and both cases are
-visible. Clusters and networks are then built from this extract alone, so they cannot reveal a record the
-actor could not open.
+personal identifiers through the nominal rule (`visible_parties`, `visible_identifiers`), matches of the
+privacy-preserving linkage only where the actor's agency is one of the two sides and both parties are in the
+extract: the other side's owner agreed to share its case with its parties (`policy.matches`). Clusters and
+networks are then built from this extract alone, so they cannot reveal a record the actor could not open.
 
 `actor=None` is the operator's full extract (the CLI on the server, which has the database anyway);
 `hub=True` is what the regional hub holds: every non-draft case and non-nominal identifier, no party at all,
@@ -162,16 +162,16 @@ def extract(
     else:
         nominal_ok = false() if hub else true()
     if not hub:
-        for p, place_country in session.execute(
-            select(Party, Case.place_country).join(Case, Case.id == Party.case_id).where(*where, nominal_ok)
-        ):
-            out.parties[p.id] = PartyInfo(
-                PartyInput(p.id, p.kind, p.name, p.nationality, p.birth_date, p.id_number, p.phone, p.email,
-                           place_country),
-                p.case_id, p.role,
-            )  # fmt: skip
+        # Plain rows, not ORM objects: an operator's run reads every party of the operation.
+        for p in session.execute(
+            select(Party.id, Party.kind, Party.name, Party.nationality, Party.birth_date, Party.id_number, Party.phone,
+                   Party.email, Case.place_country, Party.case_id, Party.role)
+            .join(Case, Case.id == Party.case_id).where(*where, nominal_ok)
+        ):  # fmt: skip
+            out.parties[p.id] = PartyInfo(PartyInput(*p[:9]), p.case_id, p.role)
 
     ident_ok = or_(not_(identifier_is_nominal()), nominal_ok)
+    keys: dict[tuple[str, str, str | None, str | None], str | None] = {}  # each distinct value normalised once
     for cid, kind, value, normalised, party_id, place_country in session.execute(
         select(
             CaseIdentifier.case_id, CaseIdentifier.kind, CaseIdentifier.value, CaseIdentifier.normalised,
@@ -180,12 +180,15 @@ def extract(
         .join(Case, Case.id == CaseIdentifier.case_id)
         .where(*where, ident_ok, CaseIdentifier.kind.in_(LINK_IDENTIFIER_KINDS))
     ):  # fmt: skip
-        key = normalise.identifier(kind, value, place_country) or normalise.code(normalised)
+        at = (kind, value, place_country, normalised)
+        if at not in keys:
+            keys[at] = normalise.identifier(kind, value, place_country) or normalise.code(normalised)
+        key = keys[at]
         if key:
             out.identifiers.append(IdentifierInfo(cid, kind, key, value, party_id))
 
     if actor is not None or hub:  # the operator links in clear text: encoded matches add nothing
-        out.matches = _matches(session, actor, set(out.cases))
+        out.matches = _matches(session, actor, set(out.cases), set(out.parties))
     if declarations:
         window = None
         if operation_id is not None:
@@ -197,8 +200,12 @@ def extract(
     return out
 
 
-def _matches(session: Session, actor: Actor | None, visible_cases: set[int]) -> list[MatchInfo]:
-    """Match notices: all of them for the operator and the hub; for a user, those addressed to its agency."""
+def _matches(
+    session: Session, actor: Actor | None, visible_cases: set[int], visible_parties: set[int]
+) -> list[MatchInfo]:
+    """Encoded matches as links: every match between non-draft cases for the hub; for a user, the matches of its
+    agency whose other side it may see with its parties (its owner agreed: `policy.matches`). A match whose
+    other side is not revealed stays a notice (hit / no hit) and links nothing."""
     query = select(PprlMatch)
     if actor is not None:
         if actor.agency_id is None:
@@ -206,8 +213,11 @@ def _matches(session: Session, actor: Actor | None, visible_cases: set[int]) -> 
         query = query.where(or_(PprlMatch.agency_a_id == actor.agency_id, PprlMatch.agency_b_id == actor.agency_id))
     found = []
     for m in session.execute(query).scalars():
-        if m.case_a_id in visible_cases and m.case_b_id in visible_cases:
-            found.append(MatchInfo(m.party_a_id, m.party_b_id, m.case_a_id, m.case_b_id, m.dice))
+        if m.case_a_id not in visible_cases or m.case_b_id not in visible_cases:
+            continue
+        if actor is not None and (m.party_a_id not in visible_parties or m.party_b_id not in visible_parties):
+            continue
+        found.append(MatchInfo(m.party_a_id, m.party_b_id, m.case_a_id, m.case_b_id, m.dice))
     return found
 
 

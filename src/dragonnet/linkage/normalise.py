@@ -133,6 +133,16 @@ def _e164(phone: str, region: str | None) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def e164_many(items: list[tuple[str, str | None]]) -> list[str | None]:
+    """`e164` of many (number, region) pairs: one call per batch of distinct values (picklable, for a pool)."""
+    return [e164(number, region) for number, region in items]
+
+
+def name_tokens_many(items: list[tuple[str, str]]) -> list[list[str]]:
+    """`name_tokens` of many (name, kind) pairs (picklable, for a pool)."""
+    return [name_tokens(name, kind=kind) for name, kind in items]
+
+
 def email(value: str | None) -> str | None:
     if not value or "@" not in value:
         return None

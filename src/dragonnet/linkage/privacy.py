@@ -1,27 +1,23 @@
 """The privacy-preserving run: each agency encodes its own parties, the hub matches encodings only, and each
-agency learns "your party likely matches a party of agency Y in case Z" (no name of the other side)."""
+agency learns "agency Y holds a record matching your party X" (a match notice: `disclosure`), nothing more
+until Y agrees to share it."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from dragonnet.errors import ValidationError
-from dragonnet.linkage import pprl
-from dragonnet.linkage.extract import (
-    extract,
-)
+from dragonnet.linkage import disclosure, pprl
 from dragonnet.linkage.resolve import PartyInput
 from dragonnet.policy import audit
-from dragonnet.policy.access import Actor
-from dragonnet.storage.linkage_models import (
-    PprlMatch,
-)
+from dragonnet.storage.linkage_models import DisclosureRequest, PprlMatch
 from dragonnet.storage.models import Agency, Case, Party, utcnow
+
+AUDITED_NOTICES_MAX = 500  # new notice numbers listed in the run's audit entry
 
 
 def demo_secret(site_secret: str) -> bytes:
@@ -56,7 +52,9 @@ def run_pprl(
     """Every agency encodes, the hub matches; the hub's matches replace the previous ones. Returns their number.
 
     In one database the "instances" are simulated; the hub step sees only `Encoding`s (refs, kinds, bits and
-    keyed blocking keys); `threshold` is the hub model's match probability.
+    keyed blocking keys); `threshold` is the hub model's match probability. A pair found again keeps its row
+    (its notice number and requests); a new pair is a new notice, announced to both agencies (hit / no hit:
+    `disclosure.announce_hits`); a pair no longer found is dropped, and a request still pending on it lapses.
     """
     agencies = session.execute(select(Agency.id, Agency.code)).all()
     encodings: list[pprl.Encoding] = []
@@ -73,61 +71,33 @@ def run_pprl(
             .where(Party.id.in_(ids))
         ):
             where[pid] = (cid, aid)
-    session.execute(delete(PprlMatch))
-    rows = []
+    kept = {(m.party_a_id, m.party_b_id): m for m in session.execute(select(PprlMatch)).scalars()}
+    now = utcnow()
+    new_rows, seen = [], set()
     for m in found:
         a, b = sorted((int(m.a.ref), int(m.b.ref)))
-        rows.append(
-            {
-                "party_a_id": a,
-                "party_b_id": b,
-                "case_a_id": where[a][0],
-                "case_b_id": where[b][0],
-                "agency_a_id": where[a][1],
-                "agency_b_id": where[b][1],
-                "dice": m.dice,
-                "matched_at": utcnow(),
-            }
-        )
-    if rows:
-        session.execute(insert(PprlMatch), rows)
-    audit.record(session, actor, "linkage.pprl", "linkage", None, encodings=len(encodings), matches=len(rows),
-                 threshold=threshold)  # fmt: skip
-    return len(rows)
-
-
-@dataclass(frozen=True)
-class MatchNotice:
-    """ "Your party X (case C) likely matches a party of agency Y in case Z" — no name of the other side."""
-
-    party_id: int
-    party_name: str
-    own_case_id: int
-    own_case_ref: str
-    other_agency: str
-    other_case_ref: str
-    dice: float
-
-
-def match_notices(session: Session, actor: Actor) -> list[MatchNotice]:
-    if actor.agency_id is None or actor.is_observer_only:
-        return []
-    own_ids = set(extract(session, actor).parties)
-    out: list[MatchNotice] = []
-    rows = session.execute(select(PprlMatch)).scalars()
-    for m in rows:
-        for mine, my_case, other_agency, other_case in (
-            (m.party_a_id, m.case_a_id, m.agency_b_id, m.case_b_id),
-            (m.party_b_id, m.case_b_id, m.agency_a_id, m.case_a_id),
-        ):
-            side_agency = m.agency_a_id if mine == m.party_a_id else m.agency_b_id
-            if side_agency != actor.agency_id or mine not in own_ids:
-                continue
-            party = session.get(Party, mine)
-            own = session.get(Case, my_case)
-            other = session.get(Case, other_case)
-            agency = session.get(Agency, other_agency)
-            assert party and own and other and agency
-            out.append(MatchNotice(mine, party.name, own.id, own.case_ref, agency.code, other.case_ref, m.dice))
-    out.sort(key=lambda n: (-n.dice, n.own_case_ref, n.other_case_ref))
-    return out
+        seen.add((a, b))
+        if (a, b) in kept:
+            kept[(a, b)].dice = m.dice
+            continue
+        new_rows.append(PprlMatch(party_a_id=a, party_b_id=b, case_a_id=where[a][0], case_b_id=where[b][0],
+                                  agency_a_id=where[a][1], agency_b_id=where[b][1], dice=m.dice,
+                                  matched_at=now))  # fmt: skip
+    gone = [row.id for pair, row in kept.items() if pair not in seen]
+    lapsed = 0
+    if gone:
+        lapsing = session.execute(
+            update(DisclosureRequest).where(DisclosureRequest.match_id.in_(gone), DisclosureRequest.status == "pending")
+            .values(status="lapsed")
+        )  # fmt: skip
+        lapsed = int(getattr(lapsing, "rowcount", 0) or 0)
+        session.execute(update(DisclosureRequest).where(DisclosureRequest.match_id.in_(gone)).values(match_id=None))
+        session.execute(delete(PprlMatch).where(PprlMatch.id.in_(gone)))
+    session.add_all(new_rows)
+    session.flush()
+    new_ids = [row.id for row in new_rows]
+    notified = disclosure.announce_hits(session, new_ids)
+    audit.record(session, actor, "linkage.pprl", "linkage", None, encodings=len(encodings), matches=len(seen),
+                 threshold=threshold, new_notices=new_ids[:AUDITED_NOTICES_MAX], new=len(new_ids), dropped=len(gone),
+                 lapsed_requests=lapsed, notifications=notified)  # fmt: skip
+    return len(seen)

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from dragonnet.cluster import SparkCluster, read_parquet, write_parquet
 from dragonnet.linkage import normalise
 
 Backend = Literal["duckdb", "spark"]
@@ -68,6 +70,108 @@ def to_record(p: PartyInput) -> dict[str, Any]:
         "email": normalise.email(p.email),
         "nationality": p.nationality,
     }
+
+
+# Each distinct name, phone and document number is normalised once per run (a few of them are the bulk of the
+# records: the same courier, the same common names), everything else is column arithmetic in Polars. Many
+# distinct names or phones are split between this process and a pool using the other cores (transliteration
+# and libphonenumber are pure Python, one core each; Splink, which comes next, uses them all anyway).
+PARALLEL_FROM = 20_000  # distinct values; below this starting a second process costs more than it saves
+
+
+def map_distinct(batch_fn: Callable[[list[Any]], list[Any]], items: list[Any]) -> list[Any]:
+    """`batch_fn(items)`, the items split between this process and one process per other core when many."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(items) < PARALLEL_FROM or workers < 2:
+        return batch_fn(items)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = -(-len(items) // workers)
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    # spawn, not fork: DuckDB's and Polars' threads may hold locks a forked child would inherit
+    with ProcessPoolExecutor(len(chunks) - 1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(batch_fn, chunk) for chunk in chunks[1:]]
+        out = batch_fn(chunks[0])
+        for future in futures:
+            out.extend(future.result())
+    return out
+
+
+def records_table(parties: Sequence[PartyInput]) -> Any:
+    """The normalised records of `parties` as an Arrow table (the columns `to_record` gives, row for row):
+    names, phones and document numbers are normalised once per distinct value, the rest column-wise."""
+    import polars as pl
+
+    frame = pl.DataFrame(
+        {
+            "unique_id": [p.party_id for p in parties], "kind": [p.kind for p in parties],
+            "name": [p.name for p in parties], "nationality": [p.nationality for p in parties],
+            "birth": [p.birth_date for p in parties], "id_number": [p.id_number for p in parties],
+            "raw_phone": [p.phone for p in parties], "raw_email": [p.email for p in parties],
+            "region": [p.region for p in parties],
+        },
+        schema={"unique_id": pl.Int64, "kind": pl.Utf8, "name": pl.Utf8, "nationality": pl.Utf8, "birth": pl.Date,
+                "id_number": pl.Utf8, "raw_phone": pl.Utf8, "raw_email": pl.Utf8, "region": pl.Utf8},
+    )  # fmt: skip
+    frame = frame.join(_distinct_names(frame), on=["name", "kind"], how="left", nulls_equal=True, maintain_order="left")
+    frame = frame.join(_distinct_codes(frame), on="id_number", how="left", nulls_equal=True, maintain_order="left")
+    frame = _with_phones(frame)
+    raw_email = pl.col("raw_email").str.strip_chars()
+    out = frame.select(
+        "unique_id", "kind", "name_key", "name_concat", "name_tokens", "name_prefix",
+        pl.col("birth").dt.strftime("%Y-%m-%d").alias("birth_date"),
+        pl.col("birth").dt.year().cast(pl.Int64).alias("birth_year"),
+        "id_norm", "phone",
+        pl.when(pl.col("raw_email").str.contains("@", literal=True)).then(raw_email.str.to_lowercase())
+        .alias("email"),
+        "nationality",
+    )  # fmt: skip
+    return out.to_arrow().cast(record_schema())
+
+
+def _distinct_names(frame: Any) -> Any:
+    import polars as pl
+
+    names = frame.select("name", "kind").unique()
+    tokens = map_distinct(normalise.name_tokens_many, [(n or "", k) for n, k in names.iter_rows()])
+    names = names.with_columns(pl.Series("tokens", tokens, dtype=pl.List(pl.Utf8)))
+    key = pl.col("tokens").list.sort().list.join(" ")
+    concat = pl.col("tokens").list.join("")
+    return names.select(
+        "name", "kind",
+        pl.when(key != "").then(key).alias("name_key"),
+        pl.when(concat != "").then(concat).alias("name_concat"),
+        pl.when(pl.col("tokens").list.len() > 0).then(pl.col("tokens").list.unique().list.sort())
+        .alias("name_tokens"),
+        pl.when(key != "").then(key.str.replace_all(" ", "", literal=True).str.slice(0, 6)).alias("name_prefix"),
+    )  # fmt: skip
+
+
+def _distinct_codes(frame: Any) -> Any:
+    import polars as pl
+
+    ids = frame.select("id_number").unique().drop_nulls()
+    return ids.with_columns(pl.Series("id_norm", [normalise.code(v) for v in ids["id_number"]], dtype=pl.Utf8))
+
+
+def _with_phones(frame: Any) -> Any:
+    """E.164 per distinct (number, region read in): the region only matters for numbers without a '+', and
+    spacing and dashes never matter, so they are dropped from the key first (what libphonenumber ignores)."""
+    import polars as pl
+
+    region = pl.coalesce(pl.when(pl.col("nationality") != "").then(pl.col("nationality")), pl.col("region"))
+    compact = pl.col("raw_phone").str.replace_all(r"[\s\-.()]", "")
+    plain = compact.str.contains(r"^\+?[0-9]+$")
+    frame = frame.with_columns(
+        pl.when(plain).then(compact).otherwise(pl.col("raw_phone")).alias("phone_key"),
+        pl.when(plain & compact.str.starts_with("+")).then(pl.lit(None, pl.Utf8)).otherwise(region)
+        .alias("phone_region"),
+    )  # fmt: skip
+    keys = frame.select("phone_key", "phone_region").unique().filter(pl.col("phone_key").is_not_null())
+    phones = map_distinct(normalise.e164_many, list(keys.iter_rows()))
+    keys = keys.with_columns(pl.Series("phone", phones, dtype=pl.Utf8))
+    return frame.join(keys, on=["phone_key", "phone_region"], how="left", nulls_equal=True, maintain_order="left")
 
 
 # --- the Splink model ---------------------------------------------------------------------------------------
@@ -156,7 +260,10 @@ def _db_api(backend: Backend, spark: Any = None) -> Any:
 
         if spark is None:
             spark = local_spark()
-        return SparkAPI(spark_session=spark, break_lineage_method="persist", num_partitions_on_repartition=2)
+        # The comparisons use Spark's own functions only: Splink's Scala UDF jar is not needed (nor reachable
+        # through Spark Connect).
+        return SparkAPI(spark_session=spark, break_lineage_method="persist", num_partitions_on_repartition=2,
+                        register_udfs_automatically=False)  # fmt: skip
     raise ValueError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
 
 
@@ -205,10 +312,10 @@ def capped_block_keys(table: Any, cap: int = BLOCK_CAP) -> Any:
     return table
 
 
-def _as_table(records: Sequence[Mapping[str, Any]], backend: Backend) -> Any:
+def record_schema() -> Any:
     import pyarrow as pa
 
-    schema = pa.schema(
+    return pa.schema(
         [
             ("unique_id", pa.int64()), ("kind", pa.string()), ("name_key", pa.string()),
             ("name_concat", pa.string()), ("name_tokens", pa.list_(pa.string())), ("name_prefix", pa.string()),
@@ -216,7 +323,15 @@ def _as_table(records: Sequence[Mapping[str, Any]], backend: Backend) -> Any:
             ("phone", pa.string()), ("email", pa.string()), ("nationality", pa.string()),
         ]
     )  # fmt: skip
-    table = capped_block_keys(pa.Table.from_pylist([dict(r) for r in records], schema=schema))
+
+
+def _as_table(records: Sequence[Mapping[str, Any]] | Any, backend: Backend) -> Any:
+    """Records (dicts, or an Arrow table from `records_table`) with the capped blocking keys, for `backend`."""
+    import pyarrow as pa
+
+    table = records if isinstance(records, pa.Table) else pa.Table.from_pylist([dict(r) for r in records],
+                                                                                schema=record_schema())  # fmt: skip
+    table = capped_block_keys(table)
     return table if backend == "duckdb" else table.to_pandas()
 
 
@@ -240,6 +355,7 @@ class Resolution:
     links: list[tuple[int, int]]  # after decisions
     clusters: dict[int, int]  # party id -> cluster id (the smallest party id of the cluster)
     model: dict[str, Any] = field(default_factory=dict)
+    output: str | None = None  # on a Spark cluster: the run's folder of Parquet files (see SparkCluster)
 
     def cluster_members(self) -> dict[int, list[int]]:
         out: dict[int, list[int]] = {}
@@ -254,7 +370,7 @@ TRAINING_BLOCKS = (("kind", "name_key", "b_name"), ("kind", "birth_date", "b_bir
 
 
 def train_and_predict(
-    records: Sequence[Mapping[str, Any]],
+    records: Sequence[Mapping[str, Any]] | Any,
     *,
     backend: Backend = "duckdb",
     threshold: float = DEFAULT_THRESHOLD,
@@ -262,12 +378,40 @@ def train_and_predict(
     spark: Any = None,
     seed: int = 7,
     max_pairs_u: float = 2e6,
+    run_dir: str | None = None,
 ) -> tuple[list[ScoredPair], int, dict[str, Any]]:
-    """Train the Fellegi-Sunter model on `records` (EM, no labels) and score the blocked pairs."""
+    """Train the Fellegi-Sunter model on `records` (dicts as `to_record` gives, or the Arrow table of
+    `records_table`) (EM, no labels) and score the blocked pairs.
+
+    `spark` is a SparkSession (the records go to it from memory) or a `SparkCluster` (its session is opened
+    here and stopped at the end; records and pairs go through Parquet files under `run_dir`)."""
+    if isinstance(spark, SparkCluster):
+        if backend != "spark":
+            raise ValueError("a Spark cluster needs backend='spark'")
+        cluster = spark
+        session = cluster.session()
+        try:
+            return _train_and_predict(records, backend, threshold, defaults, session, seed, max_pairs_u,
+                                      run_dir or cluster.run_dir())  # fmt: skip
+        finally:
+            session.stop()
+    return _train_and_predict(records, backend, threshold, defaults, spark, seed, max_pairs_u, None)
+
+
+def _train_and_predict(
+    records: Sequence[Mapping[str, Any]] | Any, backend: Backend, threshold: float, defaults: bool, spark: Any,
+    seed: int, max_pairs_u: float, run_dir: str | None,
+) -> tuple[list[ScoredPair], int, dict[str, Any]]:  # fmt: skip
     from splink import Linker, block_on
 
+    if run_dir is not None:
+        # The cluster reads its input from the shared location, not from this process's memory.
+        write_parquet(_as_table(records, "duckdb"), f"{run_dir}/records.parquet")
+        source: Any = spark.read.parquet(f"{run_dir}/records.parquet")
+    else:
+        source = _as_table(records, backend)
     db_api = _db_api(backend, spark)
-    table = db_api.register(_as_table(records, backend))
+    table = db_api.register(source)
     linker = Linker(table, splink_settings(defaults=defaults), log_level=logging.ERROR)
     # The prior from near-certain rules (same passport/registration; same name and birth date), recall assumed 0.7.
     linker.training.estimate_probability_two_random_records_match(
@@ -286,7 +430,13 @@ def train_and_predict(
             # the estimates of the other session, or Splink's starting values.
             logger.warning("linkage: EM training on %s found no pairs; skipped", ", ".join(columns))
     predictions = linker.inference.predict(threshold_match_probability=min(threshold, 0.5))
-    rows = predictions.as_pyarrow_table().select(["unique_id_l", "unique_id_r", "match_probability", "match_weight"])
+    scored = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
+    if run_dir is not None:
+        # The cluster writes the scored pairs where this process reads them back.
+        predictions.as_spark_dataframe().select(*scored).write.mode("overwrite").parquet(f"{run_dir}/pairs.parquet")
+        rows = read_parquet(f"{run_dir}/pairs.parquet").select(scored)
+    else:
+        rows = predictions.as_pyarrow_table().select(scored)
     pairs = [
         ScoredPair(min(int(a), int(b)), max(int(a), int(b)), float(p), float(w))
         for a, b, p, w in zip(*(rows.column(i).to_pylist() for i in range(4)), strict=True)
@@ -346,15 +496,23 @@ def resolve(
     """Resolve `parties` into entities. Decisions only concern pairs of parties in `parties`."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
-    records = [to_record(p) for p in parties]
+    records = records_table(parties)
     ids = {p.party_id for p in parties}
     scoped = {k: v for k, v in (decisions or {}).items() if k[0] in ids and k[1] in ids}
-    if len(records) < 2:
-        return Resolution(backend, threshold, len(records), 0, [], [], {i: i for i in ids})
+    if records.num_rows < 2:
+        return Resolution(backend, threshold, records.num_rows, 0, [], [], {i: i for i in ids})
+    run_dir = spark.run_dir() if isinstance(spark, SparkCluster) else None
     pairs, compared, model = train_and_predict(
-        records, backend=backend, threshold=threshold, defaults=defaults, spark=spark
+        records, backend=backend, threshold=threshold, defaults=defaults, spark=spark, run_dir=run_dir
     )
     above = sorted((p for p in pairs if p.match_probability >= threshold), key=lambda p: (p.left, p.right))
     links = apply_decisions(above, threshold, scoped)
     clusters = connected_components(sorted(ids), links)
-    return Resolution(backend, threshold, len(records), compared, above, links, clusters, model)
+    if run_dir is not None:
+        import pyarrow as pa
+
+        members = sorted(clusters.items())
+        write_parquet(pa.table({"party_id": pa.array([m[0] for m in members], pa.int64()),
+                                "cluster_id": pa.array([m[1] for m in members], pa.int64())}),
+                      f"{run_dir}/clusters.parquet")  # fmt: skip
+    return Resolution(backend, threshold, records.num_rows, compared, above, links, clusters, model, run_dir)

@@ -1,8 +1,9 @@
 """The linkage capability's door: what web pages, the API and the CLI call, and nothing deeper.
 
 The work lives in the stage modules: `resolution` (the operator's Splink run, links, networks),
-`declaration_links` (cases x shipment declarations), `review` (analysts' confirm/reject decisions) and `privacy`
-(the privacy-preserving run and its notices). Every read for a user starts from `extract(session, actor)`;
+`declaration_links` (cases x shipment declarations), `review` (analysts' confirm/reject decisions), `privacy`
+(the privacy-preserving run) and `disclosure` (its match notices: hit / no hit, and the requests that reveal
+the other side with its owner's consent, `policy.matches`). Every read for a user starts from `extract(session, actor)`;
 the readers here that show party names (`read_networks`, `read_network`, `read_declaration_links`,
 `read_link_review`) take the purpose and write the `nominal.read` audit entry themselves, so no door can show
 names without the trace. The operator (actor None, a CLI without --as) is audited as the system.
@@ -26,9 +27,20 @@ from dragonnet.linkage.declaration_links import (
     declaration_links_for,
     declaration_model_links,
 )
+from dragonnet.linkage.disclosure import (
+    REASON_MAX,
+    REASON_MIN,
+    MatchNotice,
+    RequestView,
+    Revealed,
+    decide_request,
+    match_notice,
+    match_notices,
+    request_disclosure,
+)
 from dragonnet.linkage.extract import Extract, extract
 from dragonnet.linkage.networks import Network
-from dragonnet.linkage.privacy import MatchNotice, demo_secret, encode_agency, match_notices, run_pprl
+from dragonnet.linkage.privacy import demo_secret, encode_agency, run_pprl
 from dragonnet.linkage.resolution import (
     DECLARATION_ID_MAX,
     decisions,
@@ -49,6 +61,8 @@ __all__ = [
     "EVIDENCE_KINDS",
     "EVIDENCE_LABELS",
     "LEAD_KINDS",
+    "REASON_MAX",
+    "REASON_MIN",
     "CaseDeclarationLink",
     "DeclarationLinks",
     "Evidence",
@@ -57,7 +71,10 @@ __all__ = [
     "MatchNotice",
     "Network",
     "NetworksRead",
+    "RequestView",
+    "Revealed",
     "decide",
+    "decide_request",
     "decisions",
     "declaration_code_links",
     "declaration_links_for",
@@ -67,6 +84,7 @@ __all__ = [
     "encode_agency",
     "extract",
     "latest_run",
+    "match_notice",
     "match_notices",
     "networks_for",
     "party_links",
@@ -74,6 +92,9 @@ __all__ = [
     "read_link_review",
     "read_network",
     "read_networks",
+    "read_notice",
+    "read_notices",
+    "request_disclosure",
     "review_links",
     "run_pprl",
     "run_resolution",
@@ -144,12 +165,32 @@ def read_declaration_links(
     return found, shown
 
 
+def _notice_parties(notices: Sequence[MatchNotice]) -> list[int]:
+    """The parties a list of notices names: the reader's own, and the other side's where revealed."""
+    return [n.party_id for n in notices] + [n.revealed.party_id for n in notices if n.revealed]
+
+
 def read_link_review(
     session: Session, actor: Actor, *, purpose: str, limit: int = 200
 ) -> tuple[list[LinkRow], list[MatchNotice]]:
     """The links to review and the privacy-preserving run's notices for `actor`'s agency, audited as one read."""
     rows = review_links(session, actor, limit=limit)
     notices = match_notices(session, actor)
-    parties = [p.id for r in rows for p in (r.left, r.right)] + [n.party_id for n in notices]
+    parties = [p.id for r in rows for p in (r.left, r.right)] + _notice_parties(notices)
     _record_nominal(session, actor, "linkage_links", purpose, parties=parties)
     return rows, notices
+
+
+def read_notices(session: Session, actor: Actor, *, purpose: str) -> list[MatchNotice]:
+    """The match notices of `actor`'s agency (hit / no hit; the other side where its owner agreed), audited
+    (`nominal.read` on `linkage_notices`: they name the reader's parties)."""
+    notices = match_notices(session, actor)
+    _record_nominal(session, actor, "linkage_notices", purpose, parties=_notice_parties(notices))
+    return notices
+
+
+def read_notice(session: Session, actor: Actor, notice_id: int, *, purpose: str) -> MatchNotice:
+    """One notice of `actor`'s agency, or Hidden; audited like `read_notices`."""
+    notice = match_notice(session, actor, notice_id)
+    _record_nominal(session, actor, "linkage_notices", purpose, parties=_notice_parties([notice]))
+    return notice

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from dragonnet.domain.phases import check_periods, phase_of, roman
 from dragonnet.domain.vocabulary import AgencyKind, CaseStatus, CommodityClass, ParticipationRole
 from dragonnet.errors import NotFound, ReferenceLookupError, ValidationError
+from dragonnet.policy import cellkey
 from dragonnet.policy.access import Actor, case_visibility
 from dragonnet.reference import countries
 from dragonnet.storage.models import Agency, Case, ContactPoint, Item, Operation, Participation, Phase
@@ -128,10 +129,12 @@ def overview(session: Session, actor: Actor, operation: Operation) -> list[Phase
     ]
 
 
-SMALL_CELL = 5
+SMALL_CELL = cellkey.SMALL_CELL
 TOTALS_RULE = (
     "validated cases of all member agencies, merged duplicates counted once, by seizure date; "
-    f"an aggregate statistic: counts below {SMALL_CELL} are shown as '<{SMALL_CELL}'"
+    "an aggregate statistic: the cases of each phase are exact (the operation's published figures); the figures by "
+    f"commodity class are perturbed by a few units (the same figure is always the same number) and counts below "
+    f"{SMALL_CELL} are shown as '<{SMALL_CELL}'"
 )
 
 
@@ -150,11 +153,16 @@ def percent_change(previous: int | None, current: int | None) -> float | None:
     return round((current - previous) * 100.0 / previous, 1)
 
 
-def operation_totals(session: Session, operation: Operation) -> list[PhaseTotal]:
+def operation_totals(
+    session: Session, operation: Operation, *, at_least: list[PhaseCount] | None = None
+) -> list[PhaseTotal]:
     """The operation's headline figures per phase over every agency's validated cases.
 
-    These are aggregates, not records: they reveal no case, and small cells are suppressed so that a
-    count cannot single one out. They are what the operation publishes (e.g. "1,715 cases in phase V").
+    These are aggregates, not records: they reveal no case. A phase's cases are exact (what the operation
+    publishes, e.g. "1,715 cases in phase V"); its cases by commodity class are perturbed by the cell-key
+    method (`policy.cellkey`, keyed on the cases counted, so the debrief's public summary shows the same
+    numbers) and then small-cell suppressed, never above the phase's cases. `at_least`: the viewer's own
+    counts (`overview`), which a total is never shown below (a member counts X of at least X).
     """
     counted = (
         select(Case.id, Case.phase_id)
@@ -164,22 +172,32 @@ def operation_totals(session: Session, operation: Operation) -> list[PhaseTotal]
     totals: dict[int, int] = dict(
         session.execute(select(counted.c.phase_id, func.count()).group_by(counted.c.phase_id)).all()
     )
-    by_class: dict[int, dict[str, int]] = {}
-    for phase_id, klass, n in session.execute(
-        select(counted.c.phase_id, Item.commodity_class, func.count(func.distinct(Item.case_id)))
+    bits = cellkey.subset_bits_expr(counted.c.id)
+    by_class: dict[int, dict[str, list[int]]] = {}  # phase -> class -> [cases, cases in subset 0..7]
+    for phase_id, klass, mask, n in session.execute(
+        select(counted.c.phase_id, Item.commodity_class, bits, func.count(func.distinct(Item.case_id)))
         .join(Item, Item.case_id == counted.c.id)
-        .group_by(counted.c.phase_id, Item.commodity_class)
+        .group_by(counted.c.phase_id, Item.commodity_class, bits)
     ):
-        by_class.setdefault(phase_id, {})[klass] = n
-
-    def shown(n: int) -> int | None:
-        return n if n == 0 or n >= SMALL_CELL else None
+        row = by_class.setdefault(phase_id, {}).setdefault(klass, [0] * (cellkey.SUBSETS + 1))
+        row[0] += n
+        for j in range(cellkey.SUBSETS):
+            if int(mask) >> j & 1:
+                row[j + 1] += n
+    key = cellkey.cell_key(session)
+    seen = {pc.number: pc for pc in at_least or []}
 
     result: list[PhaseTotal] = []
     previous: int | None = None
     for p in operation.phases:
-        cases = shown(totals.get(p.id, 0))
-        classes = {k: shown(v) for k, v in sorted(by_class.get(p.id, {}).items())}
+        whole = totals.get(p.id, 0)
+        mine = seen.get(p.number)
+        classes: dict[str, int | None] = {}
+        for klass, v in sorted(by_class.get(p.id, {}).items()):
+            perturbed = cellkey.at_most(key.count(cellkey.from_subsets(v[0], v[1:])), whole)
+            own = mine.by_class.get(klass, 0) if mine else 0
+            classes[klass] = cellkey.shown(max(perturbed or 0, own))
+        cases = cellkey.shown(whole)
         result.append(PhaseTotal(p.number, cases, classes, percent_change(previous, cases) if result else None))
         previous = cases
     return result
@@ -284,5 +302,5 @@ def operation_figures(session: Session, actor: Actor, operation: Operation) -> O
             for part, agency in participants(session, operation)
         ],
         totals_rule=TOTALS_RULE,
-        totals=operation_totals(session, operation),
+        totals=operation_totals(session, operation, at_least=counts),
     )

@@ -209,6 +209,30 @@ def may_import_profiles(actor: Actor) -> bool:
     return may_target(actor) or actor.has(Role.ADMINISTRATOR)
 
 
+def may_review_values(actor: Actor) -> bool:
+    """The curation loop (values read by a guess or not at all, mapped to reference entries): national
+    coordinators (their own agency's values) and regional analysts (every agency's)."""
+    if not actor.is_authenticated or actor.agency_id is None:
+        return False
+    return actor.has(Role.REGIONAL_ANALYST) or actor.has(Role.NATIONAL_COORDINATOR)
+
+
+def reviewed_agency(actor: Actor) -> int | None:
+    """Whose values `actor` reviews: None for every agency of the operation (a regional analyst), else the id of
+    the actor's own agency (a national coordinator). Callers check may_review_values first."""
+    return None if actor.has(Role.REGIONAL_ANALYST) else actor.agency_id
+
+
+def may_map_for(actor: Actor, agency_id: int | None) -> bool:
+    """May `actor` map a value for `agency_id` (None: for the whole operation)? A regional analyst maps for any
+    agency or the whole operation; a national coordinator for its own agency only."""
+    if not may_review_values(actor):
+        return False
+    if actor.has(Role.REGIONAL_ANALYST):
+        return True
+    return agency_id is not None and agency_id == actor.agency_id
+
+
 def audit_actor(actor: Actor) -> audit.AuditActor:
     return audit.AuditActor(actor.user_id, actor.username, actor.agency_code, actor.client_address)
 

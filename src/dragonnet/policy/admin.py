@@ -357,7 +357,8 @@ def first_administrator(
     """
     if not console:
         expected = setup_token(secret_key or "")
-        if not secret_key or not setup_token_given or not hmac.compare_digest(setup_token_given, expected):
+        given = (setup_token_given or "").encode("utf-8")  # any text a client sends, compared as bytes
+        if not secret_key or not given or not hmac.compare_digest(given, expected.encode("utf-8")):
             raise NotFound("There is nothing at this address.")
     audit.serialise(session)
     if administrator_exists(session):

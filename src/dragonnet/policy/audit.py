@@ -1,5 +1,6 @@
 """The append-only, hash-chained audit log: recording (with notes kept across a refused request), browsing
-and export. The chain itself (append, verify) is `storage.audit_chain`; its names are re-exported here.
+and export. The chain itself (staging, batched appends, verify: see its docstring for why batching is as
+strong as appending in the request's own transaction) is `storage.audit_chain`; its names are re-exported here.
 """
 
 from __future__ import annotations
@@ -14,22 +15,27 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from dragonnet.storage.audit_chain import (
+    BATCH,
     GENESIS,
     SYSTEM,
     AuditActor,
     VerifyResult,
     _entry_hash,
+    append_staged,
+    chain_committed,
     parse_anchor,
     record,
     record_many,
     serialise,
+    staged_count,
     verify,
 )
-from dragonnet.storage.models import AuditEvent
+from dragonnet.storage.models import AuditEvent, AuditStaged
 
 __all__ = [
-    "GENESIS", "SYSTEM", "AuditActor", "AuditFilter", "AuditNote", "VerifyResult", "_entry_hash", "browse",
-    "clean_text", "export_csv", "parse_anchor", "record", "record_many", "record_note", "serialise", "verify",
+    "BATCH", "GENESIS", "SYSTEM", "AuditActor", "AuditFilter", "AuditNote", "VerifyResult", "_entry_hash",
+    "append_staged", "browse", "chain_committed", "clean_text", "export_csv", "parse_anchor", "record",
+    "record_many", "record_note", "serialise", "staged_count", "verify",
 ]  # fmt: skip
 
 
@@ -44,7 +50,7 @@ class AuditNote:
     detail: dict[str, Any]
 
 
-def record_note(session: Session, note: AuditNote) -> AuditEvent:
+def record_note(session: Session, note: AuditNote) -> AuditStaged:
     return record(session, note.actor, note.action, note.object_type, note.object_id, **note.detail)
 
 

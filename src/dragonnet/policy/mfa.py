@@ -62,7 +62,7 @@ def start_enrolment(session: Session, user: User) -> tuple[str, str]:
 
 def _matching_step(secret: str, code: str, now: dt.datetime) -> int | None:
     code = code.strip().replace(" ", "")
-    if len(code) != 6 or not code.isdigit():
+    if len(code) != 6 or not (code.isascii() and code.isdigit()):  # "١٢٣٤٥٦" is digits too
         return None
     totp = pyotp.TOTP(secret)
     step = totp.timecode(now)

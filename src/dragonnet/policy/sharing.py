@@ -59,6 +59,12 @@ def _agencies(session: Session, codes: Iterable[str], own_agency_id: int | None)
     return agencies
 
 
+def check_may_share(session: Session, actor: Actor, case_id: int) -> Case:
+    """The case if `actor` may change who it is shared with (its agency's national coordinator or its
+    reporter); Hidden (404) for another agency's case, PermissionDenied (403) for another member of its own."""
+    return _owned_case(session, actor, case_id, change=True)
+
+
 def list_shares(session: Session, actor: Actor, case_id: int) -> list[ShareOut]:
     """Who a case is shared with: told to the owning agency only."""
     case = _owned_case(session, actor, case_id, change=False)

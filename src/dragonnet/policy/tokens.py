@@ -12,7 +12,7 @@ import hashlib
 import secrets
 
 from sqlalchemy import Engine, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from dragonnet.errors import ValidationError
 from dragonnet.policy import audit
@@ -58,12 +58,22 @@ def resolve_token(session: Session, raw: str) -> tuple[User, ApiToken] | None:
     """The token's user and row if the token is valid now; None otherwise. Updates `last_used_at`."""
     if not raw.startswith(TOKEN_MARK) or len(raw) > 200:
         return None
-    token = session.execute(select(ApiToken).where(ApiToken.token_hash == token_hash(raw))).scalar_one_or_none()
+    # One round trip for the token, its user, the user's agency and roles (every API request passes here).
+    found = (
+        session.execute(
+            select(ApiToken, User)
+            .join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.token_hash == token_hash(raw))
+            .options(joinedload(User.agency), joinedload(User.roles))
+        )
+        .unique()
+        .first()
+    )
     now = utcnow()
-    if token is None or token.revoked_at is not None or token.expires_at <= now:
+    if found is None:
         return None
-    user = session.get(User, token.user_id)
-    if user is None or not user.is_active:
+    token, user = found
+    if token.revoked_at is not None or token.expires_at <= now or not user.is_active:
         return None
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY:
         _touch(session, token, now)

@@ -124,6 +124,11 @@ def children(code: str) -> list[HsCode]:
     return [c for c in _data().codes.values() if c.parent == digits]
 
 
+def all_codes() -> list[HsCode]:
+    """Every chapter, heading and subheading, in code order (a chapter before its headings)."""
+    return sorted(_data().codes.values(), key=lambda c: c.code)
+
+
 def chapters() -> list[HsCode]:
     return [c for c in _data().codes.values() if c.level == 2]
 

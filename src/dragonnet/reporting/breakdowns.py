@@ -10,13 +10,15 @@ of the report). Breakdowns from other capabilities come through `hooks.debrief_b
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 
 from dragonnet.operation.service import percent_change
+from dragonnet.policy import cellkey
 from dragonnet.reporting import concealment
 from dragonnet.reporting.extract import Extract
 from dragonnet.reporting.figures import Breakdown, Column, Headline
@@ -41,15 +43,21 @@ def _connect(ext: Extract) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _phase_join(rule: CountingRule) -> str:
+    """How a case (x) is assigned to a phase (p) under the rule's date basis."""
+    if rule.date_basis is DateBasis.SEIZURE:
+        return "p.id = x.phase_id"
+    return "CAST(x.reported_date AS DATE) BETWEEN p.start_date AND p.end_date"
+
+
 def prepare(
     ext: Extract, rule: CountingRule, *, commodity: str | None = None, country: str | None = None
 ) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection holding `c` (counted cases with their phase) and `i` (their counted items)."""
+    """A DuckDB connection holding `c` (counted cases with their phase) and `i` (their counted items).
+
+    Both carry `ck_bits`, the record subsets of their case (policy.cellkey), for `compute_in_subsets`."""
     con = _connect(ext)
-    if rule.date_basis is DateBasis.SEIZURE:
-        phase_join = "p.id = x.phase_id"
-    else:
-        phase_join = "CAST(x.reported_date AS DATE) BETWEEN p.start_date AND p.end_date"
+    phase_join = _phase_join(rule)
     where: list[str] = []
     params: dict[str, Any] = {}
     item_class = ""
@@ -65,7 +73,8 @@ def prepare(
         f"""
         CREATE TEMP TABLE c AS
         SELECT x.*, p.number AS phase, {concealment.sql_case("x.concealment")} AS conceal_cat,
-               (SELECT count(*) FROM x_items it WHERE it.case_id = x.id {item_class}) AS n_items
+               (SELECT count(*) FROM x_items it WHERE it.case_id = x.id {item_class}) AS n_items,
+               {cellkey.subset_bits_sql("x.id")} AS ck_bits
         FROM x_cases x JOIN x_phases p ON {phase_join}
         {where_sql}
         """,  # noqa: S608 - only trusted SQL fragments are interpolated; values are parameters
@@ -74,7 +83,7 @@ def prepare(
     con.execute(
         f"""
         CREATE TEMP TABLE i AS
-        SELECT it.*, c.phase, c.agency_country
+        SELECT it.*, c.phase, c.agency_country, c.ck_bits
         FROM x_items it JOIN c ON c.id = it.case_id
         {"WHERE it.commodity_class = $commodity" if commodity else ""}
         """,  # noqa: S608
@@ -89,12 +98,12 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> l
 
 
 CASE_DIM_COLUMNS = (
-    Column("cases", "Cases", "count"),
-    Column("previous_cases", "Cases, previous phase", "count"),
+    Column("cases", "Cases", "count", part_of="cases"),
+    Column("previous_cases", "Cases, previous phase", "count", part_of="previous_cases"),
     Column("change", "Change", "change", ("cases", "previous_cases")),
     Column("change_pct", "Change %", "pct", ("cases", "previous_cases")),
-    Column("seizures", "Seized items", "count"),
-    Column("arrests", "Arrests", "count"),
+    Column("seizures", "Seized items", "count", part_of="seizures"),
+    Column("arrests", "Arrests", "count", part_of="arrests"),
 )
 
 
@@ -159,6 +168,52 @@ def compute(con: duckdb.DuckDBPyConnection, phase_number: int, previous_number: 
     p: Params = {"cur": phase_number, "prev": previous_number if previous_number is not None else -1}
     return Computed(headline(con, p, has_previous=previous_number is not None),
                     tuple(fn(con, p) for fn in BREAKDOWNS.values()))  # fmt: skip
+
+
+@contextmanager
+def _within_subsets(con: duckdb.DuckDBPyConnection) -> Iterator[Callable[[int], None]]:
+    """While open, `c` and `i` can be narrowed to the cases of one record subset (policy.cellkey)."""
+    con.execute("ALTER TABLE c RENAME TO c_all")
+    con.execute("ALTER TABLE i RENAME TO i_all")
+
+    def narrow(j: int) -> None:
+        for table in ("c", "i"):
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM {table}_all "  # noqa: S608
+                        f"WHERE (ck_bits >> {int(j)}) & 1 = 1")  # fmt: skip
+
+    try:
+        yield narrow
+    finally:
+        con.execute("DROP VIEW IF EXISTS c")
+        con.execute("DROP VIEW IF EXISTS i")
+        con.execute("ALTER TABLE c_all RENAME TO c")
+        con.execute("ALTER TABLE i_all RENAME TO i")
+
+
+def compute_in_subsets(
+    con: duckdb.DuckDBPyConnection, phase_number: int, previous_number: int | None, keys: Sequence[str]
+) -> list[Computed]:
+    """The headline and the breakdowns `keys` once within each record subset: with the full figures, the
+    sketches that give every cell its key (policy.cellkey), whatever SQL a breakdown counts with."""
+    p: Params = {"cur": phase_number, "prev": previous_number if previous_number is not None else -1}
+    out = []
+    with _within_subsets(con) as narrow:
+        for j in range(cellkey.SUBSETS):
+            narrow(j)
+            out.append(Computed(headline(con, p, has_previous=previous_number is not None),
+                                tuple(BREAKDOWNS[k](con, p) for k in keys)))  # fmt: skip
+    return out
+
+
+def phase_case_sketches(con: duckdb.DuckDBPyConnection, rule: CountingRule) -> dict[int, cellkey.Sketch]:
+    """Each phase's whole set of counted cases (no filter), as sketches: the operation's published figures."""
+    subsets = ", ".join(
+        f"count(*) FILTER (WHERE ({cellkey.subset_bits_sql('x.id')} >> {j}) & 1 = 1)" for j in range(cellkey.SUBSETS)
+    )
+    rows = con.execute(
+        f"SELECT p.number, count(*), {subsets} FROM x_cases x JOIN x_phases p ON {_phase_join(rule)} GROUP BY 1"  # noqa: S608
+    ).fetchall()
+    return {int(r[0]): cellkey.from_subsets(int(r[1]), [int(v) for v in r[2:]]) for r in rows}
 
 
 def headline(con: duckdb.DuckDBPyConnection, p: Params, *, has_previous: bool) -> Headline:
@@ -297,11 +352,11 @@ def by_commodity_class(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
         "Cases by commodity class",
         (
             Column("commodity_class", "Commodity class", "code"),
-            Column("cases", "Cases", "count"),
-            Column("previous_cases", "Cases, previous phase", "count"),
+            Column("cases", "Cases", "count", part_of="cases"),
+            Column("previous_cases", "Cases, previous phase", "count", part_of="previous_cases"),
             Column("change", "Change", "change", ("cases", "previous_cases")),
             Column("change_pct", "Change %", "pct", ("cases", "previous_cases")),
-            Column("seizures", "Seized items", "count"),
+            Column("seizures", "Seized items", "count", part_of="seizures"),
             Column("mass_kg", "Mass (kg)", "amount", ("cases",)),
         ),
         tuple((k, n, pv, n - pv, percent_change(pv, n), s, kg) for k, n, pv, s, kg in class_rows),

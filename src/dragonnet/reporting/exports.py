@@ -87,7 +87,8 @@ def case_rows(session: Session, actor: Actor, operation: Operation, phase_number
         for it in session.execute(select(Item).where(Item.case_id.in_(chunk)).order_by(Item.case_id, Item.position)):
             item = it[0]
             what = item.substance or item.taxon or item.substance_text or item.taxon_text or item.commodity_class
-            items.setdefault(item.case_id, []).append(f"{what} {item.quantity:g} {item.unit}")
+            amount = f"{item.quantity:g} {item.unit}" if item.quantity is not None else "quantity unknown"
+            items.setdefault(item.case_id, []).append(f"{what} {amount}")
             classes.setdefault(item.case_id, set()).add(item.commodity_class)
         for case_id, country in session.execute(
             select(CaseTransit.case_id, CaseTransit.country)

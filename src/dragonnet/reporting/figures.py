@@ -16,8 +16,12 @@ class Column:
     key: str
     label: str
     kind: str = "text"
-    # For "change"/"pct"/"amount": the count columns it is derived from (suppressed with them).
+    # For "change"/"pct"/"amount": the count columns it is derived from (suppressed with them). A change or
+    # percentage of two columns is first - second; of one column, this row's value against the previous row's.
     depends: tuple[str, ...] = ()
+    # For a count that is a part of a headline figure ("cases", "previous_cases", "seizures", "arrests"): a
+    # perturbed part is never shown above its whole (reporting.public).
+    part_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,7 @@ class Debrief:
     breakdowns: tuple[Breakdown, ...]
     suppressed: bool = False
     small_cell: int | None = None
+    perturbed: bool = False  # counts carry the cell-key noise (the public summary, reporting.public)
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def breakdown(self, key: str) -> Breakdown:
@@ -118,6 +123,7 @@ class Debrief:
             "generated_at": self.generated_at.isoformat(),
             "suppressed": self.suppressed,
             "small_cell": self.small_cell,
+            "perturbed": self.perturbed,
             "notes": list(self.notes),
             "headline": {
                 "cases": h.cases,

@@ -64,9 +64,12 @@ def country_label(alpha2: str | None) -> str:
 
 
 def cell_text(value: Any, column: Column, suppressed: bool = False) -> str:
-    """A figure as shown in tables: '<5' for a suppressed count, '–' for a withheld or undefined value."""
+    """A figure as shown in tables: '<5' for a suppressed count, '–' for a withheld or undefined value.
+
+    A count is never undefined: None is a small count withheld, in the public summary (`suppressed`) or in a
+    table another capability protects (the alert turnaround)."""
     if value is None:
-        if column.kind == "count" and suppressed:
+        if column.kind == "count":
             from dragonnet.operation.service import SMALL_CELL
 
             return f"<{SMALL_CELL}"
@@ -175,6 +178,7 @@ def to_xlsx(d: Debrief) -> bytes:
         ("generated at", d.generated_at.isoformat()),
         ("filters", json.dumps(d.filters)),
         ("small cells suppressed", f"below {d.small_cell}" if d.suppressed else "no"),
+        ("counts perturbed", "yes (cell-key method)" if d.perturbed else "no"),
         ("cases", d.headline.cases),
         ("cases, previous phase", d.headline.previous_cases),
         ("change", d.headline.change_abs),

@@ -11,13 +11,13 @@ from dragonnet import hooks
 from dragonnet.domain.vocabulary import CommodityClass
 from dragonnet.errors import ValidationError
 from dragonnet.operation.service import get_operation
-from dragonnet.policy import audit
+from dragonnet.policy import audit, cellkey
 from dragonnet.policy.access import Actor
 from dragonnet.reference import countries
 from dragonnet.reporting import breakdowns
-from dragonnet.reporting.extract import Scope, extract, scope_for
+from dragonnet.reporting.extract import Extract, Scope, extract, scope_for
 from dragonnet.reporting.figures import Breakdown, Column, Debrief, PhaseInfo
-from dragonnet.reporting.public import public_summary
+from dragonnet.reporting.public import public_keys, public_summary
 from dragonnet.reporting.rules import DEFAULT, CountingRule
 from dragonnet.storage.models import Operation, Phase, utcnow
 
@@ -58,7 +58,17 @@ def _info(p: Phase) -> PhaseInfo:
     return PhaseInfo(p.number, p.name, p.start_date, p.end_date)
 
 
-def compute_debrief(
+@dataclass(frozen=True)
+class Figures:
+    """A debrief's full figures and, for the public summary, what its perturbation is computed from: the
+    headline and the public breakdowns within each record subset, and the sketches published exactly."""
+
+    debrief: Debrief
+    runs: tuple[breakdowns.Computed, ...] = ()
+    exact: frozenset[cellkey.Sketch] = frozenset()
+
+
+def compute_figures(
     session: Session,
     operation: Operation,
     phase_number: int | None,
@@ -67,16 +77,25 @@ def compute_debrief(
     filters: Filters | None = None,
     *,
     now: dt.datetime | None = None,
-) -> Debrief:
-    """The debrief figures of a phase within `scope` (authz-scoped extract -> DuckDB breakdowns)."""
+    ext: Extract | None = None,
+) -> Figures:
+    """The full figures of a phase within `scope` (authz-scoped extract -> DuckDB breakdowns), not yet
+    protected; `ext`: the extract of this operation, rule and scope if already read (it is read otherwise)."""
     filters = filters or Filters()
     phase, previous = find_phase(operation, phase_number)
-    ext = extract(session, operation, rule, scope)
+    previous_number = previous.number if previous else None
+    ext = ext if ext is not None else extract(session, operation, rule, scope)
     con = breakdowns.prepare(ext, rule, commodity=filters.commodity, country=filters.country)
+    runs: list[breakdowns.Computed] = []
+    exact: frozenset[cellkey.Sketch] = frozenset()
     try:
-        computed = breakdowns.compute(con, phase.number, previous.number if previous else None)
+        computed = breakdowns.compute(con, phase.number, previous_number)
+        if scope.public:
+            runs = breakdowns.compute_in_subsets(con, phase.number, previous_number, public_keys(computed.breakdowns))
+            exact = frozenset(breakdowns.phase_case_sketches(con, rule).values())
     finally:
         con.close()
+    contributed = [] if scope.public else contributed_breakdowns(session, operation, phase, scope.actor)
     debrief = Debrief(
         operation_slug=operation.slug,
         operation_name=operation.name,
@@ -89,14 +108,34 @@ def compute_debrief(
         generated_at=now or utcnow(),
         filters=filters.as_dict(),
         headline=computed.headline,
-        breakdowns=(*computed.breakdowns, *contributed_breakdowns(session, operation, phase)),
+        breakdowns=(*computed.breakdowns, *contributed),
     )
-    return public_summary(debrief) if scope.public else debrief
+    return Figures(debrief, tuple(runs), exact)
 
 
-def contributed_breakdowns(session: Session, operation: Operation, phase: Phase) -> list[Breakdown]:
+def compute_debrief(
+    session: Session,
+    operation: Operation,
+    phase_number: int | None,
+    scope: Scope,
+    rule: CountingRule = DEFAULT,
+    filters: Filters | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> Debrief:
+    """The debrief of a phase within `scope`: the full figures, or for the public scope the public summary,
+    whose counts are perturbed by the cell-key method and then small-cell suppressed (reporting.public)."""
+    figures = compute_figures(session, operation, phase_number, scope, rule, filters, now=now)
+    if scope.public:
+        return public_summary(figures.debrief, cellkey.cell_key(session), figures.runs, figures.exact)
+    return figures.debrief
+
+
+def contributed_breakdowns(
+    session: Session, operation: Operation, phase: Phase, actor: Actor | None = None
+) -> list[Breakdown]:
     """The breakdowns other capabilities add through `hooks.debrief_breakdowns` (messaging: alert turnaround),
-    for the phase's period, as breakdowns of this debrief."""
+    for the phase's period, as `actor` may see them (None: the operator), as breakdowns of this debrief."""
     return [
         Breakdown(
             key=t.key,
@@ -106,7 +145,7 @@ def contributed_breakdowns(session: Session, operation: Operation, phase: Phase)
             note=t.note,
             public=t.public,
         )
-        for t in hooks.debrief_breakdowns(session, operation.id, phase.start_date, phase.end_date)
+        for t in hooks.debrief_breakdowns(session, operation.id, phase.start_date, phase.end_date, actor)
     ]
 
 

@@ -1,11 +1,44 @@
-"""The audit log's hash chain: appending an entry and recomputing the chain.
+"""The audit log's hash chain, appended in batches (group commit): staging an entry, chaining it, verifying.
 
 Each entry's hash covers its content and the previous entry's hash, so changing, deleting or reordering
-any entry breaks every hash after it; `verify` recomputes the chain. Appends lock the single head row
-(SELECT ... FOR UPDATE on PostgreSQL; SQLite serialises writers), so concurrent writers never fork it.
+any entry breaks every hash after it; `verify` recomputes the chain.
+
+How an entry gets into the chain, and why that is as strong as appending in the request's own transaction:
+
+1. `record` *stages* the entry: one INSERT into `audit_staged` in the caller's transaction, with no lock
+   shared with other writers. The entry lands if and only if the audited change lands (commit or rollback
+   together), and it is durable as soon as that transaction commits. Denial notes (`record_note`) are the
+   one deliberate exception: written in a fresh transaction after the refused request's rollback.
+2. When a transaction that staged entries commits (PostgreSQL), the committing thread waits for an *append round*
+   (`chain_committed`) before it returns: one thread per process and database leads a round, taking the
+   head row's lock (SELECT ... FOR UPDATE on PostgreSQL; BEGIN IMMEDIATE on SQLite) and chaining every
+   staged entry in staging order, in one transaction per batch of up to `BATCH` entries, which copies them
+   into `audit_events` with their sequence number and hashes, deletes them from `audit_staged` and moves
+   the head. The other committers wait for a round that started after their commit, so one round (one
+   lock, one commit) serves all of them: write latency grows with the batch, not with the queue of writers
+   behind the head row as when each request held that lock until it committed. Appenders of several
+   processes exclude each other by the head row's lock, so the chain never forks. On SQLite, which admits
+   one writer at a time for a whole transaction, the committing transaction chains its own entries just
+   before it commits, under the lock it holds anyway: there is no queue of writers to batch, and a round of
+   its own would be a second write transaction waiting for the same lock.
+3. The web and API answer a request only after its commit returned, so an acknowledged write's entry is
+   already in the chain. A crash between commit and chaining loses nothing: the entry stays staged and the
+   next round chains it (any later write, the server's start, `dragonnet audit verify`). If the round
+   fails (the database went away just after the commit), `commit()` raises the round's error: the request
+   is answered as a failure (its outcome unknown to the client, as when a connection breaks during a
+   commit), never as a success whose entry is not in the chain.
+4. A staged entry is guarded by the database like a chained one: UPDATE is refused, and DELETE is refused
+   unless an entry with exactly the same content carrying its staged id is already in the chain (the
+   appender's own move). The application's database role therefore cannot drop or alter an entry between
+   commit and chaining any more than after it (docs/security.md). `verify` counts entries still staged.
+
+Entries are chained in staging order, so a request's entries keep their order; entries of concurrent
+requests are ordered by their commits, as the row lock ordered them before. `at` is when the entry was
+staged (the time of the audited action), so it may run a few milliseconds out of order with `seq`.
 
 The chain is storage's integrity mechanism (a restored backup is verified with it); `policy.audit` is the
-audit log as the rest of the code uses it (it re-exports these names).
+audit log as the rest of the code uses it (notes kept across a refused request, browsing, export) and
+re-exports these names.
 """
 
 from __future__ import annotations
@@ -13,15 +46,31 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
+import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    bindparam,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session, SessionTransaction
 
-from dragonnet.storage.models import AuditEvent, AuditHead, utcnow
+from dragonnet.storage.db import READ_ONLY_OPTION
+from dragonnet.storage.models import AuditEvent, AuditHead, AuditStaged, utcnow
 
 GENESIS = "0" * 64
+BATCH = 1000  # staged entries chained per transaction of an append round
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -59,6 +108,12 @@ def _entry_hash(prev_hash: str, seq: int, at: dt.datetime, actor: AuditActor, ac
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+# --- staging (in the caller's transaction) ------------------------------------------------------------------
+
+_STAGED = "dragonnet.audit.staged"  # session.info: the engine of a transaction that staged entries
+_DUE = "dragonnet.audit.due"  # ... of one that committed them: chain before commit() returns
+
+
 def record(
     session: Session,
     actor: AuditActor,
@@ -66,30 +121,20 @@ def record(
     object_type: str | None = None,
     object_id: object | None = None,
     **detail: Any,
-) -> AuditEvent:
-    """Append one entry in the caller's transaction: it lands if and only if the audited change lands."""
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
+) -> AuditStaged:
+    """Stage one entry in the caller's transaction: it lands if and only if the audited change lands, and
+    it is in the chain when the caller's `commit()` returns (see the module's docstring)."""
     # Round-trip through JSON so the hash is over exactly what the database will store.
     clean_detail = json.loads(json.dumps(detail, default=str))
-    at = utcnow()
-    seq = head.seq + 1
-    oid = None if object_id is None else str(object_id)
-    digest = _entry_hash(head.hash, seq, at, actor, action, object_type, oid, clean_detail)
-    event = AuditEvent(
-        seq=seq, at=at, actor_user_id=actor.user_id, actor_username=actor.username, actor_agency=actor.agency,
-        client_address=actor.client_address, action=action, object_type=object_type, object_id=oid,
-        detail=clean_detail, prev_hash=head.hash, hash=digest,
+    entry = AuditStaged(
+        at=utcnow(), actor_user_id=actor.user_id, actor_username=actor.username, actor_agency=actor.agency,
+        client_address=actor.client_address, action=action, object_type=object_type,
+        object_id=None if object_id is None else str(object_id), detail=clean_detail,
     )  # fmt: skip
-    session.add(event)
-    head.seq, head.hash = seq, digest
+    session.add(entry)
     session.flush()
-    return event
-
-
-def serialise(session: Session) -> None:
-    """Take the head's lock now: a writer that checks before it writes (no administrator yet? then create
-    one) runs alone until its transaction ends (PostgreSQL: row lock; SQLite: writers are serialised)."""
-    session.execute(select(AuditHead.id).where(AuditHead.id == 1).with_for_update())
+    session.info[_STAGED] = session.get_bind(mapper=AuditStaged)
+    return entry
 
 
 def record_many(
@@ -97,30 +142,198 @@ def record_many(
     actor: AuditActor,
     entries: list[tuple[str, str | None, object | None, dict[str, Any]]],
 ) -> int:
-    """Append many entries (action, object_type, object_id, detail) by one actor, chained in order, with one
-    lock of the head and one bulk insert: what a bulk step (validating 10,000 cases) writes per record."""
+    """Stage many entries (action, object_type, object_id, detail) by one actor in the caller's transaction,
+    in order, with one bulk insert: what a bulk step (validating 10,000 cases) writes per record. They are
+    chained with the transaction's commit like `record`'s."""
     if not entries:
         return 0
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
-    seq, prev = head.seq, head.hash
-    rows: list[dict[str, Any]] = []
-    for action, object_type, object_id, detail in entries:
-        clean_detail = json.loads(json.dumps(detail, default=str))
-        at = utcnow()
-        seq += 1
-        oid = None if object_id is None else str(object_id)
-        digest = _entry_hash(prev, seq, at, actor, action, object_type, oid, clean_detail)
-        rows.append({
-            "seq": seq, "at": at, "actor_user_id": actor.user_id, "actor_username": actor.username,
-            "actor_agency": actor.agency, "client_address": actor.client_address, "action": action,
-            "object_type": object_type, "object_id": oid, "detail": clean_detail, "prev_hash": prev, "hash": digest,
-        })  # fmt: skip
-        prev = digest
+    at = utcnow()
+    rows = [
+        {
+            "at": at, "actor_user_id": actor.user_id, "actor_username": actor.username, "actor_agency": actor.agency,
+            "client_address": actor.client_address, "action": action, "object_type": object_type,
+            "object_id": None if object_id is None else str(object_id),
+            "detail": json.loads(json.dumps(detail, default=str)),
+        }
+        for action, object_type, object_id, detail in entries
+    ]  # fmt: skip
     for start in range(0, len(rows), 5_000):
-        session.execute(insert(AuditEvent), rows[start : start + 5_000])
-    head.seq, head.hash = seq, prev
-    session.flush()
+        session.execute(insert(AuditStaged), rows[start : start + 5_000])
+    session.info[_STAGED] = session.get_bind(mapper=AuditStaged)
     return len(rows)
+
+
+def serialise(session: Session) -> None:
+    """Take the chain head's lock now: a writer that checks before it writes (no administrator yet? then create
+    one) runs alone until its transaction ends (PostgreSQL: row lock; SQLite: writers are serialised). Append
+    rounds wait for it, so only use it for rare steps."""
+    session.execute(select(AuditHead.id).where(AuditHead.id == 1).with_for_update())
+
+
+@event.listens_for(Session, "before_commit")
+def _chain_in_the_transaction_on_sqlite(session: Session) -> None:
+    # SQLite has one writer at a time, holding the database's lock from BEGIN to COMMIT: a transaction that
+    # staged entries chains them itself before it commits, under the lock it holds anyway (a separate round
+    # would be a second write transaction queueing for the same lock). Same tables, same guards.
+    bind = session.info.get(_STAGED)
+    if bind is None or bind.dialect.name != "sqlite":
+        return
+    conn = session.connection()
+    while _append_batch(conn, BATCH) == BATCH:
+        pass
+    session.info.pop(_STAGED, None)
+
+
+@event.listens_for(Session, "after_commit")
+def _staged_entries_committed(session: Session) -> None:
+    bind = session.info.pop(_STAGED, None)
+    if bind is not None:
+        session.info[_DUE] = bind
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _chain_after_commit(session: Session, transaction: SessionTransaction) -> None:
+    # The outermost transaction's end, after its connection went back to the pool: waiting here holds none.
+    if transaction.parent is not None:
+        return
+    session.info.pop(_STAGED, None)  # rolled back or closed without commit: nothing of it was staged
+    bind = session.info.pop(_DUE, None)
+    if bind is not None:
+        chain_committed(bind)
+
+
+# --- chaining (the appender) --------------------------------------------------------------------------------
+
+
+def _writer(bind: Engine | Connection) -> Engine:
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    # On SQLite a read-only engine begins DEFERRED; the appender writes, so it takes the lock at BEGIN.
+    return engine.execution_options(**{READ_ONLY_OPTION: False})
+
+
+def append_staged(bind: Engine | Connection, batch: int = BATCH) -> int:
+    """Chain every entry staged and committed so far, in staging order; returns how many were chained.
+
+    Safe to call from any process at any time (appenders exclude each other by the head row's lock)."""
+    engine = _writer(bind)
+    chained = 0
+    while True:
+        with engine.begin() as conn:
+            n = _append_batch(conn, batch)
+        chained += n
+        if n < batch:
+            return chained
+
+
+def _append_batch(conn: Connection, batch: int) -> int:
+    """Chain up to `batch` staged entries in the connection's transaction: lock the head, copy the entries into
+    the chain with their sequence numbers and hashes, delete them from the staging table, move the head."""
+    seq, prev = conn.execute(_LOCK_HEAD).one()
+    rows = conn.execute(_STAGED_ROWS, {"batch": batch}).all()
+    if not rows:
+        return 0
+    links = []
+    for row in rows:
+        seq += 1
+        actor = AuditActor(row.actor_user_id, row.actor_username, row.actor_agency, row.client_address)
+        digest = _entry_hash(prev, seq, row.at, actor, row.action, row.object_type, row.object_id, row.detail)
+        links.append({"sid": row.id, "seq": seq, "prev": prev, "hash": digest})
+        prev = digest
+    conn.execute(_COPY_INTO_CHAIN, links)
+    conn.execute(_UNSTAGE, {"ids": [row.id for row in rows]})
+    conn.execute(_MOVE_HEAD, {"seq": seq, "hash": prev})
+    return len(rows)
+
+
+def _copy_into_chain() -> Any:
+    """INSERT INTO audit_events ... SELECT ... FROM audit_staged WHERE id = :sid: the content is copied by the
+    database itself, byte for byte, which is what the staged row's DELETE guard compares."""
+    staged = cast(Table, AuditStaged.__table__)
+    events = cast(Table, AuditEvent.__table__)
+    shared = ["at", "actor_user_id", "actor_username", "actor_agency", "action", "object_type", "object_id",
+              "client_address", "detail"]  # fmt: skip
+    source = select(
+        bindparam("seq"), *[staged.c[name] for name in shared], bindparam("prev"), bindparam("hash"),
+        staged.c.id,
+    ).where(staged.c.id == bindparam("sid"))  # fmt: skip
+    return insert(events).from_select(["seq", *shared, "prev_hash", "hash", "staged_id"], source)
+
+
+_COPY_INTO_CHAIN = _copy_into_chain()
+# Built once: the appender runs for every committed write.
+_STAGED_TABLE = cast(Table, AuditStaged.__table__)
+_HEAD_TABLE = cast(Table, AuditHead.__table__)
+_LOCK_HEAD = select(_HEAD_TABLE.c.seq, _HEAD_TABLE.c.hash).where(_HEAD_TABLE.c.id == 1).with_for_update()
+_STAGED_ROWS = select(_STAGED_TABLE).order_by(_STAGED_TABLE.c.id).limit(bindparam("batch"))
+_UNSTAGE = delete(_STAGED_TABLE).where(_STAGED_TABLE.c.id.in_(bindparam("ids", expanding=True)))
+_MOVE_HEAD = update(_HEAD_TABLE).where(_HEAD_TABLE.c.id == 1).values(seq=bindparam("seq"), hash=bindparam("hash"))
+
+
+class _GroupCommit:
+    """Append rounds of one database in this process: one leader at a time; a committer returns after a
+    round that started after its commit (that round saw its entries, chained them or found them chained).
+
+    When no such round succeeded (the database went away between the commit and the round), the committer
+    gets the round's error: its change and its entry are committed and durable, the entry staged until the
+    next round, but the request is not answered as a success without its entry in the chain."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._started = 0
+        self._finished = 0
+        self._last_ok = 0  # the last round that succeeded
+        self._error: BaseException | None = None  # the last round's failure
+        self._running = False
+
+    def wait(self, bind: Engine | Connection) -> None:
+        with self._cond:
+            needed = self._started + 1  # a round already running may have missed this commit
+            while self._finished < needed:
+                if not self._running:
+                    self._running = True
+                    self._started += 1
+                    mine = self._started
+                    break
+                self._cond.wait()
+            else:
+                if self._last_ok < needed and self._error is not None:
+                    raise self._error
+                return
+        error: BaseException | None = None
+        try:
+            append_staged(bind)
+        except Exception as exc:
+            # The entries stay staged (durable, guarded) and the next round chains them.
+            log.exception("audit append round failed; staged entries are chained by the next round")
+            error = exc
+        finally:
+            with self._cond:
+                self._running = False
+                self._finished = mine
+                if error is None:
+                    self._last_ok = mine
+                self._error = error
+                self._cond.notify_all()
+        if error is not None:
+            raise error
+
+
+_ROUNDS: dict[str, _GroupCommit] = {}
+_ROUNDS_LOCK = threading.Lock()
+
+
+def chain_committed(bind: Engine | Connection) -> None:
+    """Return once every entry committed before this call is in the chain (group commit)."""
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    key = engine.url.render_as_string(hide_password=True)
+    with _ROUNDS_LOCK:
+        rounds = _ROUNDS.setdefault(key, _GroupCommit())
+    rounds.wait(engine)
+
+
+def staged_count(session: Session) -> int:
+    """Entries committed but not yet chained (normally none for more than a moment)."""
+    return int(session.execute(select(func.count()).select_from(AuditStaged)).scalar_one())
 
 
 @dataclass(frozen=True)
@@ -131,6 +344,7 @@ class VerifyResult:
     first_bad_seq: int | None = None
     head_seq: int = 0  # the last entry verified, and its hash: an anchor to keep outside the database
     head_hash: str = GENESIS
+    staged: int = 0  # entries committed but not yet chained (not covered by this verification)
 
 
 def parse_anchor(text: str) -> tuple[int, str]:
@@ -178,4 +392,4 @@ def verify(session: Session, anchors: dict[int, str] | None = None) -> VerifyRes
     if missing:
         return VerifyResult(count, False, f"anchored entry {min(missing)} is gone: the chain ends at entry {last}",
                             min(missing))  # fmt: skip
-    return VerifyResult(count, True, head_seq=last, head_hash=prev)
+    return VerifyResult(count, True, head_seq=last, head_hash=prev, staged=staged_count(session))

@@ -262,6 +262,7 @@ def restore(engine: Engine, data_dir: Path, archive: Path, *, force: bool = Fals
                     conn.execute(table.update().where(table.c.id == ref["_pk"]).values(**values))
             if conn.dialect.name == "postgresql":
                 _reset_sequences(conn)
+            _advance_staged_audit_ids(conn)
         files = manifest.get("files", {})
         _restore_files(tar, members, data_dir, files)
     # Prove the restore: every table hash, every file hash, the audit chain.
@@ -309,6 +310,20 @@ def _restore_files(
         with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as out:
             shutil.copyfileobj(fh, out)
         os.replace(out.name, target)
+
+
+def _advance_staged_audit_ids(conn: Any) -> None:
+    """Staged audit entries get ids above every id ever staged, chained ones included (their `staged_id`
+    is unique), not only above the rows left in `audit_staged`."""
+    ever_staged = text(
+        "SELECT max(v) FROM (SELECT max(staged_id) AS v FROM audit_events UNION ALL SELECT max(id) FROM audit_staged) t"
+    )
+    top = conn.execute(ever_staged).scalar() or 0
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT setval(pg_get_serial_sequence('audit_staged', 'id'), :v, false)"), {"v": top + 1})
+    else:
+        conn.execute(text("DELETE FROM sqlite_sequence WHERE name = 'audit_staged'"))
+        conn.execute(text("INSERT INTO sqlite_sequence (name, seq) VALUES ('audit_staged', :v)"), {"v": top})
 
 
 def _reset_sequences(conn: Any) -> None:

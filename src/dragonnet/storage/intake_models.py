@@ -3,6 +3,9 @@
 - `case_status_changes`: every workflow step of a case (from, to, who, when, why).
 - `case_merges`: a duplicate merged into the case kept (both reports stay; who merged, when, the evidence).
 - `duplicate_dismissals`: a candidate pair an analyst judged not to be the same seizure (respected later).
+- `case_corrections`: a value of a case corrected without an edit of the case, e.g. a written taxon or place mapped
+  to its reference entry by the curation loop (which field, from what, to what, who, when, why): the case page
+  shows them in the case's history beside its status changes.
 - `import_uploads`: a spreadsheet kept between the preview and the confirmation of a web import; the bytes
   live in the data directory under the upload's random id, never under a name the user chose.
 - `case_imports`, `case_import_cases`: each import that wrote cases, and which cases it created, updated or
@@ -63,6 +66,23 @@ class DuplicateDismissal(Base):
     dismissed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class CaseCorrection(Base):
+    __tablename__ = "case_corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    item_position: Mapped[int | None] = mapped_column(Integer)  # the item's position; NULL: a case-level field
+    field: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[str | None] = mapped_column(String(200))
+    new_value: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(32))  # "curation"
+    reason: Mapped[str | None] = mapped_column(Text)
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_username: Mapped[str | None] = mapped_column(String(64))
+    actor_agency: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class ImportUpload(Base):
     __tablename__ = "import_uploads"
 
@@ -79,9 +99,6 @@ class ImportUpload(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column()
     consumed_at: Mapped[dt.datetime | None] = mapped_column()
-
-
-__all__ = ["Base", "CaseMerge", "CaseStatusChange", "DuplicateDismissal", "ImportUpload"]
 
 
 class CaseImport(Base):
@@ -111,3 +128,15 @@ class CaseImportCase(Base):
     import_id: Mapped[int] = mapped_column(ForeignKey("case_imports.id", ondelete="CASCADE"))
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     outcome: Mapped[str] = mapped_column(String(16))
+
+
+__all__ = [
+    "Base",
+    "CaseCorrection",
+    "CaseImport",
+    "CaseImportCase",
+    "CaseMerge",
+    "CaseStatusChange",
+    "DuplicateDismissal",
+    "ImportUpload",
+]

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from dragonnet.storage.models import Base, utcnow
 
 __all__ = [
-    "Base", "DeclarationMatch", "LinkDecision", "LinkageRun", "PartyCluster", "PprlMatch", "ProposedLink",
+    "Base", "DeclarationMatch", "DisclosureRequest", "LinkDecision", "LinkageRun", "PartyCluster", "PprlMatch",
+    "ProposedLink",
 ]  # fmt: skip
 
 
@@ -101,7 +102,11 @@ class LinkDecision(Base):
 
 
 class PprlMatch(Base):
-    """The hub's finding that two agencies' encoded parties likely are one (no name ever reached the hub)."""
+    """The hub's finding that two agencies' encoded parties likely are one (no name ever reached the hub).
+
+    Its id is the number of the match notice both agencies receive (hit / no hit): a pair matched again by a
+    later run keeps its row, so a notice keeps its number and its disclosure requests.
+    """
 
     __tablename__ = "linkage_pprl_matches"
     __table_args__ = (UniqueConstraint("party_a_id", "party_b_id"),)
@@ -115,3 +120,30 @@ class PprlMatch(Base):
     agency_b_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
     dice: Mapped[float] = mapped_column(Float)
     matched_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class DisclosureRequest(Base):
+    """One agency asks the other side of a match notice to reveal its case (the second step of the exchange).
+
+    `status`: pending, accepted (the owner shared the case, with its parties, under the normal sharing rules),
+    declined (with the owner's reason) or lapsed (the hub no longer finds the match). The parties and the case
+    are kept by id so that the request outlives a later run that drops the match (`match_id` is then NULL).
+    """
+
+    __tablename__ = "linkage_disclosure_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    match_id: Mapped[int | None] = mapped_column(ForeignKey("linkage_pprl_matches.id", ondelete="SET NULL"),
+                                                 index=True)  # fmt: skip
+    requester_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    owner_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    requester_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"), index=True)
+    owner_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"), index=True)
+    owner_case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column()
+    decision_reason: Mapped[str] = mapped_column(Text, default="")

@@ -304,6 +304,8 @@ class Item(Base):
               sqlite_where=text("substance IS NOT NULL")),
         Index("ix_items_taxon", "taxon", postgresql_where=text("taxon IS NOT NULL"),
               sqlite_where=text("taxon IS NOT NULL")),
+        Index("ix_items_hs_code", "hs_code", postgresql_where=text("hs_code IS NOT NULL"),
+              sqlite_where=text("hs_code IS NOT NULL")),
     )  # fmt: skip
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -317,11 +319,16 @@ class Item(Base):
     taxon: Mapped[str | None] = mapped_column(String(200))
     cites_appendix: Mapped[str | None] = mapped_column(String(16))
     specimen_type: Mapped[str | None] = mapped_column(String(32))
-    quantity: Mapped[float] = mapped_column(Float)
-    unit: Mapped[str] = mapped_column(String(16))
+    # CITES status of the taxon (cites.LISTED, INCLUDES_LISTED, NOT_LISTED, UNVERIFIED) and the rank it was read
+    # at (SPECIES, GENUS, FAMILY...): "ivory" is stored as the family Elephantidae, never as one of its species.
+    taxon_status: Mapped[str | None] = mapped_column(String(24))
+    taxon_rank: Mapped[str | None] = mapped_column(String(16))
+    # NULL quantity (and unit): honestly unknown ("unknown" in the quantity cell); quantity_text keeps the words.
+    quantity: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str | None] = mapped_column(String(16))
     quantity_text: Mapped[str | None] = mapped_column(String(64))
     mass_kg: Mapped[float | None] = mapped_column(Float)
-    hs_code: Mapped[str | None] = mapped_column(String(12))
+    hs_code: Mapped[str | None] = mapped_column(String(12))  # HS digits when checked, else as written
     goods_description: Mapped[str | None] = mapped_column(Text)
     extra: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)  # see Case.extra
 
@@ -391,6 +398,30 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The staged entry this one was chained from (None for entries chained before staging existed); kept so
+    # the database lets the staged row go only once its exact copy is in the chain. Not part of the hash.
+    staged_id: Mapped[int | None] = mapped_column(Integer, index=True, unique=True)
+
+
+class AuditStaged(Base):
+    """An audit entry written in the audited change's own transaction, waiting for the appender to chain it.
+
+    The database refuses UPDATE, and DELETE unless an identical entry carrying this id is in the chain."""
+
+    __tablename__ = "audit_staged"
+    # Ids are never reused (SQLite would reuse them once the table is empty): a chained entry keeps its own.
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column()
+    actor_user_id: Mapped[int | None] = mapped_column(Integer)
+    actor_username: Mapped[str | None] = mapped_column(String(64))
+    actor_agency: Mapped[str | None] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str | None] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class AuditHead(Base):
@@ -436,6 +467,19 @@ class UserTotp(Base):
     last_step: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class SiteKey(Base):
+    """A secret the site keeps in its database, by purpose (e.g. "cell-key": the key of the statistics'
+    perturbation, dragonnet.policy.cellkey). In the database so that every process, a restore and a backup
+    use the same key: the same statistic must get the same noise for ever."""
+
+    __tablename__ = "site_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(32), unique=True)
+    secret: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class LoginChallenge(Base):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dragonnet.storage import intake_models, linkage_models, messaging_models, targeting_models
+from dragonnet.storage import curation_models, intake_models, linkage_models, messaging_models, targeting_models
 from dragonnet.storage.models import Base
 
 metadata = Base.metadata
-CAPABILITY_MODELS = (intake_models, messaging_models, targeting_models, linkage_models)
+CAPABILITY_MODELS = (intake_models, messaging_models, targeting_models, linkage_models, curation_models)

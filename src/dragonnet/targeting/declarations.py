@@ -40,8 +40,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from dragonnet.errors import ValidationError
+from dragonnet.reference import goods
 
 COLUMNS: dict[str, str] = {
     "declaration_id": "VARCHAR",
@@ -222,6 +224,39 @@ def import_file(path: Path, store: Path, source_format: str = "auto") -> ImportS
     finally:
         con.close()
     return ImportSummary(target, int(rows), first, last, offices, int(labelled), used)
+
+
+@dataclass(frozen=True)
+class HsCheck:
+    """The declared HS codes of a batch checked against HS 2022: rows whose code is not in the nomenclature (a
+    chapter, heading or subheading; a national 8-, 10- or 12-digit line at its subheading) and the commonest."""
+
+    rows_with_code: int
+    rows_not_in_hs: int
+    codes_not_in_hs: list[tuple[str, int]]
+
+
+def check_hs_codes(path: Path, *, limit: int = 10) -> HsCheck:
+    """One DuckDB pass over a stored batch, each distinct code compared once with the nomenclature."""
+    known = pa.table({"code": [c.code for c in goods.all_codes()]})
+    con = duckdb.connect()
+    try:
+        con.register("hs", known)
+        quoted = str(path).replace("'", "''")
+        con.execute(
+            "CREATE TEMP VIEW declared AS SELECT "
+            "regexp_replace(CAST(hs_code AS VARCHAR), '[^0-9]', '', 'g') AS digits, "
+            f"count(*) AS n FROM read_parquet('{quoted}') WHERE hs_code IS NOT NULL GROUP BY 1"
+        )
+        total = con.execute("SELECT coalesce(sum(n), 0) FROM declared").fetchone()
+        bad = con.execute(
+            "SELECT digits, n FROM declared WHERE NOT (length(digits) IN (2, 4, 6, 8, 10, 12) AND "
+            "substr(digits, 1, least(length(digits), 6)) IN (SELECT code FROM hs)) ORDER BY n DESC, digits"
+        ).fetchall()
+    finally:
+        con.close()
+    return HsCheck(int(total[0]) if total else 0, sum(int(n) for _, n in bad),
+                   [(str(d), int(n)) for d, n in bad[:limit]])  # fmt: skip
 
 
 def store_files(store: Path) -> list[Path]:

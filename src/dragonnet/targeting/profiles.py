@@ -14,6 +14,7 @@ profiles:
     match: all                    # all (default) or any of the conditions
     conditions:
       - {field: hs_code, prefix: ["0507", "9601"]}           # eq ne in not_in prefix gt gte lt lte between is_null
+      - {field: hs_code, prefix: ["05", "4403.49"]}          # HS 2022 chapters, headings, subheadings (checked)
       - {value_per_kg: {below: p05}}                          # against the HS code's range (p05 p25 p50 p75 p95)
       - {value_per_kg: {ratio_below: 0.2}}                    # or ratio_above: value/kg over the HS median
       - {route: {origin_in: [NG, CD], transit_in: [ET, AE], loading_in: [NGLOS]}}
@@ -45,6 +46,7 @@ import yaml
 
 from dragonnet.domain.vocabulary import SharingLevel
 from dragonnet.errors import ValidationError
+from dragonnet.reference import goods
 from dragonnet.targeting.declarations import COLUMNS, EXTRA_PREFIX
 from dragonnet.targeting.sql import Dialect, number
 
@@ -320,6 +322,20 @@ def _check_values(spec: dict[str, Any], where: str) -> None:
                 raise ValidationError(f"{where}: {key} takes plain values (text up to {MAX_TEXT} characters)")
 
 
+def _hs_prefixes(value: Any, where: str) -> list[str]:
+    """HS chapters, headings and subheadings selected by a profile, as the digits declarations carry ("0507.10" ->
+    "050710"): each must be in the HS 2022 nomenclature (a national 8- or 10-digit line, at its subheading), so that
+    a mistyped code is an error rather than a profile that never fires."""
+    out = []
+    for item in _as_list(value, "prefix"):
+        digits = goods.normalise_code(str(item))
+        if digits is None or len(digits) not in (2, 4, 6, 8, 10) or goods.get(digits[:6]) is None:
+            raise ValidationError(f"{where}: hs_code prefix {str(item)!r} is not an HS 2022 chapter, heading or "
+                                  "subheading (05, 0507, 0507.10)")  # fmt: skip
+        out.append(digits)
+    return out
+
+
 def _check_condition(raw: Any, where: str) -> Condition:
     if not isinstance(raw, dict) or not raw:
         raise ValidationError(f"{where}: a condition is a mapping")
@@ -335,6 +351,8 @@ def _check_condition(raw: Any, where: str) -> Condition:
         ops = [k for k in raw if k != "field"]
         if len(ops) != 1 or ops[0] not in FIELD_OPS:
             raise ValidationError(f"{where}: a field condition has one operator of {', '.join(FIELD_OPS)}")
+        if name == "hs_code" and ops[0] == "prefix":
+            return Condition("field", {"field": name, "prefix": _hs_prefixes(raw["prefix"], where)})
         return Condition("field", dict(raw))
     if len(raw) != 1:
         raise ValidationError(f"{where}: one condition per list entry")

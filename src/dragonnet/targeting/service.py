@@ -64,6 +64,11 @@ def import_declarations(
     return batch
 
 
+def check_hs_codes(batch: TargetingBatch) -> declarations.HsCheck:
+    """The batch's declared HS codes that HS 2022 does not know (warned on import; the rows are kept)."""
+    return declarations.check_hs_codes(Path(batch.path))
+
+
 def recorded_results(session: Session) -> list[tuple[str, int]]:
     """Officers' inspection results as training labels (seizure 1, nothing found 0), oldest first."""
     rows = session.execute(

@@ -9,20 +9,27 @@ mandatory flags).
     spark = spark_session("local[4]")
     ws = SparkWorkspace(spark, [decl.parquet], [history.parquet])
     scored = ws.score(profiles, spec)     # a Spark DataFrame: ids, rule_score, masks, model_p, score, mandatory
+
+On an existing cluster (`score_on_cluster`, `dragonnet targeting score --backend spark --spark-master URL
+--spark-dir DIR`), the declarations and the history are copied to the shared folder as Parquet, the cluster's
+executors score them and write `scores.parquet` there, and this process reads it back.
 """
 
 # ruff: noqa: S608  (SQL is assembled from validated identifiers and escaped literals, see targeting.sql)
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from dragonnet.cluster import SparkCluster, copy_file, read_parquet
 from dragonnet.targeting import model as mdl
 from dragonnet.targeting.declarations import COLUMNS, EXTRA_PREFIX, LABEL_COLUMNS
 from dragonnet.targeting.engine import mask_columns, score_batch
@@ -57,8 +64,8 @@ class SparkWorkspace:
     def __init__(
         self,
         spark: Any,
-        decl: list[Path],
-        history: list[Path] | None = None,
+        decl: Sequence[Path | str],
+        history: Sequence[Path | str] | None = None,
         *,
         results: Iterable[tuple[str, int]] = (),
         flagged: Iterable[str] = (),
@@ -146,3 +153,45 @@ def _extras(df: Any) -> Extras:
 def training_frame(ws: SparkWorkspace, profiles: ProfileSet) -> pd.DataFrame:
     """Training-data preparation on Spark, collected (for a model trained on one machine)."""
     return ws.frame(profiles, mode="train").where("label IS NOT NULL").toPandas()
+
+
+SCORE_COLUMNS = ["declaration_id", "declaration_date", "office_locode", "mandatory", "score", "rule_score", "model_p"]
+
+
+@dataclass(frozen=True)
+class ClusterScores:
+    frame: pd.DataFrame  # SCORE_COLUMNS, one row per declaration
+    output: str  # the run's folder in the shared location: decl.parquet, history/, scores.parquet
+
+
+def score_on_cluster(
+    cluster: SparkCluster,
+    decl: Path,
+    history: Sequence[Path],
+    profiles: ProfileSet,
+    spec: mdl.ModelSpec | None,
+    *,
+    results: Iterable[tuple[str, int]] = (),
+    flagged: Iterable[str] = (),
+) -> ClusterScores:
+    """Score `decl` on an existing Spark cluster through its shared folder (see the module docstring)."""
+    run_dir = cluster.run_dir("targeting")
+    copy_file(str(decl), f"{run_dir}/decl.parquet")
+    hist = [f"{run_dir}/history/part-{i:04d}.parquet" for i in range(len(history))]
+    for source, target in zip(history, hist, strict=True):
+        copy_file(str(source), target)
+    # The executors apply the model in Python: by default the interpreter of this process (the same path on
+    # every node, with dragonnet installed); another one with --spark-conf spark.pyspark.python=PATH.
+    python = cluster.conf.get("spark.pyspark.python", sys.executable)
+    cluster = dataclasses.replace(cluster, conf={**cluster.conf, "spark.pyspark.python": python})
+    os.environ["PYSPARK_PYTHON"] = python  # what PySpark sends to the executors as their interpreter
+    spark = cluster.session("dragonnet-targeting")
+    try:
+        ws = SparkWorkspace(spark, [f"{run_dir}/decl.parquet"], hist or [f"{run_dir}/decl.parquet"],
+                            results=results, flagged=flagged, extras=spec.extras if spec else None)  # fmt: skip
+        ws.score(profiles, spec).select(*SCORE_COLUMNS).write.mode("overwrite").parquet(f"{run_dir}/scores.parquet")
+    finally:
+        spark.stop()
+    frame = read_parquet(f"{run_dir}/scores.parquet").to_pandas()
+    frame = frame.sort_values(["score", "declaration_id"], ascending=[False, True], kind="stable")
+    return ClusterScores(frame.reset_index(drop=True), run_dir)

@@ -30,8 +30,10 @@ from dragonnet.errors import Conflict, DragonnetError
 from dragonnet.http.deps import AppSettings, Authenticated, CsrfRejected, DbSession, PageAuth
 from dragonnet.http.security import tokens_match
 from dragonnet.intake import duplicates, forms, queries, record, templates, uploads, workflow
+from dragonnet.intake.curation import service as curation
 from dragonnet.intake.extra import CASE_EXTRA, ITEM_EXTRA, PARTY_EXTRA
 from dragonnet.intake.headers import ITEM_COLUMNS, PARTY_COLUMNS
+from dragonnet.intake.readings import hs_label
 from dragonnet.operation.service import get_operation
 from dragonnet.policy.access import PermissionDenied, case_visibility_rule, get_case, may_report
 from dragonnet.policy.messaging import is_member
@@ -85,7 +87,7 @@ LABELS: dict[str, str] = {
 }  # fmt: skip
 ITEM_LABELS: dict[str, str] = {
     "commodity_class": "Class", "substance": "Substance", "taxon": "Species / taxon", "specimen_type": "Specimen",
-    "quantity": "Quantity", "unit": "Unit", "description": "Goods description",
+    "quantity": 'Quantity (or "unknown")', "unit": "Unit", "hs_code": "HS code", "description": "Goods description",
     **{f.name: f.label for f in EXTRA_FIELDS["item"]},
 }  # fmt: skip
 PARTY_LABELS: dict[str, str] = {
@@ -159,6 +161,8 @@ def case_page(request: Request, case_id: int, db: DbSession, auth: PageAuth, sav
     return render(
         request, "case_page.html",
         {"title": f"Case {case.case_ref}", "case": case, "parties": parties,
+         "notes": curation.case_notes(db, case), "corrections": curation.corrections(db, case.id),
+         "hs_labels": {i.hs_code: hs_label(i.hs_code) for i in case.items if i.hs_code},
          "actions": workflow.available_actions(db, auth.actor, case), "history": workflow.history(db, case.id),
          "merges": duplicates.merges_of(db, case.id), "extra_fields": EXTRA_FIELDS,
          "can_edit": case.reporting_agency_id == auth.actor.agency_id and case.status != CaseStatus.MERGED.value
@@ -193,7 +197,8 @@ def _form_page(
         {"title": f"Edit case {data.case_ref}" if case_id else "Report a seizure", "op": op, "data": data,
          "items": items, "parties": parties, "case_id": case_id, "version": version, "errors": errors or {},
          "choices": CHOICES, "extra_fields": EXTRA_FIELDS, "labels": LABELS, "item_labels": ITEM_LABELS,
-         "party_labels": PARTY_LABELS, "field_label": field_label, "case_status": case_status},
+         "party_labels": PARTY_LABELS, "field_label": field_label, "case_status": case_status,
+         "hs_labels": {i.hs_code: hs_label(i.hs_code) for i in items if i.hs_code}},
         auth=auth, operation_slug=op.slug, active="report", status_code=status_code,
     )  # fmt: skip
 

@@ -1,5 +1,5 @@
-"""Pages of the linkage capability: networks (table and graph), routes and trends, links to review, declarations
-linked to cases.
+"""Pages of the linkage capability: networks (table and graph), routes and trends, links to review and match
+notices (with the requests that reveal their other side), declarations linked to cases.
 
 Thin: every page reads through `dragonnet.linkage.service`, which starts from the viewer's access-scoped
 extract. The graph itself is drawn by static/js/linkage.js from the JSON API (no inline script: CSP).
@@ -8,11 +8,13 @@ extract. The graph itself is drawn by static/js/linkage.js from the JSON API (no
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.responses import HTMLResponse
 
+from dragonnet.errors import ValidationError
 from dragonnet.http.deps import CsrfRejected, DbSession, PageAuth
 from dragonnet.http.params import KindFilter, OfficeFilter
 from dragonnet.http.security import tokens_match
@@ -115,6 +117,57 @@ def links_page(request: Request, slug: str, db: DbSession, auth: PageAuth) -> Re
         {"title": "Links to review", "op": op, "rows": rows, "notices": notices},
         auth=auth, operation_slug=op.slug, active="networks",
     )  # fmt: skip
+
+
+@router.get("/operations/{slug}/notices/{notice_id}", response_class=HTMLResponse)
+def notice_page(
+    request: Request, slug: str, notice_id: int, db: DbSession, auth: PageAuth,
+    error: Annotated[str | None, Query(max_length=300)] = None,
+) -> Response:  # fmt: skip
+    op = get_operation(db, slug)
+    notice = service.read_notice(db, auth.actor, notice_id, purpose="match notice")
+    return render(
+        request, "linkage_notice.html",
+        {"title": f"Match notice {notice.id}", "op": op, "n": notice, "error": error,
+         "reason_min": service.REASON_MIN, "reason_max": service.REASON_MAX},
+        auth=auth, operation_slug=op.slug, active="networks",
+    )  # fmt: skip
+
+
+@router.post("/operations/{slug}/notices/{notice_id}/request")
+def notice_request(
+    slug: str, notice_id: int, db: DbSession, auth: PageAuth, csrf_token: Annotated[str, Form()],
+    reason: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:  # fmt: skip
+    if not tokens_match(auth.csrf_token, csrf_token):
+        raise CsrfRejected()
+    op = get_operation(db, slug)
+    try:
+        service.request_disclosure(db, auth.actor, notice_id, reason)
+    except ValidationError as exc:
+        db.rollback()
+        return RedirectResponse(f"/operations/{op.slug}/notices/{notice_id}?error={quote(str(exc))}", status_code=303)
+    return RedirectResponse(f"/operations/{op.slug}/notices/{notice_id}", status_code=303)
+
+
+@router.post("/operations/{slug}/requests/{request_id}/decide")
+def request_decide(
+    slug: str, request_id: int, db: DbSession, auth: PageAuth, csrf_token: Annotated[str, Form()],
+    decision: Annotated[str, Form(max_length=8)] = "", reason: Annotated[str, Form(max_length=4000)] = "",
+    notice: Annotated[int, Form()] = 0,
+) -> Response:  # fmt: skip
+    if not tokens_match(auth.csrf_token, csrf_token):
+        raise CsrfRejected()
+    op = get_operation(db, slug)
+    back = f"/operations/{op.slug}/notices/{notice}" if notice > 0 else f"/operations/{op.slug}/links"
+    try:
+        done = service.decide_request(db, auth.actor, request_id, decision, reason)
+    except ValidationError as exc:
+        db.rollback()
+        return RedirectResponse(f"{back}{'&' if '?' in back else '?'}error={quote(str(exc))}", status_code=303)
+    if done.notice_id is not None:
+        back = f"/operations/{op.slug}/notices/{done.notice_id}"
+    return RedirectResponse(back, status_code=303)
 
 
 @router.post("/operations/{slug}/links/decide")

@@ -584,6 +584,7 @@ def stats_page(request: Request, db: DbSession, auth: PageAuth, operation: str |
         "op": op,
         "rows": rows,
         "fmt": stats.format_duration,
+        "n": stats.count_text,
         "rule": stats.COUNTING_RULE,
     }
     return _page(request, db, auth, "messaging_stats.html", ctx, "stats")

@@ -35,6 +35,12 @@ NAV_ITEMS: tuple[NavItem, ...] = (
         "/operations/{op}/validate",
         frozenset({Role.NATIONAL_COORDINATOR, Role.REGIONAL_ANALYST}),
     ),
+    NavItem(
+        "curation",
+        "Curation",
+        "/operations/{op}/curation",
+        frozenset({Role.NATIONAL_COORDINATOR, Role.REGIONAL_ANALYST}),
+    ),
     NavItem("networks", "Networks", "/operations/{op}/networks", MEMBER_ROLES),
     NavItem("inbox", "Inbox", "/inbox", MEMBER_ROLES),
     NavItem("alerts", "Alerts", "/alerts", MEMBER_ROLES),

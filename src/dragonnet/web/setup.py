@@ -210,8 +210,8 @@ def set_scope(
 @router.get("/admin/roster", response_class=HTMLResponse)
 def roster_page(request: Request, db: DbSession, auth: PageAuth) -> Response:
     require_site_admin(auth.actor, "roster")
-    ctx = {"operations": manage.operations(db, auth.actor), "report": None, "columns": roster.COLUMNS,
-           "max_mb": MAX_BYTES // 2**20}  # fmt: skip
+    ctx = {"operations": manage.operations(db, auth.actor), "report": None, "error": None,
+           "columns": roster.COLUMNS, "max_mb": MAX_BYTES // 2**20}  # fmt: skip
     return _page(request, auth, "admin_roster.html", "Roster", ctx)
 
 

@@ -15,6 +15,7 @@ from dragonnet.domain.phases import roman
 from dragonnet.http.deps import Authenticated
 from dragonnet.messaging import inbox
 from dragonnet.policy.messaging import is_member
+from dragonnet.reference import goods
 from dragonnet.storage.db import reader, session_factory
 from dragonnet.web.nav import navigation
 
@@ -30,6 +31,16 @@ _env = Environment(
 )
 _env.filters["roman"] = roman
 _env.filters["label"] = lambda value: str(value).replace("_", " ").capitalize()
+
+
+def hs_description(code: Any) -> str:
+    """A declared HS code's description in HS 2022 (a national line: its subheading's), or "" when not in it."""
+    digits = goods.normalise_code(str(code)) if code else None
+    found = goods.get(digits[:6]) if digits and len(digits) in (2, 4, 6, 8, 10, 12) else None
+    return found.description if found is not None else ""
+
+
+_env.filters["hs_description"] = hs_description
 templates = Jinja2Templates(env=_env)
 
 

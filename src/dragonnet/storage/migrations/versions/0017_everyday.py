@@ -5,8 +5,8 @@
 - `case_imports` and `case_import_cases`: each written import and the cases it created, updated or found
   unchanged, so that the link after an import lists just those.
 
-Revision ID: 0016
-Revises: 0012
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-06
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016"
-down_revision = "0012"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
