@@ -231,6 +231,7 @@ def _error(
     message: str,
     suggestions: list[str] | None = None,
     headers: dict[str, str] | None = None,
+    explanation: str = "",
 ) -> Response:
     if _is_api(request):
         body = {"error": {"code": code, "message": message, "suggestions": suggestions or []}}
@@ -243,6 +244,7 @@ def _error(
             "status": status,
             "message": message,
             "suggestions": suggestions or [],
+            "explanation": explanation,  # a hidden record: the rule that decides what the reader sees
         },
         status_code=status,
     )
@@ -253,7 +255,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, DragonnetError)
         for klass, status, code in ERROR_STATUS:
             if isinstance(exc, klass):
-                return _error(request, status, code, exc.message, exc.suggestions)
+                explanation = str(getattr(exc, "explanation", "") or "")
+                return _error(request, status, code, exc.message, exc.suggestions, explanation=explanation)
         if isinstance(exc, ConfigurationError):
             log.error("configuration error: %s", exc)
             return _error(request, 500, "configuration", "the server is not configured correctly")

@@ -13,6 +13,9 @@ Hooks:
   operator). Each is a `Table`, which reporting shows as one of its breakdowns.
 * `announce(session, announcement)`: a capability puts a notification in agencies' inboxes (linkage: the
   steps of a match notice); messaging delivers it.
+* `demo_built(session, demo)`: the demo built its operation and cases; each capability adds what a running
+  operation would hold, through its own services (messaging: alerts and their answers; targeting: stored
+  profiles, declarations, a trained model, today's lists; linkage, last: an entity-resolution run).
 """
 
 from __future__ import annotations
@@ -22,9 +25,12 @@ import importlib
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pluggy
+
+from dragonnet.progress import Progress, no_progress
 
 if TYPE_CHECKING:
     import polars as pl
@@ -37,9 +43,15 @@ hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
 # The modules that implement hooks, loaded (once) the first time a hook is called.
+# The demo listeners are light modules: they import their capability's services inside the hook only.
 DEFAULT_PLUGINS: tuple[str, ...] = (
-    "dragonnet.messaging.watchlists", "dragonnet.messaging.stats", "dragonnet.messaging.announcements",
-)  # fmt: skip
+    "dragonnet.messaging.watchlists",
+    "dragonnet.messaging.stats",
+    "dragonnet.messaging.announcements",
+    "dragonnet.messaging.demo",
+    "dragonnet.targeting.demo",
+    "dragonnet.linkage.demo",
+)
 
 
 @dataclass(frozen=True)
@@ -89,6 +101,66 @@ class Announcement:
     object_id: int
 
 
+@dataclass(frozen=True)
+class DemoAnswer:
+    """A recipient's part in a demo alert: it acknowledges after `ack_hours`; `result` (if any) after
+    `answer_hours`, with what it found."""
+
+    username: str
+    ack_hours: float
+    result: str | None = None
+    answer_hours: float = 0.0
+    note: str = ""
+    found: tuple[str, str, float, str] | None = None  # (commodity class, goods as written, quantity, unit)
+    seizure_days_ago: int = 1
+
+
+@dataclass(frozen=True)
+class DemoAlert:
+    """An alert of the demo, raised `hours_ago` by `sender` (a username) and answered by `answers`."""
+
+    sender: str
+    title: str
+    origin: str
+    transits: tuple[str, ...]
+    destination: str
+    hours_ago: float
+    subject_kind: str = "shipment"
+    transport_mode: str | None = None
+    identifiers: tuple[tuple[str, str], ...] = ()
+    indicators: tuple[str, ...] = ()
+    details: str = ""
+    sharing_level: str = "amber"
+    urgency: str = "priority"
+    answers: tuple[DemoAnswer, ...] = ()
+
+
+@dataclass(frozen=True)
+class DemoDeclarations:
+    """One agency's shipment declarations in the demo: a labelled history and today's batch to rank."""
+
+    agency: str
+    history: Path
+    batch: Path
+
+
+@dataclass(frozen=True)
+class DemoBuilt:
+    """What the demo hands the capabilities once its operation and cases are written (in the same
+    transaction). `data_dir` None: no analyses (targeting, entity resolution), as in the quick test builds."""
+
+    operation_id: int
+    operation_slug: str
+    seed: int
+    today: dt.date
+    now: dt.datetime
+    alerts: tuple[DemoAlert, ...] = ()
+    data_dir: Path | None = None
+    declarations: tuple[DemoDeclarations, ...] = ()
+    profiles: tuple[tuple[str, str], ...] = ()  # (username of the owning agency's analyst, profiles YAML)
+    progress: Progress = no_progress
+
+
 class Specs:
     """The hook specifications (signatures only)."""
 
@@ -106,6 +178,10 @@ class Specs:
     @hookspec
     def announce(self, session: Session, announcement: Announcement) -> int | None:
         """Deliver `announcement`; returns the number of notifications made."""
+
+    @hookspec
+    def demo_built(self, session: Session, demo: DemoBuilt) -> str | None:
+        """The demo's operation is written: add this capability's part; returns a line for the summary."""
 
 
 _manager: pluggy.PluginManager | None = None
@@ -131,6 +207,11 @@ def cases_written(session: Session, written: CasesWritten) -> int:
     if not written.case_ids and written.cases is None:
         return 0
     return sum(n for n in manager().hook.cases_written(session=session, written=written) if n)
+
+
+def demo_built(session: Session, demo: DemoBuilt) -> list[str]:
+    """Let every capability add its part to the demo (messaging first, linkage last); their summary lines."""
+    return [line for line in manager().hook.demo_built(session=session, demo=demo) if line]
 
 
 def debrief_breakdowns(

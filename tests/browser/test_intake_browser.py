@@ -50,7 +50,10 @@ def test_upload_error_fix_confirm(page: Page, tmp_path: Path) -> None:
     page.click("#reupload-button")
     expect(page.locator("#dry-run-summary")).to_contain_text("0 row(s) rejected")
     page.click("#confirm-import")
-    expect(page.locator("#import-summary")).to_contain_text("2 new and 0 updated case(s)")
+    expect(page.locator("#import-summary")).to_contain_text("2 new, 0 updated and 0 unchanged case(s)")
+    page.click("#import-cases")  # just this import's cases, not every submitted case of the operation
+    expect(page.locator("#import-heading")).to_contain_text("seizures-fixed.csv")
+    expect(page.locator("#case-table tbody tr")).to_have_count(2)
     page.goto(f"/operations/{SLUG}/cases?q=VN-B")
     expect(page.locator("#case-table tbody tr")).to_have_count(2)
 

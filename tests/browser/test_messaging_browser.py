@@ -66,19 +66,20 @@ def test_alert_raised_received_live_and_answered(browser: Browser, messaging_ser
 
         vn.login("vn_reporter")
         vn.page.goto("/alerts/new")
-        vn.page.fill("#title", "Container of pangolin scales <script>window.__xss=1</script>")
-        vn.page.fill("#origin", "Nigeria")
-        vn.page.fill("#transits", "Malaysia")
-        vn.page.fill("#destination", "Viet Nam")
-        vn.page.select_option("#transport_mode", "sea_container")
+        vn.page.fill("#f-title", "Container of pangolin scales <script>window.__xss=1</script>")
+        vn.page.fill("#f-origin", "Nigeria")
+        vn.page.fill("#f-transits", "Malaysia")
+        vn.page.fill("#f-destination", "Viet Nam")
+        vn.page.select_option("#f-transport_mode", "sea_container")
         vn.page.select_option("#identifier_kind_0", "container")
         vn.page.fill("#identifier_value_0", "MSCU1234566")
-        vn.page.fill("#indicators", "new consignee\nweight below declared")
-        vn.page.select_option("#sharing_level", "amber")
-        vn.page.select_option("#urgency", "immediate")
+        vn.page.fill("#f-indicators", "new consignee\nweight below declared")
+        vn.page.select_option("#f-sharing_level", "amber")
+        vn.page.select_option("#f-urgency", "immediate")
         vn.page.click("#alert-submit")
-        expect(vn.page).to_have_url(re.compile(r"/alerts/\d+$"))
-        alert_path = vn.page.url.removeprefix(messaging_server)
+        expect(vn.page).to_have_url(re.compile(r"/alerts/\d+\?raised=1$"))
+        expect(vn.page.locator("#alert-notice")).to_be_visible()
+        alert_path = vn.page.url.removeprefix(messaging_server).split("?")[0]
         expect(vn.page.locator("#alert-route")).to_have_text("NG → MY → VN")
         expect(vn.page.locator('#recipient-table tr[data-agency="MY-CUS"]')).to_be_visible()
 
@@ -104,7 +105,8 @@ def test_alert_raised_received_live_and_answered(browser: Browser, messaging_ser
         # Viet Nam sees the result (and that a case was opened, not the draft itself).
         vn.page.reload()
         expect(vn.page.locator('#recipient-table tr[data-agency="MY-CUS"] td.result')).to_contain_text("Seizure made")
-        expect(vn.page.locator("#alert-cases")).to_contain_text("not shared with you")
+        expect(vn.page.locator("#alert-cases")).to_contain_text("not shown to you")
+        expect(vn.page.locator("#outcome-list li[data-agency=MY-CUS]")).to_contain_text("1.2 t of scales")
 
         # Thailand, off the route: the alert does not exist.
         th.login("th_reporter")

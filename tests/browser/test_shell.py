@@ -90,7 +90,17 @@ def test_partner_observer_sees_only_public_pages(page: Page) -> None:
 def test_reporter_navigation(page: Page) -> None:
     _login(page, "th_reporter")
     expect(page.locator(".mainnav a")).to_have_text(
-        ["Overview", "Cases", "Report a seizure", "Networks", "Inbox", "Targeting", "Dashboard", "Reference data"]
+        [
+            "Overview",
+            "Cases",
+            "Report a seizure",
+            "Networks",
+            "Inbox",
+            "Alerts",
+            "Targeting",
+            "Dashboard",
+            "Reference data",
+        ]
     )
     page.click("text=Reference data")
     expect(page).to_have_url("/reference")

@@ -8,10 +8,11 @@ import phonenumbers
 import pytest
 
 from dragonnet.demo import codes
+from dragonnet.domain.identifiers import iso6346_check_digit
 
 
 def test_container_numbers() -> None:
-    assert codes.iso6346_check_digit("CSQU305438") == 3  # the standard's example, CSQU 305438 3
+    assert iso6346_check_digit("CSQU305438") == 3  # the standard's example, CSQU 305438 3
     assert codes.is_valid_container("CSQU3054383")
     assert not codes.is_valid_container("CSQU3054384")
     rng = random.Random(1)

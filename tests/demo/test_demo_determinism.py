@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from dragonnet.demo.plan import make_plan
 from dragonnet.storage.db import make_engine
 from dragonnet.storage.migrate import upgrade
 
+TODAY = dt.date.today()
 # password_hash is salted (one Argon2 hash per build), created_at of operations is the build time.
 TABLES = {
     "cases": "*",
@@ -36,7 +38,7 @@ def build(folder: Path, seed: int) -> dict[str, str]:
     upgrade(engine)
     make_plan.cache_clear()  # draw the plan afresh: determinism of the generator, not of the cache
     with Session(engine) as session:
-        build_demo(session, seed=seed)
+        build_demo(session, seed=seed, today=TODAY)  # phase VI, the current one, follows the day of the build
         session.commit()
     digests = {}
     with engine.connect() as conn:

@@ -36,7 +36,16 @@ def test_date_outside_every_phase_is_a_clear_error(day: dt.date) -> None:
     message = str(err.value)
     assert day.isoformat() in message
     assert "outside every phase of operation 'mekong-dragon'" in message
-    assert "V: 2023-04-15..2023-11-16" in message
+    assert "phase V 2023-04-15 to 2023-11-16" in message
+    assert "administrator" in message  # and what to do about it
+
+
+def test_a_date_after_the_last_phase_says_to_add_the_current_phase() -> None:
+    with pytest.raises(ValidationError) as err:
+        phase_of(dt.date(2026, 3, 1), PHASES)
+    assert "add the operation's current phase or extend the last one" in str(err.value)
+    with pytest.raises(ValidationError, match="no phases yet"):
+        phase_of(dt.date(2026, 3, 1), [])
 
 
 def test_overlapping_or_inverted_phases_are_rejected() -> None:

@@ -40,7 +40,7 @@ def test_exit_codes(db_url: str, session: Session, operation: Operation, tmp_pat
     code, out, err = invoke(db_url, "cases", str(mixed), "--agency", "VN-CUS")
     assert code == 2 and "imported 1 new" in out and "items row 3, unit: unknown unit" in err
     code, out, _ = invoke(db_url, "cases", str(good), "--agency", "vn-cus")
-    assert code == 0 and "0 new and 1 updated" in out
+    assert code == 0 and "0 new, 0 updated and 1 unchanged" in out  # the same row again: left as it is
     code, out, _ = invoke(db_url, "cases", str(good), "--agency", "VN-CUS", "--dry-run")
     assert code == 0 and "would import" in out
     guessed = tmp_path / "guessed.csv"
@@ -68,11 +68,20 @@ def test_file_level_errors_are_one_line(db_url: str, operation: Operation, tmp_p
 def test_templates(tmp_path: Path) -> None:
     result = runner.invoke(import_app, ["template", str(tmp_path)])
     assert result.exit_code == 0
-    assert (tmp_path / "cases-template.csv").read_text().strip().split(",") == list(ITEM_COLUMNS)
+    header, example = (tmp_path / "cases-template.csv").read_text().strip().splitlines()
+    assert header.split(",") == list(ITEM_COLUMNS)
+    assert example.startswith("EXAMPLE-0001,VN-CUS,2024-03-05,VNHPH")  # an example row, from the format file
     wb = load_workbook(tmp_path / "cases-template.xlsx")
-    assert wb.sheetnames[:2] == ["items", "parties"]
+    assert wb.sheetnames == ["items", "parties", "allowed values", "columns"]
     items = wb["items"]
     assert [c.value for c in items[1]] == list(ITEM_COLUMNS)
-    validated = {str(dv.sqref).split(":")[0] for dv in items.data_validations.dataValidation}
-    assert "M2" in validated  # commodity_class
+    assert items["A2"].value == "EXAMPLE-0001" and items["M2"].value == "wildlife"
+    validated = {str(dv.sqref).split(":")[0]: dv for dv in items.data_validations.dataValidation}
+    assert "M2" in validated and "allowed values" in validated["M2"].formula1  # commodity_class: a drop-down
+    assert "Allowed values: drug, precursor" in items["M1"].comment.text
+    allowed = wb["allowed values"]
+    assert allowed.sheet_state == "visible"
+    listed = {allowed.cell(1, c).value: [allowed.cell(r, c).value for r in range(2, 8)] for c in range(1, 4)}
+    assert listed["place_type"][:3] == ["seaport", "airport", "land_border"]
+    assert [r[1].value for r in wb["columns"].iter_rows(min_row=2, max_row=3)] == ["case_ref", "reporting_agency"]
     assert HEADER[0] == "case_ref"

@@ -33,16 +33,16 @@ def _plant(app_client: TestClient) -> dict[str, int]:
     ids = {
         # a controlled delivery: seized in TH bound for VN, and reported by VN (origin TH), same container
         "th_cd": _case(th, th_h, "TH-CD", place_country="TH", place_locode=None, destination_country="VN",
-                       conveyance_ref="MSKU 123456-7", seizure_date="2024-06-10", items=_meth(100)),
+                       conveyance_ref="MSKU 123456-5", seizure_date="2024-06-10", items=_meth(100)),
         "vn_cd": _case(vn, vn_h, "VN-CD", place_country="VN", place_locode=None, origin_country="TH",
-                       destination_country=None, transit_countries=None, conveyance_ref="msku1234567",
+                       destination_country=None, transit_countries=None, conveyance_ref="msku1234565",
                        seizure_date="2024-06-11", items=_meth(104)),
         # decoys: same day and container but 50% more; and a far date
         "vn_more": _case(vn, vn_h, "VN-MORE", place_country="VN", place_locode=None, origin_country="TH",
-                         transit_countries=None, conveyance_ref="MSKU1234567", seizure_date="2024-06-10",
+                         transit_countries=None, conveyance_ref="MSKU1234565", seizure_date="2024-06-10",
                          items=_meth(150)),
         "vn_late": _case(vn, vn_h, "VN-LATE", place_country="VN", place_locode=None, origin_country="TH",
-                         transit_countries=None, conveyance_ref="MSKU1234567", seizure_date="2024-06-20",
+                         transit_countries=None, conveyance_ref="MSKU1234565", seizure_date="2024-06-20",
                          items=_meth(100)),
         # same seizure reported twice without a link (found only with all=1)
         "th_pl": _case(th, th_h, "TH-PL", place_country="TH", place_locode=None, destination_country="VN",

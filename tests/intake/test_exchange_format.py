@@ -125,7 +125,7 @@ print(json.dumps({
     "form_fields": list(forms.CASE_FIELDS),
     "form_value": forms.value_of(typed, "seal_number"),
     "api": case_create.get("seal_number"),
-    "template": templates.csv_template().decode().split(","),
+    "template": templates.csv_template().decode().splitlines()[0].split(","),
     "export": list(exports.EXPORT_COLUMNS),
     "stored": stored(),
 }))

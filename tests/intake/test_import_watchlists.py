@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dragonnet.domain.identifiers import iso6346_check_digit
 from dragonnet.messaging import watchlists
 from dragonnet.policy.access import Actor, case_visibility
 from dragonnet.policy.users import create_user
@@ -15,6 +16,12 @@ from .helpers import HEADER, csv_bytes, xlsx_bytes
 from .test_importer import row, run
 
 WATCHED = "MSCU1234566"
+
+
+def _container(serial: int) -> str:
+    """A valid container number (the import checks the ISO 6346 digit of anything written like one)."""
+    code = f"TCLU{serial:06d}"
+    return f"{code}{iso6346_check_digit(code)}"
 
 
 def test_import_notifies_owners_who_may_see_the_case(session: Session, operation: Operation) -> None:
@@ -28,7 +35,7 @@ def test_import_notifies_owners_who_may_see_the_case(session: Session, operation
     session.commit()
 
     header = [*HEADER, "conveyance_ref", "sharing_level"]
-    rows = [[*row(f"VN-{i}"), WATCHED if i % 2 else f"TCLU{i:07d}", "red" if i == 3 else "green"] for i in range(6)]
+    rows = [[*row(f"VN-{i}"), WATCHED if i % 2 else _container(i), "red" if i == 3 else "green"] for i in range(6)]
     report = run(session, csv_bytes(rows, header))
     assert report.ok and report.cases_created == 6, report.errors
 
@@ -61,10 +68,14 @@ def test_import_notifies_owners_who_may_see_the_case(session: Session, operation
         assert messages(user.id) == sorted(f"/cases/{cid}" for cid in visible)
     assert hit_cases(vn.id) == sorted(watched_cases)  # the owner's own agency sees all three
 
-    # Re-importing the same file updates the cases and does not notify twice.
+    # Re-importing the same file leaves the cases as they are and does not notify twice; nor does an update.
     before = (hit_cases(vn.id), hit_cases(th.id), messages(vn.id), messages(th.id))
     again = run(session, csv_bytes(rows, header))
-    assert again.cases_updated == 6
+    assert (again.cases_updated, again.cases_unchanged) == (0, 6)
+    assert (hit_cases(vn.id), hit_cases(th.id), messages(vn.id), messages(th.id)) == before
+    changed = [[*r[:-1], "amber" if r[-1] == "green" else r[-1]] for r in rows]
+    again = run(session, csv_bytes(changed, header))
+    assert again.cases_updated == 5
     assert (hit_cases(vn.id), hit_cases(th.id), messages(vn.id), messages(th.id)) == before
 
 

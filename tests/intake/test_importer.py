@@ -96,7 +96,9 @@ def test_reimport_updates_instead_of_duplicating(session: Session, operation: Op
 
     second = csv_bytes([row("VN-1", quantity="7", transit_countries="TH"), row("VN-2")])
     report = run(session, second)
-    assert (report.cases_created, report.cases_updated) == (0, 2)
+    # VN-2 is re-imported as it is stored: unchanged, not updated
+    assert (report.cases_created, report.cases_updated, report.cases_unchanged) == (0, 1, 1)
+    assert report.unchanged_refs == ["VN-2"] and report.case_refs == ["VN-1", "VN-2"]
     after = counts(session)
     assert after["cases"] == 2 and after["items"] == 2 and after["case_transits"] == 1
     session.expire_all()
@@ -104,6 +106,78 @@ def test_reimport_updates_instead_of_duplicating(session: Session, operation: Op
     # an update of a validated case puts it back to submitted: its content changed
     assert (case.version, case.status, case.validated_at) == (3, "submitted", None)
     assert [i.quantity for i in case.items] == [7.0]
+
+
+def test_unchanged_cases_are_left_alone_and_each_import_lists_its_cases(session: Session, operation: Operation) -> None:
+    from dragonnet.intake.queries import CaseFilters, case_query
+    from dragonnet.policy.access import Actor
+    from dragonnet.storage.intake_models import CaseImport, CaseImportCase
+    from dragonnet.storage.models import Agency
+
+    data = csv_bytes([row("VN-1", transit_countries="TH; LA"), row("VN-1", substance="cocaine"), row("VN-2")])
+    first = run(session, data)
+    case = session.execute(select(Case).where(Case.case_ref == "VN-1")).scalar_one()
+    case.status, case.validated_at = "validated", dt.datetime.now(dt.UTC)
+    session.commit()
+    version = case.version
+    dry = run(session, data, dry_run=True)  # the preview says so before anything is written
+    assert (dry.cases_created, dry.cases_updated, dry.cases_unchanged) == (0, 0, 2)
+    again = run(session, csv_bytes([row("VN-1", transit_countries="TH; LA"), row("VN-1", substance="cocaine"),
+                                    row("VN-2"), row("VN-3")]))  # fmt: skip
+    assert (again.cases_created, again.cases_updated, again.cases_unchanged) == (1, 0, 2)
+    session.expire_all()
+    case = session.execute(select(Case).where(Case.case_ref == "VN-1")).scalar_one()
+    assert (case.version, case.status) == (version, "validated")  # an unchanged case keeps its validation
+    changed = run(session, csv_bytes([row("VN-2", quantity="3")]))
+    assert (changed.cases_updated, changed.cases_unchanged) == (1, 0)
+    # Each written import remembers its cases: the case list of one import shows exactly those.
+    imports = session.execute(select(CaseImport).order_by(CaseImport.id)).scalars().all()
+    assert [i.id for i in imports] == [first.import_id, again.import_id, changed.import_id]
+    assert (imports[1].cases_created, imports[1].cases_unchanged) == (1, 2)
+    outcomes = session.execute(
+        select(Case.case_ref, CaseImportCase.outcome)
+        .join(CaseImportCase, CaseImportCase.case_id == Case.id)
+        .where(CaseImportCase.import_id == again.import_id)
+        .order_by(Case.case_ref)
+    ).all()
+    assert [tuple(o) for o in outcomes] == [("VN-1", "unchanged"), ("VN-2", "unchanged"), ("VN-3", "created")]
+    vn = session.execute(select(Agency).where(Agency.code == "VN-CUS")).scalar_one()
+    reporter = Actor(1, "vn.reporter", vn.id, "VN-CUS", "VN", frozenset({"reporter"}))
+    listed = session.execute(case_query(reporter, operation, CaseFilters(import_id=changed.import_id))).scalars()
+    assert [c.case_ref for c in listed] == ["VN-2"]
+
+
+def test_the_template_example_is_skipped_as_is_and_imports_cleanly_once_written_over(
+    session: Session, operation: Operation
+) -> None:
+    from dragonnet.intake import templates
+    from dragonnet.storage.models import Phase
+
+    session.add(Phase(operation_id=operation.id, number=6, name="Phase VI", start_date=dt.date(2024, 1, 1),
+                      end_date=dt.date(2024, 12, 31)))  # fmt: skip
+    session.commit()
+    data = templates.csv_template()
+
+    def load(content: bytes, name: str = "cases-template.csv") -> ImportReport:
+        report = import_cases(session, operation_slug="mekong-dragon", agency_code="VN-CUS", actor=VN_ACTOR,
+                              data=content, filename=name, today=dt.date(2024, 6, 1))  # fmt: skip
+        session.commit()
+        return report
+
+    as_downloaded = load(data)
+    assert (as_downloaded.rows_total, as_downloaded.cases_created, as_downloaded.errors) == (0, 0, [])
+    skipped = [(2, "the template's example row: skipped, not imported")]
+    assert [(w.row, w.reason) for w in as_downloaded.warnings] == skipped
+    written_over = load(data.replace(b"EXAMPLE-0001", b"HPH-2024-0001"))
+    assert written_over.ok and written_over.cases_created == 1, written_over.errors
+    case = session.execute(select(Case).where(Case.case_ref == "HPH-2024-0001")).scalar_one()
+    assert (case.conveyance_ref, case.transit_countries, case.items[0].taxon_text) == (
+        "CSQU 305438 3",
+        ["SG", "MY"],
+        "pangolin scales",
+    )
+    from_xlsx = load(templates.xlsx_template(), "cases-template.xlsx")  # both sheets' example rows skipped
+    assert (from_xlsx.rows_total, from_xlsx.cases_created, len(from_xlsx.warnings)) == (0, 0, 2)
 
 
 def test_no_partial_case_ever(session: Session, operation: Operation) -> None:
@@ -161,7 +235,8 @@ def test_audit_entry_and_chain(session: Session, operation: Operation) -> None:
     events = session.execute(select(AuditEvent).where(AuditEvent.action == "cases.import")).scalars().all()
     assert len(events) == 2
     assert events[0].detail["sha256"] == report.sha256 and events[0].detail["cases_created"] == 1
-    assert events[1].detail["cases_updated"] == 1 and events[0].detail["filename"] == "cases.csv"
+    assert events[1].detail["cases_unchanged"] == 1 and events[0].detail["filename"] == "cases.csv"
+    assert events[1].detail["cases_updated"] == 0
     assert audit.verify(session).ok
 
 

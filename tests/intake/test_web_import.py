@@ -69,7 +69,7 @@ def test_upload_preview_fix_confirm(app_client: TestClient, seeded_db: Seeded, t
     assert "read as 'Manis javanica', the closest name" in guessed[1][4]
     confirm = th.post(new_url + "/confirm", data={"csrf_token": csrf_token(page.text)})
     assert confirm.status_code == 200, confirm.text
-    assert "3 new and 0 updated case(s)" in confirm.text
+    assert "3 new, 0 updated and 0 unchanged case(s)" in confirm.text
     assert list((tmp_path / "uploads").iterdir()) == []
     assert th.get(new_url).status_code == 404
     cases = th.get("/api/v1/cases", params={"operation": SLUG, "q": "TH-IMP"}).json()["items"]

@@ -106,9 +106,11 @@ def test_alert_scenario_end_to_end(world: World, login_as: Callable[[str], TestC
     assert any("acknowledged by MY-CUS" in m for m in vn_msgs)
     assert any("seizure made" in m for m in vn_msgs)
     vn_view = vn.get(f"/api/v1/alerts/{alert_id}").json()
-    assert vn_view["cases"] == [{"case_id": None, "agency": "MY-CUS", "url": None}]
+    draft = "a draft of MY-CUS: only MY-CUS sees it until it is submitted"
+    assert vn_view["cases"] == [{"case_id": None, "agency": "MY-CUS", "url": None, "restricted": draft}]
     my_view = my.get(f"/api/v1/alerts/{alert_id}").json()
-    assert my_view["cases"] == [{"case_id": case_id, "agency": "MY-CUS", "url": f"/cases/{case_id}"}]
+    assert my_view["cases"] == [{"case_id": case_id, "agency": "MY-CUS", "url": f"/cases/{case_id}",
+                                 "restricted": None}]  # fmt: skip
 
     # 5. The audit log holds every step, and the chain verifies.
     with world.session() as s:
@@ -170,6 +172,14 @@ def test_recipient_adjustment_and_overdue(world: World, login_as: Callable[[str]
     assert changed.status_code == 200
     assert th.get(f"/api/v1/alerts/{alert['id']}").status_code == 404
     assert th.get("/api/v1/inbox").json()["messages"] == []
+    # On the alert page the sender ticks agencies to add (no codes to type): Thailand is offered, and back.
+    page = vn.get(f"/alerts/{alert['id']}").text
+    assert 'name="add" value="TH-CUS"' in page and 'name="add" value="MY-CUS"' not in page
+    assert 'name="remove" value="MY-CUS"' in page  # not acknowledged yet: may be removed
+    ticked = vn.post(f"/alerts/{alert['id']}/recipients", data={"csrf_token": csrf_token(page), "add": ["TH-CUS"]})
+    assert ticked.status_code == 303 and th.get(f"/api/v1/alerts/{alert['id']}").status_code == 200
+    vn.post(f"/alerts/{alert['id']}/recipients", data={"csrf_token": csrf_token(page), "remove": ["TH-CUS"]})
+    assert th.get(f"/api/v1/alerts/{alert['id']}").status_code == 404
     # A recipient may not change recipients (it sees the alert: 403, not 404).
     my = login_as("my_cp")
     refused = my.post(f"/api/v1/alerts/{alert['id']}/recipients", json={"add": ["TH-CUS"]}, headers=api_headers(my))
@@ -219,6 +229,6 @@ def test_invalid_alerts_are_refused_clearly(world: World, login_as: Callable[[st
             "destination": "VN",
         },
     )
-    assert page.status_code == 200 and "unknown country" in page.text and "&lt;b&gt;x&lt;/b&gt;" in page.text
+    assert page.status_code == 422 and "unknown country" in page.text and "&lt;b&gt;x&lt;/b&gt;" in page.text
     # Without the CSRF token the form is refused.
     assert vn.post("/alerts", data={"title": "x"}).status_code == 403

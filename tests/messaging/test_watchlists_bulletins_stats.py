@@ -9,8 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from dragonnet.domain.identifiers import is_valid_container
 from dragonnet.messaging import stats
-from dragonnet.messaging.identifiers import check_watch_value, is_valid_awb, is_valid_container, is_valid_imo
+from dragonnet.messaging.identifiers import check_watch_value, is_valid_awb, is_valid_imo
 from dragonnet.policy.access import Actor, Hidden
 from dragonnet.storage.messaging_models import Alert, AlertRecipient, WatchlistHit
 from dragonnet.storage.models import Operation, User

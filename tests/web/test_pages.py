@@ -199,16 +199,17 @@ def test_unknown_operation_is_404_page(app_client: TestClient) -> None:
 
 
 NAV = re.compile(r'data-nav="([a-z]+)"')
-MEMBER_NAV = ["overview", "cases", "report", "networks", "inbox", "targeting", "dashboard", "reference"]
+MEMBER_NAV = ["overview", "cases", "report", "networks", "inbox", "alerts", "targeting", "dashboard", "reference"]
+NOT_REPORTING = [k for k in MEMBER_NAV if k != "report"]  # analysts and administrators do not report seizures
 
 
 @pytest.mark.parametrize(
     ("username", "expected"),
     [
-        ("th_reporter", ["overview", "cases", "report", "networks", "inbox", "targeting", "dashboard", "reference"]),
+        ("th_reporter", MEMBER_NAV),
         ("th_coord", [*MEMBER_NAV[:3], "validate", "curation", *MEMBER_NAV[3:], "admin"]),
-        ("analyst", [*MEMBER_NAV[:3], "validate", "curation", *MEMBER_NAV[3:]]),
-        ("admin", [*MEMBER_NAV, "admin"]),
+        ("analyst", [*NOT_REPORTING[:2], "validate", "curation", *NOT_REPORTING[2:]]),
+        ("admin", [*NOT_REPORTING, "admin"]),
         ("observer", ["overview", "dashboard"]),
     ],
 )

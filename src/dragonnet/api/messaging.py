@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from dragonnet.api.v1 import NOT_FOUND, PREFIX, UNAUTHENTICATED
+from dragonnet.errors import ValidationError
 from dragonnet.http.deps import ApiActor, AppSettings, DbSession
 from dragonnet.messaging import alerts, attachments, bulletins, delivery, files, inbox, stats, watchlists
 from dragonnet.operation import service
@@ -64,6 +65,11 @@ class RecipientOut(Model):
     overdue: bool
     result: str | None
     result_note: str | None
+    found_commodity: str | None = Field(description="what the recipient seized: class of goods")
+    found_goods: str | None = Field(description="what the recipient seized, as it wrote it")
+    found_quantity: float | None
+    found_unit: str | None
+    seizure_date: dt.date | None
     answered_at: dt.datetime | None
 
 
@@ -85,6 +91,7 @@ class LinkedCaseOut(Model):
     case_id: int | None = Field(description="null when the case is not visible to you")
     agency: str
     url: str | None
+    restricted: str | None = Field(description="why you may not see it (its sharing level); its result is on the alert")
 
 
 class AlertOut(Model):
@@ -125,13 +132,15 @@ class AlertOut(Model):
                     agency=r.agency.code, agency_name=r.agency.name, reason=r.reason, added_at=r.added_at,
                     ack_due=alerts.ack_due(alert, r), acknowledged_at=r.acknowledged_at,
                     overdue=alerts.is_overdue(alert, r, now), result=r.result, result_note=r.result_note,
-                    answered_at=r.answered_at,
+                    found_commodity=r.result_commodity, found_goods=r.result_goods, found_quantity=r.result_quantity,
+                    found_unit=r.result_unit, seizure_date=r.result_seizure_date, answered_at=r.answered_at,
                 )
                 for r in alert.recipients
             ],
             cases=[
-                LinkedCaseOut(case_id=cid if visible else None, agency=code, url=f"/cases/{cid}" if visible else None)
-                for cid, code, visible in alerts.linked_cases(session, actor, alert)
+                LinkedCaseOut(case_id=c.case_id if c.visible else None, agency=c.agency_code,
+                              url=f"/cases/{c.case_id}" if c.visible else None, restricted=c.restriction)
+                for c in alerts.linked_cases(session, actor, alert)
             ],
             attachments=[AttachmentOut.build(a) for a in files.list_for(session, alert_id=alert.id)],
         )  # fmt: skip
@@ -151,6 +160,10 @@ class ResultIn(Model):
     result: str = Field(description="not_found, inspected_nothing_found or seizure_made")
     note: str = Field(default="", max_length=5000)
     seizure_date: dt.date | None = Field(default=None, description="for seizure_made; default today")
+    found_commodity: str | None = Field(default=None, description="for seizure_made: drug, precursor, wildlife...")
+    found_goods: str | None = Field(default=None, max_length=200, description="for seizure_made: what, as written")
+    found_quantity: float | None = Field(default=None, description="for seizure_made: how much (with found_unit)")
+    found_unit: str | None = Field(default=None, max_length=32, description="kg, g, t, pieces, tablets, l, ml, m3")
 
 
 class ResultOut(Model):
@@ -317,11 +330,10 @@ def preview_recipients(
 ) -> list[ProposedOut]:
     """The recipients an alert on this route would get (before adjustments)."""
     op = service.get_operation(db, operation)
-    route = [alerts.country_code(c, "route") for c in [origin, *(transit or []), destination]]
-    return [
-        ProposedOut(agency=p.agency.code, agency_name=p.agency.name, reason=p.reason)
-        for p in alerts.derive_recipients(db, op.id, route, actor.agency_id)
-    ]
+    preview = alerts.preview_recipients(db, actor, op.id, origin, transit or [], destination)
+    if preview.problem:
+        raise ValidationError(preview.problem)
+    return [ProposedOut(agency=p.agency.code, agency_name=p.agency.name, reason=p.reason) for p in preview.proposed]
 
 
 @router.get("/alerts/overdue", response_model=list[OverdueOut], responses=UNAUTHENTICATED)
@@ -353,7 +365,8 @@ def answer(
     alert_id: int, body: ResultIn, request: Request, background: BackgroundTasks, db: DbSession, actor: ApiActor
 ) -> ResultOut:
     """Your agency's result; `seizure_made` opens a draft case linked to the alert."""
-    result = alerts.answer(db, actor, alert_id, body.result, body.note, body.seizure_date)
+    found = alerts.Found(body.found_commodity, body.found_goods, body.found_quantity, body.found_unit)
+    result = alerts.answer(db, actor, alert_id, body.result, body.note, body.seizure_date, found)
     _send_mail(background, request)
     out = AlertOut.build(db, actor, alerts.get_alert(db, actor, alert_id))
     url = f"/cases/{result.case_id}" if result.case_id else None
@@ -372,8 +385,6 @@ def adjust_recipients(
 
 async def _upload(request: Request) -> tuple[Any, str | None]:
     """The uploaded file of a multipart request (one file, field `file`), refusing oversized bodies early."""
-    from dragonnet.errors import ValidationError
-
     length = request.headers.get("content-length")
     limit = attachments.max_bytes()
     if length and length.isdigit() and int(length) > limit + 64 * 1024:

@@ -136,7 +136,8 @@ def _print_text(report: object, validation: object, *, dry_run: bool, all_or_not
     assert isinstance(report, ImportReport)
     verb = "would import" if dry_run else ("imported" if report.written else "imported nothing from")
     typer.echo(
-        f"{report.filename}: {verb} {report.cases_created} new and {report.cases_updated} updated case(s), "
+        f"{report.filename}: {verb} {report.cases_created} new, {report.cases_updated} updated and "
+        f"{report.cases_unchanged} unchanged case(s), "
         f"{report.rows_imported} of {report.rows_total} row(s)"
         + (f" (encoding {report.encoding})" if report.encoding else "")
     )

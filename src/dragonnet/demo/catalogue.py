@@ -80,6 +80,36 @@ PHASES: tuple[PhaseDef, ...] = (
     ),
 )  # fmt: skip
 
+# The operation is running: phase VI is open and holds today, so that today's seizures, alerts and declarations
+# have a phase (as in a running operation). Its dates follow the day the demo is built: it began on the first
+# day of the month two months before, and runs seven months.
+CURRENT_PHASE_NUMBER = 6
+CURRENT_PHASE_MONTHS = 7
+
+
+def current_phase(today: dt.date) -> PhaseDef:
+    """Phase VI of the demo: open, holding `today` (the build day), with its invented figures so far."""
+    year, month = (today.year, today.month - 2) if today.month > 2 else (today.year - 1, today.month + 10)
+    start = dt.date(year, month, 1)
+    end_year, end_month = divmod(month - 1 + CURRENT_PHASE_MONTHS, 12)
+    end = dt.date(year + end_year, end_month + 1, 1) - dt.timedelta(days=1)
+    return PhaseDef(
+        CURRENT_PHASE_NUMBER, start, end, (DRUG, PRECURSOR, WILDLIFE, TIMBER),
+        f"The current phase of the demo ({start} - {end}): its dates follow the day the demo was built "
+        f"({today}), so that today's seizures, alerts and declarations fall in it. Running: its figures are "
+        "counts so far. Invented, like every demo case.",
+    )  # fmt: skip
+
+
+# Phase VI so far (two months of a running phase): per status and commodity class, as TARGETS.
+CURRENT_TARGETS: dict[str, dict[str, int]] = {
+    CaseStatus.VALIDATED: {DRUG: 150, PRECURSOR: 3, WILDLIFE: 12, TIMBER: 4},
+    CaseStatus.MERGED: {DRUG: 10, WILDLIFE: 1},
+    CaseStatus.SUBMITTED: {DRUG: 45, PRECURSOR: 1, WILDLIFE: 6, TIMBER: 2},
+    CaseStatus.DRAFT: {DRUG: 6, WILDLIFE: 1},
+    CaseStatus.WITHDRAWN: {DRUG: 2},
+}
+
 # Case counts per phase, status and commodity class. See README.md for the rules these reproduce:
 #   rule A (validated only)            phase V 1,715 / phase IV 813
 #   rule B (submitted+validated+merged) phase IV 1,362 = 1,267 drug / 17 precursor / 78 wildlife+timber
@@ -395,6 +425,8 @@ VN_AGENCIES = ("VN-CUS", "VN-MPS-C04", "VN-MPS-C05")
 
 
 def reporting_in(phase: int) -> list[AgencyDef]:
+    """The agencies reporting in a phase; in the current phase (VI), those of the last published one (V)."""
+    phase = min(phase, PHASES[-1].number)
     return [a for a in REPORTING_AGENCIES if a.since <= phase <= a.until]
 
 

@@ -12,16 +12,13 @@ import unicodedata
 import phonenumbers
 from phonenumbers import PhoneNumber, PhoneNumberFormat, PhoneNumberType
 
-from dragonnet.domain.identifiers import iso6346_check_digit, iso6346_sum
+from dragonnet.domain.identifiers import container_problem, iso6346_sum
 
 # --- ISO 6346 container numbers --------------------------------------------------------------------------
 
 
 def is_valid_container(number: str) -> bool:
-    code = re.sub(r"[\s-]", "", number).upper()
-    if not re.fullmatch(r"[A-Z]{3}[UJZ]\d{7}", code):
-        return False
-    return iso6346_check_digit(code[:10]) == int(code[10])
+    return container_problem(number) is None  # the one rule of the forms, the API and the import
 
 
 def container_number(rng: random.Random, owner: str) -> str:

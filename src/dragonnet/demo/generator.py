@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from dragonnet import hooks
+from dragonnet.demo import showcase
 from dragonnet.demo.catalogue import (
     AGENCIES,
     OPERATION_DESCRIPTION,
@@ -15,8 +18,9 @@ from dragonnet.demo.catalogue import (
     OPERATION_SLUG,
     PHASES,
     USERS,
+    current_phase,
 )
-from dragonnet.demo.plan import CaseRow, PlantedNetwork, make_plan
+from dragonnet.demo.plan import CaseRow, Plan, PlantedNetwork, make_current_plan, make_plan
 from dragonnet.domain.phases import roman
 from dragonnet.domain.vocabulary import CaseStatus
 from dragonnet.errors import ValidationError
@@ -25,6 +29,7 @@ from dragonnet.operation.service import phase_for_date
 from dragonnet.policy import admin, audit
 from dragonnet.policy.access import SYSTEM
 from dragonnet.policy.passwords import check_policy, hash_password
+from dragonnet.progress import Progress, no_progress
 from dragonnet.storage.models import (
     Agency,
     Case,
@@ -32,7 +37,9 @@ from dragonnet.storage.models import (
     CaseShare,
     CaseTransit,
     Item,
+    Operation,
     Party,
+    Phase,
     User,
     UserRole,
 )
@@ -93,13 +100,29 @@ def _ensure_empty(session: Session) -> None:
             )
 
 
-def build_demo(session: Session, *, seed: int = 2023) -> DemoSummary:
+def build_demo(
+    session: Session,
+    *,
+    seed: int = 2023,
+    today: dt.date | None = None,
+    data_dir: Path | None = None,
+    progress: Progress = no_progress,
+) -> DemoSummary:
     """Fill an empty, migrated database with the demo operation "Mekong Dragon" (the caller commits).
 
-    Deterministic: the same seed gives the same rows (ids included, on a fresh database).
+    Phases I-V and their cases are deterministic: the same seed gives the same rows (ids included, on a fresh
+    database). Phase VI is the current one: its dates and its cases so far follow `today` (default: the build
+    day), deterministic for a seed and a day. The capabilities then add their part (`hooks.demo_built`): the
+    alerts of the current phase always; with `data_dir`, the analyses too (declarations, profiles, a trained
+    model and today's targeting lists; an entity-resolution run), which take most of the build's time.
     """
     _ensure_empty(session)
+    now = dt.datetime.now(dt.UTC) if today is None else dt.datetime.combine(today, dt.time(18), dt.UTC)
+    today = today or now.date()
+    progress(0, None, "planning the cases")
     plan = make_plan(seed)
+    current = make_current_plan(seed, today, now, key_offset=len(plan.cases))
+    phases = (*PHASES, current_phase(today))
 
     # The operation, its phases, agencies, contact points and participants go through the same services as a
     # real operation's set-up (as the console's operator): same rules, same audit entries.
@@ -111,7 +134,7 @@ def build_demo(session: Session, *, seed: int = 2023) -> DemoSummary:
         description=OPERATION_DESCRIPTION,
         scope=["drug", "precursor", "wildlife", "timber"],
     )
-    for p in PHASES:
+    for p in phases:
         phase, _ = manage.set_phase(session, SYSTEM, OPERATION_SLUG, name=f"Phase {roman(p.number)}", start=p.start,
                                     end=p.end, number=p.number, notes=p.notes)  # fmt: skip
         phase.scope = list(p.scope)
@@ -130,10 +153,65 @@ def build_demo(session: Session, *, seed: int = 2023) -> DemoSummary:
             cp_ids[(a.code, cp.code)] = created.id
 
     user_ids = _users(session, agency_ids, cp_ids)
+    progress(0, None, "writing the cases")
+    counts = _write_cases(session, op, [plan, current], agency_ids, cp_ids, user_ids)
 
+    by_phase: dict[str, dict[str, int]] = {}
+    for p in phases:
+        by_status = {s.value: 0 for s in CaseStatus}
+        for c in (*plan.cases, *current.cases):
+            if c.phase == p.number:
+                by_status[c.status] += 1
+        by_phase[roman(p.number)] = by_status
+    cases = len(plan.cases) + len(current.cases)
+    audit.record(
+        session, audit.SYSTEM, "demo.build", "operation", op.id,
+        seed=seed, cases=cases, items=counts["items"], parties=counts["parties"], users=len(user_ids),
+    )  # fmt: skip
+    session.flush()
+    notes = hooks.demo_built(session, _showcase(op, seed, today, now, data_dir, list(plan.networks), progress))
+    # The capabilities may add cases (an alert answered with a seizure opens a draft): count what is stored.
+    for number, status, n in session.execute(
+        select(Phase.number, Case.status, func.count()).join(Phase, Case.phase_id == Phase.id)
+        .where(Case.operation_id == op.id).group_by(Phase.number, Case.status)
+    ).all():  # fmt: skip
+        by_phase[roman(number)][status] = n
+    cases = sum(sum(s.values()) for s in by_phase.values())
+    items = session.execute(select(func.count()).select_from(Item)).scalar_one()
+    parties = session.execute(select(func.count()).select_from(Party)).scalar_one()
+    return DemoSummary(
+        seed=seed, operation=OPERATION_SLUG, phases=len(phases), agencies=len(agency_ids),
+        contact_points=len(cp_ids), users=len(user_ids), cases=cases, cases_by_phase=by_phase,
+        items=items, parties=parties, identifiers=counts["identifiers"],
+        planted_networks=len(plan.networks),
+        notes=[*notes, f"All demo accounts use the password {DEMO_PASSWORD!r}."],
+    )  # fmt: skip
+
+
+def _showcase(op: Operation, seed: int, today: dt.date, now: dt.datetime, data_dir: Path | None,
+              networks: list[PlantedNetwork], progress: Progress) -> hooks.DemoBuilt:  # fmt: skip
+    """What the capabilities add to the demo: the alerts always; with a data directory, the analyses."""
+    declarations: tuple[hooks.DemoDeclarations, ...] = ()
+    if data_dir is not None:
+        progress(0, None, "writing the declarations")
+        declarations = showcase.write_declarations(Path(data_dir) / "demo", seed, today, networks)
+    return hooks.DemoBuilt(
+        operation_id=op.id, operation_slug=op.slug, seed=seed, today=today, now=now,
+        alerts=showcase.alerts(networks), data_dir=Path(data_dir) if data_dir is not None else None,
+        declarations=declarations, profiles=showcase.profiles(today) if data_dir is not None else (),
+        progress=progress,
+    )  # fmt: skip
+
+
+def _write_cases(
+    session: Session, op: Operation, plans: list[Plan], agency_ids: dict[str, int], cp_ids: dict[tuple[str, str], int],
+    user_ids: dict[str, int],
+) -> dict[str, int]:  # fmt: skip
+    """Insert the plans' cases (each plan's cases before its merged duplicates, the plans in order) with their
+    transits, items, shares, parties and identifiers; returns the counts."""
     phase_ids: dict[int, int] = {}
     case_ids: dict[int, int] = {}
-    case_rows = list(plan.cases)
+    case_rows = [c for plan in plans for c in plan.cases]
     for c in case_rows:
         phase_ids[c.key] = phase_for_date(op, c.seizure_date).id  # derived from the seizure date, never by hand
 
@@ -156,15 +234,16 @@ def build_demo(session: Session, *, seed: int = 2023) -> DemoSummary:
             "validated_by_id": user_ids.get(c.validated_by) if c.validated_by else None,
         }  # fmt: skip
 
-    # Cases first (RETURNING their ids in order), their merged duplicates after them.
-    for merged in (False, True):
-        batch = [c for c in case_rows if (c.merged_into is not None) is merged]
-        if not batch:
-            continue
-        ids = session.scalars(
-            insert(Case).returning(Case.id, sort_by_parameter_order=True), [case_values(c) for c in batch]
-        ).all()
-        case_ids.update({c.key: cid for c, cid in zip(batch, ids, strict=True)})
+    # Per plan: cases first (RETURNING their ids in order), their merged duplicates after them.
+    for plan in plans:
+        for merged in (False, True):
+            batch = [c for c in plan.cases if (c.merged_into is not None) is merged]
+            if not batch:
+                continue
+            ids = session.scalars(
+                insert(Case).returning(Case.id, sort_by_parameter_order=True), [case_values(c) for c in batch]
+            ).all()
+            case_ids.update({c.key: cid for c, cid in zip(batch, ids, strict=True)})
 
     transits = [
         {"case_id": case_ids[c.key], "position": i, "country": t}
@@ -238,25 +317,7 @@ def build_demo(session: Session, *, seed: int = 2023) -> DemoSummary:
     if identifiers:
         session.execute(insert(CaseIdentifier), identifiers)
 
-    by_phase: dict[str, dict[str, int]] = {}
-    for p in PHASES:
-        counts = {s.value: 0 for s in CaseStatus}
-        for c in case_rows:
-            if c.phase == p.number:
-                counts[c.status] += 1
-        by_phase[roman(p.number)] = counts
-    audit.record(
-        session, audit.SYSTEM, "demo.build", "operation", op.id,
-        seed=seed, cases=len(case_rows), items=len(items), parties=len(parties), users=len(user_ids),
-    )  # fmt: skip
-    session.flush()
-    return DemoSummary(
-        seed=seed, operation=OPERATION_SLUG, phases=len(PHASES), agencies=len(agency_ids),
-        contact_points=len(cp_ids), users=len(user_ids), cases=len(case_rows), cases_by_phase=by_phase,
-        items=len(items), parties=len(parties), identifiers=len(identifiers),
-        planted_networks=len(plan.networks),
-        notes=[f"All demo accounts use the password {DEMO_PASSWORD!r}."],
-    )  # fmt: skip
+    return {"items": len(items), "parties": len(parties), "identifiers": len(identifiers)}
 
 
 def _users(session: Session, agency_ids: dict[str, int], cp_ids: dict[tuple[str, str], int]) -> dict[str, int]:

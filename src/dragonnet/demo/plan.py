@@ -24,6 +24,7 @@ from dragonnet.demo.catalogue import (
     CONCEALMENT,
     CONTAINER_OWNERS,
     CP,
+    CURRENT_TARGETS,
     DECLARED_GOODS,
     DETECTION,
     DRUG,
@@ -46,6 +47,7 @@ from dragonnet.demo.catalogue import (
     AgencyDef,
     Commodity,
     PhaseDef,
+    current_phase,
     reporting_in,
 )
 from dragonnet.demo.networks import RINGS, MemberDef, RingDef
@@ -240,9 +242,15 @@ class _MemberState:
 
 
 class _Planner:
-    def __init__(self, seed: int) -> None:
+    def __init__(
+        self, seed: int, phases: tuple[PhaseDef, ...] = PHASES,
+        targets: dict[int, dict[str, dict[str, int]]] | None = None, key_offset: int = 0,
+    ) -> None:  # fmt: skip
         self.rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not security
         self.seed = seed
+        self.phases = phases
+        self.targets = TARGETS if targets is None else targets
+        self.key_offset = key_offset  # keys of a second plan follow the first one's
         self.cases: list[CaseRow] = []
         self.members: dict[str, _MemberState] = {}
         self.ring_containers: dict[str, list[str]] = {}
@@ -260,9 +268,9 @@ class _Planner:
     def slots(self) -> list[_Slot]:
         rng = self.rng
         out: list[_Slot] = []
-        for phase in PHASES:
+        for phase in self.phases:
             agencies = reporting_in(phase.number)
-            for status, by_class in TARGETS[phase.number].items():
+            for status, by_class in self.targets[phase.number].items():
                 if status == MERGED:
                     continue
                 chosen: list[_Slot] = []
@@ -354,7 +362,8 @@ class _Planner:
         value = sum(commodity.usd_per_unit * it.quantity for it in items[:1]) or None
         reporter = self._reporter(agency.code, cp.code)
         return CaseRow(
-            key=len(self.cases), phase=slot.phase.number, agency=agency.code, status=status, klass=slot.klass,
+            key=len(self.cases) + self.key_offset, phase=slot.phase.number, agency=agency.code, status=status,
+            klass=slot.klass,
             seizure_date=seizure, reported_at=reported, submitted_at=submitted, validated_at=validated,
             cp=cp.code, place_locode=locode, place_name=place_name, place_country=country,
             place_type=_place_type(cp.kind), latitude=lat, longitude=lon, direction=direction,
@@ -690,7 +699,7 @@ class _Planner:
             parties.append(copy)
         cp = agency.cps[0].code if agency.kind == POLICE else None
         return replace(
-            twin, key=len(self.cases), agency=agency.code, status=MERGED, reported_at=reported,
+            twin, key=len(self.cases) + self.key_offset, agency=agency.code, status=MERGED, reported_at=reported,
             submitted_at=reported, validated_at=None, cp=cp, items=items, parties=parties,
             identifiers=list(twin.identifiers), created_by=self._reporter(agency.code, cp), validated_by=None,
             merged_into=twin.key, shares=[],
@@ -727,9 +736,57 @@ class _Planner:
         self.assign_rings(slots)
         for slot in slots:
             self.cases.append(self.case_for(slot))
-        originals = list(self.cases)
-        for phase in PHASES:
-            for klass, n in TARGETS[phase.number].get(MERGED, {}).items():
+        self._merged_duplicates()
+        for case in self.cases:
+            if case.merged_into is None:
+                self.shares(case)
+            else:
+                case.sharing_level = self._case(case.merged_into).sharing_level
+        self._case_refs()
+        self._ensure_variants()
+        ordered = sorted(self.cases, key=lambda c: (c.merged_into is not None, c.seizure_date, c.agency, c.case_ref))
+        return Plan(self.seed, tuple(ordered), tuple(self._networks()))
+
+    def run_current(self, now: dt.datetime) -> Plan:
+        """The current phase's cases so far (no planted ring recurs in it): seized before `now`, and reported,
+        submitted and validated no later than `now`."""
+        for slot in self.slots():
+            self.cases.append(self.case_for(slot))
+        self._merged_duplicates()
+        for case in self.cases:
+            if case.merged_into is None:
+                self.shares(case)
+            else:
+                case.sharing_level = self._case(case.merged_into).sharing_level
+        for case in self.cases:
+            self._not_after(case, now)
+        self._case_refs()
+        ordered = sorted(self.cases, key=lambda c: (c.merged_into is not None, c.seizure_date, c.agency, c.case_ref))
+        return Plan(self.seed, tuple(ordered), ())
+
+    def _not_after(self, case: CaseRow, now: dt.datetime) -> None:
+        """Nothing of a running phase is dated in the future: report, submission and validation times that
+        would be are brought back to the last hours before `now` (in their order)."""
+        latest = now - dt.timedelta(minutes=self.rng.randint(20, 600))
+        for name in ("reported_at", "submitted_at", "validated_at"):
+            value = getattr(case, name)
+            if value is not None and value > latest:
+                setattr(case, name, latest)
+            if value is not None:
+                latest = max(getattr(case, name), latest)
+        floor = dt.datetime.combine(case.seizure_date, dt.time(12), dt.UTC)
+        for name in ("reported_at", "submitted_at", "validated_at"):
+            if getattr(case, name) is not None and getattr(case, name) < floor:
+                setattr(case, name, floor)
+
+    def _case(self, key: int) -> CaseRow:
+        return self.cases[key - self.key_offset]
+
+    def _merged_duplicates(self) -> None:
+        rng = self.rng
+        originals = [c for c in self.cases if c.merged_into is None]
+        for phase in self.phases:
+            for klass, n in self.targets[phase.number].get(MERGED, {}).items():
                 pool = [c for c in originals if c.phase == phase.number and c.klass == klass and c.status == VALIDATED]
                 rng.shuffle(pool)
                 made = 0
@@ -743,15 +800,6 @@ class _Planner:
                     made += 1
                 if made < n:
                     raise RuntimeError(f"phase {phase.number}: only {made} of {n} merged {klass} duplicates possible")
-        for case in self.cases:
-            if case.merged_into is None:
-                self.shares(case)
-            else:
-                case.sharing_level = self.cases[case.merged_into].sharing_level
-        self._case_refs()
-        self._ensure_variants()
-        ordered = sorted(self.cases, key=lambda c: (c.merged_into is not None, c.seizure_date, c.agency, c.case_ref))
-        return Plan(self.seed, tuple(ordered), tuple(self._networks()))
 
     def _case_refs(self) -> None:
         by_agency: dict[str, list[CaseRow]] = defaultdict(list)
@@ -851,3 +899,12 @@ def _describe(items: list[ItemRow], place: str, concealment: str | None) -> str:
 def make_plan(seed: int = 2023) -> Plan:
     """The deterministic demo plan for `seed` (cached: the same object for the same seed)."""
     return _Planner(seed).run()
+
+
+def make_current_plan(seed: int, today: dt.date, now: dt.datetime, key_offset: int) -> Plan:
+    """The current phase's cases so far, for a demo built on `today` (deterministic for the seed and the day):
+    seized from the phase's start to yesterday, reported no later than `now`."""
+    phase = current_phase(today)
+    drawn = replace(phase, end=max(phase.start, today - dt.timedelta(days=1)))
+    planner = _Planner(seed * 7919 + phase.number, (drawn,), {phase.number: CURRENT_TARGETS}, key_offset)
+    return planner.run_current(now)

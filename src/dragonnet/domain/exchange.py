@@ -57,6 +57,7 @@ class Column:
     vocabulary: str | None = None
     description: str = ""
     headers: dict[str, tuple[str, ...]] = field(default_factory=dict)  # language -> synonyms
+    example: str = ""  # the value in the templates' example row
 
     @property
     def synonyms(self) -> tuple[str, ...]:
@@ -89,6 +90,7 @@ class ExchangeFormat:
     columns: dict[SheetKind, tuple[Column, ...]]
     vocabularies: dict[str, Vocabulary]
     source: str
+    list_separator: str = ";"  # between the values of a list cell (countries on a route), everywhere
     # Comparison keys of the words that say a quantity is honestly unknown ("unknown", "không rõ", "未知").
     unknown_quantity: frozenset[str] = frozenset()
 
@@ -119,6 +121,10 @@ class ExchangeFormat:
                 if c.vocabulary is not None:
                     out[c.name] = self.vocabularies[c.vocabulary].index()
         return out
+
+    def example_row(self, sheet: SheetKind) -> dict[str, str]:
+        """Column -> the value of the templates' example row (empty where the example leaves it blank)."""
+        return {c.name: c.example for c in self.columns[sheet]}
 
     def says_unknown_quantity(self, text: str | None) -> bool:
         """True when a quantity cell says, in words, that the quantity is not known ("unknown", "không rõ")."""
@@ -178,7 +184,7 @@ def _column(source: str, sheet: SheetKind, raw: dict[str, Any], items: dict[str,
         raise _fail(source, f"sheets.{sheet}", f"column name {name!r} is not a lower-case identifier")
     where = f"sheets.{sheet}.{name}"
     unknown = set(raw) - {"name", "level", "type", "vocabulary", "required", "required_for", "max_length",
-                          "description", "headers"}  # fmt: skip
+                          "description", "headers", "example"}  # fmt: skip
     if unknown:
         raise _fail(source, where, f"unknown keys {', '.join(sorted(unknown))}")
     level, kind = raw.get("level"), raw.get("type")
@@ -202,7 +208,7 @@ def _column(source: str, sheet: SheetKind, raw: dict[str, Any], items: dict[str,
     return Column(
         name=name, sheet=sheet, level=level, type=kind, required=bool(raw.get("required", False)),
         required_for=tuple(raw.get("required_for") or ()), max_length=max_length, vocabulary=vocabulary,
-        description=str(raw.get("description") or ""), headers=words,
+        description=str(raw.get("description") or ""), headers=words, example=str(raw.get("example") or ""),
     )  # fmt: skip
 
 
@@ -224,10 +230,13 @@ def parse(data: Any, source: str = "<text>") -> ExchangeFormat:
         if [c.name for c in found if c.level == "key"] != ["case_ref", "reporting_agency"]:
             raise _fail(source, f"sheets.{sheet}", "the key columns are case_ref, reporting_agency (in that order)")
         columns[sheet] = found
+    separator = data.get("list_separator", ";")
+    if not isinstance(separator, str) or len(separator) != 1 or separator.isalnum() or separator.isspace():
+        raise _fail(source, "list_separator", "one punctuation character, e.g. ;")
     unknown = _words(source, "unknown_quantity", data.get("unknown_quantity") or {})
     unknown_keys = frozenset(k for words in unknown.values() for k in (key(w) or w.strip() for w in words) if k)
     return ExchangeFormat(int(data.get("version", 1)), int(data.get("text_max", 2000)), columns, vocabularies, source,
-                          unknown_keys)  # fmt: skip
+                          list_separator=separator, unknown_quantity=unknown_keys)  # fmt: skip
 
 
 def load(path: Path | str | None = None) -> ExchangeFormat:
@@ -265,3 +274,30 @@ def names_of(columns: Iterable[Column]) -> tuple[str, ...]:
 
 
 FORMAT = load()
+
+# Lists in one cell or field (the countries of a route): one separator for every form, the API's text fields,
+# the import, the export and the templates. Its full-width form (a Chinese or Japanese keyboard's) counts too.
+LIST_SEPARATOR = FORMAT.list_separator
+_FULL_WIDTH = {";": "\uff1b", ",": "\uff0c", "|": "\uff5c", "/": "\uff0f"}
+
+
+def split_list(text: str | None) -> list[str]:
+    """The values of a list written in one field: "TH; MY" -> ["TH", "MY"] (blanks dropped, order kept)."""
+    if not text:
+        return []
+    full = _FULL_WIDTH.get(LIST_SEPARATOR)
+    if full:
+        text = text.replace(full, LIST_SEPARATOR)
+    return [part.strip() for part in text.split(LIST_SEPARATOR) if part.strip()]
+
+
+def join_list(values: Iterable[str]) -> str:
+    """A list as a field shows it: "TH; MY"."""
+    return f"{LIST_SEPARATOR} ".join(v for v in values if v)
+
+
+def list_hint(text: str) -> str:
+    """What to add to an error about one value of a list that was perhaps separated the wrong way."""
+    if any(sep in text for sep in (",", "/", "|")) and LIST_SEPARATOR not in text:
+        return f' (separate the countries of a list with "{LIST_SEPARATOR}", e.g. TH{LIST_SEPARATOR} MY)'
+    return ""

@@ -44,9 +44,20 @@ def phase_of(seizure_date: dt.date, phases: Sequence[P], operation: str = "the o
     for phase in phases:
         if phase.start_date <= seizure_date <= phase.end_date:
             return phase
-    periods = ", ".join(
-        f"{roman(p.number)}: {p.start_date}..{p.end_date}" for p in sorted(phases, key=lambda p: p.number)
-    )
-    raise ValidationError(
-        f"seizure date {seizure_date.isoformat()} is outside every phase of {operation} ({periods or 'no phases'})"
-    )
+    raise ValidationError(outside_every_phase(seizure_date, phases, operation))
+
+
+def outside_every_phase(day: dt.date, phases: Sequence[PhasePeriod], operation: str = "the operation") -> str:
+    """Why a date has no phase: the phases' dates, and what to do about it."""
+    ordered = sorted(phases, key=lambda p: p.number)
+    periods = "; ".join(f"phase {roman(p.number)} {p.start_date} to {p.end_date}" for p in ordered)
+    if not ordered:
+        todo = "an administrator must first add a phase (Administration > Operations, or `dragonnet operations phase`)"
+    elif day > max(p.end_date for p in ordered):
+        todo = ("if the seizure was made on that day, an administrator must add the operation's current phase or "
+                "extend the last one (Administration > Operations, or `dragonnet operations phase`); "
+                "otherwise correct the date")  # fmt: skip
+    else:
+        todo = "check the date (the seizure must fall within a phase), or ask an administrator to extend a phase"
+    return (f"seizure date {day.isoformat()} is outside every phase of {operation} "
+            f"({periods or 'no phases yet'}): {todo}")  # fmt: skip

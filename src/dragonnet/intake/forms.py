@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from dragonnet import hooks
-from dragonnet.domain.exchange import FORMAT, names_of
+from dragonnet.domain.exchange import FORMAT, join_list, names_of
 from dragonnet.domain.vocabulary import CaseStatus, IdentifierKind, Role, SharingLevel
 from dragonnet.errors import Conflict, DragonnetError, ValidationError
 from dragonnet.intake.curation.store import load_mappings, record_values
@@ -114,7 +114,8 @@ class PartyInput:
 
 @dataclass
 class CaseInput:
-    """A case as typed: every value a string (or None), transit countries separated by `;` (or a list)."""
+    """A case as typed: every value a string (or None), transit countries separated by the exchange format's list
+    separator (`;`) or given as a list."""
 
     case_ref: str | None = None
     seizure_date: str | None = None
@@ -143,7 +144,7 @@ class CaseInput:
 
         def text(value: object) -> str | None:
             if isinstance(value, (list, tuple)):
-                return ";".join(str(v).strip() for v in value if str(v).strip()) or None
+                return join_list(str(v).strip() for v in value) or None
             if isinstance(value, float) and value.is_integer():
                 return str(int(value))
             return _text(value)
@@ -530,7 +531,7 @@ def case_to_input(
         place_name=case.place_name, place_country=case.place_country, place_type=case.place_type,
         direction=case.direction, transport_mode=case.transport_mode, conveyance_ref=case.conveyance_ref,
         detection_method=case.detection_method, concealment=case.concealment, origin_country=case.origin_country,
-        transit_countries=";".join(case.transit_countries) or None, destination_country=case.destination_country,
+        transit_countries=join_list(case.transit_countries) or None, destination_country=case.destination_country,
         arrests=str(case.arrests), sharing_level=case.sharing_level, description=case.description,
         extra=_texts(case.extra),
     )  # fmt: skip

@@ -8,7 +8,10 @@ Rules:
 - Re-importing a case (same agency and case_ref) replaces its items, transit countries and parties and
   bumps its version; it never duplicates. Imported cases get status `submitted`; an update of a
   `validated` (or `withdrawn`) case puts it back to `submitted`, because its content changed and must be
-  validated again. A `merged` case is not updated (row error: edit the case it was merged into).
+  validated again. A `merged` case is not updated (row error: edit the case it was merged into). A re-imported
+  case whose content is what is stored already is left alone and reported as unchanged (`intake.unchanged`).
+- Each written import is recorded with its cases (created, updated, unchanged: `case_imports`), so that the
+  list of just this import's cases can be shown (`report.import_id`).
 - `all_or_nothing`: any error and nothing is written. Otherwise the valid cases land and the report lists
   the rejected rows. `dry_run` validates and reports without writing.
 - Everything is written inside one SAVEPOINT in the caller's transaction, with one `cases.import` audit
@@ -32,6 +35,7 @@ from sqlalchemy import ARRAY, ColumnElement, String, Table, any_, bindparam, del
 from sqlalchemy.orm import Session
 
 from dragonnet import hooks
+from dragonnet.domain.exchange import SheetKind
 from dragonnet.domain.vocabulary import CaseStatus, IdentifierKind, SharingLevel
 from dragonnet.errors import DragonnetError
 from dragonnet.intake.curation.store import load_mappings, record_values
@@ -39,6 +43,9 @@ from dragonnet.intake.extra import CASE_EXTRA, ITEM_EXTRA, PARTY_EXTRA, pack
 from dragonnet.intake.headers import PARTY_COLUMNS, HeaderMapping, propose_mapping, require
 from dragonnet.intake.normalise import CASE_KEY, ERROR_SCHEMA, ErrorSink, Normalised, normalise_items, normalise_parties
 from dragonnet.intake.reader import MAX_BYTES, MAX_ROWS, ROW, RawTable, ReadResult, read_bytes
+from dragonnet.intake.record import record_import
+from dragonnet.intake.templates import EXAMPLE_CASE_REF, example_rows
+from dragonnet.intake.unchanged import unchanged_refs
 from dragonnet.operation.service import get_operation, phase_for_date
 from dragonnet.policy.audit import AuditActor, record
 from dragonnet.storage.models import (
@@ -73,11 +80,15 @@ class ImportReport:
     rows_rejected: int = 0
     cases_created: int = 0
     cases_updated: int = 0
+    cases_unchanged: int = 0  # re-imported as they are stored: left alone (version and status kept)
     cases_rejected: int = 0
     parties_imported: int = 0
     rejected_cases: list[str] = field(default_factory=list)
-    # The refs of the cases written (or, in a dry run, that would be): what a later step (validation) acts on.
+    # The refs of the cases accepted, unchanged ones included (in a dry run, that would be): what a later step
+    # (validation) acts on.
     case_refs: list[str] = field(default_factory=list)
+    unchanged_refs: list[str] = field(default_factory=list)
+    import_id: int | None = None  # the recorded import (case_imports), once written
     errors: list[RowError] = field(default_factory=list)
     errors_total: int = 0
     # Values accepted by a guess to check (a misspelt taxon read as the closest CITES name); not rejections.
@@ -128,6 +139,17 @@ def _ref_conditions(session: Session, refs: Sequence[str]) -> Iterator[ColumnEle
         return
     for chunk in _chunks(refs):
         yield Case.case_ref.in_(chunk)
+
+
+def _without_example(frame: pl.DataFrame, sheet: SheetKind) -> tuple[pl.DataFrame, list[RowError]]:
+    """The rows without the templates' unchanged example row, and a note for each one skipped."""
+    example = example_rows(frame, sheet)
+    if not example.any():
+        return frame, []
+    skipped = frame.filter(example).get_column(ROW).to_list()
+    notes = [RowError(row, "case_ref", EXAMPLE_CASE_REF, "the template's example row: skipped, not imported",
+                      None, sheet) for row in skipped]  # fmt: skip
+    return frame.filter(~example), notes
 
 
 def _agency(session: Session, operation: Operation, code: str) -> Agency:
@@ -193,35 +215,42 @@ def import_cases(
         parties_mapping=parties_map.as_dict() if parties_map else {},
     )
     mappings = load_mappings(session, operation.id, agency.code)
-    items = normalise_items(_canonical(raw.items, items_map), day_first=day_first, today=today, mappings=mappings)
+    item_rows, examples = _without_example(_canonical(raw.items, items_map), "items")
+    items = normalise_items(item_rows, day_first=day_first, today=today, mappings=mappings)
     parties = None
     if raw.parties is not None and parties_map is not None:
-        parties = normalise_parties(_canonical(raw.parties, parties_map), day_first=day_first, today=today,
-                                    default_region=agency.country, mappings=mappings)  # fmt: skip
+        party_rows, party_examples = _without_example(_canonical(raw.parties, parties_map), "parties")
+        examples += party_examples
+        parties = normalise_parties(party_rows, day_first=day_first, today=today, default_region=agency.country,
+                                    mappings=mappings)  # fmt: skip
     checked = _validate(session, operation, agency, items, parties)
-    plan = _report(report, checked, items)
+    plan = _without_unchanged(session, report, checked, _report(report, checked, items))
+    report.warnings, report.warnings_total = examples + report.warnings, report.warnings_total + len(examples)
     review = _review(items, parties)
     report.values_to_review = review.height
     if dry_run:
         return report
     if all_or_nothing and checked.errors.height > 0:  # nothing lands but the values to review
         report.cases_created = report.cases_updated = report.rows_imported = report.parties_imported = 0
+        report.cases_unchanged = 0
         report.rows_rejected = report.rows_total
-        report.case_refs = []
+        report.case_refs = report.unchanged_refs = []
         with session.begin_nested():
             record_values(session, operation.id, agency.id, review)
         return report
     with session.begin_nested():
-        _write(session, operation, agency, actor, plan.good, plan.good_cases, checked.existing, plan.to_update,
-               plan.good_parties)  # fmt: skip
+        ids = _write(session, operation, agency, actor, plan.good, plan.good_cases, checked.existing,
+                     plan.to_update, plan.good_parties)  # fmt: skip
         record_values(session, operation.id, agency.id, review)
+        report.import_id = record_import(session, operation, agency, actor, report, ids, checked.existing)
         record(
             session, actor, "cases.import", "operation", operation.slug,
             filename=report.filename, sha256=report.sha256, format=report.format, encoding=report.encoding,
             agency=agency.code, rows_total=report.rows_total, rows_imported=report.rows_imported,
             rows_rejected=report.rows_rejected, cases_created=report.cases_created,
-            cases_updated=report.cases_updated, cases_rejected=report.cases_rejected,
-            parties_imported=report.parties_imported, all_or_nothing=all_or_nothing,
+            cases_updated=report.cases_updated, cases_unchanged=report.cases_unchanged,
+            cases_rejected=report.cases_rejected, parties_imported=report.parties_imported,
+            all_or_nothing=all_or_nothing, import_id=report.import_id,
             warnings=report.warnings_total, values_to_review=report.values_to_review,
         )  # fmt: skip
     session.expire_all()
@@ -425,6 +454,20 @@ def _report(report: ImportReport, checked: _Checked, items: Normalised) -> _Plan
     return _Plan(good, good_cases, to_update, good_parties)
 
 
+def _without_unchanged(session: Session, report: ImportReport, checked: _Checked, plan: _Plan) -> _Plan:
+    """Leave out of the write the re-imported cases whose content is what is stored (reported as unchanged)."""
+    same = unchanged_refs(session, checked.existing, plan.good, plan.good_cases, plan.good_parties, plan.to_update)
+    if not same:
+        return plan
+    report.unchanged_refs = same
+    report.cases_unchanged = len(same)
+    report.cases_updated -= len(same)
+    kept = ~pl.col("case_ref").is_in(pl.Series(same, dtype=pl.String).implode())
+    parties = plan.good_parties.filter(kept) if plan.good_parties is not None else None
+    return _Plan(plan.good.filter(kept), plan.good_cases.filter(kept), [r for r in plan.to_update if r not in same],
+                 parties)  # fmt: skip
+
+
 _CASE_FIELDS = (
     "seizure_date", "place_locode", "place_name", "place_country", "place_type", "latitude", "longitude", "direction",
     "transport_mode", "conveyance_ref", "detection_method", "concealment", "origin_country", "destination_country",
@@ -501,10 +544,10 @@ def _write(
     existing: dict[str, tuple[int, str, int, int]],
     to_update: list[str],
     parties: pl.DataFrame | None,
-) -> None:
+) -> dict[str, int]:
     """Write: new cases, updated cases (their old items, transits, parties replaced), items and transits,
     parties and their identifiers; then tell the listeners (`hooks.cases_written`). On PostgreSQL the bulk
-    rows go through COPY."""
+    rows go through COPY. Returns case_ref -> id of the cases written."""
     now = dt.datetime.now(dt.UTC)
     case_frame = _with_extra(good_cases.select(
         "case_ref", "phase_id", *_CASE_FIELDS,
@@ -541,6 +584,7 @@ def _write(
             "case_id", "kind", "name", "phone", "email", "id_number"
         )
     hooks.cases_written(session, hooks.CasesWritten(written.get_column("case_id").to_list(), written, written_parties))
+    return ids
 
 
 def _insert_new_cases(session: Session, new_frame: pl.DataFrame, copy_path: bool) -> dict[str, int]:

@@ -10,6 +10,7 @@ The officer's text is kept beside the normalised value (substance_text, taxon_te
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,8 @@ import phonenumbers
 import polars as pl
 from rapidfuzz import fuzz, process
 
-from dragonnet.domain.exchange import FORMAT, SheetKind, names_of
+from dragonnet.domain.exchange import FORMAT, SheetKind, join_list, list_hint, names_of, split_list
+from dragonnet.domain.identifiers import conveyance_problem
 from dragonnet.domain.quantity import KG_PER_UNIT, MAX_PLAUSIBLE, Unit, parse_number, parse_unit
 from dragonnet.errors import ValidationError
 from dragonnet.intake.headers import ITEM_COLUMNS, PARTY_COLUMNS, key
@@ -418,13 +420,19 @@ def _ensure(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
 
 
 def _transit_reading(text: str, mappings: ValueMappings) -> Reading:
-    """A transit list ("LA; TH"): every part a country; the first part that is not one makes the cell an error."""
-    parts = [p.strip() for p in text.replace("；", ";").split(";") if p.strip()]
+    """A transit list ("LA; TH"), split on the exchange format's one list separator (as every form): every part
+    a country; the first part that is not one makes the cell an error."""
     codes: list[str] = []
-    for part in parts:
+    for part in split_list(text):
         r = read_country(part, mappings)
         if r.values["a2"] is None:
-            return Reading({"tr_list": None, "tr_part": part}, error=r.error, suggestion=r.suggestion,
+            hint = list_hint(part)
+            suggestion = r.suggestion
+            if hint:  # "TH, MY": suggest the list written with the separator when its parts are countries
+                found = [read_country(p, mappings).values["a2"] for p in re.split(r"[,/|，]", part) if p.strip()]
+                if found and all(found):
+                    suggestion = join_list(found)
+            return Reading({"tr_list": None, "tr_part": part}, error=(r.error or "") + hint, suggestion=suggestion,
                            review=r.review, reason=r.reason)  # fmt: skip
         codes.append(r.values["a2"])
     return Reading({"tr_list": codes, "tr_part": None})
@@ -506,6 +514,9 @@ def _values(frame: pl.DataFrame, sink: ErrorSink, reads: Reads, *, day_first: bo
              suggestion=pl.col("transit_countries__s"))  # fmt: skip
     reads.review(frame, "country", "transit_countries", pl.col("tr_part"), when=pl.col("tr_part").is_not_null())
     frame = reads.drop_notes(frame, "transit_countries").drop("tr_part")
+    # A conveyance written like a container number passes the one container rule (domain.identifiers).
+    frame = _lookup(frame, "conveyance_ref", lambda text: {"cv_err": conveyance_problem(text)}, {"cv_err": pl.String})
+    sink.add(frame, pl.col("cv_err").is_not_null(), "conveyance_ref", pl.col("cv_err"))
     # arrests: a whole number
     arrests_ok = pl.col("arrests").str.contains(r"^\d{1,6}$")
     sink.add(frame, pl.col("arrests").is_not_null() & ~arrests_ok, "arrests", pl.lit("not a whole number"))

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from dragonnet.domain.vocabulary import CaseStatus, CommodityClass
 from dragonnet.errors import ValidationError
+from dragonnet.intake.record import import_case_ids
 from dragonnet.policy.access import Actor, audit_actor, case_visibility, may_see_nominal
 from dragonnet.policy.audit import record
 from dragonnet.reference import countries
@@ -33,6 +34,7 @@ class CaseFilters:
     country: str | None = None
     text: str | None = None
     agency_id: int | None = None
+    import_id: int | None = None  # the cases of one recorded import (intake.record)
 
     def checked(self) -> CaseFilters:
         """The filters with the country resolved (any spelling) and the vocabularies checked (422 otherwise)."""
@@ -44,7 +46,8 @@ class CaseFilters:
             )
         country = countries.resolve(self.country).alpha2 if self.country else None
         text = (self.text or "").strip()[:200] or None
-        return CaseFilters(self.phase, self.status or None, self.commodity or None, country, text, self.agency_id)
+        return CaseFilters(self.phase, self.status or None, self.commodity or None, country, text, self.agency_id,
+                           self.import_id)  # fmt: skip
 
 
 def case_query(actor: Actor, operation: Operation, filters: CaseFilters) -> Select[Case]:
@@ -60,6 +63,8 @@ def case_query(actor: Actor, operation: Operation, filters: CaseFilters) -> Sele
         query = query.where(Case.place_country == f.country)
     if f.agency_id is not None:
         query = query.where(Case.reporting_agency_id == f.agency_id)
+    if f.import_id is not None:
+        query = query.where(Case.id.in_(import_case_ids(f.import_id)))
     if f.text:
         pattern = "%" + f.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         fields = (Case.case_ref, Case.place_name, Case.place_locode, Case.conveyance_ref, Case.description,

@@ -1,4 +1,5 @@
-"""Identifiers named in alerts and watchlists: their kinds, normalised forms and check digits.
+"""Identifiers named in alerts and watchlists: their kinds and normalised forms (the check-digit rules are
+dragonnet.domain.identifiers', shared with the case form, the API and the import).
 
 Normalised forms are what matching compares: containers and vessels in upper case without spaces or
 punctuation, names case- and accent-folded, phones as digits with a leading '+' when given.
@@ -10,7 +11,7 @@ import re
 import unicodedata
 from enum import StrEnum
 
-from dragonnet.domain.identifiers import iso6346_check_digit
+from dragonnet.domain.identifiers import container_problem
 from dragonnet.errors import ValidationError
 from dragonnet.reference._text import norm
 
@@ -41,18 +42,12 @@ NOMINAL_WATCH_KINDS = frozenset(
 )
 
 _ALNUM = re.compile(r"[^0-9A-Z]")
-_CONTAINER = re.compile(r"^[A-Z]{3}[UJZ][0-9]{7}$")
 _FLIGHT = re.compile(r"^([A-Z0-9]{2}[A-Z]?)([0-9]{1,4})([A-Z]?)$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _upper_alnum(value: str) -> str:
     return _ALNUM.sub("", unicodedata.normalize("NFKC", value).upper())
-
-
-def is_valid_container(value: str) -> bool:
-    code = _upper_alnum(value)
-    return bool(_CONTAINER.match(code)) and iso6346_check_digit(code[:10]) == int(code[10])
 
 
 def is_valid_imo(value: str) -> bool:
@@ -82,10 +77,9 @@ def normalise_alert_identifier(kind: str, value: str) -> str:
         ) from None
     code = _upper_alnum(text)
     if k is AlertIdentifierKind.CONTAINER:
-        if not is_valid_container(code):
-            raise ValidationError(
-                f"container {text!r} is not a valid ISO 6346 number (owner code, serial, check digit)"
-            )
+        problem = container_problem(text)  # the one container rule (domain.identifiers): as on the case form
+        if problem is not None:
+            raise ValidationError(problem)
         return code
     if k is AlertIdentifierKind.VESSEL:
         if not is_valid_imo(code):
@@ -127,8 +121,8 @@ def check_watch_value(kind: str, value: str) -> str:
         raise ValidationError(f"unknown watchlist kind {kind!r}; use {', '.join(k.value for k in WatchKind)}") from None
     if not value.strip() or len(value) > 200:
         raise ValidationError("give a value of 1 to 200 characters")
-    if kind == WatchKind.CONTAINER and not is_valid_container(value):
-        raise ValidationError(f"container {value.strip()!r} is not a valid ISO 6346 number")
+    if kind == WatchKind.CONTAINER and (problem := container_problem(value)) is not None:
+        raise ValidationError(problem)
     if kind == WatchKind.EMAIL and not _EMAIL.match(value.strip()):
         raise ValidationError(f"{value.strip()!r} is not an e-mail address")
     normalised = normalise_watch_value(kind, value)

@@ -118,6 +118,64 @@ def nominal_visibility(actor: Actor) -> ColumnElement[bool]:
     )
 
 
+# --- saying why, without revealing what ----------------------------------------------------------------------
+
+
+def case_visibility_rule(actor: Actor) -> str:
+    """The case rule as it applies to `actor`, in one sentence (true of every case, so it reveals none)."""
+    if not actor.is_authenticated or actor.agency_id is None:
+        return "log in to see cases"
+    agency = actor.agency_code or "your agency"
+    if actor.is_observer_only:
+        return (f"partner observers ({agency}) see the cases marked TLP:CLEAR only; other cases are shared with "
+                "the operation's member agencies")  # fmt: skip
+    amber = f"TLP:AMBER cases shared with {agency}"
+    if actor.has(Role.REGIONAL_ANALYST):
+        amber = "every submitted TLP:AMBER case (regional analysts)"
+    elif actor.has(Role.NATIONAL_COORDINATOR) and actor.country:
+        amber = f"TLP:AMBER cases of {actor.country} agencies and those shared with {agency}"
+    return (f"you see {agency}'s own cases, the submitted TLP:GREEN and TLP:CLEAR cases of every member, "
+            f"{amber}, and TLP:RED cases that name {agency}; drafts stay with their agency, TLP:AMBER+STRICT cases "
+            "too")  # fmt: skip
+
+
+def why_case_hidden(actor: Actor, case: Case) -> str:
+    """Why `actor` may not see a case whose existence they know already (e.g. the case an alert's recipient
+    opened): its sharing level and that it is not shared with them; nothing of its content."""
+    agency = actor.agency_code or "you"
+    owner = case.reporting_agency.code if case.reporting_agency is not None else "its agency"
+    level = case.sharing_level
+    if case.status == CaseStatus.DRAFT.value:
+        return f"a draft of {owner}: only {owner} sees it until it is submitted"
+    if actor.is_observer_only and level != SharingLevel.CLEAR.value:
+        return f"restricted: TLP:{level.upper()}, not shared with partner observers ({agency})"
+    if level == SharingLevel.AMBER_STRICT.value:
+        return f"restricted: TLP:AMBER+STRICT, {owner} only"
+    return f"restricted: TLP:{level.upper()}, not shared with {agency}"
+
+
+def hidden_explanation(actor: Actor, object_type: str) -> str:
+    """What a 'not found' page adds: the rule that decides what `actor` sees. The same words whether the record
+    exists or not, so the page reveals nothing."""
+    if object_type == "case":
+        return f"Either there is no such case, or it is not shared with you: {case_visibility_rule(actor)}."
+    if object_type == "alert":
+        who = "partner observers see TLP:CLEAR alerts only" if actor.is_observer_only else (
+            "an alert is seen by its sender and its recipient agencies, TLP:GREEN alerts by every member and "
+            "TLP:CLEAR alerts by everyone logged in")  # fmt: skip
+        return f"Either there is no such alert, or it is not shared with you: {who}."
+    return ""
+
+
+REPORTING_ROLES = frozenset({Role.REPORTER, Role.NATIONAL_COORDINATOR})
+
+
+def may_report(actor: Actor) -> bool:
+    """Cases are reported and edited by reporters and national coordinators of an agency (not by analysts,
+    observers or administrators alone)."""
+    return actor.agency_id is not None and any(actor.has(r) for r in REPORTING_ROLES)
+
+
 def visible_cases(actor: Actor) -> Select[Case]:
     """The starting point of every case query."""
     return select(Case).where(case_visibility(actor))
@@ -188,10 +246,12 @@ def audit_actor(actor: Actor) -> audit.AuditActor:
 
 
 class Hidden(NotFound):
-    """404: the record does not exist for this actor (absent or invisible: both answer the same)."""
+    """404: the record does not exist for this actor (absent or invisible: both answer the same). `explanation`
+    is the rule that decides what the actor sees (the same for a missing and a hidden record)."""
 
     def __init__(self, actor: Actor, object_type: str, object_id: object, message: str | None = None) -> None:
         super().__init__(message or f"no {object_type.replace('_', ' ')} {object_id}")
+        self.explanation = hidden_explanation(actor, object_type)
         self.denial = audit.AuditNote(
             audit_actor(actor), "access.denied", object_type, str(object_id), {"reason": "not visible", "status": 404}
         )

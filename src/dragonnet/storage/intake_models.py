@@ -8,6 +8,8 @@
   shows them in the case's history beside its status changes.
 - `import_uploads`: a spreadsheet kept between the preview and the confirmation of a web import; the bytes
   live in the data directory under the upload's random id, never under a name the user chose.
+- `case_imports`, `case_import_cases`: each import that wrote cases, and which cases it created, updated or
+  found unchanged (the link after an import lists just those).
 """
 
 from __future__ import annotations
@@ -99,4 +101,42 @@ class ImportUpload(Base):
     consumed_at: Mapped[dt.datetime | None] = mapped_column()
 
 
-__all__ = ["Base", "CaseCorrection", "CaseMerge", "CaseStatusChange", "DuplicateDismissal", "ImportUpload"]
+class CaseImport(Base):
+    """One import that was written (web, CLI or API): its file, who, when, and its counts."""
+
+    __tablename__ = "case_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id", ondelete="CASCADE"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    filename: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    cases_created: Mapped[int] = mapped_column(Integer, default=0)
+    cases_updated: Mapped[int] = mapped_column(Integer, default=0)
+    cases_unchanged: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CaseImportCase(Base):
+    """A case an import wrote or found unchanged: `outcome` created, updated or unchanged."""
+
+    __tablename__ = "case_import_cases"
+    __table_args__ = (UniqueConstraint("import_id", "case_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("case_imports.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+
+
+__all__ = [
+    "Base",
+    "CaseCorrection",
+    "CaseImport",
+    "CaseImportCase",
+    "CaseMerge",
+    "CaseStatusChange",
+    "DuplicateDismissal",
+    "ImportUpload",
+]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dragonnet.storage.models import Agency, Base, utcnow
@@ -76,6 +76,13 @@ class AlertRecipient(Base):
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     result: Mapped[str | None] = mapped_column(String(24))
     result_note: Mapped[str | None] = mapped_column(Text)
+    # What the answering agency found, as it reports it to the alert's sender and recipients (its case, if one
+    # was opened, stays under its own sharing level): the class of goods, what, how much, and when.
+    result_commodity: Mapped[str | None] = mapped_column(String(16))
+    result_goods: Mapped[str | None] = mapped_column(String(200))
+    result_quantity: Mapped[float | None] = mapped_column(Float)
+    result_unit: Mapped[str | None] = mapped_column(String(16))
+    result_seizure_date: Mapped[dt.date | None] = mapped_column(Date)
     answered_at: Mapped[dt.datetime | None] = mapped_column()
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

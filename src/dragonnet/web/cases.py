@@ -9,18 +9,19 @@ event loop.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse
 
 from dragonnet.config import Settings
-from dragonnet.domain.exchange import FORMAT, SheetKind
+from dragonnet.domain.exchange import FORMAT, LIST_SEPARATOR, SheetKind
 from dragonnet.domain.vocabulary import (
     CaseStatus,
     SharingLevel,
@@ -28,13 +29,14 @@ from dragonnet.domain.vocabulary import (
 from dragonnet.errors import Conflict, DragonnetError
 from dragonnet.http.deps import AppSettings, Authenticated, CsrfRejected, DbSession, PageAuth
 from dragonnet.http.security import tokens_match
-from dragonnet.intake import duplicates, forms, queries, templates, uploads, workflow
+from dragonnet.intake import duplicates, forms, queries, record, templates, uploads, workflow
 from dragonnet.intake.curation import service as curation
 from dragonnet.intake.extra import CASE_EXTRA, ITEM_EXTRA, PARTY_EXTRA
 from dragonnet.intake.headers import ITEM_COLUMNS, PARTY_COLUMNS
 from dragonnet.intake.readings import hs_label
 from dragonnet.operation.service import get_operation
-from dragonnet.policy.access import get_case
+from dragonnet.policy.access import PermissionDenied, case_visibility_rule, get_case, may_report
+from dragonnet.policy.messaging import is_member
 from dragonnet.storage.models import Operation
 from dragonnet.tabular import ImportRejected
 from dragonnet.web.templating import render
@@ -70,6 +72,48 @@ EXTRA_FIELDS = {
     "party": _extra_fields("parties", PARTY_EXTRA),
 }
 
+# The form's labels: one place for the field and for the error that names it ("Seizure date", not
+# "seizure_date"; "Item 2: Quantity", not "items[1].quantity").
+LABELS: dict[str, str] = {
+    "case_ref": "Your case number", "seizure_date": "Seizure date", "sharing_level": "Sharing (TLP)",
+    "place_country": "Country of seizure", "place_locode": "Place (UN/LOCODE)", "place_name": "Place name",
+    "place_type": "Place type", "direction": "Direction", "transport_mode": "Transport mode",
+    "conveyance_ref": "Conveyance (flight, vessel, container, AWB...)", "detection_method": "Detection",
+    "concealment": "Concealment", "arrests": "Arrests", "origin_country": "Origin",
+    "transit_countries": f"Transit countries, in order (separated by {LIST_SEPARATOR})",
+    "destination_country": "Destination", "description": "Description", "items": "Items", "parties": "Parties",
+    "reporting_agency": "Reporting agency",
+    **{f.name: f.label for f in EXTRA_FIELDS["case"]},
+}  # fmt: skip
+ITEM_LABELS: dict[str, str] = {
+    "commodity_class": "Class", "substance": "Substance", "taxon": "Species / taxon", "specimen_type": "Specimen",
+    "quantity": 'Quantity (or "unknown")', "unit": "Unit", "hs_code": "HS code", "description": "Goods description",
+    **{f.name: f.label for f in EXTRA_FIELDS["item"]},
+}  # fmt: skip
+PARTY_LABELS: dict[str, str] = {
+    "role": "Role", "kind": "Kind", "name": "Name", "nationality": "Nationality", "birth_date": "Birth date",
+    "id_number": "Id number", "phone": "Phone", "email": "E-mail", "address": "Address",
+    **{f.name: f.label for f in EXTRA_FIELDS["party"]},
+}  # fmt: skip
+_ROW_FIELD = re.compile(r"^(items|parties)\[(\d+)\]\.(\w+)$")
+
+
+def field_label(name: str) -> str:
+    """The label an error names a field by, as the form shows it."""
+    row = _ROW_FIELD.match(name)
+    if row:
+        what, n, field = row.group(1), int(row.group(2)) + 1, row.group(3)
+        labels = ITEM_LABELS if what == "items" else PARTY_LABELS
+        return f"{'Item' if what == 'items' else 'Party'} {n}: {labels.get(field, field.replace('_', ' '))}"
+    return LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+SAVED = {
+    "draft": "saved as a draft: only your agency sees it. Submit it when it is complete.",
+    "submitted": "saved and submitted: it now goes to validation by your national coordinator.",
+    "updated": "saved.",
+}
+
 
 def _check_csrf(auth: PageAuth, token: str | None) -> None:
     if not tokens_match(auth.csrf_token, token):
@@ -86,30 +130,34 @@ def _form_dict(form: Any) -> dict[str, str]:
 @router.get("/operations/{slug}/cases", response_class=HTMLResponse)
 def case_list(
     request: Request, slug: str, db: DbSession, auth: PageAuth, phase: str = "", status: str = "",
-    commodity: str = "", country: str = "", q: str = "", page: int = 1,
+    commodity: str = "", country: str = "", q: str = "", page: int = 1, import_id: Annotated[str, Query(
+        alias="import")] = "",
 ) -> Response:  # fmt: skip
     op = get_operation(db, slug)
+    batch = record.get_import(db, auth.actor, op, int(import_id)) if import_id.isdigit() else None
     filters = queries.CaseFilters(int(phase) if phase.isdigit() else None, status or None, commodity or None,
-                                  country or None, q or None)  # fmt: skip
+                                  country or None, q or None, import_id=batch.id if batch else None)  # fmt: skip
     error = None
     try:
         result = queries.list_page(db, auth.actor, op, filters, page=page, per_page=PER_PAGE)
     except DragonnetError as exc:
         error, result = exc.message, queries.CasePage([], 0)
     params = {k: v for k, v in {"phase": phase, "status": status, "commodity": commodity, "country": country,
-                                 "q": q}.items() if v}  # fmt: skip
+                                 "q": q, "import": import_id if batch else ""}.items() if v}  # fmt: skip
     return render(
         request, "case_list.html",
         {"title": "Cases", "op": op, "result": result, "filters": params, "error": error, "choices": CHOICES,
-         "page_url": lambda n: f"/operations/{op.slug}/cases?" + urlencode({**params, "page": n})},
+         "page_url": lambda n: f"/operations/{op.slug}/cases?" + urlencode({**params, "page": n}),
+         "may_report": may_report(auth.actor), "rule": case_visibility_rule(auth.actor), "batch": batch},
         auth=auth, operation_slug=op.slug, active="cases",
     )  # fmt: skip
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
-def case_page(request: Request, case_id: int, db: DbSession, auth: PageAuth) -> Response:
+def case_page(request: Request, case_id: int, db: DbSession, auth: PageAuth, saved: str = "") -> Response:
     case = get_case(db, auth.actor, case_id)
     parties = queries.read_parties(db, auth.actor, case, purpose="case page")
+    has_route = bool(case.origin_country or case.destination_country or case.transit_countries)
     return render(
         request, "case_page.html",
         {"title": f"Case {case.case_ref}", "case": case, "parties": parties,
@@ -118,7 +166,8 @@ def case_page(request: Request, case_id: int, db: DbSession, auth: PageAuth) -> 
          "actions": workflow.available_actions(db, auth.actor, case), "history": workflow.history(db, case.id),
          "merges": duplicates.merges_of(db, case.id), "extra_fields": EXTRA_FIELDS,
          "can_edit": case.reporting_agency_id == auth.actor.agency_id and case.status != CaseStatus.MERGED.value
-         and bool(workflow.is_owner(auth.actor, case))},
+         and bool(workflow.is_owner(auth.actor, case)),
+         "can_alert": is_member(auth.actor) and has_route, "saved": SAVED.get(saved)},
         auth=auth, operation_slug=case.operation.slug, active="cases",
     )  # fmt: skip
 
@@ -139,6 +188,7 @@ def case_transition(
 def _form_page(
     request: Request, auth: PageAuth, op: Operation, data: forms.CaseInput, *, case_id: int | None = None,
     version: int | None = None, errors: dict[str, forms.FieldError] | None = None, status_code: int = 200,
+    case_status: str | None = None,
 ) -> Response:  # fmt: skip
     items = [*data.items, forms.ItemInput()]
     parties = [*data.parties, forms.PartyInput()]
@@ -146,15 +196,27 @@ def _form_page(
         request, "case_form.html",
         {"title": f"Edit case {data.case_ref}" if case_id else "Report a seizure", "op": op, "data": data,
          "items": items, "parties": parties, "case_id": case_id, "version": version, "errors": errors or {},
-         "choices": CHOICES, "extra_fields": EXTRA_FIELDS,
+         "choices": CHOICES, "extra_fields": EXTRA_FIELDS, "labels": LABELS, "item_labels": ITEM_LABELS,
+         "party_labels": PARTY_LABELS, "field_label": field_label, "case_status": case_status,
          "hs_labels": {i.hs_code: hs_label(i.hs_code) for i in items if i.hs_code}},
         auth=auth, operation_slug=op.slug, active="report", status_code=status_code,
     )  # fmt: skip
 
 
+def _require_reporter(auth: Authenticated, op: Operation) -> None:
+    """Observers, analysts and administrators alone do not report seizures: say so instead of a form."""
+    if not may_report(auth.actor):
+        raise PermissionDenied(
+            auth.actor, "operation", op.slug,
+            f"{auth.actor.username} ({auth.actor.agency_code}) may not report seizures: cases are reported by the "
+            "reporters and national coordinators of the operation's member agencies",
+        )  # fmt: skip
+
+
 @router.get("/operations/{slug}/report", response_class=HTMLResponse)
 def report_form(request: Request, slug: str, db: DbSession, auth: PageAuth) -> Response:
     op = get_operation(db, slug)
+    _require_reporter(auth, op)
     return _form_page(request, auth, op, forms.CaseInput(sharing_level=SharingLevel.AMBER.value))
 
 
@@ -172,13 +234,14 @@ def _report_submit(request: Request, slug: str, db: Session, auth: Authenticated
         case = forms.create_case(db, auth.actor, op, data, submit=form.get("submit") == "1")
     except forms.CaseInvalid as exc:
         return _form_page(request, auth, op, data, errors=exc.by_field(), status_code=422)
-    return RedirectResponse(f"/cases/{case.id}", status_code=303)
+    return RedirectResponse(f"/cases/{case.id}?saved={case.status}", status_code=303)
 
 
 @router.get("/cases/{case_id}/edit", response_class=HTMLResponse)
 def edit_form(request: Request, case_id: int, db: DbSession, auth: PageAuth) -> Response:
     case, data = forms.read_for_edit(db, auth.actor, case_id, purpose="edit form")
-    return _form_page(request, auth, case.operation, data, case_id=case.id, version=case.version)
+    return _form_page(request, auth, case.operation, data, case_id=case.id, version=case.version,
+                      case_status=case.status)  # fmt: skip
 
 
 @router.post("/cases/{case_id}/edit", response_class=HTMLResponse)
@@ -191,12 +254,13 @@ async def edit_submit(request: Request, case_id: int, db: DbSession, auth: PageA
 def _edit_submit(request: Request, case_id: int, db: Session, auth: Authenticated, form: dict[str, str]) -> Response:
     data = forms.CaseInput.from_form(form)
     version = int(form["version"]) if form.get("version", "").isdigit() else None
+    before = get_case(db, auth.actor, case_id).status
     try:
         case = forms.update_case(db, auth.actor, case_id, data, version=version, submit=form.get("submit") == "1")
     except forms.CaseInvalid as exc:
         current = get_case(db, auth.actor, case_id)
         return _form_page(request, auth, current.operation, data, case_id=case_id, version=version,
-                          errors=exc.by_field(), status_code=422)  # fmt: skip
+                          errors=exc.by_field(), status_code=422, case_status=current.status)  # fmt: skip
     except Conflict as exc:
         db.rollback()
         current = get_case(db, auth.actor, case_id)
@@ -206,7 +270,16 @@ def _edit_submit(request: Request, case_id: int, db: Session, auth: Authenticate
              "version": version},
             auth=auth, operation_slug=current.operation.slug, active="cases", status_code=409,
         )  # fmt: skip
-    return RedirectResponse(f"/cases/{case.id}", status_code=303)
+    return RedirectResponse(f"/cases/{case.id}?saved={_saved(before, case.status)}", status_code=303)
+
+
+def _saved(before: str, after: str) -> str:
+    """Which success message the case page shows after a save."""
+    if after == CaseStatus.DRAFT.value:
+        return "draft"
+    if after == CaseStatus.SUBMITTED.value and before != CaseStatus.SUBMITTED.value:
+        return "submitted"  # a draft submitted, or a validated case whose change goes back to validation
+    return "updated"
 
 
 # --- validation and duplicates --------------------------------------------------------------------------------
@@ -276,14 +349,17 @@ def _upload_page(request: Request, auth: PageAuth, op: Operation, *, error: str 
                  status_code: int = 200) -> Response:  # fmt: skip
     return render(
         request, "import_upload.html",
-        {"title": "Import a spreadsheet", "op": op, "error": error, "max_mb": uploads.MAX_UPLOAD_BYTES // 2**20},
+        {"title": "Import a spreadsheet", "op": op, "error": error, "max_mb": uploads.MAX_UPLOAD_BYTES // 2**20,
+         "allowed": {**templates.ENUM_COLUMNS, **templates.PARTY_ENUM_COLUMNS}, "separator": LIST_SEPARATOR},
         auth=auth, operation_slug=op.slug, active="report", status_code=status_code,
     )  # fmt: skip
 
 
 @router.get("/operations/{slug}/import", response_class=HTMLResponse)
 def import_form(request: Request, slug: str, db: DbSession, auth: PageAuth) -> Response:
-    return _upload_page(request, auth, get_operation(db, slug))
+    op = get_operation(db, slug)
+    _require_reporter(auth, op)
+    return _upload_page(request, auth, op)
 
 
 @router.post("/operations/{slug}/import", response_class=HTMLResponse)

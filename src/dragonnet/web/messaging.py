@@ -21,8 +21,10 @@ from fastapi.responses import FileResponse, RedirectResponse, Response, Streamin
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.responses import HTMLResponse
 
-from dragonnet.domain.vocabulary import SharingLevel, TransportMode
-from dragonnet.errors import ReferenceLookupError, ValidationError
+from dragonnet.domain.exchange import LIST_SEPARATOR, split_list
+from dragonnet.domain.quantity import Unit, parse_number
+from dragonnet.domain.vocabulary import CommodityClass, SharingLevel, TransportMode
+from dragonnet.errors import NotFound, ReferenceLookupError, ValidationError
 from dragonnet.http.deps import (
     AppSettings,
     CsrfRejected,
@@ -60,10 +62,13 @@ def _slug(db: Session, actor: Actor) -> str | None:
 
 
 def _page(
-    request: Request, db: Session, auth: PageAuth, name: str, ctx: Mapping[str, object], sub: str
-) -> HTMLResponse:
+    request: Request, db: Session, auth: PageAuth, name: str, ctx: Mapping[str, object], sub: str,
+    status_code: int = 200,
+) -> HTMLResponse:  # fmt: skip
     full = {"sub": sub, "is_member": is_member(auth.actor), **ctx}
-    return render(request, name, full, auth=auth, operation_slug=_slug(db, auth.actor), active="inbox")
+    active = "alerts" if sub == "alerts" else "inbox"  # alerts have a menu entry of their own
+    return render(request, name, full, auth=auth, operation_slug=_slug(db, auth.actor), active=active,
+                  status_code=status_code)  # fmt: skip
 
 
 def _mail(background: BackgroundTasks, request: Request) -> None:
@@ -72,7 +77,8 @@ def _mail(background: BackgroundTasks, request: Request) -> None:
 
 
 def _lines(text: str) -> list[str]:
-    return [line.strip() for line in text.replace(",", "\n").splitlines() if line.strip()]
+    """Agency codes typed in one field: codes hold no separators, so ";", "," and new lines all separate them."""
+    return [line.strip() for line in text.replace(",", "\n").replace(";", "\n").splitlines() if line.strip()]
 
 
 # --- inbox and live events -----------------------------------------------------------------------------------
@@ -169,23 +175,62 @@ def alerts_page(request: Request, db: DbSession, auth: PageAuth) -> Response:
     return _page(request, db, auth, "alert_list.html", ctx, "alerts")
 
 
+IDENTIFIER_ROWS = 3
+
+
 @router.get("/alerts/new", response_class=HTMLResponse)
-def alert_form(request: Request, db: DbSession, auth: PageAuth) -> Response:
+def alert_form(request: Request, db: DbSession, auth: PageAuth, case: int | None = None) -> Response:
+    """The alert form; `?case=ID` fills it from a case ("alert the countries on this route")."""
     if not is_member(auth.actor):
         raise Hidden(auth.actor, "alert", "new")
-    return _alert_form(request, db, auth, error=None, values={})
+    values: dict[str, object] = alerts.draft_from_case(db, auth.actor, case) if case is not None else {}
+    identifiers = values.pop("identifiers", [])
+    assert isinstance(identifiers, list)
+    return _alert_form(request, db, auth, error=None, values={k: str(v) for k, v in values.items()},
+                       identifiers=identifiers)  # fmt: skip
+
+
+def _recipients_preview(db: Session, auth: PageAuth, values: Mapping[str, str]) -> alerts.RecipientsPreview | None:
+    ops = {o.slug: o for o in list_operations(db, auth.actor)}
+    op = ops.get(values.get("operation") or "") or next(iter(ops.values()), None)
+    if op is None:
+        return None
+    return alerts.preview_recipients(db, auth.actor, op.id, values.get("origin", ""),
+                                     split_list(values.get("transits")), values.get("destination", ""))  # fmt: skip
 
 
 def _alert_form(
-    request: Request, db: Session, auth: PageAuth, *, error: str | None, values: dict[str, str]
-) -> HTMLResponse:
+    request: Request, db: Session, auth: PageAuth, *, error: str | None, values: Mapping[str, str],
+    identifiers: list[tuple[str, str]] | None = None, chosen: set[str] | None = None,
+    left_out: set[str] | None = None, status_code: int = 200,
+) -> HTMLResponse:  # fmt: skip
+    rows = list(identifiers or [])[:IDENTIFIER_ROWS]
+    rows += [("container", "")] * (IDENTIFIER_ROWS - len(rows))
     ctx = {
-        "title": "Raise an alert", "error": error, "values": values,
+        "title": "Raise an alert", "error": error, "values": values, "identifier_rows": rows,
         "operations": list_operations(db, auth.actor), "levels": SharingLevel.values(),
         "urgencies": [u.value for u in alerts.Urgency], "subject_kinds": [k.value for k in alerts.SubjectKind],
         "identifier_kinds": [k.value for k in AlertIdentifierKind], "modes": TransportMode.values(),
+        "preview": _recipients_preview(db, auth, values), "chosen": chosen or set(), "left_out": left_out or set(),
+        "separator": LIST_SEPARATOR,
     }  # fmt: skip
-    return _page(request, db, auth, "alert_new.html", ctx, "alerts")
+    return _page(request, db, auth, "alert_new.html", ctx, "alerts", status_code=status_code)
+
+
+@router.get("/alerts/recipients", response_class=HTMLResponse)
+def alert_recipients_preview(
+    request: Request, db: DbSession, auth: PageAuth, operation: str = "", origin: str = "", transits: str = "",
+    destination: str = "", recipient: Annotated[list[str] | None, Query()] = None,
+    offered: Annotated[list[str] | None, Query()] = None,
+) -> Response:  # fmt: skip
+    """The recipients part of the alert form, for the route typed so far (htmx swaps it in)."""
+    if not is_member(auth.actor):
+        raise Hidden(auth.actor, "alert", "new")
+    values = {"operation": operation, "origin": origin, "transits": transits, "destination": destination}
+    checked = set(recipient or [])
+    ctx = {"preview": _recipients_preview(db, auth, values), "values": values, "chosen": checked,
+           "left_out": set(offered or []) - checked}  # fmt: skip
+    return render(request, "alert_recipients.html", ctx, auth=auth)
 
 
 @router.post("/alerts", response_class=HTMLResponse)
@@ -209,12 +254,18 @@ def alert_create(
     indicators: Annotated[str, Form(max_length=6000)] = "",
     sharing_level: Annotated[str, Form()] = "amber",
     urgency: Annotated[str, Form()] = "priority",
+    recipient: Annotated[list[str] | None, Form()] = None,
+    offered: Annotated[list[str] | None, Form()] = None,
     add_agencies: Annotated[str, Form(max_length=1000)] = "",
-    remove_agencies: Annotated[str, Form(max_length=1000)] = "",
+    from_case: Annotated[str, Form(max_length=20)] = "",
+    from_case_ref: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     _csrf(auth, csrf_token)
     values = {k: v for k, v in locals().items() if isinstance(v, str) and k != "csrf_token"}
-    pairs = [(k, v) for k, v in zip(identifier_kind or [], identifier_value or [], strict=False) if v.strip()]
+    typed = list(zip(identifier_kind or [], identifier_value or [], strict=False))
+    pairs = [(k, v) for k, v in typed if v.strip()]
+    checked = set(recipient or [])
+    left_out = set(offered or []) - checked  # offered by the route, unticked
     try:
         arrival = None
         if expected_arrival.strip():
@@ -225,21 +276,41 @@ def alert_create(
             db, auth.actor,
             alerts.AlertInput(
                 operation_id=op.id, subject_kind=subject_kind, title=title, details=details, origin=origin,
-                transits=_lines(transits), destination=destination, expected_arrival=arrival,
+                transits=split_list(transits), destination=destination, expected_arrival=arrival,
                 transport_mode=transport_mode or None, identifiers=pairs,
                 indicators=[i.strip() for i in indicators.splitlines()], sharing_level=sharing_level,
-                urgency=urgency, add_agencies=_lines(add_agencies), remove_agencies=_lines(remove_agencies),
+                urgency=urgency, add_agencies=sorted(checked | set(_lines(add_agencies))),
+                remove_agencies=sorted(left_out),
             ),
         )  # fmt: skip
-    except (ValidationError, ReferenceLookupError, ValueError) as exc:
-        db.rollback()
-        return _alert_form(request, db, auth, error=str(exc), values=values)
+    except (ValidationError, ReferenceLookupError, NotFound, ValueError) as exc:
+        db.rollback()  # nothing was written; the form comes back with everything typed
+        return _alert_form(request, db, auth, error=str(exc), values=values, identifiers=typed, chosen=checked,
+                           left_out=left_out, status_code=422)  # fmt: skip
     _mail(background, request)
-    return RedirectResponse(f"/alerts/{alert.id}", status_code=303)
+    return RedirectResponse(f"/alerts/{alert.id}?raised=1", status_code=303)
 
 
-@router.get("/alerts/{alert_id}", response_class=HTMLResponse)
-def alert_page(request: Request, alert_id: int, db: DbSession, auth: PageAuth, error: str | None = None) -> Response:
+@router.post("/alerts/new/preview", response_class=HTMLResponse)
+async def alert_form_preview(request: Request, db: DbSession, auth: PageAuth) -> Response:
+    """Without JavaScript: the form again, as typed, with the recipients of its route."""
+    form = await request.form(max_fields=60)
+    _csrf(auth, str(form.get("csrf_token") or ""))
+    values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    kinds = [str(v) for v in form.getlist("identifier_kind")]
+    typed = list(zip(kinds, [str(v) for v in form.getlist("identifier_value")], strict=False))
+    checked = {str(v) for v in form.getlist("recipient")}
+    left_out = {str(v) for v in form.getlist("offered")} - checked
+    if not is_member(auth.actor):
+        raise Hidden(auth.actor, "alert", "new")
+    return await run_in_threadpool(_alert_form, request, db, auth, error=None, values=values, identifiers=typed,
+                                   chosen=checked, left_out=left_out)  # fmt: skip
+
+
+def _alert_page(
+    request: Request, db: Session, auth: PageAuth, alert_id: int, *, error: str | None = None,
+    answer: Mapping[str, str] | None = None, notice: str | None = None, status_code: int = 200,
+) -> HTMLResponse:  # fmt: skip
     alert = alerts.get_alert(db, auth.actor, alert_id)
     now = dt.datetime.now(dt.UTC)
     mine = next((r for r in alert.recipients if r.agency_id == auth.actor.agency_id), None)
@@ -248,16 +319,34 @@ def alert_page(request: Request, alert_id: int, db: DbSession, auth: PageAuth, e
         "member": is_member(auth.actor), "is_sender": alert.sender_agency_id == auth.actor.agency_id,
         "recipients": [(r, alerts.ack_due(alert, r), alerts.is_overdue(alert, r, now)) for r in alert.recipients],
         "results": alerts.RESULT_LABELS, "cases": alerts.linked_cases(db, auth.actor, alert),
-        "attachments": files.list_for(db, alert_id=alert.id), "error": error,
+        "attachments": files.list_for(db, alert_id=alert.id), "error": error, "answer": answer or {},
+        "notice": notice, "commodities": CommodityClass.values(), "units": [u.value for u in Unit],
+        "today": dt.date.today().isoformat(), "addable": alerts.addable_recipients(db, auth.actor, alert),
+        "found": {r.id: alerts.Found(r.result_commodity, r.result_goods, r.result_quantity, r.result_unit).describe()
+                  for r in alert.recipients},
     }  # fmt: skip
-    return _page(request, db, auth, "alert_detail.html", ctx, "alerts")
+    return _page(request, db, auth, "alert_detail.html", ctx, "alerts", status_code=status_code)
 
 
-def _back(alert_id: int, error: str | None = None) -> RedirectResponse:
-    from urllib.parse import quote
+NOTICES = {
+    "raised": "Alert raised: its recipients have it in their inbox.",
+    "acknowledged": "Acknowledged: the sender sees it.",
+    "answered": "Result sent: the sender and the recipients see it on this alert.",
+    "recipients": "Recipients updated.",
+    "attached": "File attached.",
+}
 
-    suffix = f"?error={quote(error)}" if error else ""
-    return RedirectResponse(f"/alerts/{alert_id}{suffix}", status_code=303)
+
+@router.get("/alerts/{alert_id}", response_class=HTMLResponse)
+def alert_page(
+    request: Request, alert_id: int, db: DbSession, auth: PageAuth, raised: str = "", done: str = ""
+) -> Response:
+    notice = NOTICES["raised"] if raised else NOTICES.get(done)
+    return _alert_page(request, db, auth, alert_id, notice=notice)
+
+
+def _back(alert_id: int, done: str) -> RedirectResponse:
+    return RedirectResponse(f"/alerts/{alert_id}?done={done}", status_code=303)
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
@@ -272,10 +361,10 @@ def alert_acknowledge(
     _csrf(auth, csrf_token)
     alerts.acknowledge(db, auth.actor, alert_id)
     _mail(background, request)
-    return _back(alert_id)
+    return _back(alert_id, "acknowledged")
 
 
-@router.post("/alerts/{alert_id}/result")
+@router.post("/alerts/{alert_id}/result", response_class=HTMLResponse)
 def alert_result(
     request: Request,
     alert_id: int,
@@ -286,16 +375,33 @@ def alert_result(
     result: Annotated[str, Form()] = "",
     note: Annotated[str, Form(max_length=5000)] = "",
     seizure_date: Annotated[str, Form(max_length=10)] = "",
+    found_commodity: Annotated[str, Form(max_length=16)] = "",
+    found_goods: Annotated[str, Form(max_length=200)] = "",
+    found_quantity: Annotated[str, Form(max_length=32)] = "",
+    found_unit: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
     _csrf(auth, csrf_token)
+    typed = {k: v for k, v in locals().items() if isinstance(v, str) and k != "csrf_token"}
     try:
-        day = dt.date.fromisoformat(seizure_date) if seizure_date.strip() else None
-        alerts.answer(db, auth.actor, alert_id, result, note, day)
-    except (ValidationError, ReferenceLookupError, ValueError) as exc:
+        day = _date(seizure_date, "seizure date")
+        quantity = parse_number(found_quantity) if found_quantity.strip() else None
+        found = alerts.Found(found_commodity or None, found_goods or None, quantity, found_unit or None)
+        alerts.answer(db, auth.actor, alert_id, result, note, day, found)
+    except (ValidationError, ReferenceLookupError) as exc:
         _rollback_and_check_alert(db, auth.actor, alert_id)
-        return _back(alert_id, str(exc))
+        # The page comes back with the error and everything typed (nothing in the address bar).
+        return _alert_page(request, db, auth, alert_id, error=exc.message, answer=typed, status_code=422)
     _mail(background, request)
-    return _back(alert_id)
+    return _back(alert_id, "answered")
+
+
+def _date(text: str, what: str) -> dt.date | None:
+    if not text.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValidationError(f"{what}: write the date as YYYY-MM-DD, not {text.strip()!r}") from None
 
 
 @router.post("/alerts/{alert_id}/recipients")
@@ -306,17 +412,20 @@ def alert_recipients(
     db: DbSession,
     auth: PageAuth,
     csrf_token: Annotated[str, Form()] = "",
-    add: Annotated[str, Form(max_length=1000)] = "",
-    remove: Annotated[str, Form(max_length=1000)] = "",
+    add: Annotated[list[str] | None, Form(max_length=1000)] = None,
+    remove: Annotated[list[str] | None, Form(max_length=1000)] = None,
 ) -> Response:
     _csrf(auth, csrf_token)
+    # Ticked agencies (one value each) or codes typed by an API-like client (";"-separated): both read the same.
+    adding, removing = _lines("\n".join(add or [])), _lines("\n".join(remove or []))
     try:
-        alerts.adjust_recipients(db, auth.actor, alert_id, add=_lines(add), remove=_lines(remove))
+        alerts.adjust_recipients(db, auth.actor, alert_id, add=adding, remove=removing)
     except ValidationError as exc:
         _rollback_and_check_alert(db, auth.actor, alert_id)
-        return _back(alert_id, str(exc))
+        return _alert_page(request, db, auth, alert_id, error=exc.message,
+                           answer={"add": ";".join(adding), "remove": ";".join(removing)}, status_code=422)  # fmt: skip
     _mail(background, request)
-    return _back(alert_id)
+    return _back(alert_id, "recipients")
 
 
 async def _form_file(request: Request, auth: PageAuth) -> tuple[object, str | None]:
@@ -344,8 +453,8 @@ async def alert_attach(
         await run_in_threadpool(files.attach_to_alert, db, auth.actor, settings.data_dir, alert_id, stream, name)  # type: ignore[arg-type]
     except ValidationError as exc:
         await run_in_threadpool(_rollback_and_check_alert, db, auth.actor, alert_id)
-        return _back(alert_id, str(exc))
-    return _back(alert_id)
+        return await run_in_threadpool(_alert_page, request, db, auth, alert_id, error=exc.message, status_code=422)
+    return _back(alert_id, "attached")
 
 
 def _rollback_and_check_alert(db: Session, actor: Actor, alert_id: int) -> None:
@@ -365,18 +474,24 @@ def attachment(attachment_id: int, db: DbSession, auth: PageAuth, settings: AppS
 
 
 @router.get("/bulletins", response_class=HTMLResponse)
-def bulletins_page(request: Request, db: DbSession, auth: PageAuth, error: str | None = None) -> Response:
+def bulletins_page(request: Request, db: DbSession, auth: PageAuth) -> Response:
+    return _bulletins(request, db, auth)
+
+
+def _bulletins(
+    request: Request, db: Session, auth: PageAuth, *, error: str | None = None, values: Mapping[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:  # fmt: skip
     ctx = {"title": "Bulletins", "bulletins": bulletins.list_bulletins(db, auth.actor), "error": error,
-           "operations": list_operations(db, auth.actor), "levels": SharingLevel.values()}  # fmt: skip
-    return _page(request, db, auth, "messaging_bulletins.html", ctx, "bulletins")
+           "operations": list_operations(db, auth.actor), "levels": SharingLevel.values(),
+           "values": values or {}}  # fmt: skip
+    return _page(request, db, auth, "messaging_bulletins.html", ctx, "bulletins", status_code=status_code)
 
 
 @router.post("/bulletins")
 async def bulletin_create(
     request: Request, background: BackgroundTasks, db: DbSession, auth: PageAuth, settings: AppSettings
 ) -> Response:
-    from urllib.parse import quote
-
     form = await request.form(max_files=1, max_fields=12)
 
     def text(name: str) -> str:
@@ -397,9 +512,11 @@ async def bulletin_create(
 
     try:
         bulletin_id = await run_in_threadpool(work)
-    except ValidationError as exc:
+    except (ValidationError, NotFound) as exc:
         await run_in_threadpool(db.rollback)
-        return RedirectResponse(f"/bulletins?error={quote(str(exc))}", status_code=303)
+        typed = {k: text(k) for k in ("operation", "title", "body", "sharing_level", "audience", "agencies")}
+        return await run_in_threadpool(_bulletins, request, db, auth, error=exc.message, values=typed,
+                                       status_code=422)  # fmt: skip
     _mail(background, request)
     return RedirectResponse(f"/bulletins/{bulletin_id}", status_code=303)
 
@@ -415,14 +532,22 @@ def bulletin_page(request: Request, bulletin_id: int, db: DbSession, auth: PageA
 
 
 @router.get("/watchlist", response_class=HTMLResponse)
-def watchlist_page(request: Request, db: DbSession, auth: PageAuth, error: str | None = None) -> Response:
+def watchlist_page(request: Request, db: DbSession, auth: PageAuth) -> Response:
+    return _watchlist(request, db, auth)
+
+
+def _watchlist(
+    request: Request, db: Session, auth: PageAuth, *, error: str | None = None, values: Mapping[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:  # fmt: skip
     ctx = {"title": "Watchlist", "entries": watchlists.entries(db, auth.actor), "hits": watchlists.hits(db, auth.actor),
-           "kinds": [k.value for k in WatchKind], "error": error}  # fmt: skip
-    return _page(request, db, auth, "messaging_watchlist.html", ctx, "watchlist")
+           "kinds": [k.value for k in WatchKind], "error": error, "values": values or {}}  # fmt: skip
+    return _page(request, db, auth, "messaging_watchlist.html", ctx, "watchlist", status_code=status_code)
 
 
-@router.post("/watchlist")
+@router.post("/watchlist", response_class=HTMLResponse)
 def watchlist_add(
+    request: Request,
     db: DbSession,
     auth: PageAuth,
     csrf_token: Annotated[str, Form()] = "",
@@ -430,14 +555,13 @@ def watchlist_add(
     value: Annotated[str, Form(max_length=200)] = "",
     note: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
-    from urllib.parse import quote
-
     _csrf(auth, csrf_token)
     try:
         watchlists.add_entry(db, auth.actor, kind, value, note)
     except ValidationError as exc:
         db.rollback()
-        return RedirectResponse(f"/watchlist?error={quote(str(exc))}", status_code=303)
+        return _watchlist(request, db, auth, error=exc.message, values={"kind": kind, "value": value, "note": note},
+                          status_code=422)  # fmt: skip
     return RedirectResponse("/watchlist", status_code=303)
 
 

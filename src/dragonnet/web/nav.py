@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dragonnet.domain.vocabulary import Role
-from dragonnet.policy.access import Actor
+from dragonnet.policy.access import REPORTING_ROLES, Actor
 
 MEMBER_ROLES = frozenset({Role.REPORTER, Role.NATIONAL_COORDINATOR, Role.REGIONAL_ANALYST, Role.ADMINISTRATOR})
 EVERYONE = frozenset(Role)
@@ -27,7 +27,8 @@ class NavItem:
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("overview", "Overview", "/operations/{op}", EVERYONE),
     NavItem("cases", "Cases", "/operations/{op}/cases", MEMBER_ROLES),
-    NavItem("report", "Report a seizure", "/operations/{op}/report", MEMBER_ROLES),
+    # Seizures are reported by an agency's reporters and national coordinators (policy.access.may_report).
+    NavItem("report", "Report a seizure", "/operations/{op}/report", REPORTING_ROLES),
     NavItem(
         "validate",
         "Validate",
@@ -42,6 +43,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     ),
     NavItem("networks", "Networks", "/operations/{op}/networks", MEMBER_ROLES),
     NavItem("inbox", "Inbox", "/inbox", MEMBER_ROLES),
+    NavItem("alerts", "Alerts", "/alerts", MEMBER_ROLES),
     NavItem("targeting", "Targeting", "/targeting", MEMBER_ROLES),
     NavItem("dashboard", "Dashboard", "/operations/{op}/dashboard", EVERYONE),
     NavItem("reference", "Reference data", "/reference", MEMBER_ROLES),
@@ -54,10 +56,12 @@ class NavLink:
     key: str
     label: str
     href: str
+    badge: int | None = None  # e.g. the inbox's unread messages
 
 
-def navigation(actor: Actor, operation_slug: str | None) -> list[NavLink]:
-    """The links `actor` sees. Partner observers (no member role) see only what is open to everyone."""
+def navigation(actor: Actor, operation_slug: str | None, badges: dict[str, int] | None = None) -> list[NavLink]:
+    """The links `actor` sees, with their badges. Partner observers (no member role) see only what is open to
+    everyone: no link to a page where they could not act."""
     links: list[NavLink] = []
     for item in NAV_ITEMS:
         if not item.available or not any(actor.has(r) for r in item.roles):
@@ -69,5 +73,5 @@ def navigation(actor: Actor, operation_slug: str | None) -> list[NavLink]:
             href = item.path.format(op=operation_slug) if operation_slug else "/"
         else:
             href = item.path
-        links.append(NavLink(item.key, item.label, href))
+        links.append(NavLink(item.key, item.label, href, (badges or {}).get(item.key)))
     return links

@@ -10,6 +10,7 @@ from dragonnet import reference
 from dragonnet.http.deps import DbSession, PageAuth
 from dragonnet.operation import service
 from dragonnet.operation.service import list_operations
+from dragonnet.policy.access import case_visibility_rule
 from dragonnet.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -35,7 +36,7 @@ def operation_overview(request: Request, slug: str, db: DbSession, auth: PageAut
     return render(
         request,
         "overview.html",
-        {"title": op.name, "op": view},
+        {"title": op.name, "op": view, "view_rule": case_visibility_rule(auth.actor)},
         auth=auth,
         operation_slug=op.slug,
         active="overview",

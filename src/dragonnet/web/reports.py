@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse
 from dragonnet.domain.vocabulary import CommodityClass
 from dragonnet.http.deps import DbSession, PageAuth
 from dragonnet.operation import service as operations
+from dragonnet.policy.access import case_visibility_rule
 from dragonnet.reference import countries
 from dragonnet.reporting import charts, render, rules, service
 from dragonnet.reporting.exports import content_disposition, export_cases
@@ -39,6 +40,12 @@ def dashboard(
     filters = service.Filters.parse(commodity, country)
     result = service.debrief(db, slug, _phase(phase), actor=auth.actor, rule=the_rule, scope=scope, filters=filters)
     the_scope = scope_for(auth.actor, scope)
+    # A view of the cases the reader may see counts fewer than the operation's figure: say of how many, with the
+    # operation's own (public, aggregate) figure under the same rule and filters, read from the same service.
+    overall = None
+    if not result.suppressed:
+        overall = service.debrief(db, slug, result.phase.number, actor=auth.actor, rule=the_rule, scope="public",
+                                  filters=filters).headline.cases  # fmt: skip
     member_countries = sorted(
         {a.country for _p, a in operations.participants(db, op) if a.country}, key=lambda c: countries.get(c).name
     )
@@ -55,6 +62,8 @@ def dashboard(
         query=query,
         query_string="&".join(f"{k}={v}" for k, v in query.items() if v),
         exports=not auth.actor.is_observer_only,
+        overall_cases=overall,
+        view_rule=case_visibility_rule(auth.actor),
     )
     return render_page(request, "dashboard.html", ctx, auth=auth, operation_slug=op.slug, active="dashboard")
 

@@ -13,7 +13,10 @@ from starlette.responses import HTMLResponse
 from dragonnet import __version__
 from dragonnet.domain.phases import roman
 from dragonnet.http.deps import Authenticated
+from dragonnet.messaging import inbox
+from dragonnet.policy.messaging import is_member
 from dragonnet.reference import goods
+from dragonnet.storage.db import reader, session_factory
 from dragonnet.web.nav import navigation
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -41,6 +44,18 @@ _env.filters["hs_description"] = hs_description
 templates = Jinja2Templates(env=_env)
 
 
+def _badges(request: Request, auth: Authenticated) -> dict[str, int]:
+    """The menu's counts: the inbox's unread messages (read in a short session of its own)."""
+    if not is_member(auth.actor):
+        return {}
+    engine = getattr(request.app.state, "engine", None)
+    if engine is None:
+        return {}
+    # A read-only session of its own: on SQLite it takes no write lock (the request's session may hold it).
+    with session_factory(reader(engine))() as session:
+        return {"inbox": inbox.unread_count(session, auth.actor)}
+
+
 def render(
     request: Request,
     name: str,
@@ -56,10 +71,10 @@ def render(
         found = getattr(request.state, "auth", None)
         auth = found if isinstance(found, Authenticated) else None
     ctx: dict[str, Any] = {
-        "version": __version__,
+        "app_version": __version__,  # not "version": a page's own context may use that name (a case's version)
         "auth": auth,
         "viewer": auth,
-        "nav": navigation(auth.actor, operation_slug) if auth else [],
+        "nav": navigation(auth.actor, operation_slug, _badges(request, auth)) if auth else [],
         "active": active,
         "csrf_token": auth.csrf_token if auth and auth.csrf_token else "",
         "title": "",

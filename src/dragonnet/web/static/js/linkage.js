@@ -9,8 +9,12 @@
       elements: elements,
       wheelSensitivity: 0.3,
       style: [
-        { selector: "node", style: { "label": "data(label)", "font-size": 9, "text-wrap": "ellipsis",
-          "text-max-width": 110, "background-color": "#64748b", "width": 18, "height": 18, "color": "#1b2430" } },
+        // Labels whole (a case ref such as LCD-2022-000123 is not cut), on a light backing so that edges behind
+        // them do not blur them, and hidden when zoomed out too far to read rather than drawn as smudges.
+        { selector: "node", style: { "label": "data(label)", "font-size": 11, "text-wrap": "wrap",
+          "text-max-width": 180, "text-background-color": "#ffffff", "text-background-opacity": 0.85,
+          "text-background-padding": 1, "text-valign": "bottom", "text-margin-y": 3, "min-zoomed-font-size": 6,
+          "background-color": "#64748b", "width": 18, "height": 18, "color": "#1b2430" } },
         { selector: "node[type = 'case']", style: { "shape": "round-rectangle", "background-color": "#0f4c5c",
           "width": 22, "height": 22 } },
         { selector: "node[type = 'person'], node[type = 'company']", style: { "background-color": "#c2410c" } },
@@ -18,7 +22,7 @@
         { selector: "edge", style: { "width": 1.5, "line-color": "#b8c2cc", "curve-style": "bezier" } },
         { selector: ":selected", style: { "border-width": 3, "border-color": "#f2c14e" } }
       ],
-      layout: { name: "cose", animate: false, randomize: false, nodeRepulsion: 9000, idealEdgeLength: 70 }
+      layout: { name: "cose", animate: false, randomize: false, nodeRepulsion: 12000, idealEdgeLength: 80, nodeDimensionsIncludeLabels: true }
     });
     cy.on("tap", "node[type = 'case']", function (event) {
       window.location.assign("/cases/" + encodeURIComponent(event.target.data("case_id")));
