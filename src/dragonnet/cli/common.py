@@ -30,6 +30,19 @@ AsUserOption = Annotated[
     typer.Option("--as", "--user", help="Act as this user: see what they may see; the audit log names them."),
 ]
 
+# The shared folder and settings of a batch job on an existing Spark cluster (linkage run, targeting score).
+SparkDirOption = Annotated[
+    str | None,
+    typer.Option(
+        "--spark-dir",
+        help="With --spark-master of a cluster: a folder this machine and the cluster both read and write "
+        "(shared mount, hdfs://, s3a://); the run's input and results go there as Parquet.",
+    ),
+]
+SparkConfOption = Annotated[
+    list[str] | None, typer.Option("--spark-conf", help="KEY=VALUE Spark setting for the cluster (repeatable).")
+]
+
 
 def fail(message: str) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from dragonnet.cli.common import AsUserOption, actor_for, fail, open_engine
+from dragonnet.cli.common import AsUserOption, SparkConfOption, SparkDirOption, actor_for, fail, open_engine
 
 linkage_app = typer.Typer(help="Link and route analysis: resolve parties, find networks, compare routes.",
                           no_args_is_help=True)  # fmt: skip
@@ -64,17 +64,8 @@ def run(
             "Spark Connect URL sc://HOST:15002 (needs --spark-dir).",
         ),
     ] = None,
-    spark_dir: Annotated[
-        str | None,
-        typer.Option(
-            "--spark-dir",
-            help="A folder this machine and the cluster both read and write (shared mount, "
-            "hdfs://, s3a://): the run's records, pairs and clusters are written there as Parquet.",
-        ),
-    ] = None,
-    spark_conf: Annotated[
-        list[str] | None, typer.Option("--spark-conf", help="KEY=VALUE for the Spark session (repeatable).")
-    ] = None,
+    spark_dir: SparkDirOption = None,
+    spark_conf: SparkConfOption = None,
     threshold: Annotated[float, typer.Option("--threshold", help="Match probability of a link.")] = 0.95,
     pprl_threshold: Annotated[
         float | None, typer.Option("--pprl-threshold", help="Match probability of an encoded match (default 0.8).")

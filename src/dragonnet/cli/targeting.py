@@ -13,7 +13,15 @@ from typing import Annotated, Any
 
 import typer
 
-from dragonnet.cli.common import DatabaseOption, actor_for, clear_errors, fail, open_engine
+from dragonnet.cli.common import (
+    DatabaseOption,
+    SparkConfOption,
+    SparkDirOption,
+    actor_for,
+    clear_errors,
+    fail,
+    open_engine,
+)
 from dragonnet.config import load_settings
 from dragonnet.storage.db import session_scope
 from dragonnet.targeting import engine, metrics, profile_service, service
@@ -122,17 +130,8 @@ def score_cmd(
     spark_master: Annotated[str, typer.Option("--spark-master", help="Spark master URL for --backend spark.")] = (
         "local[2]"
     ),
-    spark_dir: Annotated[
-        str | None,
-        typer.Option(
-            "--spark-dir",
-            help="With --spark-master of a cluster: a folder (or hdfs:// / s3a:// URI) "
-            "this machine and the cluster both reach; input and scores go there as Parquet.",
-        ),
-    ] = None,
-    spark_conf: Annotated[
-        list[str] | None, typer.Option("--spark-conf", help="KEY=VALUE Spark setting for the cluster (repeatable).")
-    ] = None,
+    spark_dir: SparkDirOption = None,
+    spark_conf: SparkConfOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """Score a file with the profiles and the latest model; write every declaration ranked, with its lane and
