@@ -48,10 +48,25 @@ class SparkCluster:
         builder = builder.config("spark.sql.session.timeZone", "UTC")
         for key, value in self.conf.items():
             builder = builder.config(key, value)
-        return builder.getOrCreate()
+        if self.master.startswith("sc://"):
+            return builder.getOrCreate()
+        return get_or_create(builder, self.master)
 
     def run_dir(self, job: str = "linkage") -> str:
         return f"{self.workdir.rstrip('/')}/{self.run_name or new_run_name(job)}"
+
+
+def get_or_create(builder: Any, master: str) -> Any:
+    """`builder.getOrCreate()`, except that a session of this process bound to another master is stopped first.
+
+    A JVM holds one SparkContext, and getOrCreate silently hands back the existing one with its master and its
+    configuration: a job meant for a cluster would run in a local session left by an earlier job (or the reverse)."""
+    from pyspark import SparkContext
+
+    active = SparkContext._active_spark_context
+    if active is not None and active.master != master:
+        active.stop()
+    return builder.getOrCreate()
 
 
 def new_run_name(job: str = "linkage") -> str:

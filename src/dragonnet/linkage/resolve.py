@@ -25,7 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from dragonnet.cluster import SparkCluster, read_parquet, write_parquet
+from dragonnet.cluster import SparkCluster, get_or_create, read_parquet, write_parquet
 from dragonnet.linkage import normalise
 
 Backend = Literal["duckdb", "spark"]
@@ -369,15 +369,15 @@ def local_spark(cores: int = 1) -> Any:
     """A local SparkSession (one JVM per process; small shuffles)."""
     from pyspark.sql import SparkSession
 
-    return (
+    builder = (
         SparkSession.builder.master(f"local[{cores}]")
         .appName("dragonnet-linkage")
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.default.parallelism", "2")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
     )
+    return get_or_create(builder, f"local[{cores}]")
 
 
 # At most this many records share a name or date blocking key; a more common key (a very common name, a

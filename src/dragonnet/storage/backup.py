@@ -223,7 +223,11 @@ def restore(engine: Engine, data_dir: Path, archive: Path, *, force: bool = Fals
         reset_database(engine)
         upgrade(engine, manifest["revision"])
         with engine.begin() as conn:
+            # The migrations seed some rows (the audit head, the site's cell key): the backup's rows replace them.
             conn.execute(metadata.tables["audit_head"].delete())
+            for table in reversed(_tables()):
+                if table.name in manifest["tables"]:
+                    conn.execute(table.delete())
             for table in _tables():
                 entry = manifest["tables"].get(table.name)
                 if entry is None:

@@ -29,7 +29,7 @@ from typing import Any
 
 import pandas as pd
 
-from dragonnet.cluster import SparkCluster, copy_file, read_parquet
+from dragonnet.cluster import SparkCluster, copy_file, get_or_create, read_parquet
 from dragonnet.targeting import model as mdl
 from dragonnet.targeting.declarations import COLUMNS, EXTRA_PREFIX, LABEL_COLUMNS
 from dragonnet.targeting.engine import mask_columns, score_batch
@@ -46,7 +46,7 @@ def spark_session(master: str = "local[1]", app_name: str = "dragonnet-targeting
     # Python workers run the same interpreter (they import dragonnet to apply the model).
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    return (
+    builder = (
         SparkSession.builder.master(master)
         .appName(app_name)
         .config("spark.sql.shuffle.partitions", "4")
@@ -54,8 +54,8 @@ def spark_session(master: str = "local[1]", app_name: str = "dragonnet-targeting
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.driver.memory", "1g")
-        .getOrCreate()
     )
+    return get_or_create(builder, master)
 
 
 class SparkWorkspace:
