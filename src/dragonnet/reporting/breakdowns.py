@@ -254,9 +254,9 @@ def by_phase(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
         WITH cc AS (SELECT phase, count(*) AS n, coalesce(sum(n_items), 0) AS s, coalesce(sum(arrests), 0) AS a
                     FROM c GROUP BY phase)
         SELECT ph.number, ph.name, coalesce(cc.n, 0), coalesce(cc.s, 0), coalesce(cc.a, 0)
-        FROM x_phases ph LEFT JOIN cc ON cc.phase = ph.number ORDER BY ph.number
+        FROM x_phases ph LEFT JOIN cc ON cc.phase = ph.number WHERE ph.number <= $cur ORDER BY ph.number
         """,
-        {},
+        {"cur": p["cur"]},  # a phase's debrief stops at that phase, as it was published at its end
     )
     by_phase_rows = []
     previous: int | None = None

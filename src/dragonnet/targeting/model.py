@@ -164,7 +164,7 @@ def matrix(frame: pd.DataFrame, spec: ModelSpec) -> np.ndarray:
             continue
         # A categorical's codes are the category's index (-1 when unseen or missing): one hash pass per
         # column, about twice as fast as mapping through a dict on a million rows.
-        codes = pd.Categorical(frame[name], categories=spec.categories[name]).codes.astype(np.float64)
+        codes = pd.Index(spec.categories[name]).get_indexer(frame[name]).astype(np.float64)
         codes[codes < 0] = np.nan
         cols.append(codes)
     if not cols:
