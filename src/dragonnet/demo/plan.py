@@ -774,7 +774,8 @@ class _Planner:
                 setattr(case, name, latest)
             if value is not None:
                 latest = max(getattr(case, name), latest)
-        floor = dt.datetime.combine(case.seizure_date, dt.time(12), dt.UTC)
+        # Not before the seizure's day (noon, or `now` when the seizure is today and it is not noon yet).
+        floor = min(dt.datetime.combine(case.seizure_date, dt.time(12), dt.UTC), now)
         for name in ("reported_at", "submitted_at", "validated_at"):
             if getattr(case, name) is not None and getattr(case, name) < floor:
                 setattr(case, name, floor)
