@@ -17,7 +17,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from dragonnet import __version__
+from dragonnet import __version__, i18n
 from dragonnet.reporting.charts import Chart, debrief_charts
 from dragonnet.reporting.concealment import LABELS as CONCEALMENT_LABELS
 from dragonnet.reporting.exports import neutralise
@@ -109,6 +109,7 @@ def _env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    i18n.install(env)
     return env
 
 

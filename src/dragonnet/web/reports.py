@@ -13,6 +13,7 @@ from starlette.responses import HTMLResponse
 
 from dragonnet.domain.vocabulary import CommodityClass
 from dragonnet.http.deps import DbSession, PageAuth
+from dragonnet.i18n import lazy_gettext as _l
 from dragonnet.operation import service as operations
 from dragonnet.policy.access import case_visibility_rule
 from dragonnet.reference import countries
@@ -53,7 +54,7 @@ def dashboard(
              "commodity": filters.commodity or "", "country": filters.country or ""}  # fmt: skip
     ctx = render.template_context(result, charts.debrief_charts(result))
     ctx.update(
-        title=f"{op.name} – dashboard",
+        title=_l("%(operation)s – dashboard", operation=op.name),
         op=op,
         rule_presets=list(rules.PRESETS.values()),
         commodities=CommodityClass.values(),
