@@ -18,11 +18,13 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from dragonnet import __version__, i18n
+from dragonnet.i18n import N_
 from dragonnet.reporting.charts import Chart, debrief_charts
 from dragonnet.reporting.concealment import LABELS as CONCEALMENT_LABELS
 from dragonnet.reporting.exports import neutralise
 from dragonnet.reporting.figures import Breakdown, Column, Debrief
 
+NOT_STATED = N_("(not stated)")
 PACKAGE = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PACKAGE / "web" / "templates"
 REPORT_CSS = PACKAGE / "web" / "static" / "report.css"
@@ -56,7 +58,7 @@ def country_label(alpha2: str | None) -> str:
     from dragonnet.reference import countries
 
     if not alpha2:
-        return "(not stated)"
+        return NOT_STATED
     try:
         return f"{countries.get(alpha2).name} ({alpha2})"
     except Exception:
@@ -74,7 +76,7 @@ def cell_text(value: Any, column: Column, suppressed: bool = False) -> str:
 
             return f"<{SMALL_CELL}"
         if column.kind in ("text", "code", "country", "concealment"):
-            return "(not stated)"
+            return NOT_STATED
         return "–"
     if column.kind == "country":
         return country_label(value)
