@@ -33,7 +33,8 @@ _env = Environment(
 )
 i18n.install(_env)
 _env.filters["roman"] = roman
-_env.filters["label"] = lambda value: str(value).replace("_", " ").capitalize()
+# A vocabulary value shown by its label, in the page's language (the labels are msgids: babel.cfg).
+_env.filters["label"] = lambda value: i18n.translate(str(value).replace("_", " ").capitalize())
 
 
 def hs_description(code: Any) -> str:
