@@ -86,12 +86,13 @@ def cell_text(value: Any, column: Column, suppressed: bool = False) -> str:
         return CONCEALMENT_LABELS.get(str(value), str(value))
     if column.kind == "pct":
         return f"{value:+.0f}%"
+    # Numbers in the locale the report is rendered in (dragonnet.i18n.use_locale; English outside one).
     if column.kind == "change":
-        return f"{value:+,}"
+        return ("+" if value >= 0 else "-") + i18n.format_number(abs(value))
     if column.kind == "amount":
-        return f"{value:,.1f}"
+        return i18n.format_number(value, 1)
     if column.kind == "count" or isinstance(value, int):
-        return f"{value:,}"
+        return i18n.format_number(value)
     return str(value)
 
 
@@ -100,7 +101,7 @@ def number_text(value: int | None, suppressed: bool) -> str:
         from dragonnet.operation.service import SMALL_CELL
 
         return f"<{SMALL_CELL}" if suppressed else "–"
-    return f"{value:,}"
+    return i18n.format_number(value)
 
 
 def _env() -> Environment:
