@@ -4,6 +4,8 @@ operation settings, and a page really rendered through the catalogue."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from babel.support import Translations
 from fastapi.testclient import TestClient
@@ -123,3 +125,50 @@ def test_pages_render_through_the_catalogue(app_client: TestClient, monkeypatch:
     assert "<title>Dossiers · dragonnet</title>" in page.text
     english = client.get(f"/operations/{SLUG}/cases", headers={"Accept-Language": "en"})
     assert ">Overview</a>" in english.text and "<title>Cases · dragonnet</title>" in english.text
+
+
+def test_debrief_in_the_language_asked_for(app_client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """?lang= on the report routes: HTML and XLSX in French (titles, labels, dates), JSON stays English data."""
+    import io
+
+    from openpyxl import load_workbook
+
+    french = Translations()
+    french._catalog = {"Cases by phase": "Dossiers par phase", "counting rule": "règle de comptage"}
+    monkeypatch.setattr(i18n, "translations", lambda locale: french if locale == "fr" else Translations())
+    client = logged_in(app_client, "analyst")
+    html = client.get(f"/operations/{SLUG}/reports/debrief.html?phase=2&lang=fr")
+    assert html.status_code == 200, html.text
+    assert '<html lang="fr">' in html.text and "<h3>Dossiers par phase</h3>" in html.text
+    english = client.get(f"/operations/{SLUG}/reports/debrief.html?phase=2", headers={"Accept-Language": "en"})
+    assert "<h3>Cases by phase</h3>" in english.text
+    # Without ?lang= the reader's page language decides.
+    assert (
+        "<h3>Dossiers par phase</h3>"
+        in client.get(f"/operations/{SLUG}/reports/debrief.html?phase=2", headers={"Accept-Language": "fr"}).text
+    )
+    xlsx = client.get(f"/operations/{SLUG}/reports/debrief.xlsx?phase=2&lang=fr")
+    rule_sheet = load_workbook(io.BytesIO(xlsx.content), read_only=True)["rule"]
+    assert "règle de comptage" in [row[0] for row in rule_sheet.iter_rows(values_only=True)]
+    data = client.get(f"/operations/{SLUG}/reports/debrief.json?phase=2&lang=fr").json()
+    assert data["breakdowns"]["by_phase"]["title"] == "Cases by phase"
+    assert client.get(f"/operations/{SLUG}/reports/debrief.html?phase=2&lang=xx").status_code == 422
+    page = client.get(f"/operations/{SLUG}/dashboard?phase=2&lang=fr")
+    assert '<html lang="fr">' in page.text and "lang=fr" in page.text  # the download links carry it
+    assert '<option value="fr" lang="fr" selected>' in page.text
+
+
+def test_cli_debrief_in_a_language(seeded_db: object, db_url: str, tmp_path: Path) -> None:
+    """`dragonnet report debrief --lang vi`: the file in Vietnamese; the command's own messages stay English."""
+    from typer.testing import CliRunner
+
+    from dragonnet.cli.report import report_app
+
+    out = tmp_path / "debrief.html"
+    args = ["debrief", "--operation", SLUG, "--phase", "2", "--format", "html", "--out", str(out)]
+    done = CliRunner().invoke(report_app, [*args, "--lang", "vi", "--database-url", db_url])
+    assert done.exit_code == 0, done.output
+    assert '<html lang="vi">' in out.read_text(encoding="utf-8")
+    assert "cases" in done.output  # English
+    bad = CliRunner().invoke(report_app, [*args, "--lang", "xx", "--database-url", db_url])
+    assert bad.exit_code == 1 and "unknown language 'xx'" in bad.output
