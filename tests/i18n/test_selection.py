@@ -86,3 +86,26 @@ def test_language_names_are_in_their_own_language() -> None:
     assert names["fr"] == "français"
     assert names["vi"] == "Tiếng Việt"
     assert names["zh_Hans"].startswith("中文")
+
+
+def test_notification_email_in_the_recipients_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    from babel.support import Translations
+
+    from dragonnet.messaging.delivery import compose
+
+    english = compose("amber", "alert", "Heroin, BKK to SGN", "/alerts/7", "https://dn.example")
+    assert english == (
+        "[TLP:AMBER] dragonnet: a new alert is waiting",
+        "TLP:AMBER\n\nA new alert for you is waiting in dragonnet. Its content is TLP:AMBER and is not sent by "
+        "e-mail.\n\nLog in to read it: https://dn.example/alerts/7\n",
+    )
+    catalogue = Translations()
+    catalogue._catalog = {  # test-only French entries
+        "dragonnet: a new %(kind)s is waiting": "dragonnet : un(e) %(kind)s vous attend",
+        "Log in to read it: %(url)s": "Connectez-vous pour le lire : %(url)s",
+    }
+    monkeypatch.setattr(i18n, "translations", lambda locale: catalogue if locale == "fr" else Translations())
+    subject, body = compose("amber", "alert", "Heroin", "/alerts/7", "https://dn.example", "fr")
+    assert subject == "[TLP:AMBER] dragonnet : un(e) alert vous attend"
+    assert body.endswith("Connectez-vous pour le lire : https://dn.example/alerts/7\n")
+    assert compose("clear", "alert", "Heroin", "/alerts/7", "https://dn.example", None)[0] == "[TLP:CLEAR] Heroin"
