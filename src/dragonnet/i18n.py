@@ -265,6 +265,8 @@ def country_name(code: Any, fallback: str | None = None) -> str:
     """An ISO 3166 alpha-2 code's country name in the current locale (CLDR), else `fallback`, else the code."""
     if not code:
         return ""
+    if fallback and _current.get() == DEFAULT_LOCALE:
+        return fallback  # English: the reference's own (ISO 3166) name, as before ("Viet Nam", not CLDR's "Vietnam")
     text = str(code).upper()
     return babel_locale(_current.get()).territories.get(text) or fallback or text
 

@@ -172,3 +172,13 @@ def test_cli_debrief_in_a_language(seeded_db: object, db_url: str, tmp_path: Pat
     assert "cases" in done.output  # English
     bad = CliRunner().invoke(report_app, [*args, "--lang", "xx", "--database-url", db_url])
     assert bad.exit_code == 1 and "unknown language 'xx'" in bad.output
+
+
+def test_country_names_in_the_readers_language_with_the_iso_code(app_client: TestClient) -> None:
+    client = logged_in(app_client, "th_reporter")
+    french = client.get(f"/operations/{SLUG}", headers={"Accept-Language": "fr"}).text
+    assert 'Thaïlande <span class="code">TH</span>' in french
+    vietnamese = client.get(f"/operations/{SLUG}", headers={"Accept-Language": "vi"}).text
+    assert 'Thái Lan <span class="code">TH</span>' in vietnamese
+    english = client.get(f"/operations/{SLUG}", headers={"Accept-Language": "en"}).text
+    assert 'Thailand <span class="code">TH</span>' in english

@@ -58,9 +58,10 @@ def country_label(alpha2: str | None) -> str:
     from dragonnet.reference import countries
 
     if not alpha2:
-        return NOT_STATED
+        return i18n.translate(NOT_STATED)
     try:
-        return f"{countries.get(alpha2).name} ({alpha2})"
+        # The name in the locale the report is rendered in (CLDR), the ISO code beside it.
+        return f"{i18n.country_name(alpha2, fallback=countries.get(alpha2).name)} ({alpha2})"
     except Exception:
         return alpha2
 
@@ -76,7 +77,7 @@ def cell_text(value: Any, column: Column, suppressed: bool = False) -> str:
 
             return f"<{SMALL_CELL}"
         if column.kind in ("text", "code", "country", "concealment"):
-            return NOT_STATED
+            return i18n.translate(NOT_STATED)
         return "–"
     if column.kind == "country":
         return country_label(value)
