@@ -3,6 +3,9 @@ without JavaScript; the menu in French once the French catalogue is complete (te
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from babel.messages.pofile import read_po
 from playwright.sync_api import Page, expect
@@ -65,3 +68,21 @@ def test_navigation_in_french_after_switching(page: Page) -> None:
     expect(page.locator("a[data-nav=report]")).to_have_text(_french("Report a seizure"))
     _switch(page, "en")
     expect(page.locator("a[data-nav=overview]")).to_have_text("Overview")
+
+
+def test_dashboard_report_language_reaches_the_downloads(page: Page) -> None:
+    page.goto("/login")
+    page.fill("#username", "analyst")
+    page.fill("#password", PASSWORD)
+    page.locator("form[action='/login'] button[type=submit]").click()
+    page.goto(f"/operations/{SLUG}/dashboard")
+    expect(page.locator("#filter-lang")).to_have_value("en")
+    page.select_option("#filter-lang", "vi")
+    page.click("#filter-apply")  # htmx swaps the figures, charts and download links, in Vietnamese
+    expect(page.locator("#download-pdf")).to_have_attribute("href", re.compile(r"[?&]lang=vi(&|$)"))
+    page.reload()  # the pushed URL carries the language: the whole page in it
+    expect(page.locator("html")).to_have_attribute("lang", "vi")
+    with page.expect_download() as info:
+        page.click("#download-html")
+    html = Path(info.value.path()).read_text(encoding="utf-8")
+    assert '<html lang="vi">' in html
