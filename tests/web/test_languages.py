@@ -182,3 +182,21 @@ def test_country_names_in_the_readers_language_with_the_iso_code(app_client: Tes
     assert 'Thái Lan <span class="code">TH</span>' in vietnamese
     english = client.get(f"/operations/{SLUG}", headers={"Accept-Language": "en"}).text
     assert 'Thailand <span class="code">TH</span>' in english
+
+
+def test_switcher_on_a_page_answering_a_post_returns_to_its_form(app_client: TestClient) -> None:
+    form = app_client.get("/login?next=/reference")
+    token = csrf_token(form.text)
+    wrong = app_client.post(
+        "/login",
+        data={"username": "th_reporter", "password": "wrong", "csrf_token": token, "next": "/reference"},
+        headers={"Referer": "http://testserver/login?next=/reference"},
+    )
+    assert wrong.status_code == 401
+    assert '<input type="hidden" name="next" value="/login?next=/reference">' in wrong.text
+    elsewhere = app_client.post(
+        "/login",
+        data={"username": "th_reporter", "password": "wrong", "csrf_token": token, "next": "/"},
+        headers={"Referer": "https://evil.example/phish"},
+    )
+    assert '<input type="hidden" name="next" value="/">' in elsewhere.text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
@@ -76,6 +77,15 @@ def _operation_language(request: Request, slug: str | None) -> str | None:
         return session.scalar(select(Operation.default_language).where(Operation.slug == slug))
 
 
+def _here(request: Request) -> str:
+    """Where the language switcher returns to: this page (a page answering a POST: its form's page, if ours)."""
+    if request.method == "GET":
+        return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    referer = urlsplit(request.headers.get("referer", ""))
+    same_site = referer.netloc in ("", request.url.netloc) and referer.path.startswith("/")
+    return referer.path + (f"?{referer.query}" if referer.query else "") if same_site else "/"
+
+
 def request_locale(request: Request, auth: Authenticated | None, operation_slug: str | None = None) -> str:
     """The locale a page is rendered in: the user's setting, else the switcher's cookie, else the browser's
     Accept-Language, else the operation's default language, else English (dragonnet.i18n.select_locale)."""
@@ -108,7 +118,7 @@ def render(
     locale = request_locale(request, auth, operation_slug)
     ctx: dict[str, Any] = {
         "languages": language_choices(),
-        "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        "here": _here(request),
         "app_version": __version__,  # not "version": a page's own context may use that name (a case's version)
         "auth": auth,
         "viewer": auth,
