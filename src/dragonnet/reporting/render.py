@@ -86,7 +86,7 @@ def cell_text(value: Any, column: Column, suppressed: bool = False) -> str:
     if column.kind == "concealment":
         return CONCEALMENT_LABELS.get(str(value), str(value))
     if column.kind == "pct":
-        return f"{value:+.0f}%"
+        return signed_percent(value)
     # Numbers in the locale the report is rendered in (dragonnet.i18n.use_locale; English outside one).
     if column.kind == "change":
         return ("+" if value >= 0 else "-") + i18n.format_number(abs(value))
@@ -95,6 +95,11 @@ def cell_text(value: Any, column: Column, suppressed: bool = False) -> str:
     if column.kind == "count" or isinstance(value, int):
         return i18n.format_number(value)
     return str(value)
+
+
+def signed_percent(value: float) -> str:
+    """A change in percent with its sign, in the locale's form ("+111%"; French "+111 %")."""
+    return ("+" if value >= 0 else "-") + i18n.format_percent(abs(value) / 100)
 
 
 def number_text(value: int | None, suppressed: bool) -> str:
@@ -125,7 +130,7 @@ def template_context(d: Debrief, charts: list[Chart]) -> dict[str, Any]:
         "charts": charts,
         "cell": cell,
         "num": lambda v: number_text(v, d.suppressed),
-        "pct": lambda v: "–" if v is None else f"{v:+.0f}%",
+        "pct": lambda v: "–" if v is None else signed_percent(v),
         "version": __version__,
     }
 
