@@ -52,7 +52,7 @@ from dragonnet.policy import audit
 from dragonnet.policy.access import PermissionDenied
 from dragonnet.storage.db import has_schema, make_engine, redact, session_factory
 from dragonnet.web import admin as web_admin
-from dragonnet.web import apidocs, login, pages
+from dragonnet.web import apidocs, language, login, pages
 from dragonnet.web import cases as web_cases
 from dragonnet.web import curation as web_curation
 from dragonnet.web import linkage as web_linkage
@@ -174,7 +174,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 # Each capability contributes one page router (web/) and one API router (api/); order matters only for
 # overlapping paths, which there are none of.
 ROUTER_MODULES = (
-    login, pages, web_cases, web_admin, web_setup, web_reports, web_messaging, web_targeting, web_linkage,
+    login, language, pages, web_cases, web_admin, web_setup, web_reports, web_messaging, web_targeting, web_linkage,
     v1, api_cases, api_admin, api_operations, api_reports, api_messaging, api_targeting, api_linkage, apidocs,
     web_reference, api_reference, web_curation, api_curation, web_screening, api_screening,
 )  # fmt: skip

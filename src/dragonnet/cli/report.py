@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from dragonnet import i18n
 from dragonnet.cli.common import DatabaseOption, actor_for, clear_errors, fail, open_engine
 from dragonnet.storage.db import session_scope
 
@@ -30,6 +31,10 @@ def debrief(
     public: Annotated[bool, typer.Option("--public", help="The public summary (small cells suppressed).")] = False,
     commodity: Annotated[str | None, typer.Option("--commodity", help="Only cases of this class.")] = None,
     country: Annotated[str | None, typer.Option("--country", help="Only cases reported by this country.")] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option("--lang", help="Language of an html, pdf or xlsx debrief: en, zh_Hans, vi, fr..."),
+    ] = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """The debrief of a phase: figures, charts, tables and maps, each with its counting rule.
@@ -40,6 +45,9 @@ def debrief(
 
     the_format = render.parse_format(fmt)
     the_rule = rules.preset(rule)
+    locale = i18n.normalise(lang) if lang else None
+    if lang and locale is None:
+        raise fail(f"unknown language {lang!r}: use one of {', '.join(i18n.LOCALES)}")
     filters = service.Filters.parse(commodity, country)
     if fmt in ("pdf", "xlsx") and out is None:
         raise fail(f"--format {fmt} needs --out FILE")
@@ -51,7 +59,7 @@ def debrief(
                 session, operation, phase, actor=actor, rule=the_rule,
                 scope="public" if public else scope, filters=filters, fmt=the_format.value,
             )  # fmt: skip
-            content = render.render(result, the_format)
+            content = render.render(result, the_format, locale)
     finally:
         engine.dispose()
     if out is None:

@@ -6,7 +6,10 @@ contract with member agencies' spreadsheets, so they never change spelling. Labe
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from enum import StrEnum
+
+Extracted = tuple[int, str, str, list[str]]
 
 
 class LabelledEnum(StrEnum):
@@ -197,3 +200,21 @@ _LABELS: dict[str, str] = {
     "international_organisation": "International organisation",
     "ngo": "NGO",
 }
+
+
+def display_labels() -> list[str]:
+    """Every label a vocabulary value is shown by: the member's `label` and the pages' `label` filter (the
+    value with underscores as spaces, capitalised), without repeats."""
+    found: dict[str, None] = {}
+    for enum in LabelledEnum.__subclasses__():
+        for member in enum:
+            found[member.label] = None
+            found[member.value.replace("_", " ").capitalize()] = None
+    return list(found)
+
+
+def babel_extract(fileobj: object, keywords: object, comment_tags: object, options: object) -> Iterator[Extracted]:
+    """A Babel extraction method (babel.cfg): the vocabularies' display labels are msgids, so the pages can show
+    "Sea container" in the reader's language while the stored value stays `sea_container`."""
+    for label in display_labels():
+        yield 0, "gettext", label, ["a value of the exchange format's vocabularies"]

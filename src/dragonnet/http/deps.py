@@ -119,6 +119,7 @@ class Authenticated:
     session_token: str | None
     method: str  # "cookie" or "token"
     token_scope: str | None = None  # "read" or "write" for API tokens
+    language: str | None = None  # the locale the user chose (pages only: the API stays English)
 
 
 def authenticate_request(request: Request, db: Session) -> Authenticated | None:
@@ -143,6 +144,7 @@ def authenticate_request(request: Request, db: Session) -> Authenticated | None:
         csrf_token=web_session.csrf_token,
         session_token=token,
         method="cookie",
+        language=user.language,
     )
     request.state.auth = auth
     return auth

@@ -23,6 +23,7 @@ from dragonnet.domain.exchange import FORMAT, SheetKind, join_list, list_hint, n
 from dragonnet.domain.identifiers import conveyance_problem
 from dragonnet.domain.quantity import KG_PER_UNIT, MAX_PLAUSIBLE, Unit, parse_number, parse_unit
 from dragonnet.errors import ValidationError
+from dragonnet.i18n import N_
 from dragonnet.intake.headers import ITEM_COLUMNS, PARTY_COLUMNS, key
 from dragonnet.intake.reader import ROW
 from dragonnet.intake.readings import (
@@ -312,7 +313,7 @@ def check_dates(
     )
     sink.add(frame, bad, column, reason)
     sink.add(frame, pl.col(out) > pl.lit(today), column, pl.lit(f"date in the future (today is {today.isoformat()})"))
-    sink.add(frame, pl.col(out) < pl.lit(dt.date(1900, 1, 1)), column, pl.lit("implausible date (before 1900)"))
+    sink.add(frame, pl.col(out) < pl.lit(dt.date(1900, 1, 1)), column, pl.lit(N_("implausible date (before 1900)")))
     return frame.with_columns(pl.when((pl.col(out) > pl.lit(today)) | (pl.col(out) < pl.lit(dt.date(1900, 1, 1))))
                               .then(None).otherwise(pl.col(out)).alias(out))  # fmt: skip
 
@@ -380,7 +381,7 @@ def check_text(frame: pl.DataFrame, columns: Sequence[str], sink: ErrorSink) -> 
         control = pl.col(c).str.contains(CONTROL_CHARS)
         sink.add(frame, too_long, c, pl.lit(f"text longer than {limit} characters"),
                  value=pl.col(c).str.slice(0, 40) + pl.lit("…"))  # fmt: skip
-        sink.add(frame, ~too_long & control, c, pl.lit("contains control characters"),
+        sink.add(frame, ~too_long & control, c, pl.lit(N_("contains control characters")),
                  value=pl.col(c).str.replace_all(CONTROL_CHARS, "?"))  # fmt: skip
         cleared.append(pl.when(too_long | control).then(None).otherwise(pl.col(c)).alias(c))
         cleared.append((pl.col(c).is_not_null() & (too_long | control)).alias(f"{c}__bad"))
@@ -396,7 +397,7 @@ def _required(frame: pl.DataFrame, column: str, sink: ErrorSink, value: str | No
         mask = mask & pl.col(column).is_null()
     if when is not None:
         mask = mask & when
-    sink.add(frame, mask, column, reason or "required", value=pl.lit(None, dtype=pl.String))
+    sink.add(frame, mask, column, reason or N_("required"), value=pl.lit(None, dtype=pl.String))
 
 
 # --- items ------------------------------------------------------------------------------------------------------
@@ -519,7 +520,7 @@ def _values(frame: pl.DataFrame, sink: ErrorSink, reads: Reads, *, day_first: bo
     sink.add(frame, pl.col("cv_err").is_not_null(), "conveyance_ref", pl.col("cv_err"))
     # arrests: a whole number
     arrests_ok = pl.col("arrests").str.contains(r"^\d{1,6}$")
-    sink.add(frame, pl.col("arrests").is_not_null() & ~arrests_ok, "arrests", pl.lit("not a whole number"))
+    sink.add(frame, pl.col("arrests").is_not_null() & ~arrests_ok, "arrests", pl.lit(N_("not a whole number")))
     return frame.with_columns(pl.when(arrests_ok).then(pl.col("arrests").cast(pl.Int64, strict=False))
                               .alias("arrests__n"))  # fmt: skip
 
@@ -626,11 +627,13 @@ def _required_cells(frame: pl.DataFrame, sink: ErrorSink) -> None:
         _required(frame, column, sink, value)
     known = ~pl.col("quantity__unknown")
     _required(frame, "quantity", sink, "quantity__n", when=known,
-              reason="required (write \"unknown\" when the source holds neither a weight nor a count)")  # fmt: skip
+              reason=N_("required (write \"unknown\" when the source holds neither a weight nor a count)"))  # fmt: skip
     _required(frame, "unit", sink, "unit__n", when=known)
     _required(frame, "substance", sink, when=klass.is_in(["drug", "precursor"]),
-              reason="required for drugs and precursors")  # fmt: skip
-    _required(frame, "taxon", sink, when=klass.is_in(["wildlife", "timber"]), reason="required for wildlife and timber")
+              reason=N_("required for drugs and precursors"))  # fmt: skip
+    _required(
+        frame, "taxon", sink, when=klass.is_in(["wildlife", "timber"]), reason=N_("required for wildlife and timber")
+    )
 
 
 def _item_result(frame: pl.DataFrame) -> pl.DataFrame:
@@ -742,7 +745,7 @@ def normalise_parties(
     for column in ("case_ref", "reporting_agency", "name"):
         _required(frame, column, sink)
     email_ok = pl.col("email").str.contains(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    sink.add(frame, pl.col("email").is_not_null() & ~email_ok, "email", pl.lit("not an e-mail address"))
+    sink.add(frame, pl.col("email").is_not_null() & ~email_ok, "email", pl.lit(N_("not an e-mail address")))
     frame = frame.with_columns(
         pl.struct(pl.col("phone").alias("p"), pl.col("nationality__n").alias("c")).alias("__phone")
     )

@@ -29,6 +29,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from dragonnet.domain.vocabulary import CaseStatus, Role
 from dragonnet.errors import Conflict, NotFound, ValidationError
+from dragonnet.i18n import N_
 from dragonnet.policy.access import Actor, PermissionDenied, audit_actor, get_case, visible_cases
 from dragonnet.policy.audit import record, record_many
 from dragonnet.progress import Progress, no_progress
@@ -52,10 +53,10 @@ class Transition:
 
 
 TRANSITIONS: dict[str, Transition] = {
-    "submit": Transition("submit", "Submit", (D,), S),
-    "validate": Transition("validate", "Validate", (S,), V),
-    "return": Transition("return", "Return to reporter", (S,), D),
-    "withdraw": Transition("withdraw", "Withdraw", (D, S, V), W),
+    "submit": Transition("submit", N_("Submit"), (D,), S),
+    "validate": Transition("validate", N_("Validate"), (S,), V),
+    "return": Transition("return", N_("Return to reporter"), (S,), D),
+    "withdraw": Transition("withdraw", N_("Withdraw"), (D, S, V), W),
 }
 
 

@@ -20,6 +20,7 @@ from email.message import EmailMessage
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from dragonnet import i18n
 from dragonnet.domain.vocabulary import SharingLevel
 from dragonnet.storage.messaging_models import EmailOutbox
 from dragonnet.storage.models import utcnow
@@ -62,17 +63,30 @@ def tlp_tag(level: str) -> str:
     return f"TLP:{level.upper()}"
 
 
-def compose(level: str, kind: str, subject: str, link: str, base_url: str) -> tuple[str, str]:
-    """(subject, body) of the e-mail announcing a message; restricted content stays in dragonnet."""
+def compose(
+    level: str, kind: str, subject: str, link: str, base_url: str, locale: str | None = None
+) -> tuple[str, str]:
+    """(subject, body) of the e-mail announcing a message, in the recipient's language (`locale`; None:
+    English); restricted content stays in dragonnet. The message's own subject is the sender's text, as written."""
     url = f"{base_url}{link}"
     tag = tlp_tag(level)
-    if level in OPEN_LEVELS:
-        return f"[{tag}] {subject}", f"{tag}\n\n{subject}\n\nOpen it in dragonnet: {url}\n"
-    return (
-        f"[{tag}] dragonnet: a new {kind.replace('_', ' ')} is waiting",
-        f"{tag}\n\nA new {kind.replace('_', ' ')} for you is waiting in dragonnet. Its content is {tag} and "
-        f"is not sent by e-mail.\n\nLog in to read it: {url}\n",
-    )
+    with i18n.use_locale(locale or i18n.DEFAULT_LOCALE):
+        if level in OPEN_LEVELS:
+            where = i18n.gettext("Open it in dragonnet: %(url)s", url=url)
+            return f"[{tag}] {subject}", f"{tag}\n\n{subject}\n\n{where}\n"
+        what = i18n.translate(kind.replace("_", " "))
+        return (
+            f"[{tag}] " + i18n.gettext("dragonnet: a new %(kind)s is waiting", kind=what),
+            f"{tag}\n\n"
+            + i18n.gettext(
+                "A new %(kind)s for you is waiting in dragonnet. Its content is %(tag)s and is not sent by e-mail.",
+                kind=what,
+                tag=tag,
+            )
+            + "\n\n"
+            + i18n.gettext("Log in to read it: %(url)s", url=url)
+            + "\n",
+        )
 
 
 def _message(settings: SmtpSettings, row: EmailOutbox) -> EmailMessage:

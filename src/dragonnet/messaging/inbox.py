@@ -63,9 +63,12 @@ def _queue_email(session: Session, note: Notification, users: Iterable[User]) ->
     settings = delivery.smtp_settings()
     if settings is None:
         return
-    subject, body = delivery.compose(note.sharing_level, note.kind, note.subject, note.link, settings.base_url)
     for user in users:
         if user.email:
+            # In the recipient's language (their setting; English when they chose none).
+            subject, body = delivery.compose(
+                note.sharing_level, note.kind, note.subject, note.link, settings.base_url, user.language
+            )
             session.add(
                 EmailOutbox(
                     notification_id=note.id,

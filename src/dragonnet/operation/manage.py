@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from dragonnet.domain.phases import ROMAN, roman
 from dragonnet.domain.vocabulary import CommodityClass, ParticipationRole
 from dragonnet.errors import Conflict, ValidationError
+from dragonnet.i18n import LOCALES, normalise
 from dragonnet.operation.service import (
     PhaseTotal,
     get_operation,
@@ -83,6 +84,20 @@ def set_scope(session: Session, actor: Actor, slug: str, classes: Sequence[str])
     before = list(op.scope or [])
     op.scope = scope
     _audit(session, actor, "operation.scope", op, before=before, after=scope)
+    return op
+
+
+def set_default_language(session: Session, actor: Actor, slug: str, language: str | None) -> Operation:
+    """The language of the operation's pages for a user who chose none and whose browser names no shipped
+    one (None or "": English)."""
+    require_site_admin(actor, "operations.language")
+    op = get_operation(session, slug)
+    wanted = normalise(language) if language else None
+    if language and wanted is None:
+        raise ValidationError(f"unknown language {language!r}: use one of {', '.join(LOCALES)}")
+    before = op.default_language
+    op.default_language = wanted
+    _audit(session, actor, "operation.language", op, before=before, after=wanted)
     return op
 
 

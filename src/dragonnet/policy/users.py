@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from dragonnet.domain.vocabulary import Role
 from dragonnet.errors import Conflict, NotFound, ValidationError
+from dragonnet.i18n import LOCALES, normalise
 from dragonnet.policy import audit
 from dragonnet.policy.passwords import DUMMY_HASH, check_policy, hash_password, needs_rehash, verify_password
 from dragonnet.storage.models import Agency, User, UserRole, WebSession, utcnow
@@ -186,6 +187,18 @@ def set_active(session: Session, user: User, active: bool, by: audit.AuditActor 
         user.failed_logins = 0
         user.locked_until = None
     audit.record(session, by, "user.enable" if active else "user.disable", "user", user.id, username=user.username)
+    return user
+
+
+def set_language(session: Session, user: User, language: str | None, by: audit.AuditActor = audit.SYSTEM) -> User:
+    """The language the user reads the pages in (None or "": the browser's choice)."""
+    wanted = normalise(language) if language else None
+    if language and wanted is None:
+        raise ValidationError(f"unknown language {language!r}: use one of {', '.join(LOCALES)}")
+    if user.language != wanted:
+        before = user.language
+        user.language = wanted
+        audit.record(session, by, "user.language", "user", user.id, before=before, after=wanted)
     return user
 
 

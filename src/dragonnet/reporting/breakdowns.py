@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 
+from dragonnet.i18n import N_
 from dragonnet.operation.service import percent_change
 from dragonnet.policy import cellkey
 from dragonnet.reporting import concealment
@@ -98,12 +99,12 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> l
 
 
 CASE_DIM_COLUMNS = (
-    Column("cases", "Cases", "count", part_of="cases"),
-    Column("previous_cases", "Cases, previous phase", "count", part_of="previous_cases"),
-    Column("change", "Change", "change", ("cases", "previous_cases")),
-    Column("change_pct", "Change %", "pct", ("cases", "previous_cases")),
-    Column("seizures", "Seized items", "count", part_of="seizures"),
-    Column("arrests", "Arrests", "count", part_of="arrests"),
+    Column("cases", N_("Cases"), "count", part_of="cases"),
+    Column("previous_cases", N_("Cases, previous phase"), "count", part_of="previous_cases"),
+    Column("change", N_("Change"), "change", ("cases", "previous_cases")),
+    Column("change_pct", N_("Change %"), "pct", ("cases", "previous_cases")),
+    Column("seizures", N_("Seized items"), "count", part_of="seizures"),
+    Column("arrests", N_("Arrests"), "count", part_of="arrests"),
 )
 
 
@@ -266,15 +267,15 @@ def by_phase(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
         previous = n
     return Breakdown(
         "by_phase",
-        "Cases by phase",
+        N_("Cases by phase"),
         (
-            Column("phase", "Phase", "int"),
-            Column("name", "Name"),
-            Column("cases", "Cases", "count"),
-            Column("change", "Change on previous phase", "change", ("cases",)),
-            Column("change_pct", "Change %", "pct", ("cases",)),
-            Column("seizures", "Seized items", "count"),
-            Column("arrests", "Arrests", "count"),
+            Column("phase", N_("Phase"), "int"),
+            Column("name", N_("Name")),
+            Column("cases", N_("Cases"), "count"),
+            Column("change", N_("Change on previous phase"), "change", ("cases",)),
+            Column("change_pct", N_("Change %"), "pct", ("cases",)),
+            Column("seizures", N_("Seized items"), "count"),
+            Column("arrests", N_("Arrests"), "count"),
         ),
         tuple(by_phase_rows),
         public=True,
@@ -286,13 +287,13 @@ def by_country(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
     return _case_dim(
         con,
         "by_country",
-        "Country",
-        "Cases by reporting country",
+        N_("Country"),
+        N_("Cases by reporting country"),
         "agency_country",
         "country",
         p,
         public=True,
-        note="by the country of the reporting agency",
+        note=N_("by the country of the reporting agency"),
     )
 
 
@@ -301,8 +302,8 @@ def by_seizure_country(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
     return _case_dim(
         con,
         "by_seizure_country",
-        "Country of seizure",
-        "Cases by country of seizure",
+        N_("Country of seizure"),
+        N_("Cases by country of seizure"),
         "place_country",
         "country",
         p,
@@ -326,8 +327,8 @@ def by_agency(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
     )
     return Breakdown(
         "by_agency",
-        "Cases by reporting agency",
-        (Column("agency", "Agency"), Column("country", "Country", "country"), *CASE_DIM_COLUMNS),
+        N_("Cases by reporting agency"),
+        (Column("agency", N_("Agency")), Column("country", N_("Country"), "country"), *CASE_DIM_COLUMNS),
         _with_change(agency_rows, 2),
     )
 
@@ -349,18 +350,18 @@ def by_commodity_class(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
     )
     return Breakdown(
         "by_commodity_class",
-        "Cases by commodity class",
+        N_("Cases by commodity class"),
         (
-            Column("commodity_class", "Commodity class", "code"),
-            Column("cases", "Cases", "count", part_of="cases"),
-            Column("previous_cases", "Cases, previous phase", "count", part_of="previous_cases"),
-            Column("change", "Change", "change", ("cases", "previous_cases")),
-            Column("change_pct", "Change %", "pct", ("cases", "previous_cases")),
-            Column("seizures", "Seized items", "count", part_of="seizures"),
-            Column("mass_kg", "Mass (kg)", "amount", ("cases",)),
+            Column("commodity_class", N_("Commodity class"), "code"),
+            Column("cases", N_("Cases"), "count", part_of="cases"),
+            Column("previous_cases", N_("Cases, previous phase"), "count", part_of="previous_cases"),
+            Column("change", N_("Change"), "change", ("cases", "previous_cases")),
+            Column("change_pct", N_("Change %"), "pct", ("cases", "previous_cases")),
+            Column("seizures", N_("Seized items"), "count", part_of="seizures"),
+            Column("mass_kg", N_("Mass (kg)"), "amount", ("cases",)),
         ),
         tuple((k, n, pv, n - pv, percent_change(pv, n), s, kg) for k, n, pv, s, kg in class_rows),
-        note="a case counts once under each commodity class it holds items of",
+        note=N_("a case counts once under each commodity class it holds items of"),
         public=True,
     )
 
@@ -386,21 +387,21 @@ def by_substance_taxon(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
     )
     return Breakdown(
         "by_substance_taxon",
-        "Cases by substance or taxon",
+        N_("Cases by substance or taxon"),
         (
-            Column("commodity_class", "Class", "code"),
-            Column("name", "Substance or taxon"),
-            Column("cites_appendix", "CITES appendix"),
-            Column("cases", "Cases", "count"),
-            Column("seizures", "Seized items", "count"),
-            Column("mass_kg", "Mass (kg)", "amount", ("cases",)),
-            Column("pieces", "Pieces", "amount", ("cases",)),
-            Column("tablets", "Tablets", "amount", ("cases",)),
-            Column("litres", "Litres", "amount", ("cases",)),
-            Column("m3", "m³", "amount", ("cases",)),
+            Column("commodity_class", N_("Class"), "code"),
+            Column("name", N_("Substance or taxon")),
+            Column("cites_appendix", N_("CITES appendix")),
+            Column("cases", N_("Cases"), "count"),
+            Column("seizures", N_("Seized items"), "count"),
+            Column("mass_kg", N_("Mass (kg)"), "amount", ("cases",)),
+            Column("pieces", N_("Pieces"), "amount", ("cases",)),
+            Column("tablets", N_("Tablets"), "amount", ("cases",)),
+            Column("litres", N_("Litres"), "amount", ("cases",)),
+            Column("m3", N_("m³"), "amount", ("cases",)),
         ),
         tuple(subject_rows),
-        note="mass units summed as kg; pieces, tablets, litres and m³ kept apart (no invented conversions)",
+        note=N_("mass units summed as kg; pieces, tablets, litres and m³ kept apart (no invented conversions)"),
     )
 
 
@@ -421,16 +422,16 @@ def quantities(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
     )
     return Breakdown(
         "quantities",
-        "Quantities seized by unit",
+        N_("Quantities seized by unit"),
         (
-            Column("commodity_class", "Class", "code"),
-            Column("unit", "Unit"),
-            Column("cases", "Cases", "count"),
-            Column("seizures", "Seized items", "count"),
-            Column("total", "Total", "amount", ("cases",)),
+            Column("commodity_class", N_("Class"), "code"),
+            Column("unit", N_("Unit")),
+            Column("cases", N_("Cases"), "count"),
+            Column("seizures", N_("Seized items"), "count"),
+            Column("total", N_("Total"), "amount", ("cases",)),
         ),
         tuple(quantity_rows),
-        note="kg: every mass unit converted (g, t); l: litres and ml; pieces, tablets, m³ as reported",
+        note=N_("kg: every mass unit converted (g, t); l: litres and ml; pieces, tablets, m³ as reported"),
     )
 
 
@@ -439,8 +440,8 @@ def by_transport_mode(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
     return _case_dim(
         con,
         "by_transport_mode",
-        "Mode of transport",
-        "Cases by mode of transport",
+        N_("Mode of transport"),
+        N_("Cases by mode of transport"),
         "transport_mode",
         "code",
         p,
@@ -450,13 +451,19 @@ def by_transport_mode(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
 
 @breakdown("by_place_type")
 def by_place_type(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
-    return _case_dim(con, "by_place_type", "Place type", "Cases by place type", "place_type", "code", p)
+    return _case_dim(con, "by_place_type", N_("Place type"), N_("Cases by place type"), "place_type", "code", p)
 
 
 @breakdown("by_detection_method")
 def by_detection_method(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
     return _case_dim(
-        con, "by_detection_method", "Detection method", "Cases by detection method", "detection_method", "code", p
+        con,
+        "by_detection_method",
+        N_("Detection method"),
+        N_("Cases by detection method"),
+        "detection_method",
+        "code",
+        p,
     )
 
 
@@ -465,12 +472,12 @@ def by_concealment(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
     return _case_dim(
         con,
         "by_concealment",
-        "Concealment",
-        "Cases by concealment category",
+        N_("Concealment"),
+        N_("Cases by concealment category"),
         "conceal_cat",
         "concealment",
         p,
-        note="category derived from the concealment text by keyword rules",
+        note=N_("category derived from the concealment text by keyword rules"),
     )
 
 
@@ -487,11 +494,11 @@ def concealment_texts(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
     )
     return Breakdown(
         "concealment_texts",
-        "Most frequent concealment texts",
+        N_("Most frequent concealment texts"),
         (
-            Column("text", "Concealment as reported"),
-            Column("category", "Category", "concealment"),
-            Column("cases", "Cases", "count"),
+            Column("text", N_("Concealment as reported")),
+            Column("category", N_("Category"), "concealment"),
+            Column("cases", N_("Cases"), "count"),
         ),
         tuple(texts),
         note=f"the {CONCEALMENT_TEXT_LIMIT} most frequent texts of the phase",
@@ -519,12 +526,12 @@ def routes(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
     )
     return Breakdown(
         "routes",
-        "Most frequent routes",
+        N_("Most frequent routes"),
         (
-            Column("origin", "Origin", "country"),
-            Column("transit", "Transit"),
-            Column("destination", "Destination", "country"),
-            Column("cases", "Cases", "count"),
+            Column("origin", N_("Origin"), "country"),
+            Column("transit", N_("Transit")),
+            Column("destination", N_("Destination"), "country"),
+            Column("cases", N_("Cases"), "count"),
         ),
         tuple(route_rows),
         note=f"the {ROUTE_LIMIT} most frequent origin > transit > destination routes of the phase",
@@ -548,8 +555,12 @@ def route_legs(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
     )
     return Breakdown(
         "route_legs",
-        "Flows between countries (route legs)",
-        (Column("from", "From", "country"), Column("to", "To", "country"), Column("cases", "Cases", "count")),
+        N_("Flows between countries (route legs)"),
+        (
+            Column("from", N_("From"), "country"),
+            Column("to", N_("To"), "country"),
+            Column("cases", N_("Cases"), "count"),
+        ),
         tuple(leg_rows),
-        note="each leg of origin > transit > destination; a case counts once per leg",
+        note=N_("each leg of origin > transit > destination; a case counts once per leg"),
     )

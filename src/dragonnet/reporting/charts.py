@@ -20,6 +20,7 @@ from typing import Any
 
 import vl_convert as vlc
 
+from dragonnet.i18n import N_, country_name, translate
 from dragonnet.reference import countries
 from dragonnet.reporting.figures import Breakdown, Debrief
 
@@ -27,6 +28,8 @@ WORLD_ATLAS = Path(__file__).parent / "data" / "world-atlas" / "countries-110m.j
 COLOR = "#0f4c5c"
 PREVIOUS_COLOR = "#9bb7bf"
 FONT = "sans-serif"
+CASES = N_("cases")  # the axis of every chart
+NOT_STATED = N_("(not stated)")
 
 
 @dataclass(frozen=True)
@@ -53,10 +56,11 @@ def numeric_to_alpha2() -> dict[str, str]:
 
 
 def _country_name(alpha2: str | None) -> str:
+    """A country's name in the locale the chart is drawn in (CLDR; the reference's English name outside one)."""
     if not alpha2:
-        return "(not stated)"
+        return translate(NOT_STATED)
     try:
-        return str(countries.get(alpha2))
+        return country_name(alpha2, fallback=str(countries.get(alpha2)))
     except Exception:
         return alpha2
 
@@ -134,12 +138,20 @@ def _bar(b: Breakdown, label_kind: str, *, limit: int = 15, value: str = "cases"
         if n is None or n == 0:
             continue
         k = row[key]
-        name = _country_name(k) if label_kind == "country" else str(k or "(not stated)").replace("_", " ")
+        name = _country_name(k) if label_kind == "country" else _code_label(k)
         rows.append({"label": name, "value": n})
     return rows
 
 
-def bar_chart(key: str, title: str, rows: list[dict[str, Any]], *, x_title: str = "cases") -> Chart:
+def _code_label(value: object) -> str:
+    """A vocabulary value as the pages show it (its label, translated); "(not stated)" for none."""
+    if not value:
+        return translate(NOT_STATED)
+    return translate(str(value).replace("_", " ").capitalize())
+
+
+def bar_chart(key: str, title: str, rows: list[dict[str, Any]], *, x_title: str = CASES) -> Chart:
+    title, x_title = translate(title), translate(x_title)
     spec = {
         "width": 420,
         "height": {"step": 18},
@@ -164,11 +176,12 @@ def phase_chart(b: Breakdown) -> Chart:
         "mark": {"type": "bar", "color": COLOR},
         "encoding": {
             "x": {"field": "label", "type": "ordinal", "sort": None, "title": None, "axis": {"labelAngle": 0}},
-            "y": {"field": "value", "type": "quantitative", "title": "cases"},
+            "y": {"field": "value", "type": "quantitative", "title": translate(CASES)},
         },
     }
-    alt = "Cases by phase: " + "; ".join(f"{r['label']} {r['value']}" for r in rows)
-    return Chart("by_phase", "Cases by phase", render_svg(spec), alt)
+    title = translate(N_("Cases by phase"))
+    alt = f"{title}: " + "; ".join(f"{r['label']} {r['value']}" for r in rows)
+    return Chart("by_phase", title, render_svg(spec), alt)
 
 
 def _background() -> dict[str, Any]:
@@ -179,6 +192,7 @@ def _background() -> dict[str, Any]:
 
 
 def choropleth(b: Breakdown, title: str) -> Chart:
+    title = translate(title)
     alpha_to_num = {v: k for k, v in numeric_to_alpha2().items()}
     values = [
         {"id": alpha_to_num[r["key"]], "cases": r["cases"], "name": _country_name(r["key"])}
@@ -202,7 +216,7 @@ def choropleth(b: Breakdown, title: str) -> Chart:
                         "field": "cases",
                         "type": "quantitative",
                         "scale": {"scheme": "blues"},
-                        "title": "cases",
+                        "title": translate(CASES),
                     },
                 },
             },
@@ -255,7 +269,7 @@ def route_map_of_legs(rows: list[tuple[str, str, int]]) -> Chart:
                         "field": "cases",
                         "type": "quantitative",
                         "scale": {"range": [0.5, 6]},
-                        "title": "cases",
+                        "title": translate(CASES),
                     },
                 },
             },
@@ -269,8 +283,9 @@ def route_map_of_legs(rows: list[tuple[str, str, int]]) -> Chart:
             },
         ],
     }
-    alt = "Route map (origin, transit, destination legs): " + "; ".join(f"{x['leg']} {x['cases']}" for x in legs)
-    return Chart("route_map", "Routes: flows between countries", render_svg(spec), alt)
+    alt = translate(N_("Route map (origin, transit, destination legs)")) + ": "
+    alt += "; ".join(f"{x['leg']} {x['cases']}" for x in legs)
+    return Chart("route_map", translate(N_("Routes: flows between countries")), render_svg(spec), alt)
 
 
 def debrief_charts(d: Debrief) -> list[Chart]:
@@ -280,15 +295,15 @@ def debrief_charts(d: Debrief) -> list[Chart]:
     if "by_phase" in keys:
         out.append(phase_chart(d.breakdown("by_phase")))
     if "by_seizure_country" in keys:
-        out.append(choropleth(d.breakdown("by_seizure_country"), "Cases by country of seizure"))
+        out.append(choropleth(d.breakdown("by_seizure_country"), N_("Cases by country of seizure")))
     if "route_legs" in keys:
         out.append(route_map(d.breakdown("route_legs")))
     for key, title, kind in (
-        ("by_country", "Cases by reporting country", "country"),
-        ("by_commodity_class", "Cases by commodity class", "code"),
-        ("by_transport_mode", "Cases by mode of transport", "code"),
-        ("by_detection_method", "Cases by detection method", "code"),
-        ("by_concealment", "Cases by concealment category", "code"),
+        ("by_country", N_("Cases by reporting country"), "country"),
+        ("by_commodity_class", N_("Cases by commodity class"), "code"),
+        ("by_transport_mode", N_("Cases by mode of transport"), "code"),
+        ("by_detection_method", N_("Cases by detection method"), "code"),
+        ("by_concealment", N_("Cases by concealment category"), "code"),
     ):
         if key in keys:
             chart = bar_chart(key, title, _bar(d.breakdown(key), kind))

@@ -81,6 +81,8 @@ class Operation(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     # Commodity classes in scope, e.g. ["drug", "precursor", "wildlife", "timber"].
     scope: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The locale of its pages when neither the user nor the browser names a shipped one (None: English).
+    default_language: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     phases: Mapped[list[Phase]] = relationship(
@@ -164,6 +166,7 @@ class User(Base):
     locked_until: Mapped[dt.datetime | None] = mapped_column()
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column()
+    language: Mapped[str | None] = mapped_column(String(16))  # the locale the user chose (None: the browser's)
 
     agency: Mapped[Agency] = relationship()
     contact_point: Mapped[ContactPoint | None] = relationship()

@@ -19,6 +19,7 @@ from dragonnet.domain.vocabulary import AgencyKind, ContactPointKind, Role
 from dragonnet.http.deps import Authenticated, CsrfRejected, DbSession, PageAuth
 from dragonnet.http.responses import AUDIT_CSV, csv_download
 from dragonnet.http.security import tokens_match
+from dragonnet.i18n import N_
 from dragonnet.policy import admin, mfa, tokens
 from dragonnet.policy import audit as audit_log
 from dragonnet.policy.access import is_site_admin, may_enter_admin, require_admin_area, require_site_admin
@@ -28,17 +29,17 @@ from dragonnet.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 DONE = {
-    "agency": "Agency created.",
-    "deactivated": "Agency deactivated; its users are disabled.",
-    "contact_point": "Contact point created.",
-    "user": "User created.",
-    "disabled": "User disabled: their sessions and API tokens no longer work.",
-    "enabled": "User enabled.",
-    "password": "Password set; the user's sessions and API tokens are closed.",
-    "totp_reset": "Second factor removed.",
-    "roles": "Roles changed.",
-    "revoked": "Token revoked.",
-    "totp": "Second factor enabled: you will be asked for a code at each login.",
+    "agency": N_("Agency created."),
+    "deactivated": N_("Agency deactivated; its users are disabled."),
+    "contact_point": N_("Contact point created."),
+    "user": N_("User created."),
+    "disabled": N_("User disabled: their sessions and API tokens no longer work."),
+    "enabled": N_("User enabled."),
+    "password": N_("Password set; the user's sessions and API tokens are closed."),
+    "totp_reset": N_("Second factor removed."),
+    "roles": N_("Roles changed."),
+    "revoked": N_("Token revoked."),
+    "totp": N_("Second factor enabled: you will be asked for a code at each login."),
 }
 
 
@@ -110,13 +111,13 @@ def _page(request: Request, auth: Authenticated, name: str, title: str, ctx: dic
 @router.get("/admin", response_class=HTMLResponse)
 def admin_index(request: Request, auth: PageAuth) -> Response:
     require_admin_area(auth.actor)
-    return _page(request, auth, "admin_index.html", "Administration", {})
+    return _page(request, auth, "admin_index.html", N_("Administration"), {})
 
 
 @router.get("/admin/agencies", response_class=HTMLResponse)
 def agencies(request: Request, db: DbSession, auth: PageAuth) -> Response:
     rows = admin.list_agencies(db, auth.actor)
-    return _page(request, auth, "admin_agencies.html", "Agencies", {"agencies": rows, "kinds": AgencyKind.values()})
+    return _page(request, auth, "admin_agencies.html", N_("Agencies"), {"agencies": rows, "kinds": AgencyKind.values()})
 
 
 @router.post("/admin/agencies")
@@ -157,7 +158,7 @@ def users(request: Request, db: DbSession, auth: PageAuth) -> Response:
     agencies = admin.list_agencies(db, auth.actor)
     grantable = Role.values() if is_site_admin(auth.actor) else ["reporter", "national_coordinator"]
     ctx = {"users": rows, "agencies": agencies, "grantable": grantable}
-    return _page(request, auth, "admin_users.html", "Users", ctx)
+    return _page(request, auth, "admin_users.html", N_("Users"), ctx)
 
 
 @router.post("/admin/users")
@@ -233,7 +234,7 @@ def set_roles(user_id: int, db: DbSession, auth: PageAuth, form: Annotated[Roles
 def all_tokens(request: Request, db: DbSession, auth: PageAuth) -> Response:
     require_site_admin(auth.actor, "tokens")
     rows = tokens.all_tokens(db, auth.actor)
-    return _page(request, auth, "admin_tokens.html", "API tokens", {"tokens": rows, "now": dt.datetime.now(dt.UTC)})
+    return _page(request, auth, "admin_tokens.html", N_("API tokens"), {"tokens": rows, "now": dt.datetime.now(dt.UTC)})
 
 
 @router.post("/admin/tokens/{token_id}/revoke")
@@ -274,7 +275,7 @@ def audit_page(
     result = audit_log.browse(db, flt, page=page, per_page=50)
     query = {"action": action, "user": user, "agency": agency, "since": since, "until": until}
     ctx = {"result": result, "q": query}
-    return _page(request, auth, "admin_audit.html", "Audit log", ctx)
+    return _page(request, auth, "admin_audit.html", N_("Audit log"), ctx)
 
 
 @router.get("/admin/audit/export.csv")
@@ -298,7 +299,7 @@ def audit_csv(
 def _my_tokens_page(request: Request, db: DbSession, auth: PageAuth, new_token: str | None = None) -> HTMLResponse:
     rows = tokens.tokens_of(db, auth.user.id)
     ctx = {"tokens": rows, "new_token": new_token, "now": dt.datetime.now(dt.UTC), "max_days": tokens.MAX_DAYS}
-    return _page(request, auth, "admin_my_tokens.html", "My API tokens", ctx, active="account")
+    return _page(request, auth, "admin_my_tokens.html", N_("My API tokens"), ctx, active="account")
 
 
 @router.get("/account/tokens", response_class=HTMLResponse)
@@ -328,7 +329,7 @@ def _security_page(
         "may_enrol": mfa.may_enrol(auth.user),
         "enrol": enrol,
     }
-    return _page(request, auth, "admin_my_security.html", "Second factor", ctx, active="account")
+    return _page(request, auth, "admin_my_security.html", N_("Second factor"), ctx, active="account")
 
 
 @router.get("/account/security", response_class=HTMLResponse)
@@ -357,4 +358,4 @@ def my_history(
 ) -> Response:
     result = audit_log.browse(db, audit_log.AuditFilter(user_id=auth.user.id), page=page, per_page=50)
     ctx = {"result": result, "may_admin": may_enter_admin(auth.actor)}
-    return _page(request, auth, "admin_my_history.html", "My access history", ctx, active="account")
+    return _page(request, auth, "admin_my_history.html", N_("My access history"), ctx, active="account")

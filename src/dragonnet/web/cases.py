@@ -29,6 +29,8 @@ from dragonnet.domain.vocabulary import (
 from dragonnet.errors import Conflict, DragonnetError
 from dragonnet.http.deps import AppSettings, Authenticated, CsrfRejected, DbSession, PageAuth
 from dragonnet.http.security import tokens_match
+from dragonnet.i18n import N_, LazyText, gettext, translate
+from dragonnet.i18n import lazy_gettext as _l
 from dragonnet.intake import duplicates, forms, queries, record, templates, uploads, workflow
 from dragonnet.intake.curation import service as curation
 from dragonnet.intake.extra import CASE_EXTRA, ITEM_EXTRA, PARTY_EXTRA
@@ -74,38 +76,67 @@ EXTRA_FIELDS = {
 
 # The form's labels: one place for the field and for the error that names it ("Seizure date", not
 # "seizure_date"; "Item 2: Quantity", not "items[1].quantity").
-LABELS: dict[str, str] = {
-    "case_ref": "Your case number", "seizure_date": "Seizure date", "sharing_level": "Sharing (TLP)",
-    "place_country": "Country of seizure", "place_locode": "Place (UN/LOCODE)", "place_name": "Place name",
-    "place_type": "Place type", "direction": "Direction", "transport_mode": "Transport mode",
-    "conveyance_ref": "Conveyance (flight, vessel, container, AWB...)", "detection_method": "Detection",
-    "concealment": "Concealment", "arrests": "Arrests", "origin_country": "Origin",
-    "transit_countries": f"Transit countries, in order (separated by {LIST_SEPARATOR})",
-    "destination_country": "Destination", "description": "Description", "items": "Items", "parties": "Parties",
-    "reporting_agency": "Reporting agency",
+LABELS: dict[str, str | LazyText] = {
+    "case_ref": N_("Your case number"),
+    "seizure_date": N_("Seizure date"),
+    "sharing_level": N_("Sharing (TLP)"),
+    "place_country": N_("Country of seizure"),
+    "place_locode": N_("Place (UN/LOCODE)"),
+    "place_name": N_("Place name"),
+    "place_type": N_("Place type"),
+    "direction": N_("Direction"),
+    "transport_mode": N_("Transport mode"),
+    "conveyance_ref": N_("Conveyance (flight, vessel, container, AWB...)"),
+    "detection_method": N_("Detection"),
+    "concealment": N_("Concealment"),
+    "arrests": N_("Arrests"),
+    "origin_country": N_("Origin"),
+    "transit_countries": _l("Transit countries, in order (separated by %(separator)s)", separator=LIST_SEPARATOR),
+    "destination_country": N_("Destination"),
+    "description": N_("Description"),
+    "items": N_("Items"),
+    "parties": N_("Parties"),
+    "reporting_agency": N_("Reporting agency"),
     **{f.name: f.label for f in EXTRA_FIELDS["case"]},
-}  # fmt: skip
-ITEM_LABELS: dict[str, str] = {
-    "commodity_class": "Class", "substance": "Substance", "taxon": "Species / taxon", "specimen_type": "Specimen",
-    "quantity": 'Quantity (or "unknown")', "unit": "Unit", "hs_code": "HS code", "description": "Goods description",
+}
+ITEM_LABELS: dict[str, str | LazyText] = {
+    "commodity_class": N_("Class"),
+    "substance": N_("Substance"),
+    "taxon": N_("Species / taxon"),
+    "specimen_type": N_("Specimen"),
+    "quantity": N_('Quantity (or "unknown")'),
+    "unit": N_("Unit"),
+    "hs_code": N_("HS code"),
+    "description": N_("Goods description"),
     **{f.name: f.label for f in EXTRA_FIELDS["item"]},
-}  # fmt: skip
-PARTY_LABELS: dict[str, str] = {
-    "role": "Role", "kind": "Kind", "name": "Name", "nationality": "Nationality", "birth_date": "Birth date",
-    "id_number": "Id number", "phone": "Phone", "email": "E-mail", "address": "Address",
+}
+PARTY_LABELS: dict[str, str | LazyText] = {
+    "role": N_("Role"),
+    "kind": N_("Kind"),
+    "name": N_("Name"),
+    "nationality": N_("Nationality"),
+    "birth_date": N_("Birth date"),
+    "id_number": N_("Id number"),
+    "phone": N_("Phone"),
+    "email": N_("E-mail"),
+    "address": N_("Address"),
     **{f.name: f.label for f in EXTRA_FIELDS["party"]},
-}  # fmt: skip
+}
 _ROW_FIELD = re.compile(r"^(items|parties)\[(\d+)\]\.(\w+)$")
 
 
 def field_label(name: str) -> str:
-    """The label an error names a field by, as the form shows it."""
+    """The label an error names a field by, as the form shows it (in the page's language: it is called while
+    the page is rendered)."""
     row = _ROW_FIELD.match(name)
     if row:
         what, n, field = row.group(1), int(row.group(2)) + 1, row.group(3)
         labels = ITEM_LABELS if what == "items" else PARTY_LABELS
-        return f"{'Item' if what == 'items' else 'Party'} {n}: {labels.get(field, field.replace('_', ' '))}"
-    return LABELS.get(name, name.replace("_", " ").capitalize())
+        label = translate(labels.get(field, field.replace("_", " ")))
+        if what == "items":
+            return gettext("Item %(number)s: %(field)s", number=n, field=label)
+        return gettext("Party %(number)s: %(field)s", number=n, field=label)
+    return translate(LABELS.get(name, name.replace("_", " ").capitalize()))
 
 
 SAVED = {
@@ -146,7 +177,7 @@ def case_list(
                                  "q": q, "import": import_id if batch else ""}.items() if v}  # fmt: skip
     return render(
         request, "case_list.html",
-        {"title": "Cases", "op": op, "result": result, "filters": params, "error": error, "choices": CHOICES,
+        {"title": N_("Cases"), "op": op, "result": result, "filters": params, "error": error, "choices": CHOICES,
          "page_url": lambda n: f"/operations/{op.slug}/cases?" + urlencode({**params, "page": n}),
          "may_report": may_report(auth.actor), "rule": case_visibility_rule(auth.actor), "batch": batch},
         auth=auth, operation_slug=op.slug, active="cases",
@@ -160,7 +191,7 @@ def case_page(request: Request, case_id: int, db: DbSession, auth: PageAuth, sav
     has_route = bool(case.origin_country or case.destination_country or case.transit_countries)
     return render(
         request, "case_page.html",
-        {"title": f"Case {case.case_ref}", "case": case, "parties": parties,
+        {"title": _l("Case %(ref)s", ref=case.case_ref), "case": case, "parties": parties,
          "notes": curation.case_notes(db, case), "corrections": curation.corrections(db, case.id),
          "hs_labels": {i.hs_code: hs_label(i.hs_code) for i in case.items if i.hs_code},
          "actions": workflow.available_actions(db, auth.actor, case), "history": workflow.history(db, case.id),
@@ -194,10 +225,11 @@ def _form_page(
     parties = [*data.parties, forms.PartyInput()]
     return render(
         request, "case_form.html",
-        {"title": f"Edit case {data.case_ref}" if case_id else "Report a seizure", "op": op, "data": data,
-         "items": items, "parties": parties, "case_id": case_id, "version": version, "errors": errors or {},
-         "choices": CHOICES, "extra_fields": EXTRA_FIELDS, "labels": LABELS, "item_labels": ITEM_LABELS,
-         "party_labels": PARTY_LABELS, "field_label": field_label, "case_status": case_status,
+        {"title": _l("Edit case %(ref)s", ref=data.case_ref) if case_id else N_("Report a seizure"), "op": op,
+         "data": data, "items": items, "parties": parties, "case_id": case_id, "version": version,
+         "errors": errors or {}, "choices": CHOICES, "extra_fields": EXTRA_FIELDS, "labels": LABELS,
+         "item_labels": ITEM_LABELS, "party_labels": PARTY_LABELS, "field_label": field_label,
+         "case_status": case_status,
          "hs_labels": {i.hs_code: hs_label(i.hs_code) for i in items if i.hs_code}},
         auth=auth, operation_slug=op.slug, active="report", status_code=status_code,
     )  # fmt: skip
@@ -266,7 +298,7 @@ def _edit_submit(request: Request, case_id: int, db: Session, auth: Authenticate
         current = get_case(db, auth.actor, case_id)
         return render(
             request, "case_conflict.html",
-            {"title": "Conflict: the case was changed", "case": current, "message": exc.message, "data": data,
+            {"title": N_("Conflict: the case was changed"), "case": current, "message": exc.message, "data": data,
              "version": version},
             auth=auth, operation_slug=current.operation.slug, active="cases", status_code=409,
         )  # fmt: skip
@@ -297,7 +329,7 @@ def validate_page(
     candidates = duplicates.candidates(db, auth.actor, op, require_link=not all)
     return render(
         request, "case_validate.html",
-        {"title": "Validate", "op": op, "to_validate": to_validate, "candidates": candidates, "show_all": bool(all),
+        {"title": N_("Validate"), "op": op, "to_validate": to_validate, "candidates": candidates, "show_all": bool(all),
          "bulk_done": int(bulk) if bulk.isdigit() else (0 if bulk == "none" else None)},
         auth=auth, operation_slug=op.slug, active="validate",
     )  # fmt: skip
@@ -349,7 +381,7 @@ def _upload_page(request: Request, auth: PageAuth, op: Operation, *, error: str 
                  status_code: int = 200) -> Response:  # fmt: skip
     return render(
         request, "import_upload.html",
-        {"title": "Import a spreadsheet", "op": op, "error": error, "max_mb": uploads.MAX_UPLOAD_BYTES // 2**20,
+        {"title": N_("Import a spreadsheet"), "op": op, "error": error, "max_mb": uploads.MAX_UPLOAD_BYTES // 2**20,
          "allowed": {**templates.ENUM_COLUMNS, **templates.PARTY_ENUM_COLUMNS}, "separator": LIST_SEPARATOR},
         auth=auth, operation_slug=op.slug, active="report", status_code=status_code,
     )  # fmt: skip
@@ -387,7 +419,7 @@ def import_preview(request: Request, slug: str, token: str, db: DbSession, auth:
     result = uploads.preview(db, auth.actor, op, upload, data)
     return render(
         request, "import_preview.html",
-        {"title": "Check the import", "op": op, "p": result, "item_columns": ITEM_COLUMNS,
+        {"title": N_("Check the import"), "op": op, "p": result, "item_columns": ITEM_COLUMNS,
          "party_columns": PARTY_COLUMNS},
         auth=auth, operation_slug=op.slug, active="report",
     )  # fmt: skip
@@ -424,7 +456,7 @@ def import_confirm(
     agency = auth.actor.agency_id
     return render(
         request, "import_done.html",
-        {"title": "Import done", "op": op, "report": report, "agency_id": agency},
+        {"title": N_("Import done"), "op": op, "report": report, "agency_id": agency},
         auth=auth, operation_slug=op.slug, active="report",
     )  # fmt: skip
 

@@ -15,6 +15,7 @@ from dragonnet.errors import DragonnetError
 from dragonnet.http.deps import CsrfRejected, DbSession, PageAuth
 from dragonnet.http.responses import csv_download
 from dragonnet.http.security import tokens_match
+from dragonnet.i18n import N_
 from dragonnet.intake.curation import files, service
 from dragonnet.intake.curation.store import OPEN
 from dragonnet.intake.readings import KINDS
@@ -66,7 +67,7 @@ def _render(
     except DragonnetError as exc:
         queue, error = [], exc.message
     ctx = {
-        "title": "Curation", "op": op, "queue": queue, "counts": counts, "kinds": KINDS, "lookup": LOOKUP,
+        "title": N_("Curation"), "op": op, "queue": queue, "counts": counts, "kinds": KINDS, "lookup": LOOKUP,
         "mappings": service.mappings(db, auth.actor, slug), "filters": {"kind": kind, "state": state,
                                                                          "agency": agency},
         "error": error, "notice": notice, "imported": imported, "formats": files.FORMATS,

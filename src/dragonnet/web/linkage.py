@@ -18,6 +18,8 @@ from dragonnet.errors import ValidationError
 from dragonnet.http.deps import CsrfRejected, DbSession, PageAuth
 from dragonnet.http.params import KindFilter, OfficeFilter
 from dragonnet.http.security import tokens_match
+from dragonnet.i18n import N_
+from dragonnet.i18n import lazy_gettext as _l
 from dragonnet.linkage import routes, service
 from dragonnet.operation.service import get_operation
 from dragonnet.reporting import charts
@@ -41,8 +43,8 @@ def networks_page(
     )
     return render(
         request, "linkage_networks.html",
-        {"title": "Networks", "op": op, "networks": read.networks, "total": read.total, "min_countries": min_countries,
-         "run": service.latest_run(db)},
+        {"title": N_("Networks"), "op": op, "networks": read.networks, "total": read.total,
+         "min_countries": min_countries, "run": service.latest_run(db)},
         auth=auth, operation_slug=op.slug, active="networks",
     )  # fmt: skip
 
@@ -53,7 +55,7 @@ def network_page(request: Request, slug: str, number: int, db: DbSession, auth: 
     ex, network = service.read_network(db, auth.actor, operation_id=op.id, number=number, purpose="network graph")
     return render(
         request, "linkage_network.html",
-        {"title": f"Network {number}", "op": op, "network": network,
+        {"title": _l("Network %(number)s", number=number), "op": op, "network": network,
          "cases": [ex.cases[c] for c in network.cases],
          "graph_url": f"/api/v1/operations/{op.slug}/networks/{number}/graph"},
         auth=auth, operation_slug=op.slug, active="networks",
@@ -78,7 +80,7 @@ def routes_page(
     route_map = charts.route_map_of_legs(routes.legs(flows)) if flows else None
     return render(
         request, "routes_page.html",
-        {"title": "Routes and trends", "op": op, "phases": phases, "phase": current, "compare": other,
+        {"title": N_("Routes and trends"), "op": op, "phases": phases, "phase": current, "compare": other,
          "route_map": route_map,
          "commodity": commodity or "", "flows": flows[:100], "changes": changes[:100], "alpha": routes.DEFAULT_ALPHA},
         auth=auth, operation_slug=op.slug, active="networks",
@@ -101,7 +103,7 @@ def declaration_links_page(
     )
     return render(
         request, "linkage_declarations.html",
-        {"title": "Declarations linked to cases", "op": op, "found": found, "rows": shown,
+        {"title": N_("Declarations linked to cases"), "op": op, "found": found, "rows": shown,
          "kinds": [(k, service.EVIDENCE_LABELS[k]) for k in service.EVIDENCE_KINDS], "kind": kind,
          "office": office.upper()},
         auth=auth, operation_slug=op.slug, active="networks",
@@ -114,7 +116,7 @@ def links_page(request: Request, slug: str, db: DbSession, auth: PageAuth) -> Re
     rows, notices = service.read_link_review(db, auth.actor, purpose="link review")
     return render(
         request, "linkage_links.html",
-        {"title": "Links to review", "op": op, "rows": rows, "notices": notices},
+        {"title": N_("Links to review"), "op": op, "rows": rows, "notices": notices},
         auth=auth, operation_slug=op.slug, active="networks",
     )  # fmt: skip
 
@@ -128,7 +130,7 @@ def notice_page(
     notice = service.read_notice(db, auth.actor, notice_id, purpose="match notice")
     return render(
         request, "linkage_notice.html",
-        {"title": f"Match notice {notice.id}", "op": op, "n": notice, "error": error,
+        {"title": _l("Match notice %(id)s", id=notice.id), "op": op, "n": notice, "error": error,
          "reason_min": service.REASON_MIN, "reason_max": service.REASON_MAX},
         auth=auth, operation_slug=op.slug, active="networks",
     )  # fmt: skip

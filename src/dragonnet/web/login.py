@@ -30,6 +30,7 @@ from dragonnet.http.deps import (
     safe_next,
 )
 from dragonnet.http.security import LOGIN_CSRF_COOKIE, login_form_token, new_login_nonce, tokens_match
+from dragonnet.i18n import N_
 from dragonnet.policy import audit, mfa
 from dragonnet.policy.users import authenticate, close_session, complete_totp_login, open_session
 from dragonnet.storage.models import User
@@ -37,11 +38,11 @@ from dragonnet.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-INVALID = "Invalid username or password."
-INVALID_CODE = "That code is not right (or was used already). Enter the current code of your authenticator."
-EXPIRED = "This login has expired. Enter your username and password again."
+INVALID = N_("Invalid username or password.")
+INVALID_CODE = N_("That code is not right (or was used already). Enter the current code of your authenticator.")
+EXPIRED = N_("This login has expired. Enter your username and password again.")
 MFA_COOKIE = "dragonnet_mfa"
-LOCKED = "This account is locked after too many failed attempts: try again later."
+LOCKED = N_("This account is locked after too many failed attempts: try again later.")
 MAX_FIELD = 256
 
 
@@ -60,7 +61,7 @@ def _login_page(
         request,
         "login.html",
         {
-            "title": "Log in",
+            "title": N_("Log in"),
             "step": step,
             "error": error,
             "username": username,

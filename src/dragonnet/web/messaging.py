@@ -34,6 +34,8 @@ from dragonnet.http.deps import (
     authenticate_request,
 )
 from dragonnet.http.security import tokens_match
+from dragonnet.i18n import N_
+from dragonnet.i18n import lazy_gettext as _l
 from dragonnet.messaging import alerts, bulletins, delivery, files, inbox, stats, watchlists
 from dragonnet.messaging.identifiers import AlertIdentifierKind, WatchKind
 from dragonnet.operation import service
@@ -87,7 +89,7 @@ def _lines(text: str) -> list[str]:
 @router.get("/inbox", response_class=HTMLResponse)
 def inbox_page(request: Request, db: DbSession, auth: PageAuth) -> Response:
     msgs = inbox.inbox(db, auth.actor)
-    ctx = {"title": "Inbox", "messages": msgs, "unread": inbox.unread_count(db, auth.actor),
+    ctx = {"title": N_("Inbox"), "messages": msgs, "unread": inbox.unread_count(db, auth.actor),
            "last_id": inbox.latest_id(db, auth.actor)}  # fmt: skip
     return _page(request, db, auth, "inbox.html", ctx, "inbox")
 
@@ -171,7 +173,7 @@ def _latest(factory: sessionmaker[Session], actor: Actor) -> int:
 def alerts_page(request: Request, db: DbSession, auth: PageAuth) -> Response:
     found = alerts.list_alerts(db, auth.actor)
     overdue = alerts.overdue_acknowledgements(db, auth.actor)
-    ctx = {"title": "Alerts", "alerts": found, "overdue": overdue}
+    ctx = {"title": N_("Alerts"), "alerts": found, "overdue": overdue}
     return _page(request, db, auth, "alert_list.html", ctx, "alerts")
 
 
@@ -207,7 +209,7 @@ def _alert_form(
     rows = list(identifiers or [])[:IDENTIFIER_ROWS]
     rows += [("container", "")] * (IDENTIFIER_ROWS - len(rows))
     ctx = {
-        "title": "Raise an alert", "error": error, "values": values, "identifier_rows": rows,
+        "title": N_("Raise an alert"), "error": error, "values": values, "identifier_rows": rows,
         "operations": list_operations(db, auth.actor), "levels": SharingLevel.values(),
         "urgencies": [u.value for u in alerts.Urgency], "subject_kinds": [k.value for k in alerts.SubjectKind],
         "identifier_kinds": [k.value for k in AlertIdentifierKind], "modes": TransportMode.values(),
@@ -315,7 +317,7 @@ def _alert_page(
     now = dt.datetime.now(dt.UTC)
     mine = next((r for r in alert.recipients if r.agency_id == auth.actor.agency_id), None)
     ctx = {
-        "title": f"Alert #{alert.id}", "alert": alert, "now": now, "mine": mine,
+        "title": _l("Alert #%(id)s", id=alert.id), "alert": alert, "now": now, "mine": mine,
         "member": is_member(auth.actor), "is_sender": alert.sender_agency_id == auth.actor.agency_id,
         "recipients": [(r, alerts.ack_due(alert, r), alerts.is_overdue(alert, r, now)) for r in alert.recipients],
         "results": alerts.RESULT_LABELS, "cases": alerts.linked_cases(db, auth.actor, alert),
@@ -329,11 +331,11 @@ def _alert_page(
 
 
 NOTICES = {
-    "raised": "Alert raised: its recipients have it in their inbox.",
-    "acknowledged": "Acknowledged: the sender sees it.",
-    "answered": "Result sent: the sender and the recipients see it on this alert.",
-    "recipients": "Recipients updated.",
-    "attached": "File attached.",
+    "raised": N_("Alert raised: its recipients have it in their inbox."),
+    "acknowledged": N_("Acknowledged: the sender sees it."),
+    "answered": N_("Result sent: the sender and the recipients see it on this alert."),
+    "recipients": N_("Recipients updated."),
+    "attached": N_("File attached."),
 }
 
 
@@ -482,7 +484,7 @@ def _bulletins(
     request: Request, db: Session, auth: PageAuth, *, error: str | None = None, values: Mapping[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:  # fmt: skip
-    ctx = {"title": "Bulletins", "bulletins": bulletins.list_bulletins(db, auth.actor), "error": error,
+    ctx = {"title": N_("Bulletins"), "bulletins": bulletins.list_bulletins(db, auth.actor), "error": error,
            "operations": list_operations(db, auth.actor), "levels": SharingLevel.values(),
            "values": values or {}}  # fmt: skip
     return _page(request, db, auth, "messaging_bulletins.html", ctx, "bulletins", status_code=status_code)
@@ -540,8 +542,9 @@ def _watchlist(
     request: Request, db: Session, auth: PageAuth, *, error: str | None = None, values: Mapping[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:  # fmt: skip
-    ctx = {"title": "Watchlist", "entries": watchlists.entries(db, auth.actor), "hits": watchlists.hits(db, auth.actor),
-           "kinds": [k.value for k in WatchKind], "error": error, "values": values or {}}  # fmt: skip
+    ctx = {"title": N_("Watchlist"), "entries": watchlists.entries(db, auth.actor),
+           "hits": watchlists.hits(db, auth.actor), "kinds": [k.value for k in WatchKind], "error": error,
+           "values": values or {}}  # fmt: skip
     return _page(request, db, auth, "messaging_watchlist.html", ctx, "watchlist", status_code=status_code)
 
 
@@ -580,7 +583,7 @@ def stats_page(request: Request, db: DbSession, auth: PageAuth, operation: str |
     op = service.get_operation(db, slug)
     rows = stats.turnaround(db, auth.actor, op.id)
     ctx = {
-        "title": "Alert turnaround",
+        "title": N_("Alert turnaround"),
         "op": op,
         "rows": rows,
         "fmt": stats.format_duration,

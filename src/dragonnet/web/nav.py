@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dragonnet.domain.vocabulary import Role
+from dragonnet.i18n import N_
 from dragonnet.policy.access import REPORTING_ROLES, Actor
 
 MEMBER_ROLES = frozenset({Role.REPORTER, Role.NATIONAL_COORDINATOR, Role.REGIONAL_ANALYST, Role.ADMINISTRATOR})
@@ -25,29 +26,29 @@ class NavItem:
 
 
 NAV_ITEMS: tuple[NavItem, ...] = (
-    NavItem("overview", "Overview", "/operations/{op}", EVERYONE),
-    NavItem("cases", "Cases", "/operations/{op}/cases", MEMBER_ROLES),
+    NavItem("overview", N_("Overview"), "/operations/{op}", EVERYONE),
+    NavItem("cases", N_("Cases"), "/operations/{op}/cases", MEMBER_ROLES),
     # Seizures are reported by an agency's reporters and national coordinators (policy.access.may_report).
-    NavItem("report", "Report a seizure", "/operations/{op}/report", REPORTING_ROLES),
+    NavItem("report", N_("Report a seizure"), "/operations/{op}/report", REPORTING_ROLES),
     NavItem(
         "validate",
-        "Validate",
+        N_("Validate"),
         "/operations/{op}/validate",
         frozenset({Role.NATIONAL_COORDINATOR, Role.REGIONAL_ANALYST}),
     ),
     NavItem(
         "curation",
-        "Curation",
+        N_("Curation"),
         "/operations/{op}/curation",
         frozenset({Role.NATIONAL_COORDINATOR, Role.REGIONAL_ANALYST}),
     ),
-    NavItem("networks", "Networks", "/operations/{op}/networks", MEMBER_ROLES),
-    NavItem("inbox", "Inbox", "/inbox", MEMBER_ROLES),
-    NavItem("alerts", "Alerts", "/alerts", MEMBER_ROLES),
-    NavItem("targeting", "Targeting", "/targeting", MEMBER_ROLES),
-    NavItem("dashboard", "Dashboard", "/operations/{op}/dashboard", EVERYONE),
-    NavItem("reference", "Reference data", "/reference", MEMBER_ROLES),
-    NavItem("admin", "Administration", "/admin", frozenset({Role.ADMINISTRATOR, Role.NATIONAL_COORDINATOR})),
+    NavItem("networks", N_("Networks"), "/operations/{op}/networks", MEMBER_ROLES),
+    NavItem("inbox", N_("Inbox"), "/inbox", MEMBER_ROLES),
+    NavItem("alerts", N_("Alerts"), "/alerts", MEMBER_ROLES),
+    NavItem("targeting", N_("Targeting"), "/targeting", MEMBER_ROLES),
+    NavItem("dashboard", N_("Dashboard"), "/operations/{op}/dashboard", EVERYONE),
+    NavItem("reference", N_("Reference data"), "/reference", MEMBER_ROLES),
+    NavItem("admin", N_("Administration"), "/admin", frozenset({Role.ADMINISTRATOR, Role.NATIONAL_COORDINATOR})),
 )
 
 

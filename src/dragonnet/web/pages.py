@@ -8,6 +8,7 @@ from starlette.responses import HTMLResponse
 
 from dragonnet import reference
 from dragonnet.http.deps import DbSession, PageAuth
+from dragonnet.i18n import N_
 from dragonnet.operation import service
 from dragonnet.operation.service import list_operations
 from dragonnet.policy.access import case_visibility_rule
@@ -25,7 +26,7 @@ def _first_operation_slug(db: DbSession, auth: PageAuth) -> str | None:
 def home(request: Request, db: DbSession, auth: PageAuth) -> Response:
     slug = _first_operation_slug(db, auth)
     if slug is None:
-        return render(request, "no_operation.html", {"title": "No operation yet"}, auth=auth, active="overview")
+        return render(request, "no_operation.html", {"title": N_("No operation yet")}, auth=auth, active="overview")
     return RedirectResponse(f"/operations/{slug}", status_code=303)
 
 
@@ -49,7 +50,7 @@ def reference_data(request: Request, db: DbSession, auth: PageAuth) -> Response:
     return render(
         request,
         "reference.html",
-        {"title": "Reference data", "datasets": datasets},
+        {"title": N_("Reference data"), "datasets": datasets},
         auth=auth,
         operation_slug=_first_operation_slug(db, auth),
         active="reference",
@@ -61,7 +62,7 @@ def account(request: Request, db: DbSession, auth: PageAuth) -> Response:
     return render(
         request,
         "account.html",
-        {"title": "My account", "me": auth.user},
+        {"title": N_("My account"), "me": auth.user},
         auth=auth,
         operation_slug=_first_operation_slug(db, auth),
         active="account",

@@ -13,6 +13,7 @@ from dragonnet import reference
 from dragonnet.errors import DragonnetError, ValidationError
 from dragonnet.http.deps import CsrfRejected, DbSession, PageAuth
 from dragonnet.http.security import tokens_match
+from dragonnet.i18n import N_
 from dragonnet.operation.service import list_operations
 from dragonnet.reference.check import MAX_BYTES, check_file
 from dragonnet.web.templating import render
@@ -44,7 +45,7 @@ def check_upload(
         request,
         "reference.html",
         {
-            "title": "Reference data",
+            "title": N_("Reference data"),
             "datasets": reference.datasets(),
             "kind": kind,
             "report": report,

@@ -13,6 +13,7 @@ from starlette.responses import HTMLResponse
 from dragonnet.errors import DragonnetError
 from dragonnet.http.deps import CsrfRejected, DbSession, PageAuth
 from dragonnet.http.security import tokens_match
+from dragonnet.i18n import N_
 from dragonnet.linkage.screening import service
 from dragonnet.linkage.screening.matching import DEFAULT_THRESHOLD
 from dragonnet.operation.service import get_operation
@@ -35,7 +36,7 @@ FIELD_LABELS = {
 def _page(request: Request, auth: PageAuth, op: object, *, status_code: int = 200, **ctx: object) -> Response:
     return render(
         request, "linkage_screening.html",
-        {"title": "Screen a list", "op": op, "default_threshold": DEFAULT_THRESHOLD, "labels": FIELD_LABELS,
+        {"title": N_("Screen a list"), "op": op, "default_threshold": DEFAULT_THRESHOLD, "labels": FIELD_LABELS,
          "max_mb": MAX_BYTES // 2**20, "error": None, "result": None, **ctx},
         auth=auth, operation_slug=getattr(op, "slug", None), active="networks", status_code=status_code,
     )  # fmt: skip

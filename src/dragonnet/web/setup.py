@@ -19,22 +19,24 @@ from dragonnet.domain.vocabulary import AgencyKind, CommodityClass
 from dragonnet.errors import DragonnetError, NotFound
 from dragonnet.http.deps import AppSettings, Authenticated, CsrfRejected, DbSession, PageAuth, client_address
 from dragonnet.http.security import tokens_match
+from dragonnet.i18n import N_
 from dragonnet.intake import workflow
 from dragonnet.operation import manage, roster
 from dragonnet.operation.service import get_operation
 from dragonnet.policy import admin
 from dragonnet.policy.access import is_site_admin, require_site_admin
 from dragonnet.tabular import MAX_BYTES
-from dragonnet.web.templating import render
+from dragonnet.web.templating import language_choices, render
 
 router = APIRouter(include_in_schema=False)
 
 DONE = {
-    "operation": "Operation created.",
-    "phase_added": "Phase added.",
-    "phase_moved": "Phase moved.",
-    "joined": "The agency takes part in the operation.",
-    "scope": "Commodity scope saved.",
+    "operation": N_("Operation created."),
+    "phase_added": N_("Phase added."),
+    "phase_moved": N_("Phase moved."),
+    "joined": N_("The agency takes part in the operation."),
+    "scope": N_("Commodity scope saved."),
+    "language": N_("Default language saved."),
 }
 PARTICIPATION_ROLES = ["lead", "member", "partner", "observer"]
 
@@ -66,6 +68,10 @@ class ScopeForm(FormIn):
     scope: list[str] = Field(default_factory=list, max_length=10)
 
 
+class LanguageForm(FormIn):
+    language: str = Field(default="", max_length=16)
+
+
 class SetupForm(BaseModel):
     model_config = ConfigDict(extra="forbid", str_max_length=1000)
     setup_token: str = Field(max_length=64)
@@ -94,7 +100,7 @@ def _page(request: Request, auth: Authenticated, name: str, title: str, ctx: dic
 
 def _setup_page(request: Request, token: str, error: str | None = None, status_code: int = 200,
                 form: SetupForm | None = None) -> HTMLResponse:  # fmt: skip
-    ctx = {"title": "Set up dragonnet", "token": token, "error": error, "kinds": AgencyKind.values(), "form": form}
+    ctx = {"title": N_("Set up dragonnet"), "token": token, "error": error, "kinds": AgencyKind.values(), "form": form}
     return render(request, "setup.html", ctx, status_code=status_code)
 
 
@@ -131,7 +137,7 @@ def setup_submit(
 def operations_page(request: Request, db: DbSession, auth: PageAuth) -> Response:
     require_site_admin(auth.actor, "operations")
     ctx = {"operations": manage.operations(db, auth.actor), "classes": CommodityClass.values()}
-    return _page(request, auth, "admin_operations.html", "Operations", ctx)
+    return _page(request, auth, "admin_operations.html", N_("Operations"), ctx)
 
 
 @router.post("/admin/operations")
@@ -153,6 +159,7 @@ def _operation_page(request: Request, db: DbSession, auth: Authenticated, slug: 
         "error": error,
         "agencies": admin.list_agencies(db, auth.actor),
         "totals": {t.number: t.cases for t in detail.totals},
+        "languages": language_choices(),
     }
     return _page(request, auth, "admin_operation.html", detail.operation.name, ctx, status_code=status_code)
 
@@ -204,6 +211,18 @@ def set_scope(
     return RedirectResponse(f"/admin/operations/{slug}?done=scope", status_code=303)
 
 
+@router.post("/admin/operations/{slug}/language", response_class=HTMLResponse)
+def set_default_language(
+    request: Request, slug: str, db: DbSession, auth: PageAuth, form: Annotated[LanguageForm, Form()]
+) -> Response:
+    _check(auth, form.csrf_token)
+    try:
+        manage.set_default_language(db, auth.actor, slug, form.language)
+    except DragonnetError as exc:
+        return _refused(request, db, auth, slug, exc)
+    return RedirectResponse(f"/admin/operations/{slug}?done=language", status_code=303)
+
+
 # --- the roster --------------------------------------------------------------------------------------------------
 
 
@@ -212,7 +231,7 @@ def roster_page(request: Request, db: DbSession, auth: PageAuth) -> Response:
     require_site_admin(auth.actor, "roster")
     ctx = {"operations": manage.operations(db, auth.actor), "report": None, "error": None,
            "columns": roster.COLUMNS, "max_mb": MAX_BYTES // 2**20}  # fmt: skip
-    return _page(request, auth, "admin_roster.html", "Roster", ctx)
+    return _page(request, auth, "admin_roster.html", N_("Roster"), ctx)
 
 
 @router.get("/admin/roster/template.{fmt}")
@@ -246,7 +265,7 @@ def roster_upload(
     ctx = {"operations": manage.operations(db, auth.actor), "report": report, "error": error,
            "columns": roster.COLUMNS, "max_mb": MAX_BYTES // 2**20}  # fmt: skip
     failed = error is not None or (report is not None and not report.ok)
-    return _page(request, auth, "admin_roster.html", "Roster", ctx, status_code=422 if failed else 200)
+    return _page(request, auth, "admin_roster.html", N_("Roster"), ctx, status_code=422 if failed else 200)
 
 
 # --- bulk validation ---------------------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ from starlette.responses import HTMLResponse
 from dragonnet.errors import ValidationError
 from dragonnet.http.deps import CsrfRejected, DbSession, PageAuth
 from dragonnet.http.security import tokens_match
+from dragonnet.i18n import N_
+from dragonnet.i18n import lazy_gettext as _l
 from dragonnet.operation.service import list_operations
 from dragonnet.policy.access import may_edit_profile, may_import_profiles
 from dragonnet.targeting import profile_service, service
@@ -32,14 +34,15 @@ def _slug(db: DbSession, auth: PageAuth) -> str | None:
 @router.get("/targeting", response_class=HTMLResponse)
 def lists(request: Request, db: DbSession, auth: PageAuth) -> Response:
     found = service.visible_lists(db, auth.actor)
-    return render(request, "targeting_lists.html", {"title": "Targeting", "lists": found}, auth=auth,
+    return render(request, "targeting_lists.html", {"title": N_("Targeting"), "lists": found}, auth=auth,
                   operation_slug=_slug(db, auth), active="targeting")  # fmt: skip
 
 
 @router.get("/targeting/lists/{list_id}", response_class=HTMLResponse)
 def one_list(request: Request, list_id: int, db: DbSession, auth: PageAuth) -> Response:
     tl = service.get_list(db, auth.actor, list_id)
-    return render(request, "targeting_list.html", {"title": f"Targeting list {tl.office_locode}", "tl": tl},
+    title = _l("Targeting list %(office)s", office=tl.office_locode)
+    return render(request, "targeting_list.html", {"title": title, "tl": tl},
                   auth=auth, operation_slug=_slug(db, auth), active="targeting")  # fmt: skip
 
 
@@ -111,7 +114,7 @@ def profiles_page(
         report = profile_service.effectiveness_report(db, auth.actor, query)
     except ValidationError as exc:
         error = str(exc)
-    ctx = {"title": "Risk profiles", "report": report, "form": form, "error": error, "notice": notice,
+    ctx = {"title": N_("Risk profiles"), "report": report, "form": form, "error": error, "notice": notice,
            "may_import": may_import_profiles(auth.actor)}  # fmt: skip
     return render(request, "targeting_profiles.html", ctx, auth=auth, operation_slug=_slug(db, auth),
                   active="targeting")  # fmt: skip
@@ -146,7 +149,7 @@ def profile_page(
 ) -> Response:
     row = profile_service.get_profile(db, auth.actor, profile_key)
     ctx = {
-        "title": f"Risk profile {row.key}", "row": row, "summary": profile_service.summary(row),
+        "title": _l("Risk profile %(key)s", key=row.key), "row": row, "summary": profile_service.summary(row),
         "yaml": dump_profile(profile_service.stored_profile(row)),
         "changes": [profile_service.change_summary(c) for c in reversed(row.changes)],
         "may_edit": may_edit_profile(auth.actor, row.agency_id), "error": error,

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy import select
 from starlette.responses import HTMLResponse
 
-from dragonnet import __version__
+from dragonnet import __version__, i18n
 from dragonnet.domain.phases import roman
 from dragonnet.http.deps import Authenticated
 from dragonnet.messaging import inbox
 from dragonnet.policy.messaging import is_member
 from dragonnet.reference import goods
 from dragonnet.storage.db import reader, session_factory
+from dragonnet.storage.models import Operation
 from dragonnet.web.nav import navigation
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -29,8 +32,10 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+i18n.install(_env)
 _env.filters["roman"] = roman
-_env.filters["label"] = lambda value: str(value).replace("_", " ").capitalize()
+# A vocabulary value shown by its label, in the page's language (the labels are msgids: babel.cfg).
+_env.filters["label"] = lambda value: i18n.translate(str(value).replace("_", " ").capitalize())
 
 
 def hs_description(code: Any) -> str:
@@ -56,6 +61,46 @@ def _badges(request: Request, auth: Authenticated) -> dict[str, int]:
         return {"inbox": inbox.unread_count(session, auth.actor)}
 
 
+LANGUAGE_COOKIE = "dragonnet_lang"
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """The shipped languages as (code, name in that language), for the switcher and the settings."""
+    return [(code, i18n.language_name(code)) for code in i18n.LOCALES]
+
+
+def _operation_language(request: Request, slug: str | None) -> str | None:
+    engine = getattr(request.app.state, "engine", None)
+    if slug is None or engine is None:
+        return None
+    with session_factory(reader(engine))() as session:
+        return session.scalar(select(Operation.default_language).where(Operation.slug == slug))
+
+
+def _here(request: Request) -> str:
+    """Where the language switcher returns to: this page (a page answering a POST: its form's page, if ours)."""
+    if request.method == "GET":
+        return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    referer = urlsplit(request.headers.get("referer", ""))
+    same_site = referer.netloc in ("", request.url.netloc) and referer.path.startswith("/")
+    return referer.path + (f"?{referer.query}" if referer.query else "") if same_site else "/"
+
+
+def request_locale(request: Request, auth: Authenticated | None, operation_slug: str | None = None) -> str:
+    """The locale a page is rendered in: the user's setting, else the switcher's cookie, else the browser's
+    Accept-Language, else the operation's default language, else English (dragonnet.i18n.select_locale)."""
+    chosen = getattr(request.state, "locale", None)  # a page that was asked for a language (?lang=)
+    if isinstance(chosen, str) and i18n.normalise(chosen):
+        return i18n.normalise(chosen) or i18n.DEFAULT_LOCALE
+    user_setting = auth.language if auth else None
+    cookie = request.cookies.get(LANGUAGE_COOKIE)
+    accept = request.headers.get("accept-language")
+    found = i18n.normalise(user_setting) or i18n.normalise(cookie) or i18n.negotiate(accept)
+    if found:
+        return found
+    return i18n.select_locale(operation_default=_operation_language(request, operation_slug))
+
+
 def render(
     request: Request,
     name: str,
@@ -70,7 +115,10 @@ def render(
     if auth is None:
         found = getattr(request.state, "auth", None)
         auth = found if isinstance(found, Authenticated) else None
+    locale = request_locale(request, auth, operation_slug)
     ctx: dict[str, Any] = {
+        "languages": language_choices(),
+        "here": _here(request),
         "app_version": __version__,  # not "version": a page's own context may use that name (a case's version)
         "auth": auth,
         "viewer": auth,
@@ -80,4 +128,8 @@ def render(
         "title": "",
     }
     ctx.update(context or {})
-    return templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    with i18n.use_locale(locale):
+        response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    response.headers["Content-Language"] = locale.replace("_", "-")
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    return response

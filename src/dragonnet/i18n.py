@@ -1,0 +1,296 @@
+"""Languages: the shipped gettext catalogues, the locale a text is rendered in, lazy texts, per-locale formats.
+
+Texts stay English in the code (the msgids). Lower layers only mark them (`N_`, `lazy_gettext`); they are
+translated when a page is rendered, in the locale the web layer chose for the request (`use_locale`). The
+CLI and the JSON API never choose one, so they stay English. Catalogues are Babel/gettext files under
+`dragonnet/locale/<locale>/LC_MESSAGES/messages.po`, compiled to `.mo` by the build (`make catalogues`);
+a checkout without the compiled files reads the `.po` directly (same result, slower first load).
+Numbers, dates and country names come from Babel's CLDR data, so nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import functools
+import gettext as _gettext
+import io
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+from babel.core import negotiate_locale
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "messages"
+DEFAULT_LOCALE = "en"
+# Shipped locales. Simplified Chinese is `zh_Hans` (script, not country: it is read in CN, SG and MY alike).
+LOCALES: tuple[str, ...] = ("en", "zh_Hans", "vi", "th", "fr", "km", "lo")
+# Accept-Language tags (lower case, "-" separated) that mean Simplified Chinese; Traditional (zh-TW,
+# zh-HK, zh-Hant) is not shipped and falls through to the next choice.
+_ALIASES = {"zh": "zh_Hans", "zh-cn": "zh_Hans", "zh-sg": "zh_Hans", "zh-my": "zh_Hans", "zh-hans-cn": "zh_Hans"}
+
+_current: ContextVar[str] = ContextVar("dragonnet_locale", default=DEFAULT_LOCALE)
+
+
+def N_(message: str) -> str:
+    """Mark a text for the catalogue without translating it here (it is translated where it is rendered)."""
+    return message
+
+
+def normalise(code: str | None) -> str | None:
+    """A shipped locale for a code ("fr", "zh-Hans", "zh_CN", "vi-VN"), or None."""
+    if not code:
+        return None
+    code = code.strip()
+    if code in LOCALES:
+        return code
+    found = negotiate_locale([code.replace("_", "-")], [c.replace("_", "-") for c in LOCALES], sep="-",
+                             aliases=_ALIASES)  # fmt: skip
+    return found.replace("-", "_") if found else None
+
+
+def parse_accept_language(header: str | None) -> list[str]:
+    """The tags of an Accept-Language header, most wanted first (q=0 dropped)."""
+    tags: list[tuple[float, int, str]] = []
+    for position, part in enumerate((header or "").split(",")[:32]):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if tag and tag != "*" and quality > 0:
+            tags.append((-quality, position, tag.strip()))
+    return [tag for _, _, tag in sorted(tags)]
+
+
+def negotiate(header: str | None) -> str | None:
+    """The shipped locale the browser prefers most (Babel's negotiation over the Accept-Language tags)."""
+    available = [c.replace("_", "-") for c in LOCALES]
+    found = negotiate_locale(parse_accept_language(header), available, sep="-", aliases=_ALIASES)
+    return found.replace("-", "_") if found else None
+
+
+def select_locale(
+    *,
+    user_setting: str | None = None,
+    cookie: str | None = None,
+    accept_language: str | None = None,
+    operation_default: str | None = None,
+) -> str:
+    """The request's locale: the user's setting, else the switcher's cookie (a visitor not logged in),
+    else the browser's Accept-Language, else the operation's default language, else English."""
+    return (
+        normalise(user_setting)
+        or normalise(cookie)
+        or negotiate(accept_language)
+        or normalise(operation_default)
+        or DEFAULT_LOCALE
+    )
+
+
+@functools.cache
+def translations(locale: str) -> _gettext.NullTranslations:
+    """The compiled catalogue of a shipped locale (English: the msgids themselves)."""
+    folder = LOCALE_DIR / locale / "LC_MESSAGES"
+    mo, po = folder / f"{DOMAIN}.mo", folder / f"{DOMAIN}.po"
+    if locale not in LOCALES or not po.exists():
+        return _gettext.NullTranslations()
+    if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+        with mo.open("rb") as handle:
+            return Translations(handle, domain=DOMAIN)
+    # Not compiled (a fresh checkout before `make catalogues`, or a .po edited since): compile in memory.
+    with po.open("rb") as handle:
+        catalog = read_po(handle, locale=locale, domain=DOMAIN)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer, domain=DOMAIN)
+
+
+def current_locale() -> str:
+    return _current.get()
+
+
+@contextmanager
+def use_locale(locale: str) -> Iterator[str]:
+    """Render what runs inside in `locale` (the web layer wraps each page's rendering in it)."""
+    token = _current.set(normalise(locale) or DEFAULT_LOCALE)
+    try:
+        yield _current.get()
+    finally:
+        _current.reset(token)
+
+
+def gettext(message: str, **variables: Any) -> str:
+    text = translations(_current.get()).gettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
+    text = translations(_current.get()).ngettext(singular, plural, n)
+    return text % {"num": n, **variables}
+
+
+class LazyText:
+    """A text translated when it is turned into a string, in the locale current at that time.
+
+    For texts built before the locale is known (a page's title, a notice); `str()` gives English outside
+    a page's rendering. The variables are formatted into the translated text (named placeholders only).
+    """
+
+    __slots__ = ("message", "variables")
+
+    def __init__(self, message: str, variables: Mapping[str, Any]) -> None:
+        self.message = message
+        self.variables = dict(variables)
+
+    def __str__(self) -> str:
+        return gettext(self.message, **self.variables)
+
+    def __repr__(self) -> str:
+        return f"LazyText({self.message!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return str(self) == str(other)
+
+    def __hash__(self) -> int:
+        return hash(self.message)
+
+    def __len__(self) -> int:
+        return len(str(self))
+
+    def __add__(self, other: object) -> str:
+        return str(self) + str(other)
+
+    def __radd__(self, other: object) -> str:
+        return str(other) + str(self)
+
+
+def lazy_gettext(message: str, **variables: Any) -> LazyText:
+    return LazyText(message, variables)
+
+
+def translate(text: object) -> str:
+    """A text that may be a catalogue msgid (a marked constant, a notice carried in a redirect): translated
+    if it is one, else shown as it is (a service's message with values in it stays English)."""
+    if isinstance(text, LazyText):
+        return str(text)
+    return gettext(str(text)) if text else ""
+
+
+# --- formats (CLDR through Babel): stored values stay ISO, pages show them per locale -----------------------
+
+
+@functools.cache
+def babel_locale(locale: str | None = None) -> Locale:
+    try:
+        return Locale.parse(locale or DEFAULT_LOCALE)
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(DEFAULT_LOCALE)
+
+
+def format_number(value: Any, digits: int | None = None) -> str:
+    """A number with the locale's grouping and decimal signs ("" for None); `digits`: fixed decimals."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = Decimal(value)
+        except ArithmeticError:
+            return value
+    locale = babel_locale(_current.get())
+    if digits is not None:
+        return _with_digits(locale.decimal_formats[None], digits).apply(value, locale)
+    return babel_numbers.format_decimal(value, locale=locale)
+
+
+def _with_digits(pattern: babel_numbers.NumberPattern, digits: int) -> babel_numbers.NumberPattern:
+    """The locale's own pattern (grouping, signs, where % goes) with a fixed number of decimals."""
+    fixed = copy.copy(pattern)
+    fixed.frac_prec = (max(digits, 0), max(digits, 0))
+    return fixed
+
+
+def format_percent(value: Any, digits: int = 0) -> str:
+    """A ratio (0.25) as the locale's percentage ("25 %" in French)."""
+    if value is None or value == "":
+        return ""
+    locale = babel_locale(_current.get())
+    return _with_digits(locale.percent_formats[None], digits).apply(value, locale)
+
+
+def format_date(value: Any, form: str = "medium") -> str:
+    """A date (or ISO date text) in the locale's `form` (short, medium, long, full)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return babel_dates.format_date(value, format=form, locale=babel_locale(_current.get()))
+
+
+def format_datetime(value: Any, form: str = "medium") -> str:
+    """A timestamp in the locale's `form`, in UTC (what the server stores)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return babel_dates.format_datetime(value, format=form, tzinfo=dt.UTC, locale=babel_locale(_current.get()))
+
+
+def country_name(code: Any, fallback: str | None = None) -> str:
+    """An ISO 3166 alpha-2 code's country name in the current locale (CLDR), else `fallback`, else the code."""
+    if not code:
+        return ""
+    if fallback and _current.get() == DEFAULT_LOCALE:
+        return fallback  # English: the reference's own (ISO 3166) name, as before ("Viet Nam", not CLDR's "Vietnam")
+    text = str(code).upper()
+    return babel_locale(_current.get()).territories.get(text) or fallback or text
+
+
+def language_name(locale: str) -> str:
+    """A shipped locale's name in its own language (what a language switcher shows)."""
+    return babel_locale(locale).get_display_name(babel_locale(locale)) or locale
+
+
+def install(env: Any) -> None:
+    """Give a Jinja2 environment the i18n extension ({% trans %}, _(), ngettext) bound to the current
+    locale, and the per-locale filters. Whitespace inside {% trans %} is collapsed ("trimmed"), as the
+    extraction does (babel.cfg), so a msgid does not depend on the template's indentation."""
+    env.add_extension("jinja2.ext.i18n")
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_callables(
+        lambda message: translations(_current.get()).gettext(message),
+        lambda singular, plural, n: translations(_current.get()).ngettext(singular, plural, n),
+        newstyle=True,
+    )
+    env.globals["current_locale"] = current_locale
+    env.filters["number"] = format_number
+    env.filters["percent"] = format_percent
+    env.filters["date"] = format_date
+    env.filters["datetime"] = format_datetime
+    env.filters["country"] = country_name
+    env.filters["translate"] = translate
