@@ -431,7 +431,10 @@ def quantities(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
             Column("total", N_("Total"), "amount", ("cases",)),
         ),
         tuple(quantity_rows),
-        note=N_("kg: every mass unit converted (g, t); l: litres and ml; pieces, tablets, m³ as reported"),
+        note=N_(
+            "kg: every mass unit converted (g, t); l: litres and ml; pieces, tablets, m³ as reported; (not stated): "
+            "seized items with no quantity recorded, counted as cases and left out of the totals"
+        ),
     )
 
 
