@@ -139,10 +139,10 @@ def field_label(name: str) -> str:
     return translate(LABELS.get(name, name.replace("_", " ").capitalize()))
 
 
-SAVED = {
-    "draft": "saved as a draft: only your agency sees it. Submit it when it is complete.",
-    "submitted": "saved and submitted: it now goes to validation by your national coordinator.",
-    "updated": "saved.",
+SAVED = {  # translated where the case page is rendered
+    "draft": N_("saved as a draft: only your agency sees it. Submit it when it is complete."),
+    "submitted": N_("saved and submitted: it now goes to validation by your national coordinator."),
+    "updated": N_("saved."),
 }
 
 
@@ -198,7 +198,7 @@ def case_page(request: Request, case_id: int, db: DbSession, auth: PageAuth, sav
          "merges": duplicates.merges_of(db, case.id), "extra_fields": EXTRA_FIELDS,
          "can_edit": case.reporting_agency_id == auth.actor.agency_id and case.status != CaseStatus.MERGED.value
          and bool(workflow.is_owner(auth.actor, case)),
-         "can_alert": is_member(auth.actor) and has_route, "saved": SAVED.get(saved)},
+         "can_alert": is_member(auth.actor) and has_route, "saved": _l(SAVED[saved]) if saved in SAVED else None},
         auth=auth, operation_slug=case.operation.slug, active="cases",
     )  # fmt: skip
 
