@@ -248,7 +248,10 @@ def format_date(value: Any, form: str = "medium") -> str:
 
 
 def format_datetime(value: Any, form: str = "medium") -> str:
-    """A timestamp in the locale's `form`, in UTC (what the server stores)."""
+    """A timestamp in the locale's `form`, in UTC (what the server stores).
+
+    `form` "cell" is what a table cell shows: the medium date with the short time (no seconds), joined as
+    the locale joins them ("5 déc. 2026, 14:03", "5 ธ.ค. 2569 14:03")."""
     if value is None or value == "":
         return ""
     if isinstance(value, str):
@@ -258,7 +261,13 @@ def format_datetime(value: Any, form: str = "medium") -> str:
             return value
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
-    return babel_dates.format_datetime(value, format=form, tzinfo=dt.UTC, locale=babel_locale(_current.get()))
+    locale = babel_locale(_current.get())
+    if form == "cell":
+        value = value.astimezone(dt.UTC)
+        date_text = babel_dates.format_date(value.date(), format="medium", locale=locale)
+        time_text = babel_dates.format_time(value, format="short", tzinfo=dt.UTC, locale=locale)
+        return str(locale.datetime_formats["medium"]).replace("{1}", date_text).replace("{0}", time_text)
+    return babel_dates.format_datetime(value, format=form, tzinfo=dt.UTC, locale=locale)
 
 
 def country_name(code: Any, fallback: str | None = None) -> str:

@@ -177,7 +177,7 @@ def test_a_seizure_made_today_answers_an_alert(open_page) -> None:  # type: igno
     expect(page.locator("#alert-notice")).to_contain_text("Result sent")
     outcome = page.locator("#outcome-list li[data-agency=VN-CUS]")
     expect(outcome).to_contain_text("rhino horn")
-    expect(outcome).to_contain_text(dt.date.today().isoformat())
+    expect(outcome.locator("time")).to_have_attribute("datetime", dt.date.today().isoformat())
     sender = open_page("my.reporter")  # the sender agency (MY-RMCD) reads it
     sender.goto("/alerts/3")
     expect(sender.locator("#outcome-list li[data-agency=VN-CUS]")).to_contain_text("Noi Bai")

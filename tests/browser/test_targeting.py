@@ -82,6 +82,8 @@ def test_risk_unit_reads_the_report_and_reviews_a_profile(page: Page, profile_wo
     page.click("#review-form button[type=submit]")
     expect(page).to_have_url("/targeting/profiles/t-origin")
     expect(page.locator("#profile-mandatory")).to_be_visible()
-    expect(page.locator("#profile-review-by")).to_have_text("2099-06-30")
+    # The reader's date form (CLDR), the ISO value kept in <time datetime>.
+    expect(page.locator("#profile-review-by time")).to_have_attribute("datetime", "2099-06-30")
+    expect(page.locator("#profile-review-by")).to_have_text("Jun 30, 2099")
     expect(page.locator("#profile-history tbody tr")).to_have_count(2)
     expect(page.locator('#profile-history tr[data-version="2"]')).to_contain_text("route confirmed by intelligence")

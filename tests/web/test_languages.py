@@ -4,6 +4,8 @@ operation settings, and a page really rendered through the catalogue."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -200,3 +202,31 @@ def test_switcher_on_a_page_answering_a_post_returns_to_its_form(app_client: Tes
         headers={"Referer": "https://evil.example/phish"},
     )
     assert '<input type="hidden" name="next" value="/">' in elsewhere.text
+
+
+def test_dates_on_pages_in_the_readers_form_with_the_iso_value_kept(app_client: TestClient) -> None:
+    """Phase periods, seizure dates and a case's history times read in the locale's form (CLDR); the
+    `<time datetime>` keeps the ISO value for scripts, tests and screen readers."""
+    client = logged_in(app_client, "th_reporter")
+    french = client.get(f"/operations/{SLUG}", headers={"Accept-Language": "fr"}).text
+    assert '<time datetime="2024-03-01">1 mars 2024</time>' in french
+    assert '<time datetime="2024-06-30">30 juin 2024</time>' in french
+    thai = client.get(f"/operations/{SLUG}", headers={"Accept-Language": "th"}).text
+    assert '<time datetime="2024-03-01">1 มี.ค. 2024</time>' in thai
+    assert "2024-03-01<" not in thai  # no bare ISO text left
+    english = client.get(f"/operations/{SLUG}", headers={"Accept-Language": "en"}).text
+    assert '<time datetime="2024-03-01">Mar 1, 2024</time>' in english
+
+    cases = client.get(f"/operations/{SLUG}/cases", headers={"Accept-Language": "fr"}).text
+    assert '<time datetime="2024-03-05">5 mars 2024</time>' in cases
+    case_id = re.search(r'href="/cases/(\d+)"', cases)
+    assert case_id
+    case = client.get(f"/cases/{case_id.group(1)}", headers={"Accept-Language": "th"}).text
+    assert re.search(r'<time datetime="2024-0\d-\d\d">\d{1,2} [^<]+ 2024</time>', case)
+    # A timestamp (the last login): the ISO value with its zone in the attribute, the Thai form (no seconds).
+    account = client.get("/account", headers={"Accept-Language": "th"}).text
+    stamps = re.findall(r'<time datetime="(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00)">([^<]*)</time>', account)
+    assert stamps, "no timestamp on the account page"
+    for iso, shown in stamps:
+        moment = dt.datetime.fromisoformat(iso)
+        assert shown.endswith(f"{moment:%H:%M} น.") and iso[:10] not in shown

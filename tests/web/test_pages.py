@@ -178,7 +178,8 @@ def test_overview_shows_phases_classes_and_participants(app_client: TestClient) 
     html = app_client.get(f"/operations/{SLUG}").text
     assert OPERATION_NAME in html
     assert "Phase I" in html and "Phase II" in html
-    assert re.search(r"2024-03-01</span> – <span[^>]*>2024-03-31", html)
+    period = r'"2024-03-01">Mar 1, 2024</time></span> – <span[^>]*><time datetime="2024-03-31">Mar 31, 2024<'
+    assert re.search(period, html)
     table = html[html.index('id="participants-table"') :]
     for text in ("Thai Customs Department", "TH-CUS", "Thailand", "Viet Nam Customs", "UNODC", "Observer"):
         assert text in table, text
