@@ -56,7 +56,7 @@ def _squash(text: str) -> str:
 @pytest.fixture(scope="module")
 def lang_server(tmp_path_factory: pytest.TempPathFactory, live_server: str) -> Iterator[str]:
     """A fresh seeded SQLite dragonnet of this module's own (live_server: only for its Chromium check)."""
-    folder = tmp_path_factory.mktemp("live-languages")
+    folder = tmp_path_factory.mktemp("languages-live")
     url = f"sqlite:///{folder / 'dragonnet.db'}"
     engine = make_engine(url)
     upgrade(engine)

@@ -117,7 +117,7 @@ def test_pseudo_keeps_placeholders_and_tags() -> None:
 @pytest.fixture(scope="module")
 def pseudo_server(tmp_path_factory: pytest.TempPathFactory, live_server: str) -> Iterator[tuple[str, set[str]]]:
     """A seeded server of this module's own, rendering "en" with the pseudo catalogue; and the data strings."""
-    folder = tmp_path_factory.mktemp("live-pseudo")
+    folder = tmp_path_factory.mktemp("pseudo-live")
     with build_pseudo_catalogue(folder / "locale").open("rb") as handle:
         catalogue = Translations(handle, domain=i18n.DOMAIN)
     url = f"sqlite:///{folder / 'dragonnet.db'}"

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def list_id(live_server: str, tmp_path_factory: pytest.TempPathFactory) -> int:
     # The live server's database lives in the session's "live" folder (tests/browser/conftest.py).
-    found = sorted(tmp_path_factory.getbasetemp().glob("live*/dragonnet.db"))
+    found = sorted(tmp_path_factory.getbasetemp().glob("live[0-9]*/dragonnet.db"))
     assert found, "the live server's database was not found"
     data_dir = tmp_path_factory.mktemp("targeting")
     return build_lists(f"sqlite:///{found[0]}", data_dir)
@@ -48,7 +48,7 @@ def test_officer_opens_list_sees_explanations_records_seizure(page: Page, list_i
 
 @pytest.fixture(scope="module")
 def profile_world(live_server: str, tmp_path_factory: pytest.TempPathFactory) -> ProfileWorld:
-    found = sorted(tmp_path_factory.getbasetemp().glob("live*/dragonnet.db"))
+    found = sorted(tmp_path_factory.getbasetemp().glob("live[0-9]*/dragonnet.db"))
     assert found, "the live server's database was not found"
     # No results recorded: a seizure would open draft cases that other browser tests would count.
     return build_profile_world(f"sqlite:///{found[0]}", tmp_path_factory.mktemp("profiles"), record=False)
