@@ -102,7 +102,8 @@ def test_operation_totals_count_every_agency_and_suppress_small_cells(session: S
     key = cellkey.cell_key(session)
     expected = {k: cellkey.shown(min(key.count(sketch), 7)) for k, sketch in classes.items()}
     assert totals[5].by_class == expected
-    assert expected["drug"] is not None and abs(expected["drug"] - 6) <= 1 + cellkey.MAX_NOISE
+    # The site's key is random (made by the migration): 6 may be perturbed below 5 and withheld, never far off.
+    assert expected["drug"] is None or abs(expected["drug"] - 6) <= 1 + cellkey.MAX_NOISE
     assert totals[4].cases == 0
     # A viewer is never told a total below what it counts itself.
     mine = [service.PhaseCount(5, "Phase V", day, day, 7, {"drug": 6, "wildlife": 1})]

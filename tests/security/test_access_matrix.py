@@ -13,6 +13,7 @@ Writes (non-GET) are sent with foreign and missing ids only (the write paths are
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
@@ -289,6 +290,7 @@ def test_cross_agency_read_matrix(client: TestClient, world: World, db_url: str)
                     if url.endswith(HEAVY_SUFFIXES) and who not in HEAVY_ACTORS:
                         continue
                     status, body = _request(client, method, url, login)
+                    body = _blank_own_url(body, url)
                     use(client, login)  # a logout route or a login form may have changed the cookies
                     requests += 1
                     answers.setdefault(variant, (status, body))
@@ -309,6 +311,13 @@ def test_cross_agency_read_matrix(client: TestClient, world: World, db_url: str)
     print("\nS1:", line)
     FIGURES["S1"] = line
     assert not problems, "\n".join(problems[:40])
+
+
+def _blank_own_url(body: str, url: str) -> str:
+    """The page echoes the path it was asked for (the language switcher returns there): that is the asker's own
+    input, not something learnt, so it is blanked before a foreign and a missing id's answers are compared."""
+    path = url.split("#", 1)[0]
+    return body.replace(html.escape(path), "URL").replace(path, "URL")
 
 
 def _foreign_differs(answers: dict[str, tuple[int, str]]) -> bool:
