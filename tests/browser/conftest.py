@@ -15,10 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from browser.live import serve
-from dragonnet.storage.db import make_engine
-from dragonnet.storage.migrate import upgrade
-from web.webtest import seed_database
+from browser.live import serve_seeded
 
 CHROMIUM = Path(os.environ.get("DRAGONNET_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -44,13 +41,7 @@ def _require_chromium() -> None:
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of a running dragonnet over a fresh, seeded SQLite database."""
     _require_chromium()
-    folder = tmp_path_factory.mktemp("live")
-    url = f"sqlite:///{folder / 'dragonnet.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    seed_database(url)
-    with serve(url, folder) as base:
+    with serve_seeded(tmp_path_factory.mktemp("live")) as base:
         yield base
 
 

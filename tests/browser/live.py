@@ -12,7 +12,9 @@ from pathlib import Path
 import uvicorn
 
 from dragonnet.app import create_app
-from web.webtest import settings_for
+from dragonnet.storage.db import make_engine
+from dragonnet.storage.migrate import upgrade
+from web.webtest import seed_database, settings_for
 
 
 @contextmanager
@@ -37,3 +39,15 @@ def serve(db_url: str, folder: Path) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@contextmanager
+def serve_seeded(folder: Path) -> Iterator[str]:
+    """A fresh SQLite database in `folder`, migrated and seeded (tests/web/seed.py), served; yields the base URL."""
+    url = f"sqlite:///{folder / 'dragonnet.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    seed_database(url)
+    with serve(url, folder) as base:
+        yield base

@@ -23,12 +23,9 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
-from browser.live import serve
+from browser.live import serve_seeded
 from dragonnet.i18n import translations
-from dragonnet.storage.db import make_engine
-from dragonnet.storage.migrate import upgrade
 from web.seed import PASSWORD, SLUG
-from web.webtest import seed_database
 
 pytestmark = pytest.mark.browser
 
@@ -56,13 +53,7 @@ def _squash(text: str) -> str:
 @pytest.fixture(scope="module")
 def lang_server(tmp_path_factory: pytest.TempPathFactory, live_server: str) -> Iterator[str]:
     """A fresh seeded SQLite dragonnet of this module's own (live_server: only for its Chromium check)."""
-    folder = tmp_path_factory.mktemp("languages-live")
-    url = f"sqlite:///{folder / 'dragonnet.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    seed_database(url)
-    with serve(url, folder) as base:
+    with serve_seeded(tmp_path_factory.mktemp("languages-live")) as base:
         yield base
 
 
