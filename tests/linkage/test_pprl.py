@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dragonnet.linkage.pprl import encode_parties, match
+from dragonnet.linkage.pprl import FILTER_BITS, encode_parties, match
 from dragonnet.linkage.resolve import PartyInput
 
 KEY = b"operation-shared-secret-0123456789"
@@ -17,7 +17,7 @@ def test_encodings_hide_names_and_depend_on_the_key() -> None:
     b = encode_parties([_p(1, "Nguyễn Văn Thắng", dt.date(1986, 11, 2))], "VN-CUS", KEY)[0]
     c = encode_parties([_p(1, "Nguyễn Văn Thắng", dt.date(1986, 11, 2))], "VN-CUS", b"another-key-another-key!")[0]
     assert a.bits == b.bits and a.bits != c.bits
-    assert len(a.bits) == 128 and b"thang" not in a.bits.lower()
+    assert len(a.bits) == FILTER_BITS // 8 and b"thang" not in a.bits.lower()
 
 
 def test_hub_matches_variants_across_agencies_only() -> None:
@@ -109,3 +109,45 @@ def test_hub_on_a_labelled_set_trains_blocks_and_links() -> None:
     cross = hub_match(encoded)
     assert all(m.a.agency != m.b.agency for m in cross.matches)
     assert cross.eligible < result.eligible and cross.compared <= result.compared
+
+
+def _addressed(pid: int, name: str, address: str | None, postcode: str | None = None) -> PartyInput:
+    return PartyInput(pid, "person", name, "VN", dt.date(1986, 11, 2), address=address, postcode=postcode)
+
+
+def test_addresses_are_encoded_in_their_own_blocks() -> None:
+    """Street tokens and town in any order, with a typo, stay close; the postcode has its own block; a party
+    without an address leaves both blocks empty (unknown, not different)."""
+    from dragonnet.linkage.pprl import field_blocks, field_dice
+
+    a, b, typo, other, none = encode_parties([
+        _addressed(1, "Nguyễn Văn Thắng", "12 Hàng Bạc Street, Hoàn Kiếm, Hà Nội 100000"),
+        _addressed(2, "Thang Nguyen Van", "Hoan Kiem, 12 Hang Bac, Ha Noi", "100000"),
+        _addressed(3, "Thang Nguyen Van", "12 Hang Bak, Hoan Kiem, Ha Noi", "100001"),
+        _addressed(4, "Thang Nguyen Van", "7 Le Loi, Quan 1, Ho Chi Minh", "700000"),
+        _addressed(5, "Thang Nguyen Van", None),
+    ], "VN-CUS", KEY)  # fmt: skip
+    assert field_dice(a.bits, b.bits)["address"] == 1.0 and field_dice(a.bits, b.bits)["postcode"] == 1.0
+    assert 0.75 < field_dice(a.bits, typo.bits)["address"] < 1.0 and 0.5 < field_dice(a.bits, typo.bits)["postcode"] < 1
+    assert field_dice(a.bits, other.bits)["address"] < 0.5
+    assert field_blocks(none.bits)["address"] is None and field_blocks(none.bits)["postcode"] is None
+    assert "address" not in field_dice(a.bits, none.bits)
+    assert b"hang" not in a.bits.lower() and b"100000" not in a.bits
+    assert {k.split(":")[0] for k in a.blocks} >= {"address"} and not {k.split(":")[0] for k in none.blocks} & {
+        "address"
+    }
+
+
+def test_the_address_weighs_in_the_hubs_match_probability() -> None:
+    """Same name and birth date: the same address raises the match probability, another one lowers it."""
+    from dragonnet.linkage.pprl import hub_match
+
+    vn = encode_parties([_addressed(1, "Nguyễn Văn Thắng", "12 Hang Bac, Hoan Kiem, Ha Noi", "100000")], "VN-CUS", KEY)
+    same = encode_parties([_addressed(11, "Thang Nguyen Van", "12 Hàng Bạc, Hoàn Kiếm, Hà Nội", "100000")],
+                          "LA-CUS", KEY)  # fmt: skip
+    moved = encode_parties([_addressed(11, "Thang Nguyen Van", "7 Le Loi, Quan 1, Ho Chi Minh", "700000")],
+                           "LA-CUS", KEY)  # fmt: skip
+    unknown = encode_parties([_addressed(11, "Thang Nguyen Van", None)], "LA-CUS", KEY)
+    p = {label: hub_match([*vn, *other], threshold=0.01).matches[0].probability
+         for label, other in (("same", same), ("moved", moved), ("unknown", unknown))}  # fmt: skip
+    assert p["same"] > p["unknown"] > p["moved"]

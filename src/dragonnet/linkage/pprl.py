@@ -2,12 +2,15 @@
 
 What an agency sends. Each agency normalises its parties exactly as the clear-text linkage does (`to_record`:
 Unicode folding, Hanzi to pinyin, honorifics and company legal forms dropped, phones in E.164, passports as
-upper-case codes) and encodes each party as one 1,024-bit filter made of per-field blocks (`FIELD_LAYOUT`):
+upper-case codes) and encodes each party as one 1,472-bit filter made of per-field blocks (`FIELD_LAYOUT`):
 
 - name: the bigrams of every name token (each token padded on its own), as a set: name order does not matter
   ("NGUYEN Van Thang" = "Thang Nguyen Van") and a typo changes a few bigrams only;
 - birth date: year, month, day and the whole date as tokens (a wrong day keeps most bits);
-- passport / id number: bigrams; phone, e-mail, nationality: one token each.
+- passport / id number: bigrams; phone, e-mail, nationality: one token each;
+- address: the bigrams of every address token (street name and number, town; the generic words "street",
+  "road", "district"... dropped by `normalise.address`), as a set like the name, so word order and a typo
+  cost a few bits; postcode: its bigrams (one wrong digit keeps most of the block).
 
 Each token sets `k` bits of its field's block at positions h1 + i * h2 (mod block size), h1 and h2 two
 keyed hashes (HMAC-SHA256 under keys derived from the operation's shared secret): the scheme of Schnell,
@@ -19,8 +22,8 @@ Dice coefficient of true pairs, which cost most of the recall before).
 
 Beside the filter, each encoding carries keyed blocking keys (`BLOCKING_RULES`): HMAC-SHA256 (a third key)
 of the same blocking values the clear-text linkage joins on (sorted name tokens; name prefix + birth year;
-id number; phone; e-mail; birth date), truncated to 128 bits. The hub compares only pairs that share a key,
-so its cost grows with the blocks, not with the square of the records.
+id number; phone; e-mail; birth date; address tokens + birth year), truncated to 128 bits. The hub compares only
+pairs that share a key, so its cost grows with the blocks, not with the square of the records.
 
 What the hub does (`hub_match`): the Fellegi-Sunter model of the clear-text linkage, with Splink on DuckDB,
 where each comparison is the Dice coefficient 2|A∩B| / (|A| + |B|) of the two records' field blocks
@@ -51,7 +54,7 @@ import numpy as np
 
 from dragonnet.linkage.resolve import PartyInput, to_record
 
-FILTER_BITS = 1024
+FILTER_BITS = 1472
 DEFAULT_THRESHOLD = 0.8  # match probability at which the hub reports a pair (benchmarks/linkage_accuracy.py)
 MIN_TRAINING_RECORDS = 300  # below this, the hub scores with DEFAULT_MODEL instead of estimating its own
 MIN_EM_PAIRS = 50  # pairs sharing a key below which that EM session is skipped
@@ -65,6 +68,8 @@ FIELD_LAYOUT: dict[str, tuple[int, int]] = {
     "phone": (64, 12),
     "email": (64, 12),
     "nationality": (64, 8),
+    "address": (384, 5),
+    "postcode": (64, 10),
 }
 assert sum(bits for bits, _k in FIELD_LAYOUT.values()) == FILTER_BITS
 
@@ -76,6 +81,8 @@ LEVELS: dict[str, tuple[float, ...]] = {
     "phone": (0.99,),
     "email": (0.99,),
     "nationality": (0.99,),
+    "address": (0.95, 0.75, 0.5),
+    "postcode": (0.99, 0.6),
 }
 
 # The blocking rules (clear-text linkage: resolve.splink_settings) and whether a rule also requires the same kind.
@@ -86,6 +93,7 @@ BLOCKING_RULES: dict[str, bool] = {
     "phone": False,
     "email": False,
     "birth_date": True,
+    "address": True,
 }
 
 # m and u per level (best level first, "different" last), used when there is too little to train on: u from
@@ -98,6 +106,8 @@ DEFAULT_MODEL: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
     "phone": ((0.95, 0.05), (0.0015, 0.9985)),
     "email": ((0.95, 0.05), (0.001, 0.999)),
     "nationality": ((0.98, 0.02), (0.34, 0.66)),
+    "address": ((0.6, 0.2, 0.12, 0.08), (0.0005, 0.002, 0.03, 0.9675)),
+    "postcode": ((0.85, 0.1, 0.05), (0.004, 0.03, 0.966)),
 }
 DEFAULT_PRIOR = 1e-4  # probability that two random records match, when not estimated
 
@@ -164,7 +174,18 @@ def field_tokens(record: Mapping[str, Any]) -> dict[str, list[str]]:
     for name in ("phone", "email", "nationality"):
         if record.get(name):
             out[name] = [str(record[name])]
+    addresses = street_tokens(record)
+    if addresses:
+        out["address"] = sorted({g for token in addresses for g in bigrams(str(token))})
+    if record.get("postcode"):
+        out["postcode"] = bigrams(str(record["postcode"]))
     return out
+
+
+def street_tokens(record: Mapping[str, Any]) -> list[str]:
+    """The address tokens without the postcode (it has its own block, whether written in the address or apart)."""
+    postcode = record.get("postcode")
+    return [str(t) for t in record.get("address_tokens") or () if t != postcode]
 
 
 def _positions(keys: tuple[bytes, bytes], name: str, token: str) -> list[int]:
@@ -206,17 +227,22 @@ def blocking_values(record: Mapping[str, Any]) -> dict[str, str]:
     for name in ("id_norm", "phone", "email", "birth_date"):
         if record.get(name):
             out[name] = str(record[name])
+    addresses = street_tokens(record)
+    if addresses:  # the same address, and for a person the same birth year
+        out["address"] = f"{' '.join(addresses)}|{record.get('birth_year') or ''}"
     return out
 
 
 def blocking_keys(record: Mapping[str, Any], key: bytes) -> tuple[str, ...]:
     """Keyed blocking keys "<rule>:<hex>"; rules that compare within a kind include the kind in the hash."""
-    out = []
-    for rule, value in blocking_values(record).items():
-        scoped = f"{record.get('kind')}|{value}" if BLOCKING_RULES[rule] else value
-        digest = hmac.new(key, f"{rule}|{scoped}".encode(), hashlib.sha256).digest()[:BLOCKING_KEY_BYTES]
-        out.append(f"{rule}:{digest.hex()}")
-    return tuple(out)
+    return tuple(keyed_block(rule, value, record.get("kind"), key) for rule, value in blocking_values(record).items())
+
+
+def keyed_block(rule: str, value: str, kind: object, key: bytes) -> str:
+    """The keyed blocking key "<rule>:<hex>" of one clear-text blocking value (scoped by kind where the rule is)."""
+    scoped = f"{kind}|{value}" if BLOCKING_RULES[rule] else value
+    digest = hmac.new(key, f"{rule}|{scoped}".encode(), hashlib.sha256).digest()[:BLOCKING_KEY_BYTES]
+    return f"{rule}:{digest.hex()}"
 
 
 def encode_parties(
@@ -259,6 +285,17 @@ def shared_dice(a: bytes, b: bytes) -> float:
             inter += int(bx @ by)
             total += int(bx.sum() + by.sum())
     return 2 * inter / total if total else 0.0
+
+
+def field_dice(a: bytes, b: bytes) -> dict[str, float]:
+    """The Dice coefficient of each field both encodings have (the per-field evidence of a match)."""
+    x, y = np.frombuffer(a, dtype=np.uint8), np.frombuffer(b, dtype=np.uint8)
+    out = {}
+    for name, (lo, hi) in _offsets().items():
+        bx, by = np.unpackbits(x[lo:hi]), np.unpackbits(y[lo:hi])
+        if bx.any() and by.any():
+            out[name] = 2 * int(bx @ by) / int(bx.sum() + by.sum())
+    return out
 
 
 def _dice_sql(name: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -25,6 +26,18 @@ def demo_secret(site_secret: str) -> bytes:
     return hmac.new(site_secret.encode("utf-8"), b"dragonnet-pprl-demo", hashlib.sha256).digest()
 
 
+def linkage_secret(site_secret: str) -> bytes:
+    """The operation's shared linkage key at this instance: $DRAGONNET_LINKAGE_KEY (hex), else (a single-instance
+    demo) the key derived from the site secret."""
+    configured = os.environ.get("DRAGONNET_LINKAGE_KEY")
+    if configured:
+        try:
+            return bytes.fromhex(configured)
+        except ValueError:
+            raise ValidationError("DRAGONNET_LINKAGE_KEY must be hexadecimal") from None
+    return demo_secret(site_secret)
+
+
 def encode_agency(session: Session, agency_id: int, secret: bytes) -> list[pprl.Encoding]:
     """What one agency's instance sends to the hub: encodings of its own parties (drafts excepted)."""
     agency = session.get(Agency, agency_id)
@@ -36,7 +49,7 @@ def encode_agency(session: Session, agency_id: int, secret: bytes) -> list[pprl.
         .where(Case.reporting_agency_id == agency_id, Case.status != "draft")
     ).all()
     parties = [
-        PartyInput(p.id, p.kind, p.name, p.nationality, p.birth_date, p.id_number, p.phone, p.email, country)
+        PartyInput(p.id, p.kind, p.name, p.nationality, p.birth_date, p.id_number, p.phone, p.email, country, p.address)
         for p, country in rows
     ]
     return pprl.encode_parties(parties, agency.code, secret)
