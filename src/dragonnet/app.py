@@ -33,6 +33,7 @@ from dragonnet.api import operations as api_operations
 from dragonnet.api import reference as api_reference
 from dragonnet.api import reports as api_reports
 from dragonnet.api import screening as api_screening
+from dragonnet.api import screening_encoded as api_screening_encoded
 from dragonnet.api import targeting as api_targeting
 from dragonnet.api import v1
 from dragonnet.api.schemas import ErrorOut
@@ -60,6 +61,7 @@ from dragonnet.web import messaging as web_messaging
 from dragonnet.web import reference as web_reference
 from dragonnet.web import reports as web_reports
 from dragonnet.web import screening as web_screening
+from dragonnet.web import screening_encoded as web_screening_encoded
 from dragonnet.web import setup as web_setup
 from dragonnet.web import targeting as web_targeting
 from dragonnet.web.templating import STATIC_DIR, render
@@ -177,6 +179,7 @@ ROUTER_MODULES = (
     login, language, pages, web_cases, web_admin, web_setup, web_reports, web_messaging, web_targeting, web_linkage,
     v1, api_cases, api_admin, api_operations, api_reports, api_messaging, api_targeting, api_linkage, apidocs,
     web_reference, api_reference, web_curation, api_curation, web_screening, api_screening,
+    web_screening_encoded, api_screening_encoded,
 )  # fmt: skip
 
 

@@ -23,6 +23,7 @@ from dragonnet.cli.messaging import messaging_app
 from dragonnet.cli.reference import reference_app
 from dragonnet.cli.report import report_app
 from dragonnet.cli.screening import screen
+from dragonnet.cli.screening_encoded import screen_app
 from dragonnet.cli.setup import agencies_app, bootstrap, cases_app, operations_app, roster_app
 from dragonnet.cli.targeting import targeting_app
 from dragonnet.config import load_settings
@@ -75,7 +76,7 @@ def init(database_url: DatabaseOption = None) -> None:
 
 
 app.command("bootstrap")(clear_errors(bootstrap))
-app.command("screen")(clear_errors(screen))
+app.add_typer(screen_app(screen), name="screen")
 
 
 @app.command()

@@ -25,9 +25,13 @@ def screen(
     ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the hits to a .csv, .xlsx or .json file.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    key_file: Annotated[
+        Path | None, typer.Option("--key-file", help="An encoded list: the operation's shared linkage key.")
+    ] = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Screen a list against the operation's case parties, your agency's declarations and your watchlist."""
+    """Screen a list against the operation's case parties, your agency's declarations and your watchlist. An
+    encoded list (`dragonnet screen encode`) is matched on its encodings: no name was sent."""
     from dragonnet.errors import DragonnetError
     from dragonnet.linkage.screening import service
     from dragonnet.linkage.screening.matching import DEFAULT_THRESHOLD
@@ -42,6 +46,12 @@ def screen(
         data = file.read_bytes()
     except OSError as exc:
         raise fail(f"cannot read {file}: {exc.strerror}") from None
+    from dragonnet.cli.screening_encoded import screen_encoded_file
+    from dragonnet.linkage.screening.encoded import looks_encoded
+
+    if looks_encoded(data):
+        return screen_encoded_file(data, file, operation=operation, username=username, threshold=threshold,
+                                   key_file=key_file, out=out, as_json=as_json, database_url=database_url)  # fmt: skip
     engine = open_engine(database_url)
     try:
         with session_scope(engine) as session, progress_bar(f"screening {file.name}", enabled=not as_json) as bar:
