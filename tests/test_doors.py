@@ -241,3 +241,38 @@ def test_screening_a_list_through_each_door(
     entries = {door: e for door, (_r, e) in seen.items()}
     assert entries["web"] == entries["api"] == entries["cli"]
     assert [e[:2] for e in entries["web"]] == [("screening.run", "operation")]
+
+
+def test_screening_an_encoded_list_through_each_door(
+    doors: tuple[TestClient, World], engine: Engine, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Privacy-preserving screening (issue #16): the same encoded list gives the same hits and audit entry."""
+    from dragonnet.linkage.screening.encoded import encode_list
+
+    client, world = doors
+    key = b"operation-shared-secret-0123456789"
+    monkeypatch.setenv("DRAGONNET_LINKAGE_KEY", key.hex())
+    (tmp_path / "key").write_bytes(key)
+    listed = b'Company name,Registration No.\n"Golden Ocean Trading Co., Ltd",IMP-0042\nHOANG PHAT COMPANY LIMITED,\n'
+    data = encode_list(listed, "consignees.csv", key, kind="companies")[0].dumps()
+    encoded = tmp_path / "consignees.encoded.json"
+    encoded.write_bytes(data)
+    page = f"/operations/{SLUG}/screening/encoded"
+    csrf = client.get(page).text.split('name="csrf_token" value="')[1].split('"')[0]
+    files = {"file": ("consignees.encoded.json", data)}
+    seen = _three_doors(
+        engine,
+        web=lambda: client.post(page, files=files, data={"csrf_token": csrf, "threshold": "0.5",
+                                                          "output": "json"}).json(),
+        api=lambda: client.post(f"/api/v1{page}", files=files, data={"threshold": "0.5"},
+                                headers={"X-CSRF-Token": csrf}).json(),
+        cli=lambda: json.loads(_cli("screen", str(encoded), "--operation", SLUG, "--as", USER, "--threshold", "0.5",
+                                    "--key-file", str(tmp_path / "key"), "--json", "--database-url", db_url)),
+    )  # fmt: skip
+    hits = {door: [(h["row"], h["source"], h["link"], h["similarity"]) for h in body["hits"]] for door, (body, _e) in
+            seen.items()}  # fmt: skip
+    assert hits["web"] == hits["api"] == hits["cli"]
+    assert f"/cases/{world.cases['TH-2']}" in {link for _r, _s, link, _a in hits["api"]}  # Golden Ocean Trading
+    entries = {door: e for door, (_r, e) in seen.items()}
+    assert entries["web"] == entries["api"] == entries["cli"]
+    assert [e[:2] for e in entries["web"]] == [("screening.run", "operation")]

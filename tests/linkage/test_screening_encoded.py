@@ -1,6 +1,7 @@
 """Privacy-preserving screening: a list encoded where it is (no clear value in the file), checked at the hub (a
 damaged file or another key is refused in one message), matched on encodings against what the user may see
-only, one audit entry of counts; the CLI encodes and screens, the API and the page answer the same."""
+only, one audit entry of counts; the CLI encodes and screens, the API and the page refuse bad files alike (the
+same hits through the three doors: tests/test_doors.py). The world is tests/linkage's declarations world."""
 
 from __future__ import annotations
 
@@ -12,27 +13,26 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from demo.conftest import DemoDB
 from dragonnet.app import create_app
 from dragonnet.cli.main import app as cli_app
-from dragonnet.config import Settings
-from dragonnet.demo import DEMO_PASSWORD
 from dragonnet.linkage import pprl
 from dragonnet.linkage.screening import encoded
 from dragonnet.messaging import watchlists
-from dragonnet.policy.access import Actor, PermissionDenied, nominal_visibility, visible_parties
-from dragonnet.storage.models import AuditEvent, Case, Party, User
+from dragonnet.policy.access import Actor, PermissionDenied, visible_parties
+from dragonnet.storage.models import AuditEvent, Party, User
 from dragonnet.tabular import ImportRejected
+from linkage.test_declaration_links import World, build_world
+from web.seed import SLUG
+from web.webtest import logged_in, settings_for
 
-SLUG = "mekong-dragon"
 KEY = b"operation-shared-secret-0123456789"
 OTHER_KEY = b"not-the-operation-key-0123456789"
 
-# The demo's planted people as another country's officers write them (diacritics or not, Hanzi, name order).
+# People as another country's officers write them (diacritics or not, Hanzi, name order, addresses).
 MANIFEST = [
     ("Thang Nguyen Van", "02/11/1986", "Việt Nam", "", "12 Hàng Bạc, Hà Nội"),
     ("NGUYỄN VĂN THẮNG", "1986-11-02", "VN", "C4185230", ""),
@@ -40,7 +40,10 @@ MANIFEST = [
     ("Weiqiang CHEN", "1975-06-18", "CN", "E61830275", "88 Jiefang Road, Kunming 650011"),
     ("Zbigniew Quarterman", "1960-01-01", "PL", "", "ul. Długa 5, Gdańsk 80-827"),
 ]
-PLANTED_ROWS = {2, 3, 4, 5}  # row 6: nobody
+CONSIGNEES = (
+    b'Company name,Registration No.,Address\n"Golden Ocean Trading Co., Ltd",IMP-0042,\nHOANG PHAT COMPANY LIMITED,,\n'
+    b'Nobody Imports Pty,,"9 Quay St, Auckland"\n,X9,\n'
+)
 
 
 def _manifest(rows: list[tuple[str, str, str, str, str]] = MANIFEST, extra: str = "") -> bytes:
@@ -115,181 +118,134 @@ def test_match_encoded_returns_row_party_evidence_probability() -> None:
     run = encoded.match_encoded(rows, reference, threshold=0.5)
     assert {(m.row, m.party_id) for m in run.matches} == {(2, 41), (2, 42), (3, 41), (3, 42)}
     row, party_id, evidence, probability = run.matches[0]
-    assert evidence["name"] == 1.0 and evidence["birth_date"] == 1.0 and 0.5 <= probability <= 1.0
+    assert (
+        (row, party_id) == (2, 41)
+        and evidence["name"] == 1.0
+        and evidence["birth_date"] == 1.0
+        and 0.5 <= probability <= 1.0
+    )
     assert run.matches[2].evidence["id_number"] == 1.0 and run.compared >= 4 and run.model_source == "default"
 
 
-# --- at the hub (demo operation) ------------------------------------------------------------------------------------
+# --- at the hub -----------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def screened(demo_db: DemoDB) -> encoded.EncodedScreening:
-    with Session(demo_db.engine) as session:
-        result = encoded.screen_encoded(session, _actor(session, "vn.reporter"), operation=SLUG,
-                                        data=_encode(_manifest()), filename="list.encoded.json", secret=KEY)  # fmt: skip
-        session.commit()
-    return result
+def _party_ids(session: Session, world: World, case: str, name: str) -> set[int]:
+    return set(
+        session.execute(select(Party.id).where(Party.case_id == world.cases[case], Party.name == name)).scalars()
+    )
 
 
-def test_the_planted_people_are_found_on_encodings_with_per_field_evidence(
-    demo_db: DemoDB, screened: encoded.EncodedScreening
+@pytest.fixture
+def world(session: Session, tmp_path: Path) -> World:
+    return build_world(session, tmp_path)
+
+
+def test_companies_are_found_on_encodings_only_where_the_user_may_see(session: Session, world: World) -> None:
+    data = _encode(CONSIGNEES, kind="companies")
+    th, vn = _actor(session, "th_reporter"), _actor(session, "vn_reporter")
+    theirs = encoded.screen_encoded(
+        session, th, operation=SLUG, data=data, filename="c.json", secret=KEY, threshold=0.5
+    )
+    golden = _party_ids(session, world, "TH-2", "Golden Ocean Trading")
+    assert golden <= {h.record_id for h in theirs.hits if h.row == 2 and h.source == "case"}
+    [hit] = [h for h in theirs.hits if h.record_id in golden]
+    assert hit.link == f"/cases/{world.cases['TH-2']}" and hit.agreed["id_number"] == "exact"
+    assert hit.similarity["name"] >= 0.85 and hit.match_probability is not None and hit.match_probability >= 0.5
+    assert {h.row for h in theirs.hits} <= {2, 3} and theirs.summary()["rows_quarantined"] == 1
+    # Viet Nam Customs may not see TH-2's parties: its Hoang Phat gives no hit, no reference, no count.
+    mine = encoded.screen_encoded(session, vn, operation=SLUG, data=data, filename="c.json", secret=KEY, threshold=0.5)
+    hidden = _party_ids(session, world, "TH-2", "Hoang Phat Co Ltd") | golden
+    visible = {p.id for p in session.execute(visible_parties(vn)).scalars()}
+    assert not hidden & visible and not {h.record_id for h in mine.hits} & hidden
+    assert {h.record_id for h in mine.hits if h.source == "case"} <= visible
+    assert "TH-2" not in json.dumps(mine.to_json()) and mine.case_parties <= len(visible)
+    # One audit entry per screening, counts and ids, no name.
+    session.commit()
+    entries = session.execute(select(AuditEvent).where(AuditEvent.action == "screening.run")).scalars().all()
+    assert [e.detail["privacy_preserving"] for e in entries] == [True, True]
+    assert set(entries[0].detail["parties"]) == {h.record_id for h in theirs.hits if h.source == "case"}
+    assert not any(w in json.dumps([e.detail for e in entries]).lower() for w in ("golden", "hoang", "nobody"))
+
+
+def test_another_key_and_observers_are_refused_and_watchlists_match_on_keyed_values(
+    session: Session, world: World
 ) -> None:
-    with Session(demo_db.engine) as session:
-        visible = {p.id: p.case_id for p in session.execute(visible_parties(_actor(session, "vn.reporter"))).scalars()}
-    assert {h.row for h in screened.hits} == PLANTED_ROWS
-    for hit in screened.hits:
-        assert hit.source == "case" and hit.record_id in visible and hit.link == f"/cases/{visible[hit.record_id]}"
-        assert hit.match_probability is not None and hit.match_probability >= screened.threshold
-        assert hit.similarity["name"] >= 0.7 and hit.agreed["birth_date"] == "exact"
-    s = screened.summary()
-    assert (s["rows_read"], s["rows_screened"], s["privacy_preserving"]) == (5, 5, True)
-    assert s["pairs_compared"] == s["pairs_scored"] >= s["pairs_above_threshold"] >= s["hits"] > 0
-
-
-def test_one_audit_entry_of_counts_and_no_name_at_the_hub(demo_db: DemoDB, screened: encoded.EncodedScreening) -> None:
-    with Session(demo_db.engine) as session:
-        entries = session.execute(select(AuditEvent).where(AuditEvent.action == "screening.run")).scalars().all()
-    [entry] = [e for e in entries if e.detail.get("privacy_preserving")]
-    assert entry.detail["hits"] == len(screened.hits) and entry.detail["rows_read"] == 5
-    assert set(entry.detail["parties"]) == {h.record_id for h in screened.hits}
-    assert not any(w in json.dumps(entry.detail).lower() for w in ("thang", "chen", "quarterman"))
-
-
-def test_a_hidden_case_gives_no_hit_and_the_owner_finds_it(demo_db: DemoDB) -> None:
-    with Session(demo_db.engine) as session:
-        stranger = _actor(session, "th.reporter")
-        party = session.execute(
-            select(Party).join(Case, Case.id == Party.case_id)
-            .where(~nominal_visibility(stranger), Party.kind == "person", Party.birth_date.is_not(None))
-            .order_by(Party.id).limit(1)
-        ).scalar_one()  # fmt: skip
-        case = session.get(Case, party.case_id)
-        assert case is not None and party.birth_date is not None
-        owner = session.execute(
-            select(User).where(User.agency_id == case.reporting_agency_id, User.is_active.is_(True)).limit(1)
-        ).scalar_one()
-        data = _encode(_manifest([(party.name, party.birth_date.isoformat(), party.nationality or "",
-                                   party.id_number or "", party.address or "")]))  # fmt: skip
-        theirs = encoded.screen_encoded(session, stranger, operation=SLUG, data=data, filename="l.json", secret=KEY)
-        owned = encoded.screen_encoded(session, Actor.for_user(owner), operation=SLUG, data=data, filename="l.json",
-                                       secret=KEY)  # fmt: skip
-        visible = {p.id for p in session.execute(visible_parties(stranger)).scalars()}
-        party_id, case_id, case_ref = party.id, case.id, case.case_ref
-        session.rollback()
-    assert any(h.record_id == party_id for h in owned.hits)
-    assert all(h.record_id != party_id for h in theirs.hits)
-    assert {h.record_id for h in theirs.hits if h.source == "case"} <= visible
-    body = json.dumps(theirs.to_json(), ensure_ascii=False)
-    assert f'/cases/{case_id}"' not in body and case_ref not in body
-
-
-def test_another_key_is_refused_observers_may_not_screen_and_watchlists_match_on_keys(demo_db: DemoDB) -> None:
-    with Session(demo_db.engine) as session:
-        actor = _actor(session, "vn.reporter")
-        with pytest.raises(ImportRejected, match="encoded under another key"):
-            encoded.screen_encoded(session, actor, operation=SLUG, data=_encode(_manifest(), OTHER_KEY),
-                                   filename="l.json", secret=KEY)  # fmt: skip
-        with pytest.raises(PermissionDenied):
-            encoded.screen_encoded(session, _actor(session, "unodc.observer"), operation=SLUG,
-                                   data=_encode(_manifest()), filename="l.json", secret=KEY)  # fmt: skip
-        watchlists.add_entry(session, actor, "passport", "X 1234-567", "a courier")
-        data = _encode(_manifest([("Some Body", "1990-01-01", "VN", "x1234567", "")]))
-        result = encoded.screen_encoded(session, actor, operation=SLUG, data=data, filename="l.json", secret=KEY)
-        session.rollback()
+    actor = _actor(session, "th_reporter")
+    with pytest.raises(ImportRejected, match="encoded under another key"):
+        encoded.screen_encoded(session, actor, operation=SLUG, data=_encode(_manifest(), OTHER_KEY), filename="l.json",
+                               secret=KEY)  # fmt: skip
+    with pytest.raises(PermissionDenied):
+        encoded.screen_encoded(session, _actor(session, "observer"), operation=SLUG, data=_encode(_manifest()),
+                               filename="l.json", secret=KEY)  # fmt: skip
+    watchlists.add_entry(session, actor, "passport", "X 1234-567", "a courier")
+    data = _encode(_manifest([("Some Body", "1990-01-01", "VN", "x1234567", "")]))
+    result = encoded.screen_encoded(session, actor, operation=SLUG, data=data, filename="l.json", secret=KEY)
     [hit] = [h for h in result.hits if h.source == "watchlist"]
     assert (hit.row, hit.similarity, hit.link, hit.match_probability) == (2, {"id_number": 1.0}, "/watchlist", None)
 
 
-# --- the doors ------------------------------------------------------------------------------------------------------
+# --- the doors' errors (the same hits through the three doors: tests/test_doors.py) ---------------------------------
 
 
-def _url(db: DemoDB) -> str:
-    return db.engine.url.render_as_string(hide_password=False)
+@pytest.fixture
+def client(db_url: str, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    monkeypatch.setenv("DRAGONNET_LINKAGE_KEY", KEY.hex())
+    with Session(engine, expire_on_commit=False) as session:
+        build_world(session, tmp_path)
+    with TestClient(create_app(settings_for(db_url, tmp_path)), follow_redirects=False) as c:
+        yield c
 
 
-def test_cli_encodes_then_screens_and_fails_in_one_line(demo_db: DemoDB, tmp_path: Path) -> None:
+def test_cli_api_and_page_refuse_another_key_and_a_damaged_file(
+    client: TestClient, db_url: str, tmp_path: Path
+) -> None:
     runner = CliRunner()
-    (tmp_path / "manifest.csv").write_bytes(_manifest(extra=",1990-01-01,VN,,\n"))
+    (tmp_path / "consignees.csv").write_bytes(CONSIGNEES)
     (tmp_path / "key").write_bytes(KEY)
     (tmp_path / "other.key").write_bytes(OTHER_KEY)
     out = tmp_path / "list.encoded.json"
-    done = runner.invoke(cli_app, ["screen", "encode", str(tmp_path / "manifest.csv"), "--key-file",
-                                   str(tmp_path / "key"), "--out", str(out)])  # fmt: skip
+    done = runner.invoke(cli_app, ["screen", "encode", str(tmp_path / "consignees.csv"), "--key-file",
+                                   str(tmp_path / "key"), "--out", str(out), "--kind", "companies"])  # fmt: skip
     assert done.exit_code == 0, done.output
-    assert "6 rows read: 5 encoded, 1 quarantined" in done.output and "thang" not in out.read_text().lower()
-    hub = ["screen", str(out), "--operation", SLUG, "--as", "vn.reporter", "--database-url", _url(demo_db)]
-    result = runner.invoke(cli_app, [*hub, "--key-file", str(tmp_path / "key"), "--json",
-                                     "--out", str(tmp_path / "hits.csv")])  # fmt: skip
-    assert result.exit_code == 0, result.output
-    body = json.loads(result.stdout)
-    assert {h["row"] for h in body["hits"]} == PLANTED_ROWS and body["rows_quarantined"] == 1
-    assert "similarity" in (tmp_path / "hits.csv").read_text(encoding="utf-8").splitlines()[0]
-    printed = runner.invoke(cli_app, [*hub, "--key-file", str(tmp_path / "key")])
-    assert "privacy-preserving screening: 6 rows read" in printed.output and "row 2 ->" in printed.output
+    assert "4 rows read: 3 encoded, 1 quarantined" in done.output and "golden" not in out.read_text().lower()
+    hub = ["screen", str(out), "--operation", SLUG, "--as", "th_reporter", "--database-url", db_url]
+    printed = runner.invoke(cli_app, [*hub, "--key-file", str(tmp_path / "key"), "--threshold", "0.5"])
+    assert printed.exit_code == 0, printed.output
+    assert "privacy-preserving screening: 4 rows read" in printed.output and "row 2 ->" in printed.output
     damaged = tmp_path / "damaged.json"
     damaged.write_bytes(out.read_bytes().replace(b'"version":1', b'"version":7'))
     for args, message in [
         ([*hub, "--key-file", str(tmp_path / "other.key")], "error: list.encoded.json: encoded under another key"),
-        ([*hub[:1], str(damaged), *hub[2:], "--key-file", str(tmp_path / "key")], "another version of dragonnet"),
+        (["screen", str(damaged), *hub[2:], "--key-file", str(tmp_path / "key")], "another version of dragonnet"),
+        ([*hub, "--key-file", str(tmp_path / "key"), "--out", str(tmp_path / "h.xlsx")], "error: --out"),
         (["screen", "encode", str(tmp_path / "missing.csv"), "--out", str(out)], "error: cannot read"),
     ]:
         failed = runner.invoke(cli_app, args)
         assert failed.exit_code == 1 and message in failed.output, (args, failed.output)
 
-
-@pytest.fixture
-def client(demo_db: DemoDB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    monkeypatch.setenv("DRAGONNET_LINKAGE_KEY", KEY.hex())
-    with TestClient(create_app(Settings(_url(demo_db), tmp_path, "test-secret-key", 8, False)),
-                    follow_redirects=False) as c:  # fmt: skip
-        yield c
-
-
-def _login(client: TestClient, username: str) -> str:
-    form = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]*)"', form.text)
-    assert token
-    r = client.post("/login", data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token.group(1),
-                                    "next": "/"})  # fmt: skip
-    assert r.status_code == 303, r.text
-    found = re.search(r'name="csrf_token" value="([^"]*)"', client.get(f"/operations/{SLUG}/screening/encoded").text)
-    assert found
-    return found.group(1)
-
-
-def test_the_api_and_the_page_answer_the_same_hits(client: TestClient, screened: encoded.EncodedScreening) -> None:
-    data = _encode(_manifest())
-    files = {"file": ("list.encoded.json", data, "application/json")}
     api = f"/api/v1/operations/{SLUG}/screening/encoded"
+    page = f"/operations/{SLUG}/screening/encoded"
+    files = {"file": ("list.encoded.json", out.read_bytes(), "application/json")}
     assert client.post(api, files=files).status_code == 401
-    csrf = _login(client, "vn.reporter")
-    r = client.post(api, files=files, headers={"X-CSRF-Token": csrf})
-    assert r.status_code == 200, r.text
-    body = r.json()
-    assert body["hit_count"] == len(body["hits"]) and body["privacy_preserving"] is True
-    assert [(h["row"], h["link"]) for h in body["hits"]] == [(h.row, h.link) for h in screened.hits]
-    page = client.post(f"/operations/{SLUG}/screening/encoded", files=files, data={"csrf_token": csrf})
-    assert page.status_code == 200 and 'id="encoded-hits"' in page.text
-    assert re.findall(r'<tr data-row="(\d+)"', page.text) == [str(h.row) for h in screened.hits]
-    wrong = {"file": ("l.json", _encode(_manifest(), OTHER_KEY), "application/json")}
+    logged_in(client, "th_reporter")
+    csrf = client.get(page).text.split('name="csrf_token" value="')[1].split('"')[0]
+    wrong = {"file": ("l.json", _encode(CONSIGNEES, OTHER_KEY, "companies"), "application/json")}
     bad = client.post(api, files=wrong, headers={"X-CSRF-Token": csrf})
     assert bad.status_code == 400 and "another key" in bad.json()["error"]["message"]
-    shown = client.post(f"/operations/{SLUG}/screening/encoded", files=wrong, data={"csrf_token": csrf})
-    assert shown.status_code == 422 and 'id="encoded-error"' in shown.text
+    shown = client.post(page, files=wrong, data={"csrf_token": csrf})
+    assert shown.status_code == 422 and 'id="encoded-error"' in shown.text and "another key" in shown.text
     junk = client.post(api, files={"file": ("l.json", b"{nope", "application/json")}, headers={"X-CSRF-Token": csrf})
     assert junk.status_code == 400 and "not an encoded list" in junk.json()["error"]["message"]
-    download = client.post(f"/operations/{SLUG}/screening/encoded", files=files,
-                           data={"csrf_token": csrf, "output": "csv"})  # fmt: skip
+    assert client.post(page, files=files, data={"csrf_token": "forged"}).status_code == 403
+    download = client.post(page, files=files, data={"csrf_token": csrf, "output": "csv", "threshold": "0.5"})
     assert download.status_code == 200 and download.text.startswith("row,source,matched_name")
-    assert client.post(f"/operations/{SLUG}/screening/encoded", files=files,
-                       data={"csrf_token": "forged"}).status_code == 403  # fmt: skip
+    assert client.get(f"/operations/{SLUG}/screening").text.count(f'href="{page}"') == 1  # in the linkage menu
     spec = client.get("/api/v1/openapi.json").json()
-    assert {"200", "400", "401", "403", "404", "422"} <= set(spec["paths"][api.replace(SLUG, "{slug}")]["post"]["responses"])
-
-
-def test_observers_get_403_from_the_api(client: TestClient) -> None:
-    csrf = _login(client, "unodc.observer")
-    r = client.post(f"/api/v1/operations/{SLUG}/screening/encoded",
-                    files={"file": ("l.json", _encode(_manifest()), "application/json")},
-                    headers={"X-CSRF-Token": csrf})  # fmt: skip
-    assert r.status_code == 403
+    assert {"200", "400", "401", "403", "404", "422"} <= set(
+        spec["paths"][api.replace(SLUG, "{slug}")]["post"]["responses"]
+    )
+    client.cookies.clear()
+    logged_in(client, "observer")
+    csrf = client.get(page).text.split('name="csrf_token" value="')[1].split('"')[0]
+    assert client.post(api, files=files, headers={"X-CSRF-Token": csrf}).status_code == 403
