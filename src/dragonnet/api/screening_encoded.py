@@ -67,9 +67,7 @@ class EncodedScreeningOut(BaseModel):
     notes: list[RowProblemOut]
 
 
-@router.post(
-    "/operations/{slug}/screening/encoded", response_model=EncodedScreeningOut, responses=RESPONSES, tags=TAGS
-)
+@router.post("/operations/{slug}/screening/encoded", response_model=EncodedScreeningOut, responses=RESPONSES, tags=TAGS)
 def screen_encoded_list(
     slug: str,
     db: DbSession,

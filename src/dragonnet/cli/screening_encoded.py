@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -25,7 +24,7 @@ DEFAULT_COMMAND = "list"
 class ScreenGroup(TyperGroup):
     """A group whose first argument, when it is not a subcommand (a file, an option), goes to `screen list`."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             args = [DEFAULT_COMMAND, *args]
         return super().parse_args(ctx, args)
@@ -35,7 +34,8 @@ def encode(
     file: Annotated[Path, typer.Argument(help="The list to encode: CSV or XLSX (manifest, consignees, register).")],
     out: Annotated[Path, typer.Option("--out", help="Where to write the encoded list (JSON), to send to the hub.")],
     key_file: Annotated[
-        Path | None, typer.Option("--key-file", help="The operation's shared linkage key (else $DRAGONNET_LINKAGE_KEY).")
+        Path | None,
+        typer.Option("--key-file", help="The operation's shared linkage key (else $DRAGONNET_LINKAGE_KEY)."),
     ] = None,
     kind: Annotated[str, typer.Option("--kind", help="persons or companies (a 'kind' column overrides).")] = "persons",
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
