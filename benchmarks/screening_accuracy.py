@@ -35,8 +35,8 @@ from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 from typing import Any
 
-from dragonnet.linkage.resolve import PartyInput
 from dragonnet.linkage import pprl
+from dragonnet.linkage.resolve import PartyInput
 from dragonnet.linkage.screening.encoded import match_encoded
 from dragonnet.linkage.screening.matching import DEFAULT_THRESHOLD, match_lists
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from dragonnet.cli.common import DatabaseOption, actor_for, clear_errors, fail, open_engine
+from dragonnet.cli.common import actor_for, clear_errors, fail, open_engine
 from dragonnet.cli.progress import progress_bar
 
 OUT_FORMATS = {".csv": "csv", ".json": "json"}
