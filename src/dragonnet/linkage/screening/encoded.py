@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from dragonnet.linkage import normalise, pprl
 from dragonnet.linkage.extract import extract
 from dragonnet.linkage.screening.matching import DEFAULT_THRESHOLD
-from dragonnet.linkage.screening.reader import KINDS, MAX_ROWS, read_list
+from dragonnet.linkage.screening.reader import KINDS, MAX_ROWS, ListReport, read_list
 from dragonnet.linkage.screening.service import (
     AUDITED_IDS_MAX,
     Source,
@@ -123,7 +123,7 @@ def _without_values(e: RowError) -> RowError:
     return RowError(e.row, e.column, None, reason, sheet=e.sheet)
 
 
-def encode_list(data: bytes, filename: str, secret: bytes, *, kind: str = "persons") -> tuple[EncodedList, Any]:
+def encode_list(data: bytes, filename: str, secret: bytes, *, kind: str = "persons") -> tuple[EncodedList, ListReport]:
     """Read and encode a list to screen. Returns the encoded list (what is sent) and the reader's full report
     (rows, values and reasons: what the sender keeps and shows locally)."""
     party_kind = parse_kind(kind)
