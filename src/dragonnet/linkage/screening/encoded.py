@@ -350,10 +350,15 @@ def _watch_block(kind: str, value: str, key: bytes) -> str | None:
     if kind in ("person", "company"):
         name_key = normalise.name_key(value, kind=kind)
         return pprl.keyed_block("name", name_key, kind, key) if name_key else None
-    found = {"passport": lambda: normalise.code(value), "phone": lambda: normalise.e164(value, None),
-             "email": lambda: normalise.email(value)}.get(kind, lambda: None)()  # fmt: skip
-    rule = {"passport": "id_norm", "phone": "phone", "email": "email"}.get(kind)
-    return pprl.keyed_block(rule, found, None, key) if rule and found else None
+    if kind == "passport":
+        rule, found = "id_norm", normalise.code(value)
+    elif kind == "phone":
+        rule, found = "phone", normalise.e164(value, None)
+    elif kind == "email":
+        rule, found = "email", normalise.email(value)
+    else:
+        return None
+    return pprl.keyed_block(rule, found, None, key) if found else None
 
 
 def _watchlist_hits(
