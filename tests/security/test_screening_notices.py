@@ -243,7 +243,7 @@ def test_page_api_and_cli_show_notices_only(client: TestClient, world: World, db
     _assert_absent(out.output, hidden, "CLI screen")
     out = CliRunner().invoke(linkage_app, ["screening-notices", "--as", "th_reporter", "--json", "--database-url",
                                            db_url])  # fmt: skip
-    assert out.exit_code == 0 and [n for n in json.loads(out.output) if n["id"] == number][0]["status"] == "declined"
+    assert out.exit_code == 0 and next(n for n in json.loads(out.output) if n["id"] == number)["status"] == "declined"
     out = CliRunner().invoke(linkage_app, ["request-screening", str(number), "--as", "th_reporter", "--reason",
                                            "new evidence from the airport", "--database-url", db_url])  # fmt: skip
     assert out.exit_code == 0 and "sent to LA-CUS" in out.output, out.output
