@@ -21,6 +21,7 @@ from web.webtest import seed_database
 pytestmark = pytest.mark.browser
 
 GIVEN = ["Somsak", "Anan", "Kittisak", "Niran", "Prasert", "Sompong", "Wichai", "Chaiya", "Surachai", "Boonmee"]
+SERVED_DATABASES: dict[str, str] = {}  # base URL -> its database (to read ground truth)
 FAMILY = ["Srisuk", "Thongdee", "Kaewmanee", "Chaiyasit", "Boonyarat", "Rattanakul", "Saelim", "Jaidee"]
 
 
@@ -46,6 +47,7 @@ def screening_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         session.commit()
     engine.dispose()
     with serve(url, folder) as base:
+        SERVED_DATABASES[base] = url
         yield base
 
 
@@ -121,4 +123,67 @@ def test_another_agency_learns_nothing_of_a_hidden_case(browser: object, screeni
     expect(page.locator("#screening-hits")).not_to_contain_text("TH-")
     expect(page.locator("#screening-counts")).to_contain_text("against 60 case parties")
     expect(page.locator('#screening-hits tr[data-source="watchlist"]')).to_have_count(0)
+    page.context.close()
+
+
+def _notice_on(url: str, case_ref: str) -> int:
+    """The number of the screening notice on `case_ref`'s courier (ground truth: the page does not say it)."""
+    from sqlalchemy import select
+
+    from dragonnet.storage.linkage_models import ScreeningNotice
+    from dragonnet.storage.models import Case
+
+    engine = make_engine(url)
+    with Session(engine) as session:
+        found = session.execute(
+            select(ScreeningNotice.id).join(Case, Case.id == ScreeningNotice.owner_case_id)
+            .where(Case.case_ref == case_ref)
+        ).scalar_one()  # fmt: skip
+    engine.dispose()
+    return int(found)
+
+
+def test_a_hit_on_a_hidden_record_is_asked_for_from_the_results_page(
+    browser: object, screening_server: str, manifest: Path
+) -> None:
+    """Viet Nam's reporter screens the manifest: Thai Customs' couriers (TH-1, TH-2: parties Viet Nam may not see)
+    give notices naming Thai Customs only; the reporter opens TH-2's from the results page and asks with a reason;
+    Thai Customs' coordinator accepts on the same notice; the next screening shows a normal hit on TH-2."""
+    from playwright.sync_api import Page, expect
+
+    page = _page(browser, screening_server, "vn_reporter")
+    assert isinstance(page, Page)
+    page.goto("/operations/test-dragon/screening")
+    page.set_input_files("#screening-file", str(manifest))
+    page.fill("#screening-threshold", "0.5")
+    page.click("#screening-button")
+    notices = page.locator('#screening-notices-table tr[data-row="2"]')
+    expect(notices.first).to_contain_text("TH-CUS")
+    expect(page.locator("#screening-notices")).not_to_contain_text("TH-2")
+    number = _notice_on(SERVED_DATABASES[screening_server], "TH-2")
+    page.click(f'#screening-notices-table tr[data-notice="{number}"] a')
+    expect(page).to_have_url(f"/operations/test-dragon/screening/notices/{number}")
+    expect(page.locator("#notice-revealed")).to_contain_text("not shared")
+    page.fill("#request-reason", "the courier flew to Hanoi with a Thai passport")
+    page.click("#request-form button[type=submit]")
+    expect(page.locator("#requests-table .request-status")).to_have_text("pending")
+    page.context.close()
+
+    owner = _page(browser, screening_server, "th_coord")
+    assert isinstance(owner, Page)
+    owner.goto(f"/operations/test-dragon/screening/notices/{number}")
+    expect(owner.locator(".request-reason")).to_contain_text("Thai passport")
+    expect(owner.locator("#notice-facts")).to_contain_text("WONGSAWAT Somchai")  # the row as Viet Nam wrote it
+    owner.locator(".decide-form button[value=accept]").click()
+    expect(owner.locator("#requests-table .request-status")).to_have_text("accepted")
+    owner.context.close()
+
+    page = _page(browser, screening_server, "vn_reporter")
+    page.goto(f"/operations/test-dragon/screening/notices/{number}")
+    expect(page.locator("#notice-revealed")).to_contain_text("TH-2")
+    page.goto("/operations/test-dragon/screening")
+    page.set_input_files("#screening-file", str(manifest))
+    page.fill("#screening-threshold", "0.5")
+    page.click("#screening-button")
+    expect(page.locator('#screening-hits tr[data-row="2"][data-source="case"]').first).to_contain_text("TH-2")
     page.context.close()

@@ -177,7 +177,9 @@ def test_cli_screens_writes_safe_exports_and_fails_in_one_line(demo_db: DemoDB, 
     assert "quarantined: list row 3, name: no name" in out.output
     rows = list(csv.DictReader(io.StringIO((tmp_path / "hits.csv").read_text(encoding="utf-8"))))
     assert rows and all(r["listed_name"] == "'=Thang Nguyen Van" for r in rows)  # not a formula
-    assert all(r["link"].startswith("/cases/") and r["evidence"] for r in rows)
+    hits = [r for r in rows if r["source"] != "notice"]  # notices: hits on records the reporter may not see
+    assert hits and all(r["link"].startswith("/cases/") and r["evidence"] for r in hits)
+    assert all("/screening/notices/" in r["link"] and not r["evidence"] for r in rows if r["source"] == "notice")
 
     out = runner.invoke(cli_app, [*base, "--json", "--out", str(tmp_path / "hits.xlsx"), "--threshold", "0.5"])
     assert out.exit_code == 0, out.output

@@ -105,3 +105,23 @@ def test_spark_gives_the_same_hits_as_duckdb() -> None:
         (m.row, m.reference, round(m.probability, 6)) for m in spark.matches
     ]
     assert (7, 1) in {(m.row, m.reference) for m in duck.matches}
+
+
+def test_hidden_references_are_matched_but_counted_nowhere() -> None:
+    """Records the screener may not see are matched in the same run (their hits come back apart, without the
+    agreeing fields) and leave every counter as it is without them."""
+    from dragonnet.linkage.resolve import default_model
+
+    visible = _people(40, 100)
+    hidden = [PartyInput(9001, "person", "Nguyễn Văn Thắng", "VN", dt.date(1986, 11, 2), "C4185230"),
+              *_people(40, 5000)]  # fmt: skip
+    rows = [PartyInput(2, "person", "Thang Nguyen Van", "VN", dt.date(1986, 11, 2), "C4185230"),
+            PartyInput(3, "person", visible[0].name, "VN", visible[0].birth_date, visible[0].id_number)]  # fmt: skip
+    model = default_model()
+    alone = match_lists(rows, visible, threshold=0.9, model=model)
+    both = match_lists(rows, visible, threshold=0.9, model=model, hidden=hidden)
+    assert both.counts == alone.counts and both.reference_records == alone.reference_records == len(visible)
+    assert [(m.row, m.reference) for m in both.matches] == [(m.row, m.reference) for m in alone.matches]
+    assert any(m.row == 3 for m in both.matches)
+    assert [(m.row, m.reference, m.agreed) for m in both.hidden_matches if m.reference == 9001] == [(2, 9001, {})]
+    assert all(m.reference >= 5000 for m in both.hidden_matches)

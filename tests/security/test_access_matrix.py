@@ -29,7 +29,7 @@ from fastapi.testclient import TestClient
 
 from dragonnet.app import route_table
 from security.sessions import Login, open_sessions, use
-from security.world import MessageFact, OwnedFact, RequestFact, World
+from security.world import OWNERS, MessageFact, OwnedFact, RequestFact, ScreeningNoticeFact, World
 
 MISSING_ID = 987654
 ACTORS = [None, "th_reporter", "th_coord", "th_reporter2", "vn_reporter", "vn_coord", "la_reporter", "la_coord",
@@ -97,7 +97,7 @@ def _token_values(w: World, who: str | None) -> Values:
 
 
 def _pick(
-    records: list[MessageFact] | list[OwnedFact] | list[RequestFact],
+    records: list[MessageFact] | list[OwnedFact] | list[RequestFact] | list[ScreeningNoticeFact],
     sees: Callable[..., bool],
     who: str | None,
     key: Callable[..., object | None],
@@ -134,6 +134,10 @@ def _notice_values(w: World, who: str | None) -> Values:
     return Values(str(own.id) if own else None, str(foreign.id), str(MISSING_ID))
 
 
+def _screening_notice_values(w: World, who: str | None) -> Values:
+    return _pick(w.screening_notices, w.sees_screening_notice, who, lambda n: n.id)
+
+
 def _request_values(w: World, who: str | None) -> Values:
     return _pick(w.requests, w.sees_request, who, lambda r: r.id)
 
@@ -166,6 +170,7 @@ PARAMS: dict[str, Callable[[World, str | None], Values]] = {
     # Match notices (the match's id) and the requests that reveal their other side (security.world._add_matches).
     "notice_id": _notice_values,
     "request_id": _request_values,
+    "screening_notice_id": _screening_notice_values,
     "mapping_id": lambda w, who: _pick(w.mappings, w.sees_curation, who, lambda r: r.key),
     # Networks are numbered per viewer (largest first over what the viewer sees): not a record id, like slug.
     "number": lambda w, who: Values("1", None, "99999"),
@@ -342,6 +347,7 @@ def test_canaries_are_in_the_world(world: World, who: str) -> None:
         assert (
             values.own is not None
             or (name == "entry_id" and who == "observer")
+            or (name == "screening_notice_id" and world.user_agency[who] not in OWNERS)
             or (name in ("list_id", "hit_id", "profile_key") and world.user_agency[who] == "UNODC")
         ), name
 

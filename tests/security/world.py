@@ -102,6 +102,17 @@ class RequestFact:
     status: str
 
 
+@dataclass(frozen=True)
+class ScreeningNoticeFact:
+    """A screening's hit on a case the screening agency may not see (linkage.screening.notices)."""
+
+    id: int
+    requester: str  # agency code: its members read the notice
+    owner: str  # agency code: its members read the notice once asked
+    case: int  # index in World.cases
+    asked: bool
+
+
 @dataclass
 class World:
     slug: str
@@ -119,6 +130,7 @@ class World:
     staged: list[OwnedFact] = field(default_factory=list)  # owner: username (empty without a data dir)
     matches: list[MatchFact] = field(default_factory=list)
     requests: list[RequestFact] = field(default_factory=list)
+    screening_notices: list[ScreeningNoticeFact] = field(default_factory=list)
 
     def receives_notices(self, username: str) -> bool:
         return not self.observer_only(username)
@@ -135,6 +147,10 @@ class World:
         """The matching rule (policy.matches), written out: another agency's case is named in a match only where
         its owner agreed, i.e. the reader may see it with its parties."""
         return case.owner == self.user_agency[username] or self.sees(username, case) == (True, True)
+
+    def sees_screening_notice(self, username: str, n: ScreeningNoticeFact) -> bool:
+        agency = self.user_agency[username]
+        return self.receives_notices(username) and (agency == n.requester or (agency == n.owner and n.asked))
 
     def sees_request(self, username: str, r: RequestFact) -> bool:
         return self.receives_notices(username) and self.user_agency[username] in (r.requester, r.owner)
@@ -280,6 +296,7 @@ def build_world(session: Session, data_dir: Path | None = None) -> World:
     _add_targeting(session, world, op)
     _add_watchlists(session, world)
     _add_matches(session, world)
+    _add_screening_notices(session, world, op)
     _add_curation(session, world, op)
     if data_dir is not None:
         _add_uploads(session, world, op, data_dir)
@@ -447,3 +464,30 @@ def _add_matches(session: Session, world: World) -> None:
             fact = world.cases[index]
             world.cases[index] = replace(fact, shares={**fact.shares, requester: True})
         world.requests.append(RequestFact(r.id, m.id, requester, owner, status))
+
+
+def _add_screening_notices(session: Session, world: World, op: Operation) -> None:
+    """Per pair of agencies, a screening notice on a validated RED case the screening agency may not see (made as
+    a screening makes it, without running one), with a row written by the screener (no canary: its own input);
+    the first one of each pair is asked for (pending), so its owner reads it too."""
+    from dragonnet.linkage.screening import notices
+    from dragonnet.storage.linkage_models import ScreeningNotice
+
+    parties = {p.case_id: p.id for p in session.execute(select(Party)).scalars()}
+    for k, (requester, owner, _shift) in enumerate(PAIRS):
+        hidden = [i for i, c in enumerate(world.cases) if c.owner == owner and c.status == "validated"
+                  and c.level == "red" and requester not in c.shares]  # fmt: skip
+        for n, index in enumerate(hidden[:2]):
+            case = world.cases[index]
+            data = {"name": f"Listed Person {k}{n}", "kind": "person", "nationality": "TH"}
+            row = ScreeningNotice(
+                operation_id=op.id, requester_agency_id=world.agencies[requester],
+                owner_agency_id=world.agencies[owner], owner_party_id=parties[case.id], owner_case_id=case.id,
+                row_key=notices.row_key(data), row_number=2 + n, row_data=data, list_name=f"list {k}.csv",
+            )  # fmt: skip
+            session.add(row)
+            session.flush()
+            if n == 0:
+                notices.request_disclosure(session, actor_of(session, CREATORS[requester]), row.id,
+                                           f"screening hit of {requester} to check")  # fmt: skip
+            world.screening_notices.append(ScreeningNoticeFact(row.id, requester, owner, index, n == 0))

@@ -127,12 +127,14 @@ class RequestOut(BaseModel):
     decided_at: dt.datetime | None
     decision_reason: str
     case_id: int | None = Field(description="for a request to your agency: your case it asks for")
+    screening_notice: int | None = Field(None, description="the screening notice, for a request on a screening's hit")
 
     @classmethod
     def of(cls, r: service.RequestView) -> RequestOut:
         return cls(id=r.id, notice=r.notice_id, sent=r.sent, requester_agency=r.requester_agency,
                    owner_agency=r.owner_agency, status=r.status, reason=r.reason, requested_at=r.requested_at,
-                   decided_at=r.decided_at, decision_reason=r.decision_reason, case_id=r.case_id)  # fmt: skip
+                   decided_at=r.decided_at, decision_reason=r.decision_reason, case_id=r.case_id,
+                   screening_notice=r.screening_notice_id)  # fmt: skip
 
 
 class RevealedOut(BaseModel):

@@ -317,8 +317,12 @@ def notices(username: UserOption, as_json: JsonOption = False, database_url: Dat
     hit). The other case is named only once its owner shared it."""
     from dragonnet.linkage import service
 
-    found = _as_user(lambda s, a: service.read_notices(s, a, purpose="match notices"), username, database_url)
-    if as_json:
+    found, screening = _as_user(
+        lambda s, a: (service.read_notices(s, a, purpose="match notices"),
+                      service.read_screening_notices(s, a, purpose="match notices")),
+        username, database_url,
+    )  # fmt: skip
+    if as_json:  # the match notices; `screening-notices --json` prints the screening ones
         typer.echo(json.dumps([_notice_json(n) for n in found], ensure_ascii=False))
         return
     if not found:
@@ -328,6 +332,19 @@ def notices(username: UserOption, as_json: JsonOption = False, database_url: Dat
         asked = f"; {len(n.pending_received)} request(s) to answer" if n.pending_received else ""
         typer.echo(f"notice {n.id}: {n.other_agency} holds a record matching {n.party_name} ({n.own_case_ref}), "
                    f"Dice {n.dice:.2f}: {theirs}{asked}")  # fmt: skip
+    _print_screening_notices(screening)
+
+
+def _print_screening_notices(screening: Any) -> None:
+    for sn in screening:
+        asked = f"; {len(sn.pending_received)} request(s) to answer" if sn.pending_received else ""
+        if sn.asker:
+            theirs = f"their case {sn.revealed.case_ref} ({sn.revealed.party_name})" if sn.revealed else sn.status
+            typer.echo(f"screening notice {sn.id}: {sn.owner_agency} holds a record matching row {sn.row} "
+                       f"({sn.listed_name}) of {sn.list_name}: {theirs}")  # fmt: skip
+        else:
+            typer.echo(f"screening notice {sn.id}: {sn.requester_agency} screened a row ({sn.listed_name}) matching "
+                       f"{sn.own_party_name} ({sn.own_case_ref}){asked}")  # fmt: skip
 
 
 @linkage_app.command("request")
@@ -346,6 +363,41 @@ def request(
         typer.echo(json.dumps(_request_json(made), ensure_ascii=False))
         return
     typer.echo(f"request {made.id} sent to {made.owner_agency} (match notice {notice})")
+
+
+@linkage_app.command("screening-notices")
+def screening_notices(username: UserOption, as_json: JsonOption = False, database_url: DatabaseOption = None) -> None:
+    """Screening notices of the user's agency: rows of its lists matching a record another agency holds that it
+    may not see (the agency only), and requests for its own records."""
+    from dragonnet.linkage import service
+
+    found = _as_user(lambda s, a: service.read_screening_notices(s, a, purpose="screening notices"), username,
+                     database_url)  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps([n.to_dict() for n in found], ensure_ascii=False))
+        return
+    if not found:
+        typer.echo("no screening notice for your agency")
+    _print_screening_notices(found)
+
+
+@linkage_app.command("request-screening")
+def request_screening(
+    notice: Annotated[int, typer.Argument(help="The screening notice's number (printed by `dragonnet screen`).")],
+    username: UserOption,
+    reason: Annotated[str, typer.Option("--reason", help="Why your agency needs the record (sent to its owner).")],
+    as_json: JsonOption = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Ask the agency holding a record that matched a row of your list to share it (decided with `decide`)."""
+    from dragonnet.linkage import service
+
+    made = _as_user(lambda s, a: service.request_screening_disclosure(s, a, notice, reason), username, database_url)
+    if as_json:
+        typer.echo(json.dumps({**_request_json(made), "screening_notice": made.screening_notice_id},
+                              ensure_ascii=False))  # fmt: skip
+        return
+    typer.echo(f"request {made.id} sent to {made.owner_agency} (screening notice {notice})")
 
 
 @linkage_app.command("decide")

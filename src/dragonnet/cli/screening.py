@@ -87,7 +87,8 @@ def _print(result: object, out: Path | None) -> None:
     )
     typer.echo(
         f"pairs compared {s['pairs_compared']}, scored {s['pairs_scored']}, at or above {s['threshold']} "
-        f"{s['pairs_above_threshold']}; {s['hits']} hits on {s['rows_with_hits']} rows"
+        f"{s['pairs_above_threshold']}; {s['hits']} hits on {s['rows_with_hits']} rows; "
+        f"{s['notices']} screening notices"
     )
     for hit in result.hits[:PRINTED_HITS]:
         p = "exact" if hit.match_probability is None else f"p={hit.match_probability:.3f}"
@@ -95,6 +96,14 @@ def _print(result: object, out: Path | None) -> None:
                    f"{hit.evidence()}] {hit.link}")  # fmt: skip
     if len(result.hits) > PRINTED_HITS:
         typer.echo(f"  ... and {len(result.hits) - PRINTED_HITS} more" + (f" (all in {out})" if out else ""))
+    if result.notices:
+        typer.echo(f"{len(result.notices)} hits on records you may not see (screening notices; ask with "
+                   "`dragonnet linkage request-screening NOTICE --reason ...`):")  # fmt: skip
+    for n in result.notices[:PRINTED_HITS]:
+        typer.echo(f"  row {n.row}: {n.listed_name} -> {n.owner_agency} holds a matching record "
+                   f"(screening notice {n.notice_id})")  # fmt: skip
+    if len(result.notices) > PRINTED_HITS:
+        typer.echo(f"  ... and {len(result.notices) - PRINTED_HITS} more" + (f" (all in {out})" if out else ""))
     for e in result.report.quarantined:
         typer.echo(f"  quarantined: {e}")
     for e in result.report.notes:

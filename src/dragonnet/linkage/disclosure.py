@@ -24,7 +24,7 @@ from dragonnet.domain.vocabulary import SharingLevel
 from dragonnet.errors import ValidationError
 from dragonnet.policy import audit, matches, sharing
 from dragonnet.policy.access import Actor, Hidden, PermissionDenied, audit_actor
-from dragonnet.storage.linkage_models import DisclosureRequest, PprlMatch
+from dragonnet.storage.linkage_models import DisclosureRequest, PprlMatch, ScreeningNotice
 from dragonnet.storage.models import Agency, Case, Operation, Party, utcnow
 
 DECISIONS = ("accept", "decline")
@@ -57,6 +57,7 @@ class RequestView:
     decided_at: dt.datetime | None
     decision_reason: str
     case_id: int | None  # for a request received: the reader's own case asked for; None for one sent
+    screening_notice_id: int | None = None  # a request on a screening's notice (`linkage.screening.notices`)
 
     @property
     def pending(self) -> bool:
@@ -130,6 +131,7 @@ def _request_view(r: DisclosureRequest, agency_id: int, codes: dict[int, str]) -
     return RequestView(
         r.id, r.match_id, sent, codes.get(r.requester_agency_id, "?"), codes.get(r.owner_agency_id, "?"), r.status,
         r.reason, r.requested_at, r.decided_at, r.decision_reason, None if sent else r.owner_case_id,
+        r.screening_notice_id,
     )  # fmt: skip
 
 
@@ -207,12 +209,14 @@ def _reason(text: str, what: str) -> str:
 
 
 def _announce(session: Session, agency_id: int, case_id: int, *, kind: str, subject: str, notice: int,
-              object_type: str, object_id: int) -> None:  # fmt: skip
-    slug = session.execute(
-        select(Operation.slug).join(Case, Case.operation_id == Operation.id).where(Case.id == case_id)
-    ).scalar_one()
-    hooks.announce(session, hooks.Announcement((agency_id,), kind, subject, f"/operations/{slug}/notices/{notice}",
-                                               LEVEL, object_type, object_id))  # fmt: skip
+              object_type: str, object_id: int, link: str | None = None) -> None:  # fmt: skip
+    if link is None:
+        slug = session.execute(
+            select(Operation.slug).join(Case, Case.operation_id == Operation.id).where(Case.id == case_id)
+        ).scalar_one()
+        link = f"/operations/{slug}/notices/{notice}"
+    hooks.announce(session, hooks.Announcement((agency_id,), kind, subject, link, LEVEL, object_type,
+                                               object_id))  # fmt: skip
 
 
 def request_disclosure(session: Session, actor: Actor, notice_id: int, reason: str) -> RequestView:
@@ -281,20 +285,36 @@ def decide_request(session: Session, actor: Actor, request_id: int, decision: st
     session.flush()
     notice = req.match_id if req.match_id is not None else 0
     audit.record(session, audit_actor(actor), f"linkage.disclosure_{decision}", "disclosure_request", req.id,
-                 notice=req.match_id, requester=codes[req.requester_agency_id], owner=codes[req.owner_agency_id],
-                 case=case.id, reason=reason[:AUDITED_REASON_MAX])  # fmt: skip
+                 notice=req.match_id, screening_notice=req.screening_notice_id,
+                 requester=codes[req.requester_agency_id], owner=codes[req.owner_agency_id], case=case.id,
+                 reason=reason[:AUDITED_REASON_MAX])  # fmt: skip
     done = "accepted" if decision == "accept" else "declined"
     owner, requester = codes[req.owner_agency_id], codes[req.requester_agency_id]
-    _announce(session, req.requester_agency_id, _requester_case(session, req), kind="disclosure_decision",
-              notice=notice, subject=f"Match notice {notice}: {owner} {done} your request {req.id}",
-              object_type="match_request", object_id=req.id)  # fmt: skip
+    label, link, requester_case = f"Match notice {notice}", None, req.owner_case_id
+    if req.screening_notice_id is not None:
+        label, link = _screening_notice_target(session, req.screening_notice_id)
+    elif req.requester_party_id is not None:
+        requester_case = _requester_case(session, req)
+    _announce(session, req.requester_agency_id, requester_case, kind="disclosure_decision", notice=notice,
+              subject=f"{label}: {owner} {done} your request {req.id}", object_type="match_request",
+              object_id=req.id, link=link)  # fmt: skip
     _announce(session, req.owner_agency_id, req.owner_case_id, kind="disclosure_decision", notice=notice,
-              subject=f"Match notice {notice}: your agency {done} the request {req.id} of {requester}",
-              object_type="match_request", object_id=req.id)  # fmt: skip
+              subject=f"{label}: your agency {done} the request {req.id} of {requester}",
+              object_type="match_request", object_id=req.id, link=link)  # fmt: skip
     return _request_view(req, actor.agency_id, codes)
 
 
+def _screening_notice_target(session: Session, notice_id: int) -> tuple[str, str]:
+    """The label and page of a screening's notice (`linkage.screening.notices`), for its requests' announcements."""
+    slug = session.execute(
+        select(Operation.slug).join(ScreeningNotice, ScreeningNotice.operation_id == Operation.id)
+        .where(ScreeningNotice.id == notice_id)
+    ).scalar_one()  # fmt: skip
+    return f"Screening notice {notice_id}", f"/operations/{slug}/screening/notices/{notice_id}"
+
+
 def _requester_case(session: Session, req: DisclosureRequest) -> int:
+    assert req.requester_party_id is not None
     return int(session.execute(select(Party.case_id).where(Party.id == req.requester_party_id)).scalar_one())
 
 

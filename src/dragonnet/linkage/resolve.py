@@ -534,12 +534,14 @@ class PairCounts:
     above: int  # pairs at or above the threshold
 
 
-def count_pairs(predictions: Any, threshold: float) -> PairCounts:
-    """Count a Splink prediction (made without a threshold) in the backend, without moving the pairs out.
-    (The SQL holds a float written by Python, never text from outside.)"""
+def count_pairs(predictions: Any, threshold: float, *, below_id: int | None = None) -> PairCounts:
+    """Count a Splink prediction (made without a threshold) in the backend, without moving the pairs out;
+    `below_id`: only the pairs of records whose ids are both below it. (The SQL holds numbers written by Python,
+    never text from outside.)"""
+    where = "" if below_id is None else f" WHERE unique_id_l < {int(below_id)} AND unique_id_r < {int(below_id)}"
     row = predictions.query_sql(
         "SELECT count(*) AS compared, count(match_probability) AS scored, "
-        f"sum(CASE WHEN match_probability >= {float(threshold)!r} THEN 1 ELSE 0 END) AS above FROM {{this}}"
+        f"sum(CASE WHEN match_probability >= {float(threshold)!r} THEN 1 ELSE 0 END) AS above FROM {{this}}{where}"
     ).as_record_list()[0]
     return PairCounts(compared=int(row["compared"]), scored=int(row["scored"]), above=int(row["above"] or 0))
 

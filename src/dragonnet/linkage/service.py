@@ -51,6 +51,8 @@ from dragonnet.linkage.resolution import (
     run_resolution,
 )
 from dragonnet.linkage.review import DECISIONS, LinkRow, decide, review_links
+from dragonnet.linkage.screening.notices import ScreeningNoticeView, screening_notice, screening_notices
+from dragonnet.linkage.screening.notices import request_disclosure as request_screening_disclosure
 from dragonnet.policy import audit
 from dragonnet.policy.access import Actor, Hidden, audit_actor
 
@@ -73,6 +75,7 @@ __all__ = [
     "NetworksRead",
     "RequestView",
     "Revealed",
+    "ScreeningNoticeView",
     "decide",
     "decide_request",
     "decisions",
@@ -94,7 +97,10 @@ __all__ = [
     "read_networks",
     "read_notice",
     "read_notices",
+    "read_screening_notice",
+    "read_screening_notices",
     "request_disclosure",
+    "request_screening_disclosure",
     "review_links",
     "run_pprl",
     "run_resolution",
@@ -194,3 +200,18 @@ def read_notice(session: Session, actor: Actor, notice_id: int, *, purpose: str)
     notice = match_notice(session, actor, notice_id)
     _record_nominal(session, actor, "linkage_notices", purpose, parties=_notice_parties([notice]))
     return notice
+
+
+def read_screening_notices(session: Session, actor: Actor, *, purpose: str) -> list[ScreeningNoticeView]:
+    """The screening notices of `actor`'s agency (its screenings' hits on records it may not see, and the requests
+    made to it), audited (`nominal.read` on `screening_notices`: they name the revealed or the owner's parties)."""
+    found = screening_notices(session, actor)
+    _record_nominal(session, actor, "screening_notices", purpose, notices=[n.id for n in found])
+    return found
+
+
+def read_screening_notice(session: Session, actor: Actor, notice_id: int, *, purpose: str) -> ScreeningNoticeView:
+    """One screening notice of `actor`'s agency, or Hidden; audited like `read_screening_notices`."""
+    found = screening_notice(session, actor, notice_id)
+    _record_nominal(session, actor, "screening_notices", purpose, notices=[found.id])
+    return found

@@ -14,16 +14,21 @@ The one rule every page, API route and CLI command applies to a match (notices, 
 other side's case is named, and the match counted as a link, only where the reader may see that case with
 its parties (`revealed_cases`): its owner named the reader's agency with a nominal share, by accepting a request or
 earlier. Everything else about the match stays on its owner's side.
+
+Screening a list follows the same two steps (`screening_hidden_parties`): the list is matched against the parties
+the screener may not see too, the hub's eligibility (every submitted case of the operation, of another agency),
+so that a screening's answer and its time do not depend on what is hidden; a hit on such a party tells the
+screener's agency only "agency X holds a record matching row N of your list", with a notice number.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, false, not_, select
 from sqlalchemy.orm import Session
 
-from dragonnet.domain.vocabulary import SharingLevel
+from dragonnet.domain.vocabulary import CaseStatus, SharingLevel
 from dragonnet.policy.access import Actor, case_visibility, nominal_visibility
 from dragonnet.storage.models import Case
 
@@ -48,3 +53,17 @@ def revealed_cases(session: Session, actor: Actor, case_ids: Iterable[int]) -> s
 def may_be_shared(level: str) -> bool:
     """Can accepting a request share a case of this level? AMBER+STRICT is its owner's alone."""
     return level in DECIDABLE_LEVELS
+
+
+def screening_hidden_parties(actor: Actor) -> ColumnElement[bool]:
+    """A WHERE clause over Party joined to Case: the parties a screening by `actor` is matched against without
+    showing them (a hit gives a screening notice, hit / no hit). The hub's eligibility: submitted cases (no
+    drafts) of other agencies, whatever their level, that `actor` may not see with their parties. None for
+    partner observers or users without an agency (they do not screen, and receive no notice)."""
+    if not may_receive_notices(actor):
+        return false()
+    return and_(
+        Case.status != CaseStatus.DRAFT.value,
+        Case.reporting_agency_id != actor.agency_id,
+        not_(and_(case_visibility(actor), nominal_visibility(actor))),
+    )

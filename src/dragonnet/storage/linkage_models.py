@@ -17,7 +17,7 @@ from dragonnet.storage.models import Base, utcnow
 
 __all__ = [
     "Base", "DeclarationMatch", "DisclosureRequest", "LinkDecision", "LinkageRun", "PartyCluster", "PprlMatch",
-    "ProposedLink",
+    "ProposedLink", "ScreeningNotice",
 ]  # fmt: skip
 
 
@@ -122,8 +122,37 @@ class PprlMatch(Base):
     matched_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class ScreeningNotice(Base):
+    """A screening's hit on a record the screener may not see: "agency X holds a record matching row N of your
+    list" (hit / no hit), the screener's agency's notice.
+
+    `row_data` is the row as the screener submitted it (its own input, kept for the owner to judge a request);
+    `row_key` its digest: the same row matched to the same record by a later screening keeps the notice's number.
+    """
+
+    __tablename__ = "screening_notices"
+    __table_args__ = (UniqueConstraint("requester_agency_id", "owner_party_id", "row_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id", ondelete="CASCADE"), index=True)
+    requester_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    owner_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    owner_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"), index=True)
+    owner_case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    row_key: Mapped[str] = mapped_column(String(64))
+    row_number: Mapped[int] = mapped_column(Integer)  # in the latest screening that found it
+    row_data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    list_name: Mapped[str] = mapped_column(String(255))
+    found_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    first_found_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_found_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class DisclosureRequest(Base):
     """One agency asks the other side of a match notice to reveal its case (the second step of the exchange).
+
+    A request on a screening's notice (`screening_notice_id`) has no requesting party (`requester_party_id` NULL):
+    the asker's side is the row of its list kept with the notice.
 
     `status`: pending, accepted (the owner shared the case, with its parties, under the normal sharing rules),
     declined (with the owner's reason) or lapsed (the hub no longer finds the match). The parties and the case
@@ -137,7 +166,10 @@ class DisclosureRequest(Base):
                                                  index=True)  # fmt: skip
     requester_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
     owner_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
-    requester_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"), index=True)
+    screening_notice_id: Mapped[int | None] = mapped_column(
+        ForeignKey("screening_notices.id", ondelete="SET NULL"), index=True
+    )
+    requester_party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"), index=True)
     owner_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"), index=True)
     owner_case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

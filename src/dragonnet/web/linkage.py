@@ -114,9 +114,11 @@ def declaration_links_page(
 def links_page(request: Request, slug: str, db: DbSession, auth: PageAuth) -> Response:
     op = get_operation(db, slug)
     rows, notices = service.read_link_review(db, auth.actor, purpose="link review")
+    screening = service.read_screening_notices(db, auth.actor, purpose="link review")
     return render(
         request, "linkage_links.html",
-        {"title": N_("Links to review"), "op": op, "rows": rows, "notices": notices},
+        {"title": N_("Links to review"), "op": op, "rows": rows, "notices": notices,
+         "screening_notices": screening},
         auth=auth, operation_slug=op.slug, active="networks",
     )  # fmt: skip
 
@@ -169,6 +171,8 @@ def request_decide(
         return RedirectResponse(f"{back}{'&' if '?' in back else '?'}error={quote(str(exc))}", status_code=303)
     if done.notice_id is not None:
         back = f"/operations/{op.slug}/notices/{done.notice_id}"
+    elif done.screening_notice_id is not None:
+        back = f"/operations/{op.slug}/screening/notices/{done.screening_notice_id}"
     return RedirectResponse(back, status_code=303)
 
 

@@ -5,15 +5,18 @@ and the API)."""
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import Response
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
 from starlette.responses import HTMLResponse
 
-from dragonnet.errors import DragonnetError
+from dragonnet.errors import DragonnetError, ValidationError
 from dragonnet.http.deps import CsrfRejected, DbSession, PageAuth
 from dragonnet.http.security import tokens_match
 from dragonnet.i18n import N_
+from dragonnet.i18n import lazy_gettext as _l
+from dragonnet.linkage import service as linkage
 from dragonnet.linkage.screening import service
 from dragonnet.linkage.screening.matching import DEFAULT_THRESHOLD
 from dragonnet.operation.service import get_operation
@@ -74,3 +77,35 @@ def screening_upload(
         )  # fmt: skip
     return _page(request, auth, op, result=result, summary=result.summary(), kind=kind, threshold=threshold,
                  filename=file.filename or "upload")  # fmt: skip
+
+
+@router.get("/operations/{slug}/screening/notices/{screening_notice_id}", response_class=HTMLResponse)
+def notice_page(
+    request: Request, slug: str, screening_notice_id: int, db: DbSession, auth: PageAuth,
+    error: Annotated[str | None, Query(max_length=300)] = None,
+) -> Response:  # fmt: skip
+    op = get_operation(db, slug)
+    notice = linkage.read_screening_notice(db, auth.actor, screening_notice_id, purpose="screening notice")
+    return render(
+        request, "linkage_screening_notice.html",
+        {"title": _l("Screening notice %(id)s", id=notice.id), "op": op, "n": notice, "error": error,
+         "reason_min": linkage.REASON_MIN, "reason_max": linkage.REASON_MAX},
+        auth=auth, operation_slug=op.slug, active="networks",
+    )  # fmt: skip
+
+
+@router.post("/operations/{slug}/screening/notices/{screening_notice_id}/request")
+def notice_request(
+    slug: str, screening_notice_id: int, db: DbSession, auth: PageAuth, csrf_token: Annotated[str, Form()],
+    reason: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:  # fmt: skip
+    if not tokens_match(auth.csrf_token, csrf_token):
+        raise CsrfRejected()
+    op = get_operation(db, slug)
+    page = f"/operations/{op.slug}/screening/notices/{screening_notice_id}"
+    try:
+        linkage.request_screening_disclosure(db, auth.actor, screening_notice_id, reason)
+    except ValidationError as exc:
+        db.rollback()
+        return RedirectResponse(f"{page}?error={quote(str(exc))}", status_code=303)
+    return RedirectResponse(page, status_code=303)

@@ -8,6 +8,10 @@ that needs, the shipped default model (`data/default-model.json`). It is asked o
 *between* the list and the reference (`predict_between`): a manifest is never compared with itself, the
 reference never with itself. Counters are counted in the backend: the pairs the blocking rules produced (each
 compared field by field), the pairs scored, the pairs at or above the threshold.
+
+`hidden` reference records (those the screener may not see: `policy.matches.screening_hidden_parties`) are matched
+in the same run, so that the run's time does not depend on them, but counted nowhere: their hits come back apart
+(`MatchRun.hidden_matches`) and become screening notices.
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ class MatchRun:
     threshold: float
     counts: PairCounts = field(default_factory=lambda: PairCounts(0, 0, 0))
     matches: list[PairMatch] = field(default_factory=list)
+    hidden_matches: list[PairMatch] = field(default_factory=list)  # on `hidden` references: no evidence kept
     seconds: float = 0.0
     model_source: str = "estimated"  # estimated on the list and reference; "stored" (given); "default" (shipped)
     model: dict[str, Any] | None = None  # the model estimated here (None when a stored one was given)
@@ -117,17 +122,21 @@ def match_lists(
     progress: Progress = no_progress,
     seed: int = 7,
     model: dict[str, Any] | None = None,
+    hidden: Sequence[PartyInput] = (),
 ) -> MatchRun:
     """Score every blocked pair (list row, reference record) and keep those at or above `threshold`.
 
     Party ids are the callers' (a list row's number, a reference record's id); they may overlap between the two
     sides: the matcher numbers the records itself. `model`: a trained Splink model (the operator's latest
     resolution run, estimated on every party of the operation) to use as it is; without one, the model is
-    estimated here on the list and the reference together."""
+    estimated here on the list and the reference together. `hidden`: reference records matched alike but left out
+    of the counters and of `matches` (their hits are in `hidden_matches`, without the agreeing fields)."""
     from splink import Linker
 
     started = time.perf_counter()
     run = MatchRun(len(rows), len(reference), threshold)
+    shown = len(reference)
+    reference = [*reference, *hidden]
     if not rows or not reference:
         run.seconds = time.perf_counter() - started
         return run
@@ -151,16 +160,21 @@ def match_lists(
         run.model = linker.misc.save_model_to_json()
     progress(1, 3, "scoring pairs")
     predictions = linker.inference.predict_between(register(db_api, left), register(db_api, right))
-    run.counts = count_pairs(predictions, threshold)
+    run.counts = count_pairs(predictions, threshold, below_id=split + shown if hidden else None)
     progress(2, 3, "collecting hits")
     for pair in above_threshold(predictions, threshold):
         row_uid, ref_uid = pair.left, pair.right  # the list's ids are the low ones
         if not (row_uid < split <= ref_uid):  # pragma: no cover - predict_between pairs across the sides only
             continue
+        if ref_uid - split >= shown:
+            run.hidden_matches.append(PairMatch(rows[row_uid].party_id, reference[ref_uid - split].party_id,
+                                                pair.match_probability, pair.match_weight, {}))  # fmt: skip
+            continue
         run.matches.append(PairMatch(rows[row_uid].party_id, reference[ref_uid - split].party_id,
                                      pair.match_probability, pair.match_weight,
                                      agreement(records[row_uid], records[ref_uid])))  # fmt: skip
     run.matches.sort(key=lambda m: (m.row, -m.probability, m.reference))
+    run.hidden_matches.sort(key=lambda m: (m.row, m.reference))
     progress(3, 3, "done")
     run.seconds = time.perf_counter() - started
     return run

@@ -8,9 +8,10 @@ What a list is matched against (all through `linkage.extract`, so policy decides
   actor's own agency's batches, lodged during the operation's phases);
 - the actor's own watchlist entries (names, passports, phones, e-mails; exact on the normalised value).
 
-A record the actor may not see is not in the extract, so it can give no hit, no reference and no count: the
-screening answers exactly as if it did not exist. (A hit/no-hit notice to the owning agency, with the owner's
-consent, belongs to the disclosure work and is not part of this stage.)
+A record the actor may not see is not in the extract, so it gives no hit, no reference and no count. The list is
+matched in the same run against the parties of the operation the actor may not see (`screening.notices`, the
+hit / no-hit rule): a hit on one is a screening notice, "agency X holds a record matching row N of your list",
+which its owner reveals only with its consent.
 
 The audit entry (`screening.run` on the operation) holds counts, the file's SHA-256 and the ids of the
 records shown as hits, never a name.
@@ -33,6 +34,7 @@ from dragonnet.linkage.extract import Extract, extract
 from dragonnet.linkage.resolution import latest_run
 from dragonnet.linkage.resolve import Backend, to_record
 from dragonnet.linkage.screening.matching import DEFAULT_THRESHOLD, MatchRun, match_lists
+from dragonnet.linkage.screening.notices import NoticeHit, hidden_reference, record_hits
 from dragonnet.linkage.screening.reader import ListReport, ListRow, read_list
 from dragonnet.operation.service import get_operation
 from dragonnet.policy import audit
@@ -79,6 +81,7 @@ class Screening:
     report: ListReport
     run: MatchRun
     hits: list[Hit] = field(default_factory=list)
+    notices: list[NoticeHit] = field(default_factory=list)  # hits on records the actor may not see
     case_parties: int = 0
     declaration_parties: int = 0
     watchlist_entries: int = 0
@@ -94,7 +97,7 @@ class Screening:
             "file_format": self.report.file_format, "encoding": self.report.encoding,
             "rows_read": self.report.rows_read, "rows_screened": len(self.report.rows),
             "rows_quarantined": self.report.quarantined_rows, "rows_with_hits": self.rows_with_hits,
-            "hits": len(self.hits), "case_parties": self.case_parties,
+            "hits": len(self.hits), "notices": len(self.notices), "case_parties": self.case_parties,
             "declaration_parties": self.declaration_parties, "watchlist_entries": self.watchlist_entries,
             "pairs_compared": c.compared, "pairs_scored": c.scored, "pairs_above_threshold": c.above,
             "model": self.run.model_source, "seconds": round(self.run.seconds, 3),
@@ -105,6 +108,7 @@ class Screening:
             **self.summary(),
             "headers": [m.to_dict() for m in self.report.headers],
             "hits": [h.to_dict() for h in self.hits],
+            "notices": [n.to_dict() for n in self.notices],
             "quarantined": [e.to_dict() for e in self.report.quarantined],
             "notes": [e.to_dict() for e in self.report.notes],
         }
@@ -207,12 +211,13 @@ def screen(
     progress(0, None, "reading the list")
     report = read_list(data, filename, kind=party_kind)
     ex = extract(session, actor, operation_id=op.id, declarations=True)
+    hidden = hidden_reference(session, actor, op.id, party_kind)
     cases = [i.party for i in ex.parties.values() if i.party.kind == party_kind]
     declared = [i.party for i in ex.declaration_parties.values() if i.party.kind == party_kind]
     stored = latest_run(session)  # the operator's model, estimated on every party, when there is one
     model = stored.model if stored is not None and stored.model else None
     run = match_lists([r.party for r in report.rows], [*cases, *declared], threshold=threshold, backend=backend,
-                      spark=spark, progress=progress, model=model)  # fmt: skip
+                      spark=spark, progress=progress, model=model, hidden=list(hidden.parties.values()))  # fmt: skip
     result = Screening(op.slug, party_kind, threshold, report, run, case_parties=len(cases),
                        declaration_parties=len(declared))  # fmt: skip
     names = {r.row: r.name for r in report.rows}
@@ -221,6 +226,8 @@ def screen(
         matched, reference, link = (_case_reference if source == "case" else _declaration_reference)(ex, m.reference)
         result.hits.append(Hit(m.row, names[m.row], source, matched, reference, link, m.probability, m.agreed,
                                m.reference))  # fmt: skip
+    result.notices = record_hits(session, actor, operation=op, list_name=filename, rows=report.rows,
+                                 found=run.hidden_matches, hidden=hidden)  # fmt: skip
     result.watchlist_entries, watch = _watchlist_hits(session, actor, report.rows)
     result.hits = sorted(
         [*result.hits, *watch], key=lambda h: (h.row, h.source != "watchlist", -(h.match_probability or 1.0))
@@ -234,6 +241,7 @@ def _audit(session: Session, actor: Actor, operation_id: int, result: Screening,
     ids: dict[str, list[int]] = {
         "parties": sorted({h.record_id for h in result.hits if h.source == "case"}),
         "watchlist_entries": sorted({h.record_id for h in result.hits if h.source == "watchlist"}),
+        "screening_notices": sorted({n.notice_id for n in result.notices}),
     }
     detail: dict[str, Any] = {
         k: v for k, v in result.summary().items() if k not in ("operation", "encoding", "seconds")
@@ -262,12 +270,20 @@ def safe_cell(value: Any) -> Any:
 
 
 def _hit_rows(result: Screening) -> list[list[Any]]:
-    return [
+    """The hits, then the notices (source "notice": the owning agency and the notice's number, nothing more)."""
+    rows = [
         [safe_cell(v) for v in (h.row, h.listed_name, h.source, h.matched_name, h.reference,
                                 None if h.match_probability is None else round(h.match_probability, 4),
                                 h.evidence(), h.link)]
         for h in result.hits
     ]  # fmt: skip
+    rows += [
+        [safe_cell(v) for v in (n.row, n.listed_name, "notice", "",
+                                f"{n.owner_agency} holds a record matching this row (screening notice {n.notice_id})",
+                                None, "", n.link)]
+        for n in result.notices
+    ]  # fmt: skip
+    return sorted(rows, key=lambda r: r[0])
 
 
 def _problem_rows(result: Screening) -> list[list[Any]]:
