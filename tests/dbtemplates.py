@@ -141,8 +141,8 @@ class DatabaseTemplates:
                 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             conn.close()
             return _Built(str(path), payload, data_dir)
-        # One set of templates per worker: workers must not drop each other's.
-        name = f"dragonnet_template_{kind}_{worker}"
+        # One set of templates per process: workers (and concurrent pytest runs) must not drop each other's.
+        name = f"dragonnet_template_{kind}_{worker}_{os.getpid()}"
         drop_postgres_database(postgres_url(name))
         if base is None:
             url = create_postgres_database(name)
