@@ -66,7 +66,7 @@ def clone_once(kind: str, backend: str, folder: Path) -> str:
 def timed(step: Callable[[str, str, Path], str], kind: str, backend: str, repeat: int) -> float:
     times = []
     for _ in range(repeat):
-        folder = Path(tempfile.mkdtemp(prefix="dragonnet-bench-"))
+        folder = Path(tempfile.mkdtemp(prefix="dragonnet-suite-db-bench-"))
         started = time.perf_counter()
         url = step(kind, backend, folder)
         times.append(time.perf_counter() - started)
