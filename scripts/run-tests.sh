@@ -35,4 +35,6 @@ trap cleanup EXIT
 
 echo "== pytest (PostgreSQL: ${DRAGONNET_TEST_POSTGRES_URL:-none})"
 workers=${PYTEST_WORKERS:-2}
-$BIN/pytest -n "$workers" -p no:cacheprovider "$@"
+# worksteal: a worker that runs out of tests takes queued ones from the other, so a long module near the end
+# of one queue does not leave the other worker idle. --durations: the CI log names the slowest tests.
+$BIN/pytest -n "$workers" --dist worksteal -p no:cacheprovider --durations=25 "$@"

@@ -1,5 +1,8 @@
 """Shared fixtures: a fresh, migrated database per test, on SQLite and (when configured) PostgreSQL.
 
+Every database is a clone of a template built once per worker (tests/dbtemplates.py): a file copy on SQLite,
+CREATE DATABASE ... TEMPLATE on PostgreSQL.
+
 Tests that take the `db_url` / `engine` / `session` fixtures run once per backend. PostgreSQL runs when
 DRAGONNET_TEST_POSTGRES_URL points to a server where the user may create databases (`make test` starts a
 throwaway one); in CI it is required, elsewhere those runs are skipped with a reason.
@@ -13,12 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from dragonnet.storage.db import make_engine, normalise_url
-from dragonnet.storage.migrate import upgrade
+from dbtemplates import TEMPLATES, create_postgres_database, drop_postgres_database
+from dragonnet.storage.db import make_engine
 
 POSTGRES_URL = os.environ.get("DRAGONNET_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgresql"]
@@ -31,42 +33,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.postgres)
 
 
-_template_ready = False
-
-
-def _postgres_admin_engine() -> Engine:
-    assert POSTGRES_URL
-    return create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-
-
-def _new_postgres_database() -> str:
-    """A fresh database cloned from a migrated template (migrating once per run keeps tests fast)."""
-    global _template_ready
-    assert POSTGRES_URL
-    admin = _postgres_admin_engine()
-    # One template per xdist worker: workers must not drop each other's template.
-    template = f"dragonnet_test_template_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-    with admin.connect() as conn:
-        if not _template_ready:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{template}"'))
-            conn.execute(text(f'CREATE DATABASE "{template}"'))
-            url = make_url(normalise_url(POSTGRES_URL)).set(database=template)
-            engine = make_engine(url.render_as_string(hide_password=False))
-            upgrade(engine)
-            engine.dispose()
-            _template_ready = True
-        name = f"dragonnet_test_{uuid.uuid4().hex[:12]}"
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    admin.dispose()
-    return make_url(normalise_url(POSTGRES_URL)).set(database=name).render_as_string(hide_password=False)
-
-
-def _drop_postgres_database(url: str) -> None:
-    name = make_url(url).database
-    admin = _postgres_admin_engine()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    TEMPLATES.drop_all()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -85,30 +53,27 @@ def empty_db_url(backend: str, tmp_path: Path) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
-    assert POSTGRES_URL
-    admin = _postgres_admin_engine()
-    name = f"dragonnet_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = make_url(normalise_url(POSTGRES_URL)).set(database=name).render_as_string(hide_password=False)
+    url = create_postgres_database(f"dragonnet_test_{uuid.uuid4().hex[:12]}")
     yield url
-    _drop_postgres_database(url)
+    drop_postgres_database(url)
 
 
 @pytest.fixture
-def db_url(backend: str, tmp_path: Path) -> Iterator[str]:
-    """A migrated, empty database URL on the parametrised backend."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'dragonnet.db'}"
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        yield url
-        return
-    url = _new_postgres_database()
+def db_template(request: pytest.FixtureRequest) -> str:
+    """The template `db_url` clones: "migrated" (empty), or "seeded" when the test also takes `seeded_db`
+    (tests/web/webtest.py), which then finds the operation it would have seeded there already. Directories
+    whose fixtures fill the database override this the same way (tests/security/conftest.py)."""
+    return "seeded" if "seeded_db" in request.fixturenames else "migrated"
+
+
+@pytest.fixture
+def db_url(backend: str, tmp_path: Path, db_template: str) -> Iterator[str]:
+    """A migrated database URL on the parametrised backend: a clone of the worker's `db_template` template
+    (empty unless a fixture of the test fills it; files that fixture keeps are copied into tmp_path)."""
+    url, _ = TEMPLATES.clone(db_template, backend, tmp_path)
     yield url
-    _drop_postgres_database(url)
+    if backend == "postgresql":
+        drop_postgres_database(url)
 
 
 @pytest.fixture

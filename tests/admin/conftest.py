@@ -8,20 +8,37 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from dbtemplates import TEMPLATES
 from dragonnet.app import create_app
 from dragonnet.storage.db import make_engine, session_scope
 from security.world import World, build_world
 from web.webtest import settings_for
 
 
-@pytest.fixture
-def world(db_url: str) -> World:
+def _build_world(db_url: str) -> World:
     engine = make_engine(db_url)
     try:
         with session_scope(engine) as session:
             return build_world(session)
     finally:
         engine.dispose()
+
+
+# Built once per worker and backend, cloned for every test.
+TEMPLATES.register("admin_world", _build_world)
+
+
+@pytest.fixture
+def db_template(db_template: str, request: pytest.FixtureRequest) -> str:
+    return "admin_world" if "world" in request.fixturenames else db_template
+
+
+@pytest.fixture
+def world(db_url: str) -> World:
+    """The canary world in `db_url`'s database (a clone of the worker's; built here when the test asked for it
+    by getfixturevalue)."""
+    cloned: World | None = TEMPLATES.payload_of(db_url, "admin_world")
+    return cloned if cloned is not None else _build_world(db_url)
 
 
 @pytest.fixture

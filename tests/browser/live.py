@@ -11,10 +11,9 @@ from pathlib import Path
 
 import uvicorn
 
+from dbtemplates import TEMPLATES
 from dragonnet.app import create_app
-from dragonnet.storage.db import make_engine
-from dragonnet.storage.migrate import upgrade
-from web.webtest import seed_database, settings_for
+from web.webtest import settings_for
 
 
 @contextmanager
@@ -43,11 +42,8 @@ def serve(db_url: str, folder: Path) -> Iterator[str]:
 
 @contextmanager
 def serve_seeded(folder: Path) -> Iterator[str]:
-    """A fresh SQLite database in `folder`, migrated and seeded (tests/web/seed.py), served; yields the base URL."""
-    url = f"sqlite:///{folder / 'dragonnet.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    seed_database(url)
+    """A fresh SQLite database in `folder`, migrated and seeded (tests/web/seed.py), served; yields the base URL.
+    The database is a copy of the worker's seeded template (tests/dbtemplates.py)."""
+    url, _seeded = TEMPLATES.clone("seeded", "sqlite", folder)
     with serve(url, folder) as base:
         yield base

@@ -1,21 +1,19 @@
-"""A demo database built once per test module and backend (building takes seconds, not milliseconds)."""
+"""A demo database per test module and backend: a clone of the demo built once per worker and backend (building
+takes many seconds, cloning milliseconds)."""
 
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from dbtemplates import TEMPLATES, drop_postgres_database
 from dragonnet.demo import DemoSummary, build_demo
-from dragonnet.storage.db import make_engine, normalise_url
-from dragonnet.storage.migrate import upgrade
+from dragonnet.storage.db import make_engine
 
 POSTGRES_URL = os.environ.get("DRAGONNET_TEST_POSTGRES_URL")
 
@@ -38,43 +36,27 @@ def backend(request: pytest.FixtureRequest) -> str:
     return name
 
 
-def new_database(backend: str, folder: Path) -> str:
-    """A fresh, migrated database URL on `backend`."""
-    if backend == "sqlite":
-        url = f"sqlite:///{folder / 'demo.db'}"
-    else:
-        assert POSTGRES_URL
-        name = f"dragonnet_demo_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        url = make_url(normalise_url(POSTGRES_URL)).set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    return url
-
-
-def drop_database(url: str) -> None:
-    if not url.startswith("postgresql") or not POSTGRES_URL:
-        return
-    admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    admin.dispose()
-
-
-@pytest.fixture(scope="module")
-def demo_db(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoDB]:
-    url = new_database(backend, tmp_path_factory.mktemp("demo"))
+def _build_demo(url: str) -> DemoSummary:
     engine = make_engine(url)
     with Session(engine) as session:
         summary = build_demo(session, seed=2023)
         session.commit()
+    engine.dispose()
+    return summary
+
+
+# Built once per worker and backend, cloned for every module (a module may change its copy).
+TEMPLATES.register("demo", _build_demo)
+
+
+@pytest.fixture(scope="module")
+def demo_db(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoDB]:
+    url, summary = TEMPLATES.clone("demo", backend, tmp_path_factory.mktemp("demo"), "demo.db")
+    engine = make_engine(url)
     yield DemoDB(backend, engine, summary)
     engine.dispose()
-    drop_database(url)
+    if backend == "postgresql":
+        drop_postgres_database(url)
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from dbtemplates import TEMPLATES
 from dragonnet.app import create_app
 from dragonnet.operation.service import add_agency, add_contact_point, add_participant, get_operation
 from dragonnet.policy.passwords import hash_password
@@ -77,12 +78,27 @@ class World:
         return Session(engine, expire_on_commit=False)
 
 
-@pytest.fixture
-def world(db_url: str, tmp_path: Path) -> Iterator[World]:
+def _seed_messaging_database(db_url: str) -> Seeded:
     engine = make_engine(db_url)
     with session_scope(engine) as session:
         seeded = seed_messaging(session)
     engine.dispose()
+    return seeded
+
+
+# Seeded once per worker and backend, cloned for every test (tests/dbtemplates.py).
+TEMPLATES.register("messaging", _seed_messaging_database)
+
+
+@pytest.fixture
+def db_template(db_template: str, request: pytest.FixtureRequest) -> str:
+    return "messaging" if "world" in request.fixturenames else db_template
+
+
+@pytest.fixture
+def world(db_url: str, tmp_path: Path) -> Iterator[World]:
+    cloned: Seeded | None = TEMPLATES.payload_of(db_url, "messaging")
+    seeded = cloned if cloned is not None else _seed_messaging_database(db_url)
     data_dir = tmp_path / "data"
     app = create_app(settings_for(db_url, data_dir))
     yield World(db_url, seeded, app, data_dir)

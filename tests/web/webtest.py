@@ -10,6 +10,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from dbtemplates import TEMPLATES
 from dragonnet.app import create_app
 from dragonnet.config import Settings
 from dragonnet.storage.db import make_engine, session_scope
@@ -37,9 +38,15 @@ def seed_database(db_url: str) -> Seeded:
         engine.dispose()
 
 
+TEMPLATES.register("seeded", seed_database)
+
+
 @pytest.fixture
 def seeded_db(db_url: str) -> Seeded:
-    return seed_database(db_url)
+    """The web operation (tests/web/seed.py) in `db_url`'s database: `db_url` clones it from the seeded template
+    when the test takes this fixture directly; seeded here otherwise (asked for by getfixturevalue)."""
+    seeded: Seeded | None = TEMPLATES.payload_of(db_url, "seeded")
+    return seeded if seeded is not None else seed_database(db_url)
 
 
 @pytest.fixture
