@@ -152,7 +152,10 @@ def _write(
                 "description": pl.String},
     )  # fmt: skip
     good = checked.items.filter(pl.col(CASE).is_in(chosen)).sort(ROW)
-    good_cases = good.unique(subset=[CASE], keep="first", maintain_order=True).join(own, on=CASE, how="left")
+    # One row per case; its `description` is the case's (the item rows' own is the goods description).
+    good_cases = (
+        good.unique(subset=[CASE], keep="first", maintain_order=True).drop("description").join(own, on=CASE, how="left")
+    )
     parties = checked.parties.filter(pl.col(CASE).is_in(chosen)) if checked.parties.height else None
     agency = session.get(Agency, actor.agency_id)
     assert agency is not None
