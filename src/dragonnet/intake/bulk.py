@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 from sqlalchemy import insert, select
@@ -174,7 +175,7 @@ def _write(
          "actor_username": actor.username, "actor_agency": actor.agency_code, "at": now, "reason": "created"}
         for ref, status in statuses.items()
     ])  # fmt: skip
-    entries = []
+    entries: list[tuple[str, str | None, object | None, dict[str, Any]]] = []
     for index in indexes:
         ref = outcomes[index].case_ref
         assert ref is not None

@@ -588,7 +588,7 @@ def _insert_new_cases(session: Session, new_frame: pl.DataFrame, copy_path: bool
         if new_frame.height:
             ids.update(_copy_new_cases(session, new_frame))
     else:
-        for batch in _chunks(_json_extra(new_frame.to_dicts())):
+        for batch in _chunks(_json_extra(new_frame.rechunk().to_dicts())):
             result = session.execute(
                 insert(_table(Case)).returning(
                     _table(Case).c.id, _table(Case).c.case_ref, sort_by_parameter_order=True
