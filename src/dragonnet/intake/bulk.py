@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -170,7 +170,9 @@ def _write(
     if parties is not None:
         counted = parties.group_by(CASE).len()
         party_counts = dict(zip(counted.get_column(CASE).to_list(), counted.get_column("len").to_list(), strict=True))
-    session.execute(insert(CaseStatusChange), [
+    status_rows = CaseStatusChange.__table__
+    assert isinstance(status_rows, Table)
+    session.execute(insert(status_rows), [  # Core: one executemany (the ORM's bulk path is slower)
         {"case_id": ids[ref], "from_status": None, "to_status": status, "actor_user_id": actor.user_id,
          "actor_username": actor.username, "actor_agency": actor.agency_code, "at": now, "reason": "created"}
         for ref, status in statuses.items()

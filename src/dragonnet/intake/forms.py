@@ -273,6 +273,14 @@ def _rounds(cases: Sequence[tuple[int, CaseInput]]) -> list[list[tuple[int, Case
     return rounds
 
 
+def _typed(obj: Any) -> dict[str, Any]:
+    """An input's values by exchange-format column: its declared fields over its `extra` (as `value_of`)."""
+    return {**obj.extra, **{k: v for k, v in vars(obj).items() if k not in ("extra", "items", "parties")}}
+
+
+_ITEM_OWN = frozenset(ITEM_FIELDS)
+
+
 def _batch_item_frame(cases: Sequence[tuple[int, CaseInput]], agency_code: str) -> pl.DataFrame:
     """Every case's items as exchange-format rows (case-level values on each row), numbered across the batch,
     with each row's case and position."""
@@ -280,11 +288,13 @@ def _batch_item_frame(cases: Sequence[tuple[int, CaseInput]], agency_code: str) 
     case_of: list[int] = []
     position: list[int] = []
     for index, data in cases:
-        case_values = {c: value_of(data, c) for c in CASE_COLUMNS}
-        case_values.update({"case_ref": data.case_ref, "reporting_agency": agency_code})
+        typed = _typed(data)
+        case_values = {c: typed.get(c) for c in CASE_COLUMNS} | {"case_ref": data.case_ref,
+                                                                 "reporting_agency": agency_code}  # fmt: skip
         for n, item in enumerate(data.items):
+            own = _typed(item)
             for c in ITEM_COLUMNS:
-                columns[c].append(value_of(item, c) if c in ITEM_FIELDS else case_values.get(c))
+                columns[c].append(own.get(c) if c in _ITEM_OWN else case_values.get(c))
             case_of.append(index)
             position.append(n)
     schema = dict.fromkeys(ITEM_COLUMNS, pl.String) | {ROW: pl.Int64, CASE: pl.Int64, POSITION: pl.Int64}
