@@ -116,6 +116,9 @@ def _case(ref: str, **over: Any) -> dict[str, Any]:
     return body
 
 
+LOTS = {"commodity_class": "drug", "substance": "heroin", "quantity": "lots", "unit": "kg"}
+
+
 def _stored(session: Session, case_id: int) -> dict[str, Any]:
     """A case as stored, without what differs between two writes (ids, times, refs)."""
     case = session.get(Case, case_id)
@@ -144,8 +147,7 @@ def test_bulk_writes_what_one_by_one_writes_and_each_case_alone(
     session.commit()
     batch = [
         bulk.BulkCase(forms.CaseInput.from_mapping(_case("BULK-1")), submit=True),
-        bulk.BulkCase(forms.CaseInput.from_mapping(_case("BULK-2", items=[{"commodity_class": "drug",
-                      "substance": "heroin", "quantity": "lots", "unit": "kg"}]))),  # fmt: skip
+        bulk.BulkCase(forms.CaseInput.from_mapping(_case("BULK-2", items=[LOTS]))),
         bulk.BulkCase(forms.CaseInput.from_mapping(_case("ONE"))),  # the agency's ref already
         bulk.BulkCase(forms.CaseInput.from_mapping(_case("BULK-3", parties=[], transit_countries=None))),
         bulk.BulkCase(forms.CaseInput.from_mapping(_case("BULK-3"))),  # the same ref twice in one batch

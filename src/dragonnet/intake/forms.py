@@ -1,8 +1,10 @@
-"""One case at a time (web form, REST API): the same validation and normalisation as the spreadsheet import.
+"""Cases as typed (web form, REST API, one or a batch): the same validation and normalisation as the spreadsheet import.
 
-A `CaseInput` holds what the officer typed (strings, as in the exchange format). `save_case` turns it into
-exchange-format rows (one per item), runs `normalise_items` / `normalise_parties` over them, maps the row
-errors back to form fields (`seizure_date`, `items[1].quantity`, `parties[0].email`) and writes the case.
+A `CaseInput` holds what the officer typed (strings, as in the exchange format). `validate_cases` turns a batch of
+them into exchange-format rows (one per item, all cases in one frame), runs `normalise_items` / `normalise_parties`
+once over the whole batch, maps the row errors back to each case's form fields (`seizure_date`,
+`items[1].quantity`, `parties[0].email`); `validate_case` is a batch of one. `create_case` / `update_case` write
+one case; `intake.bulk` writes a batch.
 
 Rules:
 - Only members of the reporting agency (reporter or national coordinator) create and edit its cases; a case
