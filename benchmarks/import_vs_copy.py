@@ -74,7 +74,9 @@ def generate(path: Path, rows: int, per_case: int, seed: int = 2023) -> None:
             mode = rng.choice(MODES)
             origin = rng.choice(COUNTRIES)
             transit = ";".join(rng.sample(COUNTRIES[:5], rng.randrange(3)))
-            conveyance = f"MSKU{rng.randrange(10**7):07d}" if case % 1000 else watched_container((case // 1000) % 500)
+            owner = f"MSKU{rng.randrange(10**6):06d}"  # a valid ISO 6346 number (the import checks its digit)
+            watched = watched_container((case // 1000) % 500)
+            conveyance = owner + str(iso6346_check_digit(owner)) if case % 1000 else watched
             arrests = str(rng.randrange(3))
             for _ in range(min(per_case, rows - written)):
                 klass = rng.choice(["drug", "drug", "precursor", "wildlife", "timber"])

@@ -112,6 +112,28 @@ def test_bulk_create_is_atomic_per_case(app_client: TestClient, seeded_db: Seede
     assert listed == {"TH-BULK-0", "TH-BULK-2"}
 
 
+def test_bulk_create_one_pass_contract(app_client: TestClient, seeded_db: Seeded) -> None:
+    th, headers = api_client(app_client, "th_reporter")
+    cases = [case_body(f"TH-BULKC-{n}", submit=n == 0) for n in range(2)] + [case_body("TH-BULKC-0")]
+    cases[1]["items"][0]["unit"] = "bags"
+    for c in cases:
+        c.pop("operation")
+    out = th.post("/api/v1/cases/bulk", json={"operation": SLUG, "cases": cases}, headers=headers).json()
+    assert [(r["index"], r["ok"], r["status"]) for r in out["results"]] == [(0, True, 201), (1, False, 422),
+                                                                            (2, False, 422)]  # fmt: skip
+    assert [f["field"] for f in out["results"][1]["fields"]] == ["items[0].unit"]
+    assert out["results"][2]["fields"][0]["reason"] == "case_ref TH-BULKC-0 is already used by your agency"
+    created = th.get(f"/api/v1/cases/{out['results'][0]['id']}").json()
+    assert (created["status"], created["case_ref"], created["items"][0]["substance"]) == (
+        "submitted", "TH-BULKC-0", "methamphetamine")  # fmt: skip
+    # The batch limit is the schema's: one request carries at most bulk.MAX_CASES cases.
+    from dragonnet.intake.bulk import MAX_CASES
+
+    too_many = th.post("/api/v1/cases/bulk", json={"operation": SLUG, "cases": [cases[0]] * (MAX_CASES + 1)},
+                       headers=headers)  # fmt: skip
+    assert too_many.status_code == 422
+
+
 def test_foreign_cases_answer_404(app_client: TestClient, seeded_db: Seeded) -> None:
     vn, headers = api_client(app_client, "vn_reporter")
     hidden = seeded_db.cases["TH-1"]  # amber+strict: TH only

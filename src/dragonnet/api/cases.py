@@ -16,10 +16,10 @@ from dragonnet.api.v1 import NOT_FOUND, PREFIX, UNAUTHENTICATED
 from dragonnet.domain.exchange import FORMAT, Column
 from dragonnet.errors import NotFound
 from dragonnet.http.deps import ApiActor, ApiAuth, DbSession
-from dragonnet.intake import duplicates, forms, lookups, queries, workflow
+from dragonnet.intake import bulk, duplicates, forms, lookups, queries, workflow
 from dragonnet.intake.readings import hs_label
 from dragonnet.operation.service import get_operation
-from dragonnet.policy.access import get_case
+from dragonnet.policy.access import PermissionDenied, get_case
 from dragonnet.storage.models import Case, Item, Party
 
 router = APIRouter(prefix=PREFIX)
@@ -96,7 +96,7 @@ class BulkCase(CaseFields):
 
 class BulkIn(_In):
     operation: str
-    cases: list[BulkCase] = Field(min_length=1, max_length=500)
+    cases: list[BulkCase] = Field(min_length=1, max_length=bulk.MAX_CASES)
 
 
 class ItemOut(BaseModel):
@@ -353,26 +353,25 @@ def create_case(body: CaseCreate, db: DbSession, auth: ApiAuth, response: Respon
 
 @router.post("/cases/bulk", response_model=BulkOut, responses={**UNAUTHENTICATED, **NOT_FOUND}, tags=TAGS)
 def bulk_create(body: BulkIn, db: DbSession, auth: ApiAuth) -> BulkOut:
-    """Create many cases; each case is atomic on its own: the valid ones land, the others say why."""
-    from dragonnet.errors import DragonnetError
-
+    """Create many cases (up to 2,000 per request), validated together in one pass with the import's rules;
+    each case is atomic on its own: the valid ones land, the others say why."""
     op = get_operation(db, body.operation)
-    results: list[BulkResult] = []
-    for n, item in enumerate(body.cases):
-        try:
-            case = forms.create_case(db, auth.actor, op, item.to_input(), submit=item.submit)
-        except forms.CaseInvalid as exc:
-            fields = [FieldErrorOut(**e.to_dict()) for e in exc.errors]
-            results.append(BulkResult(index=n, ok=False, case_ref=item.case_ref, status=422, message=exc.message,
-                                      fields=fields))  # fmt: skip
-            continue
-        except DragonnetError as exc:
-            status = 404 if isinstance(exc, NotFound) else 403 if exc.__class__.__name__ == "PermissionDenied" else 422
-            results.append(BulkResult(index=n, ok=False, case_ref=item.case_ref, status=status, message=exc.message))
-            continue
-        results.append(BulkResult(index=n, ok=True, id=case.id, case_ref=case.case_ref, status=201))
+    outcomes = bulk.create_cases(db, auth.actor, op, [bulk.BulkCase(c.to_input(), c.submit) for c in body.cases])
+    results = [_bulk_result(o) for o in outcomes]
     created = sum(r.ok for r in results)
     return BulkOut(created=created, rejected=len(results) - created, results=results)
+
+
+def _bulk_result(outcome: bulk.Outcome) -> BulkResult:
+    """One case's result: 201 with its id, or the status this case alone would have had and why."""
+    exc = outcome.error
+    if exc is None:
+        return BulkResult(index=outcome.index, ok=True, id=outcome.case_id, case_ref=outcome.case_ref, status=201)
+    if isinstance(exc, forms.CaseInvalid):
+        return BulkResult(index=outcome.index, ok=False, case_ref=outcome.case_ref, status=422, message=exc.message,
+                          fields=[FieldErrorOut(**e.to_dict()) for e in exc.errors])  # fmt: skip
+    status = 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, PermissionDenied) else 422
+    return BulkResult(index=outcome.index, ok=False, case_ref=outcome.case_ref, status=status, message=exc.message)
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut, responses={**UNAUTHENTICATED, **NOT_FOUND}, tags=TAGS)

@@ -1,8 +1,10 @@
-"""One case at a time (web form, REST API): the same validation and normalisation as the spreadsheet import.
+"""Cases as typed (web form, REST API, one or a batch): the same validation and normalisation as the spreadsheet import.
 
-A `CaseInput` holds what the officer typed (strings, as in the exchange format). `save_case` turns it into
-exchange-format rows (one per item), runs `normalise_items` / `normalise_parties` over them, maps the row
-errors back to form fields (`seizure_date`, `items[1].quantity`, `parties[0].email`) and writes the case.
+A `CaseInput` holds what the officer typed (strings, as in the exchange format). `validate_cases` turns a batch of
+them into exchange-format rows (one per item, all cases in one frame), runs `normalise_items` / `normalise_parties`
+once over the whole batch, maps the row errors back to each case's form fields (`seizure_date`,
+`items[1].quantity`, `parties[0].email`); `validate_case` is a batch of one. `create_case` / `update_case` write
+one case; `intake.bulk` writes a batch.
 
 Rules:
 - Only members of the reporting agency (reporter or national coordinator) create and edit its cases; a case
@@ -35,7 +37,14 @@ from dragonnet.errors import Conflict, DragonnetError, ValidationError
 from dragonnet.intake.curation.store import load_mappings, record_values
 from dragonnet.intake.extra import CASE_EXTRA, ITEM_EXTRA, PARTY_EXTRA, pack
 from dragonnet.intake.headers import ITEM_COLUMNS, PARTY_COLUMNS
-from dragonnet.intake.normalise import CASE_COLUMNS, TEXT_MAX, normalise_items, normalise_parties
+from dragonnet.intake.normalise import (
+    CASE_COLUMNS,
+    REVIEW_SCHEMA,
+    TEXT_MAX,
+    ErrorSink,
+    normalise_items,
+    normalise_parties,
+)
 from dragonnet.intake.queries import read_parties
 from dragonnet.intake.reader import ROW
 from dragonnet.intake.readings import NO_MAPPINGS, ValueMappings
@@ -218,127 +227,281 @@ class Checked:
     review: pl.DataFrame | None = None
 
 
-# --- validation ---------------------------------------------------------------------------------------------
-
-
-def _item_frame(data: CaseInput, agency_code: str) -> pl.DataFrame:
-    rows: list[dict[str, Any]] = []
-    items = data.items or [ItemInput()]
-    for n, item in enumerate(items, start=1):
-        row: dict[str, Any] = dict.fromkeys(ITEM_COLUMNS)
-        row.update({c: value_of(data, c) for c in CASE_COLUMNS})
-        row.update({"case_ref": data.case_ref, "reporting_agency": agency_code})
-        row.update({c: value_of(item, c) for c in ITEM_FIELDS})
-        row[ROW] = n
-        rows.append(row)
-    schema = dict.fromkeys(ITEM_COLUMNS, pl.String) | {ROW: pl.Int64}
-    return pl.DataFrame(rows, schema=schema)
-
-
-def _party_frame(data: CaseInput, agency_code: str) -> pl.DataFrame:
-    rows = [
-        {**{c: value_of(p, c) for c in PARTY_FIELDS}, "case_ref": data.case_ref or "-", "reporting_agency": agency_code,
-         ROW: n}
-        for n, p in enumerate(data.parties, start=1)
-    ]  # fmt: skip
-    schema = dict.fromkeys(PARTY_COLUMNS, pl.String) | {ROW: pl.Int64}
-    return pl.DataFrame(rows, schema=schema)
-
+# --- validation: one vectorised pass over a batch -----------------------------------------------------------
+#
+# One case or ten thousand go through the same code: every case's items become rows of ONE exchange-format
+# frame (its parties rows of one party frame), `normalise_items` / `normalise_parties` run once over the whole
+# batch (the spreadsheet import's vectorised rules, reference lookups once per distinct value), the phase is
+# read once per distinct seizure date as the import reads it, and the row errors go back to the case and form
+# field they came from. The form, the API's single create and update, and the API's bulk create all use it.
 
 _CASE_LEVEL = {*CASE_COLUMNS, "case_ref", "reporting_agency"}
 _NOT_CASE_ATTRIBUTES = {"transit_countries", *CASE_EXTRA}  # written as transits, and into Case.extra
+CASE = "__case"  # a batch row's case: its index in the batch
+POSITION = "__position"  # an item's or party's position in its case (0-based)
 
 
-def _field_name(column: str, row: int) -> str:
+def _field_name(column: str, position: int) -> str:
     """The form field of a row error: a case-level column by name, an item's as items[i].column."""
-    return column if column in _CASE_LEVEL and column != "description" else f"items[{row - 1}].{column}"
+    return column if column in _CASE_LEVEL and column != "description" else f"items[{position}].{column}"
+
+
+def _precheck(data: CaseInput) -> list[FieldError]:
+    """What is refused before any row is read: no items, too many items or parties, an over-long description."""
+    errors: list[FieldError] = []
+    if not data.items:
+        errors.append(FieldError("items", None, "a case needs at least one item"))
+    if len(data.items) > MAX_ITEMS:
+        errors.append(FieldError("items", None, f"at most {MAX_ITEMS} items per case"))
+    if len(data.parties) > MAX_PARTIES:
+        errors.append(FieldError("parties", None, f"at most {MAX_PARTIES} parties per case"))
+    if data.description and len(data.description) > TEXT_MAX:
+        errors.append(FieldError("description", None, f"text longer than {TEXT_MAX} characters"))
+    return errors
+
+
+def _rounds(cases: Sequence[tuple[int, CaseInput]]) -> list[list[tuple[int, CaseInput]]]:
+    """The cases split so that no case_ref appears twice in one pass (the normalisation groups a case's rows
+    by its ref); nearly always a single pass. A repeated ref goes to a later pass, in order."""
+    rounds: list[list[tuple[int, CaseInput]]] = []
+    seen: dict[str | None, int] = {}
+    for index, data in cases:
+        n = seen.get(data.case_ref, 0) if data.case_ref is not None else 0
+        if data.case_ref is not None:
+            seen[data.case_ref] = n + 1
+        while len(rounds) <= n:
+            rounds.append([])
+        rounds[n].append((index, data))
+    return rounds
+
+
+def _typed(obj: Any) -> dict[str, Any]:
+    """An input's values by exchange-format column: its declared fields over its `extra` (as `value_of`)."""
+    return {**obj.extra, **{k: v for k, v in vars(obj).items() if k not in ("extra", "items", "parties")}}
+
+
+_ITEM_OWN = frozenset(ITEM_FIELDS)
+
+
+def _batch_item_frame(cases: Sequence[tuple[int, CaseInput]], agency_code: str) -> pl.DataFrame:
+    """Every case's items as exchange-format rows (case-level values on each row), numbered across the batch,
+    with each row's case and position."""
+    columns: dict[str, list[Any]] = {c: [] for c in ITEM_COLUMNS}
+    case_of: list[int] = []
+    position: list[int] = []
+    for index, data in cases:
+        typed = _typed(data)
+        case_values = {c: typed.get(c) for c in CASE_COLUMNS} | {"case_ref": data.case_ref,
+                                                                 "reporting_agency": agency_code}  # fmt: skip
+        for n, item in enumerate(data.items):
+            own = _typed(item)
+            for c in ITEM_COLUMNS:
+                columns[c].append(own.get(c) if c in _ITEM_OWN else case_values.get(c))
+            case_of.append(index)
+            position.append(n)
+    schema = dict.fromkeys(ITEM_COLUMNS, pl.String) | {ROW: pl.Int64, CASE: pl.Int64, POSITION: pl.Int64}
+    rows = len(case_of)
+    return pl.DataFrame({**columns, ROW: list(range(1, rows + 1)), CASE: case_of, POSITION: position}, schema=schema)
+
+
+def _batch_party_frame(cases: Sequence[tuple[int, CaseInput]], agency_code: str) -> pl.DataFrame:
+    columns: dict[str, list[Any]] = {c: [] for c in PARTY_COLUMNS}
+    case_of: list[int] = []
+    position: list[int] = []
+    for index, data in cases:
+        for n, party in enumerate(data.parties):
+            for c in PARTY_COLUMNS:
+                columns[c].append(value_of(party, c) if c in PARTY_FIELDS else None)
+            columns["case_ref"][-1] = data.case_ref or "-"
+            columns["reporting_agency"][-1] = agency_code
+            case_of.append(index)
+            position.append(n)
+    schema = dict.fromkeys(PARTY_COLUMNS, pl.String) | {ROW: pl.Int64, CASE: pl.Int64, POSITION: pl.Int64}
+    rows = len(case_of)
+    return pl.DataFrame({**columns, ROW: list(range(1, rows + 1)), CASE: case_of, POSITION: position}, schema=schema)
+
+
+def with_phases(frame: pl.DataFrame, operation: Operation) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`phase_id` of each row from its seizure date, read once per distinct date; the rows whose date is outside
+    every phase of the operation come back as errors (ERROR_SCHEMA, column seizure_date). The import's rule."""
+    phase_ids: dict[dt.date, int | None] = {}
+    phase_errors: dict[dt.date, str] = {}
+    for day in frame.get_column("seizure_date").drop_nulls().unique().to_list():
+        try:
+            phase_ids[day] = phase_for_date(operation, day).id
+        except DragonnetError as exc:
+            phase_ids[day] = None
+            phase_errors[day] = exc.message
+    frame = frame.with_columns(
+        pl.col("seizure_date").replace_strict(phase_ids, default=None, return_dtype=pl.Int64).alias("phase_id")
+    )
+    sink = ErrorSink()
+    sink.add(frame, pl.col("seizure_date").is_not_null() & pl.col("phase_id").is_null(), "seizure_date",
+             pl.col("seizure_date").replace_strict(phase_errors, default=None, return_dtype=pl.String))  # fmt: skip
+    return frame, sink.frame()
+
+
+@dataclass
+class CheckedBatch:
+    """A batch after its one pass: the normalised item rows (with `phase_id`) and party rows of its valid cases,
+    each row tagged with its case (`CASE`, the index in the batch) and position; the problems of the invalid
+    ones; the warnings per case; and the values to review of the whole batch (normalise.REVIEW_SCHEMA), as a
+    file import queues them."""
+
+    size: int
+    items: pl.DataFrame
+    parties: pl.DataFrame
+    invalid: dict[int, CaseInvalid]
+    warnings: dict[int, list[FieldError]]
+    review: pl.DataFrame
+    descriptions: list[str | None]
+
+    @property
+    def valid(self) -> list[int]:
+        return [i for i in range(self.size) if i not in self.invalid]
+
+    def checked(self, index: int) -> Checked:
+        """One valid case as the writer of a single case takes it; CaseInvalid if it is not valid."""
+        if index in self.invalid:
+            raise self.invalid[index]
+        frame = self.items.filter(pl.col(CASE) == index).sort(POSITION)
+        first = frame.row(0, named=True)
+        case = {c: first[c] for c in (*CASE_COLUMNS, "latitude", "longitude") if c not in _NOT_CASE_ATTRIBUTES}
+        case["extra"] = pack(first, CASE_EXTRA)
+        case["case_ref"] = first["case_ref"]
+        case["arrests"] = case["arrests"] or 0
+        case["sharing_level"] = case["sharing_level"] or SharingLevel.AMBER.value
+        case["phase_id"] = first["phase_id"]
+        case["description"] = self.descriptions[index]
+        item_rows = [
+            {**row, "extra": pack(extra, ITEM_EXTRA)}
+            for row, extra in zip(
+                frame.select(
+                    "commodity_class", "substance_text", "substance", "substance_control", "taxon_text", "taxon",
+                    "cites_appendix", "taxon_status", "taxon_rank", "specimen_type", "quantity", "unit",
+                    "quantity_text", "mass_kg", "hs_code", pl.col("description").alias("goods_description"),
+                ).to_dicts(),
+                frame.select(*ITEM_EXTRA).to_dicts() if ITEM_EXTRA else [{} for _ in range(frame.height)],
+                strict=True,
+            )
+        ]  # fmt: skip
+        party_frame = self.parties.filter(pl.col(CASE) == index).sort(POSITION)
+        parties = party_frame.drop(ROW, CASE, POSITION, "case_ref", "reporting_agency", strict=False).to_dicts()
+        parties = [{**{k: v for k, v in p.items() if k not in PARTY_EXTRA}, "extra": pack(p, PARTY_EXTRA)}
+                   for p in parties]  # fmt: skip
+        transit = list(first["transit_countries"] or [])
+        return Checked(case, item_rows, parties, transit, self.warnings.get(index, []), self.review)
+
+
+class _Problems:
+    """Field errors and warnings per case, each (field, reason) once per case, in the order found."""
+
+    def __init__(self) -> None:
+        self.errors: dict[int, list[FieldError]] = {}
+        self.warnings: dict[int, list[FieldError]] = {}
+        self._seen: set[tuple[int, str, str]] = set()
+        self._warned: set[tuple[int, str, str | None, str]] = set()
+
+    def add(self, case: int, error: FieldError) -> None:
+        if (case, error.field, error.reason) not in self._seen:
+            self._seen.add((case, error.field, error.reason))
+            self.errors.setdefault(case, []).append(error)
+
+    def warn(self, case: int, column: str, warning: FieldError) -> None:
+        if (case, column, warning.value, warning.reason) not in self._warned:
+            self._warned.add((case, column, warning.value, warning.reason))
+            self.warnings.setdefault(case, []).append(warning)
+
+
+def _located(errors: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+    """Row errors with the case and position of their row."""
+    return errors.join(rows.select(pl.col(ROW).alias("row"), CASE, POSITION), on="row", how="left",
+                       maintain_order="left")  # fmt: skip
+
+
+def validate_cases(
+    cases: Sequence[CaseInput], *, agency_code: str, operation: Operation, today: dt.date | None = None,
+    mappings: ValueMappings = NO_MAPPINGS,
+) -> CheckedBatch:  # fmt: skip
+    """Validate and normalise a batch of cases exactly as the import does, in one pass over all their rows (the
+    operation's value mappings first). Each case is valid or not on its own; CheckedBatch says which and why."""
+    today = today or dt.date.today()
+    problems = _Problems()
+    for index, data in enumerate(cases):
+        for error in _precheck(data):
+            problems.add(index, error)
+    readable = [(i, data) for i, data in enumerate(cases) if i not in problems.errors]
+    item_frames: list[pl.DataFrame] = []
+    party_frames: list[pl.DataFrame] = []
+    reviews: list[pl.DataFrame] = []
+    for batch in _rounds(readable):
+        items, parties, review = _one_pass(batch, agency_code, operation, today, mappings, problems, cases)
+        item_frames.append(items)
+        party_frames.append(parties)
+        reviews.append(review)
+    invalid = {i: CaseInvalid(errors) for i, errors in problems.errors.items()}
+    bad = pl.Series(list(invalid), dtype=pl.Int64).implode()
+    items = _concat(item_frames).filter(~pl.col(CASE).is_in(bad))
+    parties = _concat(party_frames).filter(~pl.col(CASE).is_in(bad))
+    review = pl.concat(reviews, how="vertical") if reviews else pl.DataFrame(schema=REVIEW_SCHEMA)
+    return CheckedBatch(len(cases), items, parties, invalid, problems.warnings, review,
+                        [data.description for data in cases])  # fmt: skip
+
+
+def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    frames = [f for f in frames if f.width]
+    if not frames:
+        return pl.DataFrame(schema={CASE: pl.Int64, POSITION: pl.Int64})
+    return pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
+
+
+def _one_pass(
+    batch: Sequence[tuple[int, CaseInput]], agency_code: str, operation: Operation, today: dt.date,
+    mappings: ValueMappings, problems: _Problems, cases: Sequence[CaseInput],
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:  # fmt: skip
+    """Normalise the items and parties of cases with distinct refs at once; record their problems by field."""
+    rows = _batch_item_frame(batch, agency_code)
+    items = normalise_items(rows.drop(CASE, POSITION), today=today, mappings=mappings)
+    frame, phase_errors = with_phases(items.frame, operation)
+    frame = frame.join(rows.select(ROW, CASE, POSITION), on=ROW, how="left", maintain_order="left")
+    for e in _located(items.errors, rows).iter_rows(named=True):
+        problems.add(e[CASE], FieldError(_field_name(e["column"], e[POSITION]), e["value"], e["reason"],
+                                         e["suggestion"]))  # fmt: skip
+    for e in _located(items.warnings, rows).iter_rows(named=True):
+        problems.warn(e[CASE], e["column"], FieldError(_field_name(e["column"], e[POSITION]), e["value"],
+                                                       e["reason"], e["suggestion"]))  # fmt: skip
+    for e in _located(phase_errors, rows).filter(pl.col(POSITION) == 0).iter_rows(named=True):
+        problems.add(e[CASE], FieldError("seizure_date", cases[e[CASE]].seizure_date, e["reason"]))
+    review = items.review
+    party_rows = _batch_party_frame(batch, agency_code)
+    parties = pl.DataFrame()
+    if party_rows.height:
+        normalised = normalise_parties(party_rows.drop(CASE, POSITION), today=today, mappings=mappings)
+        review = pl.concat([review, normalised.review], how="vertical")
+        for e in _located(normalised.errors, party_rows).iter_rows(named=True):
+            if e["column"] in ("case_ref", "reporting_agency"):
+                continue
+            problems.add(e[CASE], FieldError(f"parties[{e[POSITION]}].{e['column']}", e["value"], e["reason"],
+                                             e["suggestion"]))  # fmt: skip
+        parties = normalised.frame.join(party_rows.select(ROW, CASE, POSITION), on=ROW, how="left",
+                                        maintain_order="left")  # fmt: skip
+    return frame, parties, review
 
 
 def validate_case(
     data: CaseInput, *, agency_code: str, operation: Operation, today: dt.date | None = None,
     mappings: ValueMappings = NO_MAPPINGS,
 ) -> Checked:  # fmt: skip
-    """Validate and normalise one case exactly as the import does (the operation's value mappings first);
-    CaseInvalid lists the problems by field."""
-    today = today or dt.date.today()
-    errors: list[FieldError] = []
-    seen: set[tuple[str, str]] = set()
-
-    def add(field_name: str, value: str | None, reason: str, suggestion: str | None = None) -> None:
-        if (field_name, reason) not in seen:
-            seen.add((field_name, reason))
-            errors.append(FieldError(field_name, value, reason, suggestion))
-
-    if not data.items:
-        add("items", None, "a case needs at least one item")
-    if len(data.items) > MAX_ITEMS:
-        add("items", None, f"at most {MAX_ITEMS} items per case")
-    if len(data.parties) > MAX_PARTIES:
-        add("parties", None, f"at most {MAX_PARTIES} parties per case")
-    if data.description and len(data.description) > TEXT_MAX:
-        add("description", None, f"text longer than {TEXT_MAX} characters")
-    if errors:
-        raise CaseInvalid(errors)
-
-    items = normalise_items(_item_frame(data, agency_code), today=today, mappings=mappings)
-    for e in items.errors.iter_rows(named=True):
-        add(_field_name(e["column"], e["row"]), e["value"], e["reason"], e["suggestion"])
-    warnings = [
-        FieldError(_field_name(w["column"], w["row"]), w["value"], w["reason"], w["suggestion"])
-        for w in items.warnings.unique(["column", "value", "reason"], keep="first", maintain_order=True).iter_rows(
-            named=True
-        )
-    ]
-    frame = items.frame
-    first = frame.row(0, named=True)
-    phase_id: int | None = None
-    if first["seizure_date"] is not None:
-        try:
-            phase_id = phase_for_date(operation, first["seizure_date"]).id
-        except DragonnetError as exc:
-            add("seizure_date", data.seizure_date, exc.message)
-
-    parties: list[dict[str, Any]] = []
-    review = items.review
-    if data.parties:
-        normalised = normalise_parties(_party_frame(data, agency_code), today=today, mappings=mappings)
-        review = pl.concat([review, normalised.review], how="vertical")
-        for e in normalised.errors.iter_rows(named=True):
-            if e["column"] in ("case_ref", "reporting_agency"):
-                continue
-            add(f"parties[{e['row'] - 1}].{e['column']}", e["value"], e["reason"], e["suggestion"])
-        parties = normalised.frame.drop(ROW, "case_ref", "reporting_agency").to_dicts()
-    if errors:
-        raise CaseInvalid(errors)
-
-    case = {c: first[c] for c in (*CASE_COLUMNS, "latitude", "longitude") if c not in _NOT_CASE_ATTRIBUTES}
-    case["extra"] = pack(first, CASE_EXTRA)
-    case["case_ref"] = first["case_ref"]
-    case["arrests"] = case["arrests"] or 0
-    case["sharing_level"] = case["sharing_level"] or SharingLevel.AMBER.value
-    case["phase_id"] = phase_id
-    case["description"] = data.description
-    item_rows = [
-        {**row, "extra": pack(extra, ITEM_EXTRA)}
-        for row, extra in zip(
-            frame.select(
-                "commodity_class", "substance_text", "substance", "substance_control", "taxon_text", "taxon",
-                "cites_appendix", "taxon_status", "taxon_rank", "specimen_type", "quantity", "unit", "quantity_text",
-                "mass_kg", "hs_code", pl.col("description").alias("goods_description"),
-            ).to_dicts(),
-            frame.select(*ITEM_EXTRA).to_dicts() if ITEM_EXTRA else [{} for _ in range(frame.height)],
-            strict=True,
-        )
-    ]  # fmt: skip
-    parties = [{**{k: v for k, v in p.items() if k not in PARTY_EXTRA}, "extra": pack(p, PARTY_EXTRA)}
-               for p in parties]  # fmt: skip
-    return Checked(case, item_rows, parties, list(first["transit_countries"] or []), warnings, review)
+    """Validate and normalise one case exactly as the import does (a batch of one); CaseInvalid lists the
+    problems by field."""
+    return validate_cases([data], agency_code=agency_code, operation=operation, today=today,
+                          mappings=mappings).checked(0)  # fmt: skip
 
 
 # --- writing ------------------------------------------------------------------------------------------------
 
 
-def _check_member(session: Session, actor: Actor, operation: Operation) -> None:
+def check_member(session: Session, actor: Actor, operation: Operation) -> None:
     if not any(actor.has(r) for r in EDITING_ROLES) or actor.agency_id is None:
         raise PermissionDenied(
             actor, "operation", operation.slug, "only reporters and national coordinators report cases"
@@ -400,7 +563,7 @@ def create_case(
     today: dt.date | None = None,
 ) -> Case:
     """Create a case of the actor's agency (a draft, or submitted with `submit`)."""
-    _check_member(session, actor, operation)
+    check_member(session, actor, operation)
     assert actor.agency_code is not None and actor.agency_id is not None
     mappings = load_mappings(session, operation.id, actor.agency_code)
     checked = validate_case(data, agency_code=actor.agency_code.upper(), operation=operation, today=today,

@@ -37,16 +37,16 @@ from sqlalchemy.orm import Session
 from dragonnet import hooks
 from dragonnet.domain.exchange import SheetKind
 from dragonnet.domain.vocabulary import CaseStatus, IdentifierKind, SharingLevel
-from dragonnet.errors import DragonnetError
 from dragonnet.intake.curation.store import load_mappings, record_values
 from dragonnet.intake.extra import CASE_EXTRA, ITEM_EXTRA, PARTY_EXTRA, pack
+from dragonnet.intake.forms import with_phases
 from dragonnet.intake.headers import PARTY_COLUMNS, HeaderMapping, propose_mapping, require
 from dragonnet.intake.normalise import CASE_KEY, ERROR_SCHEMA, ErrorSink, Normalised, normalise_items, normalise_parties
 from dragonnet.intake.reader import MAX_BYTES, MAX_ROWS, ROW, RawTable, ReadResult, read_bytes
 from dragonnet.intake.record import record_import
 from dragonnet.intake.templates import EXAMPLE_CASE_REF, example_rows
 from dragonnet.intake.unchanged import unchanged_refs
-from dragonnet.operation.service import get_operation, phase_for_date
+from dragonnet.operation.service import get_operation
 from dragonnet.policy.audit import AuditActor, record
 from dragonnet.storage.models import (
     Agency,
@@ -239,7 +239,7 @@ def import_cases(
             record_values(session, operation.id, agency.id, review)
         return report
     with session.begin_nested():
-        ids = _write(session, operation, agency, actor, plan.good, plan.good_cases, checked.existing,
+        ids = write_cases(session, operation, agency, actor, plan.good, plan.good_cases, checked.existing,
                      plan.to_update, plan.good_parties)  # fmt: skip
         record_values(session, operation.id, agency.id, review)
         report.import_id = record_import(session, operation, agency, actor, report, ids, checked.existing)
@@ -358,20 +358,9 @@ def _validate(
 
 
 def _with_phases(frame: pl.DataFrame, operation: Operation, sink: ErrorSink) -> pl.DataFrame:
-    """The phase of each row from its seizure date, once per distinct date; a date outside every phase is an error."""
-    phase_ids: dict[dt.date, int | None] = {}
-    phase_errors: dict[dt.date, str] = {}
-    for day in frame.get_column("seizure_date").drop_nulls().unique().to_list():
-        try:
-            phase_ids[day] = phase_for_date(operation, day).id
-        except DragonnetError as exc:
-            phase_ids[day] = None
-            phase_errors[day] = exc.message
-    frame = frame.with_columns(
-        pl.col("seizure_date").replace_strict(phase_ids, default=None, return_dtype=pl.Int64).alias("phase_id")
-    )
-    sink.add(frame, pl.col("seizure_date").is_not_null() & pl.col("phase_id").is_null(), "seizure_date",
-             pl.col("seizure_date").replace_strict(phase_errors, default=None, return_dtype=pl.String))  # fmt: skip
+    """The phase of each row from its seizure date (the rule every door shares: `forms.with_phases`)."""
+    frame, errors = with_phases(frame, operation)
+    sink.frames.append(errors)
     return frame
 
 
@@ -534,7 +523,7 @@ def _json_extra(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def _write(
+def write_cases(
     session: Session,
     operation: Operation,
     agency: Agency,
@@ -544,21 +533,26 @@ def _write(
     existing: dict[str, tuple[int, str, int, int]],
     to_update: list[str],
     parties: pl.DataFrame | None,
+    *,
+    own_values: Sequence[str] = (),
 ) -> dict[str, int]:
     """Write: new cases, updated cases (their old items, transits, parties replaced), items and transits,
     parties and their identifiers; then tell the listeners (`hooks.cases_written`). On PostgreSQL the bulk
-    rows go through COPY. Returns case_ref -> id of the cases written."""
+    rows go through COPY. Returns case_ref -> id of the cases written.
+
+    A new case is `submitted` now, unless `good_cases` carries its own values (`own_values`: the API's bulk
+    create gives each case its status, submitted_at and description)."""
     now = dt.datetime.now(dt.UTC)
     case_frame = _with_extra(good_cases.select(
         "case_ref", "phase_id", *_CASE_FIELDS,
         pl.col("arrests").fill_null(0),
         pl.col("sharing_level").fill_null(SharingLevel.AMBER.value),
-        *CASE_EXTRA,
+        *CASE_EXTRA, *own_values,
     ), CASE_EXTRA)  # fmt: skip
     common = {"status": CaseStatus.SUBMITTED.value, "submitted_at": now, "updated_at": now}
     updating = pl.col("case_ref").is_in(pl.Series(to_update, dtype=pl.String).implode())
     new_frame = case_frame.filter(~updating).with_columns(
-        *(pl.lit(v).alias(k) for k, v in common.items()),
+        *(pl.lit(v).alias(k) for k, v in common.items() if k not in own_values),
         pl.lit(operation.id, dtype=pl.Int64).alias("operation_id"),
         pl.lit(agency.id, dtype=pl.Int64).alias("reporting_agency_id"),
         pl.lit(1, dtype=pl.Int64).alias("version"),
@@ -594,7 +588,7 @@ def _insert_new_cases(session: Session, new_frame: pl.DataFrame, copy_path: bool
         if new_frame.height:
             ids.update(_copy_new_cases(session, new_frame))
     else:
-        for batch in _chunks(_json_extra(new_frame.to_dicts())):
+        for batch in _chunks(_json_extra(new_frame.rechunk().to_dicts())):
             result = session.execute(
                 insert(_table(Case)).returning(
                     _table(Case).c.id, _table(Case).c.case_ref, sort_by_parameter_order=True
@@ -730,4 +724,4 @@ def _write_parties(session: Session, parties: pl.DataFrame, id_frame: pl.DataFra
             session.execute(insert(_table(CaseIdentifier)), identifiers)  # fmt: skip
 
 
-__all__ = ["ERROR_SCHEMA", "ImportRejected", "ImportReport", "RowError", "import_cases"]
+__all__ = ["ERROR_SCHEMA", "ImportRejected", "ImportReport", "RowError", "import_cases", "write_cases"]

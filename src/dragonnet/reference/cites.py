@@ -43,6 +43,7 @@ from rapidfuzz import fuzz, process
 
 from dragonnet.errors import ReferenceLookupError
 from dragonnet.reference._text import compact, has_cjk, norm, norm_expr
+from dragonnet.reference.loaded import loaded_once
 
 ENV_FILE = "DRAGONNET_CITES_FILE"
 ENV_VERSION = "DRAGONNET_CITES_VERSION"
@@ -406,7 +407,7 @@ def _split(value: str) -> list[str]:
     return [v for v in value.split("|") if v] if value else []
 
 
-@cache
+@loaded_once
 def _data() -> _Data:
     path = data_file()
     rows, stated = read_rows(path)

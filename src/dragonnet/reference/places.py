@@ -38,6 +38,7 @@ from dragonnet.errors import ReferenceLookupError
 from dragonnet.reference import unlocode
 from dragonnet.reference._text import compact, has_cjk, norm, norm_expr
 from dragonnet.reference._text import suggest as text_suggest
+from dragonnet.reference.loaded import loaded_once
 
 TABLE_VERSION = "2"
 PLACE_TYPES = ("seaport", "airport", "land_border", "inland", "mail_centre", "express_centre", "other")
@@ -316,7 +317,7 @@ def _load_airports(codes: pl.DataFrame) -> list[_Airport]:
     ]
 
 
-@cache
+@loaded_once
 def _table() -> _Table:
     codes = unlocode.load()
     frame = codes.frame
@@ -659,7 +660,7 @@ def _spaceless(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     )
 
 
-@cache
+@loaded_once
 def _names() -> _NameIndex:
     long = _name_frames()
     exact = _Postings(_spaceless(long, "key"))

@@ -31,6 +31,7 @@ from pathlib import Path
 import polars as pl
 
 from dragonnet.errors import ReferenceLookupError
+from dragonnet.reference.loaded import loaded_once
 
 ENV_FILE = "DRAGONNET_UNLOCODE_FILE"
 ENV_VERSION = "DRAGONNET_UNLOCODE_VERSION"
@@ -308,7 +309,7 @@ def _version_for(paths: list[Path], stated: str | None) -> str:
     return f"UN/LOCODE {m.group(1)}" if m else f"UN/LOCODE ({paths[0].name})"
 
 
-@cache
+@loaded_once
 def load() -> CodeList:
     """The code list in use (cached per process; cache_clear() after changing DRAGONNET_UNLOCODE_FILE)."""
     paths = data_files()
