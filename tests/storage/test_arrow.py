@@ -1,0 +1,80 @@
+"""Arrow reads: values bound (never written into the SQL), ADBC where a second connection sees what the session
+sees, the driver's cursor (with a log line) where it does not, and the extract's types on both paths."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, func, insert, select
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.orm import Session
+
+from dragonnet.storage.arrow import _POSTGRESQL_NUMBERED, arrow_reader, compile_bound, conform
+from dragonnet.storage.db import make_engine
+
+HOSTILE = "x'); DROP TABLE things; --"
+meta = MetaData()
+things = Table("things", meta, Column("id", Integer, primary_key=True), Column("name", String), Column("kg", Float))
+COLUMNS = (("id", pa.int64()), ("name", pa.string()), ("kg", pa.float64()))
+
+
+def test_values_are_bound_not_written_into_the_sql() -> None:
+    stmt = select(things.c.id).where(things.c.name == HOSTILE, things.c.id.in_([3, 4]))
+    for dialect, first in ((sqlite.dialect(), "?"), (_POSTGRESQL_NUMBERED, "$1")):
+        sql, params = compile_bound(stmt, dialect)
+        assert HOSTILE not in sql and "DROP" not in sql and first in sql
+        assert params == (HOSTILE, 3, 4)  # the IN list expanded into one parameter per value
+
+
+def test_conform_types_an_all_null_column_and_renames() -> None:
+    raw = pa.table({"a": pa.array([1, 2], pa.int32()), "b": pa.nulls(2), "c": pa.array(["1.5", None])})
+    out = conform(raw, COLUMNS)
+    assert out.schema == pa.schema(COLUMNS) and out.column("kg").to_pylist() == [1.5, None]
+
+
+@pytest.fixture
+def file_engine(tmp_path: Path):  # type: ignore[no-untyped-def]
+    engine = make_engine(f"sqlite:///{tmp_path / 'things.db'}")
+    meta.create_all(engine)
+    with Session(engine) as s:
+        s.execute(insert(things), [{"id": 1, "name": "a", "kg": 2.5}, {"id": 2, "name": HOSTILE, "kg": None}])
+        s.commit()
+    yield engine
+    engine.dispose()
+
+
+def test_adbc_reads_committed_rows_with_bound_values(file_engine, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+    stmt = select(things.c.id, things.c.name, things.c.kg).where(things.c.name == HOSTILE)
+    with Session(file_engine) as s, caplog.at_level(logging.INFO, "dragonnet.storage.arrow"):
+        with arrow_reader(s) as reader:
+            assert reader.path == "ADBC sqlite"
+            table = reader.fetch(stmt, COLUMNS)
+        assert not caplog.records
+        assert table.to_pylist() == [{"id": 2, "name": HOSTILE, "kg": None}]
+        assert s.execute(select(func.count()).select_from(things)).scalar() == 2  # nothing was dropped
+
+
+def test_uncommitted_writes_read_on_the_sessions_cursor(file_engine, caplog: pytest.LogCaptureFixture) -> None:  # type: ignore[no-untyped-def]
+    with Session(file_engine) as s, caplog.at_level(logging.INFO, "dragonnet.storage.arrow"):
+        s.execute(insert(things).values(id=3, name="c", kg=1.0))
+        with arrow_reader(s) as reader:
+            assert reader.path == "driver cursor"
+            assert reader.fetch(select(things.c.id, things.c.name, things.c.kg), COLUMNS).num_rows == 3
+        assert "uncommitted writes" in caplog.records[-1].getMessage()
+        s.commit()
+        with arrow_reader(s) as reader:  # committed: a second connection sees it now
+            assert reader.path == "ADBC sqlite"
+            assert reader.fetch(select(things.c.id, things.c.name, things.c.kg), COLUMNS).num_rows == 3
+
+
+def test_in_memory_sqlite_reads_on_the_sessions_cursor(caplog: pytest.LogCaptureFixture) -> None:
+    engine = make_engine("sqlite://")
+    with Session(engine) as s, caplog.at_level(logging.INFO, "dragonnet.storage.arrow"):
+        with arrow_reader(s) as reader:
+            table = reader.fetch(select(func.abs(-3), func.lower("ÀB"), func.abs(-2.5)), COLUMNS)
+        assert reader.path == "driver cursor" and "in-memory" in caplog.records[-1].getMessage()
+    assert table.to_pylist() == [{"id": 3, "name": "Àb", "kg": 2.5}]
+    engine.dispose()
