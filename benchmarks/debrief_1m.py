@@ -116,10 +116,14 @@ def build(url: str, folder: Path, n: int) -> duckdb.DuckDBPyConnection:
     return duck
 
 
-CASE_INSERT_COLUMNS = ("id, operation_id, phase_id, reporting_agency_id, case_ref, status, sharing_level, version,"
-                       " seizure_date, reported_at, place_country, place_type, transport_mode, detection_method,"
-                       " concealment, origin_country, destination_country, arrests, created_at, updated_at")
-ITEM_INSERT_COLUMNS = "id, case_id, position, commodity_class, substance, taxon, cites_appendix, unit, quantity, mass_kg"
+CASE_INSERT_COLUMNS = (
+    "id, operation_id, phase_id, reporting_agency_id, case_ref, status, sharing_level, version,"
+    " seizure_date, reported_at, place_country, place_type, transport_mode, detection_method,"
+    " concealment, origin_country, destination_country, arrests, created_at, updated_at"
+)
+ITEM_INSERT_COLUMNS = (
+    "id, case_id, position, commodity_class, substance, taxon, cites_appendix, unit, quantity, mass_kg"
+)
 NOW = "2024-01-01 00:00:00.000000"
 CASE_ROWS = f"""
     SELECT id, operation_id, phase_id, reporting_agency_id, case_ref, status, sharing_level, 1,
@@ -153,7 +157,10 @@ def load_postgresql(url: str, folder: Path, duck: duckdb.DuckDBPyConnection) -> 
                                       ITEM_ROWS), ("case_transits", "case_id, position, country", TRANSIT_ROWS)):  # fmt: skip
             csv = folder / f"{table}.csv"
             duck.execute(f"COPY ({query}) TO '{csv}' (FORMAT csv, HEADER false)")
-            with pg.cursor().copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy, csv.open("rb") as f:
+            with (
+                pg.cursor().copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy,
+                csv.open("rb") as f,
+            ):
                 while chunk := f.read(1 << 20):
                     copy.write(chunk)
             csv.unlink()

@@ -92,7 +92,14 @@ def compile_bound(stmt: Executable, dialect: Dialect) -> tuple[str, tuple[Any, .
 def to_arrow(rows: Sequence[Sequence[Any]], columns: Columns) -> pa.Table:
     """Rows (tuples) to an Arrow table with the given schema, column by column."""
     data = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
-    return pa.table({name: pa.array(col, type=kind) for (name, kind), col in zip(columns, data, strict=True)})
+    return pa.table({name: _array(col, kind) for (name, kind), col in zip(columns, data, strict=True)})
+
+
+def _array(values: Sequence[Any], kind: pa.DataType) -> pa.Array:
+    try:
+        return pa.array(values, type=kind)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # e.g. SQLite's dates, which its driver returns as text
+        return pa.array(values).cast(kind)
 
 
 def conform(table: pa.Table, columns: Columns) -> pa.Table:
@@ -100,10 +107,10 @@ def conform(table: pa.Table, columns: Columns) -> pa.Table:
     if table.num_columns != len(columns):
         raise ValueError(f"expected {len(columns)} columns, the query returned {table.num_columns}")
     arrays = []
-    for (name, kind), column in zip(columns, table.columns, strict=True):
+    for (_name, kind), column in zip(columns, table.columns, strict=True):
         if column.type == kind:
             arrays.append(column)
-        elif pa.types.is_null(column.type):  # SQLite: a column that is NULL in every row
+        elif pa.types.is_null(column.type) or len(column) == 0:  # SQLite: no rows, or NULL in every row
             arrays.append(pa.nulls(len(column), kind))
         else:
             arrays.append(column.cast(kind))
