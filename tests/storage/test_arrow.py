@@ -40,7 +40,7 @@ def test_conform_types_an_all_null_column_and_renames() -> None:
 
 @pytest.fixture
 def file_engine(tmp_path: Path):  # type: ignore[no-untyped-def]
-    engine = make_engine(f"sqlite:///{tmp_path / 'things.db'}")
+    engine = make_engine(f"sqlite:///{tmp_path / 'odd name #1?.db'}")  # the path is quoted into a file: URI
     meta.create_all(engine)
     with Session(engine) as s:
         s.execute(insert(things), [{"id": 1, "name": "a", "kg": 2.5}, {"id": 2, "name": HOSTILE, "kg": None}])

@@ -20,6 +20,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import quote
 
 import pyarrow as pa
 from sqlalchemy import Connection, Engine, event
@@ -148,7 +149,7 @@ class ArrowReader:
             import adbc_driver_sqlite.dbapi
 
             # Read-only: this connection never writes, and cannot take SQLite's write lock by mistake.
-            return adbc_driver_sqlite.dbapi.connect(f"file:{url.database}?mode=ro")
+            return adbc_driver_sqlite.dbapi.connect(f"file:{quote(str(url.database))}?mode=ro")
         import adbc_driver_postgresql.dbapi
 
         # libpq takes the same URL without SQLAlchemy's "+psycopg" driver name.
