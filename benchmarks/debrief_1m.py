@@ -153,8 +153,9 @@ def load_postgresql(url: str, folder: Path, duck: duckdb.DuckDBPyConnection) -> 
     import psycopg
 
     with psycopg.connect(url.replace("+psycopg", "")) as pg:
-        for table, columns, query in (("cases", CASE_INSERT_COLUMNS, CASE_ROWS), ("items", ITEM_INSERT_COLUMNS,
-                                      ITEM_ROWS), ("case_transits", "case_id, position, country", TRANSIT_ROWS)):  # fmt: skip
+        loads = (("cases", CASE_INSERT_COLUMNS, CASE_ROWS), ("items", ITEM_INSERT_COLUMNS, ITEM_ROWS),
+                 ("case_transits", "case_id, position, country", TRANSIT_ROWS))  # fmt: skip
+        for table, columns, query in loads:
             csv = folder / f"{table}.csv"
             duck.execute(f"COPY ({query}) TO '{csv}' (FORMAT csv, HEADER false)")
             with (
