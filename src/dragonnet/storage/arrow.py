@@ -148,8 +148,9 @@ class ArrowReader:
         if self.dialect.name == "sqlite":
             import adbc_driver_sqlite.dbapi
 
-            # Read-only: this connection never writes, and cannot take SQLite's write lock by mistake.
-            return adbc_driver_sqlite.dbapi.connect(f"file:{quote(str(url.database))}?mode=ro")
+            # Not "mode=ro": a read-only connection to a WAL database cannot maintain the shared WAL index, and
+            # the writers beside it then fail with SQLITE_PROTOCOL ("locking protocol"). It only runs SELECTs.
+            return adbc_driver_sqlite.dbapi.connect(f"file:{quote(str(url.database))}")
         import adbc_driver_postgresql.dbapi
 
         # libpq takes the same URL without SQLAlchemy's "+psycopg" driver name.
