@@ -1,16 +1,15 @@
 """Arrow-native reads: a SQLAlchemy select run by an ADBC driver straight into an Arrow table.
 
 The select (with the policy's WHERE clause in it) stays the one source of the query: it is compiled for the
-dialect with its values as bound parameters (`?` for SQLite, `$1..$n` for PostgreSQL; never interpolated into
-the text) and run through the Apache Arrow project's ADBC drivers (`adbc-driver-sqlite`, libpq-based
-`adbc-driver-postgresql`, which reads with COPY in binary), which build the columns in C: no Python object per
-row. The connection comes from the engine's own URL (no second configuration).
+dialect with its values as bound parameters (`$1..$n` for PostgreSQL, `?` for SQLite; never interpolated into
+the text) and run through the Apache Arrow project's libpq-based ADBC driver (`adbc-driver-postgresql`, which
+reads with COPY in binary), which builds the columns in C: no Python object per row. The connection comes
+from the engine's own URL (no second configuration).
 
-The ADBC connection is a second connection, so it cannot see what the session has written and not committed;
-nor can a second connection open an in-memory SQLite database. In those cases, and for an engine that does
-not record its writes (one not made by `storage.db.make_engine`), the same compiled statement runs on the
-session's own driver cursor and the rows become Arrow columns (`to_arrow`); a log line says which path ran
-and why.
+The ADBC connection is a second connection, so it cannot see what the session has written and not committed.
+In that case, for an engine that does not record its writes (one not made by `storage.db.make_engine`), and
+on SQLite (see `SQLITE_REASON`), the same compiled statement runs on the session's own driver cursor and the
+rows become Arrow columns (`to_arrow`); a log line says which path ran and why.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import quote
 
 import pyarrow as pa
 from sqlalchemy import Connection, Engine, event
@@ -37,6 +35,11 @@ _READ_ONLY_STATEMENTS = ("SELECT", "PRAGMA", "SHOW", "BEGIN", "SET", "SAVEPOINT"
 # ADBC's PostgreSQL driver takes numbered parameters; SQLAlchemy renders them with this paramstyle.
 _POSTGRESQL_NUMBERED = PGDialect_psycopg(paramstyle="numeric_dollar")
 _BINDABLE = (int, float, str, bool, dt.date, dt.datetime)
+# ADBC's SQLite driver carries its own copy of the SQLite library. Two copies in one process break SQLite's
+# POSIX locks (closing a file in one copy drops the other's locks on it: SQLite's "How To Corrupt An SQLite
+# Database File", 2.2.2); measured here as "locking protocol" and "disk I/O error" from the application's
+# writers beside it. So SQLite is read on the application's own driver (sqlite3), rows to Arrow.
+SQLITE_REASON = "ADBC's SQLite driver would be a second SQLite library in this process (unsafe locking)"
 
 
 # --- knowing whether a transaction has written ----------------------------------------------------------------
@@ -135,26 +138,17 @@ class ArrowReader:
             log.info("arrow read through the driver's cursor, not ADBC: %s", reason)
 
     def _why_not_adbc(self) -> str | None:
-        url = self.connection.engine.url
-        if self.dialect.name == "sqlite" and (not url.database or url.database == ":memory:" or "mode=memory" in
-                                              str(url)):  # fmt: skip
-            return "an in-memory SQLite database is not visible to a second connection"
-        if self.dialect.name not in ("sqlite", "postgresql"):
+        if self.dialect.name == "sqlite":
+            return SQLITE_REASON
+        if self.dialect.name != "postgresql":
             return f"no ADBC driver for {self.dialect.name}"
         return _uncommitted_writes(self.session, self.connection)
 
     def _connect(self) -> Any:
-        url = self.connection.engine.url
-        if self.dialect.name == "sqlite":
-            import adbc_driver_sqlite.dbapi
-
-            # Not "mode=ro": a read-only connection to a WAL database cannot maintain the shared WAL index, and
-            # the writers beside it then fail with SQLITE_PROTOCOL ("locking protocol"). It only runs SELECTs.
-            return adbc_driver_sqlite.dbapi.connect(f"file:{quote(str(url.database))}")
         import adbc_driver_postgresql.dbapi
 
         # libpq takes the same URL without SQLAlchemy's "+psycopg" driver name.
-        uri = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        uri = self.connection.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         return adbc_driver_postgresql.dbapi.connect(uri)
 
     def fetch(self, stmt: Executable, columns: Columns) -> pa.Table:
