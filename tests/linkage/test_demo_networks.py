@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -15,9 +16,11 @@ from demo.conftest import DemoDB
 from dragonnet.app import create_app
 from dragonnet.config import Settings
 from dragonnet.demo import DEMO_PASSWORD, planted_networks
-from dragonnet.linkage import service
+from dragonnet.linkage import extract as linkage_extract
+from dragonnet.linkage import routes, service
 from dragonnet.linkage.networks import Network
 from dragonnet.policy.access import Actor, case_visibility, visible_parties
+from dragonnet.storage.arrow import arrow_reader
 from dragonnet.storage.linkage_models import LinkageRun
 from dragonnet.storage.models import Case, User
 
@@ -151,3 +154,21 @@ def test_decisions_need_both_parties_visible_and_are_kept(linked: DemoDB, tmp_pa
         assert service.decisions(session)[(min(left, right), max(left, right))] == "reject"
         ex = service.extract(session, None)
         assert (min(left, right), max(left, right)) not in service.party_links(session, ex)
+
+
+@pytest.mark.parametrize("username", [None, "vn.reporter", "unodc.observer"])
+def test_extract_reads_the_same_through_adbc_and_the_cursor(
+    linked: DemoDB, username: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The case table read by ADBC is the one the driver's cursor reads, and the one the cases would give;
+    routes count the same from it."""
+    with Session(linked.engine) as session:
+        actor = _actor(session, username) if username else None
+        ex = linkage_extract.extract(session, actor)
+        monkeypatch.setattr(linkage_extract, "arrow_reader", partial(arrow_reader, adbc=False))
+        by_cursor = linkage_extract.extract(session, actor)
+    assert ex.case_table is not None and by_cursor.case_table is not None and ex.cases
+    assert ex.case_table.equals(by_cursor.case_table) and ex.cases == by_cursor.cases
+    assert routes.extract_table(ex).equals(routes.case_table(ex.cases.values()))
+    by_hand = linkage_extract.Extract(ex.scope, cases=ex.cases)
+    assert routes.flows(ex) == routes.flows(by_hand) and routes.flows(ex, phase=5)

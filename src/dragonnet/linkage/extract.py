@@ -34,6 +34,7 @@ from dragonnet.domain.vocabulary import CaseStatus
 from dragonnet.linkage import normalise
 from dragonnet.linkage.resolve import PartyInput, connected_components
 from dragonnet.policy.access import Actor, case_visibility, identifier_is_nominal, may_target, nominal_visibility
+from dragonnet.storage.arrow import arrow_reader
 from dragonnet.storage.linkage_models import PprlMatch
 from dragonnet.storage.models import Agency, Case, CaseIdentifier, CaseTransit, Item, Party, Phase
 from dragonnet.storage.targeting_models import TargetingBatch
@@ -98,6 +99,8 @@ class Extract:
     declarations: dict[str, DeclarationInfo] = field(default_factory=dict)
     declaration_parties: dict[int, DeclarationPartyInfo] = field(default_factory=dict)
     declaration_identifiers: list[DeclarationIdentifierInfo] = field(default_factory=list)
+    # The cases as read, one Arrow row each (routes count from it); None for an extract built by hand.
+    case_table: pa.Table | None = None
 
 
 def _case_filter(actor: Actor | None, hub: bool) -> ColumnElement[bool]:
@@ -106,6 +109,61 @@ def _case_filter(actor: Actor | None, hub: bool) -> ColumnElement[bool]:
     if hub:
         return Case.status != CaseStatus.DRAFT.value
     return true()
+
+
+_TEXT_LIST = pa.list_(pa.string())
+CASE_COLUMNS = (("id", pa.int64()), ("case_ref", pa.string()), ("agency", pa.string()),
+                ("agency_country", pa.string()), ("phase", pa.int64()), ("status", pa.string()),
+                ("seizure_date", pa.date32()), ("place_country", pa.string()), ("origin", pa.string()),
+                ("destination", pa.string()), ("mode", pa.string()))  # fmt: skip
+TRANSIT_COLUMNS = (("case_id", pa.int64()), ("position", pa.int64()), ("country", pa.string()))
+ITEM_COLUMNS = (("case_id", pa.int64()), ("commodity_class", pa.string()), ("product", pa.string()))
+# One row per case: its transits in order, its commodity classes and products (substance or taxon), sorted.
+_CASE_TABLE_SQL = """
+    WITH tr AS (SELECT case_id, list(country ORDER BY position) AS transits FROM transits GROUP BY case_id),
+         it AS (SELECT case_id, list_sort(list(DISTINCT commodity_class)) AS commodities,
+                       list_sort(list(DISTINCT product) FILTER (WHERE product IS NOT NULL)) AS products
+                FROM items GROUP BY case_id)
+    SELECT c.*, coalesce(tr.transits, []::VARCHAR[]) AS transits,
+           coalesce(it.commodities, []::VARCHAR[]) AS commodities, coalesce(it.products, []::VARCHAR[]) AS products
+    FROM cases c LEFT JOIN tr ON tr.case_id = c.id LEFT JOIN it ON it.case_id = c.id
+    ORDER BY c.id
+"""
+
+
+def _case_table(session: Session, where: list[ColumnElement[bool]]) -> pa.Table:
+    """The visible cases as one Arrow table (`CASE_COLUMNS` and the lists `transits`, `commodities` and
+    `products`): read with the policy filter in SQL by `storage.arrow` (ADBC), assembled by DuckDB."""
+    import duckdb
+
+    visible = select(Case.id).where(*where).scalar_subquery()
+    with arrow_reader(session) as reader:
+        cases = reader.fetch(
+            select(Case.id, Case.case_ref, ReportingAgency.code, ReportingAgency.country, Phase.number, Case.status,
+                   Case.seizure_date, Case.place_country, Case.origin_country, Case.destination_country,
+                   Case.transport_mode)
+            .join(ReportingAgency, ReportingAgency.id == Case.reporting_agency_id)
+            .join(Phase, Phase.id == Case.phase_id)
+            .where(*where),
+            CASE_COLUMNS,
+        )  # fmt: skip
+        transits = reader.fetch(
+            select(CaseTransit.case_id, CaseTransit.position, CaseTransit.country).where(
+                CaseTransit.case_id.in_(visible)
+            ),
+            TRANSIT_COLUMNS,
+        )
+        product = func.coalesce(func.nullif(Item.substance, ""), func.nullif(Item.taxon, ""))
+        items = reader.fetch(
+            select(Item.case_id, Item.commodity_class, product).where(Item.case_id.in_(visible)), ITEM_COLUMNS
+        )
+    con = duckdb.connect(":memory:")
+    try:
+        for name, table in (("cases", cases), ("transits", transits), ("items", items)):
+            con.register(name, table)
+        return con.sql(_CASE_TABLE_SQL).to_arrow_table()
+    finally:
+        con.close()
 
 
 def extract(
@@ -122,38 +180,16 @@ def extract(
     if operation_id is not None:
         where.append(Case.operation_id == operation_id)
 
-    rows = session.execute(
-        select(
-            Case.id, Case.case_ref, ReportingAgency.code, ReportingAgency.country, Phase.number, Case.status,
-            Case.seizure_date, Case.place_country, Case.origin_country, Case.destination_country, Case.transport_mode,
-        )
-        .join(ReportingAgency, ReportingAgency.id == Case.reporting_agency_id)
-        .join(Phase, Phase.id == Case.phase_id)
-        .where(*where)
-    ).all()  # fmt: skip
-    ids = [r[0] for r in rows]
-    transits: dict[int, list[str]] = {}
-    commodities: dict[int, set[str]] = {}
-    products: dict[int, set[str]] = {}
-    if ids:
-        vis = select(Case.id).where(*where).scalar_subquery()
-        for cid, country in session.execute(
-            select(CaseTransit.case_id, CaseTransit.country)
-            .where(CaseTransit.case_id.in_(vis))
-            .order_by(CaseTransit.case_id, CaseTransit.position)
-        ):
-            transits.setdefault(cid, []).append(country)
-        for cid, klass, substance, taxon in session.execute(
-            select(Item.case_id, Item.commodity_class, Item.substance, Item.taxon).where(Item.case_id.in_(vis))
-        ):
-            commodities.setdefault(cid, set()).add(klass)
-            if substance or taxon:
-                products.setdefault(cid, set()).add(str(substance or taxon))
-    for r in rows:
-        out.cases[r[0]] = CaseInfo(
-            id=r[0], case_ref=r[1], agency=r[2], agency_country=r[3], phase=r[4], status=r[5], seizure_date=r[6],
-            place_country=r[7], origin=r[8], destination=r[9], transits=tuple(transits.get(r[0], ())), mode=r[10],
-            commodities=tuple(sorted(commodities.get(r[0], ()))), products=tuple(sorted(products.get(r[0], ()))),
+    out.case_table = _case_table(session, where)
+    columns = {name: out.case_table.column(name).to_pylist() for name in out.case_table.column_names}
+    for i, cid in enumerate(columns["id"]):
+        out.cases[cid] = CaseInfo(
+            id=cid, case_ref=columns["case_ref"][i], agency=columns["agency"][i],
+            agency_country=columns["agency_country"][i], phase=columns["phase"][i], status=columns["status"][i],
+            seizure_date=columns["seizure_date"][i], place_country=columns["place_country"][i],
+            origin=columns["origin"][i], destination=columns["destination"][i], transits=tuple(columns["transits"][i]),
+            mode=columns["mode"][i], commodities=tuple(columns["commodities"][i]),
+            products=tuple(columns["products"][i]),
         )  # fmt: skip
 
     nominal_ok: ColumnElement[bool]

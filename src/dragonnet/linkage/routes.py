@@ -3,9 +3,9 @@
 Counting rule: validated cases (merged duplicates are not counted again: they have status `merged`), each case
 once per route, grouped by phase, commodity class, substance or taxon, and mode, over the viewer's extract.
 
-The counting is SQL: the extract's cases become one Arrow table (`case_table`, a column per field, lists for
-transits, commodity classes and products) and DuckDB unnests, filters and groups it (`flows`, `legs`,
-`trends`); Python only turns the aggregated rows into `Flow` and `Trend` values.
+The counting is SQL: the extract's cases are one Arrow table (as the extract read it, or `case_table`: a
+column per field, lists for transits, commodity classes and products) and DuckDB unnests, filters and groups it
+(`flows`, `legs`, `trends`); Python only turns the aggregated rows into `Flow` and `Trend` values.
 
 A change between phases is called a trend only when an exact test says it is unlikely to be noise. Given a
 route's counts a (phase A) and b (phase B), and all routes' totals N_A and N_B, under "no change in the route's
@@ -96,6 +96,13 @@ def case_table(cases: Iterable[CaseInfo]) -> pa.Table:
     )
 
 
+def extract_table(ex: Extract) -> pa.Table:
+    """The extract's cases as `case_table`: the table it was read as, or (an extract built by hand) its cases."""
+    if ex.case_table is not None and ex.case_table.num_rows == len(ex.cases):
+        return ex.case_table.select(CASE_SCHEMA.names).cast(CASE_SCHEMA)
+    return case_table(ex.cases.values())
+
+
 def _query(sql: str, params: dict[str, Any], **tables: pa.Table) -> list[tuple[Any, ...]]:
     con = duckdb.connect(":memory:")
     try:
@@ -144,7 +151,7 @@ def flows(
         GROUP BY route, phase, commodity, product, coalesce(mode, '')
         ORDER BY n DESC, phase, route, commodity, product, mode
     """
-    rows = _query(sql, params, cases=case_table(ex.cases.values()))
+    rows = _query(sql, params, cases=extract_table(ex))
     return [Flow(tuple(r), int(p), str(k), str(s), str(m), int(n)) for r, p, k, s, m, n in rows]
 
 

@@ -1,20 +1,20 @@
 """The authz-scoped extract every figure is computed from.
 
 One SQLAlchemy query per table (cases, items, transits), filtered by the operation, the counting rule's
-statuses, `policy.access.case_visibility(actor)` and the role scope; fetched in bulk into Arrow tables.
+statuses, `policy.access.case_visibility(actor)` and the role scope; read straight into Arrow tables by the
+ADBC drivers with the values bound (`storage.arrow`), no Python object per row.
 Without an actor the extract is the whole operation: only for aggregate figures (the operation's own debrief
 run by an operator, or the public summary, which is then suppressed).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import ColumnElement, Select, String, and_, cast, func, select, true
+from sqlalchemy import ColumnElement, String, and_, cast, func, select, true
 from sqlalchemy.orm import Session, aliased
 
 from dragonnet.domain.vocabulary import Role
@@ -22,6 +22,7 @@ from dragonnet.errors import ValidationError
 from dragonnet.policy.access import Actor, case_visibility
 from dragonnet.reference import countries
 from dragonnet.reporting.rules import CountingRule
+from dragonnet.storage.arrow import arrow_reader, to_arrow
 from dragonnet.storage.models import Agency, Case, CaseTransit, Item, Operation
 
 # The reporting agency under its own alias: the policy's clauses correlate on `Agency` themselves.
@@ -175,31 +176,11 @@ def _day(column: Any, dialect: str) -> ColumnElement[str]:
     return func.substr(cast(column, String), 1, 10)
 
 
-def to_arrow(rows: Sequence[Sequence[Any]], columns: Sequence[tuple[str, pa.DataType]]) -> pa.Table:
-    """Rows (tuples) to an Arrow table with the given schema, column by column."""
-    data = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
-    return pa.table({name: pa.array(col, type=kind) for (name, kind), col in zip(columns, data, strict=True)})
+def extract(session: Session, operation: Operation, rule: CountingRule, scope: Scope, *, adbc: bool = True) -> Extract:
+    """The cases (with items and transits) counted under `rule` within `scope`, as Arrow tables.
 
-
-def _fetch(session: Session, stmt: Select[Any] | Any, columns: Sequence[tuple[str, pa.DataType]]) -> pa.Table:
-    """Run `stmt` on the driver's own cursor and build Arrow columns (no ORM rows: this is the bulk path).
-
-    The statement is compiled with its values inlined by SQLAlchemy's dialect (ids, statuses, country codes
-    from the operation and the actor), so the same code runs on SQLite (qmark) and psycopg (pyformat).
-    """
-    connection = session.connection()
-    sql = str(stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(sql)
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    return to_arrow(rows, columns)
-
-
-def extract(session: Session, operation: Operation, rule: CountingRule, scope: Scope) -> Extract:
-    """The cases (with items and transits) counted under `rule` within `scope`, as Arrow tables."""
+    `adbc=False` reads through the session's driver cursor instead (the path ADBC replaced: kept for the
+    in-memory and uncommitted cases `storage.arrow` falls back on, and for comparing the two)."""
     dialect = session.get_bind().dialect.name
     where = case_filter(operation, rule, scope)
     case_stmt = select(
@@ -240,9 +221,10 @@ def extract(session: Session, operation: Operation, rule: CountingRule, scope: S
         [(p.id, p.number, p.name, p.start_date, p.end_date) for p in operation.phases],
         PHASE_COLUMNS,
     )
-    return Extract(
-        cases=_fetch(session, case_stmt, CASE_COLUMNS),
-        items=_fetch(session, item_stmt, ITEM_COLUMNS),
-        transits=_fetch(session, transit_stmt, TRANSIT_COLUMNS),
-        phases=phases,
-    )
+    with arrow_reader(session, adbc=adbc) as reader:
+        return Extract(
+            cases=reader.fetch(case_stmt, CASE_COLUMNS),
+            items=reader.fetch(item_stmt, ITEM_COLUMNS),
+            transits=reader.fetch(transit_stmt, TRANSIT_COLUMNS),
+            phases=phases,
+        )

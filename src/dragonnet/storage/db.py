@@ -15,6 +15,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dragonnet.errors import ConfigurationError
+from dragonnet.storage.arrow import track_writes
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 READ_ONLY_OPTION = "dragonnet_read_only"
@@ -113,6 +114,7 @@ def make_engine(url: str, *, check: bool = True) -> Engine:
         except NoSuchModuleError:
             raise ConfigurationError(f"no driver for {redact(url)!r}") from None
         event.listen(engine, "handle_error", _mark_lost_connections)
+    track_writes(engine)  # Arrow reads on a second connection only when the session has nothing uncommitted
     if check:
         try:
             with engine.connect() as conn:
