@@ -30,9 +30,9 @@ from dragonnet.linkage.resolve import (
     count_pairs,
     default_model,
     model_for_backend,
+    records_table,
     register,
     splink_settings,
-    to_record,
     train,
 )
 from dragonnet.progress import Progress, no_progress
@@ -41,6 +41,11 @@ DEFAULT_THRESHOLD = 0.9  # a hit is a lead for an officer to check: recall weigh
 MAX_PAIRS_U = 1e6  # random pairs for the u estimates (Splink's FEBRL4 example's value; 3/4 of a screening's time)
 MIN_RECORDS_TO_ESTIMATE = 2000  # fewer records (list and reference together): the shipped default model
 MIN_EM_PAIRS = 100  # fewer blocked pairs than this in a training block: keep Splink's starting m values
+# More records than this (list and reference together): the model is estimated on a seeded uniform sample of them.
+# EM's pairs grow with the square of the records in a block, and a sample of 200,000 still holds tens of thousands
+# of matching pairs (m) and far more than the 10^6 random pairs u needs; the prior is a ratio of pairs, which a
+# uniform sample keeps. At 100,000 x 1,000,000 the full union made the estimate three quarters of the time.
+MAX_TRAINING_RECORDS = 200_000
 EVIDENCE_FIELDS = ("name", "birth_date", "id_number", "phone", "email", "nationality", "address", "postcode")
 
 
@@ -96,7 +101,7 @@ def agreement(left: dict[str, Any], right: dict[str, Any]) -> dict[str, str]:
     return {f: out[f] for f in EVIDENCE_FIELDS if f in out}
 
 
-def _tables(records: list[dict[str, Any]], split: int) -> tuple[Any, Any, Any]:
+def _tables(records: Any, split: int) -> tuple[Any, Any, Any]:
     """The union (for training) and the list and reference parts (for prediction), with the same capped
     blocking keys (counted over the union, so a block is capped alike on both sides)."""
     import pyarrow as pa
@@ -105,6 +110,33 @@ def _tables(records: list[dict[str, Any]], split: int) -> tuple[Any, Any, Any]:
     union = blocked_table(records)
     is_list = pc.less(union.column("unique_id"), pa.scalar(split, pa.int64()))
     return union, union.filter(is_list), union.filter(pc.invert(is_list))
+
+
+def _training_sample(union: Any, seed: int) -> Any:
+    """The records the model is estimated on: all of them, or a seeded uniform sample of MAX_TRAINING_RECORDS."""
+    if union.num_rows <= MAX_TRAINING_RECORDS:
+        return union
+    import numpy as np
+
+    picked = np.sort(np.random.default_rng(seed).choice(union.num_rows, MAX_TRAINING_RECORDS, replace=False))
+    return union.take(picked)
+
+
+def _numbered_records(parties: Sequence[PartyInput]) -> Any:
+    """The normalised records (`records_table`: each distinct name, phone, document and address normalised
+    once, the rest column-wise) numbered 0.. in the order given (the callers' ids may overlap)."""
+    import pyarrow as pa
+
+    table = records_table(parties)
+    return table.set_column(0, "unique_id", pa.array(range(table.num_rows), pa.int64()))
+
+
+def _records_by_uid(records: Any, uids: set[int]) -> dict[int, dict[str, Any]]:
+    """The records of the matched pairs only, as dicts (the evidence shown compares them field by field)."""
+    if not uids:
+        return {}
+    rows = records.take(sorted(uids)).to_pylist()  # unique_id is the row number
+    return {int(r["unique_id"]): r for r in rows}
 
 
 def match_lists(
@@ -133,12 +165,10 @@ def match_lists(
         return run
     progress(0, 3, "training the model")
     split = len(rows)
-    records = [to_record(p) for p in [*rows, *reference]]
-    for uid, record in enumerate(records):
-        record["unique_id"] = uid
+    records = _numbered_records([*rows, *reference])
     union, left, right = _tables(records, split)
     db_api = _db_api(backend, spark)
-    table = register(db_api, union)
+    table = register(db_api, _training_sample(union, seed) if model is None else union)
     if model is None and len(records) < MIN_RECORDS_TO_ESTIMATE:
         model, run.model_source = default_model(), "default"
     elif model is not None:
@@ -153,13 +183,12 @@ def match_lists(
     predictions = linker.inference.predict_between(register(db_api, left), register(db_api, right))
     run.counts = count_pairs(predictions, threshold)
     progress(2, 3, "collecting hits")
-    for pair in above_threshold(predictions, threshold):
-        row_uid, ref_uid = pair.left, pair.right  # the list's ids are the low ones
-        if not (row_uid < split <= ref_uid):  # pragma: no cover - predict_between pairs across the sides only
-            continue
-        run.matches.append(PairMatch(rows[row_uid].party_id, reference[ref_uid - split].party_id,
+    pairs = [p for p in above_threshold(predictions, threshold) if p.left < split <= p.right]  # list ids are low
+    matched = _records_by_uid(records, {uid for p in pairs for uid in (p.left, p.right)})
+    for pair in pairs:
+        run.matches.append(PairMatch(rows[pair.left].party_id, reference[pair.right - split].party_id,
                                      pair.match_probability, pair.match_weight,
-                                     agreement(records[row_uid], records[ref_uid])))  # fmt: skip
+                                     agreement(matched[pair.left], matched[pair.right])))  # fmt: skip
     run.matches.sort(key=lambda m: (m.row, -m.probability, m.reference))
     progress(3, 3, "done")
     run.seconds = time.perf_counter() - started
