@@ -41,11 +41,6 @@ DEFAULT_THRESHOLD = 0.9  # a hit is a lead for an officer to check: recall weigh
 MAX_PAIRS_U = 1e6  # random pairs for the u estimates (Splink's FEBRL4 example's value; 3/4 of a screening's time)
 MIN_RECORDS_TO_ESTIMATE = 2000  # fewer records (list and reference together): the shipped default model
 MIN_EM_PAIRS = 100  # fewer blocked pairs than this in a training block: keep Splink's starting m values
-# More records than this (list and reference together): the model is estimated on a seeded uniform sample of them.
-# EM's pairs grow with the square of the records in a block, and a sample of 200,000 still holds tens of thousands
-# of matching pairs (m) and far more than the 10^6 random pairs u needs; the prior is a ratio of pairs, which a
-# uniform sample keeps. At 100,000 x 1,000,000 the full union made the estimate three quarters of the time.
-MAX_TRAINING_RECORDS = 200_000
 EVIDENCE_FIELDS = ("name", "birth_date", "id_number", "phone", "email", "nationality", "address", "postcode")
 
 
@@ -112,16 +107,6 @@ def _tables(records: Any, split: int) -> tuple[Any, Any, Any]:
     return union, union.filter(is_list), union.filter(pc.invert(is_list))
 
 
-def _training_sample(union: Any, seed: int) -> Any:
-    """The records the model is estimated on: all of them, or a seeded uniform sample of MAX_TRAINING_RECORDS."""
-    if union.num_rows <= MAX_TRAINING_RECORDS:
-        return union
-    import numpy as np
-
-    picked = np.sort(np.random.default_rng(seed).choice(union.num_rows, MAX_TRAINING_RECORDS, replace=False))
-    return union.take(picked)
-
-
 def _numbered_records(parties: Sequence[PartyInput]) -> Any:
     """The normalised records (`records_table`: each distinct name, phone, document and address normalised
     once, the rest column-wise) numbered 0.. in the order given (the callers' ids may overlap)."""
@@ -168,7 +153,7 @@ def match_lists(
     records = _numbered_records([*rows, *reference])
     union, left, right = _tables(records, split)
     db_api = _db_api(backend, spark)
-    table = register(db_api, _training_sample(union, seed) if model is None else union)
+    table = register(db_api, union)
     if model is None and len(records) < MIN_RECORDS_TO_ESTIMATE:
         model, run.model_source = default_model(), "default"
     elif model is not None:
