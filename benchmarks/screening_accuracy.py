@@ -20,6 +20,14 @@ Compared on the same records, in the same run:
 - plain Splink with the settings of its own FEBRL4 example (docs/demos/examples/duckdb/febrl4: the "detailed
   model", its blocking rules and training steps), link-only: the bare engine, which also gives the time ratio.
 Precision, recall and F1 are pairwise against the 5,000 true pairs.
+
+Speed at the issue's scale (`--speed LIST REFERENCE`, e.g. `--speed 100000 1000000`): generated people of the
+region (`linkage.evaluation.labelled_people`, seeded: Vietnamese, Chinese in Hanzi or pinyin, Thai and other
+names in several orders and spellings, birth dates, passports, phones, 1-4 records a person; no addresses), the
+records shuffled, the first LIST screened against the next REFERENCE. "ours" is `match_lists` from the parties
+(normalisation, model estimated on list and reference, prediction between the two, hits with their evidence);
+"bare" is Splink alone, link-only, with the same comparisons, blocking keys and training steps on records already
+normalised in Arrow. Each side runs in its own process (its own caches and peak memory), in the same run.
 """
 
 from __future__ import annotations
@@ -198,12 +206,144 @@ def run_plain_splink(a: list[dict[str, str]], b: list[dict[str, str]]) -> tuple[
     return by_threshold, int(compared), seconds, predict_seconds
 
 
+# --- speed at scale: generated records, each side in its own process ----------------------------------------
+
+
+def speed_population(list_size: int, reference_size: int, seed: int) -> tuple[list[PartyInput], list[PartyInput]]:
+    """`list_size` + `reference_size` generated party records, shuffled, numbered from 0 on each side."""
+    import dataclasses
+    import random
+
+    from dragonnet.linkage.evaluation import labelled_people
+
+    total = list_size + reference_size
+    parties = labelled_people(int(total / 1.9) + 10, seed).parties  # ~1.97-2.03 records a person
+    if len(parties) < total:
+        sys.exit(f"generated {len(parties)} records, fewer than {total}")
+    random.Random(seed).shuffle(parties)
+    rows = [dataclasses.replace(p, party_id=i) for i, p in enumerate(parties[:list_size])]
+    reference = [dataclasses.replace(p, party_id=i) for i, p in enumerate(parties[list_size:total])]
+    return rows, reference
+
+
+def speed_child(mode: str, list_size: int, reference_size: int, seed: int) -> None:
+    import json
+    import resource
+
+    rows, reference = speed_population(list_size, reference_size, seed)
+    if mode == "ours":
+        stages: dict[str, float] = {}
+        started = time.perf_counter()
+
+        def stage(done: int, total: int | None, what: str | None = None) -> None:
+            stages[what or "done"] = time.perf_counter() - started
+
+        run = match_lists(rows, reference, threshold=DEFAULT_THRESHOLD, progress=stage)
+        seconds = time.perf_counter() - started
+        out = {"compared": run.counts.compared, "above": run.counts.above, "hits": len(run.matches),
+               "normalised_and_trained": stages.get("scoring pairs"),
+               "scored": stages.get("collecting hits")}  # fmt: skip
+    elif mode == "normalise":
+        from dragonnet.linkage.resolve import records_table
+
+        started = time.perf_counter()
+        table = records_table([*rows, *reference])
+        seconds = time.perf_counter() - started
+        out = {"compared": 0, "above": 0, "hits": table.num_rows}
+    else:
+        started = time.perf_counter()
+        out = bare_link_only(rows, reference)
+        seconds = out.pop("seconds")
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"mode": mode, "seconds": seconds, "peak_mb": peak_mb, **out}))
+
+
+def bare_link_only(rows: list[PartyInput], reference: list[PartyInput]) -> dict[str, Any]:
+    """Splink alone, link-only: our comparisons, capped blocking keys and training steps, on records already
+    normalised in Arrow (the clock starts there), the pairs at the threshold counted in the engine."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from splink import DuckDBAPI, Linker, block_on
+
+    from dragonnet.linkage.resolve import TRAINING_BLOCKS, blocked_table, records_table, splink_settings
+    from dragonnet.linkage.screening.matching import MAX_PAIRS_U
+
+    union = records_table([*rows, *reference])
+    union = union.set_column(0, "unique_id", pa.array(range(union.num_rows), pa.int64()))
+    started = time.perf_counter()
+    union = blocked_table(union)
+    is_list = pc.less(union.column("unique_id"), pa.scalar(len(rows), pa.int64()))
+    db = DuckDBAPI()
+    settings = splink_settings()
+    settings.link_type = "link_only"
+    tables = [db.register(union.filter(is_list)), db.register(union.filter(pc.invert(is_list)))]
+    linker = Linker(tables, settings, log_level=logging.ERROR)
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("kind", "id_norm"), block_on("kind", "name_key", "birth_date")], recall=0.7
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=MAX_PAIRS_U, seed=7)
+    for columns in TRAINING_BLOCKS:
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            block_on(*columns), estimate_without_term_frequencies=True
+        )
+    predictions = linker.inference.predict()
+    row = predictions.query_sql(
+        f"SELECT count(*) AS n, sum(CASE WHEN match_probability >= {DEFAULT_THRESHOLD} THEN 1 ELSE 0 END) AS a "
+        "FROM {this}"
+    ).as_record_list()[0]
+    found = predictions.query_sql(
+        f"SELECT unique_id_l, unique_id_r FROM {{this}} WHERE match_probability >= {DEFAULT_THRESHOLD}"
+    ).as_pyarrow_table()
+    return {"seconds": time.perf_counter() - started, "compared": int(row["n"]), "above": int(row["a"] or 0),
+            "hits": found.num_rows}  # fmt: skip
+
+
+def run_speed(list_size: int, reference_size: int, seed: int) -> None:
+    import json
+    import subprocess
+
+    print(f"speed: {list_size:,} generated names screened against {reference_size:,} generated parties "
+          f"(seed {seed}), threshold {DEFAULT_THRESHOLD}")  # fmt: skip
+    results = {}
+    for mode in ("bare", "ours", "normalise"):
+        out = subprocess.run(
+            [sys.executable, __file__, "--speed-child", mode, "--speed", str(list_size), str(reference_size),
+             "--seed", str(seed)],
+            check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        results[mode] = r = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"{mode:9s}: {r['seconds']:.1f} s, peak {r['peak_mb']:,.0f} MB, pairs compared {r['compared']:,}, "
+              f"pairs at the threshold {r['above']:,}", flush=True)  # fmt: skip
+    ours, bare, normalise = results["ours"], results["bare"], results["normalise"]
+    print(f"ours, stages: normalised and trained at {ours['normalised_and_trained']:.1f} s, pairs scored at "
+          f"{ours['scored']:.1f} s; normalising alone (its own process): {normalise['seconds']:.1f} s")  # fmt: skip
+    print(
+        f"ratio ours / bare Splink link-only (time): {ours['seconds'] / bare['seconds']:.2f}; without the "
+        f"normalisation bare Splink does not do: {(ours['seconds'] - normalise['seconds']) / bare['seconds']:.2f}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threshold-sweep", action="store_true", help="print every threshold, not only the best")
     parser.add_argument("--without-addresses", action="store_true",
                         help="also run the privacy-preserving screening without addresses (what they add)")  # fmt: skip
+    parser.add_argument(
+        "--speed",
+        nargs=2,
+        type=int,
+        metavar=("LIST", "REFERENCE"),
+        help="time LIST generated names screened against REFERENCE generated parties instead",
+    )
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--speed-child", choices=["ours", "bare", "normalise"], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.speed and args.speed_child:
+        speed_child(args.speed_child, *args.speed, args.seed)
+        return
+    if args.speed:
+        run_speed(*args.speed, args.seed)
+        return
     a, b = febrl4()
     truth_ids = {entity(r["rec_id"]) for r in a} & {entity(r["rec_id"]) for r in b}
     by_entity_b = {entity(r["rec_id"]): r["rec_id"] for r in b}

@@ -237,3 +237,85 @@ def declaration_links(
         operation=op.slug, may_read=found.may_read, declarations=found.declarations, cases=found.cases,
         total=found.total, links=[DeclarationLinkOut.model_validate(r.as_dict()) for r in found.rows],
     )  # fmt: skip
+
+
+# --- calibrated thresholds -------------------------------------------------------------------------------------
+
+DENIED_CALIBRATION: dict[int | str, dict[str, Any]] = {
+    403: {"model": ErrorOut, "description": "your role may not see (analysts, coordinators, admins) or adopt it"},
+    422: {"model": ErrorOut, "description": "too few decisions, no target reached, or a threshold out of range"},
+}
+
+
+class CurvePointOut(BaseModel):
+    threshold: float = Field(description="pairs scored at or above it are predicted matches")
+    true_positives: int = Field(description="confirmed pairs at or above the threshold")
+    false_positives: int = Field(description="rejected pairs at or above the threshold")
+    precision: float
+    recall: float = Field(description="share of every confirmed pair (scored or not) at or above the threshold")
+    f1: float
+
+
+class AdoptionOut(BaseModel):
+    id: int
+    threshold: float
+    rule: str = Field(description="best_f1, precision_target or chosen")
+    precision_target: float | None
+    decisions: int = Field(description="decisions the curve was computed on")
+    precision: float | None = Field(description="on those decisions, at the adopted threshold")
+    recall: float | None
+    run: int | None = Field(description="the resolution run whose probabilities were used")
+    user_id: int | None
+    adopted_at: str
+
+
+class SuggestedOut(BaseModel):
+    best_f1: CurvePointOut | None
+    precision_target: float | None
+    for_precision_target: CurvePointOut | None
+
+
+class ThresholdOut(BaseModel):
+    operation: str
+    run: int | None = Field(description="the latest resolution run (its probabilities)")
+    decisions: int = Field(description="confirm/reject decisions on pairs of the operation's parties you may see")
+    confirmed: int
+    rejected: int
+    unscored: int = Field(description="decided pairs the run did not store (scored below `floor`, or not compared)")
+    floor: float = Field(description="the curve's lowest threshold: the run stored no pair below it")
+    min_decisions: int
+    problem: str | None = Field(description="why no threshold is suggested (too few decisions...); null: one is")
+    curve: list[CurvePointOut] = Field(description="one point per distinct probability, highest first")
+    suggested: SuggestedOut
+    adopted: AdoptionOut | None
+    screening_threshold: float = Field(description="what a screening of the operation uses without a threshold")
+    resolution_threshold: float = Field(description="what a resolution run of the operation uses without one")
+    history: list[AdoptionOut]
+
+
+class AdoptIn(BaseModel):
+    rule: str = Field(default="best_f1", pattern="^(best_f1|precision_target|chosen)$")
+    precision_target: float | None = Field(default=None, gt=0, le=1)
+    threshold: float | None = Field(default=None, gt=0, lt=1, description="for rule `chosen`")
+
+
+@router.get("/operations/{slug}/linkage/threshold", response_model=ThresholdOut,
+            responses={**UNAUTHENTICATED, **NOT_FOUND, **DENIED_CALIBRATION}, tags=TAGS)  # fmt: skip
+def get_threshold(
+    slug: str, db: DbSession, actor: ApiActor,
+    precision_target: Annotated[float | None, Query(gt=0, le=1, description="also suggest for this precision")] = None,
+) -> ThresholdOut:  # fmt: skip
+    """The precision/recall curve of the operation's match threshold from the analysts' decisions you may see,
+    the suggested thresholds and the adopted one (counts only)."""
+    view = service.read_threshold(db, actor, operation=slug, precision_target=precision_target)
+    return ThresholdOut.model_validate(view.to_json())
+
+
+@router.post("/operations/{slug}/linkage/threshold", response_model=AdoptionOut, status_code=201,
+             responses={**UNAUTHENTICATED, **NOT_FOUND, **DENIED_CALIBRATION}, tags=TAGS)  # fmt: skip
+def adopt_threshold(slug: str, body: AdoptIn, db: DbSession, actor: ApiActor) -> AdoptionOut:
+    """Adopt the operation's threshold (best F1, the lowest reaching a precision target, or a chosen one); its
+    screenings and resolution runs use it by default. Audited (`linkage.threshold_adopted`)."""
+    row = service.adopt_threshold(db, actor, operation=slug, rule=body.rule, precision_target=body.precision_target,
+                                  threshold=body.threshold)  # fmt: skip
+    return AdoptionOut.model_validate(service.adoption_json(row))

@@ -15,7 +15,6 @@ from dragonnet.api.v1 import NOT_FOUND, PREFIX, UNAUTHENTICATED
 from dragonnet.http.deps import ApiActor, DbSession
 from dragonnet.linkage import service as linkage
 from dragonnet.linkage.screening import service
-from dragonnet.linkage.screening.matching import DEFAULT_THRESHOLD
 from dragonnet.tabular import MAX_BYTES
 
 router = APIRouter(prefix=PREFIX)
@@ -99,7 +98,9 @@ def screen_list(
     actor: ApiActor,
     file: Annotated[UploadFile, File(description="the list: CSV or XLSX (manifest, consignees, company register)")],
     kind: Annotated[str, Form(pattern="^(persons|companies)$", description="what the rows are")] = "persons",
-    threshold: Annotated[float, Form(gt=0, lt=1, description="match probability of a hit")] = DEFAULT_THRESHOLD,
+    threshold: Annotated[
+        float | None, Form(gt=0, lt=1, description="match probability of a hit (default: the operation's adopted one)")
+    ] = None,
 ) -> ScreeningOut:
     """Screen a list against the operation's case parties you may see, your agency's declarations and your
     watchlist. A record you may not see gives no hit: a row matching one gives a screening notice naming only the

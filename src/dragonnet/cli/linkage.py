@@ -67,7 +67,18 @@ def run(
     ] = None,
     spark_dir: SparkDirOption = None,
     spark_conf: SparkConfOption = None,
-    threshold: Annotated[float, typer.Option("--threshold", help="Match probability of a link.")] = 0.95,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            "--threshold", help="Match probability of a link (default: the --operation's adopted one, else 0.95)."
+        ),
+    ] = None,
+    operation: Annotated[
+        str | None,
+        typer.Option(
+            "--operation", help="Scope declarations to this operation's phases and use its adopted threshold."
+        ),
+    ] = None,
     pprl_threshold: Annotated[
         float | None, typer.Option("--pprl-threshold", help="Match probability of an encoded match (default 0.8).")
     ] = None,
@@ -79,6 +90,7 @@ def run(
     """Resolve every party (Splink), store links and clusters; then encode per agency and match at the hub."""
     from dragonnet.errors import DragonnetError
     from dragonnet.linkage import pprl, service
+    from dragonnet.operation.service import get_operation
     from dragonnet.storage.db import session_scope
 
     if backend not in ("duckdb", "spark"):
@@ -90,13 +102,14 @@ def run(
         with session_scope(engine) as session:
             with progress_bar(f"entity resolution on {backend}", enabled=not as_json, total=2) as progress:
                 progress(0, 2, "normalising, training and predicting (Splink)")
+                operation_id = get_operation(session, operation).id if operation else None
                 r = service.run_resolution(session, backend=backend, threshold=threshold,  # type: ignore[arg-type]
-                                           spark=cluster)  # fmt: skip
+                                           operation_id=operation_id, spark=cluster)  # fmt: skip
                 progress(1, 2, "encoded cross-agency matching")
                 pprl_at = pprl.DEFAULT_THRESHOLD if pprl_threshold is None else pprl_threshold
                 matches = None if secret is None else service.run_pprl(session, secret, threshold=pprl_at)
                 progress(2, 2)
-            out = {"run": r.id, "backend": r.backend, "records": r.records, "links": r.links,
+            out = {"run": r.id, "backend": r.backend, "threshold": r.threshold, "records": r.records, "links": r.links,
                    "clusters": r.clusters, "encoded_matches": matches,
                    "spark_output": cluster.run_dir() if cluster else None}  # fmt: skip
     except DragonnetError as exc:
@@ -107,7 +120,7 @@ def run(
         typer.echo(json.dumps(out))
     else:
         typer.echo(
-            f"run {out['run']} on {backend}: {out['records']} parties, {out['links']} links, "
+            f"run {out['run']} on {backend} at {out['threshold']:g}: {out['records']} parties, {out['links']} links, "
             f"{out['clusters']} entities" + ("" if matches is None else f"; {matches} encoded matches")
         )
         if cluster is not None:
@@ -417,3 +430,103 @@ def decide(
         typer.echo(json.dumps(_request_json(done), ensure_ascii=False))
         return
     typer.echo(f"request {done.id} of {done.requester_agency}: {done.status}")
+
+
+# --- calibrated thresholds ------------------------------------------------------------------------------------
+
+threshold_app = typer.Typer(
+    help="The operation's match threshold, calibrated on analysts' confirm/reject decisions.", no_args_is_help=True
+)
+linkage_app.add_typer(threshold_app, name="threshold")
+
+OperationOption = Annotated[str, typer.Option("--operation", help="The operation's slug.")]
+ThresholdUserOption = Annotated[str, typer.Option("--as", "--user", help="Act as this user.")]
+TargetOption = Annotated[
+    float | None,
+    typer.Option("--precision-target", help="Also suggest the lowest threshold reaching this precision (0-1]."),
+]
+CURVE_ROWS_PRINTED = 25
+
+
+def _print_view(view: Any) -> None:
+    c = view.calibration
+    typer.echo(f"operation {view.operation}: {c.decisions} decisions ({c.confirmed} confirmed, {c.rejected} rejected) "
+               f"on pairs you may see; {c.unscored} not scored by the latest run (below {c.floor:g})")  # fmt: skip
+    current = view.current
+    adopted = (f"adopted {current.threshold:.4f} ({current.rule}) on {current.adopted_at:%Y-%m-%d %H:%M} UTC"
+               if current else "none adopted")  # fmt: skip
+    typer.echo(f"threshold: {adopted}; screening uses {view.screening_threshold:.4f}, "
+               f"resolution runs {view.resolution_threshold:.4f}")  # fmt: skip
+    if c.problem:
+        typer.echo(f"no suggestion: {c.problem}; the default stays")
+        return
+    typer.echo("threshold  precision  recall  F1      TP   FP")
+    for p in c.points[:CURVE_ROWS_PRINTED]:
+        typer.echo(f"{p.threshold:9.4f}  {p.precision:9.4f}  {p.recall:6.4f}  {p.f1:6.4f}  {p.true_positives:4d} "
+                   f"{p.false_positives:4d}")  # fmt: skip
+    if len(c.points) > CURVE_ROWS_PRINTED:
+        typer.echo(f"... {len(c.points) - CURVE_ROWS_PRINTED} more points (--json gives them all)")
+    best = c.best_f1()
+    if best is not None:
+        typer.echo(f"suggested (best F1): {best.threshold:.4f}: precision {best.precision:.4f}, recall "
+                   f"{best.recall:.4f}, F1 {best.f1:.4f}")  # fmt: skip
+    if view.precision_target is not None:
+        t = view.for_target
+        typer.echo(
+            f"suggested for precision {view.precision_target:g}: "
+            + (f"{t.threshold:.4f}: precision {t.precision:.4f}, recall {t.recall:.4f}" if t else "none reaches it")
+        )
+
+
+@threshold_app.command("show")
+def threshold_show(
+    operation: OperationOption,
+    username: ThresholdUserOption,
+    precision_target: TargetOption = None,
+    as_json: JsonOption = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """The precision/recall curve of the match threshold from the decisions you may see, and the suggestions."""
+    from dragonnet.linkage import service
+
+    view = _as_user(
+        lambda s, a: service.read_threshold(s, a, operation=operation, precision_target=precision_target),
+        username, database_url,
+    )  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(view.to_json()))
+        return
+    _print_view(view)
+
+
+@threshold_app.command("adopt")
+def threshold_adopt(
+    operation: OperationOption,
+    username: ThresholdUserOption,
+    precision_target: TargetOption = None,
+    threshold: Annotated[
+        float | None, typer.Option("--threshold", help="Adopt this threshold (a point you chose on the curve).")
+    ] = None,
+    as_json: JsonOption = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Adopt the operation's threshold: the best F1 by default, the lowest reaching --precision-target, or
+    --threshold. Screenings and `linkage run --operation` use it unless given --threshold."""
+    from dragonnet.linkage import service
+
+    if threshold is not None and precision_target is not None:
+        raise fail("give --threshold or --precision-target, not both")
+    rule = "chosen" if threshold is not None else ("precision_target" if precision_target is not None else "best_f1")
+
+    def work(session: Any, actor: Any) -> dict[str, Any]:
+        row = service.adopt_threshold(session, actor, operation=operation, rule=rule,
+                                      precision_target=precision_target, threshold=threshold)  # fmt: skip
+        return {"operation": operation, "threshold": row.threshold, "rule": row.rule, "decisions": row.decisions,
+                "precision": row.precision, "recall": row.recall, "adopted_at": row.adopted_at.isoformat()}  # fmt: skip
+
+    out = _as_user(work, username, database_url)
+    if as_json:
+        typer.echo(json.dumps(out))
+        return
+    typer.echo(f"operation {operation}: threshold {out['threshold']:.4f} adopted ({rule}, {out['decisions']} "
+               f"decisions: precision {out['precision']:.4f}, recall {out['recall']:.4f})")  # fmt: skip

@@ -21,7 +21,10 @@ def screen(
     username: Annotated[str, typer.Option("--as", "--user", help="Screen as this user: only what they may see.")],
     kind: Annotated[str, typer.Option("--kind", help="persons or companies (a 'kind' column overrides).")] = "persons",
     threshold: Annotated[
-        float | None, typer.Option("--threshold", help="Match probability of a hit (default 0.9).")
+        float | None,
+        typer.Option(
+            "--threshold", help="Match probability of a hit (default: the operation's adopted one, else 0.9)."
+        ),
     ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the hits to a .csv, .xlsx or .json file.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
@@ -34,7 +37,6 @@ def screen(
     encoded list (`dragonnet screen encode`) is matched on its encodings: no name was sent."""
     from dragonnet.errors import DragonnetError
     from dragonnet.linkage.screening import service
-    from dragonnet.linkage.screening.matching import DEFAULT_THRESHOLD
     from dragonnet.storage.db import session_scope
 
     out_format = None
@@ -58,7 +60,7 @@ def screen(
             actor = actor_for(session, username)
             result = service.screen(
                 session, actor, operation=operation, data=data, filename=file.name, kind=kind,
-                threshold=DEFAULT_THRESHOLD if threshold is None else threshold, progress=bar,
+                threshold=threshold, progress=bar,
             )  # fmt: skip
     except DragonnetError as exc:
         raise fail(str(exc)) from None

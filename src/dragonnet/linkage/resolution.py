@@ -19,6 +19,7 @@ from dragonnet.linkage.extract import (
 )
 from dragonnet.linkage.networks import Network, build_networks
 from dragonnet.linkage.resolve import DEFAULT_THRESHOLD, Backend, ScoredPair, connected_components, resolve
+from dragonnet.linkage.thresholds import operation_threshold
 from dragonnet.policy import audit
 from dragonnet.policy.access import Actor
 from dragonnet.storage.linkage_models import (
@@ -43,7 +44,7 @@ def run_resolution(
     session: Session,
     *,
     backend: Backend = "duckdb",
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float | None = None,
     operation_id: int | None = None,
     spark: Any = None,
     actor: audit.AuditActor = audit.SYSTEM,
@@ -56,7 +57,14 @@ def run_resolution(
     never joins two case parties); each case party the model links at the threshold to a declared party gets one
     `DeclarationMatch` per declaration of that party. Analysts' decisions are between case parties: they apply
     to the case links as before and cannot name a declared party.
+
+    `threshold` None: the operation's adopted threshold (`linkage.calibration`) when `operation_id` is given and
+    one was adopted, else DEFAULT_THRESHOLD.
     """
+    if threshold is None:
+        threshold = (
+            operation_threshold(session, operation_id) if operation_id is not None else None
+        ) or DEFAULT_THRESHOLD
     if not 0.0 < threshold < 1.0:
         raise ValidationError(f"threshold must be between 0 and 1, not {threshold}")
     ex = extract(session, None, operation_id=operation_id, declarations=True)

@@ -204,6 +204,23 @@ def may_screen(actor: Actor) -> bool:
     return actor.is_authenticated and actor.agency_id is not None and not actor.is_observer_only
 
 
+CALIBRATING_ROLES = frozenset({Role.REGIONAL_ANALYST, Role.NATIONAL_COORDINATOR, Role.ADMINISTRATOR})
+
+
+def may_calibrate(actor: Actor) -> bool:
+    """Seeing an operation's precision/recall curve of the match threshold: regional analysts, national
+    coordinators and administrators. The curve counts only the decisions on pairs of parties the viewer may see."""
+    return actor.is_authenticated and any(actor.has(r) for r in CALIBRATING_ROLES)
+
+
+def may_adopt_threshold(actor: Actor) -> bool:
+    """Adopting an operation's match threshold (every member's screenings and the operation's resolution runs use
+    it): the same roles. A reader adopts only from the decisions they may see, and nominal data stays with the
+    agencies that own it, so it is usually a national coordinator, whose agency's analysts decided the links,
+    or a regional analyst with shared cases; each adoption is stored and audited with its author."""
+    return may_calibrate(actor)
+
+
 def may_edit_profile(actor: Actor, owner_agency_id: int) -> bool:
     """A stored risk profile is reviewed and changed by its owning agency's targeting members, or a site
     administrator."""

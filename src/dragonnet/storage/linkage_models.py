@@ -17,7 +17,7 @@ from dragonnet.storage.models import Base, utcnow
 
 __all__ = [
     "Base", "DeclarationMatch", "DisclosureRequest", "LinkDecision", "LinkageRun", "PartyCluster", "PprlMatch",
-    "ProposedLink", "ScreeningNotice",
+    "ProposedLink", "ScreeningNotice", "ThresholdAdoption",
 ]  # fmt: skip
 
 
@@ -179,3 +179,22 @@ class DisclosureRequest(Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[dt.datetime | None] = mapped_column()
     decision_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class ThresholdAdoption(Base):
+    """A match-probability threshold an authorised user adopted for an operation from analysts' decisions; the
+    latest row of an operation is its threshold (earlier rows are its history: who, when, on what evidence)."""
+
+    __tablename__ = "linkage_thresholds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id", ondelete="CASCADE"), index=True)
+    threshold: Mapped[float] = mapped_column(Float)
+    rule: Mapped[str] = mapped_column(String(32))  # best_f1 | precision_target | chosen
+    precision_target: Mapped[float | None] = mapped_column(Float)
+    decisions: Mapped[int] = mapped_column(Integer)  # labelled pairs the curve was computed on
+    precision: Mapped[float | None] = mapped_column(Float)  # at the adopted threshold, on those decisions
+    recall: Mapped[float | None] = mapped_column(Float)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("linkage_runs.id", ondelete="SET NULL"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    adopted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -7,7 +7,7 @@ extract. The graph itself is drawn by static/js/linkage.js from the JSON API (no
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request
@@ -18,10 +18,11 @@ from dragonnet.errors import ValidationError
 from dragonnet.http.deps import CsrfRejected, DbSession, PageAuth
 from dragonnet.http.params import KindFilter, OfficeFilter
 from dragonnet.http.security import tokens_match
-from dragonnet.i18n import N_
+from dragonnet.i18n import N_, translate
 from dragonnet.i18n import lazy_gettext as _l
 from dragonnet.linkage import routes, service
 from dragonnet.operation.service import get_operation
+from dragonnet.policy.access import may_adopt_threshold
 from dragonnet.reporting import charts
 from dragonnet.web.templating import render
 
@@ -187,3 +188,99 @@ def decide(
     op = get_operation(db, slug)
     service.decide(db, auth.actor, left, right, decision, note)
     return RedirectResponse(f"/operations/{op.slug}/links", status_code=303)
+
+
+# --- calibrated threshold ---------------------------------------------------------------------------------------
+
+RULE_LABELS = {"best_f1": N_("best F1"), "precision_target": N_("precision target"), "chosen": N_("chosen")}
+PRECISION = N_("precision")
+RECALL = N_("recall")
+F1 = N_("F1")
+
+
+def _curve_chart(view: service.ThresholdView) -> charts.Chart | None:
+    """Precision, recall and F1 against the threshold (lines), the suggestion and the adopted threshold as rules."""
+    points = view.calibration.points
+    if not points:
+        return None
+    series = ((PRECISION, "precision"), (RECALL, "recall"), (F1, "f1"))
+    values = [{"threshold": p.threshold, "measure": translate(label), "value": getattr(p, field)}
+              for p in points for label, field in series]  # fmt: skip
+    marks = []
+    best = view.calibration.best_f1()
+    if best is not None:
+        marks.append({"at": best.threshold, "what": translate(N_("suggested (best F1)"))})
+    if view.current is not None:
+        marks.append({"at": view.current.threshold, "what": translate(N_("adopted"))})
+    threshold_title = translate(N_("threshold (match probability)"))
+    layers: list[dict[str, Any]] = [{
+        "data": {"values": values},
+        "mark": {"type": "line", "point": True, "interpolate": "step-after"},
+        "encoding": {
+            "x": {"field": "threshold", "type": "quantitative", "title": threshold_title,
+                  "scale": {"domain": [view.calibration.floor, 1]}},
+            "y": {"field": "value", "type": "quantitative", "title": None, "scale": {"domain": [0, 1]}},
+            "color": {"field": "measure", "type": "nominal", "title": None,
+                      "scale": {"range": [charts.COLOR, "#d1495b", charts.PREVIOUS_COLOR]}},
+        },
+    }]  # fmt: skip
+    if marks:
+        layers.append({
+            "data": {"values": marks},
+            "mark": {"type": "rule", "strokeDash": [4, 3], "color": "#444"},
+            "encoding": {"x": {"field": "at", "type": "quantitative"}},
+        })  # fmt: skip
+    title = translate(N_("Precision and recall of the analysts' decisions by threshold"))
+    svg = charts.render_svg({"width": 460, "height": 240, "layer": layers})
+    alt = f"{title}: " + "; ".join(
+        f"{p.threshold:.3f}: {translate(PRECISION)} {p.precision:.3f}, {translate(RECALL)} {p.recall:.3f}"
+        for p in points[:40]
+    )
+    return charts.Chart("threshold-curve", title, svg, alt)
+
+
+def _threshold_page(
+    request: Request, db: DbSession, auth: PageAuth, slug: str, *, target: float | None, error: str | None = None,
+    status_code: int = 200,
+) -> Response:  # fmt: skip
+    view = service.read_threshold(db, auth.actor, operation=slug, precision_target=target)
+    op = get_operation(db, slug)
+    return render(
+        request, "linkage_threshold.html",
+        {"title": N_("Match threshold"), "op": op, "view": view, "cal": view.calibration,
+         "best": view.calibration.best_f1(), "chart": _curve_chart(view), "target": target, "error": error,
+         "may_adopt": may_adopt_threshold(auth.actor), "min_decisions": service.MIN_DECISIONS,
+         "points": view.calibration.points[:THRESHOLD_ROWS_SHOWN], "rule_labels": RULE_LABELS},
+        auth=auth, operation_slug=op.slug, active="networks", status_code=status_code,
+    )  # fmt: skip
+
+
+THRESHOLD_ROWS_SHOWN = 100
+
+
+@router.get("/operations/{slug}/threshold", response_class=HTMLResponse)
+def threshold_page(
+    request: Request, slug: str, db: DbSession, auth: PageAuth,
+    target: Annotated[float | None, Query(gt=0, le=1)] = None,
+) -> Response:  # fmt: skip
+    return _threshold_page(request, db, auth, slug, target=target)
+
+
+@router.post("/operations/{slug}/threshold", response_class=HTMLResponse)
+def threshold_adopt(
+    request: Request, slug: str, db: DbSession, auth: PageAuth, csrf_token: Annotated[str, Form()],
+    rule: Annotated[str, Form(pattern="^(best_f1|precision_target|chosen)$")] = "best_f1",
+    precision_target: Annotated[float | None, Form(gt=0, le=1)] = None,
+    threshold: Annotated[float | None, Form(gt=0, lt=1)] = None,
+) -> Response:  # fmt: skip
+    if not tokens_match(auth.csrf_token, csrf_token):
+        raise CsrfRejected()
+    op = get_operation(db, slug)
+    try:
+        service.adopt_threshold(db, auth.actor, operation=op.slug, rule=rule, precision_target=precision_target,
+                                threshold=threshold)  # fmt: skip
+    except ValidationError as exc:
+        db.rollback()
+        return _threshold_page(request, db, auth, op.slug, target=precision_target, error=exc.message, status_code=422)
+    back = f"/operations/{op.slug}/threshold" + (f"?target={precision_target:g}" if precision_target else "")
+    return RedirectResponse(back, status_code=303)

@@ -47,7 +47,10 @@ def _page(request: Request, auth: PageAuth, op: object, *, status_code: int = 20
 
 @router.get("/operations/{slug}/screening", response_class=HTMLResponse)
 def screening_page(request: Request, slug: str, db: DbSession, auth: PageAuth) -> Response:
-    return _page(request, auth, get_operation(db, slug), kind="persons", threshold=DEFAULT_THRESHOLD)
+    op = get_operation(db, slug)
+    return _page(
+        request, auth, op, kind="persons", threshold=service.operation_threshold(db, op.id) or DEFAULT_THRESHOLD
+    )
 
 
 @router.post("/operations/{slug}/screening", response_class=HTMLResponse)

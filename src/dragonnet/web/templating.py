@@ -18,6 +18,7 @@ from dragonnet import __version__, i18n
 from dragonnet.domain.phases import roman
 from dragonnet.http.deps import Authenticated
 from dragonnet.messaging import inbox
+from dragonnet.policy.access import may_calibrate
 from dragonnet.policy.messaging import is_member
 from dragonnet.reference import goods
 from dragonnet.storage.db import reader, session_factory
@@ -36,6 +37,7 @@ _env = Environment(
 )
 i18n.install(_env)
 _env.filters["roman"] = roman
+_env.globals["may_calibrate"] = may_calibrate  # the linkage subnav shows the threshold page to whom may see it
 # A vocabulary value shown by its label, in the page's language (the labels are msgids: babel.cfg).
 _env.filters["label"] = lambda value: i18n.translate(str(value).replace("_", " ").capitalize())
 

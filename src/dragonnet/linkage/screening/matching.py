@@ -34,9 +34,9 @@ from dragonnet.linkage.resolve import (
     count_pairs,
     default_model,
     model_for_backend,
+    records_table,
     register,
     splink_settings,
-    to_record,
     train,
 )
 from dragonnet.progress import Progress, no_progress
@@ -101,7 +101,7 @@ def agreement(left: dict[str, Any], right: dict[str, Any]) -> dict[str, str]:
     return {f: out[f] for f in EVIDENCE_FIELDS if f in out}
 
 
-def _tables(records: list[dict[str, Any]], split: int) -> tuple[Any, Any, Any]:
+def _tables(records: Any, split: int) -> tuple[Any, Any, Any]:
     """The union (for training) and the list and reference parts (for prediction), with the same capped
     blocking keys (counted over the union, so a block is capped alike on both sides)."""
     import pyarrow as pa
@@ -110,6 +110,23 @@ def _tables(records: list[dict[str, Any]], split: int) -> tuple[Any, Any, Any]:
     union = blocked_table(records)
     is_list = pc.less(union.column("unique_id"), pa.scalar(split, pa.int64()))
     return union, union.filter(is_list), union.filter(pc.invert(is_list))
+
+
+def _numbered_records(parties: Sequence[PartyInput]) -> Any:
+    """The normalised records (`records_table`: each distinct name, phone, document and address normalised
+    once, the rest column-wise) numbered 0.. in the order given (the callers' ids may overlap)."""
+    import pyarrow as pa
+
+    table = records_table(parties)
+    return table.set_column(0, "unique_id", pa.array(range(table.num_rows), pa.int64()))
+
+
+def _records_by_uid(records: Any, uids: set[int]) -> dict[int, dict[str, Any]]:
+    """The records of the matched pairs only, as dicts (the evidence shown compares them field by field)."""
+    if not uids:
+        return {}
+    rows = records.take(sorted(uids)).to_pylist()  # unique_id is the row number
+    return {int(r["unique_id"]): r for r in rows}
 
 
 def match_lists(
@@ -142,9 +159,7 @@ def match_lists(
         return run
     progress(0, 3, "training the model")
     split = len(rows)
-    records = [to_record(p) for p in [*rows, *reference]]
-    for uid, record in enumerate(records):
-        record["unique_id"] = uid
+    records = _numbered_records([*rows, *reference])
     union, left, right = _tables(records, split)
     db_api = _db_api(backend, spark)
     table = register(db_api, union)
@@ -162,17 +177,17 @@ def match_lists(
     predictions = linker.inference.predict_between(register(db_api, left), register(db_api, right))
     run.counts = count_pairs(predictions, threshold, below_id=split + shown if hidden else None)
     progress(2, 3, "collecting hits")
-    for pair in above_threshold(predictions, threshold):
-        row_uid, ref_uid = pair.left, pair.right  # the list's ids are the low ones
-        if not (row_uid < split <= ref_uid):  # pragma: no cover - predict_between pairs across the sides only
-            continue
-        if ref_uid - split >= shown:
-            run.hidden_matches.append(PairMatch(rows[row_uid].party_id, reference[ref_uid - split].party_id,
+    pairs = [p for p in above_threshold(predictions, threshold) if p.left < split <= p.right]  # list ids are low
+    for pair in pairs:  # a hidden reference gives a match with no evidence: nothing about it is shown
+        if pair.right - split >= shown:
+            run.hidden_matches.append(PairMatch(rows[pair.left].party_id, reference[pair.right - split].party_id,
                                                 pair.match_probability, pair.match_weight, {}))  # fmt: skip
-            continue
-        run.matches.append(PairMatch(rows[row_uid].party_id, reference[ref_uid - split].party_id,
+    pairs = [p for p in pairs if p.right - split < shown]
+    matched = _records_by_uid(records, {uid for p in pairs for uid in (p.left, p.right)})
+    for pair in pairs:
+        run.matches.append(PairMatch(rows[pair.left].party_id, reference[pair.right - split].party_id,
                                      pair.match_probability, pair.match_weight,
-                                     agreement(records[row_uid], records[ref_uid])))  # fmt: skip
+                                     agreement(matched[pair.left], matched[pair.right])))  # fmt: skip
     run.matches.sort(key=lambda m: (m.row, -m.probability, m.reference))
     run.hidden_matches.sort(key=lambda m: (m.row, m.reference))
     progress(3, 3, "done")

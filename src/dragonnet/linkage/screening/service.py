@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dragonnet.linkage import normalise
+from dragonnet.linkage.calibration import operation_threshold
 from dragonnet.linkage.extract import Extract, extract
 from dragonnet.linkage.resolution import latest_run
 from dragonnet.linkage.resolve import Backend, to_record
@@ -193,21 +194,24 @@ def screen(
     data: bytes,
     filename: str,
     kind: str = "persons",
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float | None = None,
     backend: Backend = "duckdb",
     spark: Any = None,
     progress: Progress = no_progress,
 ) -> Screening:
     """Screen the list in `data` (CSV or XLSX) against what `actor` may see in `operation`.
 
+    `threshold`: None takes the operation's adopted threshold (`linkage.calibration`), else DEFAULT_THRESHOLD.
     Raises PermissionDenied for a partner observer, NotFound for an unknown operation, ImportRejected for a file
     that cannot be read (bad rows are quarantined in the report, not rejected)."""
     if not may_screen(actor):
         raise PermissionDenied(actor, "screening", operation, "only members of an agency may screen lists")
-    if not 0.0 < threshold < 1.0:
+    if threshold is not None and not 0.0 < threshold < 1.0:
         raise ImportRejected(f"threshold must be between 0 and 1, not {threshold}")
     party_kind = parse_kind(kind)
     op = get_operation(session, operation)
+    if threshold is None:
+        threshold = operation_threshold(session, op.id) or DEFAULT_THRESHOLD
     progress(0, None, "reading the list")
     report = read_list(data, filename, kind=party_kind)
     ex = extract(session, actor, operation_id=op.id, declarations=True)

@@ -7,7 +7,7 @@ agency's: the same row matched to the same record again keeps its number (`row_k
 request on a screening notice has no requesting party (`requester_party_id` NULL).
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-06
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
