@@ -38,6 +38,8 @@ i18n.install(_env)
 _env.filters["roman"] = roman
 # A vocabulary value shown by its label, in the page's language (the labels are msgids: babel.cfg).
 _env.filters["label"] = lambda value: i18n.translate(str(value).replace("_", " ").capitalize())
+# A sentence's first letter in upper case, the rest as it is (Jinja's `capitalize` lowers "TLP:AMBER", "TH-CUS").
+_env.filters["capfirst"] = lambda value: (text := str(value))[:1].upper() + text[1:]
 
 
 def hs_description(code: Any) -> str:
