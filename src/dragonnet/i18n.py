@@ -227,7 +227,7 @@ def _localised(value: Any) -> Any:
     if isinstance(value, Message | LazyText):
         return translate(value)
     if isinstance(value, Percent):
-        return format_percent(value, 1)
+        return format_percent(float(value), 1)
     if isinstance(value, dt.datetime):
         return format_datetime(value, "cell")
     if isinstance(value, dt.date):

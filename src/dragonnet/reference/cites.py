@@ -638,6 +638,7 @@ def cache_clear() -> None:
     """Forget the loaded data (after changing DRAGONNET_CITES_FILE)."""
     _data.cache_clear()
     _fuzzy_pool.cache_clear()
+    _curated_common_names.cache_clear()
 
 
 def get(name: str) -> Taxon | None:
@@ -647,6 +648,38 @@ def get(name: str) -> Taxon | None:
     if text.isdigit():
         return d.by_id.get(text)
     return _lookup_scientific(d, text)
+
+
+# The languages whose common names the data holds: Species+ (en, es, fr) and the curated file (zh, vi, en).
+COMMON_NAME_LANGUAGES = ("en", "es", "fr", "zh", "vi")
+
+
+@cache
+def _curated_common_names() -> dict[tuple[str, str], str]:
+    """(scientific name, lang) -> the first curated name of that language naming exactly that taxon (a name
+    that points at alternatives, "ivory" -> Elephantidae or ..., is a trade name, not this taxon's name)."""
+    out: dict[tuple[str, str], str] = {}
+    for row in curated_rows():
+        if row.lang and "|" not in row.taxon and not row.specimen_hint:
+            out.setdefault((row.taxon, row.lang), row.name)
+    return out
+
+
+def common_name(taxon: Taxon | str, lang: str) -> str | None:
+    """A common name of the taxon in `lang` (a language code, "zh_Hans" read as "zh") where the data has one:
+    the curated regional names first (Chinese, Vietnamese, trade English), then Species+ (English, Spanish,
+    French); None otherwise (Thai, Khmer, Lao: the data has none)."""
+    code = lang.split("_")[0].lower()
+    if code not in COMMON_NAME_LANGUAGES:
+        return None
+    found = get(taxon) if isinstance(taxon, str) else taxon
+    if found is None:
+        return None
+    curated = _curated_common_names().get((found.name, code))
+    if curated:
+        return curated
+    names = found.common_names.get(code) or []
+    return names[0] if names else None
 
 
 def appendix(taxon: Taxon | str) -> str | None:

@@ -394,7 +394,7 @@ def by_substance_taxon(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
         N_("Cases by substance or taxon"),
         (
             Column("commodity_class", N_("Class"), "code"),
-            Column("name", N_("Substance or taxon")),
+            Column("name", N_("Substance or taxon"), "subject"),
             Column("cites_appendix", N_("CITES appendix")),
             Column("cases", N_("Cases"), "count"),
             Column("seizures", N_("Seized items"), "count"),

@@ -9,7 +9,8 @@ from typing import Any
 from dragonnet.i18n import LazyText, english
 from dragonnet.reporting.rules import describe_rule
 
-# Column kinds: "text" (a label), "country" (alpha-2), "count" (a number of cases/items: suppressible),
+# Column kinds: "text" (a label), "subject" (a substance or taxon: its name in the reader's language where the
+# reference has one, the reference name beside), "country" (alpha-2), "count" (a number of cases/items: suppressible),
 # "change" (a difference between two counts), "pct" (a percentage change), "amount" (a quantity sum).
 COUNT_KINDS = frozenset({"count"})
 

@@ -25,6 +25,7 @@ from dragonnet.reporting.exports import neutralise
 from dragonnet.reporting.figures import Breakdown, Column, Debrief, UnresolvedName
 
 NOT_STATED = N_("(not stated)")
+TEXT_KINDS = ("text", "subject", "code", "country", "concealment")  # left-aligned, "(not stated)" when empty
 PACKAGE = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PACKAGE / "web" / "templates"
 REPORT_CSS = PACKAGE / "web" / "static" / "report.css"
@@ -66,6 +67,16 @@ def country_label(alpha2: str | None) -> str:
         return alpha2
 
 
+def subject_label(name: str) -> str:
+    """A substance's or taxon's reference name, with its name in the report's language before it where the
+    reference data has one ("海洛因 (heroin)", "Pangolin javanais (Manis javanica)")."""
+    from dragonnet.reference import cites, substances
+
+    locale = i18n.current_locale()
+    local = substances.local_name(name, locale) or cites.common_name(name, locale)
+    return f"{local} ({name})" if local and local != name else name
+
+
 def cell_text(value: Any, column: Column, suppressed: bool = False) -> str:
     """A figure as shown in tables: '<5' for a suppressed count, '–' for a withheld or undefined value.
 
@@ -76,13 +87,15 @@ def cell_text(value: Any, column: Column, suppressed: bool = False) -> str:
             from dragonnet.operation.service import SMALL_CELL
 
             return f"<{SMALL_CELL}"
-        if column.kind in ("text", "code", "country", "concealment"):
+        if column.kind in TEXT_KINDS:
             return i18n.translate(NOT_STATED)
         return "–"
     if column.kind == "country":
         return country_label(value)
     if isinstance(value, UnresolvedName):
         return i18n.gettext("(unresolved) %(text)s", text=value.written)
+    if column.kind == "subject":
+        return subject_label(str(value))
     if column.kind == "code":  # a vocabulary value: its label (a msgid of the vocabularies), translated
         return i18n.translate(str(value).replace("_", " ").capitalize())
     if column.kind == "concealment":
