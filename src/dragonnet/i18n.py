@@ -258,10 +258,17 @@ def with_values(message: str) -> str:
 
 
 def _recognised(text: str) -> str | None:
-    """The translation of a string made from a `with_values` msgid, or None."""
+    """The translation of a string made from a `with_values` msgid, or None (the current locale's)."""
+    return _recognised_in(translations(_current.get()), text, len(_WITH_VALUES))
+
+
+@functools.lru_cache(maxsize=8192)
+def _recognised_in(catalogue: _gettext.NullTranslations, text: str, _declared: int) -> str | None:
+    # Cached: an import report repeats the same few reasons over thousands of rows (`_declared` renews the
+    # cache when a module declares more msgids).
     for message, pattern in _WITH_VALUES.items():
         if found := pattern.fullmatch(text):
-            return gettext(message, **found.groupdict())
+            return catalogue.gettext(message) % found.groupdict()
     return None
 
 

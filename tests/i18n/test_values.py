@@ -68,6 +68,7 @@ def test_reference_names_in_the_readers_language_where_the_data_has_them() -> No
     assert cites.common_name("Manis javanica", "zh_Hans") == "马来穿山甲"  # curated Chinese
     assert cites.common_name("Manis javanica", "fr") == "Pangolin javanais"  # Species+ French
     assert cites.common_name("Manis javanica", "th") is None  # no Thai names in the data
+    assert cites.common_name("Manis javanica", "en") is None  # English: the scientific name is the reference's
     assert substances.local_name("heroin", "vi") == "hêrôin" and substances.local_name("heroin", "km") is None
     with i18n.use_locale("zh_Hans"):
         assert render.subject_label("heroin") == "海洛因 (heroin)"

@@ -650,8 +650,10 @@ def get(name: str) -> Taxon | None:
     return _lookup_scientific(d, text)
 
 
-# The languages whose common names the data holds: Species+ (en, es, fr) and the curated file (zh, vi, en).
-COMMON_NAME_LANGUAGES = ("en", "es", "fr", "zh", "vi")
+# Common names by language: the curated regional names (Chinese, Vietnamese; a small file) and Species+ (French,
+# Spanish; the full index). English pages keep the reference (scientific) name: it is the reference's language.
+CURATED_NAME_LANGUAGES = ("zh", "vi")
+SPECIES_PLUS_NAME_LANGUAGES = ("fr", "es")
 
 
 @cache
@@ -666,20 +668,19 @@ def _curated_common_names() -> dict[tuple[str, str], str]:
 
 
 def common_name(taxon: Taxon | str, lang: str) -> str | None:
-    """A common name of the taxon in `lang` (a language code, "zh_Hans" read as "zh") where the data has one:
-    the curated regional names first (Chinese, Vietnamese, trade English), then Species+ (English, Spanish,
-    French); None otherwise (Thai, Khmer, Lao: the data has none)."""
+    """A common name of the taxon (its accepted scientific name) in `lang` ("zh_Hans" read as "zh") where the data
+    has one: curated Chinese and Vietnamese names (read from the small curated file, without loading the index),
+    Species+ French and Spanish names; None otherwise (English: the scientific name is the reference's; Thai,
+    Khmer, Lao: the data has none)."""
     code = lang.split("_")[0].lower()
-    if code not in COMMON_NAME_LANGUAGES:
-        return None
-    found = get(taxon) if isinstance(taxon, str) else taxon
-    if found is None:
-        return None
-    curated = _curated_common_names().get((found.name, code))
-    if curated:
-        return curated
-    names = found.common_names.get(code) or []
-    return names[0] if names else None
+    name = taxon.name if isinstance(taxon, Taxon) else str(taxon).strip()
+    if code in CURATED_NAME_LANGUAGES:
+        return _curated_common_names().get((name, code))
+    if code in SPECIES_PLUS_NAME_LANGUAGES:
+        found = get(name) if not isinstance(taxon, Taxon) else taxon
+        names = found.common_names.get(code) if found is not None else None
+        return names[0] if names else None
+    return None
 
 
 def appendix(taxon: Taxon | str) -> str | None:

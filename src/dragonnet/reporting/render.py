@@ -69,11 +69,14 @@ def country_label(alpha2: str | None) -> str:
 
 def subject_label(name: str) -> str:
     """A substance's or taxon's reference name, with its name in the report's language before it where the
-    reference data has one ("海洛因 (heroin)", "Pangolin javanais (Manis javanica)")."""
+    reference data has one ("海洛因 (heroin)", "穿山甲 (Manis)", "Pangolin javanais (Manis javanica)")."""
     from dragonnet.reference import cites, substances
 
     locale = i18n.current_locale()
-    local = substances.local_name(name, locale) or cites.common_name(name, locale)
+    if substances.get(name) is not None:
+        local = substances.local_name(name, locale)
+    else:
+        local = cites.common_name(name, locale)
     return f"{local} ({name})" if local and local != name else name
 
 
