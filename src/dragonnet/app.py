@@ -49,6 +49,7 @@ from dragonnet.errors import (
 )
 from dragonnet.http.deps import CsrfRejected, LoginRequired, Unauthenticated, login_url
 from dragonnet.http.security import SECURITY_HEADERS, SecurityHeadersMiddleware
+from dragonnet.i18n import N_
 from dragonnet.policy import audit
 from dragonnet.policy.access import PermissionDenied
 from dragonnet.storage.db import has_schema, make_engine, redact, session_factory
@@ -119,15 +120,15 @@ API_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 HTTP_TITLES = {
-    400: "Bad request",
-    401: "Not logged in",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    422: "Cannot accept this input",
-    503: "Busy",
-    507: "Cannot store this now",
+    400: N_("Bad request"),
+    401: N_("Not logged in"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    405: N_("Method not allowed"),
+    409: N_("Conflict"),
+    422: N_("Cannot accept this input"),
+    503: N_("Busy"),
+    507: N_("Cannot store this now"),
 }
 
 
@@ -243,7 +244,7 @@ def _error(
         request,
         "error.html",
         {
-            "title": HTTP_TITLES.get(status, "Error"),
+            "title": HTTP_TITLES.get(status, N_("Error")),
             "status": status,
             "message": message,
             "suggestions": suggestions or [],

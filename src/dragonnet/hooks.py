@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     import polars as pl
     from sqlalchemy.orm import Session
 
+    from dragonnet.i18n import LazyText
     from dragonnet.policy.access import Actor
 
 PROJECT = "dragonnet"
@@ -82,7 +83,7 @@ class Table:
     title: str
     columns: tuple[TableColumn, ...]
     rows: tuple[tuple[Any, ...], ...]
-    note: str = ""
+    note: str | LazyText = ""  # a msgid or a lazy text: translated where the debrief is rendered
     public: bool = False  # part of the public summary
     extra: dict[str, Any] = field(default_factory=dict)
 

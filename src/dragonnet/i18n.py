@@ -15,6 +15,7 @@ import datetime as dt
 import functools
 import gettext as _gettext
 import io
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -184,12 +185,117 @@ def lazy_gettext(message: str, **variables: Any) -> LazyText:
     return LazyText(message, variables)
 
 
+class Percent(float):
+    """A ratio shown as a percentage with one decimal: "12.3%" in English text, the locale's form on pages."""
+
+    def __str__(self) -> str:
+        return f"{self:.1%}"
+
+
+class Message(str):
+    """An English text with values that remembers its msgid and values (`translatable`).
+
+    It is a `str` (the English text) everywhere: JSON, the API, the CLI, logs, errors. Where a page renders it
+    (`translate`, the `translate` filter) it is the catalogue's translation with the values formatted in the
+    page's locale (dates, numbers, percentages, nested messages)."""
+
+    message: str
+    variables: dict[str, Any]
+
+    def __new__(cls, message: str, variables: Mapping[str, Any]) -> Message:
+        text = super().__new__(cls, message % dict(variables) if variables else message)
+        text.message, text.variables = message, dict(variables)
+        return text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Message, (self.message, self.variables))
+
+    def localised(self) -> str:
+        if not self.variables:  # a msgid, or an English text made from one with values (`with_values`)
+            return translate(str(self.message))
+        return gettext(self.message, **{name: _localised(value) for name, value in self.variables.items()})
+
+
+def translatable(message: str, **variables: Any) -> Message:
+    """A msgid with named values, English as a string, translated where a page shows it (an extraction keyword,
+    so service messages with values, import reasons and review flags get catalogue entries)."""
+    return Message(message, variables)
+
+
+def _localised(value: Any) -> Any:
+    """A value formatted into a translated message: in the current locale's form."""
+    if isinstance(value, Message | LazyText):
+        return translate(value)
+    if isinstance(value, Percent):
+        return format_percent(float(value), 1)
+    if isinstance(value, dt.datetime):
+        return format_datetime(value, "cell")
+    if isinstance(value, dt.date):
+        return format_date(value)
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return format_number(value)
+    return value
+
+
+# English texts with values made by lower layers as plain strings (an import report's reasons, a service's error
+# messages), recognised by their msgid's shape so that a page can show them translated with the same values.
+_WITH_VALUES: dict[str, re.Pattern[str]] = {}
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%")
+
+
+def with_values(message: str) -> str:
+    """Declare `message` (a msgid with named placeholders, marked N_) as a text that lower layers format with
+    values into plain English strings (`message % values`); `translate` recognises such a string and shows the
+    translation with the same values. Returns `message`."""
+    parts, position = [], 0
+    for found in _PLACEHOLDER.finditer(message):
+        parts.append(re.escape(message[position : found.start()]))
+        parts.append(f"(?P<{found.group(1)}>.+?)" if found.group(1) else "%")
+        position = found.end()
+    parts.append(re.escape(message[position:]))
+    _WITH_VALUES[message] = re.compile("".join(parts), re.S)
+    return message
+
+
+def _recognised(text: str) -> str | None:
+    """The translation of a string made from a `with_values` msgid, or None (the current locale's)."""
+    return _recognised_in(translations(_current.get()), text, len(_WITH_VALUES))
+
+
+@functools.lru_cache(maxsize=8192)
+def _recognised_in(catalogue: _gettext.NullTranslations, text: str, _declared: int) -> str | None:
+    # Cached: an import report repeats the same few reasons over thousands of rows (`_declared` renews the
+    # cache when a module declares more msgids).
+    for message, pattern in _WITH_VALUES.items():
+        if found := pattern.fullmatch(text):
+            return catalogue.gettext(message) % found.groupdict()
+    return None
+
+
+def english(text: object) -> str:
+    """A text as English whatever the current locale (a lazy text's msgid with its values): for JSON, API, CLI."""
+    if isinstance(text, LazyText):
+        if not text.variables:
+            return text.message
+        return text.message % {name: english(value) if isinstance(value, LazyText) else value
+                               for name, value in text.variables.items()}  # fmt: skip
+    return str(text)
+
+
 def translate(text: object) -> str:
     """A text that may be a catalogue msgid (a marked constant, a notice carried in a redirect): translated
     if it is one, else shown as it is (a service's message with values in it stays English)."""
     if isinstance(text, LazyText):
         return str(text)
-    return gettext(str(text)) if text else ""
+    if isinstance(text, Message):
+        return text.localised()
+    if not text:
+        return ""
+    english_text = str(text)
+    translated = gettext(english_text)
+    if translated == english_text:  # not a msgid itself: perhaps one with values
+        return _recognised(english_text) or translated
+    return translated
 
 
 # --- formats (CLDR through Babel): stored values stay ISO, pages show them per locale -----------------------

@@ -17,7 +17,7 @@ from i18n.complete import COMPLETE_LOCALES
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%[sd]")
-KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None}
+KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "translatable": None}  # as `make extract` (-k)
 
 
 def _catalog(locale: str) -> Catalog:

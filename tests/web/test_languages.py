@@ -230,3 +230,17 @@ def test_dates_on_pages_in_the_readers_form_with_the_iso_value_kept(app_client: 
     for iso, shown in stamps:
         moment = dt.datetime.fromisoformat(iso)
         assert shown.endswith(f"{moment:%H:%M} น.") and iso[:10] not in shown
+
+
+def test_texts_made_below_the_web_layer_reach_the_page_translated(app_client: TestClient) -> None:
+    """The upload status texts app.js shows (data- attributes), the overview's counting rule and the case
+    visibility rule (lazy texts of reporting, operation and policy): in the reader's language, values kept."""
+    client = logged_in(app_client, "th_reporter")
+    vi = {"Accept-Language": "vi"}
+    upload = client.get(f"/operations/{SLUG}/import", headers=vi).text
+    assert 'data-uploading="Đang tải lên…"' in upload and 'data-progress="Đang tải lên: {percent}%"' in upload
+    overview = client.get(f"/operations/{SLUG}", headers=vi).text
+    assert "các vụ việc đã phê duyệt mà bạn được xem" in overview  # the overview's counting rule
+    cases = client.get(f"/operations/{SLUG}/cases", headers=vi).text
+    assert "bạn thấy các vụ việc của chính TH-CUS" in cases  # the case visibility rule, the agency kept
+    assert "you see TH-CUS" not in cases

@@ -34,6 +34,7 @@ from dragonnet import hooks
 from dragonnet.domain.exchange import FORMAT, join_list, names_of
 from dragonnet.domain.vocabulary import CaseStatus, IdentifierKind, Role, SharingLevel
 from dragonnet.errors import Conflict, DragonnetError, ValidationError
+from dragonnet.i18n import N_, with_values
 from dragonnet.intake.curation.store import load_mappings, record_values
 from dragonnet.intake.extra import CASE_EXTRA, ITEM_EXTRA, PARTY_EXTRA, pack
 from dragonnet.intake.headers import ITEM_COLUMNS, PARTY_COLUMNS
@@ -61,6 +62,10 @@ CASE_FIELDS = ("case_ref", *CASE_COLUMNS, "description")
 MAX_ITEMS = 200
 MAX_PARTIES = 100
 EDITING_ROLES = (Role.REPORTER, Role.NATIONAL_COORDINATOR)
+
+
+# A form error with a value: English in the API, translated on pages (dragonnet.i18n.with_values).
+REF_USED = with_values(N_("case_ref %(ref)s is already used by your agency"))
 
 
 def _text(value: object) -> str | None:
@@ -572,7 +577,7 @@ def create_case(
     if session.execute(
         select(Case.id).where(Case.reporting_agency_id == actor.agency_id, Case.case_ref == ref)
     ).first():
-        raise CaseInvalid([FieldError("case_ref", ref, f"case_ref {ref} is already used by your agency")])
+        raise CaseInvalid([FieldError("case_ref", ref, REF_USED % {"ref": ref})])
     now = dt.datetime.now(dt.UTC)
     status = CaseStatus.SUBMITTED.value if submit else CaseStatus.DRAFT.value
     case = Case(
@@ -647,7 +652,7 @@ def update_case(
         ).first()
     ):
         ref = checked.case["case_ref"]
-        raise CaseInvalid([FieldError("case_ref", ref, f"case_ref {ref} is already used by your agency")])
+        raise CaseInvalid([FieldError("case_ref", ref, REF_USED % {"ref": ref})])
     old_status = case.status
     new_status = old_status
     if (submit and old_status == CaseStatus.DRAFT.value) or old_status in (

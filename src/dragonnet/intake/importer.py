@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from dragonnet import hooks
 from dragonnet.domain.exchange import SheetKind
 from dragonnet.domain.vocabulary import CaseStatus, IdentifierKind, SharingLevel
+from dragonnet.i18n import N_, with_values
 from dragonnet.intake.curation.store import load_mappings, record_values
 from dragonnet.intake.extra import CASE_EXTRA, ITEM_EXTRA, PARTY_EXTRA, pack
 from dragonnet.intake.forms import with_phases
@@ -62,6 +63,9 @@ from dragonnet.tabular import ImportRejected, RowError
 
 MAX_REPORTED_ERRORS = 10_000  # the report lists at most this many errors; errors_total counts them all
 CHUNK = 5_000  # ids per IN (...) list and rows per executemany batch
+# Reasons with values (English in the report's data; pages translate them, dragonnet.i18n.with_values).
+MERGED_CASE = with_values(N_("case %(ref)s was merged into another case; edit that case"))
+USED_ELSEWHERE = with_values(N_("case_ref %(ref)s is already used by your agency in another operation"))
 
 
 @dataclass
@@ -325,8 +329,7 @@ def _validate(
     frame = _with_phases(frame, operation, sink)
     existing = _existing_cases(session, agency, frame.filter(pl.col("reporting_agency") == own))
     blocked = {
-        ref: (f"case {ref} was merged into another case; edit that case" if status == CaseStatus.MERGED.value
-              else f"case_ref {ref} is already used by your agency in another operation")
+        ref: (MERGED_CASE % {"ref": ref} if status == CaseStatus.MERGED.value else USED_ELSEWHERE % {"ref": ref})
         for ref, (_cid, status, _v, op_id) in existing.items()
         if status == CaseStatus.MERGED.value or op_id != operation.id
     }  # fmt: skip
@@ -389,7 +392,7 @@ def _check_parties(frame: pl.DataFrame, parties: Normalised, own: str) -> tuple[
     pf = pf.join(known, on=list(CASE_KEY), how="left", maintain_order="left")
     psink.add(pf, pl.col("case_ref").is_not_null() & (pl.col("reporting_agency") == own)
               & pl.col("__known").is_null(), "case_ref",
-              pl.lit("no item rows for this case in the items sheet"))  # fmt: skip
+              pl.lit(N_("no item rows for this case in the items sheet")))  # fmt: skip
     party_errors = pl.concat([parties.errors, psink.frame()]).with_columns(pl.lit("parties").alias("sheet"))
     return pf.drop("__known"), party_errors
 

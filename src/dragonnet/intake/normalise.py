@@ -23,7 +23,7 @@ from dragonnet.domain.exchange import FORMAT, SheetKind, join_list, list_hint, n
 from dragonnet.domain.identifiers import conveyance_problem
 from dragonnet.domain.quantity import KG_PER_UNIT, MAX_PLAUSIBLE, Unit, parse_number, parse_unit
 from dragonnet.errors import ValidationError
-from dragonnet.i18n import N_
+from dragonnet.i18n import N_, Message, translatable, with_values
 from dragonnet.intake.headers import ITEM_COLUMNS, PARTY_COLUMNS, key
 from dragonnet.intake.reader import ROW
 from dragonnet.intake.readings import (
@@ -51,6 +51,17 @@ ERROR_SCHEMA: dict[str, Any] = {
 CASE_COLUMNS: tuple[str, ...] = names_of(FORMAT.at_level("items", "case"))
 CASE_KEY = ("reporting_agency", "case_ref")
 _CASE_REQUIRED: tuple[str, ...] = tuple(c.name for c in FORMAT.at_level("items", "case") if c.required)
+
+# Reasons with values: plain English strings in the error frames, translated where a page shows them.
+NOT_ACCEPTED = with_values(N_("not an accepted value; use one of %(values)s"))
+FUTURE_DATE = with_values(N_("date in the future (today is %(today)s)"))
+TOO_LONG = with_values(N_("text longer than %(limit)s characters"))
+UNKNOWN_UNIT = with_values(N_("unknown unit; use one of %(values)s"))
+NOT_A_DATE = with_values(N_("not a date: %(value)s"))
+NOT_A_NUMBER = with_values(N_("not a number: %(value)s"))
+NOT_A_DATE_DMY = N_("not a date; write YYYY-MM-DD or DD/MM/YYYY")
+NOT_A_DATE_ISO = N_("not a date; write YYYY-MM-DD")
+REQUIRED_ON_A_ROW = N_("required (on at least one row of the case)")
 
 _ISO_SHAPE = r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$"
 _ISO_DATETIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$"
@@ -248,7 +259,7 @@ def _enum(frame: pl.DataFrame, column: str, sink: ErrorSink, target: str | None 
         frame,
         pl.col(column).is_not_null() & pl.col(out).is_null(),
         column,
-        pl.lit(f"not an accepted value; use one of {', '.join(accepted)}"),
+        pl.lit(NOT_ACCEPTED % {"values": ", ".join(accepted)}),
         suggestion=pl.col(f"{out}__s"),
     )
     return frame.drop(f"{out}__s")
@@ -306,13 +317,13 @@ def check_dates(
         shaped = shaped | dmy
     reason = (
         pl.when(shaped)
-        .then(pl.lit("impossible date"))
+        .then(pl.lit(N_("impossible date")))
         .when(dmy)
-        .then(pl.lit("not an ISO date (YYYY-MM-DD); DD/MM/YYYY is read only when the import is day-first"))
-        .otherwise(pl.lit("not a date; write YYYY-MM-DD" + (" or DD/MM/YYYY" if day_first else "")))
+        .then(pl.lit(N_("not an ISO date (YYYY-MM-DD); DD/MM/YYYY is read only when the import is day-first")))
+        .otherwise(pl.lit(NOT_A_DATE_DMY if day_first else NOT_A_DATE_ISO))
     )
     sink.add(frame, bad, column, reason)
-    sink.add(frame, pl.col(out) > pl.lit(today), column, pl.lit(f"date in the future (today is {today.isoformat()})"))
+    sink.add(frame, pl.col(out) > pl.lit(today), column, pl.lit(FUTURE_DATE % {"today": today.isoformat()}))
     sink.add(frame, pl.col(out) < pl.lit(dt.date(1900, 1, 1)), column, pl.lit(N_("implausible date (before 1900)")))
     return frame.with_columns(pl.when((pl.col(out) > pl.lit(today)) | (pl.col(out) < pl.lit(dt.date(1900, 1, 1))))
                               .then(None).otherwise(pl.col(out)).alias(out))  # fmt: skip
@@ -325,10 +336,12 @@ def parse_date(text: str, *, day_first: bool = False, today: dt.date | None = No
     frame = check_dates(frame, "d", sink, day_first=day_first, today=today or dt.date.today(), out="d__n")
     errors = sink.frame()
     if errors.height:
-        raise ValidationError(f"{errors['reason'][0]}: {text!r}")
+        # a Message: the CLI and API read English, a page the reason translated (dragonnet.i18n.translate)
+        reason = Message(errors["reason"][0], {})
+        raise ValidationError(translatable("%(reason)s: %(value)s", reason=reason, value=repr(text)))
     value = frame["d__n"][0]
     if value is None:
-        raise ValidationError(f"not a date: {text!r}")
+        raise ValidationError(NOT_A_DATE % {"value": repr(text)})
     assert isinstance(value, dt.date)
     return value
 
@@ -363,7 +376,7 @@ def parse_quantity_value(text: str) -> float:
     frame = number_column(pl.DataFrame({"q": [text.strip() or None]}, schema={"q": pl.String}), "q", "n")
     value = frame["n"][0]
     if value is None:
-        raise ValidationError(f"not a number: {text!r}")
+        raise ValidationError(NOT_A_NUMBER % {"value": repr(text)})
     return float(value)
 
 
@@ -379,7 +392,7 @@ def check_text(frame: pl.DataFrame, columns: Sequence[str], sink: ErrorSink) -> 
         limit = min(COLUMN_MAX.get(c, TEXT_MAX), TEXT_MAX)
         too_long = pl.col(c).str.len_chars() > limit
         control = pl.col(c).str.contains(CONTROL_CHARS)
-        sink.add(frame, too_long, c, pl.lit(f"text longer than {limit} characters"),
+        sink.add(frame, too_long, c, pl.lit(TOO_LONG % {"limit": limit}),
                  value=pl.col(c).str.slice(0, 40) + pl.lit("…"))  # fmt: skip
         sink.add(frame, ~too_long & control, c, pl.lit(N_("contains control characters")),
                  value=pl.col(c).str.replace_all(CONTROL_CHARS, "?"))  # fmt: skip
@@ -564,19 +577,19 @@ def _quantities(frame: pl.DataFrame, sink: ErrorSink, notes: ErrorSink) -> pl.Da
     frame = frame.with_columns(pl.col("unit").replace_strict(unit_map, default=None, return_dtype=pl.String)
                                .alias("unit__n"))  # fmt: skip
     sink.add(frame, pl.col("unit").is_not_null() & pl.col("unit__n").is_null(), "unit",
-             pl.lit(f"unknown unit; use one of {', '.join(u.value for u in Unit)}"))  # fmt: skip
+             pl.lit(UNKNOWN_UNIT % {"values": ", ".join(u.value for u in Unit)}))  # fmt: skip
     q = pl.col("quantity__n")
     is_unknown = pl.col("quantity__unknown")
     sink.add(frame, pl.col("quantity").is_not_null() & q.is_null() & ~is_unknown, "quantity", pl.lit(
-        "not a number (write \"unknown\" when the source holds neither a weight nor a count)"))  # fmt: skip
+        N_("not a number (write \"unknown\" when the source holds neither a weight nor a count)")))  # fmt: skip
     sink.add(frame, q.is_not_null() & (q.is_nan() | q.is_infinite() | (q <= 0)), "quantity",
-             pl.lit("quantity must be a positive number"))  # fmt: skip
+             pl.lit(N_("quantity must be a positive number")))  # fmt: skip
     max_q = pl.col("unit__n").replace_strict({u.value: v for u, v in MAX_PLAUSIBLE.items()}, default=None,
                                               return_dtype=pl.Float64)  # fmt: skip
     sink.add(frame, q.is_not_null() & max_q.is_not_null() & (q > max_q), "quantity",
              pl.format("quantity {} {} is implausibly large; check the unit", q, pl.col("unit__n")))  # fmt: skip
     notes.add(frame, is_unknown, "quantity",
-              pl.lit("quantity unknown: the case counts, its quantity is left out of the totals"),
+              pl.lit(N_("quantity unknown: the case counts, its quantity is left out of the totals")),
               suggestion=pl.lit("unknown"))  # fmt: skip
     factor = pl.col("unit__n").replace_strict({u.value: f for u, f in KG_PER_UNIT.items()}, default=None,
                                               return_dtype=pl.Float64)  # fmt: skip
@@ -712,7 +725,7 @@ def _case_level(frame: pl.DataFrame, sink: ErrorSink) -> pl.DataFrame:
         written = pl.col(f"__has_{column}").any().over(keys)
         frame = frame.with_columns(written.alias(f"__any_{column}"))
         sink.add(frame, pl.col(column).is_null() & ~pl.col(f"__any_{column}") & has_case, column,
-                 pl.lit("required (on at least one row of the case)"), value=pl.lit(None, dtype=pl.String))  # fmt: skip
+                 pl.lit(REQUIRED_ON_A_ROW), value=pl.lit(None, dtype=pl.String))  # fmt: skip
     return frame.drop([f"__{what}_{c}" for c in _CASE_REQUIRED for what in ("has", "any")])
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dragonnet.hooks import Table, TableColumn, hookimpl
+from dragonnet.i18n import N_, LazyText, lazy_gettext
 from dragonnet.messaging.alerts import is_overdue
 from dragonnet.policy import cellkey
 from dragonnet.policy.access import Actor, Hidden
@@ -30,11 +31,20 @@ from dragonnet.policy.messaging import alert_visibility, may_see_turnaround
 from dragonnet.storage.messaging_models import Alert, AlertRecipient
 from dragonnet.storage.models import Agency, utcnow
 
-COUNTING_RULE = (
+# A catalogue msgid: pages and the debrief show it translated (`counting_rule_text`); the CLI and API in English.
+COUNTING_RULE_MSGID = N_(
     "every alert of the operation you may see, raised in the period, once per recipient agency; medians over the "
     "alerts the agency acknowledged or answered, measured from the moment it became a recipient; other agencies' "
-    f"counts are perturbed by a few units and counts below {cellkey.SMALL_CELL} are shown as '<{cellkey.SMALL_CELL}'"
+    "counts are perturbed by a few units and counts below %(n)s are shown as '<%(n)s'"
 )
+COUNTING_RULE = COUNTING_RULE_MSGID % {"n": cellkey.SMALL_CELL}
+
+
+def counting_rule_text() -> LazyText:
+    """The counting rule, translated where it is shown."""
+    return lazy_gettext(COUNTING_RULE_MSGID, n=cellkey.SMALL_CELL)
+
+
 MEASURES = ("received", "acknowledged", "answered", "seizures", "overdue_open")
 
 
@@ -181,7 +191,7 @@ def debrief_breakdowns(
     rows = turnaround_rows(session, operation_id, since=since, until=until, actor=actor)
     return Table(
         key="alert_turnaround",
-        title="Alert turnaround by recipient agency",
+        title=N_("Alert turnaround by recipient agency"),
         columns=(
             TableColumn("agency", "Agency"),
             TableColumn("received", "Alerts received", "count"),
@@ -205,6 +215,6 @@ def debrief_breakdowns(
             )
             for r in rows
         ),
-        note=f"Counting rule: {COUNTING_RULE}.",
+        note=lazy_gettext("Counting rule: %(rule)s.", rule=counting_rule_text()),
         public=False,
     )

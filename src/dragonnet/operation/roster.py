@@ -36,6 +36,7 @@ from dragonnet.errors import DragonnetError
 from dragonnet.operation import manage
 from dragonnet.policy import admin, audit
 from dragonnet.policy.access import Actor, Hidden, PermissionDenied, audit_actor
+from dragonnet.policy.users import UNKNOWN_ROLES
 from dragonnet.progress import Progress, no_progress
 from dragonnet.reference import countries
 from dragonnet.storage.models import Agency, ContactPoint, User
@@ -308,7 +309,7 @@ class _Importer:
         unknown = [r for r in roles if r not in Role.values()]
         if unknown:
             raise _RowProblem(
-                "roles", roles_text, f"unknown role(s) {', '.join(unknown)}; use {', '.join(Role.values())}"
+                "roles", roles_text, UNKNOWN_ROLES % {"roles": ", ".join(unknown), "values": ", ".join(Role.values())}
             )
         display, email = v.get("display_name", "") or None, v.get("email", "") or None
         found = self.session.execute(

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from dragonnet.domain.phases import check_periods, phase_of, roman
 from dragonnet.domain.vocabulary import AgencyKind, CaseStatus, CommodityClass, ParticipationRole
 from dragonnet.errors import NotFound, ReferenceLookupError, ValidationError
+from dragonnet.i18n import N_, LazyText, lazy_gettext
 from dragonnet.policy import cellkey
 from dragonnet.policy.access import Actor, case_visibility
 from dragonnet.reference import countries
@@ -100,7 +101,10 @@ class PhaseCount:
 
 
 COUNTED_STATUSES = (CaseStatus.VALIDATED.value,)
-COUNTING_RULE = "validated cases visible to you, merged duplicates counted once, assigned to a phase by seizure date"
+# Catalogue msgids (pages translate them); the API and the CLI show them in English.
+COUNTING_RULE = N_(
+    "validated cases visible to you, merged duplicates counted once, assigned to a phase by seizure date"
+)
 
 
 def overview(session: Session, actor: Actor, operation: Operation) -> list[PhaseCount]:
@@ -130,12 +134,18 @@ def overview(session: Session, actor: Actor, operation: Operation) -> list[Phase
 
 
 SMALL_CELL = cellkey.SMALL_CELL
-TOTALS_RULE = (
+TOTALS_RULE_MSGID = N_(
     "validated cases of all member agencies, merged duplicates counted once, by seizure date; "
     "an aggregate statistic: the cases of each phase are exact (the operation's published figures); the figures by "
-    f"commodity class are perturbed by a few units (the same figure is always the same number) and counts below "
-    f"{SMALL_CELL} are shown as '<{SMALL_CELL}'"
+    "commodity class are perturbed by a few units (the same figure is always the same number) and counts below "
+    "%(n)s are shown as '<%(n)s'"
 )
+TOTALS_RULE = TOTALS_RULE_MSGID % {"n": SMALL_CELL}
+
+
+def totals_rule_text() -> LazyText:
+    """The operation totals' rule, translated where a page shows it."""
+    return lazy_gettext(TOTALS_RULE_MSGID, n=SMALL_CELL)
 
 
 @dataclass(frozen=True)

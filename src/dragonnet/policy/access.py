@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from dragonnet.domain.vocabulary import CaseStatus, IdentifierKind, Role, SharingLevel
 from dragonnet.errors import DragonnetError, NotFound
+from dragonnet.i18n import LazyText, english, lazy_gettext
 from dragonnet.policy import audit
 from dragonnet.storage.models import Agency, Case, CaseIdentifier, CaseShare, Item, Party, User
 
@@ -121,22 +122,33 @@ def nominal_visibility(actor: Actor) -> ColumnElement[bool]:
 # --- saying why, without revealing what ----------------------------------------------------------------------
 
 
-def case_visibility_rule(actor: Actor) -> str:
-    """The case rule as it applies to `actor`, in one sentence (true of every case, so it reveals none)."""
+def case_visibility_rule(actor: Actor) -> LazyText:
+    """The case rule as it applies to `actor`, in one sentence (true of every case, so it reveals none);
+    translated where a page shows it, `english()` for other uses."""
     if not actor.is_authenticated or actor.agency_id is None:
-        return "log in to see cases"
-    agency = actor.agency_code or "your agency"
+        return lazy_gettext("log in to see cases")
+    agency: str | LazyText = actor.agency_code or lazy_gettext("your agency")
     if actor.is_observer_only:
-        return (f"partner observers ({agency}) see the cases marked TLP:CLEAR only; other cases are shared with "
-                "the operation's member agencies")  # fmt: skip
-    amber = f"TLP:AMBER cases shared with {agency}"
+        return lazy_gettext(
+            "partner observers (%(agency)s) see the cases marked TLP:CLEAR only; other cases are shared with the "
+            "operation's member agencies",
+            agency=agency,
+        )
+    amber = lazy_gettext("TLP:AMBER cases shared with %(agency)s", agency=agency)
     if actor.has(Role.REGIONAL_ANALYST):
-        amber = "every submitted TLP:AMBER case (regional analysts)"
+        amber = lazy_gettext("every submitted TLP:AMBER case (regional analysts)")
     elif actor.has(Role.NATIONAL_COORDINATOR) and actor.country:
-        amber = f"TLP:AMBER cases of {actor.country} agencies and those shared with {agency}"
-    return (f"you see {agency}'s own cases, the submitted TLP:GREEN and TLP:CLEAR cases of every member, "
-            f"{amber}, and TLP:RED cases that name {agency}; drafts stay with their agency, TLP:AMBER+STRICT cases "
-            "too")  # fmt: skip
+        amber = lazy_gettext(
+            "TLP:AMBER cases of %(country)s agencies and those shared with %(agency)s",
+            country=actor.country,
+            agency=agency,
+        )
+    return lazy_gettext(
+        "you see %(agency)s's own cases, the submitted TLP:GREEN and TLP:CLEAR cases of every member, %(amber)s, "
+        "and TLP:RED cases that name %(agency)s; drafts stay with their agency, TLP:AMBER+STRICT cases too",
+        agency=agency,
+        amber=amber,
+    )
 
 
 def why_case_hidden(actor: Actor, case: Case) -> str:
@@ -158,7 +170,7 @@ def hidden_explanation(actor: Actor, object_type: str) -> str:
     """What a 'not found' page adds: the rule that decides what `actor` sees. The same words whether the record
     exists or not, so the page reveals nothing."""
     if object_type == "case":
-        return f"Either there is no such case, or it is not shared with you: {case_visibility_rule(actor)}."
+        return f"Either there is no such case, or it is not shared with you: {english(case_visibility_rule(actor))}."
     if object_type == "alert":
         who = "partner observers see TLP:CLEAR alerts only" if actor.is_observer_only else (
             "an alert is seen by its sender and its recipient agencies, TLP:GREEN alerts by every member and "

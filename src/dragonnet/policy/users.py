@@ -18,13 +18,26 @@ from sqlalchemy.orm import Session
 
 from dragonnet.domain.vocabulary import Role
 from dragonnet.errors import Conflict, NotFound, ValidationError
-from dragonnet.i18n import LOCALES, normalise
+from dragonnet.i18n import LOCALES, N_, normalise, with_values
 from dragonnet.policy import audit
 from dragonnet.policy.passwords import DUMMY_HASH, check_policy, hash_password, needs_rehash, verify_password
 from dragonnet.storage.models import Agency, User, UserRole, WebSession, utcnow
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = dt.timedelta(minutes=15)
+
+
+# Error messages with values: English for the API and the CLI, translated on pages (dragonnet.i18n.with_values).
+UNKNOWN_ROLES = with_values(N_("unknown role(s) %(roles)s; use %(values)s"))
+NO_ROLE = with_values(N_("no role given; use %(values)s"))
+INVALID_USERNAME = with_values(N_("invalid username %(username)s: use letters, digits, '.', '-' and '_'"))
+UNKNOWN_AGENCY = with_values(N_("unknown agency %(code)s"))
+USER_EXISTS = with_values(N_("user %(username)s exists already"))
+
+
+def _roles_error(unknown: list[str]) -> str:
+    values = ", ".join(Role.values())
+    return UNKNOWN_ROLES % {"roles": ", ".join(unknown), "values": values} if unknown else NO_ROLE % {"values": values}
 
 
 def create_user(
@@ -42,15 +55,15 @@ def create_user(
 ) -> User:
     username = username.strip()
     if not username or len(username) > 64 or not username.replace(".", "").replace("-", "").replace("_", "").isalnum():
-        raise ValidationError(f"invalid username {username!r}: use letters, digits, '.', '-' and '_'")
+        raise ValidationError(INVALID_USERNAME % {"username": repr(username)})
     agency = session.execute(select(Agency).where(Agency.code == agency_code)).scalar_one_or_none()
     if agency is None:
-        raise NotFound(f"unknown agency {agency_code!r}")
+        raise NotFound(UNKNOWN_AGENCY % {"code": repr(agency_code)})
     unknown = [r for r in roles if r not in Role.values()]
     if unknown or not roles:
-        raise ValidationError(f"unknown role(s) {', '.join(unknown) or '(none given)'}; use {', '.join(Role.values())}")
+        raise ValidationError(_roles_error(unknown))
     if session.execute(select(User.id).where(func.lower(User.username) == username.lower())).first():
-        raise Conflict(f"user {username!r} exists already")
+        raise Conflict(USER_EXISTS % {"username": repr(username)})
     if enforce_policy:
         check_policy(password, username=username)
     user = User(
@@ -205,7 +218,7 @@ def set_language(session: Session, user: User, language: str | None, by: audit.A
 def set_roles(session: Session, user: User, roles: list[str], by: audit.AuditActor = audit.SYSTEM) -> User:
     unknown = [r for r in roles if r not in Role.values()]
     if unknown or not roles:
-        raise ValidationError(f"unknown role(s) {', '.join(unknown) or '(none given)'}; use {', '.join(Role.values())}")
+        raise ValidationError(_roles_error(unknown))
     before = sorted(user.role_names)
     wanted = list(dict.fromkeys(roles))
     user.roles = [r for r in user.roles if r.role in wanted]

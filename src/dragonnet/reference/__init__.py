@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dragonnet.i18n import N_
+
 
 @dataclass(frozen=True)
 class DatasetInfo:
@@ -18,6 +20,7 @@ class DatasetInfo:
     licence: str
     records: int
     attribution: str = ""
+    title: str = ""  # what pages call it (a catalogue msgid, translated where shown)
 
 
 def datasets() -> list[DatasetInfo]:
@@ -27,6 +30,7 @@ def datasets() -> list[DatasetInfo]:
     return [
         DatasetInfo(
             name="countries",
+            title=N_("Countries"),
             version=f"ISO 3166-1 via {countries.version()}",
             source="pycountry (ISO 3166-1 and its gettext translations from Debian iso-codes); "
             "aliases curated by the dragonnet developers",
@@ -35,6 +39,7 @@ def datasets() -> list[DatasetInfo]:
         ),
         DatasetInfo(
             name="places",
+            title=N_("Places"),
             version=places.version(),
             source="UN/LOCODE code list (UNECE, via OpenTravelData): locations with function flags, subdivisions "
             "and coordinates; airports (IATA/ICAO) from airportsdata; curated places, aliases and border crossings "
@@ -46,6 +51,7 @@ def datasets() -> list[DatasetInfo]:
         ),
         DatasetInfo(
             name="cites",
+            title=N_("CITES species"),
             version=cites.version(),
             source="Species+ Index of CITES Species (UNEP-WCMC for the CITES Secretariat), compacted, with the "
             "classes, orders, families and genera above its records; group, vernacular, Chinese, Vietnamese and "
@@ -56,6 +62,7 @@ def datasets() -> list[DatasetInfo]:
         ),
         DatasetInfo(
             name="substances",
+            title=N_("Controlled substances"),
             version=substances.version(),
             source="Curated by the dragonnet developers from the INCB Yellow List (1961 Convention), "
             "Green List (1971 Convention) and Red List (1988 Convention, Tables I and II)",
@@ -64,6 +71,7 @@ def datasets() -> list[DatasetInfo]:
         ),
         DatasetInfo(
             name="goods",
+            title=N_("Goods"),
             version=goods.version(),
             source="Harmonized System nomenclature (chapters, headings, subheadings) from the datasets/"
             "harmonized-system files built from UN Comtrade",

@@ -639,6 +639,7 @@ def cache_clear() -> None:
     """Forget the loaded data (after changing DRAGONNET_CITES_FILE)."""
     _data.cache_clear()
     _fuzzy_pool.cache_clear()
+    _curated_common_names.cache_clear()
 
 
 def get(name: str) -> Taxon | None:
@@ -648,6 +649,39 @@ def get(name: str) -> Taxon | None:
     if text.isdigit():
         return d.by_id.get(text)
     return _lookup_scientific(d, text)
+
+
+# Common names by language: the curated regional names (Chinese, Vietnamese; a small file) and Species+ (French,
+# Spanish; the full index). English pages keep the reference (scientific) name: it is the reference's language.
+CURATED_NAME_LANGUAGES = ("zh", "vi")
+SPECIES_PLUS_NAME_LANGUAGES = ("fr", "es")
+
+
+@cache
+def _curated_common_names() -> dict[tuple[str, str], str]:
+    """(scientific name, lang) -> the first curated name of that language naming exactly that taxon (a name
+    that points at alternatives, "ivory" -> Elephantidae or ..., is a trade name, not this taxon's name)."""
+    out: dict[tuple[str, str], str] = {}
+    for row in curated_rows():
+        if row.lang and "|" not in row.taxon and not row.specimen_hint:
+            out.setdefault((row.taxon, row.lang), row.name)
+    return out
+
+
+def common_name(taxon: Taxon | str, lang: str) -> str | None:
+    """A common name of the taxon (its accepted scientific name) in `lang` ("zh_Hans" read as "zh") where the data
+    has one: curated Chinese and Vietnamese names (read from the small curated file, without loading the index),
+    Species+ French and Spanish names; None otherwise (English: the scientific name is the reference's; Thai,
+    Khmer, Lao: the data has none)."""
+    code = lang.split("_")[0].lower()
+    name = taxon.name if isinstance(taxon, Taxon) else str(taxon).strip()
+    if code in CURATED_NAME_LANGUAGES:
+        return _curated_common_names().get((name, code))
+    if code in SPECIES_PLUS_NAME_LANGUAGES:
+        found = get(name) if not isinstance(taxon, Taxon) else taxon
+        names = found.common_names.get(code) if found is not None else None
+        return names[0] if names else None
+    return None
 
 
 def appendix(taxon: Taxon | str) -> str | None:

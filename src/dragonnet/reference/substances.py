@@ -46,6 +46,7 @@ class Substance:
     control: str  # "1961 Schedule I", "1971 Schedule II", "1988 Table I", "national (not under the UN conventions)"
     synonyms: tuple[str, ...]
     note: str | None = field(default=None, compare=False)
+    names: dict[str, str] = field(default_factory=dict, compare=False, hash=False)  # lang -> name (data: `names`)
 
     @property
     def internationally_controlled(self) -> bool:
@@ -87,6 +88,7 @@ def _data() -> _Data:
             control=str(entry["control"]),
             synonyms=tuple(str(s) for s in entry.get("synonyms") or ()),
             note=entry.get("note"),
+            names={str(k): str(v) for k, v in (entry.get("names") or {}).items()},
         )
         substances.append(sub)
     # Names first (a name always wins over another substance's synonym), then synonyms.
@@ -99,6 +101,12 @@ def _data() -> _Data:
                 if k:
                     keys.setdefault(k, (sub, "synonym", syn))
     return _Data(str(raw.get("version", "")), str(raw.get("edition", "")), substances, keys)
+
+
+def local_name(name: str, lang: str) -> str | None:
+    """The substance's name in `lang` ("zh_Hans" read as "zh") where the data has one (`names`), else None."""
+    found = get(name)
+    return found.names.get(lang.split("_")[0].lower()) if found is not None else None
 
 
 def version() -> str:

@@ -17,12 +17,12 @@ from typing import Any
 
 import duckdb
 
-from dragonnet.i18n import N_
+from dragonnet.i18n import N_, translatable
 from dragonnet.operation.service import percent_change
 from dragonnet.policy import cellkey
 from dragonnet.reporting import concealment
 from dragonnet.reporting.extract import Extract
-from dragonnet.reporting.figures import Breakdown, Column, Headline
+from dragonnet.reporting.figures import Breakdown, Column, Headline, UnresolvedName
 from dragonnet.reporting.rules import CountingRule, DateBasis
 
 ROUTE_LIMIT = 30
@@ -372,7 +372,9 @@ def by_substance_taxon(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
         con,
         """
         SELECT commodity_class,
-               coalesce(substance, taxon, '(unresolved) ' || coalesce(substance_text, taxon_text, '?')) AS name,
+               coalesce(substance, taxon) AS name,
+               CASE WHEN coalesce(substance, taxon) IS NULL THEN coalesce(substance_text, taxon_text, '?') END
+                   AS written,
                string_agg(DISTINCT cites_appendix, '/' ORDER BY cites_appendix) AS cites,
                count(DISTINCT case_id) AS cases, count(*) AS seizures,
                sum(mass_kg) AS kg,
@@ -381,16 +383,18 @@ def by_substance_taxon(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
                sum(CASE unit WHEN 'l' THEN quantity WHEN 'ml' THEN quantity / 1000.0 END) AS litres,
                sum(quantity) FILTER (WHERE unit = 'm3') AS m3
         FROM i WHERE phase = $cur
-        GROUP BY 1, 2 ORDER BY 1, cases DESC, name
+        GROUP BY 1, 2, 3 ORDER BY 1, cases DESC, coalesce(name, '(unresolved) ' || written)
         """,
         p,
     )
+    # An unresolved substance or taxon is a code and the text as written; its label is made where it is shown.
+    subject_rows = [(r[0], r[1] if r[1] is not None else UnresolvedName(r[2]), *r[3:]) for r in subject_rows]
     return Breakdown(
         "by_substance_taxon",
         N_("Cases by substance or taxon"),
         (
             Column("commodity_class", N_("Class"), "code"),
-            Column("name", N_("Substance or taxon")),
+            Column("name", N_("Substance or taxon"), "subject"),
             Column("cites_appendix", N_("CITES appendix")),
             Column("cases", N_("Cases"), "count"),
             Column("seizures", N_("Seized items"), "count"),
@@ -504,7 +508,7 @@ def concealment_texts(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
             Column("cases", N_("Cases"), "count"),
         ),
         tuple(texts),
-        note=f"the {CONCEALMENT_TEXT_LIMIT} most frequent texts of the phase",
+        note=translatable("the %(n)s most frequent texts of the phase", n=CONCEALMENT_TEXT_LIMIT),
     )
 
 
@@ -537,7 +541,7 @@ def routes(con: duckdb.DuckDBPyConnection, p: Params) -> Breakdown:
             Column("cases", N_("Cases"), "count"),
         ),
         tuple(route_rows),
-        note=f"the {ROUTE_LIMIT} most frequent origin > transit > destination routes of the phase",
+        note=translatable("the %(n)s most frequent origin > transit > destination routes of the phase", n=ROUTE_LIMIT),
     )
 
 

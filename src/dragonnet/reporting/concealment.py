@@ -6,20 +6,22 @@ the rows. Texts that match nothing count as "other"; the debrief also lists the 
 
 from __future__ import annotations
 
+from dragonnet.i18n import N_
+
 CATEGORIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("body", "On or in the body", ("body-pack", "body pack", "swallow", "to the body", "under clothing")),
-    ("baggage", "Baggage and carried bags", ("suitcase", "luggage", "backpack", "carried", "personal effects")),
-    ("vehicle", "Vehicle compartment or load", ("truck", "car's", "passenger car", "motorbike", "fuel tank",
+    ("body", N_("On or in the body"), ("body-pack", "body pack", "swallow", "to the body", "under clothing")),
+    ("baggage", N_("Baggage and carried bags"), ("suitcase", "luggage", "backpack", "carried", "personal effects")),
+    ("vehicle", N_("Vehicle compartment or load"), ("truck", "car's", "passenger car", "motorbike", "fuel tank",
                                                 "tyre", "pick-up", "freight wagon", "compartment")),
-    ("vessel", "Vessel hold or at sea", ("hold of", "deck of", "at sea", "barge", "fishing boat")),
-    ("container", "Container structure", ("false floor", "cooling unit", "false bottom")),
-    ("post", "Postal or express item", ("greeting card", "parcel", "toner", "loudspeaker", "books")),
-    ("misdeclared", "Mis-declared or mixed with cargo", ("declared as", "mis-declared", "among declared",
+    ("vessel", N_("Vessel hold or at sea"), ("hold of", "deck of", "at sea", "barge", "fishing boat")),
+    ("container", N_("Container structure"), ("false floor", "cooling unit", "false bottom")),
+    ("post", N_("Postal or express item"), ("greeting card", "parcel", "toner", "loudspeaker", "books")),
+    ("misdeclared", N_("Mis-declared or mixed with cargo"), ("declared as", "mis-declared", "among declared",
                                                          "mixed with", "cartons of", "bags of", "sacks of",
                                                          "bales", "crates", "consignment", "packaging")),
-    ("goods", "Hidden inside goods", ("inside", "hollowed", "in packets", "in tea", "bottles", "candles")),
+    ("goods", N_("Hidden inside goods"), ("inside", "hollowed", "in packets", "in tea", "bottles", "candles")),
 )  # fmt: skip
-OTHER = ("other", "Other or not stated")
+OTHER = ("other", N_("Other or not stated"))
 
 LABELS: dict[str, str] = {key: label for key, label, _ in CATEGORIES} | {OTHER[0]: OTHER[1]}
 

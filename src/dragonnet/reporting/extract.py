@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, aliased
 
 from dragonnet.domain.vocabulary import Role
 from dragonnet.errors import ValidationError
+from dragonnet.i18n import LazyText, country_name, lazy_gettext
 from dragonnet.policy.access import Actor, case_visibility
 from dragonnet.reference import countries
 from dragonnet.reporting.rules import CountingRule
@@ -27,6 +28,9 @@ from dragonnet.storage.models import Agency, Case, CaseTransit, Item, Operation
 
 # The reporting agency under its own alias: the policy's clauses correlate on `Agency` themselves.
 ReportingAgency = aliased(Agency, name="reporting_agency")
+
+
+PUBLIC_LABEL = lazy_gettext("public summary (aggregates, small cells suppressed)")
 
 
 class ScopeKind(StrEnum):
@@ -41,7 +45,7 @@ class ScopeKind(StrEnum):
 class Scope:
     kind: ScopeKind
     actor: Actor | None  # whose visibility filters the extract; None: the whole operation (aggregates only)
-    label: str
+    label: str | LazyText  # translated where it is shown; `english(label)` for JSON
 
     @property
     def public(self) -> bool:
@@ -72,23 +76,36 @@ def scope_for(actor: Actor | None, requested: str | None = None) -> Scope:
     """The scope an actor computes figures in (its role's by default); an unknown or wider request is refused."""
     if actor is None:
         if requested in (None, "", ScopeKind.AGGREGATE.value):
-            return Scope(ScopeKind.AGGREGATE, None, "the whole operation (aggregate)")
+            return Scope(ScopeKind.AGGREGATE, None, lazy_gettext("the whole operation (aggregate)"))
         if requested == ScopeKind.PUBLIC.value:
-            return Scope(ScopeKind.PUBLIC, None, "public summary (aggregates, small cells suppressed)")
+            return Scope(ScopeKind.PUBLIC, None, PUBLIC_LABEL)
         raise ValidationError(f"scope {requested!r} needs a user (--as USER)")
     allowed = allowed_scopes(actor)
     kind = default_scope(actor) if not requested else _scope_kind(requested)
     if kind not in allowed:
         raise ValidationError(f"scope {kind.value!r} is not open to you; use {', '.join(k.value for k in allowed)}")
     if kind is ScopeKind.PUBLIC:
-        return Scope(kind, None, "public summary (aggregates, small cells suppressed)")
+        return Scope(kind, None, PUBLIC_LABEL)
+    label: LazyText
     if kind is ScopeKind.AGENCY:
-        label = f"cases of {actor.agency_code} you may see"
+        label = lazy_gettext("cases of %(agency)s you may see", agency=actor.agency_code)
     elif kind is ScopeKind.COUNTRY:
-        label = f"cases of {countries.get(actor.country).name if actor.country else '?'} agencies you may see"
+        label = lazy_gettext("cases of %(country)s agencies you may see", country=_CountryName(actor.country))
     else:
-        label = "cases of the operation you may see"
+        label = lazy_gettext("cases of the operation you may see")
     return Scope(kind, actor, label)
+
+
+class _CountryName:
+    """A country's name in the locale current when the scope's label is shown (CLDR; ISO's name in English)."""
+
+    def __init__(self, alpha2: str | None) -> None:
+        self.alpha2 = alpha2
+
+    def __str__(self) -> str:
+        if not self.alpha2:
+            return "?"
+        return country_name(self.alpha2, fallback=countries.get(self.alpha2).name)
 
 
 def _scope_kind(text: str) -> ScopeKind:

@@ -6,9 +6,26 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-# Column kinds: "text" (a label), "country" (alpha-2), "count" (a number of cases/items: suppressible),
+from dragonnet.i18n import LazyText, english
+from dragonnet.reporting.rules import describe_rule
+
+# Column kinds: "text" (a label), "subject" (a substance or taxon: its name in the reader's language where the
+# reference has one, the reference name beside), "country" (alpha-2), "count" (a number of cases/items: suppressible),
 # "change" (a difference between two counts), "pct" (a percentage change), "amount" (a quantity sum).
 COUNT_KINDS = frozenset({"count"})
+
+
+class UnresolvedName(str):
+    """A substance or taxon the reference did not resolve, kept as written. As a string it is the English
+    label "(unresolved) <text>" (JSON, CSV, the API); pages and reports make the label in their language from
+    `written` (reporting.render.cell_text)."""
+
+    written: str
+
+    def __new__(cls, written: str) -> UnresolvedName:
+        name = super().__new__(cls, f"(unresolved) {written}")
+        name.written = written
+        return name
 
 
 @dataclass(frozen=True)
@@ -30,7 +47,7 @@ class Breakdown:
     title: str
     columns: tuple[Column, ...]
     rows: tuple[tuple[Any, ...], ...]
-    note: str = ""  # how this table counts, beyond the counting rule (e.g. "a case counts under each class")
+    note: str | LazyText = ""  # how this table counts, beyond the counting rule (e.g. "a case counts under each class")
     public: bool = False  # part of the public summary
 
     def column(self, key: str) -> int:
@@ -79,7 +96,7 @@ class Debrief:
     previous_phase: PhaseInfo | None
     rule: dict[str, Any]  # CountingRule.as_dict()
     scope_kind: str
-    scope_label: str
+    scope_label: str | LazyText  # translated where it is rendered; English in JSON
     generated_by: str | None
     generated_at: dt.datetime
     filters: dict[str, str | None]
@@ -88,7 +105,7 @@ class Debrief:
     suppressed: bool = False
     small_cell: int | None = None
     perturbed: bool = False  # counts carry the cell-key noise (the public summary, reporting.public)
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[str | LazyText, ...] = field(default_factory=tuple)  # translated where rendered
 
     def breakdown(self, key: str) -> Breakdown:
         for b in self.breakdowns:
@@ -102,6 +119,11 @@ class Debrief:
     @property
     def rule_text(self) -> str:
         return str(self.rule["text"])
+
+    @property
+    def rule_text_translated(self) -> str:
+        """The rule's sentence in the locale the debrief is rendered in (English outside one)."""
+        return describe_rule(self.rule)
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: every breakdown with its rows as objects and the counting rule it was counted under."""
@@ -118,13 +140,13 @@ class Debrief:
             "phase": phase(self.phase),
             "previous_phase": phase(self.previous_phase),
             "rule": self.rule,
-            "scope": {"kind": self.scope_kind, "label": self.scope_label, "user": self.generated_by},
+            "scope": {"kind": self.scope_kind, "label": english(self.scope_label), "user": self.generated_by},
             "filters": self.filters,
             "generated_at": self.generated_at.isoformat(),
             "suppressed": self.suppressed,
             "small_cell": self.small_cell,
             "perturbed": self.perturbed,
-            "notes": list(self.notes),
+            "notes": [english(n) for n in self.notes],
             "headline": {
                 "cases": h.cases,
                 "previous_cases": h.previous_cases,
@@ -140,7 +162,7 @@ class Debrief:
                 b.key: {
                     "title": b.title,
                     "rule": self.rule_text,
-                    "note": b.note,
+                    "note": english(b.note),
                     "columns": [{"key": c.key, "label": c.label, "kind": c.kind} for c in b.columns],
                     "rows": b.as_dicts(),
                 }

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from dragonnet.i18n import lazy_gettext
 from dragonnet.operation.service import SMALL_CELL, percent_change
 from dragonnet.policy import cellkey
 from dragonnet.reporting.breakdowns import Computed
@@ -30,12 +31,13 @@ from dragonnet.reporting.figures import Breakdown, Column, Debrief, Headline
 VALUE_KINDS = frozenset({"count", "amount", "change", "pct"})
 HEADLINE_COUNTS = ("cases", "previous_cases", "seizures", "arrests")
 
-NOTE = (
-    f"Public summary: aggregates of the whole operation. Every count is perturbed by a few units (the cell-key "
-    f"method: the same figure is always the same number, so subtracting two figures does not reveal a hidden "
-    f"one); counts below {SMALL_CELL} are shown as '<{SMALL_CELL}' and figures derived from them are withheld; "
-    f"amounts carry a 5-10% perturbation. The cases of a whole phase are exact. Rows are perturbed one by one "
-    f"and need not add up to the total."
+NOTE = lazy_gettext(
+    "Public summary: aggregates of the whole operation. Every count is perturbed by a few units (the cell-key "
+    "method: the same figure is always the same number, so subtracting two figures does not reveal a hidden "
+    "one); counts below %(n)s are shown as '<%(n)s' and figures derived from them are withheld; "
+    "amounts carry a 5-10%% perturbation. The cases of a whole phase are exact. Rows are perturbed one by one "
+    "and need not add up to the total.",
+    n=SMALL_CELL,
 )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from dragonnet.domain.vocabulary import CaseStatus
 from dragonnet.errors import ValidationError
+from dragonnet.i18n import N_, gettext
 
 
 class Statuses(StrEnum):
@@ -31,16 +32,23 @@ class DateBasis(StrEnum):
     REPORT = "report_date"  # the phase whose period holds the date the report reached the system
 
 
+# The sentences are catalogue msgids: `describe_rule` gives them in the locale a debrief is rendered in.
 _SENTENCES: dict[str, str] = {
-    Statuses.VALIDATED: "validated cases only",
-    Statuses.SUBMITTED: (
+    Statuses.VALIDATED: N_("validated cases only"),
+    Statuses.SUBMITTED: N_(
         "every submitted report (submitted, validated or merged; drafts and withdrawn reports excluded)"
     ),
-    Duplicates.ONCE: "merged duplicates counted once (the duplicate report is not counted, its twin is)",
-    Duplicates.EVERY_REPORT: "duplicates not merged: every report counts",
-    DateBasis.SEIZURE: "assigned to a phase by seizure date",
-    DateBasis.REPORT: "assigned to a phase by report date (the day the report reached the system, UTC)",
+    Duplicates.ONCE: N_("merged duplicates counted once (the duplicate report is not counted, its twin is)"),
+    Duplicates.EVERY_REPORT: N_("duplicates not merged: every report counts"),
+    DateBasis.SEIZURE: N_("assigned to a phase by seizure date"),
+    DateBasis.REPORT: N_("assigned to a phase by report date (the day the report reached the system, UTC)"),
 }
+
+
+def describe_rule(rule: dict[str, Any]) -> str:
+    """A rule (`CountingRule.as_dict()`) in one sentence in the current locale (English outside a rendering)."""
+    keys = (Statuses(rule["statuses"]), Duplicates(rule["duplicates"]), DateBasis(rule["date_basis"]))
+    return "; ".join(gettext(_SENTENCES[key]) for key in keys)
 
 
 @dataclass(frozen=True)
@@ -84,14 +92,14 @@ class CountingRule:
 
 OPERATION = CountingRule(
     "operation",
-    "The operation's headline rule",
+    N_("The operation's headline rule"),
     Statuses.VALIDATED,
     Duplicates.ONCE,
     DateBasis.SEIZURE,
 )
 WCO_REPORTED = CountingRule(
     "wco-reported",
-    "Reports submitted to the WCO database",
+    N_("Reports submitted to the WCO database"),
     Statuses.SUBMITTED,
     Duplicates.EVERY_REPORT,
     DateBasis.SEIZURE,

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dragonnet.i18n import Percent, translatable
 from dragonnet.targeting import lanescore
 from dragonnet.targeting.features import mask_count
 from dragonnet.targeting.profiles import Profile, ProfileSet
@@ -209,18 +210,20 @@ def review_flags(
     profile: Profile, review: ReviewState, hits: Rate, *, floor: float | None, min_inspections: int, today: dt.date
 ) -> list[str]:
     """Why the review cycle wants this profile looked at (empty: nothing to do)."""
-    flags = []
+    # English strings (API, CLI) that pages show translated, their dates and rates in the reader's form.
+    flags: list[str] = []
     if review.status != "active":
-        flags.append(review.status)
+        flags.append(translatable("retired") if review.status == "retired" else review.status)
     if profile.review_by is None:
-        flags.append("no review date")
+        flags.append(translatable("no review date"))
     elif profile.review_by <= today:
-        flags.append(f"review due since {profile.review_by.isoformat()}")
+        flags.append(translatable("review due since %(date)s", date=profile.review_by))
     if profile.valid_to is not None and profile.valid_to < today:
-        flags.append(f"expired on {profile.valid_to.isoformat()}")
+        flags.append(translatable("expired on %(date)s", date=profile.valid_to))
     rate = hits.rate
     if floor is not None and rate is not None and hits.inspected >= min_inspections and rate < floor:
-        flags.append(f"hit rate {rate:.1%} below the floor {floor:.1%} over {hits.inspected} inspections")
+        flags.append(translatable("hit rate %(rate)s below the floor %(floor)s over %(n)s inspections",
+                                  rate=Percent(rate), floor=Percent(floor), n=hits.inspected))  # fmt: skip
     return flags
 
 

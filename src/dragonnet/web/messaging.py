@@ -588,6 +588,6 @@ def stats_page(request: Request, db: DbSession, auth: PageAuth, operation: str |
         "rows": rows,
         "fmt": stats.format_duration,
         "n": stats.count_text,
-        "rule": stats.COUNTING_RULE,
+        "rule": stats.counting_rule_text(),
     }
     return _page(request, db, auth, "messaging_stats.html", ctx, "stats")

@@ -37,7 +37,12 @@ def operation_overview(request: Request, slug: str, db: DbSession, auth: PageAut
     return render(
         request,
         "overview.html",
-        {"title": op.name, "op": view, "view_rule": case_visibility_rule(auth.actor)},
+        {
+            "title": op.name,
+            "op": view,
+            "view_rule": case_visibility_rule(auth.actor),
+            "totals_rule": service.totals_rule_text(),
+        },
         auth=auth,
         operation_slug=op.slug,
         active="overview",

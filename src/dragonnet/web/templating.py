@@ -20,7 +20,7 @@ from dragonnet.http.deps import Authenticated
 from dragonnet.messaging import inbox
 from dragonnet.policy.access import may_calibrate
 from dragonnet.policy.messaging import is_member
-from dragonnet.reference import goods
+from dragonnet.reference import cites, goods, substances
 from dragonnet.storage.db import reader, session_factory
 from dragonnet.storage.models import Operation
 from dragonnet.web.nav import navigation
@@ -40,6 +40,11 @@ _env.filters["roman"] = roman
 _env.globals["may_calibrate"] = may_calibrate  # the linkage subnav shows the threshold page to whom may see it
 # A vocabulary value shown by its label, in the page's language (the labels are msgids: babel.cfg).
 _env.filters["label"] = lambda value: i18n.translate(str(value).replace("_", " ").capitalize())
+# Reference names in the reader's language where the data has them (the reference name stays beside).
+_env.filters["taxon_common_name"] = lambda name: cites.common_name(str(name), i18n.current_locale()) or ""
+_env.filters["substance_name"] = lambda name: substances.local_name(str(name), i18n.current_locale()) or ""
+# A sentence's first letter in upper case, the rest as it is (Jinja's `capitalize` lowers "TLP:AMBER", "TH-CUS").
+_env.filters["capfirst"] = lambda value: (text := str(value))[:1].upper() + text[1:]
 
 
 def hs_description(code: Any) -> str:

@@ -28,6 +28,11 @@
     }
   });
 
+  // A status text rendered by the page in its language (data-NAME on the status element: upload_state.html).
+  function text(el, name, fallback) {
+    return el.getAttribute("data-" + name) || fallback;
+  }
+
   // Uploads (forms with class upload-progress): sent in the background with a bar of the bytes sent, then
   // "checking" until the server's answer, which then replaces the page (and its address, after a redirect).
   document.addEventListener("submit", function (event) {
@@ -45,7 +50,8 @@
       if (e.lengthComputable && bar) {
         bar.hidden = false;
         bar.value = Math.round((e.loaded * 100) / e.total);
-        state.textContent = "Uploading: " + bar.value + "%";
+        // data-progress is the page's sentence with "{percent}" where the number goes ("45%", "45 %")
+        state.textContent = text(state, "progress", "{percent}%").replace("{percent}", bar.value);
       }
     });
     xhr.upload.addEventListener("load", function () {
@@ -53,7 +59,7 @@
         bar.hidden = false;
         bar.removeAttribute("value");
       }
-      state.textContent = "Uploaded. Checking every row: the report appears here.";
+      state.textContent = text(state, "checking", "");
     });
     xhr.addEventListener("load", function () {
       var doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
@@ -63,11 +69,11 @@
       }
     });
     xhr.addEventListener("error", function () {
-      state.textContent = "The upload failed (connection lost). Try again.";
+      state.textContent = text(state, "failed", "");
       button.disabled = false;
     });
     button.disabled = true;
-    state.textContent = "Uploading...";
+    state.textContent = text(state, "uploading", "");
     xhr.send(new FormData(form));
   });
 })();
