@@ -566,7 +566,7 @@ INJECTED_JS = """() => {
   const url = (v) => { try { return new URL(v, location.href); } catch (e) { return null; } };
   // The only htmx elements of the templates: the dashboard filters and the account page's history.
   const TEMPLATE_HX = (el) => (el.tagName === "FORM" && el.id === "dashboard-filters")
-    || (el.tagName === "DIV" && el.getAttribute("hx-get") === "/account/history" && !el.id);
+    || (el.tagName === "DIV" && el.getAttribute("hx-get") === "/account/history" && el.id === "account-history");
   for (const el of document.querySelectorAll("*")) {
     for (const a of el.attributes) {
       const n = a.name.toLowerCase();

@@ -70,7 +70,7 @@ def test_risk_unit_reads_the_report_and_reviews_a_profile(page: Page, profile_wo
     expect(page).to_have_url(re.compile(r"/targeting/profiles\?from=2024-02-01&to=2024-04-30"))
     origin = page.locator('tr[data-profile="t-origin"]')
     expect(origin.locator(".tg-selected")).not_to_have_text("0")
-    expect(origin.locator(".tg-flag").first).to_contain_text("review due since 2024-02-01")
+    expect(origin.locator(".tg-flag").first).to_contain_text("review due since Feb 1, 2024")
     expect(page.locator('tr[data-profile="t-horn"]')).to_contain_text("mandatory")
     expect(page.locator('#lane-rates tr[data-lane="random"]')).to_contain_text("green lane")
     origin.locator("a").first.click()

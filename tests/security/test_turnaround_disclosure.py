@@ -97,7 +97,9 @@ def test_members_count_only_the_alerts_they_may_see(red: World, db_url: str) -> 
         la = {r.agency_code: r for r in stats.turnaround(session, actor_of(session, "la_reporter"), op_id)}
         assert la["LA-CUS"].received is not None and la["LA-CUS"].received >= RED_ALERTS
         th = {r.agency_code: r for r in stats.turnaround(session, actor_of(session, "th_reporter"), op_id)}
-        assert th["LA-CUS"].received is None  # the alerts Thailand may see that reach Laos: fewer than 5
+        # The alerts Thailand may see that reach Laos are fewer than 5 and exclude the RED ones: shown "<5", or as
+        # the site's random cell key perturbs that small cell (the oracle's figure, which never counts RED alerts).
+        assert th["LA-CUS"].received == _expected(session, red, "th_reporter")["LA-CUS"][0]
         # The operator counts every alert, exactly.
         operator = {r.agency_code: r for r in stats.turnaround(session, None, op_id)}
         assert operator["LA-CUS"].received == la["LA-CUS"].received and operator["LA-CUS"].exact
@@ -127,13 +129,15 @@ def test_page_api_and_cli_show_the_same_protected_figures(red: World, client: Te
     page = client.get(f"/messages/stats?operation={red.slug}")
     assert page.status_code == 200 and 'id="turnaround-protection"' in page.text
     la_row = re.search(r'<tr data-agency="LA-CUS"[^>]*>.*?</tr>', page.text, re.S)
-    assert la_row and 'class="num received">&lt;5<' in la_row.group(0)
+    la_received = expected["LA-CUS"][0]  # "<5", unless the site's cell key perturbed the small cell up to 5 or more
+    assert la_row and f'class="num received">{"&lt;5" if la_received is None else la_received}<' in la_row.group(0)
     out = CliRunner().invoke(messaging_app, ["turnaround", red.slug, "--as", "th_reporter", "--json",
                                              "--database-url", db_url])  # fmt: skip
     assert out.exit_code == 0, out.output
     assert {a["agency"]: (a["received"], a["acknowledged"]) for a in json.loads(out.output)["agencies"]} == expected
     text = CliRunner().invoke(messaging_app, ["turnaround", red.slug, "--as", "th_reporter", "--database-url", db_url])
-    assert text.exit_code == 0 and re.search(r"LA-CUS\s+received\s+<5", text.output)
+    shown = "<5" if la_received is None else str(la_received)
+    assert text.exit_code == 0 and re.search(rf"LA-CUS\s+received\s+{re.escape(shown)}\b", text.output)
 
 
 # Alerts from Viet Nam to Laos per day over ten past days (GREEN: every member counts them); days of 1-4

@@ -55,7 +55,9 @@ def test_page_and_api_agree_and_lists_name_mandatory_profiles(app_client: TestCl
 def test_review_in_the_page_and_the_api_keeps_the_history(app_client: TestClient, world: ProfileWorld) -> None:
     logged_in(app_client, "th_reporter")
     page = app_client.get("/targeting/profiles/t-origin")
-    assert page.status_code == 200 and 'id="review-form"' in page.text and "review due since 2024-02-01" in page.text
+    assert (
+        page.status_code == 200 and 'id="review-form"' in page.text and "review due since Feb 1, 2024" in page.text
+    )  # the reader's date form (English)
     form = {"csrf_token": csrf_token(page.text), "decision": "keep", "next_review": "2099-01-01", "expires": "",
             "responsible": "th_coord", "mandatory": "on", "note": "route confirmed by the RILO"}  # fmt: skip
     answer = app_client.post("/targeting/profiles/t-origin/review", data=form)
