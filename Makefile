@@ -25,7 +25,7 @@ catalogues: $(VENV)/.installed
 	$(BIN)/pybabel -q compile -d $(LOCALE_DIR) -D messages
 
 extract: $(VENV)/.installed
-	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -k translatable --add-location=file --project dragonnet --version 0.1.0 \
+	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -k _l -k translatable --add-location=file --project dragonnet --version 0.1.0 \
 	  --copyright-holder "dragonnet contributors" --msgid-bugs-address "" -o $(LOCALE_DIR)/messages.pot .
 	for l in $(LOCALES); do \
 	  test -f $(LOCALE_DIR)/$$l/LC_MESSAGES/messages.po \

@@ -17,7 +17,7 @@ from i18n.complete import COMPLETE_LOCALES
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%[sd]")
-KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "translatable": None}  # as `make extract` (-k)
+KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "_l": None, "translatable": None}  # as `make extract` (-k)
 
 
 def _catalog(locale: str) -> Catalog:
@@ -116,3 +116,21 @@ def test_template_is_up_to_date_with_the_sources() -> None:
     shipped = {m.id for m in _template() if m.id}
     assert found - shipped == set(), "texts not in messages.pot: run `make extract`"
     assert shipped - found == set(), "messages.pot has texts no longer in the sources: run `make extract`"
+
+
+GETTEXT_ALIAS = re.compile(r"^from dragonnet\.i18n import .*\b(?:gettext|lazy_gettext|ngettext) as (\w+)", re.M)
+
+
+def test_every_gettext_alias_in_the_code_is_an_extraction_keyword() -> None:
+    """A text marked through an alias Babel does not know (`_l = lazy_gettext`) would never reach the catalogues
+    and stay English on every page: each alias the code imports must be a keyword of `make extract` and here."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    aliases = {
+        alias
+        for path in (ROOT / "src" / "dragonnet").rglob("*.py")
+        for alias in GETTEXT_ALIAS.findall(path.read_text(encoding="utf-8"))
+    }
+    assert aliases, "the pattern finds no alias: it no longer matches how the code imports gettext"
+    for alias in sorted(aliases):
+        assert alias in KEYWORDS, alias
+        assert f"-k {alias} " in makefile, alias
