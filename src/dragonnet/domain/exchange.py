@@ -104,6 +104,8 @@ class ExchangeFormat:
     list_separator: str = ";"  # between the values of a list cell (countries on a route), everywhere
     # Comparison keys of the words that say a quantity is honestly unknown ("unknown", "không rõ", "未知").
     unknown_quantity: frozenset[str] = frozenset()
+    # Sheet -> its synonym index, built once (the templates ask it for every header).
+    _indexes: dict[str, dict[str, str]] = field(default_factory=dict, compare=False, repr=False)
 
     def names(self, sheet: SheetKind) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns[sheet])
@@ -148,7 +150,7 @@ class ExchangeFormat:
         maps back to this very column (by `synonym_index`), or None when the format has none (the template
         keeps the column's own name)."""
         words = self.column(sheet, name).headers.get(header_language(locale), ())
-        index = synonym_index(self, sheet)
+        index = self._indexes.get(sheet) or self._indexes.setdefault(sheet, synonym_index(self, sheet))
         return next((w for w in words if index.get(key(w)) == name), None)
 
     def allowed_values(self, sheet: SheetKind) -> dict[str, list[str]]:
