@@ -266,10 +266,13 @@ def _recognised(text: str) -> str | None:
 def _recognised_in(catalogue: _gettext.NullTranslations, text: str, _declared: int) -> str | None:
     # Cached: an import report repeats the same few reasons over thousands of rows (`_declared` renews the
     # cache when a module declares more msgids).
-    for message, pattern in _WITH_VALUES.items():
-        if found := pattern.fullmatch(text):
-            return catalogue.gettext(message) % found.groupdict()
-    return None
+    # The most specific msgid wins: "unknown agency %(code)s: add it first" over "unknown agency %(code)s", which
+    # matches the same text with the rest taken as the value.
+    matches = [(message, found) for message, pattern in _WITH_VALUES.items() if (found := pattern.fullmatch(text))]
+    if not matches:
+        return None
+    message, found = max(matches, key=lambda m: len(_PLACEHOLDER.sub("", m[0])))
+    return catalogue.gettext(message) % found.groupdict()
 
 
 def english(text: object) -> str:

@@ -7,6 +7,8 @@ import datetime as dt
 
 from dragonnet import i18n
 from dragonnet.intake.normalise import FUTURE_DATE, TOO_LONG
+from dragonnet.messaging.alerts import TOO_MANY_INDICATORS
+from dragonnet.operation.manage import PHASE_OVERLAP, UNKNOWN_AGENCY
 from dragonnet.policy.users import UNKNOWN_ROLES
 from dragonnet.reference import cites, substances
 from dragonnet.reporting import render
@@ -25,6 +27,25 @@ def test_a_plain_english_string_made_from_a_msgid_with_values_is_recognised_and_
         assert i18n.translate(roles) == "vai trò không xác định boss; hãy dùng reporter"
     with i18n.use_locale("fr"):  # a text that is no msgid, with or without values, is shown as it is
         assert i18n.translate("TH-CUS: Bangkok") == "TH-CUS: Bangkok"
+
+
+def test_service_errors_of_the_operation_admin_and_messaging_are_translated_on_pages() -> None:
+    overlap = PHASE_OVERLAP % {"phase": "Phase II", "start": dt.date(2015, 6, 30), "end": dt.date(2015, 12, 31),
+                               "other": "Phase I (2015-01-01..2015-07-01)"}  # fmt: skip
+    assert (
+        overlap
+        == "Phase II (2015-06-30..2015-12-31) would overlap Phase I (2015-01-01..2015-07-01): phases may not overlap"
+    )
+    with i18n.use_locale("fr"):
+        assert i18n.translate(overlap) == (
+            "Phase II (2015-06-30..2015-12-31) chevaucherait Phase I (2015-01-01..2015-07-01) : les phases ne "
+            "peuvent pas se chevaucher"
+        )
+    # The most specific msgid wins: "unknown agency %(code)s" (user administration) also matches this text.
+    unknown = UNKNOWN_AGENCY % {"code": "'XX-CUS'"}
+    with i18n.use_locale("zh_Hans"):
+        assert i18n.translate(unknown) == "未知机构 'XX-CUS'：请先添加（dragonnet agencies add）"
+        assert i18n.translate(TOO_MANY_INDICATORS % {"max": 20}) == "最多 20 个指标，每个不超过 300 个字符"
 
 
 def test_a_translatable_message_is_english_as_a_string_and_localised_on_a_page() -> None:

@@ -85,3 +85,13 @@ def test_templates(tmp_path: Path) -> None:
     assert listed["place_type"][:3] == ["seaport", "airport", "land_border"]
     assert [r[1].value for r in wb["columns"].iter_rows(min_row=2, max_row=3)] == ["case_ref", "reporting_agency"]
     assert HEADER[0] == "case_ref"
+
+
+def test_templates_in_a_language(tmp_path: Path) -> None:
+    result = runner.invoke(import_app, ["template", str(tmp_path), "--lang", "vi"])
+    assert result.exit_code == 0, result.output
+    header = (tmp_path / "cases-template.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header.startswith("số vụ,cơ quan,ngày bắt giữ,")
+    assert load_workbook(tmp_path / "cases-template.xlsx").sheetnames[2:] == ["giá trị cho phép", "các cột"]
+    refused = runner.invoke(import_app, ["template", str(tmp_path / "x"), "--lang", "xx"])
+    assert refused.exit_code == 1 and "error: unknown language 'xx'" in refused.output

@@ -143,7 +143,7 @@ def test_the_shipped_file_defines_what_the_code_uses() -> None:
     assert headers.match_header("Ngày bắt giữ")[0] == "seizure_date"
     assert headers.match_header("查获日期")[0] == "seizure_date"
     assert headers.match_header("numéro de passeport", "parties")[0] == "id_number"
-    assert set(fmt.column("items", "case_ref").headers) == {"en", "fr", "es", "vi", "zh"}
+    assert set(fmt.column("items", "case_ref").headers) == {"en", "fr", "es", "vi", "zh", "th"}
     assert normalise.ENUMS["transport_mode"]["xe tai"] == "road"
     assert normalise.COLUMN_MAX["place_locode"] == 10 and fmt.text_max == normalise.TEXT_MAX
     assert templates.ENUM_COLUMNS["unit"][:2] == ["kg", "g"]

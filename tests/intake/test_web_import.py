@@ -106,5 +106,12 @@ def test_rejected_files_and_templates(app_client: TestClient, seeded_db: Seeded,
     assert xlsx.status_code == 200 and xlsx.content.startswith(b"PK\x03\x04")
     template = th.get(f"/operations/{SLUG}/import/template.csv")
     assert template.text.startswith("case_ref,reporting_agency,seizure_date")
+    # In a language: ?lang=, else the page's (here the browser's Accept-Language); the file name says which.
+    vi = th.get(f"/operations/{SLUG}/import/template.csv?lang=vi")
+    assert vi.text.startswith("số vụ,cơ quan,ngày bắt giữ")
+    assert "cases-template-vi.csv" in vi.headers["content-disposition"]
+    zh = th.get(f"/operations/{SLUG}/import/template.xlsx", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    assert "cases-template-zh_Hans.xlsx" in zh.headers["content-disposition"]
+    assert th.get(f"/operations/{SLUG}/import/template.csv?lang=xx").status_code == 422
     assert th.get(f"/operations/{SLUG}/import/../../etc/passwd").status_code == 404
     assert th.get(f"/operations/{SLUG}/import/{'0' * 32}").status_code == 404

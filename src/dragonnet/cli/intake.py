@@ -19,7 +19,7 @@ import typer
 
 from dragonnet.cli.common import AsUserOption, DatabaseOption, fail
 from dragonnet.errors import DragonnetError
-from dragonnet.intake.templates import write_csv_template, write_xlsx_template
+from dragonnet.intake.templates import language, write_csv_template, write_xlsx_template
 
 EXIT_REJECTED_ROWS = 2
 MAX_PRINTED_ERRORS = 50
@@ -175,8 +175,18 @@ def template(
     directory: Annotated[
         Path, typer.Argument(help="Where to write cases-template.csv and cases-template.xlsx (created if needed).")
     ] = Path("."),
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang", help="Language of the headers, notes and sheets: en (default), zh_Hans, vi, th, fr, km, lo."
+        ),
+    ] = None,
 ) -> None:
     """Write the exchange-format templates: a CSV header and an XLSX workbook with drop-down lists."""
+    try:
+        locale = language(lang)
+    except DragonnetError as exc:
+        raise fail(str(exc)) from None
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -184,6 +194,6 @@ def template(
     if not directory.is_dir():
         raise fail(f"not a directory: {directory}")
     csv_path, xlsx_path = directory / "cases-template.csv", directory / "cases-template.xlsx"
-    write_csv_template(csv_path)
-    write_xlsx_template(xlsx_path)
+    write_csv_template(csv_path, locale)
+    write_xlsx_template(xlsx_path, locale)
     typer.echo(f"wrote {csv_path} and {xlsx_path}")

@@ -33,16 +33,27 @@ TYPES = (
     "text", "agency", "date", "locode", "country", "countries", "vocabulary", "substance", "taxon", "number",
     "integer", "unit", "phone", "email", "hs_code",
 )  # fmt: skip
-LANGUAGES = ("en", "fr", "es", "vi", "zh")
+LANGUAGES = ("en", "fr", "es", "vi", "zh", "th")
+# A shipped page locale (dragonnet.i18n.LOCALES) -> the language of its header synonyms in the format file.
+_LOCALE_LANGUAGE = {"zh_Hans": "zh"}
+# Marks of the Brahmic scripts (Thai, Lao, Khmer, Myanmar, Indic) are part of their words: they are kept, where
+# Latin accents (U+0300-U+036F after decomposition) are folded away.
+_NOT_WORD = re.compile(r"[^\w\u0900-\u0DFF\u0E00-\u0EFF\u1000-\u109F\u1780-\u17FF]+|_")
+EXAMPLE_LABEL_COLUMN = "description"  # its example is the example row's label, translated in the templates
+_LATIN_ACCENT = re.compile(r"[\u0300-\u036f]")
 
 
 def key(text: str) -> str:
     """A header's or value's comparison key: "Ngày bắt giữ " -> "ngay bat giu", "Case_Ref" -> "case ref"."""
     text = unicodedata.normalize("NFKC", text).replace("đ", "d").replace("Đ", "d")
-    text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = re.sub(r"[^\w]+|_", " ", text)
+    text = _LATIN_ACCENT.sub("", unicodedata.normalize("NFKD", text.casefold()))
+    text = _NOT_WORD.sub(" ", unicodedata.normalize("NFC", text))
     return " ".join(text.split())
+
+
+def header_language(locale: str) -> str:
+    """The language of the format file's header synonyms for a page locale: "zh_Hans" -> "zh", "vi" -> "vi"."""
+    return _LOCALE_LANGUAGE.get(locale, locale)
 
 
 @dataclass(frozen=True)
@@ -93,6 +104,8 @@ class ExchangeFormat:
     list_separator: str = ";"  # between the values of a list cell (countries on a route), everywhere
     # Comparison keys of the words that say a quantity is honestly unknown ("unknown", "không rõ", "未知").
     unknown_quantity: frozenset[str] = frozenset()
+    # Sheet -> its synonym index, built once (the templates ask it for every header).
+    _indexes: dict[str, dict[str, str]] = field(default_factory=dict, compare=False, repr=False)
 
     def names(self, sheet: SheetKind) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns[sheet])
@@ -132,6 +145,14 @@ class ExchangeFormat:
             return False
         return (key(text) or text.strip()) in self.unknown_quantity
 
+    def header(self, sheet: SheetKind, name: str, locale: str) -> str | None:
+        """The column's header in a template for `locale`: its first synonym in that language that the import
+        maps back to this very column (by `synonym_index`), or None when the format has none (the template
+        keeps the column's own name)."""
+        words = self.column(sheet, name).headers.get(header_language(locale), ())
+        index = self._indexes.get(sheet) or self._indexes.setdefault(sheet, synonym_index(self, sheet))
+        return next((w for w in words if index.get(key(w)) == name), None)
+
     def allowed_values(self, sheet: SheetKind) -> dict[str, list[str]]:
         """Column -> the values a template lists for it (vocabulary columns and the unit)."""
         out: dict[str, list[str]] = {}
@@ -149,7 +170,7 @@ def _fail(source: str, where: str, message: str) -> ValidationError:
 
 def _words(source: str, where: str, raw: Any) -> dict[str, tuple[str, ...]]:
     if not isinstance(raw, dict):
-        raise _fail(source, where, "expected languages (en, fr, es, vi, zh) with lists of words")
+        raise _fail(source, where, f"expected languages ({', '.join(LANGUAGES)}) with lists of words")
     out: dict[str, tuple[str, ...]] = {}
     for lang, words in raw.items():
         if lang not in LANGUAGES:
@@ -267,6 +288,21 @@ def synonym_index(fmt: ExchangeFormat, sheet: SheetKind) -> dict[str, str]:
     for c in fmt.columns[sheet]:
         out[key(c.name)] = c.name
     return out
+
+
+def babel_extract(fileobj: Any, keywords: object, comment_tags: object, options: object) -> Iterable[Any]:
+    """A Babel extraction method (babel.cfg): the columns' descriptions and the example row's label (the example
+    of the `description` column) are msgids, so the templates read in the user's language while the format file
+    stays the one definition. The other examples are data (codes, names, values) and stay as written."""
+    data = yaml.safe_load(fileobj.read().decode("utf-8"))
+    seen: set[str] = set()
+    for sheet in SHEETS:
+        for raw in data["sheets"][sheet]["columns"]:
+            texts = [raw.get("description"), raw.get("example") if raw.get("name") == EXAMPLE_LABEL_COLUMN else None]
+            for text in texts:
+                if text and str(text) not in seen:
+                    seen.add(str(text))
+                    yield 0, "gettext", str(text), [f"exchange format, {sheet}.{raw['name']}"]
 
 
 def names_of(columns: Iterable[Column]) -> tuple[str, ...]:

@@ -1,7 +1,7 @@
 """Map a spreadsheet's headers to the exchange-format columns (../shared/design/exchange-format.md).
 
 The exact column names always map. Foreign headers map by the synonyms of the exchange-format file
-(`domain/data/exchange_format.yaml`: English variants, French, Spanish, Vietnamese, Chinese) and then by fuzzy
+(`domain/data/exchange_format.yaml`: English variants, French, Spanish, Vietnamese, Chinese, Thai) and then by fuzzy
 matching; each proposal carries a confidence so a UI can show the
 mapping for confirmation. An explicit mapping (header -> column, or header -> None to ignore it) overrides.
 """

@@ -28,6 +28,7 @@ from dragonnet.domain.vocabulary import (
     TransportMode,
 )
 from dragonnet.errors import Conflict, DragonnetError, ReferenceLookupError, ValidationError
+from dragonnet.i18n import N_, with_values
 from dragonnet.messaging import inbox, watchlists
 from dragonnet.messaging.identifiers import AlertIdentifierKind, normalise_alert_identifier
 from dragonnet.operation.service import phase_for_date
@@ -92,6 +93,15 @@ ROUTE_ROLES = (ParticipationRole.MEMBER.value, ParticipationRole.COORDINATOR.val
 MAX_TRANSITS = 10
 MAX_IDENTIFIERS = 20
 MAX_INDICATORS = 20
+
+# Error messages with values: English for the API and the CLI, translated on pages (dragonnet.i18n.with_values).
+NOT_A_PARTICIPANT = with_values(N_("not an agency of this operation: %(codes)s"))
+TOO_MANY_TRANSITS = with_values(N_("at most %(max)s transit countries"))
+TOO_MANY_INDICATORS = with_values(N_("at most %(max)s indicators of up to 300 characters"))
+TOO_MANY_IDENTIFIERS = with_values(N_("at most %(max)s identifiers"))
+FUTURE_SEIZURE = with_values(N_("seizure date %(date)s is in the future (today is %(today)s)"))
+CASE_EXISTS = with_values(N_("your agency has a case %(ref)s already"))
+STAYS_RECIPIENT = with_values(N_("%(agency)s has acknowledged this alert already: it stays a recipient"))
 
 
 @dataclass(frozen=True)
@@ -211,7 +221,7 @@ def _participants_by_code(session: Session, operation_id: int, codes: Sequence[s
     }
     unknown = [c for c in wanted if c not in found]
     if unknown:
-        raise ValidationError(f"not an agency of this operation: {', '.join(unknown)}")
+        raise ValidationError(NOT_A_PARTICIPANT % {"codes": ", ".join(unknown)})
     return found
 
 
@@ -238,12 +248,12 @@ def raise_alert(session: Session, actor: Actor, data: AlertInput) -> Alert:
     destination = country_code(data.destination, "destination")
     transits = [country_code(t, "transit") for t in data.transits if t.strip()]
     if len(transits) > MAX_TRANSITS:
-        raise ValidationError(f"at most {MAX_TRANSITS} transit countries")
+        raise ValidationError(TOO_MANY_TRANSITS % {"max": MAX_TRANSITS})
     indicators = [i.strip() for i in data.indicators if i.strip()]
     if len(indicators) > MAX_INDICATORS or any(len(i) > 300 for i in indicators):
-        raise ValidationError(f"at most {MAX_INDICATORS} indicators of up to 300 characters")
+        raise ValidationError(TOO_MANY_INDICATORS % {"max": MAX_INDICATORS})
     if len(data.identifiers) > MAX_IDENTIFIERS:
-        raise ValidationError(f"at most {MAX_IDENTIFIERS} identifiers")
+        raise ValidationError(TOO_MANY_IDENTIFIERS % {"max": MAX_IDENTIFIERS})
     identifiers = [
         AlertIdentifier(kind=kind, value=value.strip(), normalised=normalise_alert_identifier(kind, value))
         for kind, value in data.identifiers
@@ -381,7 +391,7 @@ def answer(
     alert, rec = _own_recipient(session, actor, alert_id, "answer")
     outcome = Result(_choice(result, Result, "result"))
     if rec.acknowledged_at is None:
-        raise ValidationError("acknowledge the alert before answering it")
+        raise ValidationError(N_("acknowledge the alert before answering it"))
     if rec.result is not None:
         raise Conflict(f"your agency answered this alert already ({RESULT_LABELS[Result(rec.result)].lower()})")
     if len(note) > 5000:
@@ -390,7 +400,7 @@ def answer(
     today = today or dt.date.today()
     day = (seizure_date or today) if outcome is Result.SEIZURE_MADE else None
     if day is not None and day > today:
-        raise ValidationError(f"seizure date {day.isoformat()} is in the future (today is {today.isoformat()})")
+        raise ValidationError(FUTURE_SEIZURE % {"date": day.isoformat(), "today": today.isoformat()})
     case_id = None
     if outcome is Result.SEIZURE_MADE:
         assert day is not None
@@ -459,7 +469,7 @@ def _open_case(session: Session, actor: Actor, alert: Alert, seizure_date: dt.da
     assert agency is not None
     ref = f"ALERT-{alert.id}"
     if session.execute(select(Case.id).where(Case.reporting_agency_id == agency.id, Case.case_ref == ref)).first():
-        raise Conflict(f"your agency has a case {ref} already")
+        raise Conflict(CASE_EXISTS % {"ref": ref})
     conveyance = next((i.value for kind in _CONVEYANCE_ORDER for i in alert.identifiers if i.kind == kind), None)
     country = agency.country or alert.destination_country
     # The officer's post (its UN/LOCODE) as the place, when it lies in the agency's country: the draft to check.
@@ -518,7 +528,7 @@ def adjust_recipients(
     for agency in removing.values():
         rec = current.get(agency.id)
         if rec is not None and rec.acknowledged_at is not None:
-            raise ValidationError(f"{agency.code} has acknowledged this alert already: it stays a recipient")
+            raise ValidationError(STAYS_RECIPIENT % {"agency": agency.code})
     removed = [a for a in removing.values() if a.id in current]
     alert.recipients = [r for r in alert.recipients if r.agency_id not in {a.id for a in removed}]
     alert.recipients.extend(AlertRecipient(agency_id=a.id, reason="added", added_at=utcnow()) for a in added)

@@ -27,11 +27,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dragonnet.errors import StorageUnavailable, ValidationError
+from dragonnet.i18n import N_, with_values
 from dragonnet.storage.messaging_models import Attachment
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 CHUNK = 64 * 1024
 MAX_PER_RECORD = 20
+# Error messages with values: English for the API and the CLI, translated on pages (dragonnet.i18n.with_values).
+TOO_LARGE = with_values(N_("the file is larger than the limit of %(limit)s bytes"))
+TOO_MANY = with_values(N_("at most %(max)s attachments per message"))
 
 EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf", "text/plain": ".txt"}
 _MARKUP = re.compile(rb"<\s*(!doctype|html|script|svg|\?xml|body|iframe|object|embed|meta|head)\b", re.IGNORECASE)
@@ -115,7 +119,7 @@ def store(data_dir: Path, stream: BinaryIO, *, limit: int | None = None) -> Stor
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if size > limit:
-                    raise ValidationError(f"the file is larger than the limit of {limit:,} bytes")
+                    raise ValidationError(TOO_LARGE % {"limit": f"{limit:,}"})
                 if len(head) < 8192:
                     head += chunk[: 8192 - len(head)]
                 digest.update(chunk)
@@ -167,7 +171,7 @@ def add(
         Attachment.alert_id == alert_id if alert_id is not None else Attachment.bulletin_id == bulletin_id
     )
     if len(session.execute(count_query).all()) >= MAX_PER_RECORD:
-        raise ValidationError(f"at most {MAX_PER_RECORD} attachments per message")
+        raise ValidationError(TOO_MANY % {"max": MAX_PER_RECORD})
     blob = store(data_dir, stream)
     att = Attachment(
         sha256=blob.sha256, size=blob.size, media_type=blob.media_type,

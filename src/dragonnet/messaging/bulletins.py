@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from dragonnet.domain.vocabulary import ParticipationRole, SharingLevel
 from dragonnet.errors import ValidationError
+from dragonnet.i18n import N_, with_values
 from dragonnet.messaging import inbox
 from dragonnet.policy import audit
 from dragonnet.policy.access import Actor, Hidden, PermissionDenied, audit_actor
@@ -21,6 +22,9 @@ from dragonnet.storage.messaging_models import Bulletin, BulletinRecipient
 from dragonnet.storage.models import Agency, Operation, Participation
 
 OPEN_LEVELS = (SharingLevel.GREEN.value, SharingLevel.CLEAR.value)
+# Error messages with values: English for the API and the CLI, translated on pages (dragonnet.i18n.with_values).
+UNKNOWN_LEVEL = with_values(N_("unknown sharing level %(level)s; use %(values)s"))
+NOT_A_PARTICIPANT = with_values(N_("not an agency of this operation: %(codes)s"))
 
 
 def publish(
@@ -45,7 +49,8 @@ def publish(
     if not body.strip() or len(body) > 50_000:
         raise ValidationError("give a text of 1 to 50,000 characters")
     if sharing_level not in SharingLevel.values():
-        raise ValidationError(f"unknown sharing level {sharing_level!r}; use {', '.join(SharingLevel.values())}")
+        levels = ", ".join(SharingLevel.values())
+        raise ValidationError(UNKNOWN_LEVEL % {"level": repr(sharing_level), "values": levels})
     if to_all and sharing_level not in OPEN_LEVELS:
         raise ValidationError("a bulletin to all members must be GREEN or CLEAR; name the agencies for RED or AMBER")
     participants = session.execute(
@@ -61,7 +66,7 @@ def publish(
         wanted = list(dict.fromkeys(c.strip() for c in agencies if c.strip()))
         unknown = [c for c in wanted if c not in by_code]
         if unknown:
-            raise ValidationError(f"not an agency of this operation: {', '.join(unknown)}")
+            raise ValidationError(NOT_A_PARTICIPANT % {"codes": ", ".join(unknown)})
         if not wanted:
             raise ValidationError("choose the agencies, or send to all members")
         targets = [by_code[c] for c in wanted]

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from dragonnet.domain.vocabulary import PartyKind
 from dragonnet.errors import ValidationError
 from dragonnet.hooks import CasesWritten, hookimpl
+from dragonnet.i18n import N_, with_values
 from dragonnet.messaging import inbox
 from dragonnet.messaging.identifiers import NOMINAL_WATCH_KINDS, WatchKind, check_watch_value, normalise_watch_value
 from dragonnet.policy import audit
@@ -32,6 +33,7 @@ from dragonnet.storage.messaging_models import WatchlistEntry, WatchlistHit
 from dragonnet.storage.models import Case, CaseIdentifier, Party, User
 
 MAX_ENTRIES = 500
+TOO_MANY_ENTRIES = with_values(N_("at most %(max)s watchlist entries per user"))  # translated on pages
 
 
 def add_entry(session: Session, actor: Actor, kind: str, value: str, note: str = "") -> WatchlistEntry:
@@ -40,7 +42,7 @@ def add_entry(session: Session, actor: Actor, kind: str, value: str, note: str =
     normalised = check_watch_value(kind, value)
     count = len(session.execute(select(WatchlistEntry.id).where(WatchlistEntry.user_id == actor.user_id)).all())
     if count >= MAX_ENTRIES:
-        raise ValidationError(f"at most {MAX_ENTRIES} watchlist entries per user")
+        raise ValidationError(TOO_MANY_ENTRIES % {"max": MAX_ENTRIES})
     existing = session.execute(
         select(WatchlistEntry).where(
             WatchlistEntry.user_id == actor.user_id,

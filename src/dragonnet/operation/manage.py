@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from dragonnet.domain.phases import ROMAN, roman
 from dragonnet.domain.vocabulary import CommodityClass, ParticipationRole
 from dragonnet.errors import Conflict, ValidationError
-from dragonnet.i18n import LOCALES, normalise
+from dragonnet.i18n import LOCALES, N_, normalise, with_values
 from dragonnet.operation.service import (
     PhaseTotal,
     get_operation,
@@ -41,6 +41,24 @@ from dragonnet.storage.models import Agency, Case, Operation, Participation, Pha
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
 PHASE_NUMERAL = re.compile(r"^\s*(?:phase\s+)?(?P<n>[ivxlc]+|\d{1,3})\s*$", re.IGNORECASE)
 MAX_NAMED_CASES = 10
+
+# Error messages: English for the API and the CLI, translated on the admin pages (dragonnet.i18n.with_values).
+INVALID_SLUG = with_values(
+    N_("invalid operation slug %(slug)s: 3-64 lower-case letters, digits and '-', e.g. mekong-dragon")
+)
+OPERATION_NAME = N_("an operation needs a name of 1 to 200 characters")
+OPERATION_EXISTS = with_values(N_("operation %(slug)s exists already"))
+NO_SCOPE = with_values(N_("name at least one commodity class: %(values)s"))
+UNKNOWN_LANGUAGE = with_values(N_("unknown language %(language)s: use one of %(values)s"))
+PHASE_NAME = N_("a phase needs a name of 1 to 100 characters")
+PHASE_ENDS_BEFORE_START = with_values(N_("%(phase)s ends (%(end)s) before it starts (%(start)s)"))
+PHASE_NUMBER_TAKEN = with_values(N_("operation %(slug)s has a phase number %(number)s already: %(other)s"))
+PHASE_KEEPS_NUMBER = with_values(N_("%(phase)s is phase number %(number)s; a phase keeps its number"))
+PHASE_NUMBER_POSITIVE = N_("a phase number is 1 or more")
+PHASE_OVERLAP = with_values(N_("%(phase)s (%(start)s..%(end)s) would overlap %(other)s: phases may not overlap"))
+UNKNOWN_AGENCY = with_values(N_("unknown agency %(code)s: add it first (dragonnet agencies add)"))
+AGENCY_DEACTIVATED = with_values(N_("agency %(code)s is deactivated"))
+NO_SUCH_PHASE = with_values(N_("operation %(slug)s has no phase %(phase)s"))
 
 
 def _audit(session: Session, actor: Actor, action: str, op: Operation, **detail: object) -> None:
@@ -60,13 +78,12 @@ def create_operation(
     require_site_admin(actor, "operations.create")
     slug = slug.strip()
     if not SLUG.match(slug):
-        raise ValidationError(f"invalid operation slug {slug!r}: 3-64 lower-case letters, digits and '-', "
-                              "e.g. mekong-dragon")  # fmt: skip
+        raise ValidationError(INVALID_SLUG % {"slug": repr(slug)})
     name = name.strip()
     if not name or len(name) > 200:
-        raise ValidationError("an operation needs a name of 1 to 200 characters")
+        raise ValidationError(OPERATION_NAME)
     if session.execute(select(Operation.id).where(Operation.slug == slug)).first():
-        raise Conflict(f"operation {slug!r} exists already")
+        raise Conflict(OPERATION_EXISTS % {"slug": repr(slug)})
     op = Operation(slug=slug, name=name, description=description.strip(), scope=_scope(scope))
     session.add(op)
     session.flush()
@@ -80,7 +97,7 @@ def set_scope(session: Session, actor: Actor, slug: str, classes: Sequence[str])
     op = get_operation(session, slug)
     scope = _scope(classes)
     if not scope:
-        raise ValidationError(f"name at least one commodity class: {', '.join(CommodityClass.values())}")
+        raise ValidationError(NO_SCOPE % {"values": ", ".join(CommodityClass.values())})
     before = list(op.scope or [])
     op.scope = scope
     _audit(session, actor, "operation.scope", op, before=before, after=scope)
@@ -94,7 +111,7 @@ def set_default_language(session: Session, actor: Actor, slug: str, language: st
     op = get_operation(session, slug)
     wanted = normalise(language) if language else None
     if language and wanted is None:
-        raise ValidationError(f"unknown language {language!r}: use one of {', '.join(LOCALES)}")
+        raise ValidationError(UNKNOWN_LANGUAGE % {"language": repr(language), "values": ", ".join(LOCALES)})
     before = op.default_language
     op.default_language = wanted
     _audit(session, actor, "operation.language", op, before=before, after=wanted)
@@ -159,9 +176,9 @@ def set_phase(
     op = get_operation(session, slug)
     name = " ".join(name.split())
     if not name or len(name) > 100:
-        raise ValidationError("a phase needs a name of 1 to 100 characters")
+        raise ValidationError(PHASE_NAME)
     if start > end:
-        raise ValidationError(f"{name} ends ({end}) before it starts ({start})")
+        raise ValidationError(PHASE_ENDS_BEFORE_START % {"phase": name, "end": end, "start": start})
     phase = next((p for p in op.phases if p.name.lower() == name.lower()), None)
     wanted = number if number is not None else phase_number(name)
     if phase is None:
@@ -170,14 +187,14 @@ def set_phase(
             wanted = max(taken, default=0) + 1
         elif wanted in taken:
             other = next(p for p in op.phases if p.number == wanted)
-            raise Conflict(f"operation {op.slug!r} has a phase number {wanted} already: {other.name}")
+            raise Conflict(PHASE_NUMBER_TAKEN % {"slug": repr(op.slug), "number": wanted, "other": other.name})
     elif wanted is not None and wanted != phase.number:
-        raise ValidationError(f"{phase.name} is phase number {phase.number}; a phase keeps its number")
+        raise ValidationError(PHASE_KEEPS_NUMBER % {"phase": phase.name, "number": phase.number})
     if wanted is not None and wanted < 1:
-        raise ValidationError("a phase number is 1 or more")
+        raise ValidationError(PHASE_NUMBER_POSITIVE)
     for other in op.phases:
         if other is not phase and start <= other.end_date and other.start_date <= end:
-            raise ValidationError(f"{name} ({start}..{end}) would overlap {_period(other)}: phases may not overlap")
+            raise ValidationError(PHASE_OVERLAP % {"phase": name, "start": start, "end": end, "other": _period(other)})
     if phase is not None:
         _refuse_orphans(session, actor, op, phase, start, end)
         before = {"start": phase.start_date.isoformat(), "end": phase.end_date.isoformat()}
@@ -236,12 +253,12 @@ def join(
         select(Agency).where(func.upper(Agency.code) == agency_code.strip().upper())
     ).scalar_one_or_none()
     if agency is None:
-        raise ValidationError(f"unknown agency {agency_code!r}: add it first (dragonnet agencies add)")
+        raise ValidationError(UNKNOWN_AGENCY % {"code": repr(agency_code)})
     if not agency.is_active:
-        raise ValidationError(f"agency {agency.code} is deactivated")
+        raise ValidationError(AGENCY_DEACTIVATED % {"code": agency.code})
     role = ParticipationRole.parse(role, "participation role")
     if since_phase is not None and since_phase not in {p.number for p in op.phases}:
-        raise ValidationError(f"operation {op.slug!r} has no phase {roman(since_phase)}")
+        raise ValidationError(NO_SUCH_PHASE % {"slug": repr(op.slug), "phase": roman(since_phase)})
     part = session.execute(
         select(Participation).where(Participation.operation_id == op.id, Participation.agency_id == agency.id)
     ).scalar_one_or_none()

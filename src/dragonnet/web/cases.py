@@ -41,7 +41,7 @@ from dragonnet.policy.access import PermissionDenied, case_visibility_rule, get_
 from dragonnet.policy.messaging import is_member
 from dragonnet.storage.models import Operation
 from dragonnet.tabular import ImportRejected
-from dragonnet.web.templating import render
+from dragonnet.web.templating import render, request_locale
 
 router = APIRouter(include_in_schema=False)
 
@@ -360,20 +360,32 @@ def dismiss_pair(
 # --- spreadsheet import -------------------------------------------------------------------------------------
 
 
+def _template_language(request: Request, auth: PageAuth, slug: str, lang: str | None) -> tuple[str, str]:
+    """The template's language (`?lang=`, else the page's) and its file name ("cases-template-vi")."""
+    locale = templates.language(lang) if lang else request_locale(request, auth, slug)
+    return locale, "cases-template" if locale == "en" else f"cases-template-{locale}"
+
+
 @router.get("/operations/{slug}/import/template.csv")
-def template_csv(slug: str, db: DbSession, auth: PageAuth) -> Response:
+def template_csv(
+    request: Request, slug: str, db: DbSession, auth: PageAuth, lang: Annotated[str | None, Query(max_length=64)] = None
+) -> Response:
     get_operation(db, slug)
-    return Response(templates.csv_template(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="cases-template.csv"'})  # fmt: skip
+    locale, stem = _template_language(request, auth, slug, lang)
+    return Response(templates.csv_template(locale), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'})  # fmt: skip
 
 
 @router.get("/operations/{slug}/import/template.xlsx")
-def template_xlsx(slug: str, db: DbSession, auth: PageAuth) -> Response:
+def template_xlsx(
+    request: Request, slug: str, db: DbSession, auth: PageAuth, lang: Annotated[str | None, Query(max_length=64)] = None
+) -> Response:
     get_operation(db, slug)
+    locale, stem = _template_language(request, auth, slug, lang)
     return Response(
-        templates.xlsx_template(),
+        templates.xlsx_template(locale),
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": 'attachment; filename="cases-template.xlsx"'},
+        headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'},
     )
 
 
