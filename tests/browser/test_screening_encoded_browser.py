@@ -1,6 +1,8 @@
 """Screening an encoded list in a real browser: a member opens "Screen an encoded list" from the linkage pages,
 uploads a list encoded under the operation's key (no name in it), sees the hit on their agency's case party with
-each field's similarity; a member of another agency uploading the same file learns nothing of that case."""
+each field's similarity; a member of another agency uploading the same file learns nothing of that case but a
+screening notice naming Thai Customs, asks for the record from it, Thai Customs' coordinator reads a notice that
+says the list was encoded (no row value) and accepts, and the next screening hits the case."""
 
 from __future__ import annotations
 
@@ -99,4 +101,36 @@ def test_a_member_screens_an_encoded_list_and_another_agency_learns_nothing(
     expect(other.locator("#encoded-hits tr[data-row]")).to_have_count(0)
     expect(other.locator("#encoded-no-hits")).to_be_visible()
     expect(other.locator("#encoded-hits")).not_to_contain_text("TH-")
+    notice = other.locator('#encoded-notices-table tr[data-row="2"]')
+    expect(notice).to_have_count(1)
+    expect(notice).to_contain_text("TH-CUS")
+    expect(other.locator("#encoded-notices")).not_to_contain_text("TH-2")
+    notice.locator("a").click()
+    other.wait_for_url("**/screening/notices/*")
+    number = other.url.rsplit("/", 1)[1]
+    expect(other.locator("#notice-revealed")).to_contain_text("not shared")
+    other.fill("#request-reason", "the courier flew to Hanoi with a Thai passport")
+    other.click("#request-form button[type=submit]")
+    expect(other.locator("#requests-table .request-status")).to_have_text("pending")
     other.context.close()
+
+    owner = _login(browser, base, "th_coord")
+    assert isinstance(owner, Page)
+    owner.goto(f"/operations/test-dragon/screening/notices/{number}")
+    expect(owner.locator(".pagehead .lede")).to_contain_text("encoded")
+    expect(owner.locator("#notice-encoded")).to_be_visible()
+    expect(owner.locator("#notice-facts .row-value")).to_have_count(0)  # no value of the row: none was sent
+    expect(owner.locator("#notice-party")).to_contain_text("WONGSAWAT Somchai")  # its own party
+    owner.locator(".decide-form button[value=accept]").click()
+    expect(owner.locator("#requests-table .request-status")).to_have_text("accepted")
+    owner.context.close()
+
+    again = _login(browser, base, "vn_reporter")
+    assert isinstance(again, Page)
+    again.goto("/operations/test-dragon/screening/encoded")
+    again.set_input_files("#encoded-file", str(encoded))
+    again.fill("#encoded-threshold", "0.5")
+    again.click("#encoded-button")
+    expect(again.locator('#encoded-hits tr[data-row="2"][data-source="case"]')).to_contain_text("WONGSAWAT Somchai")
+    expect(again.locator("#encoded-notices-table")).to_have_count(0)
+    again.context.close()

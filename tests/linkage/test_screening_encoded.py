@@ -127,6 +127,27 @@ def test_match_encoded_returns_row_party_evidence_probability() -> None:
     assert run.matches[2].evidence["id_number"] == 1.0 and run.compared >= 4 and run.model_source == "default"
 
 
+def test_hidden_references_are_matched_but_counted_nowhere() -> None:
+    """Hidden reference records (those the screener may not see) are matched in the same run; their hits come
+    back apart, without evidence, and the counter and the shown matches are those of the visible reference."""
+    sent = encoded.load_encoded(_encode(_manifest()), "l.json")
+    rows = [pprl.Encoding(str(r.row), "x", r.kind, r.bits, r.blocks) for r in sent.rows]
+    from dragonnet.linkage.resolve import PartyInput
+    from dragonnet.linkage.screening.reader import parse_birth_date
+
+    born = parse_birth_date("1986-11-02")[0]
+    shown = pprl.encode_parties([PartyInput(41, "person", "Nguyen Van Thang", "VN", born, "C4185230")], "hub", KEY)
+    hidden = pprl.encode_parties([PartyInput(77, "person", "Chen Weiqiang", "CN", parse_birth_date("1975-06-18")[0],
+                                             "E61830275")], "hub", KEY)  # fmt: skip
+    alone = encoded.match_encoded(rows, shown, threshold=0.5)
+    both = encoded.match_encoded(rows, shown, threshold=0.5, hidden=hidden)
+    assert both.matches == alone.matches and both.compared == alone.compared and alone.hidden_matches == []
+    assert {(m.row, m.party_id) for m in both.hidden_matches} >= {(5, 77)}
+    assert all(m.evidence == {} for m in both.hidden_matches) and not {m.party_id for m in both.matches} & {77}
+    only_hidden = encoded.match_encoded(rows, [], threshold=0.5, hidden=hidden)
+    assert only_hidden.compared == 0 and only_hidden.matches == [] and only_hidden.hidden_matches
+
+
 # --- at the hub -----------------------------------------------------------------------------------------------------
 
 

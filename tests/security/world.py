@@ -469,7 +469,9 @@ def _add_matches(session: Session, world: World) -> None:
 def _add_screening_notices(session: Session, world: World, op: Operation) -> None:
     """Per pair of agencies, a screening notice on a validated RED case the screening agency may not see (made as
     a screening makes it, without running one), with a row written by the screener (no canary: its own input);
-    the first one of each pair is asked for (pending), so its owner reads it too."""
+    the first one of each pair is asked for (pending), so its owner reads it too. Every other pair's notices come
+    from an encoded list (no clear value: the row's number, kind and digests), so the owner's pages of both kinds
+    are in the matrix."""
     from dragonnet.linkage.screening import notices
     from dragonnet.storage.linkage_models import ScreeningNotice
 
@@ -480,10 +482,14 @@ def _add_screening_notices(session: Session, world: World, op: Operation) -> Non
         for n, index in enumerate(hidden[:2]):
             case = world.cases[index]
             data = {"name": f"Listed Person {k}{n}", "kind": "person", "nationality": "TH"}
+            key = notices.row_key(data)
+            if k % 2:
+                key = notices.encoded_row_key("person", bytes([k, n]) * 92, [f"name:{k:032x}"])
+                data = notices.encoded_row_data(2 + n, "person", f"{k:064x}", key)
             row = ScreeningNotice(
                 operation_id=op.id, requester_agency_id=world.agencies[requester],
                 owner_agency_id=world.agencies[owner], owner_party_id=parties[case.id], owner_case_id=case.id,
-                row_key=notices.row_key(data), row_number=2 + n, row_data=data, list_name=f"list {k}.csv",
+                row_key=key, row_number=2 + n, row_data=data, list_name=f"list {k}.csv",
             )  # fmt: skip
             session.add(row)
             session.flush()

@@ -130,8 +130,10 @@ class ScreeningNoticeOut(BaseModel):
     id: int
     operation: str
     side: str = Field(description="asker (a row of your agency's list) or owner (a request for your record)")
+    encoded: bool = Field(description="the row came from an encoded list: no clear value was sent, and `row_data` "
+                                      "holds only its number, kind and digests")  # fmt: skip
     row: int = Field(description="the row's number in the latest list that matched")
-    listed_name: str
+    listed_name: str = Field(description="the name on the row (empty for an encoded list)")
     row_data: dict[str, Any] = Field(description="the row as the screening agency submitted it")
     list_name: str
     requester_agency: str

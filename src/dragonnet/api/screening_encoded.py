@@ -38,6 +38,14 @@ class EncodedHitOut(BaseModel):
     agreed: dict[str, str] = Field(description="field -> exact, similar or different (from the similarity)")
 
 
+class EncodedNoticeOut(BaseModel):
+    row: int = Field(description="the row number in the sender's file")
+    notice: int = Field(description="the screening notice's number (the same for this row's encodings and record "
+                                    "next time)")  # fmt: skip
+    owner_agency: str = Field(description="the agency holding a record matching the row; nothing more is told")
+    link: str = Field(description="the notice's page, where you ask the agency to share its record")
+
+
 class RowProblemOut(BaseModel):
     row: int
     column: str
@@ -54,6 +62,7 @@ class EncodedScreeningOut(BaseModel):
     rows_quarantined: int = Field(description="rows the sender could not encode (in `quarantined`)")
     rows_with_hits: int
     hit_count: int
+    notice_count: int = Field(description="hits on records you may not see (screening notices)")
     case_parties: int
     declaration_parties: int
     watchlist_entries: int
@@ -63,6 +72,7 @@ class EncodedScreeningOut(BaseModel):
     model: str = Field(description="estimated (on the encodings) or default (shipped; too few to estimate)")
     seconds: float
     hits: list[EncodedHitOut]
+    notices: list[EncodedNoticeOut] = Field(description="rows matching a record you may not see: the agency only")
     quarantined: list[RowProblemOut]
     notes: list[RowProblemOut]
 
@@ -78,8 +88,12 @@ def screen_encoded_list(
 ) -> EncodedScreeningOut:
     """Screen an encoded list (no names: Bloom-filter encodings under the operation's linkage key) against the
     case parties you may see, your agency's declarations and your watchlist. A record you may not see gives no
-    hit. Audited (`screening.run`, privacy_preserving, counts only)."""
+    hit: a row matching one gives a screening notice naming only the agency that holds it (ask it to share through
+    the notice; it sees the row's number, not its values, which never reached the hub). Audited (`screening.run`,
+    privacy_preserving, counts only)."""
     data = file.file.read(MAX_BYTES + 1)
     result = encoded.screen_encoded(db, actor, operation=slug, data=data, filename=file.filename or "upload",
                                     secret=linkage_secret(settings.secret_key), threshold=threshold)  # fmt: skip
-    return EncodedScreeningOut.model_validate({**result.to_json(), "hit_count": len(result.hits)})
+    return EncodedScreeningOut.model_validate(
+        {**result.to_json(), "hit_count": len(result.hits), "notice_count": len(result.notices)}
+    )

@@ -351,12 +351,14 @@ def notices(username: UserOption, as_json: JsonOption = False, database_url: Dat
 def _print_screening_notices(screening: Any) -> None:
     for sn in screening:
         asked = f"; {len(sn.pending_received)} request(s) to answer" if sn.pending_received else ""
+        listed = "an encoded row: no name was sent" if sn.encoded else sn.listed_name
         if sn.asker:
             theirs = f"their case {sn.revealed.case_ref} ({sn.revealed.party_name})" if sn.revealed else sn.status
             typer.echo(f"screening notice {sn.id}: {sn.owner_agency} holds a record matching row {sn.row} "
-                       f"({sn.listed_name}) of {sn.list_name}: {theirs}")  # fmt: skip
+                       f"({listed}) of {sn.list_name}: {theirs}")  # fmt: skip
         else:
-            typer.echo(f"screening notice {sn.id}: {sn.requester_agency} screened a row ({sn.listed_name}) matching "
+            row = f"row {sn.row} of an encoded list (no name was sent)" if sn.encoded else f"a row ({sn.listed_name})"
+            typer.echo(f"screening notice {sn.id}: {sn.requester_agency} screened {row} matching "
                        f"{sn.own_party_name} ({sn.own_case_ref}){asked}")  # fmt: skip
 
 

@@ -116,13 +116,21 @@ def _print(result: Any, out: Path | None) -> None:
     )
     typer.echo(
         f"pairs compared {s['pairs_compared']}, scored {s['pairs_scored']}, at or above {s['threshold']} "
-        f"{s['pairs_above_threshold']}; {s['hits']} hits on {s['rows_with_hits']} rows (model: {s['model']})"
+        f"{s['pairs_above_threshold']}; {s['hits']} hits on {s['rows_with_hits']} rows (model: {s['model']}); "
+        f"{s['notices']} screening notices"
     )
     for hit in result.hits[:PRINTED_HITS]:
         p = "exact" if hit.match_probability is None else f"p={hit.match_probability:.3f}"
         typer.echo(f"  row {hit.row} -> {hit.matched_name}, {hit.reference} [{p}; {hit.evidence()}] {hit.link}")
     if len(result.hits) > PRINTED_HITS:
         typer.echo(f"  ... and {len(result.hits) - PRINTED_HITS} more" + (f" (all in {out})" if out else ""))
+    if result.notices:
+        typer.echo(f"{len(result.notices)} hits on records you may not see (screening notices; ask with "
+                   "`dragonnet linkage request-screening NOTICE --reason ...`):")  # fmt: skip
+    for n in result.notices[:PRINTED_HITS]:
+        typer.echo(f"  row {n.row} -> {n.owner_agency} holds a matching record (screening notice {n.notice_id})")
+    if len(result.notices) > PRINTED_HITS:
+        typer.echo(f"  ... and {len(result.notices) - PRINTED_HITS} more" + (f" (all in {out})" if out else ""))
     for e in result.encoded.quarantined:
         typer.echo(f"  not screened: row {e.row}, {e.column}: {e.reason}")
     if out is not None:

@@ -418,10 +418,12 @@ def hub_match(
     blocking: bool = True,
     train: bool | None = None,
     seed: int = 7,
+    count_below: int | None = None,
 ) -> HubResult:
     """Score the pairs of encodings that share a blocking key (all pairs without `blocking`) and keep those at
     `threshold`; pairs are of one kind and of different agencies unless `same_agency`. `train`: estimate the
-    model on these encodings (default: when there are at least MIN_TRAINING_RECORDS)."""
+    model on these encodings (default: when there are at least MIN_TRAINING_RECORDS). `count_below`: `compared`
+    counts only the pairs of the first `count_below` encodings (the others are matched but counted nowhere)."""
     eligible = _eligible(encodings, same_agency)
     if eligible == 0:
         return HubResult([], 0, 0, ())
@@ -438,7 +440,10 @@ def hub_match(
         trained = _train(con, linker, seed) if train else ()
         predictions = linker.inference.predict()
         table = predictions.physical_name
-        compared = int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+        below = len(encodings) if count_below is None else int(count_below)
+        compared = int(con.execute(
+            f"SELECT count(*) FROM {table} WHERE unique_id_l < ? AND unique_id_r < ?", [below, below]
+        ).fetchall()[0][0])  # fmt: skip
         found = con.execute(
             f"SELECT unique_id_l, unique_id_r, match_probability FROM {table} WHERE match_probability >= ? "
             "ORDER BY unique_id_l, unique_id_r",

@@ -14,7 +14,16 @@ extract) with the same key, and `match_encoded` scores list x reference pairs sh
 the hub's Fellegi-Sunter model over per-field Dice coefficients (`pprl.hub_match`). `match_encoded` returns
 (row, party_id, evidence, probability) tuples, so other flows (hit/no-hit notices) can reuse it. The actor's
 watchlist is matched through keyed blocking keys (the same HMAC of the watched name, document, phone or e-mail).
-Nothing of the list is stored: the audit entry holds counts, the file's SHA-256 and the ids of records shown.
+
+Records the actor may not see follow the hit / no-hit rule as in the clear screening (`screening.notices`): the
+hub encodes the hidden eligible parties (`policy.matches.screening_hidden_parties`) in the same run, so that the
+run's time does not depend on what is hidden, and a hit on one becomes a screening notice, "agency X holds a record
+matching row N of your list". There are no clear values to keep with it: the notice keeps the row's number, its
+kind and the digests of the list and of the row's encodings (`notices.encoded_row_data`); the same encodings keep
+the same notice number when the list is screened again.
+
+Nothing else of the list is stored: the audit entry holds counts, the file's SHA-256 and the ids of records shown
+and of the notices.
 """
 
 from __future__ import annotations
@@ -36,6 +45,15 @@ from sqlalchemy.orm import Session
 from dragonnet.linkage import normalise, pprl
 from dragonnet.linkage.extract import extract
 from dragonnet.linkage.screening.matching import DEFAULT_THRESHOLD
+from dragonnet.linkage.screening.notices import (
+    HiddenReference,
+    NoticeHit,
+    SubmittedRow,
+    encoded_row_data,
+    encoded_row_key,
+    hidden_reference,
+    record_notices,
+)
 from dragonnet.linkage.screening.reader import KINDS, MAX_ROWS, ListReport, read_list
 from dragonnet.linkage.screening.service import (
     AUDITED_IDS_MAX,
@@ -50,11 +68,13 @@ from dragonnet.policy import audit
 from dragonnet.policy.access import Actor, PermissionDenied, audit_actor, may_screen
 from dragonnet.progress import Progress, no_progress
 from dragonnet.storage.messaging_models import WatchlistEntry
+from dragonnet.storage.models import Operation
 from dragonnet.tabular import MAX_BYTES, ImportRejected, RowError
 
 FORMAT = "dragonnet-screening-encoded"
 VERSION = 1
 LIST_SIDE, REFERENCE_SIDE = "list", "reference"  # the "agencies" of the two sides at the hub: pairs across only
+HIDDEN_REF = "hidden:"  # the refs of hidden reference records at the hub (matched, counted nowhere)
 FIELD_LABELS = {"id_norm": "id_number"}  # the encodings' field names as the clear screening's evidence names them
 _BLOCK = re.compile(r"^([a-z_]+):([0-9a-f]{32})$")
 _VALUES = re.compile(r"'[^']*'|\"[^\"]*\"|\d{4}-\d{2}-\d{2}")  # quoted values and dates in a row problem's reason
@@ -239,32 +259,42 @@ class EncodedRun:
     threshold: float
     compared: int = 0  # pairs sharing a keyed blocking key: each compared field by field, and scored
     matches: list[EncodedMatch] = field(default_factory=list)
+    hidden_matches: list[EncodedMatch] = field(default_factory=list)  # on `hidden` references: no evidence kept
     model_source: str = "default"  # "estimated" on the list and the reference's encodings, else shipped defaults
     seconds: float = 0.0
 
 
-def _side(encodings: Sequence[pprl.Encoding], side: str) -> list[pprl.Encoding]:
-    return [pprl.Encoding(e.ref, side, e.kind, e.bits, e.blocks) for e in encodings]
+def _side(encodings: Sequence[pprl.Encoding], side: str, prefix: str = "") -> list[pprl.Encoding]:
+    return [pprl.Encoding(f"{prefix}{e.ref}", side, e.kind, e.bits, e.blocks) for e in encodings]
 
 
 def match_encoded(
     rows: Sequence[pprl.Encoding], reference: Sequence[pprl.Encoding], *, threshold: float = DEFAULT_THRESHOLD,
-    seed: int = 7,
+    seed: int = 7, hidden: Sequence[pprl.Encoding] = (),
 ) -> EncodedRun:  # fmt: skip
     """Score every (list row, reference record) pair of one kind sharing a keyed blocking key; keep those at
     `threshold`. Refs are the callers' (row numbers, party ids as text). The model is estimated on both sides'
-    encodings when they are enough (`pprl.MIN_TRAINING_RECORDS`), else the hub's shipped defaults."""
+    encodings when they are enough (`pprl.MIN_TRAINING_RECORDS`), else the hub's shipped defaults. `hidden`:
+    reference records matched alike but left out of the counter and of `matches` (their hits are in
+    `hidden_matches`, without evidence)."""
     started = time.perf_counter()
     run = EncodedRun(len(rows), len(reference), threshold)
-    if rows and reference:
-        found = pprl.hub_match([*_side(rows, LIST_SIDE), *_side(reference, REFERENCE_SIDE)], threshold=threshold)
+    if rows and (reference or hidden):
+        shown = [*_side(rows, LIST_SIDE), *_side(reference, REFERENCE_SIDE)]
+        found = pprl.hub_match([*shown, *_side(hidden, REFERENCE_SIDE, HIDDEN_REF)], threshold=threshold,
+                               seed=seed, count_below=len(shown))  # fmt: skip
         run.compared = found.compared
         run.model_source = "estimated" if found.trained else "default"
         for m in found.matches:
             listed, ref = (m.a, m.b) if m.a.agency == LIST_SIDE else (m.b, m.a)
+            if ref.ref.startswith(HIDDEN_REF):  # nothing about a hidden record is kept but the pair
+                run.hidden_matches.append(EncodedMatch(int(listed.ref), int(ref.ref[len(HIDDEN_REF):]), {},
+                                                       m.probability))  # fmt: skip
+                continue
             evidence = {FIELD_LABELS.get(f, f): round(d, 4) for f, d in pprl.field_dice(listed.bits, ref.bits).items()}
             run.matches.append(EncodedMatch(int(listed.ref), int(ref.ref), evidence, m.probability))
         run.matches.sort(key=lambda m: (m.row, -m.probability, m.party_id))
+        run.hidden_matches.sort(key=lambda m: (m.row, m.party_id))
     run.seconds = time.perf_counter() - started
     return run
 
@@ -316,6 +346,7 @@ class EncodedScreening:
     encoded: EncodedList
     run: EncodedRun
     hits: list[EncodedHit] = field(default_factory=list)
+    notices: list[NoticeHit] = field(default_factory=list)  # hits on records the actor may not see
     case_parties: int = 0
     declaration_parties: int = 0
     watchlist_entries: int = 0
@@ -329,7 +360,7 @@ class EncodedScreening:
             "operation": self.operation, "privacy_preserving": True, "kind": self.kind, "threshold": self.threshold,
             "rows_read": self.encoded.rows_read, "rows_screened": len(self.encoded.rows),
             "rows_quarantined": self.encoded.quarantined_rows, "rows_with_hits": self.rows_with_hits,
-            "hits": len(self.hits), "case_parties": self.case_parties,
+            "hits": len(self.hits), "notices": len(self.notices), "case_parties": self.case_parties,
             "declaration_parties": self.declaration_parties, "watchlist_entries": self.watchlist_entries,
             "pairs_compared": self.run.compared, "pairs_scored": self.run.compared,
             "pairs_above_threshold": len(self.run.matches), "model": self.run.model_source,
@@ -340,6 +371,7 @@ class EncodedScreening:
         return {
             **self.summary(),
             "hits": [h.to_dict() for h in self.hits],
+            "notices": [n.to_dict() for n in self.notices],
             "quarantined": [{"row": e.row, "column": e.column, "reason": e.reason} for e in self.encoded.quarantined],
             "notes": [{"row": e.row, "column": e.column, "reason": e.reason} for e in self.encoded.notes],
         }
@@ -408,12 +440,14 @@ def screen_encoded(
         raise ImportRejected(f"{filename}: encoded under another key than this operation's linkage key; encode it "
                              "again with the operation's shared key (--key-file)")  # fmt: skip
     ex = extract(session, actor, operation_id=op.id, declarations=True)
+    hidden = hidden_reference(session, actor, op.id, encoded.kind)
     cases = [i.party for i in ex.parties.values() if i.party.kind == encoded.kind]
     declared = [i.party for i in ex.declaration_parties.values() if i.party.kind == encoded.kind]
-    progress(1, 3, "encoding what you may see and matching")
+    progress(1, 3, "encoding the operation's parties and matching")
     reference = pprl.encode_parties([*cases, *declared], REFERENCE_SIDE, secret)
+    hidden_encodings = pprl.encode_parties(hidden.parties.values(), REFERENCE_SIDE, secret)
     rows = [pprl.Encoding(str(r.row), LIST_SIDE, r.kind, r.bits, r.blocks) for r in encoded.rows]
-    run = match_encoded(rows, reference, threshold=threshold)
+    run = match_encoded(rows, reference, threshold=threshold, hidden=hidden_encodings)
     result = EncodedScreening(op.slug, encoded.kind, threshold, encoded, run, case_parties=len(cases),
                               declaration_parties=len(declared))  # fmt: skip
     progress(2, 3, "collecting hits")
@@ -424,6 +458,7 @@ def screen_encoded(
         )
         result.hits.append(EncodedHit(m.row, source, matched, reference_text, link, m.probability, m.evidence,
                                       m.party_id))  # fmt: skip
+    result.notices = _notices(session, actor, op, filename, encoded, run, hidden, data)
     result.watchlist_entries, watch = _watchlist_hits(session, actor, encoded.rows, secret)
     result.hits = sorted(
         [*result.hits, *watch], key=lambda h: (h.row, h.source != "watchlist", -(h.match_probability or 1.0))
@@ -433,12 +468,32 @@ def screen_encoded(
     return result
 
 
+def _notices(
+    session: Session, actor: Actor, op: Operation, filename: str, encoded: EncodedList, run: EncodedRun,
+    hidden: HiddenReference, data: bytes,
+) -> list[NoticeHit]:  # fmt: skip
+    """The screening notices of the hits on hidden records, each keeping what there is of its row: its number,
+    kind and the digests of the list and of its encodings (no clear value reached the hub)."""
+    if not run.hidden_matches:
+        return []
+    list_sha256 = hashlib.sha256(data).hexdigest()
+    by_row = {r.row: r for r in encoded.rows}
+    submitted = {}
+    for n in {m.row for m in run.hidden_matches}:
+        row = by_row[n]
+        key = encoded_row_key(row.kind, row.bits, row.blocks)
+        submitted[n] = SubmittedRow("", encoded_row_data(n, row.kind, list_sha256, key), key)
+    return record_notices(session, actor, operation=op, list_name=filename, rows=submitted,
+                          found=[(m.row, m.party_id) for m in run.hidden_matches], hidden=hidden)  # fmt: skip
+
+
 def _audit(session: Session, actor: Actor, operation_id: int, result: EncodedScreening, data: bytes) -> None:
     """One `screening.run` entry as the clear screening writes, marked privacy-preserving: counts, the file's
     digest and the ids of the records shown."""
     ids: dict[str, list[int]] = {
         "parties": sorted({h.record_id for h in result.hits if h.source == "case"}),
         "watchlist_entries": sorted({h.record_id for h in result.hits if h.source == "watchlist"}),
+        "screening_notices": sorted({n.notice_id for n in result.notices}),
     }
     detail: dict[str, Any] = {k: v for k, v in result.summary().items() if k not in ("operation", "seconds")}
     detail["declaration_hits"] = sum(1 for h in result.hits if h.source == "declaration")
@@ -455,8 +510,18 @@ def _audit(session: Session, actor: Actor, operation_id: int, result: EncodedScr
 EXPORT_COLUMNS = ("row", "source", "matched_name", "reference", "match_probability", "similarity", "link")
 
 
+def _notice_rows(result: EncodedScreening) -> list[list[Any]]:
+    """The notices as export rows (source "notice": the owning agency and the notice's number, nothing more)."""
+    return [
+        [safe_cell(v) for v in (n.row, "notice", "",
+                                f"{n.owner_agency} holds a record matching this row (screening notice {n.notice_id})",
+                                None, "", n.link)]
+        for n in result.notices
+    ]  # fmt: skip
+
+
 def export(result: EncodedScreening, fmt: str) -> bytes:
-    """The hits as CSV (text cells safe against formulas) or JSON."""
+    """The hits, then the notices, as CSV (text cells safe against formulas) or JSON."""
     if fmt == "json":
         return json.dumps(result.to_json(), ensure_ascii=False, indent=1).encode("utf-8")
     if fmt == "csv":
@@ -466,9 +531,13 @@ def export(result: EncodedScreening, fmt: str) -> bytes:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(EXPORT_COLUMNS)
+        rows: list[list[Any]] = []
         for h in result.hits:
             probability = None if h.match_probability is None else round(h.match_probability, 4)
-            writer.writerow([safe_cell(v) for v in (h.row, h.source, h.matched_name, h.reference, probability,
-                                                    h.evidence(), h.link)])  # fmt: skip
+            rows.append([safe_cell(v) for v in (h.row, h.source, h.matched_name, h.reference, probability,
+                                                h.evidence(), h.link)])  # fmt: skip
+        rows += _notice_rows(result)
+        rows.sort(key=lambda r: int(r[0]))  # by row: its hits, then its notices
+        writer.writerows(rows)
         return out.getvalue().encode("utf-8")
     raise ImportRejected(f"unknown export format {fmt!r}: use csv or json")

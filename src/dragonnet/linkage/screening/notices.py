@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,6 +106,11 @@ class ScreeningNoticeView:
         return self.asker and self.revealed is None and self.pending_sent is None
 
     @property
+    def encoded(self) -> bool:
+        """The row came from an encoded list: no clear value was sent, only encodings (row number and kind)."""
+        return self.row_data.get("encoded") is True
+
+    @property
     def status(self) -> str:
         """What the screener's agency knows: revealed, pending (requested), declined or hit."""
         if self.revealed is not None:
@@ -116,7 +121,8 @@ class ScreeningNoticeView:
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id, "operation": self.operation_slug, "side": "asker" if self.asker else "owner",
-            "row": self.row, "listed_name": self.listed_name, "row_data": self.row_data, "list_name": self.list_name,
+            "encoded": self.encoded, "row": self.row, "listed_name": self.listed_name, "row_data": self.row_data,
+            "list_name": self.list_name,
             "requester_agency": self.requester_agency, "owner_agency": self.owner_agency, "status": self.status,
             "revealed": None if self.revealed is None else dataclasses.asdict(self.revealed),
             "own_case_id": self.own_case_id, "own_case_ref": self.own_case_ref, "own_party_name": self.own_party_name,
@@ -165,48 +171,86 @@ def row_key(data: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
+def encoded_row_key(kind: str, bits: bytes, blocks: Sequence[str]) -> str:
+    """The digest of an encoded row (its filter and keyed blocking keys): the same row encoded again under the same
+    key gives the same encodings, so the notice keeps its number. Never equal to a clear row's `row_key`."""
+    text = json.dumps({"encoded": kind, "bits": bits.hex(), "blocks": sorted(blocks)}, sort_keys=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def encoded_row_data(row: int, kind: str, list_sha256: str, key: str) -> dict[str, Any]:
+    """What is kept of an encoded row: there are no clear values, only its number, its kind and which list and
+    encodings it was (digests). The owner's side of the notice says the asker sent an encoded list."""
+    return {"encoded": True, "row": row, "kind": kind, "list_sha256": list_sha256, "encoding_sha256": key}
+
+
+@dataclass(frozen=True)
+class SubmittedRow:
+    """A screened row as a notice keeps it: the name shown to the screener ("" for an encoded row), the data kept
+    for the owner (`row_data` or `encoded_row_data`) and its digest."""
+
+    name: str
+    data: dict[str, Any]
+    key: str
+
+
 def record_hits(
     session: Session, actor: Actor, *, operation: Operation, list_name: str, rows: Sequence[ListRow],
     found: Sequence[PairMatch], hidden: HiddenReference,
 ) -> list[NoticeHit]:  # fmt: skip
-    """The screening notices of `found` (hits on hidden parties) for `actor`'s agency: kept ones keep their number
-    (their row number and time are updated), new ones are made. Nothing is announced: the owner learns of a
-    notice only through a request."""
+    """The screening notices of a clear list's hits on hidden parties (`record_notices`)."""
+    wanted = {m.row for m in found}
+    submitted = {}
+    for r in rows:
+        if r.row in wanted:
+            data = row_data(r)
+            submitted[r.row] = SubmittedRow(r.name, data, row_key(data))
+    return record_notices(session, actor, operation=operation, list_name=list_name, rows=submitted,
+                          found=[(m.row, m.reference) for m in found], hidden=hidden)  # fmt: skip
+
+
+def record_notices(
+    session: Session, actor: Actor, *, operation: Operation, list_name: str, rows: Mapping[int, SubmittedRow],
+    found: Sequence[tuple[int, int]], hidden: HiddenReference,
+) -> list[NoticeHit]:  # fmt: skip
+    """The screening notices of `found` ((row number, hidden party id) hits) for `actor`'s agency: kept ones keep
+    their number (their row number, list and time are updated), new ones are made. Nothing is announced: the
+    owner learns of a notice only through a request."""
     if not found:
         return []
     assert actor.agency_id is not None
-    by_row = {r.row: r for r in rows}
-    datas = {n: row_data(by_row[n]) for n in {m.row for m in found}}
-    keys = {n: row_key(d) for n, d in datas.items()}
     kept = {
         (n.owner_party_id, n.row_key): n
         for n in session.execute(
             select(ScreeningNotice).where(ScreeningNotice.requester_agency_id == actor.agency_id,
-                                          ScreeningNotice.owner_party_id.in_({m.reference for m in found}),
-                                          ScreeningNotice.row_key.in_(set(keys.values())))
+                                          ScreeningNotice.owner_party_id.in_({party for _row, party in found}),
+                                          ScreeningNotice.row_key.in_({rows[row].key for row, _party in found}))
         ).scalars()
     }  # fmt: skip
     now = utcnow()
-    made: list[tuple[PairMatch, ScreeningNotice]] = []
-    for m in found:
-        notice = kept.get((m.reference, keys[m.row]))
-        case_id, agency_id = hidden.owners[m.reference]
+    made: list[tuple[int, ScreeningNotice]] = []
+    for row, party in found:
+        submitted = rows[row]
+        notice = kept.get((party, submitted.key))
+        case_id, agency_id = hidden.owners[party]
         if notice is None:
             notice = ScreeningNotice(
                 operation_id=operation.id, requester_agency_id=actor.agency_id, owner_agency_id=agency_id,
-                owner_party_id=m.reference, owner_case_id=case_id, row_key=keys[m.row], row_number=m.row,
-                row_data=datas[m.row], list_name=list_name[:255], found_by_id=actor.user_id, first_found_at=now,
+                owner_party_id=party, owner_case_id=case_id, row_key=submitted.key, row_number=row,
+                row_data=submitted.data, list_name=list_name[:255], found_by_id=actor.user_id, first_found_at=now,
                 last_found_at=now,
             )  # fmt: skip
             session.add(notice)
-            kept[(m.reference, keys[m.row])] = notice
+            kept[(party, submitted.key)] = notice
         else:
-            notice.row_number, notice.list_name, notice.last_found_at = m.row, list_name[:255], now
-        made.append((m, notice))
+            notice.row_number, notice.list_name, notice.last_found_at = row, list_name[:255], now
+            if submitted.data.get("encoded") and notice.row_data != submitted.data:
+                notice.row_data = dict(submitted.data)  # the same encodings in another list: its latest digest
+        made.append((row, notice))
     session.flush()
-    codes = _codes(session, {n.owner_agency_id for _m, n in made})
-    hits = {(m.row, n.id): NoticeHit(m.row, by_row[m.row].name, n.id, codes.get(n.owner_agency_id, "?"),
-                                     notice_link(operation.slug, n.id)) for m, n in made}  # fmt: skip
+    codes = _codes(session, {n.owner_agency_id for _row, n in made})
+    hits = {(row, n.id): NoticeHit(row, rows[row].name, n.id, codes.get(n.owner_agency_id, "?"),
+                                   notice_link(operation.slug, n.id)) for row, n in made}  # fmt: skip
     return sorted(hits.values(), key=lambda h: (h.row, h.notice_id))
 
 
@@ -333,6 +377,7 @@ def request_disclosure(session: Session, actor: Actor, notice_id: int, reason: s
 
 
 __all__ = [
-    "HiddenReference", "NoticeHit", "ScreeningNoticeView", "hidden_reference", "record_hits",
-    "request_disclosure", "row_data", "row_key", "screening_notice", "screening_notices",
+    "HiddenReference", "NoticeHit", "ScreeningNoticeView", "SubmittedRow", "encoded_row_data", "encoded_row_key",
+    "hidden_reference", "record_hits", "record_notices", "request_disclosure", "row_data", "row_key",
+    "screening_notice", "screening_notices",
 ]  # fmt: skip
