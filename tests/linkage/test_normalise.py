@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+import random
+import re
+
+import phonenumbers
 import pytest
 
+from dragonnet.demo.codes import mobile_number, phone_text
 from dragonnet.linkage import normalise
+from dragonnet.linkage.evaluation import labelled_people
 
 
 @pytest.mark.parametrize(
@@ -61,3 +67,60 @@ def test_container_check_digit() -> None:
 def test_codes_keep_any_script_and_drop_separators() -> None:
     assert normalise.code("E 61830275") == "E61830275"
     assert normalise.code("ชร 0100") != normalise.code("กข 0100")
+
+
+# --- the plain-number fast path of `e164` gives what libphonenumber's own parse gives ---------------------------
+
+_REGIONS = ("VN", "CN", "TH", "LA", "KH", "MM", "MY", "SG", "HK", "US", "GB", "IT", "AR", "BR", "MX", "RU", "DE",
+            "FR", "IN", "AU", "JP", "KR", "NG", "ZA", "AE", None)  # fmt: skip
+
+
+def _library(phone: str, region: str | None) -> tuple[phonenumbers.PhoneNumber | None, str | None]:
+    try:
+        parsed = phonenumbers.parse(phone, region)
+    except phonenumbers.NumberParseException:
+        return None, None
+    valid = phonenumbers.is_valid_number(parsed)
+    return parsed, phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) if valid else None
+
+
+def _plain_cases() -> list[tuple[str, str | None]]:
+    """Generated people's phones (national and international), demo mobiles of every region in the three ways
+    they are written, and random digit strings (leading zeros, international prefixes, country codes first)."""
+    rng = random.Random(16)
+    cases: list[tuple[str, str | None]] = []
+    for p in labelled_people(400, seed=3).parties:
+        if p.phone:
+            cases.append((re.sub(r"[\s\-.()]", "", p.phone), p.nationality or p.region))
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        number = mobile_number(rng, region)
+        if number is None:
+            continue
+        for style in ("e164", "intl", "local"):
+            text = re.sub(r"[\s\-.()]", "", phone_text(number, style))
+            cases += [(text, region), (text, rng.choice(_REGIONS))]
+    for _ in range(3000):
+        head = rng.choice(["+", "", "0", "00", "011", "+0", "84", "86", "1", "39", "+39", "+1", "+7", "8"])
+        digits = head + "".join(rng.choice("0123456789") for _ in range(rng.randrange(3, 16)))
+        cases.append((digits, rng.choice(_REGIONS)))
+    return cases
+
+
+def test_plain_numbers_parse_as_libphonenumber_parses_them() -> None:
+    cases = _plain_cases()
+    fast = 0
+    for phone, region in cases:
+        parsed, expected = _library(phone, region)
+        ours = normalise._parse_plain(phone, region)
+        if ours is not None:
+            fast += 1
+            assert ours == parsed, (phone, region)
+        assert normalise._e164.__wrapped__(phone, region) == expected, (phone, region)
+    assert fast > len(cases) / 2  # the fast path is the common one, not a path never taken
+
+
+def test_plain_fast_path_is_taken_for_the_usual_shapes() -> None:
+    assert normalise._parse_plain("+84912317489", None) is not None
+    assert normalise._parse_plain("0912317489", "VN") is not None
+    assert normalise._parse_plain("+84 912 317 489", None) is None  # spaced: libphonenumber's parse reads it
+    assert normalise.e164("+84 912 317 489", None) == normalise.e164("0912317489", "VN") == "+84912317489"

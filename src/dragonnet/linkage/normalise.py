@@ -22,6 +22,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import phonenumbers
+from phonenumbers import PhoneMetadata
+from phonenumbers import phonenumberutil as pnu
 
 from dragonnet.domain.identifiers import iso6346_check_digit
 
@@ -40,6 +42,12 @@ _EXTRA_FOLD = str.maketrans({"đ": "d", "Đ": "D", "ø": "o", "Ø": "O", "ł": "
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 _CODE_JUNK = re.compile(r"[\W_]+", re.UNICODE)
+
+_SHORT_LENGTHS = (
+    pnu.ValidationResult.TOO_SHORT,
+    pnu.ValidationResult.IS_POSSIBLE_LOCAL_ONLY,
+    pnu.ValidationResult.INVALID_LENGTH,
+)  # lengths at which `parse` keeps a national prefix it could strip
 
 HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "u", "daw", "mdm", "madam", "sir", "haji", "hajjah"})
 
@@ -127,13 +135,57 @@ def e164(phone: str | None, region: str | None) -> str | None:
 
 @lru_cache(maxsize=1 << 18)
 def _e164(phone: str, region: str | None) -> str | None:
-    try:
-        parsed = phonenumbers.parse(phone, region.upper() if region else None)
-    except phonenumbers.NumberParseException:
-        return None
+    parsed = _parse_plain(phone, region.upper() if region else None)
+    if parsed is None:
+        try:
+            parsed = phonenumbers.parse(phone, region.upper() if region else None)
+        except phonenumbers.NumberParseException:
+            return None
     if not phonenumbers.is_valid_number(parsed):
         return None
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+_PLAIN_NUMBER = re.compile(r"(\+?)([0-9]{7,17})", re.ASCII)
+
+
+def _parse_plain(phone: str, region: str | None) -> phonenumbers.PhoneNumber | None:
+    """`phonenumbers.parse` for the common case, digits only ("+84912345678", "0912345678"; what a record's
+    phone is once spaces and dashes are dropped), in a quarter of its time; None: not that case, ask `parse`.
+
+    The same steps as `parse` (phonenumbers 9.x) from the country code on: for such text, the steps it skips
+    (finding the number in free text, RFC 3966 contexts, extensions, letters as digits) change nothing. Only the
+    plain paths are taken: a national number starting with an international prefix or with the region's own
+    country code, or any doubt about lengths, goes to `parse`. tests/linkage test it against `parse`."""
+    plain = _PLAIN_NUMBER.fullmatch(phone)
+    if plain is None:
+        return None
+    plus, digits = plain.groups()
+    if plus:
+        country_code, national = pnu._extract_country_code(digits)
+        if country_code == 0:
+            return None
+        metadata = PhoneMetadata.metadata_for_region_or_calling_code(
+            country_code, pnu.region_code_for_country_code(country_code)
+        )
+    else:
+        metadata = PhoneMetadata.metadata_for_region(region, None) if region else None
+        if metadata is None or metadata.international_prefix is None or metadata.country_code is None:
+            return None
+        if re.match(metadata.international_prefix, digits) or digits.startswith(str(metadata.country_code)):
+            return None
+        country_code, national = metadata.country_code, digits
+    if metadata is None or len(national) < 2:
+        return None
+    _carrier, stripped, _ = pnu._maybe_strip_national_prefix_carrier_code(national, metadata)
+    if pnu._test_number_length(stripped, metadata) not in _SHORT_LENGTHS:
+        national = stripped
+    if not 2 <= len(national) <= 17:
+        return None
+    number = phonenumbers.PhoneNumber(country_code=country_code)
+    pnu._set_italian_leading_zeros_for_phone_number(national, number)
+    number.national_number = int(national)
+    return number
 
 
 def e164_many(items: list[tuple[str, str | None]]) -> list[str | None]:
