@@ -133,6 +133,10 @@ def _edge_parties() -> list[PartyInput]:
         PartyInput(5, "person", "NGUYEN Van Thang", None, None, None, "091-234-5678", None, "VN"),
         PartyInput(6, "person", "Thang Nguyen Van", "VN", None, None, "(091) 234 5678", None),
         PartyInput(7, "person", "Thang Nguyen Van", "VN", None, None, "not a phone", None),
+        PartyInput(8, "company", "Hilux Trading", None, None, "ชร-0100", None, None),  # documents in any script
+        PartyInput(9, "person", "Lê Đức", "VN", None, "đ_12 x", None, None),
+        PartyInput(10, "person", "Lê Đức", "VN", None, "__ --", None, None),  # no letter or digit: none
+        PartyInput(11, "person", "Lê Đức", "VN", None, "ｂ１２３", None, None),  # full-width
     ]
 
 

@@ -175,10 +175,17 @@ def _distinct_names(frame: Any) -> Any:
 
 
 def _distinct_codes(frame: Any) -> Any:
+    """`normalise.code` per distinct document number: column-wise for ASCII text (folding changes nothing there
+    but the case: letters and digits kept, upper-cased), in Python for the rest (any script, diacritics)."""
     import polars as pl
 
     ids = frame.select("id_number").unique().drop_nulls()
-    return ids.with_columns(pl.Series("id_norm", [normalise.code(v) for v in ids["id_number"]], dtype=pl.Utf8))
+    other = pl.col("id_number").str.contains(r"[^\x00-\x7F]")
+    plain = pl.col("id_number").str.replace_all(r"[^A-Za-z0-9]+", "").str.to_uppercase()
+    ascii_ids = ids.filter(~other).with_columns(pl.when(plain != "").then(plain).alias("id_norm"))
+    rest = ids.filter(other)
+    rest = rest.with_columns(pl.Series("id_norm", [normalise.code(v) for v in rest["id_number"]], dtype=pl.Utf8))
+    return pl.concat([ascii_ids, rest])
 
 
 def _with_phones(frame: Any) -> Any:
