@@ -56,16 +56,15 @@ from dragonnet.linkage.screening.notices import (
 )
 from dragonnet.linkage.screening.reader import KINDS, MAX_ROWS, ListReport, read_list
 from dragonnet.linkage.screening.service import (
-    AUDITED_IDS_MAX,
     Source,
     _case_reference,
     _declaration_reference,
+    audit_run,
     parse_kind,
     safe_cell,
 )
 from dragonnet.operation.service import get_operation
-from dragonnet.policy import audit
-from dragonnet.policy.access import Actor, PermissionDenied, audit_actor, may_screen
+from dragonnet.policy.access import Actor, PermissionDenied, may_screen
 from dragonnet.progress import Progress, no_progress
 from dragonnet.storage.messaging_models import WatchlistEntry
 from dragonnet.storage.models import Operation
@@ -463,7 +462,7 @@ def screen_encoded(
     result.hits = sorted(
         [*result.hits, *watch], key=lambda h: (h.row, h.source != "watchlist", -(h.match_probability or 1.0))
     )
-    _audit(session, actor, op.id, result, data)
+    audit_run(session, actor, op.id, result, data)
     progress(3, 3, "done")
     return result
 
@@ -485,24 +484,6 @@ def _notices(
         submitted[n] = SubmittedRow("", encoded_row_data(n, row.kind, list_sha256, key), key)
     return record_notices(session, actor, operation=op, list_name=filename, rows=submitted,
                           found=[(m.row, m.party_id) for m in run.hidden_matches], hidden=hidden)  # fmt: skip
-
-
-def _audit(session: Session, actor: Actor, operation_id: int, result: EncodedScreening, data: bytes) -> None:
-    """One `screening.run` entry as the clear screening writes, marked privacy-preserving: counts, the file's
-    digest and the ids of the records shown."""
-    ids: dict[str, list[int]] = {
-        "parties": sorted({h.record_id for h in result.hits if h.source == "case"}),
-        "watchlist_entries": sorted({h.record_id for h in result.hits if h.source == "watchlist"}),
-        "screening_notices": sorted({n.notice_id for n in result.notices}),
-    }
-    detail: dict[str, Any] = {k: v for k, v in result.summary().items() if k not in ("operation", "seconds")}
-    detail["declaration_hits"] = sum(1 for h in result.hits if h.source == "declaration")
-    detail["file_sha256"] = hashlib.sha256(data).hexdigest()
-    for name, values in ids.items():
-        detail[name] = values[:AUDITED_IDS_MAX]
-        if len(values) > AUDITED_IDS_MAX:
-            detail[f"{name}_more"] = len(values) - AUDITED_IDS_MAX
-    audit.record(session, audit_actor(actor), "screening.run", "operation", operation_id, **detail)
 
 
 # --- exports ------------------------------------------------------------------------------------------------------

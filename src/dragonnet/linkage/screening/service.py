@@ -23,8 +23,9 @@ import csv
 import hashlib
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -236,12 +237,25 @@ def screen(
     result.hits = sorted(
         [*result.hits, *watch], key=lambda h: (h.row, h.source != "watchlist", -(h.match_probability or 1.0))
     )
-    _audit(session, actor, op.id, result, data)
+    audit_run(session, actor, op.id, result, data)
     return result
 
 
-def _audit(session: Session, actor: Actor, operation_id: int, result: Screening, data: bytes) -> None:
-    """One entry: counts, the file's digest and the ids of the records shown; never a name."""
+class AuditedScreening(Protocol):
+    """What `audit_run` reads of a screening, clear (`Screening`) or encoded (`encoded.EncodedScreening`)."""
+
+    @property
+    def hits(self) -> Sequence[Any]: ...  # each with `source` and `record_id`
+
+    @property
+    def notices(self) -> Sequence[NoticeHit]: ...
+
+    def summary(self) -> dict[str, Any]: ...
+
+
+def audit_run(session: Session, actor: Actor, operation_id: int, result: AuditedScreening, data: bytes) -> None:
+    """One `screening.run` entry for either screening: counts (the encoded one's summary says
+    `privacy_preserving`), the file's digest and the ids of the records shown; never a name."""
     ids: dict[str, list[int]] = {
         "parties": sorted({h.record_id for h in result.hits if h.source == "case"}),
         "watchlist_entries": sorted({h.record_id for h in result.hits if h.source == "watchlist"}),
