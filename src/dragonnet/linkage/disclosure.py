@@ -64,8 +64,22 @@ class RequestView:
         return self.status == "pending"
 
 
+class WithRequests:
+    """A notice's disclosure requests as its reader sees them (match notices and screening notices alike)."""
+
+    requests: tuple[RequestView, ...]
+
+    @property
+    def pending_sent(self) -> RequestView | None:
+        return next((r for r in self.requests if r.sent and r.pending), None)
+
+    @property
+    def pending_received(self) -> list[RequestView]:
+        return [r for r in self.requests if not r.sent and r.pending]
+
+
 @dataclass(frozen=True)
-class MatchNotice:
+class MatchNotice(WithRequests):
     """ "Agency X holds a record matching your party P" (hit / no hit); the other case only once revealed."""
 
     id: int
@@ -79,14 +93,6 @@ class MatchNotice:
     matched_at: dt.datetime
     requests: tuple[RequestView, ...] = ()
     revealed: Revealed | None = None
-
-    @property
-    def pending_sent(self) -> RequestView | None:
-        return next((r for r in self.requests if r.sent and r.pending), None)
-
-    @property
-    def pending_received(self) -> list[RequestView]:
-        return [r for r in self.requests if not r.sent and r.pending]
 
     @property
     def may_request(self) -> bool:

@@ -33,6 +33,7 @@ from dragonnet.linkage.disclosure import (
     LEVEL,
     RequestView,
     Revealed,
+    WithRequests,
     _codes,
     _reason,
     _request_view,
@@ -72,7 +73,7 @@ class NoticeHit:
 
 
 @dataclass(frozen=True)
-class ScreeningNoticeView:
+class ScreeningNoticeView(WithRequests):
     """One screening notice as a member of either side reads it.
 
     The screener's side (`asker`): its row, the owning agency, the requests, the record once revealed. The owner's
@@ -92,14 +93,6 @@ class ScreeningNoticeView:
     own_case_id: int | None = None  # the owner's side: its case and party
     own_case_ref: str | None = None
     own_party_name: str | None = None
-
-    @property
-    def pending_sent(self) -> RequestView | None:
-        return next((r for r in self.requests if r.sent and r.pending), None)
-
-    @property
-    def pending_received(self) -> list[RequestView]:
-        return [r for r in self.requests if not r.sent and r.pending]
 
     @property
     def may_request(self) -> bool:
