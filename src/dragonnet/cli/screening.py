@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from dragonnet.cli.common import DatabaseOption, actor_for, fail, open_engine
 from dragonnet.cli.progress import progress_bar
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from dragonnet.policy.access import Actor
+    from dragonnet.progress import Progress
 
 OUT_FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json"}
 PRINTED_HITS = 50
@@ -35,9 +42,7 @@ def screen(
 ) -> None:
     """Screen a list against the operation's case parties, your agency's declarations and your watchlist. An
     encoded list (`dragonnet screen encode`) is matched on its encodings: no name was sent."""
-    from dragonnet.errors import DragonnetError
     from dragonnet.linkage.screening import service
-    from dragonnet.storage.db import session_scope
 
     out_format = None
     if out is not None:
@@ -54,27 +59,43 @@ def screen(
     if looks_encoded(data):
         return screen_encoded_file(data, file, operation=operation, username=username, threshold=threshold,
                                    key_file=key_file, out=out, as_json=as_json, database_url=database_url)  # fmt: skip
+    run_and_report(
+        lambda session, actor, bar: service.screen(
+            session, actor, operation=operation, data=data, filename=file.name, kind=kind, threshold=threshold,
+            progress=bar,
+        ),
+        service.export, _print, file=file, username=username, out=out, out_format=out_format, as_json=as_json,
+        database_url=database_url,
+    )  # fmt: skip
+
+
+def run_and_report(
+    run: Callable[[Session, Actor, Progress], Any], export: Callable[[Any, str], bytes],
+    show: Callable[[Any, Path | None], None], *, file: Path, username: str, out: Path | None,
+    out_format: str | None, as_json: bool, database_url: str | None,
+) -> None:  # fmt: skip
+    """What a screening of either kind does on the command line: run it as the user with a progress bar, one
+    `error:` line on failure, the hits to `--out`, then JSON or the printed summary."""
+    from dragonnet.errors import DragonnetError
+    from dragonnet.storage.db import session_scope
+
     engine = open_engine(database_url)
     try:
         with session_scope(engine) as session, progress_bar(f"screening {file.name}", enabled=not as_json) as bar:
-            actor = actor_for(session, username)
-            result = service.screen(
-                session, actor, operation=operation, data=data, filename=file.name, kind=kind,
-                threshold=threshold, progress=bar,
-            )  # fmt: skip
+            result = run(session, actor_for(session, username), bar)
     except DragonnetError as exc:
         raise fail(str(exc)) from None
     finally:
         engine.dispose()
     if out is not None and out_format is not None:
         try:
-            out.write_bytes(service.export(result, out_format))
+            out.write_bytes(export(result, out_format))
         except OSError as exc:
             raise fail(f"cannot write {out}: {exc.strerror}") from None
     if as_json:
         typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
         return
-    _print(result, out)
+    show(result, out)
 
 
 def _print(result: object, out: Path | None) -> None:

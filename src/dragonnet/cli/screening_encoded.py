@@ -13,8 +13,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from dragonnet.cli.common import actor_for, clear_errors, fail, open_engine
-from dragonnet.cli.progress import progress_bar
+from dragonnet.cli.common import clear_errors, fail
 
 OUT_FORMATS = {".csv": "csv", ".json": "json"}
 PRINTED_HITS = 50
@@ -73,10 +72,9 @@ def screen_encoded_file(
 ) -> None:  # fmt: skip
     """The hub's side of `dragonnet screen ENCODED_FILE`: match the encodings against what the user may see."""
     from dragonnet.cli.linkage import _secret
-    from dragonnet.errors import DragonnetError
+    from dragonnet.cli.screening import run_and_report
     from dragonnet.linkage.screening import encoded
     from dragonnet.linkage.screening.matching import DEFAULT_THRESHOLD
-    from dragonnet.storage.db import session_scope
 
     out_format = None
     if out is not None:
@@ -84,27 +82,14 @@ def screen_encoded_file(
         if out_format is None:
             raise fail(f"--out {out}: use a .csv or .json file for an encoded list")
     secret = _secret(key_file)
-    engine = open_engine(database_url)
-    try:
-        with session_scope(engine) as session, progress_bar(f"screening {file.name}", enabled=not as_json) as bar:
-            actor = actor_for(session, username)
-            result = encoded.screen_encoded(
-                session, actor, operation=operation, data=data, filename=file.name, secret=secret,
-                threshold=DEFAULT_THRESHOLD if threshold is None else threshold, progress=bar,
-            )  # fmt: skip
-    except DragonnetError as exc:
-        raise fail(str(exc)) from None
-    finally:
-        engine.dispose()
-    if out is not None and out_format is not None:
-        try:
-            out.write_bytes(encoded.export(result, out_format))
-        except OSError as exc:
-            raise fail(f"cannot write {out}: {exc.strerror}") from None
-    if as_json:
-        typer.echo(json.dumps(result.to_json(), ensure_ascii=False))
-        return
-    _print(result, out)
+    run_and_report(
+        lambda session, actor, bar: encoded.screen_encoded(
+            session, actor, operation=operation, data=data, filename=file.name, secret=secret,
+            threshold=DEFAULT_THRESHOLD if threshold is None else threshold, progress=bar,
+        ),
+        encoded.export, _print, file=file, username=username, out=out, out_format=out_format, as_json=as_json,
+        database_url=database_url,
+    )  # fmt: skip
 
 
 def _print(result: Any, out: Path | None) -> None:
