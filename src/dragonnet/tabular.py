@@ -1,8 +1,10 @@
-"""Reading spreadsheets people send: what every import of a file shares (cases, rosters, lists to screen).
+"""Reading spreadsheets people send, and writing cells they open: what every import and export of a file shares.
 
 The limits and checks that keep a hostile file harmless (size, zip bombs, NUL bytes), the guess of a CSV's
 encoding, the text of a workbook cell as the officer sees it, and the errors of an import: a whole file
-rejected, or one cell of one row. Each capability reads its own columns on top of this.
+rejected, or one cell of one row. Each capability reads its own columns on top of this. On the way out, one
+rule for every CSV and XLSX dragonnet writes (cases, reports, audit log, error reports, screening hits): a text
+cell a spreadsheet would evaluate as a formula gets a leading apostrophe (OWASP "CSV injection").
 """
 
 from __future__ import annotations
@@ -153,6 +155,27 @@ def check_zip(data: bytes, name: str) -> None:
                 )
     except zipfile.BadZipFile:
         raise ImportRejected(f"{name}: not an XLSX workbook (a damaged zip file)") from None
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as the start of a formula
+
+
+def neutralise(value: Any) -> Any:
+    """A cell value a spreadsheet will not evaluate: text starting with = + - @ tab CR gets a leading '.
+    Numbers, booleans and None stay typed (XLSX keeps them as numbers); dates become ISO text."""
+    if isinstance(value, str):
+        return "'" + value if value.startswith(FORMULA_START) else value
+    if isinstance(value, bool) or value is None or isinstance(value, int | float):
+        return value
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return neutralise(str(value))
+
+
+def safe_text(value: object) -> str:
+    """`neutralise` for a text-only cell (a CSV writer's): None is the empty string, anything else its text."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def cell_text(value: Any) -> str | None:

@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 from dragonnet.operation.service import get_operation, phase_for_date
 from dragonnet.policy.access import Actor
 from dragonnet.reporting import render, service
-from dragonnet.reporting.exports import FORMULA_START, case_rows, neutralise, safe_filename, to_csv, to_xlsx
+from dragonnet.reporting.exports import case_rows, safe_filename, to_csv, to_xlsx
 from dragonnet.storage.db import make_engine
 from dragonnet.storage.models import Agency, AuditEvent, Case, Item, User
+from dragonnet.tabular import FORMULA_START, neutralise
 from web.seed import SLUG
 from web.webtest import app_client, logged_in, seeded_db  # noqa: F401
 

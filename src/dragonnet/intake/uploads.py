@@ -29,12 +29,11 @@ from dragonnet.intake.reader import read_bytes
 from dragonnet.policy.access import Actor, audit_actor
 from dragonnet.storage.intake_models import ImportUpload
 from dragonnet.storage.models import Operation
-from dragonnet.tabular import ImportRejected, RowError
+from dragonnet.tabular import ImportRejected, RowError, safe_text
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 UPLOAD_TTL = dt.timedelta(hours=2)
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def upload_dir(data_dir: Path) -> Path:
@@ -197,12 +196,6 @@ def confirm(
 # --- the error report as CSV ----------------------------------------------------------------------------------
 
 
-def safe_cell(value: object) -> str:
-    """A cell a spreadsheet will not run: text starting with = + - @ tab or CR gets a leading '."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
 def errors_csv(errors: list[RowError], warnings: list[RowError] | None = None) -> bytes:
     """The report as CSV: rejected rows (severity "error"), then values accepted by a guess ("warning": the
     suggestion is the value that will be stored)."""
@@ -211,7 +204,7 @@ def errors_csv(errors: list[RowError], warnings: list[RowError] | None = None) -
     writer.writerow(["sheet", "row", "column", "value", "reason", "suggestion", "severity"])
     for severity, rows in (("error", errors), ("warning", warnings or [])):
         for e in rows:
-            writer.writerow([safe_cell(v) for v in (e.sheet, e.row, e.column, e.value, e.reason, e.suggestion)]
+            writer.writerow([safe_text(v) for v in (e.sheet, e.row, e.column, e.value, e.reason, e.suggestion)]
                             + [severity])  # fmt: skip
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 

@@ -31,6 +31,7 @@ from dragonnet.storage.audit_chain import (
     verify,
 )
 from dragonnet.storage.models import AuditEvent, AuditStaged
+from dragonnet.tabular import safe_text
 
 __all__ = [
     "BATCH", "GENESIS", "SYSTEM", "AuditActor", "AuditFilter", "AuditNote", "VerifyResult", "_entry_hash",
@@ -125,13 +126,6 @@ def iter_events(session: Session, flt: AuditFilter) -> Iterator[AuditEvent]:
 
 EXPORT_COLUMNS = ("seq", "at", "user_id", "user", "agency", "from", "action", "object_type", "object_id",
                   "detail", "hash")  # fmt: skip
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> str:
-    """A CSV cell spreadsheets will not run: text starting with = + - @ TAB or CR gets a leading '."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def export_row(ev: AuditEvent) -> list[str]:
@@ -140,7 +134,7 @@ def export_row(ev: AuditEvent) -> list[str]:
         ev.actor_agency, ev.client_address, ev.action, ev.object_type, ev.object_id,
         json.dumps(ev.detail, sort_keys=True, ensure_ascii=False), ev.hash,
     ]  # fmt: skip
-    return [safe_cell(v) for v in values]
+    return [safe_text(v) for v in values]
 
 
 def export_csv(session: Session, flt: AuditFilter, out: TextIO) -> int:

@@ -8,7 +8,6 @@ are written as numbers. Export is recorded in the audit chain as `cases.export`.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import re
 from dataclasses import dataclass
@@ -23,20 +22,9 @@ from dragonnet.policy import audit
 from dragonnet.policy.access import Actor, case_visibility
 from dragonnet.reporting.extract import ReportingAgency
 from dragonnet.storage.models import Case, CaseTransit, Item, Operation, Phase
+from dragonnet.tabular import neutralise
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def neutralise(value: Any) -> Any:
-    """A cell value a spreadsheet will not evaluate: text starting with = + - @ tab CR gets a leading '."""
-    if isinstance(value, str):
-        return "'" + value if value.startswith(FORMULA_START) else value
-    if isinstance(value, bool) or value is None or isinstance(value, int | float):
-        return value
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    return neutralise(str(value))
 
 
 def safe_filename(name: str, default: str = "export") -> str:

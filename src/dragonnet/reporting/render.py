@@ -21,8 +21,8 @@ from dragonnet import __version__, i18n
 from dragonnet.i18n import N_
 from dragonnet.reporting.charts import Chart, debrief_charts
 from dragonnet.reporting.concealment import LABELS as CONCEALMENT_LABELS
-from dragonnet.reporting.exports import neutralise
 from dragonnet.reporting.figures import Breakdown, Column, Debrief, UnresolvedName
+from dragonnet.tabular import neutralise
 
 NOT_STATED = N_("(not stated)")
 TEXT_KINDS = ("text", "subject", "code", "country", "concealment")  # left-aligned, "(not stated)" when empty

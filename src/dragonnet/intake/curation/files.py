@@ -23,8 +23,7 @@ from typing import Any
 import yaml
 
 from dragonnet.errors import ValidationError
-from dragonnet.intake.uploads import safe_cell
-from dragonnet.tabular import ImportRejected, decode
+from dragonnet.tabular import ImportRejected, decode, safe_text
 
 FIELDS = ("kind", "text", "country", "target", "not_listed", "agency", "note")
 FORMATS = ("csv", "yaml")
@@ -130,7 +129,7 @@ def write(rows: Iterable[dict[str, Any]], fmt: str, *, header: str = "") -> str:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(FIELDS)
         for r in rows:
-            writer.writerow([safe_cell("true" if f == "not_listed" and r.get(f) else r.get(f) or "") for f in FIELDS])
+            writer.writerow([safe_text("true" if f == "not_listed" and r.get(f) else r.get(f) or "") for f in FIELDS])
         return out.getvalue()
     entries = []
     for r in rows:
