@@ -6,6 +6,7 @@ same hits through the three doors: tests/test_doors.py). The world is tests/link
 from __future__ import annotations
 
 import base64
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -22,7 +23,9 @@ from dragonnet.cli.main import app as cli_app
 from dragonnet.linkage import pprl
 from dragonnet.linkage.screening import encoded
 from dragonnet.messaging import watchlists
+from dragonnet.operation.service import get_operation
 from dragonnet.policy.access import Actor, PermissionDenied, visible_parties
+from dragonnet.storage.linkage_models import ThresholdAdoption
 from dragonnet.storage.models import AuditEvent, Party, User
 from dragonnet.tabular import ImportRejected
 from linkage.test_declaration_links import World, build_world
@@ -206,6 +209,34 @@ def test_another_key_and_observers_are_refused_and_watchlists_match_on_keyed_val
     assert (hit.row, hit.similarity, hit.link, hit.match_probability) == (2, {"id_number": 1.0}, "/watchlist", None)
 
 
+def test_the_default_threshold_is_the_operations_adopted_one_and_xlsx_keeps_no_value(
+    session: Session, world: World
+) -> None:
+    actor = _actor(session, "th_reporter")
+    data = _encode(CONSIGNEES, kind="companies")
+    default = encoded.screen_encoded(session, actor, operation=SLUG, data=data, filename="c.json", secret=KEY)
+    assert default.threshold == 0.9  # nothing adopted: DEFAULT_THRESHOLD, as the clear screening
+    session.add(ThresholdAdoption(operation_id=get_operation(session, SLUG).id, threshold=0.4321, rule="chosen",
+                                  decisions=0))  # fmt: skip
+    session.flush()
+    adopted = encoded.screen_encoded(session, actor, operation=SLUG, data=data, filename="c.json", secret=KEY)
+    assert adopted.threshold == 0.4321 and adopted.summary()["threshold"] == 0.4321
+    assert all(h.match_probability is None or h.match_probability >= 0.4321 for h in adopted.hits)
+    given = encoded.screen_encoded(session, actor, operation=SLUG, data=data, filename="c.json", secret=KEY,
+                                   threshold=0.95)  # fmt: skip
+    assert given.threshold == 0.95
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(encoded.export(adopted, "xlsx")), read_only=True)
+    assert book.sheetnames == ["hits", "rows", "summary"]
+    hits = [list(r) for r in book["hits"].iter_rows(values_only=True)]
+    assert hits[0] == list(encoded.EXPORT_COLUMNS) and len(hits) - 1 == len(adopted.hits) > 0
+    assert [r[1] for r in book["rows"].iter_rows(values_only=True)][1:] == ["quarantined"]  # row 5: no name
+    assert ["threshold", 0.4321] in [list(r) for r in book["summary"].iter_rows(values_only=True)]
+    everything = json.dumps([[list(r) for r in book[s].iter_rows(values_only=True)] for s in book.sheetnames])
+    assert "X9" not in everything  # the quarantined row's value never reached the hub
+
+
 # --- the doors' errors (the same hits through the three doors: tests/test_doors.py) ---------------------------------
 
 
@@ -239,7 +270,7 @@ def test_cli_api_and_page_refuse_another_key_and_a_damaged_file(
     for args, message in [
         ([*hub, "--key-file", str(tmp_path / "other.key")], "error: list.encoded.json: encoded under another key"),
         (["screen", str(damaged), *hub[2:], "--key-file", str(tmp_path / "key")], "another version of dragonnet"),
-        ([*hub, "--key-file", str(tmp_path / "key"), "--out", str(tmp_path / "h.xlsx")], "error: --out"),
+        ([*hub, "--key-file", str(tmp_path / "key"), "--out", str(tmp_path / "h.txt")], "error: --out"),
         (["screen", "encode", str(tmp_path / "missing.csv"), "--out", str(out)], "error: cannot read"),
     ]:
         failed = runner.invoke(cli_app, args)
@@ -261,6 +292,11 @@ def test_cli_api_and_page_refuse_another_key_and_a_damaged_file(
     assert client.post(page, files=files, data={"csrf_token": "forged"}).status_code == 403
     download = client.post(page, files=files, data={"csrf_token": csrf, "output": "csv", "threshold": "0.5"})
     assert download.status_code == 200 and download.text.startswith("row,source,matched_name")
+    xlsx = client.post(page, files=files, data={"csrf_token": csrf, "output": "xlsx"})
+    assert xlsx.status_code == 200 and xlsx.content.startswith(b"PK")
+    assert "spreadsheetml" in xlsx.headers["content-type"]
+    written = runner.invoke(cli_app, [*hub, "--key-file", str(tmp_path / "key"), "--out", str(tmp_path / "h.xlsx")])
+    assert written.exit_code == 0 and (tmp_path / "h.xlsx").read_bytes().startswith(b"PK"), written.output
     assert client.get(f"/operations/{SLUG}/screening").text.count(f'href="{page}"') == 1  # in the linkage menu
     spec = client.get("/api/v1/openapi.json").json()
     assert {"200", "400", "401", "403", "404", "422"} <= set(

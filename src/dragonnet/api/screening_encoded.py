@@ -13,7 +13,6 @@ from dragonnet.api.v1 import NOT_FOUND, PREFIX, UNAUTHENTICATED
 from dragonnet.http.deps import ApiActor, AppSettings, DbSession
 from dragonnet.linkage.privacy import linkage_secret
 from dragonnet.linkage.screening import encoded
-from dragonnet.linkage.screening.matching import DEFAULT_THRESHOLD
 from dragonnet.tabular import MAX_BYTES
 
 router = APIRouter(prefix=PREFIX)
@@ -84,7 +83,9 @@ def screen_encoded_list(
     actor: ApiActor,
     settings: AppSettings,
     file: Annotated[UploadFile, File(description="the encoded list (JSON) written by `dragonnet screen encode`")],
-    threshold: Annotated[float, Form(gt=0, lt=1, description="match probability of a hit")] = DEFAULT_THRESHOLD,
+    threshold: Annotated[
+        float | None, Form(gt=0, lt=1, description="match probability of a hit (default: the operation's adopted one)")
+    ] = None,
 ) -> EncodedScreeningOut:
     """Screen an encoded list (no names: Bloom-filter encodings under the operation's linkage key) against the
     case parties you may see, your agency's declarations and your watchlist. A record you may not see gives no

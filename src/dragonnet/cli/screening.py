@@ -58,7 +58,8 @@ def screen(
 
     if looks_encoded(data):
         return screen_encoded_file(data, file, operation=operation, username=username, threshold=threshold,
-                                   key_file=key_file, out=out, as_json=as_json, database_url=database_url)  # fmt: skip
+                                   key_file=key_file, out=out, out_format=out_format, as_json=as_json,
+                                   database_url=database_url)  # fmt: skip
     run_and_report(
         lambda session, actor, bar: service.screen(
             session, actor, operation=operation, data=data, filename=file.name, kind=kind, threshold=threshold,

@@ -15,7 +15,6 @@ from typer.core import TyperGroup
 
 from dragonnet.cli.common import clear_errors, fail
 
-OUT_FORMATS = {".csv": "csv", ".json": "json"}
 PRINTED_HITS = 50
 DEFAULT_COMMAND = "list"
 
@@ -68,24 +67,18 @@ def encode(
 
 def screen_encoded_file(
     data: bytes, file: Path, *, operation: str, username: str, threshold: float | None, key_file: Path | None,
-    out: Path | None, as_json: bool, database_url: str | None,
+    out: Path | None, out_format: str | None, as_json: bool, database_url: str | None,
 ) -> None:  # fmt: skip
     """The hub's side of `dragonnet screen ENCODED_FILE`: match the encodings against what the user may see."""
     from dragonnet.cli.linkage import _secret
     from dragonnet.cli.screening import run_and_report
     from dragonnet.linkage.screening import encoded
-    from dragonnet.linkage.screening.matching import DEFAULT_THRESHOLD
 
-    out_format = None
-    if out is not None:
-        out_format = OUT_FORMATS.get(out.suffix.lower())
-        if out_format is None:
-            raise fail(f"--out {out}: use a .csv or .json file for an encoded list")
     secret = _secret(key_file)
     run_and_report(
         lambda session, actor, bar: encoded.screen_encoded(
             session, actor, operation=operation, data=data, filename=file.name, secret=secret,
-            threshold=DEFAULT_THRESHOLD if threshold is None else threshold, progress=bar,
+            threshold=threshold, progress=bar,
         ),
         encoded.export, _print, file=file, username=username, out=out, out_format=out_format, as_json=as_json,
         database_url=database_url,

@@ -17,7 +17,7 @@ from dragonnet.http.security import tokens_match
 from dragonnet.i18n import N_
 from dragonnet.i18n import lazy_gettext as _l
 from dragonnet.linkage import service as linkage
-from dragonnet.linkage.screening import service
+from dragonnet.linkage.screening import exports, service
 from dragonnet.linkage.screening.matching import DEFAULT_THRESHOLD
 from dragonnet.operation.service import get_operation
 from dragonnet.tabular import MAX_BYTES
@@ -25,11 +25,6 @@ from dragonnet.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-MEDIA_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "json": "application/json",
-}
 FIELD_LABELS = {
     "name": "name", "birth_date": "date of birth", "id_number": "document", "phone": "phone", "email": "e-mail",
     "nationality": "nationality", "address": "address", "postcode": "postcode",
@@ -48,9 +43,7 @@ def _page(request: Request, auth: PageAuth, op: object, *, status_code: int = 20
 @router.get("/operations/{slug}/screening", response_class=HTMLResponse)
 def screening_page(request: Request, slug: str, db: DbSession, auth: PageAuth) -> Response:
     op = get_operation(db, slug)
-    return _page(
-        request, auth, op, kind="persons", threshold=service.operation_threshold(db, op.id) or DEFAULT_THRESHOLD
-    )
+    return _page(request, auth, op, kind="persons", threshold=service.threshold_for(db, op.id))
 
 
 @router.post("/operations/{slug}/screening", response_class=HTMLResponse)
@@ -75,7 +68,7 @@ def screening_upload(
         return _page(request, auth, op, error=exc.message, kind=kind, threshold=threshold, status_code=422)
     if output != "page":
         return Response(
-            service.export(result, output), media_type=MEDIA_TYPES[output],
+            service.export(result, output), media_type=exports.MEDIA_TYPES[output],
             headers={"Content-Disposition": f'attachment; filename="screening-{op.slug}.{output}"'},
         )  # fmt: skip
     return _page(request, auth, op, result=result, summary=result.summary(), kind=kind, threshold=threshold,

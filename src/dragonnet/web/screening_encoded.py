@@ -15,7 +15,7 @@ from dragonnet.http.deps import AppSettings, CsrfRejected, DbSession, PageAuth
 from dragonnet.http.security import tokens_match
 from dragonnet.i18n import N_
 from dragonnet.linkage.privacy import linkage_secret
-from dragonnet.linkage.screening import encoded
+from dragonnet.linkage.screening import encoded, exports, service
 from dragonnet.linkage.screening.matching import DEFAULT_THRESHOLD
 from dragonnet.operation.service import get_operation
 from dragonnet.tabular import MAX_BYTES
@@ -36,7 +36,8 @@ def _page(request: Request, auth: PageAuth, op: object, *, status_code: int = 20
 
 @router.get("/operations/{slug}/screening/encoded", response_class=HTMLResponse)
 def encoded_screening_page(request: Request, slug: str, db: DbSession, auth: PageAuth) -> Response:
-    return _page(request, auth, get_operation(db, slug))
+    op = get_operation(db, slug)
+    return _page(request, auth, op, threshold=service.threshold_for(db, op.id))
 
 
 @router.post("/operations/{slug}/screening/encoded", response_class=HTMLResponse)
@@ -45,7 +46,7 @@ def encoded_screening_upload(
     file: Annotated[UploadFile, File()],
     csrf_token: Annotated[str, Form()],
     threshold: Annotated[float, Form(gt=0, lt=1)] = DEFAULT_THRESHOLD,
-    output: Annotated[str, Form(pattern="^(page|csv|json)$")] = "page",
+    output: Annotated[str, Form(pattern="^(page|csv|xlsx|json)$")] = "page",
 ) -> Response:  # fmt: skip
     if not tokens_match(auth.csrf_token, csrf_token):
         raise CsrfRejected()
@@ -60,9 +61,8 @@ def encoded_screening_upload(
             raise  # refusals answer 403/404 through the application's handler (and are audited)
         return _page(request, auth, op, error=exc.message, threshold=threshold, status_code=422)
     if output != "page":
-        media = "text/csv; charset=utf-8" if output == "csv" else "application/json"
         return Response(
-            encoded.export(result, output), media_type=media,
+            encoded.export(result, output), media_type=exports.MEDIA_TYPES[output],
             headers={"Content-Disposition": f'attachment; filename="screening-encoded-{op.slug}.{output}"'},
         )  # fmt: skip
     return _page(request, auth, op, result=result, summary=result.summary(), threshold=threshold,

@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 
 from dragonnet.linkage import normalise, pprl
 from dragonnet.linkage.extract import extract
+from dragonnet.linkage.screening import exports
 from dragonnet.linkage.screening.matching import DEFAULT_THRESHOLD
 from dragonnet.linkage.screening.notices import (
     HiddenReference,
@@ -61,7 +62,7 @@ from dragonnet.linkage.screening.service import (
     _declaration_reference,
     audit_run,
     parse_kind,
-    safe_cell,
+    threshold_for,
 )
 from dragonnet.operation.service import get_operation
 from dragonnet.policy.access import Actor, PermissionDenied, may_screen
@@ -420,19 +421,22 @@ def screen_encoded(
     data: bytes,
     filename: str,
     secret: bytes,
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float | None = None,
     progress: Progress = no_progress,
 ) -> EncodedScreening:
     """Screen an encoded list (`encode_list`) against what `actor` may see in `operation`, at the hub.
 
     `secret`: the operation's linkage key, which the list must have been encoded with. Raises PermissionDenied
     for a partner observer, NotFound for an unknown operation, ImportRejected for a file that is not a valid
-    encoded list or was encoded under another key."""
+    encoded list or was encoded under another key. `threshold`: None takes the operation's adopted threshold
+    (`linkage.calibration`), else DEFAULT_THRESHOLD, as the clear screening does."""
     if not may_screen(actor):
         raise PermissionDenied(actor, "screening", operation, "only members of an agency may screen lists")
-    if not 0.0 < threshold < 1.0:
+    if threshold is not None and not 0.0 < threshold < 1.0:
         raise ImportRejected(f"threshold must be between 0 and 1, not {threshold}")
     op = get_operation(session, operation)
+    if threshold is None:
+        threshold = threshold_for(session, op.id)
     progress(0, 3, "reading the encoded list")
     encoded = load_encoded(data, filename)
     if not hmac.compare_digest(encoded.key_check, key_fingerprint(secret)):
@@ -491,34 +495,11 @@ def _notices(
 EXPORT_COLUMNS = ("row", "source", "matched_name", "reference", "match_probability", "similarity", "link")
 
 
-def _notice_rows(result: EncodedScreening) -> list[list[Any]]:
-    """The notices as export rows (source "notice": the owning agency and the notice's number, nothing more)."""
-    return [
-        [safe_cell(v) for v in (n.row, "notice", "",
-                                f"{n.owner_agency} holds a record matching this row (screening notice {n.notice_id})",
-                                None, "", n.link)]
-        for n in result.notices
-    ]  # fmt: skip
-
-
 def export(result: EncodedScreening, fmt: str) -> bytes:
-    """The hits, then the notices, as CSV (text cells safe against formulas) or JSON."""
-    if fmt == "json":
-        return json.dumps(result.to_json(), ensure_ascii=False, indent=1).encode("utf-8")
-    if fmt == "csv":
-        import csv
-        import io
-
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(EXPORT_COLUMNS)
-        rows: list[list[Any]] = []
-        for h in result.hits:
-            probability = None if h.match_probability is None else round(h.match_probability, 4)
-            rows.append([safe_cell(v) for v in (h.row, h.source, h.matched_name, h.reference, probability,
-                                                h.evidence(), h.link)])  # fmt: skip
-        rows += _notice_rows(result)
-        rows.sort(key=lambda r: int(r[0]))  # by row: its hits, then its notices
-        writer.writerows(rows)
-        return out.getvalue().encode("utf-8")
-    raise ImportRejected(f"unknown export format {fmt!r}: use csv or json")
+    """The hits (then the notices of each row) as CSV, XLSX (hits, rows not encoded, summary) or JSON; the hub
+    has no listed name and no value of a row not encoded, only its number and the reason."""
+    rows = [[h.row, h.source, h.matched_name, h.reference, exports.probability(h.match_probability), h.evidence(),
+             h.link] for h in result.hits]  # fmt: skip
+    rows += [[n.row, "notice", "", exports.notice_reference(n), None, "", n.link] for n in result.notices]
+    problems = exports.problem_rows(result.encoded.quarantined, result.encoded.notes)
+    return exports.write(result, fmt, columns=EXPORT_COLUMNS, rows=rows, problems=problems)

@@ -19,10 +19,7 @@ records shown as hits, never a name.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -35,6 +32,7 @@ from dragonnet.linkage.calibration import operation_threshold
 from dragonnet.linkage.extract import Extract, extract
 from dragonnet.linkage.resolution import latest_run
 from dragonnet.linkage.resolve import Backend, to_record
+from dragonnet.linkage.screening import exports
 from dragonnet.linkage.screening.matching import DEFAULT_THRESHOLD, MatchRun, match_lists
 from dragonnet.linkage.screening.notices import NoticeHit, hidden_reference, record_hits
 from dragonnet.linkage.screening.reader import ListReport, ListRow, read_list
@@ -49,7 +47,6 @@ Source = Literal["case", "declaration", "watchlist"]
 AUDITED_IDS_MAX = 500
 KIND_WORDS = {"persons": "person", "person": "person", "companies": "company", "company": "company"}
 WATCH_NAME_KINDS = {"person": "person", "company": "company"}
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -184,6 +181,12 @@ def _watchlist_hits(session: Session, actor: Actor, rows: list[ListRow]) -> tupl
     return len(entries), hits
 
 
+def threshold_for(session: Session, operation_id: int) -> float:
+    """The match probability of a hit when the screener gives none: the operation's adopted threshold
+    (`linkage.calibration`), else DEFAULT_THRESHOLD. The clear and the encoded screening and their pages."""
+    return operation_threshold(session, operation_id) or DEFAULT_THRESHOLD
+
+
 # --- the door ---------------------------------------------------------------------------------------------------
 
 
@@ -212,7 +215,7 @@ def screen(
     party_kind = parse_kind(kind)
     op = get_operation(session, operation)
     if threshold is None:
-        threshold = operation_threshold(session, op.id) or DEFAULT_THRESHOLD
+        threshold = threshold_for(session, op.id)
     progress(0, None, "reading the list")
     report = read_list(data, filename, kind=party_kind)
     ex = extract(session, actor, operation_id=op.id, declarations=True)
@@ -277,66 +280,13 @@ def audit_run(session: Session, actor: Actor, operation_id: int, result: Audited
 
 EXPORT_COLUMNS = ("row", "listed_name", "source", "matched_name", "reference", "match_probability", "evidence",
                   "link")  # fmt: skip
-EXPORT_FORMATS = ("csv", "xlsx", "json")
-
-
-def safe_cell(value: Any) -> Any:
-    """A cell a spreadsheet will not evaluate: text starting with = + - @ TAB or CR gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def _hit_rows(result: Screening) -> list[list[Any]]:
-    """The hits, then the notices (source "notice": the owning agency and the notice's number, nothing more)."""
-    rows = [
-        [safe_cell(v) for v in (h.row, h.listed_name, h.source, h.matched_name, h.reference,
-                                None if h.match_probability is None else round(h.match_probability, 4),
-                                h.evidence(), h.link)]
-        for h in result.hits
-    ]  # fmt: skip
-    rows += [
-        [safe_cell(v) for v in (n.row, n.listed_name, "notice", "",
-                                f"{n.owner_agency} holds a record matching this row (screening notice {n.notice_id})",
-                                None, "", n.link)]
-        for n in result.notices
-    ]  # fmt: skip
-    return sorted(rows, key=lambda r: r[0])
-
-
-def _problem_rows(result: Screening) -> list[list[Any]]:
-    out = []
-    for status, errors in (("quarantined", result.report.quarantined), ("note", result.report.notes)):
-        out += [[safe_cell(v) for v in (e.row, status, e.column, e.value, e.reason)] for e in errors]
-    return out
 
 
 def export(result: Screening, fmt: str) -> bytes:
-    """The hits as CSV, XLSX (hits, rows not screened, summary) or JSON; text cells safe against formulas."""
-    if fmt == "json":
-        return json.dumps(result.to_json(), ensure_ascii=False, indent=1).encode("utf-8")
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(EXPORT_COLUMNS)
-        writer.writerows(_hit_rows(result))
-        return out.getvalue().encode("utf-8")
-    if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook(write_only=True)
-        hits = book.create_sheet("hits")
-        hits.append(list(EXPORT_COLUMNS))
-        for row in _hit_rows(result):
-            hits.append(row)
-        problems = book.create_sheet("rows")
-        problems.append(["row", "status", "column", "value", "reason"])
-        for row in _problem_rows(result):
-            problems.append(row)
-        summary = book.create_sheet("summary")
-        for k, v in result.summary().items():
-            summary.append([k, safe_cell(v)])
-        buffer = io.BytesIO()
-        book.save(buffer)
-        return buffer.getvalue()
-    raise ImportRejected(f"unknown export format {fmt!r}: use {', '.join(EXPORT_FORMATS)}")
+    """The hits (then the notices of each row) as CSV, XLSX (hits, rows not screened, summary) or JSON."""
+    rows = [[h.row, h.listed_name, h.source, h.matched_name, h.reference, exports.probability(h.match_probability),
+             h.evidence(), h.link] for h in result.hits]  # fmt: skip
+    rows += [[n.row, n.listed_name, "notice", "", exports.notice_reference(n), None, "", n.link]
+             for n in result.notices]  # fmt: skip
+    problems = exports.problem_rows(result.report.quarantined, result.report.notes)
+    return exports.write(result, fmt, columns=EXPORT_COLUMNS, rows=rows, problems=problems)
