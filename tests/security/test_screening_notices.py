@@ -226,6 +226,14 @@ def test_page_api_and_cli_show_notices_only(client: TestClient, world: World, db
     theirs = client.get(f"/api/v1/linkage/screening-notices/{number}").json()
     assert theirs["side"] == "owner" and theirs["own_case_id"] == hidden.id
     [request] = theirs["requests"]
+    # On the page: a decline without a reason comes back to this notice with the error, nothing decided.
+    owner_page = client.get(f"/operations/{world.slug}/screening/notices/{number}")
+    assert f'name="screening_notice" value="{number}"' in owner_page.text
+    refused = client.post(f"/operations/{world.slug}/requests/{request['id']}/decide",
+                          data={"csrf_token": logins["la_coord"].csrf, "decision": "decline",
+                                "screening_notice": number})  # fmt: skip
+    assert refused.status_code == 303 and f"/screening/notices/{number}?error=" in refused.headers["location"]
+    assert client.get(refused.headers["location"]).text.count('id="notice-error"') == 1
     decided = client.post(f"/api/v1/linkage/requests/{request['id']}/decision",
                           json={"decision": "decline", "reason": "not before the arrest"},
                           headers={"X-CSRF-Token": logins["la_coord"].csrf})  # fmt: skip

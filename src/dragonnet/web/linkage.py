@@ -159,12 +159,16 @@ def notice_request(
 def request_decide(
     slug: str, request_id: int, db: DbSession, auth: PageAuth, csrf_token: Annotated[str, Form()],
     decision: Annotated[str, Form(max_length=8)] = "", reason: Annotated[str, Form(max_length=4000)] = "",
-    notice: Annotated[int, Form()] = 0,
+    notice: Annotated[int, Form()] = 0, screening_notice: Annotated[int, Form()] = 0,
 ) -> Response:  # fmt: skip
     if not tokens_match(auth.csrf_token, csrf_token):
         raise CsrfRejected()
     op = get_operation(db, slug)
-    back = f"/operations/{op.slug}/notices/{notice}" if notice > 0 else f"/operations/{op.slug}/links"
+    back = f"/operations/{op.slug}/links"  # where an error is shown: the notice the form was on, if any
+    if notice > 0:
+        back = f"/operations/{op.slug}/notices/{notice}"
+    elif screening_notice > 0:
+        back = f"/operations/{op.slug}/screening/notices/{screening_notice}"
     try:
         done = service.decide_request(db, auth.actor, request_id, decision, reason)
     except ValidationError as exc:
