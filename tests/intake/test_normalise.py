@@ -337,3 +337,41 @@ def test_a_substance_must_match_its_commodity_class(klass: str, substance: str, 
     else:
         assert [(e["value"], e["suggestion"]) for e in wrong] == [(klass, expected)]
         assert f"is a {expected}" in wrong[0]["reason"] and f"not a {klass}" in wrong[0]["reason"]
+
+
+# --- conveyance references: the one container rule, column-wise (`_conveyance_errors`) ---------------------------
+
+_OWNER = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcxyz", min_size=3, max_size=3)
+
+
+@st.composite
+def _containers(draw: st.DrawFn) -> str:
+    """Container numbers as officers write them: valid ones, a wrong digit or category, separators, lower case."""
+    from dragonnet.domain.identifiers import iso6346_check_digit
+
+    first10 = draw(_OWNER) + draw(st.sampled_from("UJZRu")) + draw(st.text(alphabet="0123456789", min_size=6,
+                                                                              max_size=6))  # fmt: skip
+    digit = iso6346_check_digit(first10) if first10[3].upper() in "UJZ" else draw(st.integers(0, 9))
+    digit = draw(st.sampled_from([digit, digit, (digit + 1) % 10]))
+    text = first10 + str(digit)
+    sep = draw(st.sampled_from(["", " ", "-", ".", "/", "\t", "\u3000", "\x1c"]))
+    return text[:4] + sep + text[4:10] + sep + text[10:]
+
+
+# Fixed cases besides the drawn ones: a remainder of 10 (check digit 0), its neighbour, a wrong category, full
+# width, a separator Python's \\s reads as space and Polars' does not, free text.
+CONVEYANCE_CASES = ["MSCU0000060", "MSCU 000006 1", "MSCR0000060", "ＭＳＣＵ０００００６０", "MSCU\x1c000006\x1c0",
+                    "CSQU 305438 3", "csqu-305438-3", "VN-A321 flight 123", "ABCD1234567", ""]  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(_containers(), st.text(max_size=14), st.sampled_from(["VN123", "ＭＳＣＵ１２３４５６５"])),
+                min_size=1, max_size=40))  # fmt: skip
+def test_conveyance_errors_column_wise_equal_the_rule(values: list[str]) -> None:
+    from dragonnet.domain.identifiers import conveyance_problem
+    from dragonnet.intake.normalise import _conveyance_errors
+
+    values = [*CONVEYANCE_CASES, *values]
+    frame = pl.DataFrame({"conveyance_ref": [*values, None]}, schema={"conveyance_ref": pl.String})
+    found = _conveyance_errors(frame).get_column("cv_err").to_list()
+    assert found == [conveyance_problem(v) for v in values] + [None]

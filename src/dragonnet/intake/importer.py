@@ -49,6 +49,7 @@ from dragonnet.intake.templates import EXAMPLE_CASE_REF, example_rows
 from dragonnet.intake.unchanged import unchanged_refs
 from dragonnet.operation.service import get_operation
 from dragonnet.policy.audit import AuditActor, record
+from dragonnet.storage.bulk import copy_frame
 from dragonnet.storage.models import (
     Agency,
     Case,
@@ -478,21 +479,6 @@ def _table(model: type[Any]) -> Table:
     return table
 
 
-def _copy_frame(session: Session, table: str, frame: pl.DataFrame) -> None:
-    """PostgreSQL: load a frame with COPY (CSV), in the session's transaction. An unquoted empty field is
-    NULL; text cells are always quoted, so an empty string stays an empty string."""
-    if frame.height == 0:
-        return
-    columns = ", ".join(f'"{c}"' for c in frame.columns)
-    raw = session.connection().connection.driver_connection
-    assert raw is not None
-    with raw.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:
-        for start in range(0, frame.height, 200_000):
-            part = frame.slice(start, 200_000)
-            copy.write(part.write_csv(include_header=False, quote_style="non_numeric", null_value="",
-                                      datetime_format="%Y-%m-%dT%H:%M:%S%.f%z"))  # fmt: skip
-
-
 def _copy_new_cases(session: Session, frame: pl.DataFrame) -> dict[str, int]:
     """PostgreSQL: take ids from the sequence in one statement, then COPY the new case rows with them."""
     sequence = session.execute(select(func.pg_get_serial_sequence("cases", "id"))).scalar_one()
@@ -500,7 +486,7 @@ def _copy_new_cases(session: Session, frame: pl.DataFrame) -> dict[str, int]:
         session.execute(select(func.nextval(sequence)).select_from(func.generate_series(1, frame.height))).scalars()
     )
     frame = frame.with_columns(pl.Series("id", new_ids, dtype=pl.Int64))
-    _copy_frame(session, "cases", frame)
+    copy_frame(session, "cases", frame)
     return dict(zip(frame.get_column("case_ref").to_list(), new_ids, strict=True))
 
 
@@ -663,7 +649,7 @@ def _write_items_and_transits(
     )
     items = _with_extra(items, ITEM_EXTRA)
     if copy_path:
-        _copy_frame(session, "items", items)
+        copy_frame(session, "items", items)
     else:
         for batch in _chunks(_json_extra(items.to_dicts())):
             session.execute(insert(_table(Item)), list(batch))
@@ -676,7 +662,7 @@ def _write_items_and_transits(
         .with_columns(pl.int_range(1, pl.len() + 1).over("case_id").cast(pl.Int64).alias("position"))
     )
     if copy_path:
-        _copy_frame(session, "case_transits", transits.select("case_id", "country", "position"))
+        copy_frame(session, "case_transits", transits.select("case_id", "country", "position"))
     else:
         for batch in _chunks(transits.to_dicts()):
             session.execute(insert(_table(CaseTransit)), list(batch))
