@@ -555,7 +555,8 @@ def _conveyance_errors(frame: pl.DataFrame) -> pl.DataFrame:
     """`cv_err`: why a conveyance written like a container number is not a valid one (the one container rule of
     `domain.identifiers`), None when acceptable; settled column-wise where it can be (`_container_settled`)."""
     column = "conveyance_ref"
-    unsettled = frame.filter(pl.col(column).is_not_null() & ~_container_settled(column)).get_column(column).unique()
+    distinct = frame.select(pl.col(column).drop_nulls().unique())  # a file repeats a case's container per item
+    unsettled = distinct.filter(~_container_settled(column)).get_column(column)
     problems = pl.DataFrame(
         {column: unsettled, "cv_err": [conveyance_problem(v) for v in unsettled.to_list()]},
         schema={column: frame.schema[column], "cv_err": pl.String},
