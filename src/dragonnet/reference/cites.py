@@ -35,13 +35,13 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import polars as pl
 from rapidfuzz import fuzz, process
 
 from dragonnet.errors import ReferenceLookupError
+from dragonnet.reference import shipped
 from dragonnet.reference._text import compact, has_cjk, norm, norm_expr
 from dragonnet.reference.loaded import loaded_once
 
@@ -89,7 +89,7 @@ def _words() -> _Words:
     """data/taxon-words.csv: specimen words (-> the specimen hint) and filler words taken off a taxon name."""
     specimen: dict[str, str] = {}
     filler: set[str] = set()
-    with _package_file("taxon-words.csv").open(encoding="utf-8", newline="") as fh:
+    with shipped.package_file("taxon-words.csv").open(encoding="utf-8", newline="") as fh:
         lines = [line for line in fh if not line.startswith("#")]
     for row in csv.DictReader(lines):
         key = norm(row["word"])
@@ -339,8 +339,7 @@ def read_rows(path: Path) -> tuple[list[dict[str, str]], str | None]:
     """Compacted rows from either file format, and the version its header states (compacted files only)."""
     with _open_text(path) as fh:
         first = fh.readline()
-        if first.startswith(COMPACT_MAGIC):
-            meta = dict(part.split("=", 1) for part in first.strip().split(";")[1:] if "=" in part)
+        if (meta := shipped.header_fields(first, COMPACT_MAGIC)) is not None:
             return list(csv.DictReader(fh)), meta.get("version")
         fh.seek(0)
         reader = csv.DictReader(fh)
@@ -352,28 +351,10 @@ def read_rows(path: Path) -> tuple[list[dict[str, str]], str | None]:
 
 def write_compact(rows: Iterable[dict[str, str]], path: Path, *, version: str, source: str) -> int:
     """Write compacted rows as gzipped CSV with a one-line header; answers the number of rows written."""
-    n = 0
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with (
-        tmp.open("wb") as raw,
-        gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0) as gz,
-        io.TextIOWrapper(gz, encoding="utf-8", newline="") as text,
-    ):
-        text.write(f"{COMPACT_MAGIC};format=1;version={version};source={source}\n")
-        writer = csv.DictWriter(text, fieldnames=list(COMPACT_FIELDS), lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow(row)
-            n += 1
-    os.replace(tmp, path)
-    return n
+    return shipped.write_compact(rows, path, magic=COMPACT_MAGIC, fields=COMPACT_FIELDS, version=version, source=source)
 
 
 # --------------------------------------------------------------------------------------------------- loading
-
-
-def _package_file(name: str) -> Path:
-    return Path(str(resources.files("dragonnet.reference").joinpath("data").joinpath(name)))
 
 
 def data_file() -> Path:
@@ -384,7 +365,7 @@ def data_file() -> Path:
         if not path.is_file():
             raise ReferenceLookupError(f"{ENV_FILE} points to a missing file: {path}")
         return path
-    return _package_file("cites-taxa.csv.gz")
+    return shipped.package_file("cites-taxa.csv.gz")
 
 
 def _version_for(path: Path, stated: str | None) -> str:
@@ -542,7 +523,7 @@ def curated_rows() -> list[_Curated]:
     vernacular names Species+ lacks and unlisted taxa (taxon-vocabulary.csv)."""
     out: list[_Curated] = []
     for name in VOCABULARY_FILES:
-        with _package_file(name).open(encoding="utf-8", newline="") as fh:
+        with shipped.package_file(name).open(encoding="utf-8", newline="") as fh:
             lines = [line for line in fh if not line.startswith("#")]
         for r in csv.DictReader(lines):
             if not (r.get("name") or "").strip():

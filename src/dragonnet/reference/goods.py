@@ -18,12 +18,11 @@ import gzip
 import re
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from rapidfuzz import fuzz, process
 
+from dragonnet.reference import shipped
 from dragonnet.reference._text import norm
 
 EXACT, GUESS, UNRESOLVED = "exact", "guess", "unresolved"
@@ -77,13 +76,9 @@ class _Data:
     codes: dict[str, HsCode]
 
 
-def _data_file() -> Path:
-    return Path(str(resources.files("dragonnet.reference").joinpath("data").joinpath("hs2022.csv.gz")))
-
-
 @cache
 def _data() -> _Data:
-    with gzip.open(_data_file(), "rt", encoding="utf-8", newline="") as fh:
+    with gzip.open(shipped.package_file("hs2022.csv.gz"), "rt", encoding="utf-8", newline="") as fh:
         header = fh.readline()
         meta = dict(part.split("=", 1) for part in header.strip().split(";")[1:] if "=" in part)
         codes = {

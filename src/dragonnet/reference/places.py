@@ -27,7 +27,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
-from importlib import metadata, resources
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ import polars as pl
 from rapidfuzz import fuzz, process
 
 from dragonnet.errors import ReferenceLookupError
-from dragonnet.reference import unlocode
+from dragonnet.reference import shipped, unlocode
 from dragonnet.reference._text import compact, has_cjk, norm, norm_expr
 from dragonnet.reference._text import suggest as text_suggest
 from dragonnet.reference.loaded import loaded_once
@@ -118,10 +118,6 @@ def normalise_locode(code: str) -> str | None:
     return (m.group(1) + m.group(2)).upper() if m else None
 
 
-def _data_file(name: str) -> Path:
-    return Path(str(resources.files("dragonnet.reference").joinpath("data").joinpath(name)))
-
-
 @dataclass(frozen=True)
 class _Curated:
     places: list[Place]
@@ -132,7 +128,7 @@ class _Curated:
 def _curated() -> _Curated:
     places: list[Place] = []
     by_locode: dict[str, Place] = {}
-    with _data_file("places.csv").open(encoding="utf-8", newline="") as fh:
+    with shipped.package_file("places.csv").open(encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
             place = Place(
                 locode=row["locode"],
@@ -161,7 +157,7 @@ class PlaceWord:
 def place_words() -> tuple[PlaceWord, ...]:
     """The words folded away around names (data/place-words.csv), longest first."""
     words: dict[str, str | None] = {}
-    with _data_file("place-words.csv").open(encoding="utf-8", newline="") as fh:
+    with shipped.package_file("place-words.csv").open(encoding="utf-8", newline="") as fh:
         lines = [line for line in fh if not line.startswith("#")]
     for row in csv.DictReader(lines):
         key = norm(row["word"])
@@ -923,7 +919,7 @@ def _within_country(raw: str, fkey: str, a2: str, hint: str | None) -> PlaceReso
 def _confusions() -> dict[str, list[tuple[str, str]]]:
     """data/country-confusions.csv: country written -> [(country meant, why)]."""
     out: dict[str, list[tuple[str, str]]] = {}
-    with _data_file("country-confusions.csv").open(encoding="utf-8", newline="") as fh:
+    with shipped.package_file("country-confusions.csv").open(encoding="utf-8", newline="") as fh:
         lines = [line for line in fh if not line.startswith("#")]
     for row in csv.DictReader(lines):
         out.setdefault(row["country"].strip(), []).append((row["also"].strip(), row["note"].strip()))

@@ -25,12 +25,12 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import polars as pl
 
 from dragonnet.errors import ReferenceLookupError
+from dragonnet.reference import shipped
 from dragonnet.reference.loaded import loaded_once
 
 ENV_FILE = "DRAGONNET_UNLOCODE_FILE"
@@ -225,35 +225,17 @@ def read_raw(paths: Iterable[Path]) -> list[dict[str, str]]:
 
 def write_compact(rows: Iterable[dict[str, str]], path: Path, *, version: str, source: str) -> int:
     """Write compacted rows as gzipped CSV with a one-line header; answers the number of rows written."""
-    n = 0
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with (
-        tmp.open("wb") as raw,
-        gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0) as gz,
-        io.TextIOWrapper(gz, encoding="utf-8", newline="") as text,
-    ):
-        text.write(f"{COMPACT_MAGIC};format=1;version={version};source={source}\n")
-        writer = csv.DictWriter(text, fieldnames=list(COMPACT_FIELDS), lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow(row)
-            n += 1
-    os.replace(tmp, path)
-    return n
+    return shipped.write_compact(rows, path, magic=COMPACT_MAGIC, fields=COMPACT_FIELDS, version=version, source=source)
 
 
 # --------------------------------------------------------------------------------------------------- loading
-
-
-def package_file(name: str) -> Path:
-    return Path(str(resources.files("dragonnet.reference").joinpath("data").joinpath(name)))
 
 
 def data_files() -> list[Path]:
     """The code list in use: DRAGONNET_UNLOCODE_FILE (one or more paths) if set, else the shipped file."""
     env = os.environ.get(ENV_FILE)
     if not env:
-        return [package_file("unlocode.csv.gz")]
+        return [shipped.package_file("unlocode.csv.gz")]
     paths = [Path(p).expanduser() for p in env.split(os.pathsep) if p.strip()]
     for path in paths:
         if not path.is_file():
@@ -290,9 +272,7 @@ def _compact_header(path: Path) -> dict[str, str] | None:
         else path.open(encoding="utf-8") as fh
     ):
         first = fh.readline()
-    if not first.startswith(COMPACT_MAGIC):
-        return None
-    return dict(part.split("=", 1) for part in first.strip().split(";")[1:] if "=" in part)
+    return shipped.header_fields(first, COMPACT_MAGIC)
 
 
 def _read_head(path: Path) -> bytes:
@@ -325,7 +305,7 @@ def load() -> CodeList:
 @cache
 def subdivisions() -> dict[tuple[str, str], str]:
     """ISO 3166-2 subdivision names as UNECE lists them: {("VN", "SG"): "Hồ Chí Minh", ...}."""
-    path = package_file("unlocode-subdivisions.csv.gz")
+    path = shipped.package_file("unlocode-subdivisions.csv.gz")
     out: dict[tuple[str, str], str] = {}
     with gzip.open(path, "rt", encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
