@@ -28,6 +28,7 @@ from dragonnet.reporting import breakdowns, concealment, rules
 from dragonnet.reporting.breakdowns import Computed
 from dragonnet.reporting.extract import Extract, extract, scope_for
 from dragonnet.reporting.service import find_phase
+from dragonnet.storage.arrow import arrow_reader
 from dragonnet.storage.db import make_engine, normalise_url
 from dragonnet.storage.migrate import upgrade
 
@@ -227,8 +228,9 @@ def fresh_postgresql(url: str, name: str) -> str:
     return server.set(database=name).render_as_string(hide_password=False)
 
 
-def timed_debrief(url: str, *, adbc: bool) -> tuple[float, float, Extract, Computed]:
-    """(extract seconds, breakdown seconds, the extract, the debrief) of phase V, over a new engine."""
+def timed_debrief(url: str, *, adbc: bool, warm: bool = False) -> tuple[float, float, Extract, Computed, str]:
+    """(extract seconds, breakdown seconds, the extract, the debrief, the read path) of phase V, over a new
+    engine; `warm`: after one untimed extract (SQLite's reader child already running, as in a server)."""
     engine = make_engine(url)
     rule = rules.OPERATION
     try:
@@ -236,6 +238,10 @@ def timed_debrief(url: str, *, adbc: bool) -> tuple[float, float, Extract, Compu
             op = get_operation(session, "bench")
             phase, previous = find_phase(op, 5)
             assert previous is not None
+            with arrow_reader(session, adbc=adbc) as reader:
+                path = reader.path
+            if warm:
+                extract(session, op, rule, scope_for(None), adbc=adbc)
             t1 = time.perf_counter()
             ext = extract(session, op, rule, scope_for(None), adbc=adbc)
             t2 = time.perf_counter()
@@ -244,7 +250,7 @@ def timed_debrief(url: str, *, adbc: bool) -> tuple[float, float, Extract, Compu
             t3 = time.perf_counter()
     finally:
         engine.dispose()
-    return t2 - t1, t3 - t2, ext, ours
+    return t2 - t1, t3 - t2, ext, ours, path
 
 
 def same_rows(a: pa.Table, b: pa.Table) -> bool:
@@ -273,10 +279,11 @@ def main() -> None:
     t0 = time.perf_counter()
     duck = build(url, folder, args.cases)
     print(f"generated {args.cases:,} cases into {args.backend} in {time.perf_counter() - t0:.1f} s")
-    # Before (the driver's cursor, rows to Arrow) and after (storage.arrow: ADBC straight into Arrow on PostgreSQL;
-    # on SQLite the driver's cursor as well, see storage.arrow.SQLITE_REASON), one after the other.
-    before_x, before_b, before, _ = timed_debrief(url, adbc=False)
-    after_x, after_b, ext, ours = timed_debrief(url, adbc=True)
+    # Before (the driver's cursor, rows to Arrow) and after (storage.arrow: ADBC straight into Arrow; on SQLite in
+    # a child process, whose start the cold run includes), one after the other.
+    before_x, before_b, before, _, _ = timed_debrief(url, adbc=False)
+    after_x, after_b, ext, ours, path = timed_debrief(url, adbc=True)
+    warm = timed_debrief(url, adbc=True, warm=True) if args.backend == "sqlite" else None
     t4 = time.perf_counter()
     hand = baseline(duck, 5, 4)
     baseline_s = time.perf_counter() - t4
@@ -289,13 +296,17 @@ def main() -> None:
           " (identical on both paths)")  # fmt: skip
     print(f"before: debrief via the driver's cursor: {before_x + before_b:.2f} s "
           f"(extract {before_x:.2f} s, breakdowns {before_b:.2f} s)")  # fmt: skip
-    path = "ADBC into Arrow" if args.backend == "postgresql" else "storage.arrow (SQLite: the driver's cursor too)"
     print(f"after:  debrief via {path}: {after_x + after_b:.2f} s "
           f"(extract {after_x:.2f} s, breakdowns {after_b:.2f} s)")  # fmt: skip
+    if warm is not None:
+        print(f"after, reader child already running: {warm[0] + warm[1]:.2f} s "
+              f"(extract {warm[0]:.2f} s, breakdowns {warm[1]:.2f} s)")  # fmt: skip
     print(f"hand-written DuckDB query over the same rows: {baseline_s:.2f} s")
     print(f"ratio breakdowns / hand-written: {after_b / baseline_s:.2f}x (goal: within 1.5x)")
     print(f"ratio whole debrief / hand-written, before: {(before_x + before_b) / baseline_s:.2f}x, "
-          f"after: {(after_x + after_b) / baseline_s:.2f}x (goal: <= 3x)")  # fmt: skip
+          f"after: {(after_x + after_b) / baseline_s:.2f}x"
+          + (f", after with the child running: {(warm[0] + warm[1]) / baseline_s:.2f}x" if warm else "")
+          + " (goal: <= 3x)")  # fmt: skip
 
 
 if __name__ == "__main__":

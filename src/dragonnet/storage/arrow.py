@@ -46,7 +46,7 @@ _BINDABLE = (int, float, str, bool, dt.date, dt.datetime)
 # is already running: starting one costs about a second, more than it saves on a small operation's rows
 # (docs/benchmarks.md, "Arrow-native extracts").
 SQLITE_CHILD_MIN_BYTES = 64 * 1024 * 1024
-SQLITE_MEMORY_REASON = "an in-memory SQLite database is not visible to another process"
+SQLITE_MEMORY_REASON = "an in-memory (or URI-named) SQLite database is not opened by another process"
 SQLITE_SMALL_REASON = "a small SQLite database (no reader process started for it)"
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import atexit
 import datetime as dt
 import json
+import signal
 import struct
 import subprocess  # nosec B404
 import sys
@@ -280,4 +281,6 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
 
 
 if __name__ == "__main__":
+    # Ctrl-C reaches the whole process group: the parent decides, and the child ends when its stdin closes.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _serve(sys.stdin.buffer, sys.stdout.buffer)
