@@ -43,9 +43,10 @@ _READ_ONLY_STATEMENTS = ("SELECT", "PRAGMA", "SHOW", "BEGIN", "SET", "SAVEPOINT"
 _POSTGRESQL_NUMBERED = PGDialect_psycopg(paramstyle="numeric_dollar")
 _BINDABLE = (int, float, str, bool, dt.date, dt.datetime)
 # Below this size (the file and its WAL) a SQLite read stays on the application's sqlite3 cursor unless a child
-# is already running: starting one costs about a second, more than it saves on a small operation's rows
-# (docs/benchmarks.md, "Arrow-native extracts").
-SQLITE_CHILD_MIN_BYTES = 64 * 1024 * 1024
+# is already running: starting one (0.25-0.9 s measured) costs more than it saves on fewer rows. The measured
+# crossover of a first read is 30-65 MB (docs/benchmarks.md, "Arrow-native extracts"); once running, the child
+# is faster at every size measured.
+SQLITE_CHILD_MIN_BYTES = 48 * 1024 * 1024
 SQLITE_MEMORY_REASON = "an in-memory (or URI-named) SQLite database is not opened by another process"
 SQLITE_SMALL_REASON = "a small SQLite database (no reader process started for it)"
 
