@@ -11,7 +11,7 @@ bundles a second SQLite library, unsafe in the application's process), which ans
 
 The ADBC connection is a second connection, so it cannot see what the session has written and not committed.
 In that case, for an engine that does not record its writes (one not made by `storage.db.make_engine`), for
-an in-memory SQLite database and for a small SQLite file (`sqlite_child.CHILD_MIN_BYTES`: the child's start
+an in-memory SQLite database and for a small SQLite file (`SQLITE_CHILD_MIN_BYTES`: the child's start
 would cost more than it saves), the same compiled statement runs on the session's own driver cursor and the
 rows become Arrow columns (`to_arrow`); a log line says which path ran and why.
 """
