@@ -20,6 +20,7 @@ from dragonnet.linkage import extract as linkage_extract
 from dragonnet.linkage import routes, service
 from dragonnet.linkage.networks import Network
 from dragonnet.policy.access import Actor, case_visibility, visible_parties
+from dragonnet.storage import arrow
 from dragonnet.storage.arrow import arrow_reader
 from dragonnet.storage.linkage_models import LinkageRun
 from dragonnet.storage.models import Case, User
@@ -160,10 +161,13 @@ def test_decisions_need_both_parties_visible_and_are_kept(linked: DemoDB, tmp_pa
 def test_extract_reads_the_same_through_adbc_and_the_cursor(
     linked: DemoDB, username: str | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The case table read by ADBC is the one the driver's cursor reads, and the one the cases would give;
-    routes count the same from it."""
+    """The case table read by ADBC (SQLite: in its child process) is the one the driver's cursor reads, and the one
+    the cases would give; routes count the same from it."""
+    monkeypatch.setattr(arrow, "SQLITE_CHILD_MIN_BYTES", 0)  # the demo is small: read it by the child all the same
     with Session(linked.engine) as session:
         actor = _actor(session, username) if username else None
+        with arrow_reader(session) as reader:
+            assert reader.path.startswith("ADBC")
         ex = linkage_extract.extract(session, actor)
         monkeypatch.setattr(linkage_extract, "arrow_reader", partial(arrow_reader, adbc=False))
         by_cursor = linkage_extract.extract(session, actor)

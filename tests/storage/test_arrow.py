@@ -1,5 +1,6 @@
-"""Arrow reads: values bound (never written into the SQL), ADBC on PostgreSQL where a second connection sees what
-the session sees, the driver's cursor (with a log line) elsewhere, and the extract's types on both paths."""
+"""Arrow reads: values bound (never written into the SQL), ADBC where a second connection sees what the session
+sees (PostgreSQL's driver; SQLite's in a child process, for databases above a size), the driver's cursor (with a
+log line) elsewhere, and the extract's types on both paths."""
 
 from __future__ import annotations
 
@@ -12,7 +13,15 @@ from sqlalchemy import Column, Engine, Float, Integer, MetaData, String, Table, 
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
-from dragonnet.storage.arrow import _POSTGRESQL_NUMBERED, SQLITE_REASON, arrow_reader, compile_bound, conform
+from dragonnet.storage import arrow
+from dragonnet.storage.arrow import (
+    _POSTGRESQL_NUMBERED,
+    SQLITE_MEMORY_REASON,
+    SQLITE_SMALL_REASON,
+    arrow_reader,
+    compile_bound,
+    conform,
+)
 from dragonnet.storage.db import make_engine
 
 HOSTILE = "x'); DROP TABLE things; --"
@@ -49,41 +58,49 @@ def file_engine(engine: Engine, backend: str) -> Engine:
 
 
 def _path(engine: Engine) -> str:
-    return "ADBC postgresql" if engine.dialect.name == "postgresql" else "driver cursor"
+    return "ADBC postgresql" if engine.dialect.name == "postgresql" else "ADBC sqlite (child process)"
 
 
-def test_committed_rows_read_with_bound_values(file_engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
-    """ADBC on PostgreSQL; on SQLite the application's own driver, and a log line says why."""
+@pytest.mark.parametrize("small", [False, True])
+def test_committed_rows_read_with_bound_values(
+    file_engine: Engine, small: bool, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ADBC on PostgreSQL, and on SQLite in a child process; a small SQLite file on the application's own
+    driver, and a log line says why."""
+    monkeypatch.setattr(arrow, "SQLITE_CHILD_MIN_BYTES", 1 << 40 if small else 0)
+    sqlite_small = small and file_engine.dialect.name == "sqlite"
     stmt = select(things.c.id, things.c.name, things.c.kg).where(things.c.name == HOSTILE)
     with Session(file_engine) as s, caplog.at_level(logging.INFO, "dragonnet.storage.arrow"):
         with arrow_reader(s) as reader:
-            assert reader.path == _path(file_engine)
+            assert reader.path == ("driver cursor" if sqlite_small else _path(file_engine))
             table = reader.fetch(stmt, COLUMNS)
         assert [r.getMessage() for r in caplog.records] == (
-            [] if file_engine.dialect.name == "postgresql" else [f"arrow read through the driver's cursor, not "
-                                                                  f"ADBC: {SQLITE_REASON}"]
-        )  # fmt: skip
+            [f"arrow read through the driver's cursor, not ADBC: {SQLITE_SMALL_REASON}"] if sqlite_small else []
+        )
         assert table.to_pylist() == [{"id": 2, "name": HOSTILE, "kg": None}]
         assert s.execute(select(func.count()).select_from(things)).scalar() == 2  # nothing was dropped
 
 
-def test_uncommitted_writes_read_on_the_sessions_cursor(file_engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+def test_uncommitted_writes_read_on_the_sessions_cursor(
+    file_engine: Engine, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(arrow, "SQLITE_CHILD_MIN_BYTES", 0)
     with Session(file_engine) as s, caplog.at_level(logging.INFO, "dragonnet.storage.arrow"):
         s.execute(insert(things).values(id=3, name="c", kg=1.0))
         with arrow_reader(s) as reader:
             assert reader.path == "driver cursor"
             assert reader.fetch(select(things.c.id, things.c.name, things.c.kg), COLUMNS).num_rows == 3
-        if file_engine.dialect.name == "postgresql":
-            assert "uncommitted writes" in caplog.records[-1].getMessage()
+        assert "uncommitted writes" in caplog.records[-1].getMessage()
         s.commit()
         with arrow_reader(s) as reader:  # committed: a second connection sees it now
             assert reader.path == _path(file_engine)
             assert reader.fetch(select(things.c.id, things.c.name, things.c.kg), COLUMNS).num_rows == 3
 
 
-def test_sqlite_dates_read_as_text_become_dates() -> None:
+def test_sqlite_dates_read_as_text_become_dates(caplog: pytest.LogCaptureFixture) -> None:
     engine = make_engine("sqlite://")
-    with Session(engine) as s, arrow_reader(s) as reader:
+    with Session(engine) as s, caplog.at_level(logging.INFO, "dragonnet.storage.arrow"), arrow_reader(s) as reader:
+        assert SQLITE_MEMORY_REASON in caplog.records[-1].getMessage()
         table = reader.fetch(select(func.abs(-3), func.date("2023-02-01")), (("n", pa.int64()), ("d", pa.date32())))
     assert table.to_pylist() == [{"n": 3, "d": dt.date(2023, 2, 1)}]
     engine.dispose()

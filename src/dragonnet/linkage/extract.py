@@ -137,26 +137,19 @@ def _case_table(session: Session, where: list[ColumnElement[bool]]) -> pa.Table:
     import duckdb
 
     visible = select(Case.id).where(*where).scalar_subquery()
+    product = func.coalesce(func.nullif(Item.substance, ""), func.nullif(Item.taxon, ""))
     with arrow_reader(session) as reader:
-        cases = reader.fetch(
-            select(Case.id, Case.case_ref, ReportingAgency.code, ReportingAgency.country, Phase.number, Case.status,
-                   Case.seizure_date, Case.place_country, Case.origin_country, Case.destination_country,
-                   Case.transport_mode)
-            .join(ReportingAgency, ReportingAgency.id == Case.reporting_agency_id)
-            .join(Phase, Phase.id == Case.phase_id)
-            .where(*where),
-            CASE_COLUMNS,
-        )  # fmt: skip
-        transits = reader.fetch(
-            select(CaseTransit.case_id, CaseTransit.position, CaseTransit.country).where(
-                CaseTransit.case_id.in_(visible)
-            ),
-            TRANSIT_COLUMNS,
-        )
-        product = func.coalesce(func.nullif(Item.substance, ""), func.nullif(Item.taxon, ""))
-        items = reader.fetch(
-            select(Item.case_id, Item.commodity_class, product).where(Item.case_id.in_(visible)), ITEM_COLUMNS
-        )
+        cases, transits, items = reader.fetch_many([
+            (select(Case.id, Case.case_ref, ReportingAgency.code, ReportingAgency.country, Phase.number, Case.status,
+                    Case.seizure_date, Case.place_country, Case.origin_country, Case.destination_country,
+                    Case.transport_mode)
+             .join(ReportingAgency, ReportingAgency.id == Case.reporting_agency_id)
+             .join(Phase, Phase.id == Case.phase_id)
+             .where(*where), CASE_COLUMNS),
+            (select(CaseTransit.case_id, CaseTransit.position, CaseTransit.country)
+             .where(CaseTransit.case_id.in_(visible)), TRANSIT_COLUMNS),
+            (select(Item.case_id, Item.commodity_class, product).where(Item.case_id.in_(visible)), ITEM_COLUMNS),
+        ])  # fmt: skip
     con = duckdb.connect(":memory:")
     try:
         for name, table in (("cases", cases), ("transits", transits), ("items", items)):

@@ -239,9 +239,7 @@ def extract(session: Session, operation: Operation, rule: CountingRule, scope: S
         PHASE_COLUMNS,
     )
     with arrow_reader(session, adbc=adbc) as reader:
-        return Extract(
-            cases=reader.fetch(case_stmt, CASE_COLUMNS),
-            items=reader.fetch(item_stmt, ITEM_COLUMNS),
-            transits=reader.fetch(transit_stmt, TRANSIT_COLUMNS),
-            phases=phases,
+        cases, items, transits = reader.fetch_many(
+            [(case_stmt, CASE_COLUMNS), (item_stmt, ITEM_COLUMNS), (transit_stmt, TRANSIT_COLUMNS)]
         )
+    return Extract(cases=cases, items=items, transits=transits, phases=phases)

@@ -6,9 +6,13 @@ the text) and run through the Apache Arrow project's libpq-based ADBC driver (`a
 reads with COPY in binary), which builds the columns in C: no Python object per row. The connection comes
 from the engine's own URL (no second configuration).
 
+On SQLite the statement goes to ADBC's SQLite driver in a child process (`storage.sqlite_child`: its driver
+bundles a second SQLite library, unsafe in the application's process), which answers with Arrow tables.
+
 The ADBC connection is a second connection, so it cannot see what the session has written and not committed.
-In that case, for an engine that does not record its writes (one not made by `storage.db.make_engine`), and
-on SQLite (see `SQLITE_REASON`), the same compiled statement runs on the session's own driver cursor and the
+In that case, for an engine that does not record its writes (one not made by `storage.db.make_engine`), for
+an in-memory SQLite database and for a small SQLite file (`SQLITE_CHILD_MIN_BYTES`: the child's start
+would cost more than it saves), the same compiled statement runs on the session's own driver cursor and the
 rows become Arrow columns (`to_arrow`); a log line says which path ran and why.
 """
 
@@ -16,8 +20,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import pyarrow as pa
@@ -27,6 +32,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
+from dragonnet.storage import sqlite_child
+
 log = logging.getLogger(__name__)
 
 Columns = Sequence[tuple[str, pa.DataType]]
@@ -35,11 +42,13 @@ _READ_ONLY_STATEMENTS = ("SELECT", "PRAGMA", "SHOW", "BEGIN", "SET", "SAVEPOINT"
 # ADBC's PostgreSQL driver takes numbered parameters; SQLAlchemy renders them with this paramstyle.
 _POSTGRESQL_NUMBERED = PGDialect_psycopg(paramstyle="numeric_dollar")
 _BINDABLE = (int, float, str, bool, dt.date, dt.datetime)
-# ADBC's SQLite driver carries its own copy of the SQLite library. Two copies in one process break SQLite's
-# POSIX locks (closing a file in one copy drops the other's locks on it: SQLite's "How To Corrupt An SQLite
-# Database File", 2.2.2); measured here as "locking protocol" and "disk I/O error" from the application's
-# writers beside it. So SQLite is read on the application's own driver (sqlite3), rows to Arrow.
-SQLITE_REASON = "ADBC's SQLite driver would be a second SQLite library in this process (unsafe locking)"
+# Below this size (the file and its WAL) a SQLite read stays on the application's sqlite3 cursor unless a child
+# is already running: starting one (0.25-0.9 s measured) costs more than it saves on fewer rows. The measured
+# crossover of a first read is 30-65 MB (docs/benchmarks.md, "Arrow-native extracts"); once running, the child
+# is faster at every size measured.
+SQLITE_CHILD_MIN_BYTES = 48 * 1024 * 1024
+SQLITE_MEMORY_REASON = "an in-memory (or URI-named) SQLite database is not opened by another process"
+SQLITE_SMALL_REASON = "a small SQLite database (no reader process started for it)"
 
 
 # --- knowing whether a transaction has written ----------------------------------------------------------------
@@ -65,7 +74,9 @@ def _uncommitted_writes(session: Session, connection: Connection) -> str | None:
     """Why a second connection would not see what this session sees (None: it would)."""
     if session.new or session.dirty or session.deleted:
         return "the session has unflushed changes"
-    if not event.contains(connection.engine, "before_cursor_execute", _note_write):
+    # An engine with options (`storage.db.reader`) runs its parent engine's listeners: look them up there.
+    engine = getattr(connection.engine, "_proxied", connection.engine)
+    if not event.contains(engine, "before_cursor_execute", _note_write):
         return "the engine does not record its writes"
     if connection.info.get(WROTE_KEY):
         return "the session's transaction has uncommitted writes"
@@ -122,25 +133,33 @@ def conform(table: pa.Table, columns: Columns) -> pa.Table:
 
 
 class ArrowReader:
-    """Runs selects into Arrow tables, through ADBC where it can (one connection for all of them)."""
+    """Runs selects into Arrow tables, through ADBC where it can (one connection, or one child, for all of them)."""
 
     def __init__(self, session: Session, *, adbc: bool = True) -> None:
         self.session = session
         self.connection = session.connection()
         self.dialect = self.connection.dialect
         self.adbc: Any = None
+        self.sqlite_path: str | None = None  # read by a child process (`storage.sqlite_child`)
         self.path = "driver cursor"
         reason = self._why_not_adbc() if adbc else "the caller asked for the driver's cursor"
-        if reason is None:
+        if reason is not None:
+            log.info("arrow read through the driver's cursor, not ADBC: %s", reason)
+        elif self.dialect.name == "sqlite":
+            self.sqlite_path = sqlite_file(self.connection.engine)
+            self.path = "ADBC sqlite (child process)"
+        else:
             self.adbc = self._connect()
             self.path = f"ADBC {self.dialect.name}"
-        else:
-            log.info("arrow read through the driver's cursor, not ADBC: %s", reason)
 
     def _why_not_adbc(self) -> str | None:
         if self.dialect.name == "sqlite":
-            return SQLITE_REASON
-        if self.dialect.name != "postgresql":
+            path = sqlite_file(self.connection.engine)
+            if path is None:
+                return SQLITE_MEMORY_REASON
+            if not sqlite_child.running(path) and _sqlite_bytes(path) < SQLITE_CHILD_MIN_BYTES:
+                return SQLITE_SMALL_REASON
+        elif self.dialect.name != "postgresql":
             return f"no ADBC driver for {self.dialect.name}"
         return _uncommitted_writes(self.session, self.connection)
 
@@ -152,10 +171,20 @@ class ArrowReader:
         return adbc_driver_postgresql.dbapi.connect(uri)
 
     def fetch(self, stmt: Executable, columns: Columns) -> pa.Table:
+        return self.fetch_many([(stmt, columns)])[0]
+
+    def fetch_many(self, reads: Sequence[tuple[Executable, Columns]]) -> list[pa.Table]:
+        """Several selects at once (on SQLite's child: in one snapshot, one round trip)."""
+        if self.sqlite_path is not None:
+            job = [compile_bound(stmt, self.dialect) for stmt, _ in reads]
+            tables = sqlite_child.read(self.sqlite_path, job)
+            return [conform(t, columns) for t, (_, columns) in zip(tables, reads, strict=True)]
         if self.adbc is None:
-            return self._fetch_cursor(stmt, columns)
-        dialect = _POSTGRESQL_NUMBERED if self.dialect.name == "postgresql" else self.dialect
-        sql, params = compile_bound(stmt, dialect)
+            return [self._fetch_cursor(stmt, columns) for stmt, columns in reads]
+        return [self._fetch_adbc(stmt, columns) for stmt, columns in reads]
+
+    def _fetch_adbc(self, stmt: Executable, columns: Columns) -> pa.Table:
+        sql, params = compile_bound(stmt, _POSTGRESQL_NUMBERED)
         cursor = self.adbc.cursor()
         try:
             cursor.execute(sql, params or None)
@@ -180,6 +209,23 @@ class ArrowReader:
         if self.adbc is not None:
             self.adbc.close()
             self.adbc = None
+
+
+def sqlite_file(engine: Engine) -> str | None:
+    """The absolute path of a SQLite engine's database file (None: in memory, or a URI the child cannot open)."""
+    url = engine.url
+    database = url.database or ""
+    if not database or database == ":memory:" or database.startswith("file:") or url.query.get("uri"):
+        return None
+    return os.path.abspath(database)
+
+
+def _sqlite_bytes(path: str) -> int:
+    size = 0
+    for name in (path, f"{path}-wal"):
+        with suppress(OSError):
+            size += os.stat(name).st_size
+    return size
 
 
 @contextmanager

@@ -15,7 +15,8 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dragonnet.errors import ConfigurationError
-from dragonnet.storage.arrow import track_writes
+from dragonnet.storage import sqlite_child
+from dragonnet.storage.arrow import sqlite_file, track_writes
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 READ_ONLY_OPTION = "dragonnet_read_only"
@@ -52,6 +53,12 @@ def _sqlite_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN DEFERRED")
     else:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _stop_sqlite_children(engine: Engine) -> None:
+    path = sqlite_file(engine)
+    if path is not None:
+        sqlite_child.close(path)
 
 
 # SQLSTATEs that mean the connection itself is gone, whatever state the driver left it in: class 08
@@ -106,6 +113,8 @@ def make_engine(url: str, *, check: bool = True) -> Engine:
         # pysqlite's own transaction handling is replaced by explicit BEGIN IMMEDIATE.
         event.listen(engine, "connect", lambda c, r: setattr(c, "isolation_level", None))
         event.listen(engine, "begin", _sqlite_begin)
+        # Its Arrow reads' child processes (`storage.sqlite_child`) stop with the engine's connections.
+        event.listen(engine, "engine_disposed", _stop_sqlite_children)
     else:
         try:
             # Sized for the web server's worker threads (anyio runs up to 40 sync handlers at once per
