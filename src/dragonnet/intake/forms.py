@@ -88,6 +88,16 @@ def value_of(obj: Any, column: str) -> str | None:
     return getattr(obj, column) if hasattr(obj, column) and column != "extra" else obj.extra.get(column)
 
 
+def typed_text(value: object) -> str | None:
+    """A typed value as the exchange format's text: stripped (blank -> None), a whole number without its `.0`,
+    a list joined by the format's list separator."""
+    if isinstance(value, (list, tuple)):
+        return join_list(str(v).strip() for v in value) or None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return _text(value)
+
+
 def _blank(obj: Any) -> bool:
     values = [v for k, v in asdict(obj).items() if k != "extra"] + list(obj.extra.values())
     return not any(_text(v) for v in values)
@@ -156,13 +166,7 @@ class CaseInput:
     def from_mapping(cls, data: Mapping[str, Any]) -> CaseInput:
         """From a dict (API body or parsed form); numbers and lists become the exchange format's text."""
 
-        def text(value: object) -> str | None:
-            if isinstance(value, (list, tuple)):
-                return join_list(str(v).strip() for v in value) or None
-            if isinstance(value, float) and value.is_integer():
-                return str(int(value))
-            return _text(value)
-
+        text = typed_text
         case: CaseInput = _build(cls, {f: text(data.get(f)) for f in CASE_FIELDS})
         case.items = [_build(ItemInput, {f: text(i.get(f)) for f in ITEM_FIELDS}) for i in data.get("items") or []]
         case.parties = [
@@ -251,32 +255,33 @@ def _field_name(column: str, position: int) -> str:
     return column if column in _CASE_LEVEL and column != "description" else f"items[{position}].{column}"
 
 
-def _precheck(data: CaseInput) -> list[FieldError]:
+def _precheck(batch: TypedBatch, index: int) -> list[FieldError]:
     """What is refused before any row is read: no items, too many items or parties, an over-long description."""
     errors: list[FieldError] = []
-    if not data.items:
+    items, parties, description = batch.item_counts[index], batch.party_counts[index], batch.descriptions[index]
+    if not items:
         errors.append(FieldError("items", None, "a case needs at least one item"))
-    if len(data.items) > MAX_ITEMS:
+    if items > MAX_ITEMS:
         errors.append(FieldError("items", None, f"at most {MAX_ITEMS} items per case"))
-    if len(data.parties) > MAX_PARTIES:
+    if parties > MAX_PARTIES:
         errors.append(FieldError("parties", None, f"at most {MAX_PARTIES} parties per case"))
-    if data.description and len(data.description) > TEXT_MAX:
+    if description and len(description) > TEXT_MAX:
         errors.append(FieldError("description", None, f"text longer than {TEXT_MAX} characters"))
     return errors
 
 
-def _rounds(cases: Sequence[tuple[int, CaseInput]]) -> list[list[tuple[int, CaseInput]]]:
-    """The cases split so that no case_ref appears twice in one pass (the normalisation groups a case's rows
-    by its ref); nearly always a single pass. A repeated ref goes to a later pass, in order."""
-    rounds: list[list[tuple[int, CaseInput]]] = []
+def _rounds(refs: Sequence[tuple[int, str | None]]) -> list[list[int]]:
+    """The cases (index, case_ref) split so that no case_ref appears twice in one pass (the normalisation groups a
+    case's rows by its ref); nearly always a single pass. A repeated ref goes to a later pass, in order."""
+    rounds: list[list[int]] = []
     seen: dict[str | None, int] = {}
-    for index, data in cases:
-        n = seen.get(data.case_ref, 0) if data.case_ref is not None else 0
-        if data.case_ref is not None:
-            seen[data.case_ref] = n + 1
+    for index, ref in refs:
+        n = seen.get(ref, 0) if ref is not None else 0
+        if ref is not None:
+            seen[ref] = n + 1
         while len(rounds) <= n:
             rounds.append([])
-        rounds[n].append((index, data))
+        rounds[n].append(index)
     return rounds
 
 
@@ -286,44 +291,108 @@ def _typed(obj: Any) -> dict[str, Any]:
 
 
 _ITEM_OWN = frozenset(ITEM_FIELDS)
+# The batch's item rows: an item's own columns, then its case's columns (case_ref and reporting_agency apart).
+_ITEM_ROW_OWN = tuple(c for c in ITEM_COLUMNS if c in _ITEM_OWN)
+_ITEM_ROW_CASE = tuple(c for c in ITEM_COLUMNS if c not in _ITEM_OWN and c not in ("case_ref", "reporting_agency"))
+_PARTY_ROW_OWN = tuple(c for c in PARTY_COLUMNS if c in PARTY_FIELDS)
 
 
-def _batch_item_frame(cases: Sequence[tuple[int, CaseInput]], agency_code: str) -> pl.DataFrame:
-    """Every case's items as exchange-format rows (case-level values on each row), numbered across the batch,
-    with each row's case and position."""
-    columns: dict[str, list[Any]] = {c: [] for c in ITEM_COLUMNS}
-    case_of: list[int] = []
-    position: list[int] = []
-    for index, data in cases:
-        typed = _typed(data)
-        case_values = {c: typed.get(c) for c in CASE_COLUMNS} | {"case_ref": data.case_ref,
-                                                                 "reporting_agency": agency_code}  # fmt: skip
-        for n, item in enumerate(data.items):
-            own = _typed(item)
-            for c in ITEM_COLUMNS:
-                columns[c].append(own.get(c) if c in _ITEM_OWN else case_values.get(c))
-            case_of.append(index)
-            position.append(n)
-    schema = dict.fromkeys(ITEM_COLUMNS, pl.String) | {ROW: pl.Int64, CASE: pl.Int64, POSITION: pl.Int64}
-    rows = len(case_of)
-    return pl.DataFrame({**columns, ROW: list(range(1, rows + 1)), CASE: case_of, POSITION: position}, schema=schema)
+@dataclass
+class TypedBatch:
+    """A batch of cases as typed, column by column: the exchange-format item rows of every case (case-level
+    values on each row) and its party rows, each row tagged with its case (`CASE`, the index in the batch) and
+    its position in the case, plus what is kept per case. Built from `CaseInput`s (the form, one case), or
+    straight from parsed JSON (`from_mappings`: the API's bulk body, no object per case)."""
+
+    case_refs: list[str | None]
+    seizure_dates: list[str | None]
+    descriptions: list[str | None]
+    submits: list[bool]
+    item_counts: list[int]
+    party_counts: list[int]
+    items: dict[str, list[Any]]  # _ITEM_ROW_OWN + _ITEM_ROW_CASE + case_ref, CASE, POSITION
+    parties: dict[str, list[Any]]  # _PARTY_ROW_OWN + case_ref, CASE, POSITION
+
+    def __len__(self) -> int:
+        return len(self.case_refs)
+
+    @classmethod
+    def _empty(cls) -> TypedBatch:
+        item_columns = dict.fromkeys((*_ITEM_ROW_OWN, *_ITEM_ROW_CASE, "case_ref", CASE, POSITION))
+        party_columns = dict.fromkeys((*_PARTY_ROW_OWN, "case_ref", CASE, POSITION))
+        return cls([], [], [], [], [], [], {c: [] for c in item_columns}, {c: [] for c in party_columns})
+
+    @classmethod
+    def from_inputs(cls, cases: Sequence[CaseInput], submits: Sequence[bool] | None = None) -> TypedBatch:
+        batch = cls._empty()
+        for index, data in enumerate(cases):
+            typed = _typed(data)
+            batch._add(index, data.case_ref, {c: typed.get(c) for c in _ITEM_ROW_CASE}, data.description,
+                       [_typed(i) for i in data.items], [{c: value_of(p, c) for c in _PARTY_ROW_OWN} for p in
+                       data.parties])  # fmt: skip
+        batch.submits = list(submits) if submits is not None else [False] * len(cases)
+        return batch
+
+    @classmethod
+    def from_mappings(cls, cases: Sequence[Mapping[str, Any]], submits: Sequence[bool]) -> TypedBatch:
+        """From parsed JSON (schema-checked): the same values as `CaseInput.from_mapping` gives, without it."""
+        batch = cls._empty()
+        text = typed_text
+        for index, data in enumerate(cases):
+            get = data.get
+            batch._add(index, text(get("case_ref")), {c: text(get(c)) for c in _ITEM_ROW_CASE},
+                       text(get("description")), [{c: text(i.get(c)) for c in _ITEM_ROW_OWN} for i in get("items")
+                       or ()], [{c: text(p.get(c)) for c in _PARTY_ROW_OWN} for p in get("parties") or ()])  # fmt: skip
+        batch.submits = list(submits)
+        return batch
+
+    def _add(
+        self, index: int, case_ref: str | None, case_values: dict[str, Any], description: str | None,
+        items: list[dict[str, Any]], parties: list[dict[str, Any]],
+    ) -> None:  # fmt: skip
+        self.case_refs.append(case_ref)
+        self.seizure_dates.append(case_values.get("seizure_date"))
+        self.descriptions.append(description)
+        self.item_counts.append(len(items))
+        self.party_counts.append(len(parties))
+        columns = self.items
+        for n, own in enumerate(items):
+            for c in _ITEM_ROW_OWN:
+                columns[c].append(own.get(c))
+            for c in _ITEM_ROW_CASE:
+                columns[c].append(case_values[c])
+            columns["case_ref"].append(case_ref)
+            columns[CASE].append(index)
+            columns[POSITION].append(n)
+        columns = self.parties
+        for n, party in enumerate(parties):
+            for c in _PARTY_ROW_OWN:
+                columns[c].append(party.get(c))
+            columns["case_ref"].append(case_ref or "-")
+            columns[CASE].append(index)
+            columns[POSITION].append(n)
+
+    def item_frame(self, cases: list[int], agency_code: str) -> pl.DataFrame:
+        """The item rows of `cases` as an exchange-format frame, numbered (`ROW`) from 1."""
+        return _rows_frame(self.items, ITEM_COLUMNS, None if len(cases) == len(self) else cases, agency_code)
+
+    def party_frame(self, cases: list[int], agency_code: str) -> pl.DataFrame:
+        return _rows_frame(self.parties, PARTY_COLUMNS, None if len(cases) == len(self) else cases, agency_code)
 
 
-def _batch_party_frame(cases: Sequence[tuple[int, CaseInput]], agency_code: str) -> pl.DataFrame:
-    columns: dict[str, list[Any]] = {c: [] for c in PARTY_COLUMNS}
-    case_of: list[int] = []
-    position: list[int] = []
-    for index, data in cases:
-        for n, party in enumerate(data.parties):
-            for c in PARTY_COLUMNS:
-                columns[c].append(value_of(party, c) if c in PARTY_FIELDS else None)
-            columns["case_ref"][-1] = data.case_ref or "-"
-            columns["reporting_agency"][-1] = agency_code
-            case_of.append(index)
-            position.append(n)
-    schema = dict.fromkeys(PARTY_COLUMNS, pl.String) | {ROW: pl.Int64, CASE: pl.Int64, POSITION: pl.Int64}
-    rows = len(case_of)
-    return pl.DataFrame({**columns, ROW: list(range(1, rows + 1)), CASE: case_of, POSITION: position}, schema=schema)
+def _rows_frame(
+    columns: dict[str, list[Any]], names: tuple[str, ...], cases: list[int] | None, agency: str
+) -> pl.DataFrame:
+    """The rows of `cases` (all if None) with the exchange format's columns (`reporting_agency` set), then ROW,
+    CASE, POSITION."""
+    schema = dict.fromkeys(columns, pl.String) | {CASE: pl.Int64, POSITION: pl.Int64}
+    frame = pl.DataFrame(columns, schema=schema)
+    if cases is not None:
+        frame = frame.filter(pl.col(CASE).is_in(pl.Series(cases, dtype=pl.Int64).implode()))
+    frame = frame.with_columns(pl.lit(agency, pl.String).alias("reporting_agency"),
+                               *(pl.lit(None, pl.String).alias(c) for c in names
+                                 if c not in columns and c != "reporting_agency"))  # fmt: skip
+    return frame.select(*names, pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(ROW), CASE, POSITION)
 
 
 def with_phases(frame: pl.DataFrame, operation: Operation) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -425,22 +494,23 @@ def _located(errors: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def validate_cases(
-    cases: Sequence[CaseInput], *, agency_code: str, operation: Operation, today: dt.date | None = None,
+    cases: Sequence[CaseInput] | TypedBatch, *, agency_code: str, operation: Operation, today: dt.date | None = None,
     mappings: ValueMappings = NO_MAPPINGS,
 ) -> CheckedBatch:  # fmt: skip
     """Validate and normalise a batch of cases exactly as the import does, in one pass over all their rows (the
     operation's value mappings first). Each case is valid or not on its own; CheckedBatch says which and why."""
+    batch = cases if isinstance(cases, TypedBatch) else TypedBatch.from_inputs(cases)
     today = today or dt.date.today()
     problems = _Problems()
-    for index, data in enumerate(cases):
-        for error in _precheck(data):
+    for index in range(len(batch)):
+        for error in _precheck(batch, index):
             problems.add(index, error)
-    readable = [(i, data) for i, data in enumerate(cases) if i not in problems.errors]
+    readable = [(i, ref) for i, ref in enumerate(batch.case_refs) if i not in problems.errors]
     item_frames: list[pl.DataFrame] = []
     party_frames: list[pl.DataFrame] = []
     reviews: list[pl.DataFrame] = []
-    for batch in _rounds(readable):
-        items, parties, review = _one_pass(batch, agency_code, operation, today, mappings, problems, cases)
+    for chosen in _rounds(readable):
+        items, parties, review = _one_pass(batch, chosen, agency_code, operation, today, mappings, problems)
         item_frames.append(items)
         party_frames.append(parties)
         reviews.append(review)
@@ -449,8 +519,7 @@ def validate_cases(
     items = _concat(item_frames).filter(~pl.col(CASE).is_in(bad))
     parties = _concat(party_frames).filter(~pl.col(CASE).is_in(bad))
     review = pl.concat(reviews, how="vertical") if reviews else pl.DataFrame(schema=REVIEW_SCHEMA)
-    return CheckedBatch(len(cases), items, parties, invalid, problems.warnings, review,
-                        [data.description for data in cases])  # fmt: skip
+    return CheckedBatch(len(batch), items, parties, invalid, problems.warnings, review, batch.descriptions)
 
 
 def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame:
@@ -461,11 +530,12 @@ def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame:
 
 
 def _one_pass(
-    batch: Sequence[tuple[int, CaseInput]], agency_code: str, operation: Operation, today: dt.date,
-    mappings: ValueMappings, problems: _Problems, cases: Sequence[CaseInput],
+    batch: TypedBatch, chosen: list[int], agency_code: str, operation: Operation, today: dt.date,
+    mappings: ValueMappings, problems: _Problems,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:  # fmt: skip
-    """Normalise the items and parties of cases with distinct refs at once; record their problems by field."""
-    rows = _batch_item_frame(batch, agency_code)
+    """Normalise the items and parties of the `chosen` cases (distinct refs) at once; record their problems by
+    field."""
+    rows = batch.item_frame(chosen, agency_code)
     items = normalise_items(rows.drop(CASE, POSITION), today=today, mappings=mappings)
     frame, phase_errors = with_phases(items.frame, operation)
     frame = frame.join(rows.select(ROW, CASE, POSITION), on=ROW, how="left", maintain_order="left")
@@ -476,9 +546,9 @@ def _one_pass(
         problems.warn(e[CASE], e["column"], FieldError(_field_name(e["column"], e[POSITION]), e["value"],
                                                        e["reason"], e["suggestion"]))  # fmt: skip
     for e in _located(phase_errors, rows).filter(pl.col(POSITION) == 0).iter_rows(named=True):
-        problems.add(e[CASE], FieldError("seizure_date", cases[e[CASE]].seizure_date, e["reason"]))
+        problems.add(e[CASE], FieldError("seizure_date", batch.seizure_dates[e[CASE]], e["reason"]))
     review = items.review
-    party_rows = _batch_party_frame(batch, agency_code)
+    party_rows = batch.party_frame(chosen, agency_code)
     parties = pl.DataFrame()
     if party_rows.height:
         normalised = normalise_parties(party_rows.drop(CASE, POSITION), today=today, mappings=mappings)
@@ -739,6 +809,6 @@ def case_to_input(
 
 
 __all__ = [
-    "CaseInput", "CaseInvalid", "FieldError", "ItemInput", "PartyInput", "case_to_input", "create_case",
+    "CaseInput", "CaseInvalid", "FieldError", "ItemInput", "PartyInput", "TypedBatch", "case_to_input", "create_case",
     "editable_case", "read_for_edit", "update_case", "validate_case",
 ]  # fmt: skip
