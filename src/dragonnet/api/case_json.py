@@ -59,9 +59,10 @@ class Shape:
         needed = frozenset(c.name for c in listed if c.required) | frozenset(required)
         return cls(rules, needed, lists or {}, frozenset(flags))
 
-    @property
-    def keys(self) -> frozenset[str]:
-        return frozenset(self.rules) | frozenset(self.lists) | self.flags
+    keys: frozenset[str] = frozenset()  # every key it may have (set from the others)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "keys", frozenset(self.rules) | frozenset(self.lists) | self.flags)
 
 
 def _plain_value(value: Any, kind: Kind, limit: int | None) -> bool:

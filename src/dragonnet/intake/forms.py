@@ -255,10 +255,9 @@ def _field_name(column: str, position: int) -> str:
     return column if column in _CASE_LEVEL and column != "description" else f"items[{position}].{column}"
 
 
-def _precheck(batch: TypedBatch, index: int) -> list[FieldError]:
+def _precheck(items: int, parties: int, description: str | None) -> list[FieldError]:
     """What is refused before any row is read: no items, too many items or parties, an over-long description."""
     errors: list[FieldError] = []
-    items, parties, description = batch.item_counts[index], batch.party_counts[index], batch.descriptions[index]
     if not items:
         errors.append(FieldError("items", None, "a case needs at least one item"))
     if items > MAX_ITEMS:
@@ -299,37 +298,71 @@ _PARTY_ROW_OWN = tuple(c for c in PARTY_COLUMNS if c in PARTY_FIELDS)
 
 @dataclass
 class TypedBatch:
-    """A batch of cases as typed, column by column: the exchange-format item rows of every case (case-level
-    values on each row) and its party rows, each row tagged with its case (`CASE`, the index in the batch) and
-    its position in the case, plus what is kept per case. Built from `CaseInput`s (the form, one case), or
-    straight from parsed JSON (`from_mappings`: the API's bulk body, no object per case)."""
+    """A batch of cases as typed, column by column: one row per case (its case-level columns), one per item (an
+    item's own columns) and one per party, each item and party row tagged with its case (`CASE`, the index in
+    the batch) and its position in the case. Built from `CaseInput`s (the form, one case), or straight from
+    parsed JSON (`from_mappings`: the API's bulk body, no object per case). `item_frame` / `party_frame` give
+    the exchange-format rows the import's normalisation reads."""
 
-    case_refs: list[str | None]
-    seizure_dates: list[str | None]
-    descriptions: list[str | None]
+    cases: dict[str, list[Any]]  # case_ref, description, _ITEM_ROW_CASE
+    items: dict[str, list[Any]]  # _ITEM_ROW_OWN, CASE, POSITION
+    parties: dict[str, list[Any]]  # _PARTY_ROW_OWN, CASE, POSITION
     submits: list[bool]
-    item_counts: list[int]
-    party_counts: list[int]
-    items: dict[str, list[Any]]  # _ITEM_ROW_OWN + _ITEM_ROW_CASE + case_ref, CASE, POSITION
-    parties: dict[str, list[Any]]  # _PARTY_ROW_OWN + case_ref, CASE, POSITION
 
     def __len__(self) -> int:
-        return len(self.case_refs)
+        return len(self.cases["case_ref"])
+
+    @property
+    def case_refs(self) -> list[str | None]:
+        return self.cases["case_ref"]
+
+    @property
+    def descriptions(self) -> list[str | None]:
+        return self.cases["description"]
+
+    @property
+    def seizure_dates(self) -> list[str | None]:
+        return self.cases["seizure_date"]
+
+    def counts(self) -> tuple[list[int], list[int]]:
+        """Items and parties per case."""
+        items, parties = [0] * len(self), [0] * len(self)
+        for index in self.items[CASE]:
+            items[index] += 1
+        for index in self.parties[CASE]:
+            parties[index] += 1
+        return items, parties
 
     @classmethod
     def _empty(cls) -> TypedBatch:
-        item_columns = dict.fromkeys((*_ITEM_ROW_OWN, *_ITEM_ROW_CASE, "case_ref", CASE, POSITION))
-        party_columns = dict.fromkeys((*_PARTY_ROW_OWN, "case_ref", CASE, POSITION))
-        return cls([], [], [], [], [], [], {c: [] for c in item_columns}, {c: [] for c in party_columns})
+        return cls(
+            {c: [] for c in ("case_ref", "description", *_ITEM_ROW_CASE)},
+            {c: [] for c in (*_ITEM_ROW_OWN, CASE, POSITION)},
+            {c: [] for c in (*_PARTY_ROW_OWN, CASE, POSITION)},
+            [],
+        )
 
     @classmethod
     def from_inputs(cls, cases: Sequence[CaseInput], submits: Sequence[bool] | None = None) -> TypedBatch:
         batch = cls._empty()
+        case_columns, item_columns, party_columns = batch.cases, batch.items, batch.parties
         for index, data in enumerate(cases):
             typed = _typed(data)
-            batch._add(index, data.case_ref, {c: typed.get(c) for c in _ITEM_ROW_CASE}, data.description,
-                       [_typed(i) for i in data.items], [{c: value_of(p, c) for c in _PARTY_ROW_OWN} for p in
-                       data.parties])  # fmt: skip
+            for c in _ITEM_ROW_CASE:
+                case_columns[c].append(typed.get(c))
+            case_columns["case_ref"].append(data.case_ref)
+            case_columns["description"].append(data.description)
+            for n, item in enumerate(data.items):
+                own = _typed(item)
+                for c in _ITEM_ROW_OWN:
+                    item_columns[c].append(own.get(c))
+                item_columns[CASE].append(index)
+                item_columns[POSITION].append(n)
+            for n, party in enumerate(data.parties):
+                for c in _PARTY_ROW_OWN:
+                    party_columns[c].append(value_of(party, c))
+                party_columns[CASE].append(index)
+                party_columns[POSITION].append(n)
         batch.submits = list(submits) if submits is not None else [False] * len(cases)
         return batch
 
@@ -337,61 +370,73 @@ class TypedBatch:
     def from_mappings(cls, cases: Sequence[Mapping[str, Any]], submits: Sequence[bool]) -> TypedBatch:
         """From parsed JSON (schema-checked): the same values as `CaseInput.from_mapping` gives, without it."""
         batch = cls._empty()
-        text = typed_text
+        case_columns, item_columns, party_columns = batch.cases, batch.items, batch.parties
+        case_keys = tuple(case_columns.items())
+        item_keys = tuple((c, item_columns[c]) for c in _ITEM_ROW_OWN)
+        party_keys = tuple((c, party_columns[c]) for c in _PARTY_ROW_OWN)
+        item_case, item_position = item_columns[CASE], item_columns[POSITION]
+        party_case, party_position = party_columns[CASE], party_columns[POSITION]
+        text = _json_text
         for index, data in enumerate(cases):
             get = data.get
-            batch._add(index, text(get("case_ref")), {c: text(get(c)) for c in _ITEM_ROW_CASE},
-                       text(get("description")), [{c: text(i.get(c)) for c in _ITEM_ROW_OWN} for i in get("items")
-                       or ()], [{c: text(p.get(c)) for c in _PARTY_ROW_OWN} for p in get("parties") or ()])  # fmt: skip
+            for c, column in case_keys:
+                column.append(text(get(c)))
+            for n, item in enumerate(get("items") or ()):
+                for c, column in item_keys:
+                    column.append(text(item.get(c)))
+                item_case.append(index)
+                item_position.append(n)
+            for n, party in enumerate(get("parties") or ()):
+                for c, column in party_keys:
+                    column.append(text(party.get(c)))
+                party_case.append(index)
+                party_position.append(n)
         batch.submits = list(submits)
         return batch
 
-    def _add(
-        self, index: int, case_ref: str | None, case_values: dict[str, Any], description: str | None,
-        items: list[dict[str, Any]], parties: list[dict[str, Any]],
-    ) -> None:  # fmt: skip
-        self.case_refs.append(case_ref)
-        self.seizure_dates.append(case_values.get("seizure_date"))
-        self.descriptions.append(description)
-        self.item_counts.append(len(items))
-        self.party_counts.append(len(parties))
-        columns = self.items
-        for n, own in enumerate(items):
-            for c in _ITEM_ROW_OWN:
-                columns[c].append(own.get(c))
-            for c in _ITEM_ROW_CASE:
-                columns[c].append(case_values[c])
-            columns["case_ref"].append(case_ref)
-            columns[CASE].append(index)
-            columns[POSITION].append(n)
-        columns = self.parties
-        for n, party in enumerate(parties):
-            for c in _PARTY_ROW_OWN:
-                columns[c].append(party.get(c))
-            columns["case_ref"].append(case_ref or "-")
-            columns[CASE].append(index)
-            columns[POSITION].append(n)
-
     def item_frame(self, cases: list[int], agency_code: str) -> pl.DataFrame:
-        """The item rows of `cases` as an exchange-format frame, numbered (`ROW`) from 1."""
-        return _rows_frame(self.items, ITEM_COLUMNS, None if len(cases) == len(self) else cases, agency_code)
+        """The item rows of `cases` as an exchange-format frame (case-level values on each row), numbered
+        (`ROW`) from 1."""
+        own = pl.DataFrame(self.items, schema=_tagged(_ITEM_ROW_OWN))
+        case_level = pl.DataFrame(
+            {**{c: self.cases[c] for c in ("case_ref", *_ITEM_ROW_CASE)}, CASE: range(len(self))},
+            schema=dict.fromkeys(("case_ref", *_ITEM_ROW_CASE), pl.String) | {CASE: pl.Int64},
+        )
+        frame = own.join(case_level, on=CASE, how="left", maintain_order="left")
+        return _rows_frame(frame, ITEM_COLUMNS, None if len(cases) == len(self) else cases, agency_code)
 
     def party_frame(self, cases: list[int], agency_code: str) -> pl.DataFrame:
-        return _rows_frame(self.parties, PARTY_COLUMNS, None if len(cases) == len(self) else cases, agency_code)
+        own = pl.DataFrame(self.parties, schema=_tagged(_PARTY_ROW_OWN))
+        refs = pl.DataFrame({"case_ref": self.case_refs, CASE: range(len(self))},
+                            schema={"case_ref": pl.String, CASE: pl.Int64})  # fmt: skip
+        frame = own.join(refs, on=CASE, how="left", maintain_order="left").with_columns(
+            pl.col("case_ref").fill_null("-")
+        )
+        return _rows_frame(frame, PARTY_COLUMNS, None if len(cases) == len(self) else cases, agency_code)
 
 
-def _rows_frame(
-    columns: dict[str, list[Any]], names: tuple[str, ...], cases: list[int] | None, agency: str
-) -> pl.DataFrame:
+def _tagged(columns: tuple[str, ...]) -> dict[str, Any]:
+    """The schema of typed rows: text columns, then the row's case and position."""
+    return {**dict.fromkeys(columns, pl.String), CASE: pl.Int64, POSITION: pl.Int64}
+
+
+def _json_text(value: object) -> str | None:
+    """`typed_text`, with its common cases first (a string, nothing)."""
+    if value is None:
+        return None
+    if type(value) is str:
+        return value.strip() or None
+    return typed_text(value)
+
+
+def _rows_frame(frame: pl.DataFrame, names: tuple[str, ...], cases: list[int] | None, agency: str) -> pl.DataFrame:
     """The rows of `cases` (all if None) with the exchange format's columns (`reporting_agency` set), then ROW,
     CASE, POSITION."""
-    schema = dict.fromkeys(columns, pl.String) | {CASE: pl.Int64, POSITION: pl.Int64}
-    frame = pl.DataFrame(columns, schema=schema)
     if cases is not None:
         frame = frame.filter(pl.col(CASE).is_in(pl.Series(cases, dtype=pl.Int64).implode()))
     frame = frame.with_columns(pl.lit(agency, pl.String).alias("reporting_agency"),
                                *(pl.lit(None, pl.String).alias(c) for c in names
-                                 if c not in columns and c != "reporting_agency"))  # fmt: skip
+                                 if c not in frame.columns and c != "reporting_agency"))  # fmt: skip
     return frame.select(*names, pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(ROW), CASE, POSITION)
 
 
@@ -502,8 +547,8 @@ def validate_cases(
     batch = cases if isinstance(cases, TypedBatch) else TypedBatch.from_inputs(cases)
     today = today or dt.date.today()
     problems = _Problems()
-    for index in range(len(batch)):
-        for error in _precheck(batch, index):
+    for index, counted in enumerate(zip(*batch.counts(), batch.descriptions, strict=True)):
+        for error in _precheck(*counted):
             problems.add(index, error)
     readable = [(i, ref) for i, ref in enumerate(batch.case_refs) if i not in problems.errors]
     item_frames: list[pl.DataFrame] = []
