@@ -112,3 +112,21 @@ def test_a_refused_body_answers_the_models_errors(body: Any) -> None:
         bulk_body(body)
     wanted = [(("body", *e["loc"]), e["msg"], e["type"]) for e in expected.value.errors()]
     assert [(tuple(e["loc"]), e["msg"], e["type"]) for e in answered.value.errors()] == wanted
+
+
+def test_the_body_is_documented_as_the_models_say() -> None:
+    import json
+
+    from fastapi import FastAPI
+
+    from dragonnet.api.cases import router
+
+    app = FastAPI()
+    app.include_router(router)
+    body = app.openapi()["paths"]["/api/v1/cases/bulk"]["post"]["requestBody"]
+    schema = body["content"]["application/json"]["schema"]
+    assert body["required"] is True and sorted(schema["required"]) == ["cases", "operation"]
+    case = schema["properties"]["cases"]["items"]
+    assert set(case["properties"]) == set(BulkCase.model_fields) and case["additionalProperties"] is False
+    assert case["properties"]["items"]["items"]["properties"]["quantity"]["anyOf"][0] == {"type": "number"}
+    assert "#/$defs/" not in json.dumps(schema)  # inlined: nothing refers outside the operation

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Header, Query, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.orm import joinedload, selectinload
 
 from dragonnet.api import case_json
 from dragonnet.api.schemas import ErrorOut
@@ -425,10 +426,16 @@ def _bulk_result(outcome: bulk.Outcome) -> BulkResult:
     return BulkResult(index=outcome.index, ok=False, case_ref=outcome.case_ref, status=status, message=exc.message)
 
 
+# What case_out reads of a case, loaded with it: its operation and phase joined, its items and transits in one
+# query each (lazy loads would cost a query per relation).
+CASE_OUT_LOAD = (joinedload(Case.operation), joinedload(Case.phase), joinedload(Case.reporting_agency),
+                 selectinload(Case.items), selectinload(Case.transits))  # fmt: skip
+
+
 @router.get("/cases/{case_id}", response_model=CaseOut, responses={**UNAUTHENTICATED, **NOT_FOUND}, tags=TAGS)
 def read_case(case_id: int, db: DbSession, actor: ApiActor, response: Response) -> CaseOut:
     """One case; parties only where you may see nominal data (each such read is audited). ETag = version."""
-    case = get_case(db, actor, case_id)
+    case = get_case(db, actor, case_id, load=CASE_OUT_LOAD)
     response.headers.update(_etag(case))
     return case_out(case, queries.read_parties(db, actor, case, purpose="api"))
 

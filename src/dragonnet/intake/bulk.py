@@ -10,10 +10,11 @@ Rules (the API's contract, unchanged from one-by-one creation):
 - The values read by a guess or not read at all go to the operation's review queue for the whole batch, refused
   cases included: a batch is queued as a file import queues its file.
 
-How: `forms.validate_cases` validates and normalises every case of the batch in one vectorised pass (the
-import's rules), the existing refs are read in one query, and the valid cases are written in one SAVEPOINT by
-the import's writer (`importer.write_cases`: COPY on PostgreSQL, batched executemany on SQLite), with their
-status rows and their audit entries (`record_many`, one append round). If that write
+How: the batch comes as a `forms.TypedBatch` (the API builds it straight from the request's JSON, column by
+column; `BulkCase`s are converted to one); `forms.validate_cases` validates and normalises every case of it in
+one vectorised pass (the import's rules), the existing refs are read in one query, and the valid cases are
+written in one SAVEPOINT by the import's writer (`importer.write_cases`: COPY on PostgreSQL, batched executemany
+on SQLite), with their status rows and their audit entries (`record_many`, one append round). If that write
 fails on a database conflict (a case_ref taken by a concurrent write), it is rolled back and the cases are
 written one SAVEPOINT each, so that only the conflicting case is refused.
 """

@@ -1,10 +1,11 @@
 """Cases as typed (web form, REST API, one or a batch): the same validation and normalisation as the spreadsheet import.
 
-A `CaseInput` holds what the officer typed (strings, as in the exchange format). `validate_cases` turns a batch of
-them into exchange-format rows (one per item, all cases in one frame), runs `normalise_items` / `normalise_parties`
-once over the whole batch, maps the row errors back to each case's form fields (`seizure_date`,
-`items[1].quantity`, `parties[0].email`); `validate_case` is a batch of one. `create_case` / `update_case` write
-one case; `intake.bulk` writes a batch.
+A `CaseInput` holds what the officer typed (strings, as in the exchange format); a `TypedBatch` holds many cases as
+typed, column by column, built from CaseInputs or straight from the API's parsed JSON (no object per case).
+`validate_cases` turns a batch into exchange-format rows (one per item, all cases in one frame), runs
+`normalise_items` / `normalise_parties` once over the whole batch, maps the row errors back to each case's form
+fields (`seizure_date`, `items[1].quantity`, `parties[0].email`); `validate_case` is a batch of one.
+`create_case` / `update_case` write one case; `intake.bulk` writes a batch.
 
 Rules:
 - Only members of the reporting agency (reporter or national coordinator) create and edit its cases; a case
