@@ -11,7 +11,8 @@ and dropped); SQLite databases live in a temporary folder. For each backend, in 
    watched containers each), committed;
 3. **API bulk create**: a dragonnet server (uvicorn, one worker) on a second database set up the same way; the
    batches POSTed one after the other to /api/v1/cases/bulk with a reporter's API token, each committed.
-Both sides are warmed first (one small import, one one-case request: the reference indexes load once per process).
+Both sides are warmed first with the same sample (the file's first 50 cases under other refs: a dry-run import, one
+request), so that each loads the reference indexes its cases need (once per process) before it is timed.
 Prints both times, the ratio API / file, and checks that both databases hold the same cases and items.
 """
 
@@ -65,6 +66,20 @@ def client_batches(path: Path, batch: int) -> list[bytes]:
     ]
 
 
+def warm_sample(path: Path, warm: Path, cases: int = 50) -> None:
+    """The first `cases` cases of the CSV under refs of their own (W-...): the warm-up of both sides."""
+    with path.open(encoding="utf-8", newline="") as f, warm.open("w", encoding="utf-8", newline="") as out:
+        reader = csv.DictReader(f)
+        writer = csv.DictWriter(out, fieldnames=reader.fieldnames or [])
+        writer.writeheader()
+        refs: set[str] = set()
+        for row in reader:
+            if row["case_ref"] not in refs and len(refs) == cases:
+                break
+            refs.add(row["case_ref"])
+            writer.writerow({**row, "case_ref": "W" + row["case_ref"][1:]})
+
+
 def reporter_token(url: str) -> str:
     engine = make_engine(url)
     with Session(engine) as s:
@@ -115,7 +130,7 @@ def run(backend: str, cases: int, per_case: int, batch: int) -> None:
         tmp = Path(folder)
         path, warm = tmp / "cases.csv", tmp / "warm.csv"
         generate(path, cases * per_case, per_case)
-        generate(warm, 2, 1, seed=7)
+        warm_sample(path, warm)
         bodies = client_batches(path, batch)
         urls = databases(backend, tmp)
         file_url, api_url = next(urls), next(urls)
@@ -143,9 +158,8 @@ def run(backend: str, cases: int, per_case: int, batch: int) -> None:
             try:
                 headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
                 with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600, headers=headers) as client:
-                    warm_body = {"operation": "mekong-dragon", "cases": [json.loads(bodies[0])["cases"][0]]}
-                    warm_body["cases"][0]["case_ref"] = "WARM-1"
-                    assert client.post("/api/v1/cases/bulk", json=warm_body).status_code == 200
+                    (warm_body,) = client_batches(warm, batch)
+                    assert client.post("/api/v1/cases/bulk", content=warm_body).status_code == 200
                     created = 0
                     t0 = time.perf_counter()
                     for body in bodies:

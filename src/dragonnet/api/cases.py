@@ -7,10 +7,13 @@ import datetime as dt
 import re
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Body, Header, Query, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.orm import joinedload, selectinload
 
+from dragonnet.api import case_json
 from dragonnet.api.schemas import ErrorOut
 from dragonnet.api.v1 import NOT_FOUND, PREFIX, UNAUTHENTICATED
 from dragonnet.domain.exchange import FORMAT, Column
@@ -33,6 +36,10 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 }
 
 
+JSON_TYPES: dict[case_json.Kind, Any] = {"text": str, "number": float | str, "integer": int | str,
+                                         "countries": list[str] | str}  # fmt: skip
+
+
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -42,14 +49,8 @@ def _declare(namespace: dict[str, Any], columns: tuple[Column, ...]) -> None:
     API's input schema is the format's (names, required, limits, descriptions), so a new column is a new field."""
     annotations = namespace.setdefault("__annotations__", {})
     for c in columns:
-        kind: Any = str
-        limit = c.max_length or (FORMAT.text_max if c.type == "text" else None)
-        if c.type == "number":
-            kind, limit = float | str, None
-        elif c.type == "integer":
-            kind, limit = int | str, None
-        elif c.type == "countries":
-            kind, limit = list[str] | str, None
+        rule, limit = case_json.column_rule(c)
+        kind: Any = JSON_TYPES[rule]
         description = c.description
         if c.vocabulary is not None:
             values = ", ".join(v for v, _label in FORMAT.vocabularies[c.vocabulary].values)
@@ -97,6 +98,53 @@ class BulkCase(CaseFields):
 class BulkIn(_In):
     operation: str
     cases: list[BulkCase] = Field(min_length=1, max_length=bulk.MAX_CASES)
+
+
+# The bulk body's fast check (case_json.plain_bulk): the same rules as the models above, from the same columns.
+_ITEM_SHAPE = case_json.Shape.of(FORMAT.at_level("items", "item"))
+_PARTY_SHAPE = case_json.Shape.of(FORMAT.at_level("parties", "party"))
+_BULK_CASE_SHAPE = case_json.Shape.of(
+    (FORMAT.column("items", "case_ref"), *FORMAT.at_level("items", "case")),
+    extra={"description": ("text", FORMAT.text_max)},
+    lists={"items": (_ITEM_SHAPE, 1, forms.MAX_ITEMS), "parties": (_PARTY_SHAPE, 0, forms.MAX_PARTIES)},
+    flags=("submit",),
+    required=("items",),
+)
+
+
+def _inline_refs(schema: Any, definitions: dict[str, Any]) -> Any:
+    """A JSON schema with its `#/$defs/...` references replaced by the definitions (none is recursive)."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline_refs(definitions[ref.removeprefix("#/$defs/")], definitions)
+        return {k: _inline_refs(v, definitions) for k, v in schema.items() if k != "$defs"}
+    if isinstance(schema, list):
+        return [_inline_refs(v, definitions) for v in schema]
+    return schema
+
+
+def _documented_body(model: type[BaseModel]) -> dict[str, Any]:
+    """`openapi_extra` documenting `model` as the JSON request body of a route that parses its body itself."""
+    schema = model.model_json_schema()
+    return {"requestBody": {"required": True, "content": {"application/json": {
+        "schema": _inline_refs(schema, schema.get("$defs", {}))}}}}  # fmt: skip
+
+
+def bulk_body(body: Any) -> tuple[str, bulk.TypedBatch]:
+    """The bulk body's cases, column by column. The fast check takes a body that fits the schema exactly
+    straight into the batch; any other body is validated by the models (BulkIn), whose errors are the answer
+    (422, the same paths and messages as ever) and whose values are taken if they convert it."""
+    cases = case_json.plain_bulk(body, _BULK_CASE_SHAPE, bulk.MAX_CASES)
+    if cases is not None:
+        return body["operation"], forms.TypedBatch.from_mappings(cases, [c.get("submit") is True for c in cases])
+    try:
+        model = BulkIn.model_validate(body)
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)],
+                                     body=body) from None  # fmt: skip
+    return model.operation, forms.TypedBatch.from_mappings([c.model_dump(exclude={"submit"}) for c in model.cases],
+                                          [c.submit for c in model.cases])  # fmt: skip
 
 
 class ItemOut(BaseModel):
@@ -351,12 +399,16 @@ def create_case(body: CaseCreate, db: DbSession, auth: ApiAuth, response: Respon
     return case_out(case, queries.read_parties(db, auth.actor, case, purpose="api.create"))
 
 
-@router.post("/cases/bulk", response_model=BulkOut, responses={**UNAUTHENTICATED, **NOT_FOUND}, tags=TAGS)
-def bulk_create(body: BulkIn, db: DbSession, auth: ApiAuth) -> BulkOut:
+@router.post(
+    "/cases/bulk", response_model=BulkOut, responses={**UNAUTHENTICATED, **NOT_FOUND}, tags=TAGS,
+    openapi_extra=_documented_body(BulkIn),
+)  # fmt: skip
+def bulk_create(body: Annotated[Any, Body()], db: DbSession, auth: ApiAuth) -> BulkOut:
     """Create many cases (up to 2,000 per request), validated together in one pass with the import's rules;
     each case is atomic on its own: the valid ones land, the others say why."""
-    op = get_operation(db, body.operation)
-    outcomes = bulk.create_cases(db, auth.actor, op, [bulk.BulkCase(c.to_input(), c.submit) for c in body.cases])
+    slug, batch = bulk_body(body)  # the body BulkIn documents, parsed here (see case_json)
+    op = get_operation(db, slug)
+    outcomes = bulk.create_cases(db, auth.actor, op, batch)
     results = [_bulk_result(o) for o in outcomes]
     created = sum(r.ok for r in results)
     return BulkOut(created=created, rejected=len(results) - created, results=results)
@@ -374,10 +426,16 @@ def _bulk_result(outcome: bulk.Outcome) -> BulkResult:
     return BulkResult(index=outcome.index, ok=False, case_ref=outcome.case_ref, status=status, message=exc.message)
 
 
+# What case_out reads of a case, loaded with it: its operation and phase joined, its items and transits in one
+# query each (lazy loads would cost a query per relation).
+CASE_OUT_LOAD = (joinedload(Case.operation), joinedload(Case.phase), joinedload(Case.reporting_agency),
+                 selectinload(Case.items), selectinload(Case.transits))  # fmt: skip
+
+
 @router.get("/cases/{case_id}", response_model=CaseOut, responses={**UNAUTHENTICATED, **NOT_FOUND}, tags=TAGS)
 def read_case(case_id: int, db: DbSession, actor: ApiActor, response: Response) -> CaseOut:
     """One case; parties only where you may see nominal data (each such read is audited). ETag = version."""
-    case = get_case(db, actor, case_id)
+    case = get_case(db, actor, case_id, load=CASE_OUT_LOAD)
     response.headers.update(_etag(case))
     return case_out(case, queries.read_parties(db, actor, case, purpose="api"))
 

@@ -10,10 +10,11 @@ Rules (the API's contract, unchanged from one-by-one creation):
 - The values read by a guess or not read at all go to the operation's review queue for the whole batch, refused
   cases included: a batch is queued as a file import queues its file.
 
-How: `forms.validate_cases` validates and normalises every case of the batch in one vectorised pass (the
-import's rules), the existing refs are read in one query, and the valid cases are written in one SAVEPOINT by
-the import's writer (`importer.write_cases`: COPY on PostgreSQL, batched executemany on SQLite), with their
-status rows and their audit entries (`record_many`, one append round). If that write
+How: the batch comes as a `forms.TypedBatch` (the API builds it straight from the request's JSON, column by
+column; `BulkCase`s are converted to one); `forms.validate_cases` validates and normalises every case of it in
+one vectorised pass (the import's rules), the existing refs are read in one query, and the valid cases are
+written in one SAVEPOINT by the import's writer (`importer.write_cases`: COPY on PostgreSQL, batched executemany
+on SQLite), with their status rows and their audit entries (`record_many`, one append round). If that write
 fails on a database conflict (a case_ref taken by a concurrent write), it is rolled back and the cases are
 written one SAVEPOINT each, so that only the conflicting case is refused.
 """
@@ -33,7 +34,16 @@ from sqlalchemy.orm import Session
 from dragonnet.domain.vocabulary import CaseStatus
 from dragonnet.errors import DragonnetError
 from dragonnet.intake.curation.store import load_mappings, record_values
-from dragonnet.intake.forms import CASE, CaseInput, CaseInvalid, CheckedBatch, FieldError, check_member, validate_cases
+from dragonnet.intake.forms import (
+    CASE,
+    CaseInput,
+    CaseInvalid,
+    CheckedBatch,
+    FieldError,
+    TypedBatch,
+    check_member,
+    validate_cases,
+)
 from dragonnet.intake.importer import write_cases
 from dragonnet.intake.reader import ROW
 from dragonnet.policy.access import Actor, audit_actor
@@ -68,12 +78,18 @@ class Outcome:
 
 
 def create_cases(
-    session: Session, actor: Actor, operation: Operation, cases: Sequence[BulkCase], *, today: dt.date | None = None
-) -> list[Outcome]:
-    """Create the valid cases of the batch for the actor's agency, in order; one Outcome per case."""
+    session: Session, actor: Actor, operation: Operation, cases: Sequence[BulkCase] | TypedBatch, *,
+    today: dt.date | None = None,
+) -> list[Outcome]:  # fmt: skip
+    """Create the valid cases of the batch for the actor's agency, in order; one Outcome per case. The batch is
+    `BulkCase`s, or a `TypedBatch` built straight from the request's JSON (no object per case)."""
     if len(cases) > MAX_CASES:
         raise DragonnetError(f"at most {MAX_CASES} cases per request; send the rest in another request")
-    outcomes = [Outcome(n, c.data.case_ref) for n, c in enumerate(cases)]
+    batch = (
+        cases if isinstance(cases, TypedBatch) else TypedBatch.from_inputs([c.data for c in cases],
+                                                                           [c.submit for c in cases])
+    )  # fmt: skip
+    outcomes = [Outcome(n, ref) for n, ref in enumerate(batch.case_refs)]
     try:
         check_member(session, actor, operation)
     except DragonnetError as exc:  # not a member: every case is refused the same way, as each alone would be
@@ -82,7 +98,7 @@ def create_cases(
         return outcomes
     assert actor.agency_code is not None and actor.agency_id is not None
     mappings = load_mappings(session, operation.id, actor.agency_code)
-    checked = validate_cases([c.data for c in cases], agency_code=actor.agency_code.upper(), operation=operation,
+    checked = validate_cases(batch, agency_code=actor.agency_code.upper(), operation=operation,
                              today=today, mappings=mappings)  # fmt: skip
     for index, problem in checked.invalid.items():
         outcomes[index].error = problem
@@ -93,12 +109,12 @@ def create_cases(
         return outcomes
     try:
         with session.begin_nested():
-            _write(session, actor, operation, checked, cases, writable, outcomes)
+            _write(session, actor, operation, checked, batch.submits, writable, outcomes)
     except IntegrityError:  # a conflict with a concurrent write: find the case it was, one case at a time
         for index in writable:
             try:
                 with session.begin_nested():
-                    _write(session, actor, operation, checked, cases, [index], outcomes)
+                    _write(session, actor, operation, checked, batch.submits, [index], outcomes)
             except IntegrityError:
                 ref = outcomes[index].case_ref
                 reason = f"case_ref {ref} was used by your agency while this case was being saved"
@@ -135,13 +151,13 @@ def _refs_free(session: Session, actor: Actor, checked: CheckedBatch, outcomes: 
 
 
 def _write(
-    session: Session, actor: Actor, operation: Operation, checked: CheckedBatch, cases: Sequence[BulkCase],
+    session: Session, actor: Actor, operation: Operation, checked: CheckedBatch, submits: Sequence[bool],
     indexes: list[int], outcomes: list[Outcome],
 ) -> None:  # fmt: skip
     """Write the cases `indexes` of the batch: rows, status rows, values to review, audit entries."""
     now = dt.datetime.now(dt.UTC)
     chosen = pl.Series(indexes, dtype=pl.Int64).implode()
-    submitted = [cases[i].submit for i in indexes]
+    submitted = [submits[i] for i in indexes]
     own = pl.DataFrame(
         {
             CASE: indexes,
@@ -190,4 +206,4 @@ def _write(
         outcomes[index].case_id = ids[outcomes[index].case_ref or ""]
 
 
-__all__ = ["MAX_CASES", "BulkCase", "Outcome", "create_cases"]
+__all__ = ["MAX_CASES", "BulkCase", "Outcome", "TypedBatch", "create_cases"]

@@ -1,10 +1,11 @@
 """Cases as typed (web form, REST API, one or a batch): the same validation and normalisation as the spreadsheet import.
 
-A `CaseInput` holds what the officer typed (strings, as in the exchange format). `validate_cases` turns a batch of
-them into exchange-format rows (one per item, all cases in one frame), runs `normalise_items` / `normalise_parties`
-once over the whole batch, maps the row errors back to each case's form fields (`seizure_date`,
-`items[1].quantity`, `parties[0].email`); `validate_case` is a batch of one. `create_case` / `update_case` write
-one case; `intake.bulk` writes a batch.
+A `CaseInput` holds what the officer typed (strings, as in the exchange format); a `TypedBatch` holds many cases as
+typed, column by column, built from CaseInputs or straight from the API's parsed JSON (no object per case).
+`validate_cases` turns a batch into exchange-format rows (one per item, all cases in one frame), runs
+`normalise_items` / `normalise_parties` once over the whole batch, maps the row errors back to each case's form
+fields (`seizure_date`, `items[1].quantity`, `parties[0].email`); `validate_case` is a batch of one.
+`create_case` / `update_case` write one case; `intake.bulk` writes a batch.
 
 Rules:
 - Only members of the reporting agency (reporter or national coordinator) create and edit its cases; a case
@@ -88,6 +89,16 @@ def value_of(obj: Any, column: str) -> str | None:
     return getattr(obj, column) if hasattr(obj, column) and column != "extra" else obj.extra.get(column)
 
 
+def typed_text(value: object) -> str | None:
+    """A typed value as the exchange format's text: stripped (blank -> None), a whole number without its `.0`,
+    a list joined by the format's list separator."""
+    if isinstance(value, (list, tuple)):
+        return join_list(str(v).strip() for v in value) or None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return _text(value)
+
+
 def _blank(obj: Any) -> bool:
     values = [v for k, v in asdict(obj).items() if k != "extra"] + list(obj.extra.values())
     return not any(_text(v) for v in values)
@@ -156,13 +167,7 @@ class CaseInput:
     def from_mapping(cls, data: Mapping[str, Any]) -> CaseInput:
         """From a dict (API body or parsed form); numbers and lists become the exchange format's text."""
 
-        def text(value: object) -> str | None:
-            if isinstance(value, (list, tuple)):
-                return join_list(str(v).strip() for v in value) or None
-            if isinstance(value, float) and value.is_integer():
-                return str(int(value))
-            return _text(value)
-
+        text = typed_text
         case: CaseInput = _build(cls, {f: text(data.get(f)) for f in CASE_FIELDS})
         case.items = [_build(ItemInput, {f: text(i.get(f)) for f in ITEM_FIELDS}) for i in data.get("items") or []]
         case.parties = [
@@ -251,32 +256,32 @@ def _field_name(column: str, position: int) -> str:
     return column if column in _CASE_LEVEL and column != "description" else f"items[{position}].{column}"
 
 
-def _precheck(data: CaseInput) -> list[FieldError]:
+def _precheck(items: int, parties: int, description: str | None) -> list[FieldError]:
     """What is refused before any row is read: no items, too many items or parties, an over-long description."""
     errors: list[FieldError] = []
-    if not data.items:
+    if not items:
         errors.append(FieldError("items", None, "a case needs at least one item"))
-    if len(data.items) > MAX_ITEMS:
+    if items > MAX_ITEMS:
         errors.append(FieldError("items", None, f"at most {MAX_ITEMS} items per case"))
-    if len(data.parties) > MAX_PARTIES:
+    if parties > MAX_PARTIES:
         errors.append(FieldError("parties", None, f"at most {MAX_PARTIES} parties per case"))
-    if data.description and len(data.description) > TEXT_MAX:
+    if description and len(description) > TEXT_MAX:
         errors.append(FieldError("description", None, f"text longer than {TEXT_MAX} characters"))
     return errors
 
 
-def _rounds(cases: Sequence[tuple[int, CaseInput]]) -> list[list[tuple[int, CaseInput]]]:
-    """The cases split so that no case_ref appears twice in one pass (the normalisation groups a case's rows
-    by its ref); nearly always a single pass. A repeated ref goes to a later pass, in order."""
-    rounds: list[list[tuple[int, CaseInput]]] = []
+def _rounds(refs: Sequence[tuple[int, str | None]]) -> list[list[int]]:
+    """The cases (index, case_ref) split so that no case_ref appears twice in one pass (the normalisation groups a
+    case's rows by its ref); nearly always a single pass. A repeated ref goes to a later pass, in order."""
+    rounds: list[list[int]] = []
     seen: dict[str | None, int] = {}
-    for index, data in cases:
-        n = seen.get(data.case_ref, 0) if data.case_ref is not None else 0
-        if data.case_ref is not None:
-            seen[data.case_ref] = n + 1
+    for index, ref in refs:
+        n = seen.get(ref, 0) if ref is not None else 0
+        if ref is not None:
+            seen[ref] = n + 1
         while len(rounds) <= n:
             rounds.append([])
-        rounds[n].append((index, data))
+        rounds[n].append(index)
     return rounds
 
 
@@ -286,44 +291,154 @@ def _typed(obj: Any) -> dict[str, Any]:
 
 
 _ITEM_OWN = frozenset(ITEM_FIELDS)
+# The batch's item rows: an item's own columns, then its case's columns (case_ref and reporting_agency apart).
+_ITEM_ROW_OWN = tuple(c for c in ITEM_COLUMNS if c in _ITEM_OWN)
+_ITEM_ROW_CASE = tuple(c for c in ITEM_COLUMNS if c not in _ITEM_OWN and c not in ("case_ref", "reporting_agency"))
+_PARTY_ROW_OWN = tuple(c for c in PARTY_COLUMNS if c in PARTY_FIELDS)
 
 
-def _batch_item_frame(cases: Sequence[tuple[int, CaseInput]], agency_code: str) -> pl.DataFrame:
-    """Every case's items as exchange-format rows (case-level values on each row), numbered across the batch,
-    with each row's case and position."""
-    columns: dict[str, list[Any]] = {c: [] for c in ITEM_COLUMNS}
-    case_of: list[int] = []
-    position: list[int] = []
-    for index, data in cases:
-        typed = _typed(data)
-        case_values = {c: typed.get(c) for c in CASE_COLUMNS} | {"case_ref": data.case_ref,
-                                                                 "reporting_agency": agency_code}  # fmt: skip
-        for n, item in enumerate(data.items):
-            own = _typed(item)
-            for c in ITEM_COLUMNS:
-                columns[c].append(own.get(c) if c in _ITEM_OWN else case_values.get(c))
-            case_of.append(index)
-            position.append(n)
-    schema = dict.fromkeys(ITEM_COLUMNS, pl.String) | {ROW: pl.Int64, CASE: pl.Int64, POSITION: pl.Int64}
-    rows = len(case_of)
-    return pl.DataFrame({**columns, ROW: list(range(1, rows + 1)), CASE: case_of, POSITION: position}, schema=schema)
+@dataclass
+class TypedBatch:
+    """A batch of cases as typed, column by column: one row per case (its case-level columns), one per item (an
+    item's own columns) and one per party, each item and party row tagged with its case (`CASE`, the index in
+    the batch) and its position in the case. Built from `CaseInput`s (the form, one case), or straight from
+    parsed JSON (`from_mappings`: the API's bulk body, no object per case). `item_frame` / `party_frame` give
+    the exchange-format rows the import's normalisation reads."""
+
+    cases: dict[str, list[Any]]  # case_ref, description, _ITEM_ROW_CASE
+    items: dict[str, list[Any]]  # _ITEM_ROW_OWN, CASE, POSITION
+    parties: dict[str, list[Any]]  # _PARTY_ROW_OWN, CASE, POSITION
+    submits: list[bool]
+
+    def __len__(self) -> int:
+        return len(self.cases["case_ref"])
+
+    @property
+    def case_refs(self) -> list[str | None]:
+        return self.cases["case_ref"]
+
+    @property
+    def descriptions(self) -> list[str | None]:
+        return self.cases["description"]
+
+    @property
+    def seizure_dates(self) -> list[str | None]:
+        return self.cases["seizure_date"]
+
+    def counts(self) -> tuple[list[int], list[int]]:
+        """Items and parties per case."""
+        items, parties = [0] * len(self), [0] * len(self)
+        for index in self.items[CASE]:
+            items[index] += 1
+        for index in self.parties[CASE]:
+            parties[index] += 1
+        return items, parties
+
+    @classmethod
+    def _empty(cls) -> TypedBatch:
+        return cls(
+            {c: [] for c in ("case_ref", "description", *_ITEM_ROW_CASE)},
+            {c: [] for c in (*_ITEM_ROW_OWN, CASE, POSITION)},
+            {c: [] for c in (*_PARTY_ROW_OWN, CASE, POSITION)},
+            [],
+        )
+
+    @classmethod
+    def from_inputs(cls, cases: Sequence[CaseInput], submits: Sequence[bool] | None = None) -> TypedBatch:
+        batch = cls._empty()
+        case_columns, item_columns, party_columns = batch.cases, batch.items, batch.parties
+        for index, data in enumerate(cases):
+            typed = _typed(data)
+            for c in _ITEM_ROW_CASE:
+                case_columns[c].append(typed.get(c))
+            case_columns["case_ref"].append(data.case_ref)
+            case_columns["description"].append(data.description)
+            for n, item in enumerate(data.items):
+                own = _typed(item)
+                for c in _ITEM_ROW_OWN:
+                    item_columns[c].append(own.get(c))
+                item_columns[CASE].append(index)
+                item_columns[POSITION].append(n)
+            for n, party in enumerate(data.parties):
+                for c in _PARTY_ROW_OWN:
+                    party_columns[c].append(value_of(party, c))
+                party_columns[CASE].append(index)
+                party_columns[POSITION].append(n)
+        batch.submits = list(submits) if submits is not None else [False] * len(cases)
+        return batch
+
+    @classmethod
+    def from_mappings(cls, cases: Sequence[Mapping[str, Any]], submits: Sequence[bool]) -> TypedBatch:
+        """From parsed JSON (schema-checked): the same values as `CaseInput.from_mapping` gives, without it."""
+        batch = cls._empty()
+        case_columns, item_columns, party_columns = batch.cases, batch.items, batch.parties
+        case_keys = tuple(case_columns.items())
+        item_keys = tuple((c, item_columns[c]) for c in _ITEM_ROW_OWN)
+        party_keys = tuple((c, party_columns[c]) for c in _PARTY_ROW_OWN)
+        item_case, item_position = item_columns[CASE], item_columns[POSITION]
+        party_case, party_position = party_columns[CASE], party_columns[POSITION]
+        text = _json_text
+        for index, data in enumerate(cases):
+            get = data.get
+            for c, column in case_keys:
+                column.append(text(get(c)))
+            for n, item in enumerate(get("items") or ()):
+                for c, column in item_keys:
+                    column.append(text(item.get(c)))
+                item_case.append(index)
+                item_position.append(n)
+            for n, party in enumerate(get("parties") or ()):
+                for c, column in party_keys:
+                    column.append(text(party.get(c)))
+                party_case.append(index)
+                party_position.append(n)
+        batch.submits = list(submits)
+        return batch
+
+    def item_frame(self, cases: list[int], agency_code: str) -> pl.DataFrame:
+        """The item rows of `cases` as an exchange-format frame (case-level values on each row), numbered
+        (`ROW`) from 1."""
+        own = pl.DataFrame(self.items, schema=_tagged(_ITEM_ROW_OWN))
+        case_level = pl.DataFrame(
+            {**{c: self.cases[c] for c in ("case_ref", *_ITEM_ROW_CASE)}, CASE: range(len(self))},
+            schema=dict.fromkeys(("case_ref", *_ITEM_ROW_CASE), pl.String) | {CASE: pl.Int64},
+        )
+        frame = own.join(case_level, on=CASE, how="left", maintain_order="left")
+        return _rows_frame(frame, ITEM_COLUMNS, None if len(cases) == len(self) else cases, agency_code)
+
+    def party_frame(self, cases: list[int], agency_code: str) -> pl.DataFrame:
+        own = pl.DataFrame(self.parties, schema=_tagged(_PARTY_ROW_OWN))
+        refs = pl.DataFrame({"case_ref": self.case_refs, CASE: range(len(self))},
+                            schema={"case_ref": pl.String, CASE: pl.Int64})  # fmt: skip
+        frame = own.join(refs, on=CASE, how="left", maintain_order="left").with_columns(
+            pl.col("case_ref").fill_null("-")
+        )
+        return _rows_frame(frame, PARTY_COLUMNS, None if len(cases) == len(self) else cases, agency_code)
 
 
-def _batch_party_frame(cases: Sequence[tuple[int, CaseInput]], agency_code: str) -> pl.DataFrame:
-    columns: dict[str, list[Any]] = {c: [] for c in PARTY_COLUMNS}
-    case_of: list[int] = []
-    position: list[int] = []
-    for index, data in cases:
-        for n, party in enumerate(data.parties):
-            for c in PARTY_COLUMNS:
-                columns[c].append(value_of(party, c) if c in PARTY_FIELDS else None)
-            columns["case_ref"][-1] = data.case_ref or "-"
-            columns["reporting_agency"][-1] = agency_code
-            case_of.append(index)
-            position.append(n)
-    schema = dict.fromkeys(PARTY_COLUMNS, pl.String) | {ROW: pl.Int64, CASE: pl.Int64, POSITION: pl.Int64}
-    rows = len(case_of)
-    return pl.DataFrame({**columns, ROW: list(range(1, rows + 1)), CASE: case_of, POSITION: position}, schema=schema)
+def _tagged(columns: tuple[str, ...]) -> dict[str, Any]:
+    """The schema of typed rows: text columns, then the row's case and position."""
+    return {**dict.fromkeys(columns, pl.String), CASE: pl.Int64, POSITION: pl.Int64}
+
+
+def _json_text(value: object) -> str | None:
+    """`typed_text`, with its common cases first (a string, nothing)."""
+    if value is None:
+        return None
+    if type(value) is str:
+        return value.strip() or None
+    return typed_text(value)
+
+
+def _rows_frame(frame: pl.DataFrame, names: tuple[str, ...], cases: list[int] | None, agency: str) -> pl.DataFrame:
+    """The rows of `cases` (all if None) with the exchange format's columns (`reporting_agency` set), then ROW,
+    CASE, POSITION."""
+    if cases is not None:
+        frame = frame.filter(pl.col(CASE).is_in(pl.Series(cases, dtype=pl.Int64).implode()))
+    frame = frame.with_columns(pl.lit(agency, pl.String).alias("reporting_agency"),
+                               *(pl.lit(None, pl.String).alias(c) for c in names
+                                 if c not in frame.columns and c != "reporting_agency"))  # fmt: skip
+    return frame.select(*names, pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(ROW), CASE, POSITION)
 
 
 def with_phases(frame: pl.DataFrame, operation: Operation) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -425,22 +540,23 @@ def _located(errors: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def validate_cases(
-    cases: Sequence[CaseInput], *, agency_code: str, operation: Operation, today: dt.date | None = None,
+    cases: Sequence[CaseInput] | TypedBatch, *, agency_code: str, operation: Operation, today: dt.date | None = None,
     mappings: ValueMappings = NO_MAPPINGS,
 ) -> CheckedBatch:  # fmt: skip
     """Validate and normalise a batch of cases exactly as the import does, in one pass over all their rows (the
     operation's value mappings first). Each case is valid or not on its own; CheckedBatch says which and why."""
+    batch = cases if isinstance(cases, TypedBatch) else TypedBatch.from_inputs(cases)
     today = today or dt.date.today()
     problems = _Problems()
-    for index, data in enumerate(cases):
-        for error in _precheck(data):
+    for index, counted in enumerate(zip(*batch.counts(), batch.descriptions, strict=True)):
+        for error in _precheck(*counted):
             problems.add(index, error)
-    readable = [(i, data) for i, data in enumerate(cases) if i not in problems.errors]
+    readable = [(i, ref) for i, ref in enumerate(batch.case_refs) if i not in problems.errors]
     item_frames: list[pl.DataFrame] = []
     party_frames: list[pl.DataFrame] = []
     reviews: list[pl.DataFrame] = []
-    for batch in _rounds(readable):
-        items, parties, review = _one_pass(batch, agency_code, operation, today, mappings, problems, cases)
+    for chosen in _rounds(readable):
+        items, parties, review = _one_pass(batch, chosen, agency_code, operation, today, mappings, problems)
         item_frames.append(items)
         party_frames.append(parties)
         reviews.append(review)
@@ -449,8 +565,7 @@ def validate_cases(
     items = _concat(item_frames).filter(~pl.col(CASE).is_in(bad))
     parties = _concat(party_frames).filter(~pl.col(CASE).is_in(bad))
     review = pl.concat(reviews, how="vertical") if reviews else pl.DataFrame(schema=REVIEW_SCHEMA)
-    return CheckedBatch(len(cases), items, parties, invalid, problems.warnings, review,
-                        [data.description for data in cases])  # fmt: skip
+    return CheckedBatch(len(batch), items, parties, invalid, problems.warnings, review, batch.descriptions)
 
 
 def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame:
@@ -461,11 +576,12 @@ def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame:
 
 
 def _one_pass(
-    batch: Sequence[tuple[int, CaseInput]], agency_code: str, operation: Operation, today: dt.date,
-    mappings: ValueMappings, problems: _Problems, cases: Sequence[CaseInput],
+    batch: TypedBatch, chosen: list[int], agency_code: str, operation: Operation, today: dt.date,
+    mappings: ValueMappings, problems: _Problems,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:  # fmt: skip
-    """Normalise the items and parties of cases with distinct refs at once; record their problems by field."""
-    rows = _batch_item_frame(batch, agency_code)
+    """Normalise the items and parties of the `chosen` cases (distinct refs) at once; record their problems by
+    field."""
+    rows = batch.item_frame(chosen, agency_code)
     items = normalise_items(rows.drop(CASE, POSITION), today=today, mappings=mappings)
     frame, phase_errors = with_phases(items.frame, operation)
     frame = frame.join(rows.select(ROW, CASE, POSITION), on=ROW, how="left", maintain_order="left")
@@ -476,9 +592,9 @@ def _one_pass(
         problems.warn(e[CASE], e["column"], FieldError(_field_name(e["column"], e[POSITION]), e["value"],
                                                        e["reason"], e["suggestion"]))  # fmt: skip
     for e in _located(phase_errors, rows).filter(pl.col(POSITION) == 0).iter_rows(named=True):
-        problems.add(e[CASE], FieldError("seizure_date", cases[e[CASE]].seizure_date, e["reason"]))
+        problems.add(e[CASE], FieldError("seizure_date", batch.seizure_dates[e[CASE]], e["reason"]))
     review = items.review
-    party_rows = _batch_party_frame(batch, agency_code)
+    party_rows = batch.party_frame(chosen, agency_code)
     parties = pl.DataFrame()
     if party_rows.height:
         normalised = normalise_parties(party_rows.drop(CASE, POSITION), today=today, mappings=mappings)
@@ -739,6 +855,6 @@ def case_to_input(
 
 
 __all__ = [
-    "CaseInput", "CaseInvalid", "FieldError", "ItemInput", "PartyInput", "case_to_input", "create_case",
+    "CaseInput", "CaseInvalid", "FieldError", "ItemInput", "PartyInput", "TypedBatch", "case_to_input", "create_case",
     "editable_case", "read_for_edit", "update_case", "validate_case",
 ]  # fmt: skip

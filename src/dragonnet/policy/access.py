@@ -23,12 +23,13 @@ Parties, personal identifiers and nominal reads: `visible_parties`, `visible_ide
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, not_, or_, select, true
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.interfaces import ORMOption
 
 from dragonnet.domain.vocabulary import CaseStatus, IdentifierKind, Role, SharingLevel
 from dragonnet.errors import DragonnetError, NotFound
@@ -305,9 +306,10 @@ NOMINAL_IDENTIFIER_KINDS = frozenset(
 )  # fmt: skip
 
 
-def get_case(session: Session, actor: Actor, case_id: int) -> Case:
-    """The case if `actor` may see it; otherwise Hidden (404), whether it exists or not."""
-    case = session.execute(visible_cases(actor).where(Case.id == case_id)).scalar_one_or_none()
+def get_case(session: Session, actor: Actor, case_id: int, *, load: Sequence[ORMOption] = ()) -> Case:
+    """The case if `actor` may see it; otherwise Hidden (404), whether it exists or not. `load`: loader options
+    for the relations the caller reads (loaded with the case instead of one lazy query each)."""
+    case = session.execute(visible_cases(actor).where(Case.id == case_id).options(*load)).scalar_one_or_none()
     if case is None:
         raise Hidden(actor, "case", case_id)
     return case
