@@ -20,10 +20,12 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from rapidfuzz.distance import Levenshtein
 
+from dragonnet.linkage.record_cache import cached_records_table
 from dragonnet.linkage.resolve import (
     Backend,
     PairCounts,
@@ -70,6 +72,7 @@ class MatchRun:
     seconds: float = 0.0
     model_source: str = "estimated"  # estimated on the list and reference; "stored" (given); "default" (shipped)
     model: dict[str, Any] | None = None  # the model estimated here (None when a stored one was given)
+    cached_records: int = 0  # reference records read from the record cache instead of normalised
 
 
 def agreement(left: dict[str, Any], right: dict[str, Any]) -> dict[str, str]:
@@ -112,13 +115,21 @@ def _tables(records: Any, split: int) -> tuple[Any, Any, Any]:
     return union, union.filter(is_list), union.filter(pc.invert(is_list))
 
 
-def _numbered_records(parties: Sequence[PartyInput]) -> Any:
-    """The normalised records (`records_table`: each distinct name, phone, document and address normalised
-    once, the rest column-wise) numbered 0.. in the order given (the callers' ids may overlap)."""
+def _numbered_records(
+    rows: Sequence[PartyInput], reference: Sequence[PartyInput], record_cache: Path | None
+) -> tuple[Any, int]:
+    """The normalised records of the list rows, then of the reference (`records_table`: each distinct name,
+    phone, document and address normalised once, the rest column-wise), numbered 0.. in that order (the callers'
+    ids may overlap), and how many reference records were read from `record_cache` (`record_cache.py`: the
+    parties normalised by an earlier run; the list's rows are never written there)."""
     import pyarrow as pa
 
-    table = records_table(parties)
-    return table.set_column(0, "unique_id", pa.array(range(table.num_rows), pa.int64()))
+    if record_cache is None:
+        table, cached = records_table([*rows, *reference]), 0
+    else:
+        found = cached_records_table(reference, record_cache, write="merge")
+        table, cached = pa.concat_tables([records_table(rows), found.table]), found.hits
+    return table.set_column(0, "unique_id", pa.array(range(table.num_rows), pa.int64())), cached
 
 
 def _records_by_uid(records: Any, uids: set[int]) -> dict[int, dict[str, Any]]:
@@ -140,6 +151,7 @@ def match_lists(
     seed: int = 7,
     model: dict[str, Any] | None = None,
     hidden: Sequence[PartyInput] = (),
+    record_cache: Path | None = None,
 ) -> MatchRun:
     """Score every blocked pair (list row, reference record) and keep those at or above `threshold`.
 
@@ -147,7 +159,9 @@ def match_lists(
     sides: the matcher numbers the records itself. `model`: a trained Splink model (the operator's latest
     resolution run, estimated on every party of the operation) to use as it is; without one, the model is
     estimated here on the list and the reference together. `hidden`: reference records matched alike but left out
-    of the counters and of `matches` (their hits are in `hidden_matches`, without the agreeing fields)."""
+    of the counters and of `matches` (their hits are in `hidden_matches`, without the agreeing fields).
+    `record_cache`: the folder of normalised records kept between runs (`record_cache.cache_dir`), where the
+    reference's records are read (shown and hidden alike: the cache holds records, not visibility)."""
     from splink import Linker
 
     started = time.perf_counter()
@@ -159,7 +173,7 @@ def match_lists(
         return run
     progress(0, 3, "training the model")
     split = len(rows)
-    records = _numbered_records([*rows, *reference])
+    records, run.cached_records = _numbered_records(rows, reference, record_cache)
     union, left, right = _tables(records, split)
     db_api = _db_api(backend, spark)
     table = register(db_api, union)
