@@ -291,7 +291,7 @@ def speed_child(mode: str, list_size: int, reference_size: int, seed: int, workd
             model_file.write_text(json.dumps(run.model))
         out = {"compared": run.counts.compared, "above": run.counts.above, "hits": len(run.matches),
                "prepared": stages.get("scoring pairs"), "scored": stages.get("collecting hits"),
-               "cached_records": run.cached_records,
+               "cached_records": run.cached_records, "trained_on": run.trained_on,
                "prior": (model or run.model or {}).get("probability_two_random_records_match"),
                **population.scores([(m.row, m.reference) for m in run.matches])}  # fmt: skip
     elif mode == "prepare":
@@ -382,6 +382,7 @@ def run_speed(list_size: int, reference_size: int, seed: int) -> None:
                 continue
             print(f", pairs compared {r['compared']:,}, pairs at the threshold {r['above']:,}"
                   + (f", prior {r['prior']:.3g}" if r.get("prior") is not None else "")
+                  + (f", estimated on the pairs {r['trained_on']}" if r.get("trained_on") else "")
                   + (f", reference records read from the cache {r['cached_records']:,}" if mode == "ours-warm" else "")
                   + (f"; stages: records and model ready at {r['prepared']:.1f} s, pairs scored at {r['scored']:.1f} s"
                      if r.get("prepared") is not None else ""), flush=True)  # fmt: skip
