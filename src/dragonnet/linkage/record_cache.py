@@ -3,7 +3,7 @@
 Normalising a party (names transliterated, phones read by libphonenumber, addresses tokenised) is a pure function
 of its input fields, so a record is kept under a fingerprint of those fields: an edited party has another
 fingerprint and simply misses (no invalidation hook to forget), an unchanged one is read back as it was written.
-The fingerprint is 128 bits (two seeded 64-bit Polars hashes of the fields, nulls marked apart from empty text);
+The fingerprint is 128 bits (two seeded 64-bit Polars hashes of the fields, a null apart from an empty text);
 it holds no party id, because the declarations' parties are numbered afresh by every extract. One Parquet file
 per kind under the data directory (`<data_dir>/linkage/records-person.parquet`, `records-company.parquet`).
 
@@ -79,14 +79,10 @@ def with_fingerprints(frame: Any) -> Any:
     """A `party_frame` with the 128-bit fingerprint of its input fields (column-wise, in Polars)."""
     import polars as pl
 
-    # Each field as "\x01value" or "\x00" for null, joined by a separator no field holds: a null differs from
-    # "", and no shift of text between fields gives the same string.
-    parts = [
-        pl.when(pl.col(c).is_null()).then(pl.lit("\x00")).otherwise(pl.lit("\x01") + pl.col(c).cast(pl.Utf8))
-        for c in INPUT_COLUMNS
-    ]
-    text = pl.concat_str(parts, separator="\x1f")
-    return frame.with_columns(*(text.hash(seed).alias(name) for name, seed in zip(FINGERPRINT, _SEEDS, strict=True)))
+    # A struct's hash combines its fields' hashes, a null's apart from an empty text's, so no shift of text
+    # between fields and no null written as "" gives the same fingerprint.
+    fields = pl.struct(*INPUT_COLUMNS)
+    return frame.with_columns(*(fields.hash(seed).alias(name) for name, seed in zip(FINGERPRINT, _SEEDS, strict=True)))
 
 
 def cache_schema() -> Any:
