@@ -24,10 +24,17 @@ Precision, recall and F1 are pairwise against the 5,000 true pairs.
 Speed at the issue's scale (`--speed LIST REFERENCE`, e.g. `--speed 100000 1000000`): generated people of the
 region (`linkage.evaluation.labelled_people`, seeded: Vietnamese, Chinese in Hanzi or pinyin, Thai and other
 names in several orders and spellings, birth dates, passports, phones, 1-4 records a person; no addresses), the
-records shuffled, the first LIST screened against the next REFERENCE. "ours" is `match_lists` from the parties
-(normalisation, model estimated on list and reference, prediction between the two, hits with their evidence);
-"bare" is Splink alone, link-only, with the same comparisons, blocking keys and training steps on records already
-normalised in Arrow. Each side runs in its own process (its own caches and peak memory), in the same run.
+records shuffled, the first LIST screened against the next REFERENCE, in two modes (SPEED_STEPS):
+- cold (a screening with no stored model and no kept records): "ours" is `match_lists` from the parties
+  (normalisation of both sides, model estimated on list and reference, prediction between the two, hits with
+  their evidence); "bare" is Splink alone, link-only, with the same comparisons, blocking keys and training steps
+  on records already normalised in Arrow;
+- warm (an operation that has run `dragonnet linkage run`): both sides use the same saved model (the one the cold
+  "ours" estimated), neither trains; "ours" reads the reference's normalised records from the record cache
+  (`linkage.record_cache`, written beforehand by a step timed apart: the linkage run's share) and normalises the
+  list only; "bare" predicts link-only on records normalised before its clock starts.
+Each step runs in its own process (its own caches and peak memory), one after the other in the same run; every
+side is scored against the generator's truth (pairs of a list row and a reference record of one person).
 """
 
 from __future__ import annotations
@@ -208,59 +215,129 @@ def run_plain_splink(a: list[dict[str, str]], b: list[dict[str, str]]) -> tuple[
 
 # --- speed at scale: generated records, each side in its own process ----------------------------------------
 
+SPEED_STEPS = (
+    ("bare", "cold: bare Splink link-only, model estimated"),
+    ("ours", "cold: dragonnet screening, model estimated"),
+    ("prepare", "linkage run's share: the reference normalised and written to the record cache"),
+    ("bare-warm", "warm: bare Splink link-only, saved model, records normalised beforehand"),
+    ("ours-warm", "warm: dragonnet screening, saved model, reference read from the record cache"),
+)
 
-def speed_population(list_size: int, reference_size: int, seed: int) -> tuple[list[PartyInput], list[PartyInput]]:
-    """`list_size` + `reference_size` generated party records, shuffled, numbered from 0 on each side."""
+
+@dataclass
+class SpeedPopulation:
+    rows: list[PartyInput]
+    reference: list[PartyInput]
+    row_person: list[int]  # the generator's person of each list row (by its number)
+    reference_person: list[int]  # the same for each reference record
+
+    def true_pairs(self) -> int:
+        """(list row, reference record) pairs of one person: what a screening should find."""
+        from collections import Counter
+
+        on_list = Counter(self.row_person)
+        return sum(n * on_list[person] for person, n in Counter(self.reference_person).items())
+
+    def scores(self, pairs: list[tuple[int, int]]) -> dict[str, float]:
+        """Pairwise precision, recall and F1 of (list row number, reference record number) pairs."""
+        true = sum(1 for row, ref in pairs if self.row_person[row] == self.reference_person[ref])
+        p = true / len(pairs) if pairs else 0.0
+        r = true / self.true_pairs()
+        return {"true_found": true, "precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0}
+
+
+def speed_population(list_size: int, reference_size: int, seed: int) -> SpeedPopulation:
+    """`list_size` + `reference_size` generated party records, shuffled, numbered from 0 on each side, with the
+    generator's truth (which person each record is)."""
     import dataclasses
     import random
 
     from dragonnet.linkage.evaluation import labelled_people
 
     total = list_size + reference_size
-    parties = labelled_people(int(total / 1.9) + 10, seed).parties  # ~1.97-2.03 records a person
+    people = labelled_people(int(total / 1.9) + 10, seed)  # ~1.97-2.03 records a person
+    parties = people.parties
     if len(parties) < total:
         sys.exit(f"generated {len(parties)} records, fewer than {total}")
     random.Random(seed).shuffle(parties)
     rows = [dataclasses.replace(p, party_id=i) for i, p in enumerate(parties[:list_size])]
     reference = [dataclasses.replace(p, party_id=i) for i, p in enumerate(parties[list_size:total])]
-    return rows, reference
+    return SpeedPopulation(rows, reference, [people.truth[p.party_id] for p in parties[:list_size]],
+                           [people.truth[p.party_id] for p in parties[list_size:total]])  # fmt: skip
 
 
-def speed_child(mode: str, list_size: int, reference_size: int, seed: int) -> None:
+def _shared_population(workdir: Path, list_size: int, reference_size: int, seed: int) -> SpeedPopulation:
+    """The generated records, made by the run's first step and read back by the others (generating 1.1 M
+    records takes minutes; the file is this run's own, in its temporary folder)."""
+    import pickle
+
+    path = workdir / "population.pickle"
+    if path.exists():
+        with path.open("rb") as handle:
+            found: SpeedPopulation = pickle.load(handle)  # written by this run's first step
+        return found
+    population = speed_population(list_size, reference_size, seed)
+    with path.open("wb") as handle:
+        pickle.dump(population, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    return population
+
+
+def speed_child(mode: str, list_size: int, reference_size: int, seed: int, workdir: Path) -> None:
+    """One step of the speed run (SPEED_STEPS) in this process; prints its figures as one JSON line. The cold
+    `ours` step saves the model it estimated (the operator's stored model of the warm steps) and `prepare` the
+    record cache, both in `workdir`."""
     import json
     import resource
 
-    rows, reference = speed_population(list_size, reference_size, seed)
-    if mode == "ours":
+    population = _shared_population(workdir, list_size, reference_size, seed)
+    rows, reference = population.rows, population.reference
+    model_file, cache = workdir / "model.json", workdir / "linkage"
+    # The libraries are loaded before any clock starts, on every side, as in a running server: Splink, DuckDB,
+    # Polars and Arrow's Parquet reader take seconds to import in a fresh process.
+    import duckdb  # noqa: F401
+    import polars  # noqa: F401
+    import pyarrow.parquet  # noqa: F401
+    import splink  # noqa: F401
+
+    if mode in ("ours", "ours-warm"):
         stages: dict[str, float] = {}
+        model = json.loads(model_file.read_text()) if mode == "ours-warm" else None
         started = time.perf_counter()
 
         def stage(done: int, total: int | None, what: str | None = None) -> None:
             stages[what or "done"] = time.perf_counter() - started
 
-        run = match_lists(rows, reference, threshold=DEFAULT_THRESHOLD, progress=stage)
+        run = match_lists(rows, reference, threshold=DEFAULT_THRESHOLD, progress=stage, model=model,
+                          record_cache=cache if mode == "ours-warm" else None)  # fmt: skip
         seconds = time.perf_counter() - started
+        if run.model is not None:
+            model_file.write_text(json.dumps(run.model))
         out = {"compared": run.counts.compared, "above": run.counts.above, "hits": len(run.matches),
-               "normalised_and_trained": stages.get("scoring pairs"),
-               "scored": stages.get("collecting hits")}  # fmt: skip
-    elif mode == "normalise":
-        from dragonnet.linkage.resolve import records_table
+               "prepared": stages.get("scoring pairs"), "scored": stages.get("collecting hits"),
+               "cached_records": run.cached_records, "trained_on": run.trained_on,
+               "prior": (model or run.model or {}).get("probability_two_random_records_match"),
+               **population.scores([(m.row, m.reference) for m in run.matches])}  # fmt: skip
+    elif mode == "prepare":
+        from dragonnet.linkage.record_cache import cache_file, cached_records_table
 
         started = time.perf_counter()
-        table = records_table([*rows, *reference])
+        written = cached_records_table(reference, cache, write="replace")
         seconds = time.perf_counter() - started
-        out = {"compared": 0, "above": 0, "hits": table.num_rows}
+        out = {"compared": 0, "above": 0, "hits": 0, "misses": written.misses,
+               "file_mb": cache_file(cache, "person").stat().st_size / 2**20}  # fmt: skip
     else:
-        started = time.perf_counter()
-        out = bare_link_only(rows, reference)
+        model = json.loads(model_file.read_text()) if mode == "bare-warm" else None
+        out = bare_link_only(rows, reference, model)
         seconds = out.pop("seconds")
+        out.update(population.scores(out.pop("pairs")))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"mode": mode, "seconds": seconds, "peak_mb": peak_mb, **out}))
 
 
-def bare_link_only(rows: list[PartyInput], reference: list[PartyInput]) -> dict[str, Any]:
-    """Splink alone, link-only: our comparisons, capped blocking keys and training steps, on records already
-    normalised in Arrow (the clock starts there), the pairs at the threshold counted in the engine."""
+def bare_link_only(rows: list[PartyInput], reference: list[PartyInput], model: dict[str, Any] | None) -> dict[str, Any]:
+    """Splink alone, link-only: our comparisons, capped blocking keys and training steps (or the saved `model`,
+    untrained), on records already normalised in Arrow (the clock starts there), the pairs at the threshold
+    counted in the engine and fetched."""
     import pyarrow as pa
     import pyarrow.compute as pc
     from splink import DuckDBAPI, Linker, block_on
@@ -274,18 +351,21 @@ def bare_link_only(rows: list[PartyInput], reference: list[PartyInput]) -> dict[
     union = blocked_table(union)
     is_list = pc.less(union.column("unique_id"), pa.scalar(len(rows), pa.int64()))
     db = DuckDBAPI()
-    settings = splink_settings()
-    settings.link_type = "link_only"
     tables = [db.register(union.filter(is_list)), db.register(union.filter(pc.invert(is_list)))]
-    linker = Linker(tables, settings, log_level=logging.ERROR)
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("kind", "id_norm"), block_on("kind", "name_key", "birth_date")], recall=0.7
-    )
-    linker.training.estimate_u_using_random_sampling(max_pairs=MAX_PAIRS_U, seed=7)
-    for columns in TRAINING_BLOCKS:
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            block_on(*columns), estimate_without_term_frequencies=True
+    if model is not None:
+        linker = Linker(tables, {**model, "link_type": "link_only"}, log_level=logging.ERROR)
+    else:
+        settings = splink_settings()
+        settings.link_type = "link_only"
+        linker = Linker(tables, settings, log_level=logging.ERROR)
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on("kind", "id_norm"), block_on("kind", "name_key", "birth_date")], recall=0.7
         )
+        linker.training.estimate_u_using_random_sampling(max_pairs=MAX_PAIRS_U, seed=7)
+        for columns in TRAINING_BLOCKS:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                block_on(*columns), estimate_without_term_frequencies=True
+            )
     predictions = linker.inference.predict()
     row = predictions.query_sql(
         f"SELECT count(*) AS n, sum(CASE WHEN match_probability >= {DEFAULT_THRESHOLD} THEN 1 ELSE 0 END) AS a "
@@ -294,33 +374,46 @@ def bare_link_only(rows: list[PartyInput], reference: list[PartyInput]) -> dict[
     found = predictions.query_sql(
         f"SELECT unique_id_l, unique_id_r FROM {{this}} WHERE match_probability >= {DEFAULT_THRESHOLD}"
     ).as_pyarrow_table()
-    return {"seconds": time.perf_counter() - started, "compared": int(row["n"]), "above": int(row["a"] or 0),
-            "hits": found.num_rows}  # fmt: skip
+    seconds = time.perf_counter() - started
+    split = len(rows)  # union numbering: the list first; a pair's sides may come either way round
+    pairs = [(min(a, b), max(a, b) - split) for a, b in zip(*(found.column(i).to_pylist() for i in range(2)),
+                                                             strict=True)]  # fmt: skip
+    prior = linker.misc.save_model_to_json()["probability_two_random_records_match"]
+    return {"seconds": seconds, "compared": int(row["n"]), "above": int(row["a"] or 0), "hits": found.num_rows,
+            "pairs": pairs, "prior": prior}  # fmt: skip
 
 
 def run_speed(list_size: int, reference_size: int, seed: int) -> None:
     import json
     import subprocess
+    import tempfile
 
     print(f"speed: {list_size:,} generated names screened against {reference_size:,} generated parties "
           f"(seed {seed}), threshold {DEFAULT_THRESHOLD}")  # fmt: skip
     results = {}
-    for mode in ("bare", "ours", "normalise"):
-        out = subprocess.run(
-            [sys.executable, __file__, "--speed-child", mode, "--speed", str(list_size), str(reference_size),
-             "--seed", str(seed)],
-            check=True, capture_output=True, text=True,
-        )  # fmt: skip
-        results[mode] = r = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"{mode:9s}: {r['seconds']:.1f} s, peak {r['peak_mb']:,.0f} MB, pairs compared {r['compared']:,}, "
-              f"pairs at the threshold {r['above']:,}", flush=True)  # fmt: skip
-    ours, bare, normalise = results["ours"], results["bare"], results["normalise"]
-    print(f"ours, stages: normalised and trained at {ours['normalised_and_trained']:.1f} s, pairs scored at "
-          f"{ours['scored']:.1f} s; normalising alone (its own process): {normalise['seconds']:.1f} s")  # fmt: skip
-    print(
-        f"ratio ours / bare Splink link-only (time): {ours['seconds'] / bare['seconds']:.2f}; without the "
-        f"normalisation bare Splink does not do: {(ours['seconds'] - normalise['seconds']) / bare['seconds']:.2f}"
-    )
+    with tempfile.TemporaryDirectory(prefix="screening-speed-") as workdir:
+        for mode, label in SPEED_STEPS:
+            out = subprocess.run(
+                [sys.executable, __file__, "--speed-child", mode, "--speed", str(list_size), str(reference_size),
+                 "--seed", str(seed), "--speed-dir", workdir],
+                check=True, capture_output=True, text=True,
+            )  # fmt: skip
+            results[mode] = r = json.loads(out.stdout.strip().splitlines()[-1])
+            print(f"{label}\n  {r['seconds']:.1f} s, peak {r['peak_mb']:,.0f} MB", end="")
+            if mode == "prepare":
+                print(f", {r['misses']:,} records normalised, file {r['file_mb']:.0f} MB", flush=True)
+                continue
+            print(f", pairs compared {r['compared']:,}, pairs at the threshold {r['above']:,}"
+                  + (f", prior {r['prior']:.3g}" if r.get("prior") is not None else "")
+                  + (f", estimated on the pairs {r['trained_on']}" if r.get("trained_on") else "")
+                  + (f", reference records read from the cache {r['cached_records']:,}" if mode == "ours-warm" else "")
+                  + (f"; stages: records and model ready at {r['prepared']:.1f} s, pairs scored at {r['scored']:.1f} s"
+                     if r.get("prepared") is not None else ""), flush=True)  # fmt: skip
+            print(f"  against the generator's truth at {DEFAULT_THRESHOLD}: {r['true_found']:,} true pairs of "
+                  f"{r['hits']:,} found, precision {r['precision']:.4f}, recall {r['recall']:.4f}, "
+                  f"F1 {r['f1']:.4f}", flush=True)  # fmt: skip
+    for name, ours, bare in (("cold", "ours", "bare"), ("warm", "ours-warm", "bare-warm")):
+        print(f"ratio ours / bare Splink link-only, {name}: {results[ours]['seconds'] / results[bare]['seconds']:.2f}")
 
 
 def main() -> None:
@@ -336,10 +429,11 @@ def main() -> None:
         help="time LIST generated names screened against REFERENCE generated parties instead",
     )
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--speed-child", choices=["ours", "bare", "normalise"], help=argparse.SUPPRESS)
+    parser.add_argument("--speed-child", choices=[mode for mode, _label in SPEED_STEPS], help=argparse.SUPPRESS)
+    parser.add_argument("--speed-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.speed and args.speed_child:
-        speed_child(args.speed_child, *args.speed, args.seed)
+        speed_child(args.speed_child, *args.speed, args.seed, args.speed_dir)
         return
     if args.speed:
         run_speed(*args.speed, args.seed)

@@ -165,7 +165,10 @@ def _url(db: DemoDB) -> str:
     return db.engine.url.render_as_string(hide_password=False)
 
 
-def test_cli_screens_writes_safe_exports_and_fails_in_one_line(demo_db: DemoDB, tmp_path: Path) -> None:
+def test_cli_screens_writes_safe_exports_and_fails_in_one_line(
+    demo_db: DemoDB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DRAGONNET_DATA_DIR", str(tmp_path))  # the records the screening keeps (record_cache)
     runner = CliRunner()
     manifest = tmp_path / "manifest.csv"
     manifest.write_bytes(_manifest([("=Thang Nguyen Van", "1986-11-02", "VN", "C4185230", "thang")],

@@ -92,6 +92,42 @@ def test_a_reference_without_any_duplicate_still_screens() -> None:
 
 
 @pytest.mark.slow
+def test_a_long_list_teaches_the_model_on_its_pairs_with_the_reference() -> None:
+    """600 list rows (300 people of the reference, spelt as the reference's first record) against 1,400 records:
+    enough pairs between the two for EM, so the model is estimated on them (not on the reference's pairs with
+    itself) and finds each row's two reference records."""
+    reference = _people(700, 100)
+    rows = [p for p in _people(300, 10_000) if p.party_id % 2 == 0]
+    rows += [PartyInput(20_000 + i, "person", f"Nobody {i}", "FR", dt.date(2001, 1, 1 + i % 28)) for i in range(300)]
+    run = match_lists(rows, reference, threshold=0.9)
+    assert (run.model_source, run.trained_on) == ("estimated", "between")
+    assert run.model is not None and run.model["link_type"] == "dedupe_only"
+    found = {(m.row, m.reference) for m in run.matches}
+    expected = {(10_000 + 2 * i, 100 + 2 * i + k) for i in range(300) for k in (0, 1)}
+    assert len(found & expected) >= 0.95 * len(expected)
+    assert not any(m.row >= 20_000 for m in run.matches)
+    # A level no random pair agreed on keeps a weight (u: at most one in the pairs sampled), not none.
+    levels = [level for c in run.model["comparisons"] for level in c["comparison_levels"]]
+    assert all(level.get("u_probability") is not None for level in levels if level.get("m_probability") is not None)
+
+
+def test_a_short_list_is_not_enough_to_teach_the_model_between() -> None:
+    """Two rows against 2,000 records give EM too few pairs between them: the model is then estimated on list and
+    reference together (`train`), whose reference duplicates teach it (counted only here: no training)."""
+    from dragonnet.linkage.resolve import _db_api, register
+    from dragonnet.linkage.screening.matching import _numbered_records, _tables, _train_between
+
+    reference = _people(1000, 100)
+    known = reference[10]
+    rows = [PartyInput(2, "person", "Thang Nguyen Van", "VN", dt.date(1986, 11, 2)),
+            PartyInput(3, "person", known.name, "VN", known.birth_date, known.id_number)]  # fmt: skip
+    records, _cached = _numbered_records(rows, reference, None)
+    _union, left, right = _tables(records, len(rows))
+    db_api = _db_api("duckdb")
+    assert _train_between(register(db_api, left), register(db_api, right), 7) is None
+
+
+@pytest.mark.slow
 def test_spark_gives_the_same_hits_as_duckdb() -> None:
     reference = [
         PartyInput(1, "person", "Nguyễn Văn Thắng", "VN", dt.date(1986, 11, 2), "C4185230"),

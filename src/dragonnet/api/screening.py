@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from dragonnet.api.linkage import RequestIn, RequestOut, RevealedOut
 from dragonnet.api.schemas import ErrorOut
 from dragonnet.api.v1 import NOT_FOUND, PREFIX, UNAUTHENTICATED
-from dragonnet.http.deps import ApiActor, DbSession
+from dragonnet.http.deps import ApiActor, AppSettings, DbSession
 from dragonnet.linkage import service as linkage
 from dragonnet.linkage.screening import service
 from dragonnet.tabular import MAX_BYTES
@@ -96,6 +96,7 @@ def screen_list(
     slug: str,
     db: DbSession,
     actor: ApiActor,
+    settings: AppSettings,
     file: Annotated[UploadFile, File(description="the list: CSV or XLSX (manifest, consignees, company register)")],
     kind: Annotated[str, Form(pattern="^(persons|companies)$", description="what the rows are")] = "persons",
     threshold: Annotated[
@@ -107,7 +108,7 @@ def screen_list(
     agency that holds it (ask it to share through the notice). Audited (`screening.run`, counts only)."""
     data = file.file.read(MAX_BYTES + 1)
     result = service.screen(db, actor, operation=slug, data=data, filename=file.filename or "upload", kind=kind,
-                            threshold=threshold)  # fmt: skip
+                            threshold=threshold, data_dir=settings.data_dir)  # fmt: skip
     return ScreeningOut.model_validate(
         {**result.to_json(), "hit_count": len(result.hits), "notice_count": len(result.notices)}
     )

@@ -88,8 +88,10 @@ def run(
     database_url: DatabaseOption = None,
 ) -> None:
     """Resolve every party (Splink), store links and clusters; then encode per agency and match at the hub."""
+    from dragonnet.config import load_settings
     from dragonnet.errors import DragonnetError
     from dragonnet.linkage import pprl, service
+    from dragonnet.linkage.record_cache import cache_dir
     from dragonnet.operation.service import get_operation
     from dragonnet.storage.db import session_scope
 
@@ -104,7 +106,8 @@ def run(
                 progress(0, 2, "normalising, training and predicting (Splink)")
                 operation_id = get_operation(session, operation).id if operation else None
                 r = service.run_resolution(session, backend=backend, threshold=threshold,  # type: ignore[arg-type]
-                                           operation_id=operation_id, spark=cluster)  # fmt: skip
+                                           operation_id=operation_id, spark=cluster,
+                                           record_cache=cache_dir(load_settings().data_dir))  # fmt: skip
                 progress(1, 2, "encoded cross-agency matching")
                 pprl_at = pprl.DEFAULT_THRESHOLD if pprl_threshold is None else pprl_threshold
                 matches = None if secret is None else service.run_pprl(session, secret, threshold=pprl_at)

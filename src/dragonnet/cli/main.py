@@ -104,8 +104,9 @@ def demo(
     engine = open_engine(database_url, need_schema=False)
     if reset:
         reset_database(engine)
-        # The stored declarations belong to the deleted batches (the targeting store reads every file in it).
-        for folder in ("targeting", "demo"):
+        # The stored declarations belong to the deleted batches (the targeting store reads every file in it), the
+        # kept linkage records (record_cache) to the deleted parties.
+        for folder in ("targeting", "demo", "linkage"):
             shutil.rmtree(load_settings().data_dir / folder, ignore_errors=True)
     upgrade(engine)
     with session_scope(engine) as session:

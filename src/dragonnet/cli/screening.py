@@ -11,6 +11,7 @@ import typer
 
 from dragonnet.cli.common import DatabaseOption, actor_for, fail, open_engine
 from dragonnet.cli.progress import progress_bar
+from dragonnet.config import load_settings
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -63,7 +64,7 @@ def screen(
     run_and_report(
         lambda session, actor, bar: service.screen(
             session, actor, operation=operation, data=data, filename=file.name, kind=kind, threshold=threshold,
-            progress=bar,
+            progress=bar, data_dir=load_settings().data_dir,
         ),
         service.export, _print, file=file, username=username, out=out, out_format=out_format, as_json=as_json,
         database_url=database_url,

@@ -14,8 +14,9 @@ def demo_built(session: Session, demo: DemoBuilt) -> str | None:
     if demo.data_dir is None:
         return None
     from dragonnet.linkage import service
+    from dragonnet.linkage.record_cache import cache_dir
 
     demo.progress(0, 1, "entity resolution (Splink)")
-    run = service.run_resolution(session, operation_id=demo.operation_id)
+    run = service.run_resolution(session, operation_id=demo.operation_id, record_cache=cache_dir(demo.data_dir))
     demo.progress(1, 1, "entity resolution (Splink)")
     return f"entity resolution: {run.records} parties, {run.links} links, {run.clusters} entities"

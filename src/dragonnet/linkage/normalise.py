@@ -37,6 +37,11 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 HAS_PINYIN = lazy_pinyin is not None
 
+# The version of what normalisation gives (this module and `resolve.normalised_records`): bump it with any change
+# of their output. `record_cache` keeps records normalised by a previous run only under the same version (with
+# the reference data's and the libraries' versions: `record_cache.records_version`).
+NORMALISER_VERSION = 1
+
 
 _EXTRA_FOLD = str.maketrans({"đ": "d", "Đ": "D", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "ß": "ss", "æ": "ae"})
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -250,7 +255,7 @@ def identifier(kind: str, value: str, region: str | None = None) -> str | None:
 # ("street", "đường", "路", "jalan"; data/address-words.csv) dropped, and a postcode read when one stands near
 # the end (4 to 6 digits, the region's formats). Word order and punctuation do not matter.
 
-_ADDRESS_WORDS_FILE = Path(__file__).with_name("data") / "address-words.csv"
+ADDRESS_WORDS_FILE = Path(__file__).with_name("data") / "address-words.csv"
 _POSTCODE = re.compile(r"^\d{4,6}$")
 POSTCODE_TAIL = 3  # a postcode is one of the last tokens of an address
 
@@ -258,7 +263,7 @@ POSTCODE_TAIL = 3  # a postcode is one of the last tokens of an address
 @lru_cache(maxsize=1)
 def address_words() -> frozenset[str]:
     """Generic address words (folded): they say what a token is, not where."""
-    with _ADDRESS_WORDS_FILE.open(encoding="utf-8", newline="") as handle:
+    with ADDRESS_WORDS_FILE.open(encoding="utf-8", newline="") as handle:
         return frozenset(fold(row["word"]).strip() for row in csv.DictReader(handle) if row["word"].strip())
 
 

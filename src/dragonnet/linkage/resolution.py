@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -18,6 +19,7 @@ from dragonnet.linkage.extract import (
     linkage_parties,
 )
 from dragonnet.linkage.networks import Network, build_networks
+from dragonnet.linkage.record_cache import cached_records_table
 from dragonnet.linkage.resolve import DEFAULT_THRESHOLD, Backend, ScoredPair, connected_components, resolve
 from dragonnet.linkage.thresholds import operation_threshold
 from dragonnet.policy import audit
@@ -48,6 +50,7 @@ def run_resolution(
     operation_id: int | None = None,
     spark: Any = None,
     actor: audit.AuditActor = audit.SYSTEM,
+    record_cache: Path | None = None,
 ) -> LinkageRun:
     """Resolve every party of the database (the operator's run) and store links and clusters.
 
@@ -60,6 +63,10 @@ def run_resolution(
 
     `threshold` None: the operation's adopted threshold (`linkage.calibration`) when `operation_id` is given and
     one was adopted, else DEFAULT_THRESHOLD.
+
+    `record_cache`: the folder of normalised records kept between runs (`record_cache.cache_dir`): the parties
+    normalised by an earlier run are read back, the others normalised, and the files rewritten with every party
+    of this run, for the next run and the screenings.
     """
     if threshold is None:
         threshold = (
@@ -69,8 +76,10 @@ def run_resolution(
         raise ValidationError(f"threshold must be between 0 and 1, not {threshold}")
     ex = extract(session, None, operation_id=operation_id, declarations=True)
     started = utcnow()
+    parties = linkage_parties(ex)
+    records = None if record_cache is None else cached_records_table(parties, record_cache, write="replace").table
     result = resolve(
-        linkage_parties(ex), backend=backend, threshold=threshold, decisions=decisions(session), spark=spark,
+        parties, backend=backend, threshold=threshold, decisions=decisions(session), spark=spark, records=records,
     )  # fmt: skip
     case_ids = set(ex.parties)
     case_pairs = [p for p in result.pairs if p.left in case_ids and p.right in case_ids]

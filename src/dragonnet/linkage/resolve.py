@@ -124,9 +124,15 @@ def map_distinct(batch_fn: Callable[[list[Any]], list[Any]], items: list[Any]) -
 def records_table(parties: Sequence[PartyInput]) -> Any:
     """The normalised records of `parties` as an Arrow table (the columns `to_record` gives, row for row):
     names, phones, document numbers and addresses are normalised once per distinct value, the rest column-wise."""
+    return normalised_records(party_frame(parties)).to_arrow().cast(record_schema())
+
+
+def party_frame(parties: Sequence[PartyInput]) -> Any:
+    """The parties' input fields as a Polars frame (what `normalised_records` reads; `record_cache` fingerprints
+    the same columns)."""
     import polars as pl
 
-    frame = pl.DataFrame(
+    return pl.DataFrame(
         {
             "unique_id": [p.party_id for p in parties], "kind": [p.kind for p in parties],
             "name": [p.name for p in parties], "nationality": [p.nationality for p in parties],
@@ -135,25 +141,37 @@ def records_table(parties: Sequence[PartyInput]) -> Any:
             "region": [p.region for p in parties], "address": [p.address for p in parties],
             "raw_postcode": [p.postcode for p in parties],
         },
-        schema={"unique_id": pl.Int64, "kind": pl.Utf8, "name": pl.Utf8, "nationality": pl.Utf8, "birth": pl.Date,
-                "id_number": pl.Utf8, "raw_phone": pl.Utf8, "raw_email": pl.Utf8, "region": pl.Utf8,
-                "address": pl.Utf8, "raw_postcode": pl.Utf8},
+        schema=_party_frame_schema(),
     )  # fmt: skip
+
+
+def _party_frame_schema() -> Any:
+    import polars as pl
+
+    return {"unique_id": pl.Int64, "kind": pl.Utf8, "name": pl.Utf8, "nationality": pl.Utf8, "birth": pl.Date,
+            "id_number": pl.Utf8, "raw_phone": pl.Utf8, "raw_email": pl.Utf8, "region": pl.Utf8,
+            "address": pl.Utf8, "raw_postcode": pl.Utf8}  # fmt: skip
+
+
+def normalised_records(frame: Any, keep: Sequence[str] = ()) -> Any:
+    """The normalised records (a Polars frame with the record columns, row for row) of a `party_frame`; the
+    frame's columns named in `keep` are carried along after them."""
+    import polars as pl
+
     frame = frame.join(_distinct_names(frame), on=["name", "kind"], how="left", nulls_equal=True, maintain_order="left")
     frame = frame.join(_distinct_codes(frame), on="id_number", how="left", nulls_equal=True, maintain_order="left")
     frame = _with_phones(frame)
     frame = _with_addresses(frame)
     raw_email = pl.col("raw_email").str.strip_chars()
-    out = frame.select(
+    return frame.select(
         "unique_id", "kind", "name_key", "name_concat", "name_tokens", "name_prefix",
         pl.col("birth").dt.strftime("%Y-%m-%d").alias("birth_date"),
         pl.col("birth").dt.year().cast(pl.Int64).alias("birth_year"),
         "id_norm", "phone",
         pl.when(pl.col("raw_email").str.contains("@", literal=True)).then(raw_email.str.to_lowercase())
         .alias("email"),
-        "nationality", "address_tokens", "address_key", "postcode",
+        "nationality", "address_tokens", "address_key", "postcode", *keep,
     )  # fmt: skip
-    return out.to_arrow().cast(record_schema())
 
 
 def _distinct_names(frame: Any) -> Any:
@@ -681,11 +699,14 @@ def resolve(
     decisions: Mapping[tuple[int, int], str] | None = None,
     defaults: bool = False,
     spark: Any = None,
+    records: Any = None,
 ) -> Resolution:
-    """Resolve `parties` into entities. Decisions only concern pairs of parties in `parties`."""
+    """Resolve `parties` into entities. Decisions only concern pairs of parties in `parties`. `records`: their
+    normalised records when the caller has them (`record_cache`), else they are normalised here."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
-    records = records_table(parties)
+    if records is None:
+        records = records_table(parties)
     ids = {p.party_id for p in parties}
     scoped = {k: v for k, v in (decisions or {}).items() if k[0] in ids and k[1] in ids}
     if records.num_rows < 2:

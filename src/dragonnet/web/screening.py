@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.responses import HTMLResponse
 
 from dragonnet.errors import DragonnetError, ValidationError
-from dragonnet.http.deps import CsrfRejected, DbSession, PageAuth
+from dragonnet.http.deps import AppSettings, CsrfRejected, DbSession, PageAuth
 from dragonnet.http.security import tokens_match
 from dragonnet.i18n import N_
 from dragonnet.i18n import lazy_gettext as _l
@@ -48,7 +48,7 @@ def screening_page(request: Request, slug: str, db: DbSession, auth: PageAuth) -
 
 @router.post("/operations/{slug}/screening", response_class=HTMLResponse)
 def screening_upload(
-    request: Request, slug: str, db: DbSession, auth: PageAuth,
+    request: Request, slug: str, db: DbSession, auth: PageAuth, settings: AppSettings,
     file: Annotated[UploadFile, File()],
     csrf_token: Annotated[str, Form()],
     kind: Annotated[str, Form(max_length=16)] = "persons",
@@ -61,7 +61,7 @@ def screening_upload(
     data = file.file.read(MAX_BYTES + 1)
     try:
         result = service.screen(db, auth.actor, operation=op.slug, data=data, filename=file.filename or "upload",
-                                kind=kind, threshold=threshold)  # fmt: skip
+                                kind=kind, threshold=threshold, data_dir=settings.data_dir)  # fmt: skip
     except DragonnetError as exc:
         if getattr(exc, "denial", None) is not None:
             raise  # refusals answer 403/404 through the application's handler (and are audited)

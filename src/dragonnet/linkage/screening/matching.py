@@ -2,12 +2,13 @@
 
 The Fellegi-Sunter model is the resolver's (`resolve.splink_settings`: names in any order and script, dates,
 documents, phones, e-mails, nationality, addresses): the one the operator's latest resolution run estimated on
-every party of the operation when there is one, else estimated here without labels on the list and the reference
-records together (the reference's own duplicates teach it what a match looks like), or, for fewer records than
-that needs, the shipped default model (`data/default-model.json`). It is asked only for pairs
-*between* the list and the reference (`predict_between`): a manifest is never compared with itself, the
-reference never with itself. Counters are counted in the backend: the pairs the blocking rules produced (each
-compared field by field), the pairs scored, the pairs at or above the threshold.
+every party of the operation when there is one, else estimated here without labels: on the pairs between the list
+and the reference (link-only, as bare Splink's link-only run) when they are enough to learn from, else on the list
+and the reference records together (a short manifest: the reference's own duplicates teach it what a match looks
+like), or, for fewer records than that needs, the shipped default model (`data/default-model.json`). It is
+asked only for pairs *between* the list and the reference (`predict_between`): a manifest is never compared with
+itself, the reference never with itself. Counters are counted in the backend: the pairs the blocking rules
+produced (each compared field by field), the pairs scored, the pairs at or above the threshold.
 
 `hidden` reference records (those the screener may not see: `policy.matches.screening_hidden_parties`) are matched
 in the same run, so that the run's time does not depend on them, but counted nowhere: their hits come back apart
@@ -20,10 +21,12 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from rapidfuzz.distance import Levenshtein
 
+from dragonnet.linkage.record_cache import cached_records_table
 from dragonnet.linkage.resolve import (
     Backend,
     PairCounts,
@@ -68,8 +71,10 @@ class MatchRun:
     matches: list[PairMatch] = field(default_factory=list)
     hidden_matches: list[PairMatch] = field(default_factory=list)  # on `hidden` references: no evidence kept
     seconds: float = 0.0
-    model_source: str = "estimated"  # estimated on the list and reference; "stored" (given); "default" (shipped)
+    model_source: str = "estimated"  # estimated here (see trained_on); "stored" (given); "default" (shipped)
     model: dict[str, Any] | None = None  # the model estimated here (None when a stored one was given)
+    cached_records: int = 0  # reference records read from the record cache instead of normalised
+    trained_on: str | None = None  # estimated here on the pairs "between" list and reference, or on both "together"
 
 
 def agreement(left: dict[str, Any], right: dict[str, Any]) -> dict[str, str]:
@@ -112,13 +117,21 @@ def _tables(records: Any, split: int) -> tuple[Any, Any, Any]:
     return union, union.filter(is_list), union.filter(pc.invert(is_list))
 
 
-def _numbered_records(parties: Sequence[PartyInput]) -> Any:
-    """The normalised records (`records_table`: each distinct name, phone, document and address normalised
-    once, the rest column-wise) numbered 0.. in the order given (the callers' ids may overlap)."""
+def _numbered_records(
+    rows: Sequence[PartyInput], reference: Sequence[PartyInput], record_cache: Path | None
+) -> tuple[Any, int]:
+    """The normalised records of the list rows, then of the reference (`records_table`: each distinct name,
+    phone, document and address normalised once, the rest column-wise), numbered 0.. in that order (the callers'
+    ids may overlap), and how many reference records were read from `record_cache` (`record_cache.py`: the
+    parties normalised by an earlier run; the list's rows are never written there)."""
     import pyarrow as pa
 
-    table = records_table(parties)
-    return table.set_column(0, "unique_id", pa.array(range(table.num_rows), pa.int64()))
+    if record_cache is None:
+        table, cached = records_table([*rows, *reference]), 0
+    else:
+        found = cached_records_table(reference, record_cache, write="merge")
+        table, cached = pa.concat_tables([records_table(rows), found.table]), found.hits
+    return table.set_column(0, "unique_id", pa.array(range(table.num_rows), pa.int64())), cached
 
 
 def _records_by_uid(records: Any, uids: set[int]) -> dict[int, dict[str, Any]]:
@@ -127,6 +140,60 @@ def _records_by_uid(records: Any, uids: set[int]) -> dict[int, dict[str, Any]]:
         return {}
     rows = records.take(sorted(uids)).to_pylist()  # unique_id is the row number
     return {int(r["unique_id"]): r for r in rows}
+
+
+DETERMINISTIC_RULES = (("kind", "id_norm"), ("kind", "name_key", "birth_date"))  # the prior's near-certain pairs
+
+
+def _pairs_between(left: Any, right: Any, columns: tuple[str, ...]) -> int:
+    """How many (list row, reference record) pairs a blocking rule gives (Splink's exact count)."""
+    from splink import block_on
+    from splink.blocking_analysis import count_comparisons_from_blocking_rules
+
+    counted = count_comparisons_from_blocking_rules(
+        [left, right], blocking_rules=block_on(*columns), link_type="link_only",
+        unique_id_column_name="unique_id", record_sample_proportion=1.0,
+    )  # fmt: skip
+    return int(counted[-1]["cumulative_comparison_count"])
+
+
+def _train_between(left: Any, right: Any, seed: int) -> dict[str, Any] | None:
+    """The model estimated on the pairs the screening scores, list row x reference record (Splink's link-only
+    training, as bare Splink's link-only run does), or None when those pairs are too few to learn from (a short
+    manifest: fewer than MIN_EM_PAIRS in a training block, or no near-certain pair for the prior).
+
+    Estimated on list and reference together instead (`train` on the union, a dedupe job), EM also walks the
+    reference's pairs with itself: six times the pairs at 100,000 x 1,000,000, the bulk of a screening's time.
+
+    A level no random pair agreed on (every person their own phone: none of 10^6 random pairs shares one) gets
+    u = 1 / the pairs sampled, the most it can be for none to be seen, instead of no u at all, which would give
+    the level no weight: estimated between list and reference, the phone's exact match was lost that way."""
+    from splink import Linker, block_on
+
+    from dragonnet.linkage.resolve import TRAINING_BLOCKS
+
+    if any(_pairs_between(left, right, columns) < MIN_EM_PAIRS for columns in TRAINING_BLOCKS) or not any(
+        _pairs_between(left, right, columns) for columns in DETERMINISTIC_RULES
+    ):
+        return None
+    settings = splink_settings()
+    settings.link_type = "link_only"
+    linker = Linker([left, right], settings, log_level=logging.ERROR)
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on(*columns) for columns in DETERMINISTIC_RULES], recall=0.7
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=MAX_PAIRS_U, seed=seed)
+    for columns in TRAINING_BLOCKS:
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            block_on(*columns), estimate_without_term_frequencies=True
+        )
+    model: dict[str, Any] = linker.misc.save_model_to_json()
+    for comparison in model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if level.get("m_probability") is not None and level.get("u_probability") is None:
+                level["u_probability"] = 1.0 / MAX_PAIRS_U
+    model["link_type"] = "dedupe_only"  # predicted between the two parts of one table (`predict_between`)
+    return model
 
 
 def match_lists(
@@ -140,14 +207,18 @@ def match_lists(
     seed: int = 7,
     model: dict[str, Any] | None = None,
     hidden: Sequence[PartyInput] = (),
+    record_cache: Path | None = None,
 ) -> MatchRun:
     """Score every blocked pair (list row, reference record) and keep those at or above `threshold`.
 
     Party ids are the callers' (a list row's number, a reference record's id); they may overlap between the two
     sides: the matcher numbers the records itself. `model`: a trained Splink model (the operator's latest
     resolution run, estimated on every party of the operation) to use as it is; without one, the model is
-    estimated here on the list and the reference together. `hidden`: reference records matched alike but left out
-    of the counters and of `matches` (their hits are in `hidden_matches`, without the agreeing fields)."""
+    estimated here (`_train_between`, else on the list and the reference together: `run.trained_on`).
+    `hidden`: reference records matched alike but left out of the counters and of `matches` (their hits are in
+    `hidden_matches`, without the agreeing fields).
+    `record_cache`: the folder of normalised records kept between runs (`record_cache.cache_dir`), where the
+    reference's records are read (shown and hidden alike: the cache holds records, not visibility)."""
     from splink import Linker
 
     started = time.perf_counter()
@@ -159,22 +230,26 @@ def match_lists(
         return run
     progress(0, 3, "training the model")
     split = len(rows)
-    records = _numbered_records([*rows, *reference])
+    records, run.cached_records = _numbered_records(rows, reference, record_cache)
     union, left, right = _tables(records, split)
     db_api = _db_api(backend, spark)
-    table = register(db_api, union)
+    table, left, right = register(db_api, union), register(db_api, left), register(db_api, right)
     if model is None and len(records) < MIN_RECORDS_TO_ESTIMATE:
         model, run.model_source = default_model(), "default"
     elif model is not None:
         run.model_source = "stored"
+    else:
+        model = _train_between(left, right, seed)
+        run.trained_on = "between" if model is not None else "together"
     if model is not None:
         linker = Linker(table, model_for_backend(dict(model), backend), log_level=logging.ERROR)
     else:
         linker = Linker(table, splink_settings(), log_level=logging.ERROR)
         train(linker, seed=seed, max_pairs_u=MAX_PAIRS_U, min_em_pairs=MIN_EM_PAIRS, table=table)
+    if run.trained_on is not None:
         run.model = linker.misc.save_model_to_json()
     progress(1, 3, "scoring pairs")
-    predictions = linker.inference.predict_between(register(db_api, left), register(db_api, right))
+    predictions = linker.inference.predict_between(left, right)
     run.counts = count_pairs(predictions, threshold, below_id=split + shown if hidden else None)
     progress(2, 3, "collecting hits")
     pairs = [p for p in above_threshold(predictions, threshold) if p.left < split <= p.right]  # list ids are low

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from sqlalchemy import select
@@ -30,6 +31,7 @@ from sqlalchemy.orm import Session
 from dragonnet.linkage import normalise
 from dragonnet.linkage.calibration import operation_threshold
 from dragonnet.linkage.extract import Extract, extract
+from dragonnet.linkage.record_cache import cache_dir
 from dragonnet.linkage.resolution import latest_run
 from dragonnet.linkage.resolve import Backend, to_record
 from dragonnet.linkage.screening import exports
@@ -202,8 +204,12 @@ def screen(
     backend: Backend = "duckdb",
     spark: Any = None,
     progress: Progress = no_progress,
+    data_dir: Path | None = None,
 ) -> Screening:
     """Screen the list in `data` (CSV or XLSX) against what `actor` may see in `operation`.
+
+    `data_dir`: the data directory, where the parties' records normalised by the last `linkage run` are kept
+    (`record_cache`); without it every reference record is normalised here.
 
     `threshold`: None takes the operation's adopted threshold (`linkage.calibration`), else DEFAULT_THRESHOLD.
     Raises PermissionDenied for a partner observer, NotFound for an unknown operation, ImportRejected for a file
@@ -225,7 +231,8 @@ def screen(
     stored = latest_run(session)  # the operator's model, estimated on every party, when there is one
     model = stored.model if stored is not None and stored.model else None
     run = match_lists([r.party for r in report.rows], [*cases, *declared], threshold=threshold, backend=backend,
-                      spark=spark, progress=progress, model=model, hidden=list(hidden.parties.values()))  # fmt: skip
+                      spark=spark, progress=progress, model=model, hidden=list(hidden.parties.values()),
+                      record_cache=None if data_dir is None else cache_dir(data_dir))  # fmt: skip
     result = Screening(op.slug, party_kind, threshold, report, run, case_parties=len(cases),
                        declaration_parties=len(declared))  # fmt: skip
     names = {r.row: r.name for r in report.rows}
