@@ -549,6 +549,18 @@ def train(linker: Any, *, seed: int = 7, max_pairs_u: float = 2e6, min_em_pairs:
             # No pairs to learn from in this block (tiny data, or every key too common): the comparisons keep
             # the estimates of the other session, or Splink's starting values.
             logger.warning("linkage: EM training on %s found no pairs; skipped", ", ".join(columns))
+    give_unseen_levels_a_u(linker, max_pairs_u)
+
+
+def give_unseen_levels_a_u(linker: Any, max_pairs_u: float) -> None:
+    """A level no random pair agreed on (every person their own phone: none of 10^6 random pairs shares one) gets
+    u = 1 / the pairs sampled, the most it can be for none to be seen. Splink marks it "not observed", predicts
+    with u = 1e-6 in the run that trained it but saves it without a u, so a model read back (the operator's stored
+    model a screening uses) gave the level no weight: a phone match counted for nothing."""
+    for comparison in linker._settings_obj.comparisons:  # Splink has no public setter for a trained u
+        for level in comparison.comparison_levels:
+            if not level.is_null_level and level._m_is_trained and not level._u_is_trained:
+                level.u_probability = 1.0 / max_pairs_u
 
 
 def _blocked_pairs(table: Any, rule: Any) -> int:  # rule: one blocking rule or a list of them
