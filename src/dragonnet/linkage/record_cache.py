@@ -197,7 +197,7 @@ class _Sources:
         if cached is None:
             at = parties.select("order", pl.lit(None, pl.Int64).alias("at"))
         else:
-            keys = pl.from_arrow(cached.select(list(FINGERPRINT))).with_row_index("at")  # one row a fingerprint
+            keys = pl.DataFrame(cached.select(list(FINGERPRINT))).with_row_index("at")  # one row a fingerprint
             at = parties.select("order", *FINGERPRINT).join(keys, on=FINGERPRINT, how="left", maintain_order="left")
             at = at.select("order", pl.col("at").cast(pl.Int64))
         missed = at.get_column("at").is_null()
@@ -236,5 +236,5 @@ def _write_unique(directory: Path, kind: str, records: Any) -> None:
     """Write a kind's records (an Arrow table, cache_schema), one row a fingerprint (the last one given)."""
     import polars as pl
 
-    rows = pl.from_arrow(records)
+    rows = pl.DataFrame(records)
     write_cached(directory, kind, rows.unique(FINGERPRINT, keep="last", maintain_order=True))
