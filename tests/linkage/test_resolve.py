@@ -199,3 +199,18 @@ def test_cluster_options_are_checked_before_anything_runs(args: list[str], messa
     result = CliRunner().invoke(app, ["linkage", "run", *args, "--database-url", "sqlite:////nonexistent/x.db"])
     assert result.exit_code == 1
     assert message in result.output and result.output.startswith("error:")
+
+
+def test_a_level_no_random_pair_agreed_on_keeps_a_u_in_the_saved_model() -> None:
+    """Every generated person has their own phone: with few random pairs sampled for the u estimates, none shares
+    one, while EM sees the phone agree on the same person's records. The saved model (what `linkage run` stores
+    and a screening reads back) gives that level u = 1 / the pairs sampled, not no u (no weight at all)."""
+    from dragonnet.linkage.evaluation import labelled_people
+    from dragonnet.linkage.resolve import records_table, train_and_predict
+
+    _pairs, _counts, model = train_and_predict(records_table(labelled_people(100, seed=5).parties), max_pairs_u=50)
+    levels = [level for c in model["comparisons"] for level in c["comparison_levels"]]
+    assert all(level.get("u_probability") is not None for level in levels if level.get("m_probability") is not None)
+    phone = next(c for c in model["comparisons"] if c["output_column_name"] == "phone")
+    exact = next(level for level in phone["comparison_levels"] if "=" in level["sql_condition"])
+    assert exact["u_probability"] == pytest.approx(1 / 50)

@@ -101,6 +101,7 @@ def test_one_audit_entry_with_counts_and_no_names(demo_db: DemoDB, screened: ser
     detail = entries[0].detail
     assert detail["rows_read"] == 6 and detail["hits"] == len(screened.hits)
     assert detail["pairs_compared"] == screened.run.counts.compared
+    assert (detail["trained_on"], detail["cached_records"]) == (screened.run.trained_on, screened.run.cached_records)
     assert set(detail["parties"]) == {h.record_id for h in screened.hits if h.source == "case"}
     text = json.dumps(detail, ensure_ascii=False).lower()
     for name, *_ in MANIFEST:
@@ -177,6 +178,7 @@ def test_cli_screens_writes_safe_exports_and_fails_in_one_line(
     out = runner.invoke(cli_app, [*base, "--out", str(tmp_path / "hits.csv")])
     assert out.exit_code == 0, out.output
     assert "2 rows read: 1 screened, 1 quarantined" in out.output and "pairs compared" in out.output
+    assert "model: estimated on list and reference together; reference records read from the records kept" in out.output
     assert "quarantined: list row 3, name: no name" in out.output
     rows = list(csv.DictReader(io.StringIO((tmp_path / "hits.csv").read_text(encoding="utf-8"))))
     assert rows and all(r["listed_name"] == "'=Thang Nguyen Van" for r in rows)  # not a formula
@@ -188,6 +190,9 @@ def test_cli_screens_writes_safe_exports_and_fails_in_one_line(
     assert out.exit_code == 0, out.output
     body = json.loads(out.output)
     assert body["threshold"] == 0.5 and body["rows_quarantined"] == 1 and body["quarantined"][0]["column"] == "name"
+    # one row against the demo's persons: too few pairs between them, estimated together; the first run kept the
+    # reference's records (more than MERGE_FROM normalised), this one read them back
+    assert (body["model"], body["trained_on"]) == ("estimated", "together") and body["cached_records"] > 1000
     from openpyxl import load_workbook
 
     book = load_workbook(tmp_path / "hits.xlsx")
@@ -243,6 +248,7 @@ def test_api_screens_a_multipart_upload(client: TestClient) -> None:
     assert body["hit_count"] == len(body["hits"]) > 0 and body["rows_read"] == 6
     assert body["pairs_compared"] == body["pairs_scored"] >= body["pairs_above_threshold"]
     assert {h["source"] for h in body["hits"]} == {"case"}
+    assert body["trained_on"] in ("between", "together") and body["cached_records"] >= 0
     bad = client.post(
         url, files={"file": ("x.xlsx", b"nope", "application/octet-stream")}, headers={"X-CSRF-Token": csrf}
     )

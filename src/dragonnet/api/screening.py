@@ -83,6 +83,14 @@ class ScreeningOut(BaseModel):
         description="stored (the operator's latest resolution run), estimated (on this list and what "
         "it is matched against) or default (shipped; too few records to estimate)"
     )
+    trained_on: str | None = Field(
+        default=None,
+        description="for an estimated model: between (on the pairs of a list row and a reference record) or "
+        "together (on the list and the reference as one set: a short list gives too few pairs between)",
+    )
+    cached_records: int = Field(
+        default=0, description="reference records read from the records kept by the last linkage run, not normalised"
+    )
     seconds: float
     headers: list[HeaderOut]
     hits: list[HitOut]

@@ -115,6 +115,9 @@ def _print(result: object, out: Path | None) -> None:
         f"{s['pairs_above_threshold']}; {s['hits']} hits on {s['rows_with_hits']} rows; "
         f"{s['notices']} screening notices"
     )
+    trained = {"between": " on the pairs between list and reference", "together": " on list and reference together"}
+    typer.echo(f"model: {s['model']}{trained.get(s['trained_on'], '')}; reference records read from the records "
+               f"kept by the last linkage run: {s['cached_records']}")  # fmt: skip
     for hit in result.hits[:PRINTED_HITS]:
         p = "exact" if hit.match_probability is None else f"p={hit.match_probability:.3f}"
         typer.echo(f"  row {hit.row}: {hit.listed_name} -> {hit.matched_name}, {hit.reference} [{p}; "

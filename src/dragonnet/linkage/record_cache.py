@@ -94,9 +94,8 @@ def cache_schema() -> Any:
 
 
 def read_cached(directory: Path, kind: str) -> Any:
-    """The cached records of `kind` as a Polars frame (cache_schema), or None: no file, or one that cannot be
-    trusted (another version, truncated, other columns), which is ignored with a log line."""
-    import polars as pl
+    """The cached records of `kind` as an Arrow table (cache_schema, no metadata), or None: no file, or one that
+    cannot be trusted (another version, truncated, other columns), which is ignored with a log line."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -113,10 +112,11 @@ def read_cached(directory: Path, kind: str) -> Any:
         logger.info("linkage: record cache %s ignored: written by normaliser %r, not %r", path, found,
                     records_version())  # fmt: skip
         return None
-    if not table.schema.remove_metadata().equals(cache_schema()):
+    table = table.replace_schema_metadata(None)
+    if not table.schema.equals(cache_schema()):
         logger.warning("linkage: record cache %s ignored: unexpected columns", path)
         return None
-    return pl.from_arrow(table)
+    return table
 
 
 def write_cached(directory: Path, kind: str, records: Any) -> None:
@@ -148,35 +148,93 @@ def cached_records_table(parties: Sequence[PartyInput], directory: Path | None, 
     """`resolve.records_table(parties)`, with the records found in the cache under `directory` read back and only
     the others normalised. `write`: "replace" makes each kind's file hold these parties' records (a resolution run
     over every party), "merge" adds the misses to what is there when they are MERGE_FROM or more (a screening over
-    part of them), "none" leaves the files alone. `directory` None: no cache, everything normalised."""
-    import polars as pl
+    part of them), "none" leaves the files alone. `directory` None: no cache, everything normalised.
 
-    frame = with_fingerprints(party_frame(parties)).with_row_index("order")
+    The records stay in Arrow as read: each party gets the row of its record in the cached and freshly normalised
+    tables (one join on the fingerprint that keeps the parties' order), and one `take` puts them in that order."""
+    import polars as pl
+    import pyarrow as pa
+
+    frame = with_fingerprints(party_frame(parties))
     if directory is None or not parties:
         records = normalised_records(frame)
         return CachedRecords(records.to_arrow().cast(record_schema()), 0, len(parties))
-    pieces, hits, misses = [], 0, 0
-    for kind in frame.get_column("kind").unique().drop_nulls().to_list():
-        of_kind = frame.filter(pl.col("kind") == kind)
+    frame = frame.with_row_index("order")
+    sources = _Sources()
+    kinds = frame.get_column("kind").unique().drop_nulls().to_list()
+    for kind in kinds:
+        one_kind = len(kinds) == 1 and frame.get_column("kind").null_count() == 0  # the usual case: no filter
+        of_kind = frame if one_kind else frame.filter(pl.col("kind") == kind)
         cached = read_cached(directory, kind)
-        if cached is None:
-            found, missing = None, of_kind
-        else:
-            found = of_kind.select("order", "unique_id", *FINGERPRINT).join(cached, on=FINGERPRINT, how="inner")
-            missing = of_kind.join(cached.select(FINGERPRINT), on=FINGERPRINT, how="anti")
-        fresh = normalised_records(missing, keep=("order", *FINGERPRINT))
-        hits, misses = hits + (0 if found is None else found.height), misses + fresh.height
-        kept = [] if found is None else [found]
-        pieces += [*kept, fresh]
-        if write == "replace" or (write == "merge" and fresh.height >= MERGE_FROM):
-            rows = pl.concat([*kept, fresh], how="diagonal_relaxed")
-            if write == "merge" and cached is not None:
-                rows = pl.concat([cached, rows], how="diagonal_relaxed")
-            write_cached(directory, kind, rows.unique(FINGERPRINT, keep="last", maintain_order=True))
+        fresh = sources.add(of_kind, cached)
+        if write == "replace":
+            _write_unique(directory, kind, sources.records_of(of_kind))
+        elif write == "merge" and fresh.num_rows >= MERGE_FROM:
+            _write_unique(directory, kind, fresh if cached is None else pa.concat_tables([cached, fresh]))
     unnamed = frame.filter(pl.col("kind").is_null())  # no kind: nothing to file it under, normalised every time
     if unnamed.height:
-        pieces.append(normalised_records(unnamed, keep=("order",)))
-        misses += unnamed.height
-    columns = record_schema().names
-    records = pl.concat([p.select("order", *columns) for p in pieces], how="diagonal_relaxed").sort("order")
-    return CachedRecords(records.select(columns).to_arrow().cast(record_schema()), hits, misses)
+        sources.add(unnamed, None)
+    table = sources.in_order().drop_columns(list(FINGERPRINT))
+    table = table.add_column(0, "unique_id", frame.get_column("unique_id").to_arrow())
+    return CachedRecords(table.cast(record_schema()), sources.hits, sources.misses)
+
+
+class _Sources:
+    """The record tables the parties' records are taken from (cache_schema each: a kind's cached file, the records
+    normalised here), with where each party's record is in their concatenation."""
+
+    def __init__(self) -> None:
+        self.tables: list[Any] = []
+        self.rows = 0  # rows of the tables so far
+        self.positions: list[Any] = []  # Polars frames (order, at): a party's row in the concatenated tables
+        self.hits = self.misses = 0
+
+    def add(self, parties: Any, cached: Any) -> Any:
+        """Point `parties` (a fingerprinted party frame with its `order`) at their rows of `cached` (or None),
+        normalise the others; the table of the records normalised here (cache_schema)."""
+        import polars as pl
+
+        if cached is None:
+            at = parties.select("order", pl.lit(None, pl.Int64).alias("at"))
+        else:
+            keys = pl.DataFrame(cached.select(list(FINGERPRINT))).with_row_index("at")  # one row a fingerprint
+            at = parties.select("order", *FINGERPRINT).join(keys, on=FINGERPRINT, how="left", maintain_order="left")
+            at = at.select("order", pl.col("at").cast(pl.Int64))
+        missed = at.get_column("at").is_null()
+        fresh = normalised_records(parties.filter(missed), keep=FINGERPRINT)
+        fresh = fresh.select(cache_schema().names).to_arrow().cast(cache_schema())
+        cached_rows = 0 if cached is None else cached.num_rows
+        # a hit: its row of the cached table; a miss: its row of the fresh one, which follows it
+        fresh_row = self.rows + cached_rows + missed.cast(pl.Int64).cum_sum() - 1
+        self.positions.append(at.with_columns(pl.when(missed).then(fresh_row).otherwise(pl.col("at") + self.rows)))
+        self.tables += [*([] if cached is None else [cached]), fresh]
+        self.rows += cached_rows + fresh.num_rows
+        self.hits, self.misses = self.hits + at.height - fresh.num_rows, self.misses + fresh.num_rows
+        return fresh
+
+    def records_of(self, parties: Any) -> Any:
+        """The records of `parties` (added before), row for row."""
+        import polars as pl
+
+        at = parties.select("order").join(pl.concat(self.positions), on="order", how="left", maintain_order="left")
+        return self._take(at.get_column("at"))
+
+    def in_order(self) -> Any:
+        """Every added party's record, in the parties' order."""
+        import polars as pl
+
+        positions = self.positions[0] if len(self.positions) == 1 else pl.concat(self.positions).sort("order")
+        return self._take(positions.get_column("at"))
+
+    def _take(self, at: Any) -> Any:
+        import pyarrow as pa
+
+        return pa.concat_tables(self.tables).take(at.to_arrow())
+
+
+def _write_unique(directory: Path, kind: str, records: Any) -> None:
+    """Write a kind's records (an Arrow table, cache_schema), one row a fingerprint (the last one given)."""
+    import polars as pl
+
+    rows = pl.DataFrame(records)
+    write_cached(directory, kind, rows.unique(FINGERPRINT, keep="last", maintain_order=True))

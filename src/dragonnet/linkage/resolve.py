@@ -22,6 +22,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import accumulate, chain
 from pathlib import Path
 from typing import Any, Literal
 
@@ -99,7 +100,10 @@ def address_fields(address: str | None, postcode: str | None = None) -> dict[str
 # records: the same courier, the same common names), everything else is column arithmetic in Polars. Many
 # distinct names or phones are split between this process and a pool using the other cores (transliteration
 # and libphonenumber are pure Python, one core each; Splink, which comes next, uses them all anyway).
-PARALLEL_FROM = 20_000  # distinct values; below this starting a second process costs more than it saves
+# A spawned process costs about a second before its first value (the interpreter, the caller's main module, then
+# pypinyin's dictionaries and libphonenumber's metadata loaded afresh) against some 16 us a value here: at 100,000
+# records (23,000 distinct names, 42,000 phones) the pool took 1.9-2.2 s and this process alone 1.1 s.
+PARALLEL_FROM = 200_000  # distinct values; below this starting a second process costs more than it saves
 
 
 def map_distinct(batch_fn: Callable[[list[Any]], list[Any]], items: list[Any]) -> list[Any]:
@@ -174,12 +178,23 @@ def normalised_records(frame: Any, keep: Sequence[str] = ()) -> Any:
     )  # fmt: skip
 
 
+def text_lists(name: str, lists: Sequence[Sequence[str]]) -> Any:
+    """A Polars List(Utf8) series of Python lists of text, built from one flat Arrow array and its offsets:
+    Polars' own constructor checks the lists one by one (a second per 100,000 names)."""
+    import polars as pl
+    import pyarrow as pa
+
+    offsets = pa.array(list(accumulate(map(len, lists), initial=0)), pa.int64())
+    flat = pa.array(list(chain.from_iterable(lists)), pa.string())
+    return pl.Series(name, pa.LargeListArray.from_arrays(offsets, flat), dtype=pl.List(pl.Utf8))
+
+
 def _distinct_names(frame: Any) -> Any:
     import polars as pl
 
     names = frame.select("name", "kind").unique()
     tokens = map_distinct(normalise.name_tokens_many, [(n or "", k) for n, k in names.iter_rows()])
-    names = names.with_columns(pl.Series("tokens", tokens, dtype=pl.List(pl.Utf8)))
+    names = names.with_columns(text_lists("tokens", tokens))
     key = pl.col("tokens").list.sort().list.join(" ")
     concat = pl.col("tokens").list.join("")
     return names.select(
@@ -233,7 +248,7 @@ def _with_addresses(frame: Any) -> Any:
     texts = frame.select("address").unique().drop_nulls()
     read = map_distinct(normalise.address_many, texts["address"].to_list())
     texts = texts.with_columns(
-        pl.Series("tokens", [tokens for tokens, _postcode in read], dtype=pl.List(pl.Utf8)),
+        text_lists("tokens", [tokens for tokens, _postcode in read]),
         pl.Series("read_postcode", [postcode for _tokens, postcode in read], dtype=pl.Utf8),
     )
     key = pl.col("tokens").list.join(" ")
@@ -537,6 +552,18 @@ def train(linker: Any, *, seed: int = 7, max_pairs_u: float = 2e6, min_em_pairs:
             # No pairs to learn from in this block (tiny data, or every key too common): the comparisons keep
             # the estimates of the other session, or Splink's starting values.
             logger.warning("linkage: EM training on %s found no pairs; skipped", ", ".join(columns))
+    give_unseen_levels_a_u(linker, max_pairs_u)
+
+
+def give_unseen_levels_a_u(linker: Any, max_pairs_u: float) -> None:
+    """A level no random pair agreed on (every person their own phone: none of 10^6 random pairs shares one) gets
+    u = 1 / the pairs sampled, the most it can be for none to be seen. Splink marks it "not observed", predicts
+    with u = 1e-6 in the run that trained it but saves it without a u, so a model read back (the operator's stored
+    model a screening uses) gave the level no weight: a phone match counted for nothing."""
+    for comparison in linker._settings_obj.comparisons:  # Splink has no public setter for a trained u
+        for level in comparison.comparison_levels:
+            if not level.is_null_level and level._m_is_trained and not level._u_is_trained:
+                level.u_probability = 1.0 / max_pairs_u
 
 
 def _blocked_pairs(table: Any, rule: Any) -> int:  # rule: one blocking rule or a list of them

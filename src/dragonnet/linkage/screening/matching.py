@@ -36,6 +36,7 @@ from dragonnet.linkage.resolve import (
     blocked_table,
     count_pairs,
     default_model,
+    give_unseen_levels_a_u,
     model_for_backend,
     records_table,
     register,
@@ -166,7 +167,7 @@ def _train_between(left: Any, right: Any, seed: int) -> dict[str, Any] | None:
     reference's pairs with itself: six times the pairs at 100,000 x 1,000,000, the bulk of a screening's time.
 
     A level no random pair agreed on (every person their own phone: none of 10^6 random pairs shares one) gets
-    u = 1 / the pairs sampled, the most it can be for none to be seen, instead of no u at all, which would give
+    u = 1 / the pairs sampled (`give_unseen_levels_a_u`, as `train` does), instead of no u at all, which would give
     the level no weight: estimated between list and reference, the phone's exact match was lost that way."""
     from splink import Linker, block_on
 
@@ -187,11 +188,8 @@ def _train_between(left: Any, right: Any, seed: int) -> dict[str, Any] | None:
         linker.training.estimate_parameters_using_expectation_maximisation(
             block_on(*columns), estimate_without_term_frequencies=True
         )
+    give_unseen_levels_a_u(linker, MAX_PAIRS_U)
     model: dict[str, Any] = linker.misc.save_model_to_json()
-    for comparison in model["comparisons"]:
-        for level in comparison["comparison_levels"]:
-            if level.get("m_probability") is not None and level.get("u_probability") is None:
-                level["u_probability"] = 1.0 / MAX_PAIRS_U
     model["link_type"] = "dedupe_only"  # predicted between the two parts of one table (`predict_between`)
     return model
 

@@ -101,7 +101,8 @@ class Screening:
             "hits": len(self.hits), "notices": len(self.notices), "case_parties": self.case_parties,
             "declaration_parties": self.declaration_parties, "watchlist_entries": self.watchlist_entries,
             "pairs_compared": c.compared, "pairs_scored": c.scored, "pairs_above_threshold": c.above,
-            "model": self.run.model_source, "seconds": round(self.run.seconds, 3),
+            "model": self.run.model_source, "trained_on": self.run.trained_on,
+            "cached_records": self.run.cached_records, "seconds": round(self.run.seconds, 3),
         }  # fmt: skip
 
     def to_json(self) -> dict[str, Any]:
