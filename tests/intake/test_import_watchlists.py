@@ -158,7 +158,7 @@ def test_every_kind_in_a_batch_notifies_each_owner_once(session: Session, operat
     parties += [[f"VN-{c}", "VN-CUS", "courier", k, n, p, e, d] for c, k, n, p, e, d in planted_parties]
     report = run(session, xlsx_bytes({"items": [header, *rows], "parties": parties}), "c.xlsx")
     assert report.ok and report.cases_created == 6, report.errors
-    case_ids = dict(session.execute(select(Case.case_ref, Case.id)).tuples().all())
+    case_ids: dict[str, int] = {r.case_ref: r.id for r in session.execute(select(Case.case_ref, Case.id))}
     bank_case = case_ids["VN-5"]
     session.add(CaseIdentifier(case_id=bank_case, kind="bank_account", value=_PLANTED["bank_account"][1],
                                normalised=_PLANTED["bank_account"][1].upper()))  # fmt: skip
