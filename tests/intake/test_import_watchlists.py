@@ -139,6 +139,12 @@ def test_every_kind_in_a_batch_notifies_each_owner_once(session: Session, operat
     for user in owners:
         for kind, (entry_value, _) in _PLANTED.items():
             watchlists.add_entry(session, Actor.for_user(user), kind, entry_value)
+    # More entries of each kind than the batch has values: the check reads only the entries holding them.
+    session.add_all(
+        WatchlistEntry(user_id=owners[1].id, kind=kind, value=f"decoy {n}", normalised=f"DECOY{n}")
+        for kind in _PLANTED
+        for n in range(8)
+    )
     session.commit()
 
     levels = ["green", "amber", "red"]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import polars as pl
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -117,42 +117,40 @@ class Watched(NamedTuple):
 
 
 WatchIndex = dict[tuple[str, str], list[Watched]]  # (kind, normalised value) -> entries, in id order
-_IN_CHUNK = 5_000  # values per IN list: under SQLite's bound-parameter limit, one query per kind for a batch
+WatchedKinds = dict[str, int]  # kind -> how many entries of active users watch it
+_IN_CHUNK = 5_000  # values per IN list: under SQLite's bound-parameter limit
 
 
-def _watched_kinds(session: Session) -> list[str]:
-    """The kinds anybody active watches: the values of other kinds need not even be normalised."""
-    query = select(WatchlistEntry.kind).join(User).where(User.is_active.is_(True)).distinct()
-    return sorted(session.execute(query).scalars())
+def _watched_kinds(session: Session) -> WatchedKinds:
+    """The kinds active users watch, with their number of entries: values of other kinds are not even
+    normalised, and the count says which of the two reads of `_watched` is smaller."""
+    query = select(WatchlistEntry.kind, func.count()).join(User).where(User.is_active.is_(True))
+    return {kind: int(n) for kind, n in session.execute(query.group_by(WatchlistEntry.kind))}
 
 
-def _watched(session: Session, wanted: Iterable[tuple[str, str]]) -> WatchIndex:
-    """The active users' entries whose (kind, normalised value) is among `wanted`: one query per kind with the
-    batch's distinct normalised values (chunked beyond `_IN_CHUNK`), never the whole of everyone's lists."""
+def _watched(session: Session, wanted: Iterable[tuple[str, str]], kinds: WatchedKinds) -> WatchIndex:
+    """The active users' entries whose (kind, normalised value) is among `wanted`, by one query per kind with
+    the batch's distinct normalised values: a form's or an API batch's few values read only their entries,
+    never everyone's lists. When a batch holds more distinct values of a kind than there are entries of it (a
+    large import), the kind's entries are read whole instead: the smaller read, the same matches."""
     by_kind: dict[str, set[str]] = {}
     for kind, value in wanted:
         by_kind.setdefault(kind, set()).add(value)
+    columns = (WatchlistEntry.id, WatchlistEntry.user_id, WatchlistEntry.kind, WatchlistEntry.value,
+               WatchlistEntry.normalised)  # fmt: skip
     index: WatchIndex = {}
     for kind, values in sorted(by_kind.items()):
-        ordered = sorted(values)
-        for start in range(0, len(ordered), _IN_CHUNK):
-            query = (
-                select(
-                    WatchlistEntry.id,
-                    WatchlistEntry.user_id,
-                    WatchlistEntry.kind,
-                    WatchlistEntry.value,
-                    WatchlistEntry.normalised,
-                )
-                .join(User)
-                .where(
-                    User.is_active.is_(True),
-                    WatchlistEntry.kind == kind,
-                    WatchlistEntry.normalised.in_(ordered[start : start + _IN_CHUNK]),
-                )
-            )
+        of_kind = select(*columns).join(User).where(User.is_active.is_(True), WatchlistEntry.kind == kind)
+        if kinds.get(kind, 0) <= len(values):
+            queries = [of_kind]
+        else:  # IN lists of at most _IN_CHUNK values: one for any batch a form or the API sends
+            ordered = sorted(values)
+            queries = [of_kind.where(WatchlistEntry.normalised.in_(ordered[i : i + _IN_CHUNK]))
+                       for i in range(0, len(ordered), _IN_CHUNK)]  # fmt: skip
+        for query in queries:
             for entry_id, user_id, entry_kind, value, normalised in session.execute(query):
-                index.setdefault((entry_kind, normalised), []).append(Watched(entry_id, user_id, entry_kind, value))
+                if normalised in values:
+                    index.setdefault((entry_kind, normalised), []).append(Watched(entry_id, user_id, entry_kind, value))
     for found in index.values():
         found.sort()
     return index
@@ -164,7 +162,7 @@ def check_records(session: Session, records: Iterable[WatchedRecord]) -> int:
     Each distinct identifier is normalised once and only the entries with those normalised values are loaded
     (one query per kind); the hits are then written together (`_write_hits`)."""
     records = list(records)
-    kinds = set(_watched_kinds(session))
+    kinds = _watched_kinds(session)
     if not kinds:
         return 0
     normalised = {
@@ -173,7 +171,8 @@ def check_records(session: Session, records: Iterable[WatchedRecord]) -> int:
         for kind, value in record.identifiers
         if kind in kinds and value and value.strip()
     }
-    return _check(session, records, normalised, _watched(session, ((k, n) for (k, _), n in normalised.items())))
+    wanted = ((kind, norm) for (kind, _), norm in normalised.items())
+    return _check(session, records, normalised, _watched(session, wanted, kinds))
 
 
 def _matches(
@@ -363,14 +362,14 @@ def case_watch_values(
 
 
 def _lookup(
-    session: Session, values: pl.DataFrame, kinds: Sequence[str]
+    session: Session, values: pl.DataFrame, kinds: WatchedKinds
 ) -> tuple[dict[tuple[str, str], str], WatchIndex, pl.DataFrame]:
     """Normalise each distinct (kind, value) of a watched kind once (with the function the entries were
     normalised with), load the entries holding those normalised values, and keep the rows of `values` that
     match one: (normalised values, entries, matching rows)."""
     distinct = values.filter(pl.col("kind").is_in(list(kinds))).select("kind", "value").unique()
     normalised = {(kind, value): normalise_watch_value(kind, value) for kind, value in distinct.iter_rows()}
-    watched = _watched(session, ((kind, norm) for (kind, _), norm in normalised.items()))
+    watched = _watched(session, ((kind, norm) for (kind, _), norm in normalised.items()), kinds)
     hit = [key for key, norm in normalised.items() if (key[0], norm) in watched]
     found = pl.DataFrame(hit, schema={"kind": pl.String, "value": pl.String}, orient="row")
     return normalised, watched, values.join(found, on=["kind", "value"], how="semi")
@@ -426,7 +425,7 @@ def check_cases(session: Session, case_ids: Iterable[int]) -> int:
     return _check_case_ids(session, case_ids, kinds) if kinds else 0  # nobody watches: no need to read back
 
 
-def _check_case_ids(session: Session, case_ids: Iterable[int], kinds: Sequence[str]) -> int:
+def _check_case_ids(session: Session, case_ids: Iterable[int], kinds: WatchedKinds) -> int:
     ids = sorted(set(case_ids))
     notified = 0
     for start in range(0, len(ids), _CHUNK):
