@@ -234,3 +234,25 @@ def test_hits_queue_an_email_per_notification(
     assert {m[1] for m in mails} == {"watcher@example.org"}
     links = dict(notes)
     assert all(links[note_id] in body for note_id, _, body in mails)
+
+
+def test_a_hit_written_meanwhile_is_skipped_not_doubled(
+    session: Session, operation: Operation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hits recorded by a concurrent transaction after this one looked (simulated: the look finds nothing) make
+    the bulk insert fail on the unique key; the row-by-row fallback then writes only the new one."""
+    vn = create_user(session, username="vn.watcher", password="watch-Pa55word-long", agency_code="VN-CUS",
+                     roles=["national_coordinator"], enforce_policy=False)  # fmt: skip
+    watchlists.add_entry(session, Actor.for_user(vn), "container", "mscu 123456-6")
+    session.commit()
+    report = run(session, csv_bytes([[*row(f"VN-{i}"), WATCHED] for i in range(3)], [*HEADER, "conveyance_ref"]))
+    assert report.ok and report.cases_created == 3, report.errors
+    first = session.execute(select(WatchlistHit).order_by(WatchlistHit.record_id)).scalars().first()
+    assert first is not None
+    session.delete(first)
+    session.commit()
+    monkeypatch.setattr(watchlists, "_already_hit", lambda session, pairs: set())
+    assert watchlists.check_cases(session, session.execute(select(Case.id)).scalars().all()) == 1
+    session.commit()
+    assert session.execute(select(WatchlistHit.record_id)).scalars().all().count(first.record_id) == 1
+    assert len(session.execute(select(Notification.id).where(Notification.kind == "watchlist_hit")).all()) == 4
