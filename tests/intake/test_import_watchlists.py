@@ -121,10 +121,15 @@ _PLANTED = {
 }
 
 
-def test_every_kind_in_a_batch_notifies_each_owner_once(session: Session, operation: Operation) -> None:
+@pytest.mark.parametrize(("in_chunk", "decoys"), [(5_000, 8), (1, 0)], ids=["in-lists", "whole-kinds"])
+def test_every_kind_in_a_batch_notifies_each_owner_once(
+    session: Session, operation: Operation, monkeypatch: pytest.MonkeyPatch, in_chunk: int, decoys: int
+) -> None:
     """Values of every kind planted in one import (and a bank account added after): each owner is told once per
     entry and visible case (its nominal part too for a nominal kind), with one audit entry per hit; checking
-    again tells nobody anything."""
+    again tells nobody anything. Entries are read by the batch's values (more entries than values: decoys), or,
+    past `_IN_CHUNK` values (lowered to 1 here), a kind's entries whole when there are fewer of them."""
+    monkeypatch.setattr(watchlists, "_IN_CHUNK", in_chunk)
     owners = [
         create_user(
             session,
@@ -139,11 +144,10 @@ def test_every_kind_in_a_batch_notifies_each_owner_once(session: Session, operat
     for user in owners:
         for kind, (entry_value, _) in _PLANTED.items():
             watchlists.add_entry(session, Actor.for_user(user), kind, entry_value)
-    # More entries of each kind than the batch has values: the check reads only the entries holding them.
     session.add_all(
         WatchlistEntry(user_id=owners[1].id, kind=kind, value=f"decoy {n}", normalised=f"DECOY{n}")
         for kind in _PLANTED
-        for n in range(8)
+        for n in range(decoys)
     )
     session.commit()
 

@@ -118,7 +118,7 @@ class Watched(NamedTuple):
 
 WatchIndex = dict[tuple[str, str], list[Watched]]  # (kind, normalised value) -> entries, in id order
 WatchedKinds = dict[str, int]  # kind -> how many entries of active users watch it
-_IN_CHUNK = 5_000  # values per IN list: under SQLite's bound-parameter limit
+_IN_CHUNK = 5_000  # values per IN list: under SQLite's bound-parameter limit; an API batch fits in one
 
 
 def _watched_kinds(session: Session) -> WatchedKinds:
@@ -130,9 +130,10 @@ def _watched_kinds(session: Session) -> WatchedKinds:
 
 def _watched(session: Session, wanted: Iterable[tuple[str, str]], kinds: WatchedKinds) -> WatchIndex:
     """The active users' entries whose (kind, normalised value) is among `wanted`, by one query per kind with
-    the batch's distinct normalised values: a form's or an API batch's few values read only their entries,
-    never everyone's lists. When a batch holds more distinct values of a kind than there are entries of it (a
-    large import), the kind's entries are read whole instead: the smaller read, the same matches."""
+    the batch's distinct normalised values: a form's or an API batch's values read only their entries, never
+    everyone's lists. A batch with more than `_IN_CHUNK` distinct values of a kind (a large import) reads that
+    kind's entries whole if there are fewer of them than values (the same matches, fewer rows and queries),
+    else in IN lists of `_IN_CHUNK` values."""
     by_kind: dict[str, set[str]] = {}
     for kind, value in wanted:
         by_kind.setdefault(kind, set()).add(value)
@@ -141,9 +142,9 @@ def _watched(session: Session, wanted: Iterable[tuple[str, str]], kinds: Watched
     index: WatchIndex = {}
     for kind, values in sorted(by_kind.items()):
         of_kind = select(*columns).join(User).where(User.is_active.is_(True), WatchlistEntry.kind == kind)
-        if kinds.get(kind, 0) <= len(values):
+        if len(values) > _IN_CHUNK and kinds.get(kind, 0) <= len(values):
             queries = [of_kind]
-        else:  # IN lists of at most _IN_CHUNK values: one for any batch a form or the API sends
+        else:
             ordered = sorted(values)
             queries = [of_kind.where(WatchlistEntry.normalised.in_(ordered[i : i + _IN_CHUNK]))
                        for i in range(0, len(ordered), _IN_CHUNK)]  # fmt: skip
