@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dragonnet.domain.identifiers import iso6346_check_digit
 from dragonnet.messaging import watchlists
-from dragonnet.messaging.identifiers import NOMINAL_WATCH_KINDS
+from dragonnet.messaging.identifiers import (
+    NOMINAL_WATCH_KINDS,
+    WatchKind,
+    normalise_watch_value,
+    normalise_watch_values,
+)
 from dragonnet.policy.access import Actor, case_visibility, nominal_visibility
 from dragonnet.policy.users import create_user
 from dragonnet.storage.messaging_models import EmailOutbox, Notification, WatchlistEntry, WatchlistHit
@@ -260,3 +268,26 @@ def test_a_hit_written_meanwhile_is_skipped_not_doubled(
     session.commit()
     assert session.execute(select(WatchlistHit.record_id)).scalars().all().count(first.record_id) == 1
     assert len(session.execute(select(Notification.id).where(Notification.kind == "watchlist_hit")).all()) == 4
+
+
+_SAMPLES = ["mscu 123456-6", "IMO 9074729", "imo9074729", " 51A-123.45 ", "ＭＳＣＵ１２３４５６６", "ß-straße 1",
+            "ı i İ", "c\u00a01234567", "", "vn12 3456\t7890", "ﬁ-1"]  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E)),
+            st.text(),
+            st.sampled_from(_SAMPLES),
+        ),
+        max_size=12,
+    )
+)
+def test_column_wise_normalisation_equals_the_function(values: list[str]) -> None:
+    """An import's values are normalised column-wise where they can be: always to what the function gives."""
+    series = pl.Series(list(dict.fromkeys([*values, *_SAMPLES])), dtype=pl.String)
+    for kind in WatchKind:
+        expected = [normalise_watch_value(kind, v) for v in series.to_list()]
+        assert normalise_watch_values(kind, series).to_list() == expected, kind

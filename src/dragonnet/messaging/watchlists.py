@@ -26,7 +26,13 @@ from dragonnet.errors import ValidationError
 from dragonnet.hooks import CasesWritten, hookimpl
 from dragonnet.i18n import N_, with_values
 from dragonnet.messaging import inbox
-from dragonnet.messaging.identifiers import NOMINAL_WATCH_KINDS, WatchKind, check_watch_value, normalise_watch_value
+from dragonnet.messaging.identifiers import (
+    NOMINAL_WATCH_KINDS,
+    WatchKind,
+    check_watch_value,
+    normalise_watch_value,
+    normalise_watch_values,
+)
 from dragonnet.policy import audit
 from dragonnet.policy.access import Actor, Hidden, audit_actor, case_visibility, nominal_visibility
 from dragonnet.storage.messaging_models import WatchlistEntry, WatchlistHit
@@ -366,14 +372,21 @@ def _lookup(
     session: Session, values: pl.DataFrame, kinds: WatchedKinds
 ) -> tuple[dict[tuple[str, str], str], WatchIndex, pl.DataFrame]:
     """Normalise each distinct (kind, value) of a watched kind once (with the function the entries were
-    normalised with), load the entries holding those normalised values, and keep the rows of `values` that
-    match one: (normalised values, entries, matching rows)."""
+    normalised with, column-wise where it can be), load the entries holding those normalised values, and keep
+    the rows of `values` that match one: (normalised values of those rows, entries, matching rows)."""
     distinct = values.filter(pl.col("kind").is_in(list(kinds))).select("kind", "value").unique()
-    normalised = {(kind, value): normalise_watch_value(kind, value) for kind, value in distinct.iter_rows()}
-    watched = _watched(session, ((kind, norm) for (kind, _), norm in normalised.items()), kinds)
-    hit = [key for key, norm in normalised.items() if (key[0], norm) in watched]
-    found = pl.DataFrame(hit, schema={"kind": pl.String, "value": pl.String}, orient="row")
-    return normalised, watched, values.join(found, on=["kind", "value"], how="semi")
+    table = pl.concat(
+        [
+            group.with_columns(normalise_watch_values(str(kind), group.get_column("value")).alias("normalised"))
+            for (kind,), group in distinct.group_by("kind")
+        ],
+        how="vertical",
+    ) if not distinct.is_empty() else distinct.with_columns(pl.lit("").alias("normalised"))  # fmt: skip
+    watched = _watched(session, table.select("kind", "normalised").iter_rows(), kinds)
+    keys = pl.DataFrame(list(watched), schema={"kind": pl.String, "normalised": pl.String}, orient="row")
+    found = table.join(keys, on=["kind", "normalised"], how="semi")
+    normalised = {(kind, value): norm for kind, value, norm in found.iter_rows()}
+    return normalised, watched, values.join(found.select("kind", "value"), on=["kind", "value"], how="semi")
 
 
 def _read_frames(session: Session, chunk: Sequence[int]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
