@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import polars as pl
-from sqlalchemy import func, insert, select
+from sqlalchemy import ARRAY, String, any_, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -137,19 +137,24 @@ def _watched_kinds(session: Session) -> WatchedKinds:
 def _watched(session: Session, wanted: Iterable[tuple[str, str]], kinds: WatchedKinds) -> WatchIndex:
     """The active users' entries whose (kind, normalised value) is among `wanted`, by one query per kind with
     the batch's distinct normalised values: a form's or an API batch's values read only their entries, never
-    everyone's lists. A batch with more than `_IN_CHUNK` distinct values of a kind (a large import) reads that
-    kind's entries whole if there are fewer of them than values (the same matches, fewer rows and queries),
-    else in IN lists of `_IN_CHUNK` values."""
+    everyone's lists (on PostgreSQL `= ANY(array)`: one parameter, where 1,000 IN parameters cost ~10 ms; on
+    SQLite IN lists of `_IN_CHUNK` values). A batch with more than `_IN_CHUNK` distinct values of a kind (a
+    large import) reads that kind's entries whole if there are fewer of them than values (the same matches,
+    fewer rows)."""
     by_kind: dict[str, set[str]] = {}
     for kind, value in wanted:
         by_kind.setdefault(kind, set()).add(value)
     columns = (WatchlistEntry.id, WatchlistEntry.user_id, WatchlistEntry.kind, WatchlistEntry.value,
                WatchlistEntry.normalised)  # fmt: skip
     index: WatchIndex = {}
+    on_postgresql = session.get_bind().dialect.name == "postgresql"
     for kind, values in sorted(by_kind.items()):
         of_kind = select(*columns).join(User).where(User.is_active.is_(True), WatchlistEntry.kind == kind)
         if len(values) > _IN_CHUNK and kinds.get(kind, 0) <= len(values):
             queries = [of_kind]
+        elif on_postgresql:  # one array parameter, however many values
+            wanted_values = bindparam("values", sorted(values), type_=ARRAY(String))
+            queries = [of_kind.where(WatchlistEntry.normalised == any_(wanted_values))]
         else:
             ordered = sorted(values)
             queries = [of_kind.where(WatchlistEntry.normalised.in_(ordered[i : i + _IN_CHUNK]))
