@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dragonnet.domain.identifiers import iso6346_check_digit
 from dragonnet.messaging import watchlists
-from dragonnet.policy.access import Actor, case_visibility
+from dragonnet.messaging.identifiers import (
+    NOMINAL_WATCH_KINDS,
+    WatchKind,
+    normalise_watch_value,
+    normalise_watch_values,
+)
+from dragonnet.policy.access import Actor, case_visibility, nominal_visibility
 from dragonnet.policy.users import create_user
-from dragonnet.storage.messaging_models import Notification, WatchlistEntry, WatchlistHit
-from dragonnet.storage.models import Case, Operation
+from dragonnet.storage.messaging_models import EmailOutbox, Notification, WatchlistEntry, WatchlistHit
+from dragonnet.storage.models import AuditEvent, Case, CaseIdentifier, Operation, User
 
 from .helpers import HEADER, csv_bytes, xlsx_bytes
 from .test_importer import row, run
@@ -103,3 +113,181 @@ def test_import_matches_watched_parties_by_their_normalised_values(session: Sess
         .order_by(Case.case_ref)
     ).all()
     assert [tuple(h) for h in hits] == [("person", "VN-1"), ("phone", "VN-2")]
+
+
+# One value of every watchable kind, as an entry would spell it and as a file or form holds it.
+_PLANTED = {
+    "container": ("mscu 123456-6", WATCHED),
+    "vessel": ("9074729", "IMO 9074729"),
+    "vehicle": ("51a 12345", "51A-123.45"),
+    "person": ("TRAN THI B", "Trần Thị B"),
+    "company": ("cong ty mekong", "Công ty Mekong"),
+    "phone": ("0912.345.678", "0912 345 678"),
+    "email": ("B@Mail.VN", "b@mail.vn"),
+    "passport": ("c1234567", "C 1234567"),
+    "bank_account": ("VN12 3456 7890", "vn1234567890"),
+}
+
+
+@pytest.mark.parametrize(("in_chunk", "decoys"), [(5_000, 8), (1, 0)], ids=["in-lists", "whole-kinds"])
+def test_every_kind_in_a_batch_notifies_each_owner_once(
+    session: Session, operation: Operation, monkeypatch: pytest.MonkeyPatch, in_chunk: int, decoys: int
+) -> None:
+    """Values of every kind planted in one import (and a bank account added after): each owner is told once per
+    entry and visible case (its nominal part too for a nominal kind), with one audit entry per hit; checking
+    again tells nobody anything. Entries are read by the batch's values (more entries than values: decoys), or,
+    past `_IN_CHUNK` values (lowered to 1 here), a kind's entries whole when there are fewer of them."""
+    monkeypatch.setattr(watchlists, "_IN_CHUNK", in_chunk)
+    owners = [
+        create_user(
+            session,
+            username=f"{code.lower()}.watcher",
+            password="watch-Pa55word-long",
+            agency_code=f"{code}-CUS",
+            roles=["national_coordinator"],
+            enforce_policy=False,
+        )
+        for code in ("VN", "TH")
+    ]
+    for user in owners:
+        for kind, (entry_value, _) in _PLANTED.items():
+            watchlists.add_entry(session, Actor.for_user(user), kind, entry_value)
+    session.add_all(
+        WatchlistEntry(user_id=owners[1].id, kind=kind, value=f"decoy {n}", normalised=f"DECOY{n}")
+        for kind in _PLANTED
+        for n in range(decoys)
+    )
+    session.commit()
+
+    levels = ["green", "amber", "red"]
+    header = [*HEADER, "conveyance_ref", "sharing_level"]
+    conveyances = [_PLANTED[k][1] for k in ("container", "vessel", "vehicle")]
+    rows = [[*row(f"VN-{i}"), conveyances[i] if i < 3 else "", levels[i % 3]] for i in range(6)]
+    planted_parties = [  # (case, kind, name, phone, email, id_number)
+        (0, "person", _PLANTED["person"][1], "", "", ""),
+        (1, "company", _PLANTED["company"][1], "", "", ""),
+        (2, "person", "Nguyễn Văn C", _PLANTED["phone"][1], "", ""),
+        (3, "person", "Lê Văn D", "", _PLANTED["email"][1], _PLANTED["passport"][1]),
+        (4, "person", _PLANTED["person"][1], _PLANTED["phone"][1], "", ""),
+        (4, "person", _PLANTED["person"][1], "", "", ""),  # the same person twice in one case: told once
+    ]
+    parties: list[list[object]] = [["case_ref", "reporting_agency", "role", "kind", "name", "phone", "email",
+                                    "id_number"]]  # fmt: skip
+    parties += [[f"VN-{c}", "VN-CUS", "courier", k, n, p, e, d] for c, k, n, p, e, d in planted_parties]
+    report = run(session, xlsx_bytes({"items": [header, *rows], "parties": parties}), "c.xlsx")
+    assert report.ok and report.cases_created == 6, report.errors
+    case_ids: dict[str, int] = {r.case_ref: r.id for r in session.execute(select(Case.case_ref, Case.id))}
+    bank_case = case_ids["VN-5"]
+    session.add(CaseIdentifier(case_id=bank_case, kind="bank_account", value=_PLANTED["bank_account"][1],
+                               normalised=_PLANTED["bank_account"][1].upper()))  # fmt: skip
+    session.flush()
+    told = watchlists.check_cases(session, case_ids.values())
+    session.commit()
+
+    holds = {  # kind -> cases holding its planted value
+        "container": {0}, "vessel": {1}, "vehicle": {2}, "person": {0, 4}, "company": {1}, "phone": {2, 4},
+        "email": {3}, "passport": {3}, "bank_account": {5},
+    }  # fmt: skip
+    expected = set()
+    for user in owners:
+        actor = Actor.for_user(user)
+        for kind, cases in holds.items():
+            for i in cases:
+                conds = [Case.id == case_ids[f"VN-{i}"], case_visibility(actor)]
+                if kind in NOMINAL_WATCH_KINDS:
+                    conds.append(nominal_visibility(actor))
+                if session.execute(select(Case.id).where(*conds)).first() is not None:
+                    expected.add((user.username, kind, case_ids[f"VN-{i}"]))
+    assert {u for u, _, _ in expected} == {"vn.watcher", "th.watcher"}  # both told something, not everything
+    assert len({(u, k) for u, k, _ in expected if u == "th.watcher"}) < len(_PLANTED)
+
+    hits = session.execute(
+        select(User.username, WatchlistEntry.kind, WatchlistHit.record_id, WatchlistHit.entry_id)
+        .join(WatchlistEntry, WatchlistEntry.id == WatchlistHit.entry_id)
+        .join(User, User.id == WatchlistEntry.user_id)
+    ).all()
+    assert sorted((u, k, c) for u, k, c, _ in hits) == sorted(expected)  # each exactly once
+    notes = session.execute(
+        select(User.username, Notification.object_id, Notification.subject)
+        .join(User, User.id == Notification.user_id)
+        .where(Notification.kind == "watchlist_hit")
+    ).all()
+    assert len(notes) == len(expected) == len(set(notes))
+    assert {(u, c) for u, c, _ in notes} == {(u, c) for u, _, c in expected}
+    audited = session.execute(
+        select(AuditEvent.object_id, AuditEvent.detail).where(AuditEvent.action == "watchlist.hit")
+    ).all()
+    by_id = {e: u for u, _, _, e in hits}
+    assert sorted((int(o), d["entry_id"], d["owner"]) for o, d in audited) == sorted(
+        (c, e, by_id[e]) for u, _, c, e in hits
+    )
+    assert told == 1  # the bank account: the import told the rest
+    assert watchlists.check_cases(session, case_ids.values()) == 0
+
+
+def test_hits_queue_an_email_per_notification(
+    session: Session, operation: Operation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With e-mail on, each watchlist notification written in bulk gets its owner's e-mail, linked to it."""
+    monkeypatch.setenv("DRAGONNET_SMTP_HOST", "127.0.0.1")
+    vn = create_user(session, username="vn.watcher", password="watch-Pa55word-long", agency_code="VN-CUS",
+                     roles=["national_coordinator"], email="watcher@example.org", enforce_policy=False)  # fmt: skip
+    watchlists.add_entry(session, Actor.for_user(vn), "container", "mscu 123456-6")
+    session.commit()
+    header = [*HEADER, "conveyance_ref"]
+    report = run(session, csv_bytes([[*row(f"VN-{i}"), WATCHED] for i in range(3)], header))
+    assert report.ok and report.cases_created == 3, report.errors
+    notes = session.execute(
+        select(Notification.id, Notification.link).where(Notification.kind == "watchlist_hit").order_by(Notification.id)
+    ).all()
+    mails = session.execute(select(EmailOutbox.notification_id, EmailOutbox.to_address, EmailOutbox.body)).all()
+    assert len(notes) == 3
+    assert sorted(m[0] for m in mails) == [n.id for n in notes]
+    assert {m[1] for m in mails} == {"watcher@example.org"}
+    links = dict(notes)
+    assert all(links[note_id] in body for note_id, _, body in mails)
+
+
+def test_a_hit_written_meanwhile_is_skipped_not_doubled(
+    session: Session, operation: Operation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hits recorded by a concurrent transaction after this one looked (simulated: the look finds nothing) make
+    the bulk insert fail on the unique key; the row-by-row fallback then writes only the new one."""
+    vn = create_user(session, username="vn.watcher", password="watch-Pa55word-long", agency_code="VN-CUS",
+                     roles=["national_coordinator"], enforce_policy=False)  # fmt: skip
+    watchlists.add_entry(session, Actor.for_user(vn), "container", "mscu 123456-6")
+    session.commit()
+    report = run(session, csv_bytes([[*row(f"VN-{i}"), WATCHED] for i in range(3)], [*HEADER, "conveyance_ref"]))
+    assert report.ok and report.cases_created == 3, report.errors
+    first = session.execute(select(WatchlistHit).order_by(WatchlistHit.record_id)).scalars().first()
+    assert first is not None
+    session.delete(first)
+    session.commit()
+    monkeypatch.setattr(watchlists, "_already_hit", lambda session, pairs: set())
+    assert watchlists.check_cases(session, session.execute(select(Case.id)).scalars().all()) == 1
+    session.commit()
+    assert session.execute(select(WatchlistHit.record_id)).scalars().all().count(first.record_id) == 1
+    assert len(session.execute(select(Notification.id).where(Notification.kind == "watchlist_hit")).all()) == 4
+
+
+_SAMPLES = ["mscu 123456-6", "IMO 9074729", "imo9074729", " 51A-123.45 ", "ＭＳＣＵ１２３４５６６", "ß-straße 1",
+            "ı i İ", "c\u00a01234567", "", "vn12 3456\t7890", "ﬁ-1"]  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E)),
+            st.text(),
+            st.sampled_from(_SAMPLES),
+        ),
+        max_size=12,
+    )
+)
+def test_column_wise_normalisation_equals_the_function(values: list[str]) -> None:
+    """An import's values are normalised column-wise where they can be: always to what the function gives."""
+    series = pl.Series(list(dict.fromkeys([*values, *_SAMPLES])), dtype=pl.String)
+    for kind in WatchKind:
+        expected = [normalise_watch_value(kind, v) for v in series.to_list()]
+        assert normalise_watch_values(kind, series).to_list() == expected, kind

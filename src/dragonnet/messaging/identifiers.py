@@ -11,6 +11,8 @@ import re
 import unicodedata
 from enum import StrEnum
 
+import polars as pl
+
 from dragonnet.domain.identifiers import container_problem
 from dragonnet.errors import ValidationError
 from dragonnet.reference._text import norm
@@ -111,6 +113,31 @@ def normalise_watch_value(kind: str, value: str) -> str:
     if kind == WatchKind.VESSEL:
         return _upper_alnum(text).removeprefix("IMO")
     return _upper_alnum(text)
+
+
+_LETTERS_AND_DIGITS = frozenset({WatchKind.CONTAINER, WatchKind.VESSEL, WatchKind.VEHICLE, WatchKind.PASSPORT,
+                                  WatchKind.BANK_ACCOUNT})  # fmt: skip
+_PRINTABLE_ASCII = r"^[\x20-\x7e]*$"
+
+
+def normalise_watch_values(kind: str, values: pl.Series) -> pl.Series:
+    """`normalise_watch_value` over a column of distinct values (an import's 250,000 containers). For the kinds
+    kept as upper-case letters and digits, printable ASCII is settled column-wise (NFKC leaves it as it is, and
+    upper case is the same in Polars and Python there); every other value goes through the function itself."""
+    values = values.cast(pl.String)
+    if kind not in _LETTERS_AND_DIGITS:
+        return values.map_elements(lambda v: normalise_watch_value(kind, v), return_dtype=pl.String)
+    ascii_rows = values.str.contains(_PRINTABLE_ASCII)
+    folded = values.str.to_uppercase().str.replace_all(r"[^0-9A-Z]", "")
+    if kind == WatchKind.VESSEL:
+        folded = folded.str.strip_prefix("IMO")
+    others = values.filter(~ascii_rows)
+    if others.is_empty():
+        return folded
+    slow = {v: normalise_watch_value(kind, v) for v in others.to_list()}
+    return pl.select(
+        pl.when(pl.lit(ascii_rows)).then(pl.lit(folded)).otherwise(pl.lit(values).replace_strict(slow, default=None))
+    ).to_series()
 
 
 def check_watch_value(kind: str, value: str) -> str:

@@ -8,10 +8,10 @@ with several server processes and resumes after a reconnect (`Last-Event-ID`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, delete, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, delete, exists, false, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from dragonnet.domain.vocabulary import Role, SharingLevel
@@ -60,22 +60,26 @@ def _recipients_users(session: Session, agency_ids: Iterable[int], level: str) -
 
 
 def _queue_email(session: Session, note: Notification, users: Iterable[User]) -> None:
+    _queue_emails(session, note.id, note.kind, note.subject, note.link, note.sharing_level, users)
+
+
+def _queue_emails(
+    session: Session, note_id: int, kind: str, subject: str, link: str, level: str, users: Iterable[User]
+) -> None:
     settings = delivery.smtp_settings()
     if settings is None:
         return
     for user in users:
         if user.email:
             # In the recipient's language (their setting; English when they chose none).
-            subject, body = delivery.compose(
-                note.sharing_level, note.kind, note.subject, note.link, settings.base_url, user.language
-            )
+            mail_subject, body = delivery.compose(level, kind, subject, link, settings.base_url, user.language)
             session.add(
                 EmailOutbox(
-                    notification_id=note.id,
+                    notification_id=note_id,
                     to_address=user.email,
-                    subject=subject[:MAX_SUBJECT],
+                    subject=mail_subject[:MAX_SUBJECT],
                     body=body,
-                    sharing_level=note.sharing_level,
+                    sharing_level=level,
                 )
             )
 
@@ -116,6 +120,38 @@ def notify_user(
     session.flush()
     _queue_email(session, note, [user] if user.is_active else [])
     return note
+
+
+@dataclass(frozen=True)
+class UserNotice:
+    """A notification to one user, for `notify_users`."""
+
+    user: User
+    kind: str
+    subject: str
+    link: str
+    level: str
+    object_type: str
+    object_id: int
+
+
+def notify_users(session: Session, notices: Sequence[UserNotice]) -> int:
+    """`notify_user` for many notices at once: one bulk insert (ids back in order), then the e-mails."""
+    if not notices:
+        return 0
+    rows = [
+        {"agency_id": n.user.agency_id, "user_id": n.user.id, "kind": n.kind, "subject": n.subject[:MAX_SUBJECT],
+         "link": n.link, "sharing_level": n.level, "object_type": n.object_type, "object_id": n.object_id}
+        for n in notices
+    ]  # fmt: skip
+    if delivery.smtp_settings() is None:  # no e-mail to queue: the ids are not needed
+        session.execute(insert(Notification), rows)
+        return len(rows)
+    ids = session.execute(insert(Notification).returning(Notification.id, sort_by_parameter_order=True), rows)
+    for n, note_id in zip(notices, ids.scalars(), strict=True):
+        subject = n.subject[:MAX_SUBJECT]
+        _queue_emails(session, note_id, n.kind, subject, n.link, n.level, [n.user] if n.user.is_active else [])
+    return len(rows)
 
 
 def withdraw(session: Session, agency_id: int, object_type: str, object_id: int) -> None:
