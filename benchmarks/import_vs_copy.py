@@ -25,7 +25,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, func, select, text
@@ -184,6 +185,25 @@ def schema_floor(engine: Engine, floor_url: str) -> float:
     return elapsed
 
 
+@contextmanager
+def throwaway_databases(base: str, prefix: str, count: int = 1) -> Iterator[list[str]]:
+    """`count` empty databases on `base`'s server (`PREFIX_<random>`, then `_2`, `_3`...), dropped afterwards
+    whatever happens; yields their URLs."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    names = [name] + [f"{name}_{i}" for i in range(2, count + 1)]
+    admin = create_engine(normalise_url(base), isolation_level="AUTOCOMMIT")
+    try:
+        for n in names:
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{n}"'))
+        yield [make_url(normalise_url(base)).set(database=n).render_as_string(hide_password=False) for n in names]
+    finally:
+        with admin.connect() as conn:
+            for n in names:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -193,85 +213,77 @@ def main() -> int:
     if not base:
         print("error: set DRAGONNET_BENCH_POSTGRES_URL (or DRAGONNET_TEST_POSTGRES_URL)", file=sys.stderr)
         return 1
-    name = f"dragonnet_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(normalise_url(base), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(normalise_url(base)).set(database=name).render_as_string(hide_password=False)
-    floor_url = make_url(normalise_url(base)).set(database=f"{name}_floor").render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}_floor"'))
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "items.csv"
-            t0 = time.perf_counter()
-            generate(path, args.rows, args.items_per_case)
-            size = path.stat().st_size
-            print(f"generated {args.rows:,} item rows ({size / 1e6:.1f} MB) in {time.perf_counter() - t0:.1f} s")
-            engine = prepare(url)
-            # The reference tables (CITES names, places, UN/LOCODE...) load once per process: a server has them
-            # after its first import, a CLI import pays them each time. A dry run of the file's first rows loads
-            # exactly what the import reads; it is timed apart and both ratios are printed.
-            warm_path = Path(tmp) / "warm.csv"
-            with path.open(encoding="utf-8") as src, warm_path.open("w", encoding="utf-8") as dst:
-                dst.writelines(line for _, line in zip(range(50), src, strict=False))
-            t0 = time.perf_counter()
-            with Session(engine) as s:
-                import_cases(s, operation_slug="mekong-dragon", agency_code="VN-CUS",
-                             actor=AuditActor(None, "bench", "VN-CUS"), file_path=warm_path, dry_run=True,
-                             today=dt.date(2024, 1, 1))  # fmt: skip
-            t_reference = time.perf_counter() - t0
-            print(f"reference tables loaded (once per process, a 49-row dry run): {t_reference:.1f} s")
-
-            timer = ListenerTimer()
-            hooks.manager().register(timer, name="bench-timer")
-            t0 = time.perf_counter()
-            with Session(engine) as s:
-                report = import_cases(s, operation_slug="mekong-dragon", agency_code="VN-CUS",
-                                      actor=AuditActor(None, "bench", "VN-CUS"), file_path=path,
-                                      max_bytes=size + 1, max_rows=args.rows,
-                                      today=dt.date(2024, 1, 1))  # fmt: skip
-                s.commit()
-            t_import = time.perf_counter() - t0
-            hooks.manager().unregister(name="bench-timer")
-            with Session(engine) as s:
-                hits = s.execute(select(func.count()).select_from(WatchlistHit)).scalar_one()
-            print(f"import: {t_import:.1f} s  ({report.rows_imported:,} rows, {report.cases_created:,} cases, "
-                  f"{report.rows_rejected:,} rejected, {hits:,} watchlist hits)")  # fmt: skip
-            print(f"  of which the cases_written listeners (the watchlist check): {timer.seconds:.2f} s")
-            if report.errors:
-                print("  first errors:", [str(e) for e in report.errors[:3]])
-
-            raw = engine.raw_connection()
-            try:
-                cur = raw.cursor()
-                cols = ", ".join(f'"{c}" text' for c in ITEM_COLUMNS)
-                cur.execute(f"CREATE TABLE bare ({cols})")
-                raw.commit()
-                t0 = time.perf_counter()
-                with path.open("rb") as f, cur.copy("COPY bare FROM STDIN (FORMAT csv, HEADER true)") as copy:
-                    while chunk := f.read(1 << 20):
-                        copy.write(chunk)
-                raw.commit()
-                t_copy = time.perf_counter() - t0
-                cur.execute("SELECT count(*) FROM bare")
-                copied = cur.fetchone()[0]
-            finally:
-                raw.close()
-            print(f"COPY:   {t_copy:.1f} s  ({copied:,} rows)")
-            t_floor = schema_floor(engine, floor_url)
-            print(f"schema floor: {t_floor:.1f} s  (COPY of the rows the import wrote into the same schema)")
-            print(f"ratio import / COPY: {t_import / t_copy:.2f}x")
-            print(f"ratio import / schema floor: {t_import / t_floor:.2f}x  (floor / COPY: {t_floor / t_copy:.2f}x)")
-            print(f"ratio (import + reference load) / schema floor: {(t_import + t_reference) / t_floor:.2f}x  "
-                  "(a process that imports once)")  # fmt: skip
-            engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}_floor" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_databases(base, "dragonnet_bench", 2) as (url, floor_url):
+        run(url, floor_url, args.rows, args.items_per_case)
     return 0
+
+
+def run(url: str, floor_url: str, rows: int, items_per_case: int) -> None:
+    """The timed steps: import, bare COPY and schema floor, each printed with the ratios."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "items.csv"
+        t0 = time.perf_counter()
+        generate(path, rows, items_per_case)
+        size = path.stat().st_size
+        print(f"generated {rows:,} item rows ({size / 1e6:.1f} MB) in {time.perf_counter() - t0:.1f} s")
+        engine = prepare(url)
+        # The reference tables (CITES names, places, UN/LOCODE...) load once per process: a server has them
+        # after its first import, a CLI import pays them each time. A dry run of the file's first rows loads
+        # exactly what the import reads; it is timed apart and both ratios are printed.
+        warm_path = Path(tmp) / "warm.csv"
+        with path.open(encoding="utf-8") as src, warm_path.open("w", encoding="utf-8") as dst:
+            dst.writelines(line for _, line in zip(range(50), src, strict=False))
+        t0 = time.perf_counter()
+        with Session(engine) as s:
+            import_cases(s, operation_slug="mekong-dragon", agency_code="VN-CUS",
+                         actor=AuditActor(None, "bench", "VN-CUS"), file_path=warm_path, dry_run=True,
+                         today=dt.date(2024, 1, 1))  # fmt: skip
+        t_reference = time.perf_counter() - t0
+        print(f"reference tables loaded (once per process, a 49-row dry run): {t_reference:.1f} s")
+
+        timer = ListenerTimer()
+        hooks.manager().register(timer, name="bench-timer")
+        t0 = time.perf_counter()
+        with Session(engine) as s:
+            report = import_cases(s, operation_slug="mekong-dragon", agency_code="VN-CUS",
+                                  actor=AuditActor(None, "bench", "VN-CUS"), file_path=path,
+                                  max_bytes=size + 1, max_rows=rows,
+                                  today=dt.date(2024, 1, 1))  # fmt: skip
+            s.commit()
+        t_import = time.perf_counter() - t0
+        hooks.manager().unregister(name="bench-timer")
+        with Session(engine) as s:
+            hits = s.execute(select(func.count()).select_from(WatchlistHit)).scalar_one()
+        print(f"import: {t_import:.1f} s  ({report.rows_imported:,} rows, {report.cases_created:,} cases, "
+              f"{report.rows_rejected:,} rejected, {hits:,} watchlist hits)")  # fmt: skip
+        print(f"  of which the cases_written listeners (the watchlist check): {timer.seconds:.2f} s")
+        if report.errors:
+            print("  first errors:", [str(e) for e in report.errors[:3]])
+
+        raw = engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            cols = ", ".join(f'"{c}" text' for c in ITEM_COLUMNS)
+            cur.execute(f"CREATE TABLE bare ({cols})")
+            raw.commit()
+            t0 = time.perf_counter()
+            with path.open("rb") as f, cur.copy("COPY bare FROM STDIN (FORMAT csv, HEADER true)") as copy:
+                while chunk := f.read(1 << 20):
+                    copy.write(chunk)
+            raw.commit()
+            t_copy = time.perf_counter() - t0
+            cur.execute("SELECT count(*) FROM bare")
+            copied = cur.fetchone()[0]
+        finally:
+            raw.close()
+        print(f"COPY:   {t_copy:.1f} s  ({copied:,} rows)")
+        t_floor = schema_floor(engine, floor_url)
+        print(f"schema floor: {t_floor:.1f} s  (COPY of the rows the import wrote into the same schema)")
+        print(f"ratio import / COPY: {t_import / t_copy:.2f}x")
+        print(f"ratio import / schema floor: {t_import / t_floor:.2f}x  (floor / COPY: {t_floor / t_copy:.2f}x)")
+        print(f"ratio (import + reference load) / schema floor: {(t_import + t_reference) / t_floor:.2f}x  "
+              "(a process that imports once)")  # fmt: skip
+        engine.dispose()
 
 
 if __name__ == "__main__":

@@ -17,20 +17,16 @@ import random
 import statistics
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from import_vs_copy import prepare
+from import_vs_copy import prepare, throwaway_databases
 
 from dragonnet.domain.identifiers import iso6346_check_digit
 from dragonnet.messaging import watchlists
-from dragonnet.storage.db import normalise_url
 
 
 def batch(cases: int) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -56,12 +52,8 @@ def main() -> int:
     if not base:
         print("error: set DRAGONNET_BENCH_POSTGRES_URL (or DRAGONNET_TEST_POSTGRES_URL)", file=sys.stderr)
         return 1
-    name = f"dragonnet_hook_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(normalise_url(base), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        engine = prepare(make_url(normalise_url(base)).set(database=name).render_as_string(hide_password=False))
+    with throwaway_databases(base, "dragonnet_hook") as (url,):
+        engine = prepare(url)
         cases, parties = batch(args.cases)
         times = []
         for _ in range(args.calls):
@@ -73,10 +65,6 @@ def main() -> int:
         print(f"{watchlists.__file__}: {args.cases:,} cases, median {statistics.median(times) * 1000:.1f} ms, "
               f"min {min(times) * 1000:.1f} ms over {args.calls} calls")  # fmt: skip
         engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
     return 0
 
 
