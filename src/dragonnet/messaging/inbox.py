@@ -109,19 +109,6 @@ def notify_agencies(
     return notes
 
 
-def notify_user(
-    session: Session, user: User, *, kind: str, subject: str, link: str, level: str, object_type: str, object_id: int
-) -> Notification:
-    note = Notification(
-        agency_id=user.agency_id, user_id=user.id, kind=kind, subject=subject[:MAX_SUBJECT], link=link,
-        sharing_level=level, object_type=object_type, object_id=object_id,
-    )  # fmt: skip
-    session.add(note)
-    session.flush()
-    _queue_email(session, note, [user] if user.is_active else [])
-    return note
-
-
 @dataclass(frozen=True)
 class UserNotice:
     """A notification to one user, for `notify_users`."""
@@ -136,7 +123,8 @@ class UserNotice:
 
 
 def notify_users(session: Session, notices: Sequence[UserNotice]) -> int:
-    """`notify_user` for many notices at once: one bulk insert (ids back in order), then the e-mails."""
+    """Notify users of records (one notification each, to the user alone): one bulk insert (ids back in
+    order), then the e-mails to those active when SMTP is configured."""
     if not notices:
         return 0
     rows = [
