@@ -604,11 +604,16 @@ def count_pairs(predictions: Any, threshold: float, *, below_id: int | None = No
 
 def above_threshold(predictions: Any, threshold: float) -> list[ScoredPair]:
     """The scored pairs at or above `threshold` (ids as the records gave them, low id first)."""
-    rows = predictions.query_sql(
+    return scored_pairs(above_threshold_table(predictions, threshold))
+
+
+def above_threshold_table(predictions: Any, threshold: float) -> Any:
+    """The scored pairs at or above `threshold` as an Arrow table (unique_id_l, unique_id_r, match_probability,
+    match_weight; a pair's ids either way round), for callers that read them column-wise."""
+    return predictions.query_sql(
         "SELECT unique_id_l, unique_id_r, match_probability, match_weight FROM {this} "
         f"WHERE match_probability >= {float(threshold)!r}"
     ).as_pyarrow_table()
-    return scored_pairs(rows)
 
 
 def scored_pairs(rows: Any) -> list[ScoredPair]:

@@ -32,7 +32,7 @@ from dragonnet.linkage.resolve import (
     PairCounts,
     PartyInput,
     _db_api,
-    above_threshold,
+    above_threshold_table,
     blocked_table,
     count_pairs,
     default_model,
@@ -262,6 +262,29 @@ def _train_between(left: Any, right: Any, seed: int) -> dict[str, Any] | None:
     return model
 
 
+def _collect_hits(run: MatchRun, found: Any, records: Any, rows: Sequence[PartyInput],
+                  reference: Sequence[PartyInput], split: int, shown: int) -> None:  # fmt: skip
+    """The pairs at the threshold (`found`, an Arrow table of record numbers: list rows below `split`, the shown
+    reference records next, hidden ones last) as the run's matches, with their evidence (`agreements`), and its
+    hidden matches, without any. Column-wise in numpy until the PairMatch objects."""
+    import numpy as np
+
+    ids = [found.column(i).to_numpy() for i in range(2)]
+    low, high = np.minimum(*ids), np.maximum(*ids)
+    between = (low < split) & (high >= split)  # a list row with a reference record (list ids are low)
+    hidden = between & (high - split >= shown)
+    shown_pairs = between & ~hidden
+    probability, weight = (found.column(i).to_numpy() for i in (2, 3))
+    for mask, into, evidence in ((hidden, run.hidden_matches, None), (shown_pairs, run.matches, agreements)):
+        lows, highs = low[mask].tolist(), high[mask].tolist()
+        agreed = evidence(records, lows, highs) if evidence else [{} for _ in lows]  # a hidden hit shows nothing
+        into.extend(
+            PairMatch(rows[a].party_id, reference[b - split].party_id, p, w, fields)
+            for a, b, p, w, fields in zip(lows, highs, probability[mask].tolist(), weight[mask].tolist(), agreed,
+                                          strict=True)
+        )  # fmt: skip
+
+
 def match_lists(
     rows: Sequence[PartyInput],
     reference: Sequence[PartyInput],
@@ -318,16 +341,7 @@ def match_lists(
     predictions = linker.inference.predict_between(left, right)
     run.counts = count_pairs(predictions, threshold, below_id=split + shown if hidden else None)
     progress(2, 3, "collecting hits")
-    pairs = [p for p in above_threshold(predictions, threshold) if p.left < split <= p.right]  # list ids are low
-    for pair in pairs:  # a hidden reference gives a match with no evidence: nothing about it is shown
-        if pair.right - split >= shown:
-            run.hidden_matches.append(PairMatch(rows[pair.left].party_id, reference[pair.right - split].party_id,
-                                                pair.match_probability, pair.match_weight, {}))  # fmt: skip
-    pairs = [p for p in pairs if p.right - split < shown]
-    evidence = agreements(records, [p.left for p in pairs], [p.right for p in pairs])  # unique_id: the row
-    for pair, agreed in zip(pairs, evidence, strict=True):
-        run.matches.append(PairMatch(rows[pair.left].party_id, reference[pair.right - split].party_id,
-                                     pair.match_probability, pair.match_weight, agreed))  # fmt: skip
+    _collect_hits(run, above_threshold_table(predictions, threshold), records, rows, reference, split, shown)
     run.matches.sort(key=lambda m: (m.row, -m.probability, m.reference))
     run.hidden_matches.sort(key=lambda m: (m.row, m.reference))
     progress(3, 3, "done")
