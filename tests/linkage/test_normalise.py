@@ -161,3 +161,18 @@ def test_plain_fast_path_is_taken_for_the_usual_shapes() -> None:
     assert normalise._parse_plain("0912317489", "VN") is not None
     assert normalise._parse_plain("+84 912 317 489", None) is None  # spaced: libphonenumber's parse reads it
     assert normalise.e164("+84 912 317 489", None) == normalise.e164("0912317489", "VN") == "+84912317489"
+
+
+def test_folding_ascii_text_only_lowers_it() -> None:
+    """`fold`'s shortcut for ASCII text gives what the full fold (decompose, drop marks, lower) gives."""
+    import unicodedata
+
+    def full(text: str) -> str:
+        text = unicodedata.normalize("NFKD", text.translate(normalise._EXTRA_FOLD))
+        return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+
+    rng = random.Random(16)
+    texts = ["", "Nguyen Van THANG", "O'Brien-Smith Co., Ltd.", "\t\x00~ABC 123", "Nguyễn Văn Thắng", "ĐỖ ßtraße"]
+    texts += ["".join(chr(rng.randrange(128)) for _ in range(rng.randrange(12))) for _ in range(2000)]
+    texts += [p.name for p in labelled_people(200, seed=5).parties]
+    assert [normalise.fold(t) for t in texts] == [full(t) for t in texts]

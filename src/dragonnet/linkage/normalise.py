@@ -69,6 +69,8 @@ _FORM_TOKENS = sorted((tuple(f.split()) for f in COMPANY_FORMS), key=len, revers
 
 def fold(text: str) -> str:
     """Lower-case ASCII-ish text: diacritics dropped, compatibility forms (full-width) narrowed."""
+    if text.isascii():  # nothing to decompose, no mark to drop, no extra letter to fold: only the case
+        return text.lower()
     text = unicodedata.normalize("NFKD", text.translate(_EXTRA_FOLD))
     return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
 
