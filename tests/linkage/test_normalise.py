@@ -119,8 +119,60 @@ def test_plain_numbers_parse_as_libphonenumber_parses_them() -> None:
     assert fast > len(cases) / 2  # the fast path is the common one, not a path never taken
 
 
+def _numbers_of_every_region() -> list[phonenumbers.PhoneNumber]:
+    """Every region's example number of each type, then each with a digit changed, dropped or added, then random
+    national numbers of each of the region's lengths (mostly invalid): the validity check's edges."""
+    rng = random.Random(16)
+    out: list[phonenumbers.PhoneNumber] = []
+    kinds = [getattr(phonenumbers.PhoneNumberType, name) for name in ("FIXED_LINE", "MOBILE", "TOLL_FREE",
+             "PREMIUM_RATE", "SHARED_COST", "VOIP", "PERSONAL_NUMBER", "PAGER", "UAN", "VOICEMAIL")]  # fmt: skip
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        code = phonenumbers.country_code_for_region(region)
+        for kind in kinds:
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            digits = str(example.national_number)
+            at = rng.randrange(len(digits))
+            for variant in (digits, digits[:at] + rng.choice("0123456789") + digits[at + 1 :], digits[:-1],
+                            digits + rng.choice("0123456789")):  # fmt: skip
+                number = phonenumbers.PhoneNumber(country_code=code, national_number=int(variant))
+                number.italian_leading_zero = example.italian_leading_zero
+                out.append(number)
+        for length in range(4, 14):
+            national = int("".join(rng.choice("0123456789") for _ in range(length)))
+            out.append(phonenumbers.PhoneNumber(country_code=code, national_number=national))
+    out.append(phonenumbers.PhoneNumber(country_code=999, national_number=12345678))  # no such country code
+    out.append(phonenumbers.PhoneNumber(country_code=800, national_number=12345678))  # non-geographic
+    return out
+
+
+def test_the_validity_check_is_libphonenumbers() -> None:
+    """`_is_valid` (patterns compiled once, one match each) says what `phonenumbers.is_valid_number` says."""
+    numbers = _numbers_of_every_region()
+    numbers += [parsed for parsed, _e164 in (_library(*case) for case in _plain_cases()) if parsed is not None]
+    verdicts = [normalise._is_valid(n) for n in numbers]
+    assert verdicts == [phonenumbers.is_valid_number(n) for n in numbers]
+    assert 0.2 * len(numbers) < sum(verdicts) < 0.8 * len(numbers)  # both answers well represented
+
+
 def test_plain_fast_path_is_taken_for_the_usual_shapes() -> None:
     assert normalise._parse_plain("+84912317489", None) is not None
     assert normalise._parse_plain("0912317489", "VN") is not None
     assert normalise._parse_plain("+84 912 317 489", None) is None  # spaced: libphonenumber's parse reads it
     assert normalise.e164("+84 912 317 489", None) == normalise.e164("0912317489", "VN") == "+84912317489"
+
+
+def test_folding_ascii_text_only_lowers_it() -> None:
+    """`fold`'s shortcut for ASCII text gives what the full fold (decompose, drop marks, lower) gives."""
+    import unicodedata
+
+    def full(text: str) -> str:
+        text = unicodedata.normalize("NFKD", text.translate(normalise._EXTRA_FOLD))
+        return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+
+    rng = random.Random(16)
+    texts = ["", "Nguyen Van THANG", "O'Brien-Smith Co., Ltd.", "\t\x00~ABC 123", "Nguyễn Văn Thắng", "ĐỖ ßtraße"]
+    texts += ["".join(chr(rng.randrange(128)) for _ in range(rng.randrange(12))) for _ in range(2000)]
+    texts += [p.name for p in labelled_people(200, seed=5).parties]
+    assert [normalise.fold(t) for t in texts] == [full(t) for t in texts]

@@ -151,6 +151,21 @@ def test_records_table_is_to_record_column_wise() -> None:
     assert table.to_pylist() == [to_record(p) for p in parties]
 
 
+def test_the_party_frame_holds_each_partys_fields_as_given() -> None:
+    """`party_frame` (built by Arrow from the parties' attributes) is their fields, row for row, None kept."""
+    from dataclasses import astuple
+
+    from dragonnet.linkage.resolve import party_frame
+
+    parties = small_population(people=20)[0] + _edge_parties()
+    parties.append(PartyInput(999, "company", "ACME", None, None, None, "+84 912", "a@b.c", "VN", "1 Main St", "2000"))
+    frame = party_frame(parties)
+    assert frame.columns == ["unique_id", "kind", "name", "nationality", "birth", "id_number", "raw_phone",
+                             "raw_email", "region", "address", "raw_postcode"]  # fmt: skip
+    assert frame.rows() == [astuple(p) for p in parties]
+    assert party_frame([]).shape == (0, 11)
+
+
 def test_many_distinct_values_are_split_over_processes(monkeypatch: pytest.MonkeyPatch) -> None:
     from dragonnet.linkage import resolve as resolve_module
     from dragonnet.linkage.evaluation import labelled_people

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 
+import pyarrow as pa
 import pytest
 
 from dragonnet.linkage import normalise
-from dragonnet.linkage.resolve import PartyInput, address_fields, to_record
-from dragonnet.linkage.screening.matching import agreement, match_lists
+from dragonnet.linkage.resolve import PartyInput, address_fields, record_schema, records_table, to_record
+from dragonnet.linkage.screening.matching import agreement, agreements, match_lists
 
 
 def _people(n: int, start: int) -> list[PartyInput]:
@@ -80,6 +82,48 @@ def test_evidence_says_exact_or_similar() -> None:
                                  email="TCK.logistics88@gmail.com"))  # fmt: skip
     assert agreement(left, right) == {"name": "similar", "birth_date": "exact", "id_number": "similar",
                                       "email": "exact", "nationality": "exact"}  # fmt: skip
+
+
+def _edge_record(rng: random.Random, uid: int) -> dict[str, object]:
+    """A record whose fields collide often: short texts over two letters (so distances sit at, under and over each
+    cutoff), None and empty texts, token lists with duplicates, empty or None."""
+
+    def text() -> str | None:
+        return rng.choice([None, "", *("".join(rng.choices("ab", k=rng.randint(1, 4))) for _ in range(3))])
+
+    def tokens() -> list[str] | None:
+        return rng.choice([None, [], [rng.choice("xyz") for _ in range(rng.randint(1, 4))]])
+
+    return {"unique_id": uid, "kind": "person", "name_key": text(), "name_concat": text(), "name_tokens": tokens(),
+            "name_prefix": None, "birth_date": text(), "birth_year": None, "id_norm": text(), "phone": text(),
+            "email": text(), "nationality": text(), "address_tokens": tokens(), "address_key": text(),
+            "postcode": text()}  # fmt: skip
+
+
+def test_the_evidence_computed_column_wise_is_agreement_pair_by_pair() -> None:
+    """`agreements` (every hit's evidence at once, in Polars and rapidfuzz) gives what `agreement` gives on each
+    pair: on edge records (None, empty texts and token lists, duplicated tokens, a record with itself, distances
+    exactly at each cutoff and one over) and on normalised generated people."""
+    rng = random.Random(16)
+    edge = [_edge_record(rng, i) for i in range(400)]
+    edge += [{**edge[0], "unique_id": 400, "name_key": "k", "name_concat": "abcdef"},
+             {**edge[0], "unique_id": 401, "name_key": "k", "name_concat": "abcxyz"},  # same key, concat 3 apart
+             {**edge[0], "unique_id": 402, "name_concat": "abcdxy", "birth_date": "1980-01-02"},  # 2 apart
+             {**edge[0], "unique_id": 403, "birth_date": "1980-01-03", "id_norm": "A1"}]  # fmt: skip
+    table = pa.Table.from_pylist(edge, schema=record_schema())
+    pairs = [(rng.randrange(404), rng.randrange(404)) for _ in range(3000)] + [(i, i) for i in range(404)]
+    pairs += [(400, 401), (400, 402), (402, 403), (401, 403)]
+    assert agreements(table, [a for a, _ in pairs], [b for _, b in pairs]) == [
+        agreement(edge[a], edge[b]) for a, b in pairs
+    ]
+    people = records_table([*_people(150, 0), *_people(150, 1000)])
+    records = people.to_pylist()
+    pairs = [(rng.randrange(len(records)), rng.randrange(len(records))) for _ in range(2000)]
+    pairs += [(i, i + 1) for i in range(0, len(records) - 1, 2)]  # each person's two spellings
+    found = agreements(people, [a for a, _ in pairs], [b for _, b in pairs])
+    assert found == [agreement(records[a], records[b]) for a, b in pairs]
+    assert [list(d) for d in found] == [list(agreement(records[a], records[b])) for a, b in pairs]  # same order
+    assert agreements(people, [], []) == []
 
 
 def test_a_reference_without_any_duplicate_still_screens() -> None:

@@ -133,20 +133,24 @@ def records_table(parties: Sequence[PartyInput]) -> Any:
 
 def party_frame(parties: Sequence[PartyInput]) -> Any:
     """The parties' input fields as a Polars frame (what `normalised_records` reads; `record_cache` fingerprints
-    the same columns)."""
+    the same columns). Built by Arrow from each party's attribute dict in one pass (a column of Python values per
+    field, eleven passes, took twice as long at 10^6 parties), then renamed."""
     import polars as pl
+    import pyarrow as pa
 
-    return pl.DataFrame(
-        {
-            "unique_id": [p.party_id for p in parties], "kind": [p.kind for p in parties],
-            "name": [p.name for p in parties], "nationality": [p.nationality for p in parties],
-            "birth": [p.birth_date for p in parties], "id_number": [p.id_number for p in parties],
-            "raw_phone": [p.phone for p in parties], "raw_email": [p.email for p in parties],
-            "region": [p.region for p in parties], "address": [p.address for p in parties],
-            "raw_postcode": [p.postcode for p in parties],
-        },
-        schema=_party_frame_schema(),
-    )  # fmt: skip
+    types = {"party_id": pa.int64(), "birth_date": pa.date32()}  # the others are text
+    fields = pa.struct([(attribute, types.get(attribute, pa.string())) for attribute in _PARTY_COLUMNS])
+    columns = pa.Table.from_struct_array(pa.array([vars(p) for p in parties], fields))
+    frame = pl.from_arrow(columns.rename_columns(list(_PARTY_COLUMNS.values())))
+    return frame.cast(_party_frame_schema())
+
+
+# PartyInput's attributes -> party_frame's columns (the "raw_" ones are the inputs of a normalised column's name)
+_PARTY_COLUMNS = {
+    "party_id": "unique_id", "kind": "kind", "name": "name", "nationality": "nationality", "birth_date": "birth",
+    "id_number": "id_number", "phone": "raw_phone", "email": "raw_email", "region": "region", "address": "address",
+    "postcode": "raw_postcode",
+}  # fmt: skip
 
 
 def _party_frame_schema() -> Any:
@@ -600,11 +604,16 @@ def count_pairs(predictions: Any, threshold: float, *, below_id: int | None = No
 
 def above_threshold(predictions: Any, threshold: float) -> list[ScoredPair]:
     """The scored pairs at or above `threshold` (ids as the records gave them, low id first)."""
-    rows = predictions.query_sql(
+    return scored_pairs(above_threshold_table(predictions, threshold))
+
+
+def above_threshold_table(predictions: Any, threshold: float) -> Any:
+    """The scored pairs at or above `threshold` as an Arrow table (unique_id_l, unique_id_r, match_probability,
+    match_weight; a pair's ids either way round), for callers that read them column-wise."""
+    return predictions.query_sql(
         "SELECT unique_id_l, unique_id_r, match_probability, match_weight FROM {this} "
         f"WHERE match_probability >= {float(threshold)!r}"
     ).as_pyarrow_table()
-    return scored_pairs(rows)
 
 
 def scored_pairs(rows: Any) -> list[ScoredPair]:

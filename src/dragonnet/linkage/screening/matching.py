@@ -22,7 +22,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from rapidfuzz.distance import Levenshtein
 
@@ -32,7 +32,7 @@ from dragonnet.linkage.resolve import (
     PairCounts,
     PartyInput,
     _db_api,
-    above_threshold,
+    above_threshold_table,
     blocked_table,
     count_pairs,
     default_model,
@@ -135,12 +135,80 @@ def _numbered_records(
     return table.set_column(0, "unique_id", pa.array(range(table.num_rows), pa.int64())), cached
 
 
-def _records_by_uid(records: Any, uids: set[int]) -> dict[int, dict[str, Any]]:
-    """The records of the matched pairs only, as dicts (the evidence shown compares them field by field)."""
-    if not uids:
-        return {}
-    rows = records.take(sorted(uids)).to_pylist()  # unique_id is the row number
-    return {int(r["unique_id"]): r for r in rows}
+# The evidence's levels per field, as `agreement` gives them: column-wise over every hit at once.
+_NOT, _SIMILAR, _EXACT = 0, 1, 2
+_LEVEL_NAMES = {_SIMILAR: "similar", _EXACT: "exact"}
+_EVIDENCE_COLUMNS = ("name_key", "name_concat", "name_tokens", "birth_date", "id_norm", "phone", "email",
+                     "nationality", "postcode", "address_key", "address_tokens")  # fmt: skip
+
+
+def agreements(records: Any, lefts: Sequence[int], rights: Sequence[int]) -> list[dict[str, str]]:
+    """`agreement` of each pair of rows (`lefts[i]`, `rights[i]`) of the normalised `records` (an Arrow table),
+    computed column-wise: the two sides taken in Arrow, equality and shared tokens in Polars, Levenshtein with its
+    cutoff in rapidfuzz (`cpdist`), then one small integer per pair naming its fields' levels, and each pair's dict
+    copied from the one of its combination. The same dicts as `agreement` (tests compare both)."""
+    import numpy as np
+    import polars as pl
+    import pyarrow as pa
+
+    if not lefts:
+        return []
+    columns = records.select(list(_EVIDENCE_COLUMNS))
+    left = cast("pl.DataFrame", pl.from_arrow(columns.take(pa.array(lefts, pa.int64()))))  # a table: a frame
+    right = cast("pl.DataFrame", pl.from_arrow(columns.take(pa.array(rights, pa.int64()))))
+    pairs = pl.concat([left.rename(lambda c: f"{c}_l"), right.rename(lambda c: f"{c}_r")], how="horizontal")
+    levels = pairs.select(*_level_expressions(pairs)).to_numpy()
+    code = levels @ (3 ** np.arange(len(EVIDENCE_FIELDS)))
+    templates: dict[int, dict[str, str]] = {}
+    out = []
+    for value in code.tolist():
+        template = templates.get(value)
+        if template is None:
+            digits = [(value // 3**i) % 3 for i in range(len(EVIDENCE_FIELDS))]
+            template = templates[value] = {
+                f: _LEVEL_NAMES[d] for f, d in zip(EVIDENCE_FIELDS, digits, strict=True) if d
+            }
+        out.append(dict(template))
+    return out
+
+
+def _level_expressions(pairs: Any) -> list[Any]:
+    """One column per EVIDENCE_FIELDS field, in that order: 2 exact, 1 similar, 0 neither (`agreement`'s rule)."""
+    import polars as pl
+
+    def present(column: str) -> Any:  # Python's truth of a text: neither None nor empty
+        return (pl.col(column).is_not_null() & (pl.col(column) != "")).fill_null(False)
+
+    def exact(column: str) -> Any:
+        return present(f"{column}_l") & (pl.col(f"{column}_l") == pl.col(f"{column}_r")).fill_null(False)
+
+    def close(column: str, distance: int) -> Any:
+        from rapidfuzz import process
+        from rapidfuzz.distance import Levenshtein
+
+        both = pairs.select(present(f"{column}_l") & present(f"{column}_r")).to_series()
+        found = process.cpdist(pairs[f"{column}_l"].fill_null("").to_list(), pairs[f"{column}_r"].fill_null("")
+                               .to_list(), scorer=Levenshtein.distance, score_cutoff=distance, workers=1)  # fmt: skip
+        return pl.lit(pl.Series(both.to_numpy() & (found <= distance)))
+
+    def shared(column: str, at_least: int) -> Any:
+        return pl.col(f"{column}_l").list.set_intersection(pl.col(f"{column}_r")).list.len().fill_null(0) >= at_least
+
+    def level(is_exact: Any, is_similar: Any | None = None) -> Any:
+        chosen: Any = pl.when(is_exact).then(_EXACT)
+        if is_similar is not None:
+            chosen = chosen.when(is_similar).then(_SIMILAR)
+        return chosen.otherwise(_NOT).cast(pl.Int64)
+
+    by_field = {
+        "name": level(exact("name_key") | exact("name_concat"), close("name_concat", 2) | shared("name_tokens", 2)),
+        "birth_date": level(exact("birth_date"), close("birth_date", 1)),
+        "id_number": level(exact("id_norm"), close("id_norm", 1)),
+        "phone": level(exact("phone")), "email": level(exact("email")), "nationality": level(exact("nationality")),
+        "address": level(exact("address_key"), shared("address_tokens", 2)),
+        "postcode": level(exact("postcode")),
+    }  # fmt: skip
+    return [by_field[f].alias(f) for f in EVIDENCE_FIELDS]
 
 
 DETERMINISTIC_RULES = (("kind", "id_norm"), ("kind", "name_key", "birth_date"))  # the prior's near-certain pairs
@@ -192,6 +260,29 @@ def _train_between(left: Any, right: Any, seed: int) -> dict[str, Any] | None:
     model: dict[str, Any] = linker.misc.save_model_to_json()
     model["link_type"] = "dedupe_only"  # predicted between the two parts of one table (`predict_between`)
     return model
+
+
+def _collect_hits(run: MatchRun, found: Any, records: Any, rows: Sequence[PartyInput],
+                  reference: Sequence[PartyInput], split: int, shown: int) -> None:  # fmt: skip
+    """The pairs at the threshold (`found`, an Arrow table of record numbers: list rows below `split`, the shown
+    reference records next, hidden ones last) as the run's matches, with their evidence (`agreements`), and its
+    hidden matches, without any. Column-wise in numpy until the PairMatch objects."""
+    import numpy as np
+
+    ids = [found.column(i).to_numpy() for i in range(2)]
+    low, high = np.minimum(*ids), np.maximum(*ids)
+    between = (low < split) & (high >= split)  # a list row with a reference record (list ids are low)
+    hidden = between & (high - split >= shown)
+    shown_pairs = between & ~hidden
+    probability, weight = (found.column(i).to_numpy() for i in (2, 3))
+    for mask, into, evidence in ((hidden, run.hidden_matches, None), (shown_pairs, run.matches, agreements)):
+        lows, highs = low[mask].tolist(), high[mask].tolist()
+        agreed = evidence(records, lows, highs) if evidence else [{} for _ in lows]  # a hidden hit shows nothing
+        into.extend(
+            PairMatch(rows[a].party_id, reference[b - split].party_id, p, w, fields)
+            for a, b, p, w, fields in zip(lows, highs, probability[mask].tolist(), weight[mask].tolist(), agreed,
+                                          strict=True)
+        )  # fmt: skip
 
 
 def match_lists(
@@ -250,17 +341,7 @@ def match_lists(
     predictions = linker.inference.predict_between(left, right)
     run.counts = count_pairs(predictions, threshold, below_id=split + shown if hidden else None)
     progress(2, 3, "collecting hits")
-    pairs = [p for p in above_threshold(predictions, threshold) if p.left < split <= p.right]  # list ids are low
-    for pair in pairs:  # a hidden reference gives a match with no evidence: nothing about it is shown
-        if pair.right - split >= shown:
-            run.hidden_matches.append(PairMatch(rows[pair.left].party_id, reference[pair.right - split].party_id,
-                                                pair.match_probability, pair.match_weight, {}))  # fmt: skip
-    pairs = [p for p in pairs if p.right - split < shown]
-    matched = _records_by_uid(records, {uid for p in pairs for uid in (p.left, p.right)})
-    for pair in pairs:
-        run.matches.append(PairMatch(rows[pair.left].party_id, reference[pair.right - split].party_id,
-                                     pair.match_probability, pair.match_weight,
-                                     agreement(matched[pair.left], matched[pair.right])))  # fmt: skip
+    _collect_hits(run, above_threshold_table(predictions, threshold), records, rows, reference, split, shown)
     run.matches.sort(key=lambda m: (m.row, -m.probability, m.reference))
     run.hidden_matches.sort(key=lambda m: (m.row, m.reference))
     progress(3, 3, "done")
