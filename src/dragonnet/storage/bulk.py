@@ -3,6 +3,8 @@ path: one stream, no Python object per row), batched `executemany` on SQLite."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
@@ -48,7 +50,7 @@ def copy_frame(session: Session, table: str, frame: pl.DataFrame) -> None:
                                       datetime_format="%Y-%m-%dT%H:%M:%S%.f%z"))  # fmt: skip
 
 
-def query_frame(session: Session, query: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+def query_frame(session: Session, query: str, schema: dict[str, Any]) -> pl.DataFrame:
     """PostgreSQL: the rows of `query` (SQL text, no parameters) read with `COPY (...) TO STDOUT` as one CSV buffer
     into a frame of `schema`: no Python object per row (250,000 new case ids at 10^6 rows)."""
     raw = session.connection().connection.driver_connection
