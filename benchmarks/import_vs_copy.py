@@ -55,6 +55,26 @@ COUNTRIES = ["LA", "KH", "TH", "CN", "MM", "Laos", "China", "MY"]
 MODES = ["sea_container", "air_passenger", "road", "postal", "express_courier", "truck", "container"]
 
 
+def backend_cpu(pid: int) -> float | None:
+    """CPU seconds a PostgreSQL backend process has used (user + system), when the server runs on this machine:
+    unlike wall-clock time, it does not grow with the machine's load, so the server's work on the import's COPY
+    streams compares with its work on the floor's even while other jobs run. None when it cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_text(seconds: float | None) -> str:
+    return "n/a (server not local)" if seconds is None else f"{seconds:.1f} s"
+
+
+def _since(start: float | None, pid: int) -> float | None:
+    now = backend_cpu(pid)
+    return None if start is None or now is None else now - start
+
+
 def watched_container(n: int) -> str:
     """The n-th container number on the benchmark's watchlists (even ones appear in the generated file)."""
     owner = f"MSKU{n * 7919 % 10**6:06d}" if n % 2 == 0 else f"TGHU{n:06d}"
@@ -146,9 +166,10 @@ def prepare(url: str) -> Engine:
 WRITTEN = ("cases", "items", "case_transits", "case_imports", "case_import_cases")
 
 
-def schema_floor(engine: Engine, floor_url: str) -> float:
+def schema_floor(engine: Engine, floor_url: str) -> tuple[float, float | None]:
     """Seconds to COPY the rows the import wrote (cases, items, transits, ids included) into a second database
-    with the same schema, keys, indexes and triggers: what PostgreSQL itself needs to store them."""
+    with the same schema, keys, indexes and triggers: what PostgreSQL itself needs to store them; and the CPU
+    seconds its backend spent on it (None when the server is not on this machine)."""
     dumps: dict[str, tuple[str, bytes]] = {}
     raw = engine.raw_connection()
     try:
@@ -167,6 +188,8 @@ def schema_floor(engine: Engine, floor_url: str) -> float:
     raw = floor.raw_connection()
     try:
         cur = raw.cursor()
+        pid = raw.driver_connection.info.backend_pid  # type: ignore[union-attr]
+        cpu0 = backend_cpu(pid)
         t0 = time.perf_counter()
         per_table = []
         for table in WRITTEN:
@@ -178,11 +201,12 @@ def schema_floor(engine: Engine, floor_url: str) -> float:
             per_table.append(f"{table} {time.perf_counter() - t_table:.2f} s")
         raw.commit()
         elapsed = time.perf_counter() - t0
+        server = _since(cpu0, pid)
         print(f"  schema floor by table: {', '.join(per_table)}; commit included in the total")
     finally:
         raw.close()
         floor.dispose()
-    return elapsed
+    return elapsed, server
 
 
 @contextmanager
@@ -243,20 +267,25 @@ def run(url: str, floor_url: str, rows: int, items_per_case: int) -> None:
 
         timer = ListenerTimer()
         hooks.manager().register(timer, name="bench-timer")
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         with Session(engine) as s:
+            pid = s.connection().connection.driver_connection.info.backend_pid  # type: ignore[union-attr]
+            cpu0 = backend_cpu(pid)
             report = import_cases(s, operation_slug="mekong-dragon", agency_code="VN-CUS",
                                   actor=AuditActor(None, "bench", "VN-CUS"), file_path=path,
                                   max_bytes=size + 1, max_rows=rows,
                                   today=dt.date(2024, 1, 1))  # fmt: skip
             s.commit()
-        t_import = time.perf_counter() - t0
+            server_import = _since(cpu0, pid)
+        t_import, client_import = time.perf_counter() - t0, time.process_time() - c0
         hooks.manager().unregister(name="bench-timer")
         with Session(engine) as s:
             hits = s.execute(select(func.count()).select_from(WatchlistHit)).scalar_one()
         print(f"import: {t_import:.1f} s  ({report.rows_imported:,} rows, {report.cases_created:,} cases, "
               f"{report.rows_rejected:,} rejected, {hits:,} watchlist hits)")  # fmt: skip
         print(f"  of which the cases_written listeners (the watchlist check): {timer.seconds:.2f} s")
+        print(f"  CPU: this process {client_import:.1f} s (Polars' threads included), the PostgreSQL backend "
+              f"{_cpu_text(server_import)}")  # fmt: skip
         if report.errors:
             print("  first errors:", [str(e) for e in report.errors[:3]])
 
@@ -277,12 +306,17 @@ def run(url: str, floor_url: str, rows: int, items_per_case: int) -> None:
         finally:
             raw.close()
         print(f"COPY:   {t_copy:.1f} s  ({copied:,} rows)")
-        t_floor = schema_floor(engine, floor_url)
-        print(f"schema floor: {t_floor:.1f} s  (COPY of the rows the import wrote into the same schema)")
+        t_floor, server_floor = schema_floor(engine, floor_url)
+        print(f"schema floor: {t_floor:.1f} s  (COPY of the rows the import wrote into the same schema; "
+              f"PostgreSQL backend CPU {_cpu_text(server_floor)})")  # fmt: skip
         print(f"ratio import / COPY: {t_import / t_copy:.2f}x")
         print(f"ratio import / schema floor: {t_import / t_floor:.2f}x  (floor / COPY: {t_floor / t_copy:.2f}x)")
         print(f"ratio (import + reference load) / schema floor: {(t_import + t_reference) / t_floor:.2f}x  "
               "(a process that imports once)")  # fmt: skip
+        if server_import is not None and server_floor:
+            print(f"ratio of CPU, (import's process + its backend) / floor's backend: "
+                  f"{(client_import + server_import) / server_floor:.2f}x; backends alone: "
+                  f"{server_import / server_floor:.2f}x  (CPU time does not grow with the machine's load)")  # fmt: skip
         engine.dispose()
 
 

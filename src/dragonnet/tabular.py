@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import polars as pl
+
 from dragonnet.errors import DragonnetError
 
 MAX_BYTES = 50 * 1024 * 1024
@@ -198,3 +200,39 @@ def cell_text(value: Any) -> str | None:
         return str(value)
     text = str(value)
     return text if text.strip() else None
+
+
+# --- a Python rule over a column, settled column-wise where Polars means the same ------------------------------
+
+PRINTABLE_ASCII = r"^[\x20-\x7E]*$"  # where upper case, NFKC and separators mean the same in Polars as in Python
+
+
+def printable_ascii(column: str) -> pl.Expr:
+    """True where the text is printable ASCII only (the part a Polars expression can settle like Python)."""
+    return pl.col(column).str.contains(PRINTABLE_ASCII)
+
+
+def settled_or_rule(
+    values: pl.Series, settled: pl.Expr, answer: pl.Expr, rule: Callable[[str], Any], dtype: Any = None
+) -> pl.Series:
+    """`rule` over a column, with the Python called as little as possible: where `settled` holds (an expression
+    over the column named as `values`, usually `printable_ascii` and more) the answer is `answer`, computed
+    column-wise; every other value goes through `rule` itself, once per distinct value. Null stays null. Each
+    user keeps a property test that the column-wise answer is the rule's."""
+    name = values.name
+    dtype = dtype or values.dtype
+    flags = values.to_frame().select(settled.fill_null(False).alias("settled"), answer.cast(dtype).alias("answer"))
+    others = values.filter(~flags.get_column("settled")).drop_nulls().unique()
+    if others.is_empty():
+        return flags.get_column("answer").alias(name)
+    slow = {v: rule(v) for v in others.to_list()}
+    by_rule = values.replace_strict(slow, default=None, return_dtype=dtype)
+    return (
+        pl.select(
+            pl.when(pl.lit(flags.get_column("settled")))
+            .then(pl.lit(flags.get_column("answer")))
+            .otherwise(pl.lit(by_rule))
+        )
+        .to_series()
+        .alias(name)
+    )

@@ -337,3 +337,15 @@ def test_hundred_thousand_rows_import(session: Session, operation: Operation) ->
     assert report.ok, report.errors[:3]
     assert report.cases_created == 25_000 and report.rows_imported == 100_000
     assert counts(session)["items"] == 100_000
+
+
+def test_the_rows_written_are_main_s(session: Session, operation: Operation) -> None:
+    """Cases, items, transits, parties, identifiers, the import records and the audit entries of two imports (the
+    second updates, keeps and adds cases) are exactly what main's importer wrote before the write path changed
+    (issue #20: COPY in the text format, ids read through COPY): the stored file was written by main's code."""
+    import json
+
+    from .written_rows import run_scenario
+
+    expected = json.loads((DATA / "import_written_rows.json").read_text(encoding="utf-8"))
+    assert json.loads(json.dumps(run_scenario(session), sort_keys=True, ensure_ascii=False, default=str)) == expected

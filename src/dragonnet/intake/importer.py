@@ -49,7 +49,7 @@ from dragonnet.intake.templates import EXAMPLE_CASE_REF, example_rows
 from dragonnet.intake.unchanged import unchanged_refs
 from dragonnet.operation.service import get_operation
 from dragonnet.policy.audit import AuditActor, record
-from dragonnet.storage.bulk import copy_frame
+from dragonnet.storage.bulk import copy_frame, query_frame
 from dragonnet.storage.models import (
     Agency,
     Case,
@@ -481,13 +481,12 @@ def _table(model: type[Any]) -> Table:
 
 def _copy_new_cases(session: Session, frame: pl.DataFrame) -> dict[str, int]:
     """PostgreSQL: take ids from the sequence in one statement, then COPY the new case rows with them."""
-    sequence = session.execute(select(func.pg_get_serial_sequence("cases", "id"))).scalar_one()
-    new_ids = list(
-        session.execute(select(func.nextval(sequence)).select_from(func.generate_series(1, frame.height))).scalars()
-    )
-    frame = frame.with_columns(pl.Series("id", new_ids, dtype=pl.Int64))
+    # Only an int is interpolated: the number of ids to take.
+    ids_query = f"SELECT nextval(pg_get_serial_sequence('cases', 'id')) FROM generate_series(1, {int(frame.height)})"  # noqa: S608  # nosec B608
+    new_ids = query_frame(session, ids_query, {"id": pl.Int64}).get_column("id")
+    frame = frame.with_columns(new_ids)
     copy_frame(session, "cases", frame)
-    return dict(zip(frame.get_column("case_ref").to_list(), new_ids, strict=True))
+    return dict(zip(frame.get_column("case_ref").to_list(), new_ids.to_list(), strict=True))
 
 
 def _with_extra(frame: pl.DataFrame, names: Sequence[str]) -> pl.DataFrame:

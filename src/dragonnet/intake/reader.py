@@ -120,7 +120,8 @@ def _read_csv(data: bytes, name: str, max_rows: int) -> ReadResult:
     header_rowno = header_index + 1
     try:
         frame = pl.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            # A UTF-8 file without a BOM is its own UTF-8 text: read its bytes, no second copy of the file.
+            io.BytesIO(data if encoding == "utf-8" else text.encode("utf-8")),
             has_header=False,
             infer_schema=False,
             separator=delimiter,

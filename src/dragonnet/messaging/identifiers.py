@@ -16,6 +16,7 @@ import polars as pl
 from dragonnet.domain.identifiers import container_problem
 from dragonnet.errors import ValidationError
 from dragonnet.reference._text import norm
+from dragonnet.tabular import printable_ascii, settled_or_rule
 
 
 class AlertIdentifierKind(StrEnum):
@@ -117,7 +118,6 @@ def normalise_watch_value(kind: str, value: str) -> str:
 
 _LETTERS_AND_DIGITS = frozenset({WatchKind.CONTAINER, WatchKind.VESSEL, WatchKind.VEHICLE, WatchKind.PASSPORT,
                                   WatchKind.BANK_ACCOUNT})  # fmt: skip
-_PRINTABLE_ASCII = r"^[\x20-\x7e]*$"
 
 
 def normalise_watch_values(kind: str, values: pl.Series) -> pl.Series:
@@ -127,17 +127,12 @@ def normalise_watch_values(kind: str, values: pl.Series) -> pl.Series:
     values = values.cast(pl.String)
     if kind not in _LETTERS_AND_DIGITS:
         return values.map_elements(lambda v: normalise_watch_value(kind, v), return_dtype=pl.String)
-    ascii_rows = values.str.contains(_PRINTABLE_ASCII)
-    folded = values.str.to_uppercase().str.replace_all(r"[^0-9A-Z]", "")
+    folded = pl.col("value").str.to_uppercase().str.replace_all(r"[^0-9A-Z]", "")
     if kind == WatchKind.VESSEL:
         folded = folded.str.strip_prefix("IMO")
-    others = values.filter(~ascii_rows)
-    if others.is_empty():
-        return folded
-    slow = {v: normalise_watch_value(kind, v) for v in others.to_list()}
-    return pl.select(
-        pl.when(pl.lit(ascii_rows)).then(pl.lit(folded)).otherwise(pl.lit(values).replace_strict(slow, default=None))
-    ).to_series()
+    return settled_or_rule(
+        values.alias("value"), printable_ascii("value"), folded, lambda v: normalise_watch_value(kind, v)
+    ).alias(values.name)
 
 
 def check_watch_value(kind: str, value: str) -> str:

@@ -1,0 +1,58 @@
+"""storage.bulk: a frame written with COPY (PostgreSQL, text format) or executemany (SQLite) reads back as it was,
+whatever its text holds; a query read through COPY comes back as a typed frame."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+from sqlalchemy import Boolean, Column, Date, DateTime, Engine, Float, Integer, MetaData, Table, Text, select
+from sqlalchemy.orm import Session
+
+from dragonnet.storage.bulk import insert_frame, query_frame
+
+NASTY = ["plain", "", "back\\slash", "tab\there", "new\nline", "cr\rlf\r\n", "\\N", "\\.", '"quoted", comma',
+         "'; DROP TABLE x; --", "=1+1", "ngũ cốc 谷物 ງາ", "trailing\\", "\\t literally", " spaced "]  # fmt: skip
+
+
+def _probe(engine: Engine) -> Table:
+    table = Table(
+        "bulk_probe", MetaData(), Column("id", Integer, primary_key=True), Column("txt", Text), Column("d", Date),
+        Column("f", Float), Column("at", DateTime(timezone=True)), Column("b", Boolean),
+    )  # fmt: skip
+    table.create(engine)
+    return table
+
+
+def test_a_frame_reads_back_as_written(engine: Engine, session: Session) -> None:
+    table = _probe(engine)
+    n = len(NASTY)
+    at = dt.datetime(2026, 12, 6, 11, 30, 15, 123456, tzinfo=dt.UTC)
+    frame = pl.DataFrame(
+        {"id": range(1, n + 2), "txt": [*NASTY, None], "d": [dt.date(2023, 6, 1)] * n + [None],
+         "f": [1.5, 0.1, 1e-7, 123456789.125, *[2.0] * (n - 4), None], "at": [at] * n + [None],
+         "b": [True, False] * (n // 2) + [True] * (n % 2) + [None]},
+        schema={"id": pl.Int64, "txt": pl.String, "d": pl.Date, "f": pl.Float64, "at": pl.Datetime("us", "UTC"),
+                "b": pl.Boolean},
+    )  # fmt: skip
+    insert_frame(session, table, frame)
+    session.commit()
+    rows = session.execute(select(table).order_by(table.c.id)).all()
+    assert [r.txt for r in rows] == [*NASTY, None]  # an empty string stays empty, NULL stays NULL
+    assert [r.f for r in rows] == frame.get_column("f").to_list()
+    assert [r.d for r in rows] == frame.get_column("d").to_list()
+    assert [r.b for r in rows] == frame.get_column("b").to_list()
+    stored = [r.at.replace(tzinfo=dt.UTC) if r.at is not None and r.at.tzinfo is None else r.at for r in rows]
+    assert stored == [at] * n + [None]
+
+
+def test_query_frame_reads_ids_in_order(backend: str, session: Session) -> None:
+    if backend != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    frame = query_frame(
+        session, "SELECT g, g * 2 FROM generate_series(1, 5) g ORDER BY g", {"a": pl.Int64, "b": pl.Int64}
+    )
+    assert frame.to_dict(as_series=False) == {"a": [1, 2, 3, 4, 5], "b": [2, 4, 6, 8, 10]}
+    empty = query_frame(session, "SELECT 1 WHERE false", {"a": pl.Int64})
+    assert empty.height == 0 and empty.schema == pl.Schema({"a": pl.Int64})
