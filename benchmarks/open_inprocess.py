@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import pstats
 import os
+import pstats
 import random
 import statistics
 import sys
@@ -32,11 +32,11 @@ from starlette.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bare_cases  # noqa: E402
-from load_test import build_database, issue_tokens  # noqa: E402
+import bare_cases
+from load_test import build_database, issue_tokens
 
-from dragonnet.app import create_app  # noqa: E402
-from dragonnet.storage.db import make_engine, normalise_url  # noqa: E402
+from dragonnet.app import create_app
+from dragonnet.storage.db import make_engine, normalise_url
 
 
 class ThreadProfiles:
