@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from dragonnet.domain.vocabulary import CaseStatus, CommodityClass
@@ -188,30 +188,38 @@ class CaseRecord:
     parties: list[dict[str, Any]] | None
 
 
+# The statements over one case's rows, built once (the case's id bound at execution).
+_CASE_ID = bindparam("case_id")
+_OPEN_ITEMS = select(*OPEN_ITEM_COLUMNS).where(Item.case_id == _CASE_ID).order_by(Item.position, Item.id)
+_OPEN_TRANSITS = (
+    select(CaseTransit.country).where(CaseTransit.case_id == _CASE_ID).order_by(CaseTransit.position, CaseTransit.id)
+)
+_OPEN_PARTIES = select(*OPEN_PARTY_COLUMNS).where(Party.case_id == _CASE_ID).order_by(Party.id)
+
+
 def open_case(session: Session, actor: Actor, case_id: int, *, purpose: str = "view") -> CaseRecord:
     """The case `case_id` as `actor` may see it, read with Core selects (no ORM objects): Hidden (404) where it
     may not see it, as where it does not exist. The nominal check is a column of the case's own query; parties
     shown are audited (`case.read_nominal`) as `read_parties` does. The same values as `get_case` and
-    `read_parties` (tests/intake/test_cases_api.py compares the API's answers of both)."""
+    `read_parties` (tests/intake/test_case_open.py compares the API's answers of both)."""
     query = visible_case_row(actor, case_id, *OPEN_CASE_COLUMNS)
     query = query.join(Agency, Agency.id == Case.reporting_agency_id).join(Phase, Phase.id == Case.phase_id)
-    row = session.execute(query.join(Operation, Operation.id == Case.operation_id)).mappings().first()
+    # On the session's connection (its transaction), without the ORM's execution: there is no entity to load.
+    conn = session.connection()
+    row = conn.execute(query.join(Operation, Operation.id == Case.operation_id)).mappings().first()
     if row is None:
         raise Hidden(actor, "case", case_id)
     case = dict(row)
     may_see_nominal = bool(case.pop("may_see_nominal"))
-    items = session.execute(select(*OPEN_ITEM_COLUMNS).where(Item.case_id == case_id)
-                            .order_by(Item.position, Item.id)).mappings().all()  # fmt: skip
-    transits = session.execute(select(CaseTransit.country).where(CaseTransit.case_id == case_id)
-                               .order_by(CaseTransit.position, CaseTransit.id)).scalars().all()  # fmt: skip
+    items = [dict(i) for i in conn.execute(_OPEN_ITEMS, {"case_id": case_id}).mappings()]
+    transits = list(conn.execute(_OPEN_TRANSITS, {"case_id": case_id}).scalars())
     parties = None
     if may_see_nominal:
-        rows = session.execute(select(*OPEN_PARTY_COLUMNS).where(Party.case_id == case_id).order_by(Party.id))
-        parties = [dict(p) for p in rows.mappings()]
+        parties = [dict(p) for p in conn.execute(_OPEN_PARTIES, {"case_id": case_id}).mappings()]
         if parties:
             record(session, audit_actor(actor), "case.read_nominal", "case", case_id,
                    parties=[p["id"] for p in parties], purpose=purpose)  # fmt: skip
-    return CaseRecord(case, [dict(i) for i in items], list(transits), parties)
+    return CaseRecord(case, items, transits, parties)
 
 
 def visible_ids(session: Session, actor: Actor, ids: Sequence[int]) -> set[int]:
