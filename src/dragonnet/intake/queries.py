@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, bindparam, exists, func, or_, select
+from sqlalchemy import BindParameter, Select, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from dragonnet.domain.vocabulary import CaseStatus, CommodityClass
@@ -189,7 +189,7 @@ class CaseRecord:
 
 
 # The statements over one case's rows, built once (the case's id bound at execution).
-_CASE_ID = bindparam("case_id")
+_CASE_ID: BindParameter[Any] = bindparam("case_id")
 _OPEN_ITEMS = select(*OPEN_ITEM_COLUMNS).where(Item.case_id == _CASE_ID).order_by(Item.position, Item.id)
 _OPEN_TRANSITS = (
     select(CaseTransit.country).where(CaseTransit.case_id == _CASE_ID).order_by(CaseTransit.position, CaseTransit.id)
