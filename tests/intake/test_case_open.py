@@ -16,7 +16,7 @@ from dragonnet.policy.access import Actor, get_case
 from dragonnet.storage.db import make_engine
 from dragonnet.storage.models import AuditEvent, User
 from intake.webcases import api_client, case_body
-from web.seed import Seeded
+from web.seed import USERS, Seeded
 
 _CASE_OUT = TypeAdapter(CaseOut)
 
@@ -69,9 +69,10 @@ def test_open_answers_byte_for_byte_as_the_orm_path(app_client: TestClient, seed
         assert created.status_code == 201, created.text
         ids[name] = created.json()["id"]
     ids |= {ref: seeded_db.cases[ref] for ref in ("TH-1", "TH-2", "TH-3", "VN-1")}
-    vn, _ = api_client(app_client, "vn_reporter")
-    observer, _ = api_client(app_client, "observer")
-    readers = {"th_reporter": th, "vn_reporter": vn, "observer": observer}
+    # every seeded user: owner, other agencies, observer, coordinators (their country rule is a subquery over
+    # agencies), analysts
+    readers = {"th_reporter": th} | {name: api_client(app_client, name)[0] for name in USERS if name != "th_reporter"}
+    vn = readers["vn_reporter"]
     shown = 0
     for username, client in readers.items():
         for name, case_id in ids.items():

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import BindParameter, Select, bindparam, exists, func, or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from dragonnet.domain.vocabulary import CaseStatus, CommodityClass
 from dragonnet.errors import ValidationError
@@ -156,9 +156,12 @@ def read_parties(session: Session, actor: Actor, case: Case, *, purpose: str = "
     return parties
 
 
+# The reporting agency joined to the case under an alias: the visibility clause's own subquery over agencies (a
+# national coordinator's country rule) must not correlate to it.
+_REPORTING = aliased(Agency, name="reporting_agency")
 # What one case's read (`open_case`) returns of the case, its items and its parties: the columns of the API's case.
 OPEN_CASE_COLUMNS = (
-    Case.id, Case.case_ref, Agency.code.label("reporting_agency"), Phase.number.label("phase"), Case.status,
+    Case.id, Case.case_ref, _REPORTING.code.label("reporting_agency"), Phase.number.label("phase"), Case.status,
     Case.version, Case.sharing_level, Case.seizure_date, Case.place_country, Case.place_locode,
     Operation.slug.label("operation"), Case.place_name, Case.place_type, Case.direction, Case.transport_mode,
     Case.conveyance_ref, Case.detection_method, Case.concealment, Case.origin_country, Case.destination_country,
@@ -203,7 +206,7 @@ def open_case(session: Session, actor: Actor, case_id: int, *, purpose: str = "v
     shown are audited (`case.read_nominal`) as `read_parties` does. The same values as `get_case` and
     `read_parties` (tests/intake/test_case_open.py compares the API's answers of both)."""
     query = visible_case_row(actor, case_id, *OPEN_CASE_COLUMNS)
-    query = query.join(Agency, Agency.id == Case.reporting_agency_id).join(Phase, Phase.id == Case.phase_id)
+    query = query.join(_REPORTING, _REPORTING.id == Case.reporting_agency_id).join(Phase, Phase.id == Case.phase_id)
     # On the session's connection (its transaction), without the ORM's execution: there is no entity to load.
     conn = session.connection()
     row = conn.execute(query.join(Operation, Operation.id == Case.operation_id)).mappings().first()
