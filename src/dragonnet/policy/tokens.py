@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, bindparam, or_, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from dragonnet.errors import ValidationError
 from dragonnet.policy import audit
@@ -67,8 +67,8 @@ class TokenGrant:
 
 
 # Every API request passes here, so the token, its user, the user's agency and roles are one Core select (a row
-# per role) rather than ORM objects; the same checks as `resolve_token`, on every request (nothing is cached: a
-# revoked token is refused at once).
+# per role) rather than ORM objects. The checks run on every request (nothing is cached: a revoked token, an
+# expired one or one whose user was disabled is refused at once).
 _GRANT = (
     select(ApiToken.id, ApiToken.scope, ApiToken.expires_at, ApiToken.revoked_at, ApiToken.last_used_at,
            User.id.label("user_id"), User.username, User.display_name, User.is_active, User.agency_id,
@@ -92,50 +92,16 @@ def resolve_token_grant(session: Session, raw: str, client_address: str | None =
     if row.revoked_at is not None or row.expires_at <= now or not row.is_active:
         return None
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY:
-        _touch_id(session, row.id, now)
+        _touch(session, row.id, now)
     roles = frozenset(r.role for r in rows if r.role is not None)
     actor = Actor(row.user_id, row.username, row.agency_id, row.agency_code, row.country, roles, client_address)
     return TokenGrant(row.id, row.scope, row.user_id, row.display_name, actor)
 
 
-def resolve_token(session: Session, raw: str) -> tuple[User, ApiToken] | None:
-    """The token's user and row if the token is valid now; None otherwise. Updates `last_used_at`."""
-    if not raw.startswith(TOKEN_MARK) or len(raw) > 200:
-        return None
-    # One round trip for the token, its user, the user's agency and roles (every API request passes here).
-    found = (
-        session.execute(
-            select(ApiToken, User)
-            .join(User, User.id == ApiToken.user_id)
-            .where(ApiToken.token_hash == token_hash(raw))
-            .options(joinedload(User.agency), joinedload(User.roles))
-        )
-        .unique()
-        .first()
-    )
-    now = utcnow()
-    if found is None:
-        return None
-    token, user = found
-    if token.revoked_at is not None or token.expires_at <= now or not user.is_active:
-        return None
-    if token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY:
-        _touch(session, token, now)
-    return user, token
-
-
-def _touch(session: Session, token: ApiToken, now: dt.datetime) -> None:
-    """Record the use. On PostgreSQL in its own short transaction: concurrent requests with the same token
-    must not queue on the token's row lock for the length of a whole request (seen under load)."""
-    bind = session.get_bind()
-    if bind.dialect.name != "postgresql" or not isinstance(bind, Engine):
-        token.last_used_at = now  # SQLite: one writer at a time anyway, inside the request's transaction
-        return
-    _touch_id(session, token.id, now)
-
-
-def _touch_id(session: Session, token_id: int, now: dt.datetime) -> None:
-    """`_touch` by the token's id (no ORM object): on SQLite in the request's transaction."""
+def _touch(session: Session, token_id: int, now: dt.datetime) -> None:
+    """Record the use. On PostgreSQL in its own short transaction: concurrent requests with the same token must
+    not queue on the token's row lock for the length of a whole request (seen under load). On SQLite (one writer
+    at a time anyway) inside the request's transaction."""
     stale = or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - LAST_USED_GRANULARITY)
     statement = update(ApiToken).where(ApiToken.id == token_id, stale).values(last_used_at=now)
     bind = session.get_bind()
