@@ -14,21 +14,22 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 from typing import Annotated
 from urllib.parse import quote
 
 import anyio
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dragonnet.config import Settings
 from dragonnet.http.security import tokens_match
 from dragonnet.policy import audit
 from dragonnet.policy.access import Actor, PermissionDenied
-from dragonnet.policy.tokens import resolve_token
+from dragonnet.policy.tokens import resolve_token_grant
 from dragonnet.policy.users import resolve_session
 from dragonnet.storage.models import User
 
@@ -109,10 +110,10 @@ class Authenticated:
     """Who made the request and how.
 
     Plain values are copied out of the ORM rows (display name, CSRF token) so that an error page can
-    still show them after the request's transaction was rolled back and the rows expired.
+    still show them after the request's transaction was rolled back and the rows expired. An API token's
+    user row is read only if a route asks for `user` (most API requests need only the actor).
     """
 
-    user: User
     actor: Actor
     display_name: str
     csrf_token: str | None  # the session's token for cookie logins; None for API tokens
@@ -120,6 +121,17 @@ class Authenticated:
     method: str  # "cookie" or "token"
     token_scope: str | None = None  # "read" or "write" for API tokens
     language: str | None = None  # the locale the user chose (pages only: the API stays English)
+    loaded_user: User | None = field(default=None, repr=False)
+    load_user: Callable[[], User] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def user(self) -> User:
+        """The user's row (read on first use for API tokens, in the request's session)."""
+        if self.loaded_user is None:
+            assert self.load_user is not None, "an Authenticated without its user"
+            object.__setattr__(self, "loaded_user", self.load_user())
+        assert self.loaded_user is not None
+        return self.loaded_user
 
 
 def authenticate_request(request: Request, db: Session) -> Authenticated | None:
@@ -138,7 +150,7 @@ def authenticate_request(request: Request, db: Session) -> Authenticated | None:
         return None
     user, web_session = found
     auth = Authenticated(
-        user=user,
+        loaded_user=user,
         actor=Actor.for_user(user, client_address(request)),
         display_name=user.display_name,
         csrf_token=web_session.csrf_token,
@@ -155,7 +167,8 @@ API_PATH = "/api/"
 
 def _token_auth(request: Request, db: Session, header: str) -> Authenticated | None:
     scheme, _, raw = header.partition(" ")
-    found = resolve_token(db, raw.strip()) if scheme.lower() == "bearer" else None
+    address = client_address(request)
+    found = resolve_token_grant(db, raw.strip(), address) if scheme.lower() == "bearer" else None
     if found is None:
         prefix = audit.clean_text(raw.strip()[:10])
         request.state.auth_denial = audit.AuditNote(
@@ -166,16 +179,17 @@ def _token_auth(request: Request, db: Session, header: str) -> Authenticated | N
             {"prefix": prefix, "path": request.url.path[:200]},
         )
         return None
-    user, api_token = found
+    user_id = found.user_id
     auth = Authenticated(
-        user=user,
-        actor=Actor.for_user(user, client_address(request)),
-        display_name=user.display_name,
+        actor=found.actor,
+        display_name=found.display_name,
         csrf_token=None,
         session_token=None,
         method="token",
-        token_scope=api_token.scope,
-    )
+        token_scope=found.scope,
+        load_user=lambda: db.execute(select(User).where(User.id == user_id)
+                                     .options(joinedload(User.agency))).scalar_one(),
+    )  # fmt: skip
     request.state.auth = auth
     return auth
 
@@ -208,11 +222,12 @@ def api_auth(request: Request, db: DbSession) -> Authenticated:
     return auth
 
 
-def page_actor(auth: Annotated[Authenticated, Depends(page_auth)]) -> Actor:
+# Async: they only pick a field, and a sync dependency would cost each request a hop to a worker thread.
+async def page_actor(auth: Annotated[Authenticated, Depends(page_auth)]) -> Actor:
     return auth.actor
 
 
-def api_actor(auth: Annotated[Authenticated, Depends(api_auth)]) -> Actor:
+async def api_actor(auth: Annotated[Authenticated, Depends(api_auth)]) -> Actor:
     return auth.actor
 
 

@@ -10,17 +10,18 @@ import base64
 import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Select, exists, func, or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import BindParameter, Select, bindparam, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from dragonnet.domain.vocabulary import CaseStatus, CommodityClass
 from dragonnet.errors import ValidationError
 from dragonnet.intake.record import import_case_ids
-from dragonnet.policy.access import Actor, audit_actor, case_visibility, may_see_nominal
+from dragonnet.policy.access import Actor, Hidden, audit_actor, case_visibility, may_see_nominal, visible_case_row
 from dragonnet.policy.audit import record
 from dragonnet.reference import countries
-from dragonnet.storage.models import Case, Item, Operation, Party, Phase
+from dragonnet.storage.models import Agency, Case, CaseTransit, Item, Operation, Party, Phase
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
@@ -155,8 +156,87 @@ def read_parties(session: Session, actor: Actor, case: Case, *, purpose: str = "
     return parties
 
 
+# The reporting agency joined to the case under an alias: the visibility clause's own subquery over agencies (a
+# national coordinator's country rule) must not correlate to it.
+_REPORTING = aliased(Agency, name="reporting_agency")
+# What one case's read (`open_case`) returns of the case, its items and its parties: the columns of the API's case.
+OPEN_CASE_COLUMNS = (
+    Case.id, Case.case_ref, _REPORTING.code.label("reporting_agency"), Phase.number.label("phase"), Case.status,
+    Case.version, Case.sharing_level, Case.seizure_date, Case.place_country, Case.place_locode,
+    Operation.slug.label("operation"), Case.place_name, Case.place_type, Case.direction, Case.transport_mode,
+    Case.conveyance_ref, Case.detection_method, Case.concealment, Case.origin_country, Case.destination_country,
+    Case.arrests, Case.description, Case.extra, Case.merged_into_id, Case.submitted_at, Case.validated_at,
+    Case.updated_at,
+)  # fmt: skip
+OPEN_ITEM_COLUMNS = (
+    Item.position, Item.commodity_class, Item.substance_text, Item.substance, Item.substance_control,
+    Item.taxon_text, Item.taxon, Item.taxon_rank, Item.taxon_status, Item.cites_appendix, Item.specimen_type,
+    Item.quantity, Item.unit, Item.quantity_text, Item.mass_kg, Item.hs_code, Item.goods_description, Item.extra,
+)  # fmt: skip
+OPEN_PARTY_COLUMNS = (
+    Party.id, Party.role, Party.kind, Party.name, Party.nationality, Party.birth_date, Party.id_number, Party.phone,
+    Party.email, Party.address, Party.extra,
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    """One case as plain values (no ORM objects): the case's columns with its agency's code, phase number and
+    operation slug; its items in order; its transit countries in order; its parties, or None where the reader
+    may not see nominal data."""
+
+    case: dict[str, Any]
+    items: list[dict[str, Any]]
+    transits: list[str]
+    parties: list[dict[str, Any]] | None
+
+
+# The statements over one case's rows, built once (the case's id bound at execution).
+_CASE_ID: BindParameter[Any] = bindparam("case_id")
+_OPEN_ITEMS = select(*OPEN_ITEM_COLUMNS).where(Item.case_id == _CASE_ID).order_by(Item.position, Item.id)
+_OPEN_TRANSITS = (
+    select(CaseTransit.country).where(CaseTransit.case_id == _CASE_ID).order_by(CaseTransit.position, CaseTransit.id)
+)
+_OPEN_PARTIES = select(*OPEN_PARTY_COLUMNS).where(Party.case_id == _CASE_ID).order_by(Party.id)
+
+
+def open_case(session: Session, actor: Actor, case_id: int, *, purpose: str = "view") -> CaseRecord:
+    """The case `case_id` as `actor` may see it, read with Core selects (no ORM objects): Hidden (404) where it
+    may not see it, as where it does not exist. The nominal check is a column of the case's own query; parties
+    shown are audited (`case.read_nominal`) as `read_parties` does. The same values as `get_case` and
+    `read_parties` (tests/intake/test_case_open.py compares the API's answers of both)."""
+    query = visible_case_row(actor, case_id, *OPEN_CASE_COLUMNS)
+    query = query.join(_REPORTING, _REPORTING.id == Case.reporting_agency_id).join(Phase, Phase.id == Case.phase_id)
+    # On the session's connection (its transaction), without the ORM's execution: there is no entity to load.
+    conn = session.connection()
+    row = conn.execute(query.join(Operation, Operation.id == Case.operation_id)).mappings().first()
+    if row is None:
+        raise Hidden(actor, "case", case_id)
+    case = dict(row)
+    may_see_nominal = bool(case.pop("may_see_nominal"))
+    items = [dict(i) for i in conn.execute(_OPEN_ITEMS, {"case_id": case_id}).mappings()]
+    transits = list(conn.execute(_OPEN_TRANSITS, {"case_id": case_id}).scalars())
+    parties = None
+    if may_see_nominal:
+        parties = [dict(p) for p in conn.execute(_OPEN_PARTIES, {"case_id": case_id}).mappings()]
+        if parties:
+            record(session, audit_actor(actor), "case.read_nominal", "case", case_id,
+                   parties=[p["id"] for p in parties], purpose=purpose)  # fmt: skip
+    return CaseRecord(case, items, transits, parties)
+
+
 def visible_ids(session: Session, actor: Actor, ids: Sequence[int]) -> set[int]:
     return set(session.execute(select(Case.id).where(Case.id.in_(list(ids)), case_visibility(actor))).scalars())
 
 
-__all__ = ["CaseFilters", "CasePage", "CaseView", "case_query", "list_cursor", "list_page", "read_parties"]
+__all__ = [
+    "CaseFilters",
+    "CasePage",
+    "CaseRecord",
+    "CaseView",
+    "case_query",
+    "list_cursor",
+    "list_page",
+    "open_case",
+    "read_parties",
+]

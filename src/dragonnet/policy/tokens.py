@@ -10,14 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from dataclasses import dataclass
 
-from sqlalchemy import Engine, or_, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import Engine, bindparam, or_, select, update
+from sqlalchemy.orm import Session
 
 from dragonnet.errors import ValidationError
 from dragonnet.policy import audit
 from dragonnet.policy.access import Actor, Hidden, audit_actor, is_site_admin
-from dragonnet.storage.models import ApiToken, User, utcnow
+from dragonnet.storage.models import Agency, ApiToken, User, UserRole, utcnow
 
 TOKEN_MARK = "dn_"  # noqa: S105 - a marker, not a secret
 TOKEN_PREFIX_LEN = 10
@@ -54,42 +55,61 @@ def create_token(
     return raw, token
 
 
-def resolve_token(session: Session, raw: str) -> tuple[User, ApiToken] | None:
-    """The token's user and row if the token is valid now; None otherwise. Updates `last_used_at`."""
+@dataclass(frozen=True)
+class TokenGrant:
+    """A valid token as plain values: its scope and who holds it (what every API request needs to decide)."""
+
+    token_id: int
+    scope: str
+    user_id: int
+    display_name: str
+    actor: Actor
+
+
+# Every API request passes here, so the token, its user, the user's agency and roles are one Core select (a row
+# per role) rather than ORM objects. The checks run on every request (nothing is cached: a revoked token, an
+# expired one or one whose user was disabled is refused at once).
+_GRANT = (
+    select(ApiToken.id, ApiToken.scope, ApiToken.expires_at, ApiToken.revoked_at, ApiToken.last_used_at,
+           User.id.label("user_id"), User.username, User.display_name, User.is_active, User.agency_id,
+           Agency.code.label("agency_code"), Agency.country, UserRole.role)
+    .join(User, User.id == ApiToken.user_id)
+    .join(Agency, Agency.id == User.agency_id)
+    .outerjoin(UserRole, UserRole.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+)  # fmt: skip
+
+
+def resolve_token_grant(session: Session, raw: str, client_address: str | None = None) -> TokenGrant | None:
+    """The token's grant if the token is valid now; None otherwise. Updates `last_used_at` (once a minute)."""
     if not raw.startswith(TOKEN_MARK) or len(raw) > 200:
         return None
-    # One round trip for the token, its user, the user's agency and roles (every API request passes here).
-    found = (
-        session.execute(
-            select(ApiToken, User)
-            .join(User, User.id == ApiToken.user_id)
-            .where(ApiToken.token_hash == token_hash(raw))
-            .options(joinedload(User.agency), joinedload(User.roles))
-        )
-        .unique()
-        .first()
-    )
+    rows = session.connection().execute(_GRANT, {"token_hash": token_hash(raw)}).all()
     now = utcnow()
-    if found is None:
+    if not rows:
         return None
-    token, user = found
-    if token.revoked_at is not None or token.expires_at <= now or not user.is_active:
+    row = rows[0]
+    if row.revoked_at is not None or row.expires_at <= now or not row.is_active:
         return None
-    if token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY:
-        _touch(session, token, now)
-    return user, token
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY:
+        _touch(session, row.id, now)
+    roles = frozenset(r.role for r in rows if r.role is not None)
+    actor = Actor(row.user_id, row.username, row.agency_id, row.agency_code, row.country, roles, client_address)
+    return TokenGrant(row.id, row.scope, row.user_id, row.display_name, actor)
 
 
-def _touch(session: Session, token: ApiToken, now: dt.datetime) -> None:
-    """Record the use. On PostgreSQL in its own short transaction: concurrent requests with the same token
-    must not queue on the token's row lock for the length of a whole request (seen under load)."""
+def _touch(session: Session, token_id: int, now: dt.datetime) -> None:
+    """Record the use. On PostgreSQL in its own short transaction: concurrent requests with the same token must
+    not queue on the token's row lock for the length of a whole request (seen under load). On SQLite (one writer
+    at a time anyway) inside the request's transaction."""
+    stale = or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - LAST_USED_GRANULARITY)
+    statement = update(ApiToken).where(ApiToken.id == token_id, stale).values(last_used_at=now)
     bind = session.get_bind()
     if bind.dialect.name != "postgresql" or not isinstance(bind, Engine):
-        token.last_used_at = now  # SQLite: one writer at a time anyway, inside the request's transaction
+        session.execute(statement, execution_options={"synchronize_session": False})
         return
-    stale = or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - LAST_USED_GRANULARITY)
     with bind.connect() as conn:
-        conn.execute(update(ApiToken).where(ApiToken.id == token.id, stale).values(last_used_at=now))
+        conn.execute(statement)
         conn.commit()
 
 
