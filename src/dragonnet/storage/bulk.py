@@ -1,11 +1,16 @@
-"""Writing a Polars frame into a table, in the session's transaction: `COPY` on PostgreSQL (the import's write
-path: one stream, no Python object per row), batched `executemany` on SQLite."""
+"""Writing a Polars frame, or rows already built in Python, into a table in the session's transaction: `COPY` on
+PostgreSQL (the import's write path: one stream, no statement per row), batched `executemany` on SQLite."""
 
 from __future__ import annotations
 
-import polars as pl
-from sqlalchemy import Table, insert
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, Table, insert
 from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:  # the audit log stages its entries here: importing it must not load Polars
+    import polars as pl
 
 COPY_SLICE = 200_000  # rows rendered to CSV at a time
 INSERT_CHUNK = 5_000  # rows per executemany batch
@@ -35,3 +40,31 @@ def insert_frame(session: Session, table: Table, frame: pl.DataFrame) -> None:
         return
     for start in range(0, frame.height, INSERT_CHUNK):
         session.execute(insert(table), frame.slice(start, INSERT_CHUNK).to_dicts())
+
+
+def insert_rows(session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Insert `rows` (tuples of Python values in the order of `columns`), in order: COPY on PostgreSQL, one
+    `executemany` per chunk elsewhere. A JSON column's value goes to the driver wrapped as the column's own bind
+    wraps it (psycopg's `Json`, the connection's serialiser), so the stored text is the same by both paths. Rows
+    keep their order, and so do the ids a sequence gives them."""
+    if not rows:
+        return
+    bind = session.connection()
+    if bind.dialect.name != "postgresql":
+        for start in range(0, len(rows), INSERT_CHUNK):
+            chunk = rows[start : start + INSERT_CHUNK]
+            session.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in chunk])
+        return
+    from psycopg.types.json import Json  # the driver behind a PostgreSQL URL (loaded with the engine)
+
+    as_json = [isinstance(table.c[c].type, JSON) for c in columns]
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    raw = bind.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy:
+        if any(as_json):
+            for row in rows:
+                copy.write_row([Json(v) if j and v is not None else v for v, j in zip(row, as_json, strict=True)])
+        else:
+            for row in rows:
+                copy.write_row(row)
