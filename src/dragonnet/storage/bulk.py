@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Table, insert
+from sqlalchemy import JSON, Connection, Table, insert
 from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:  # the audit log stages its entries here: importing it must not load Polars
@@ -22,13 +22,23 @@ def copy_frame(session: Session, table: str, frame: pl.DataFrame) -> None:
     if frame.height == 0:
         return
     columns = ", ".join(f'"{c}"' for c in frame.columns)
-    raw = session.connection().connection.driver_connection
+    sql = f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)"
+    bind = session.connection()
+    raw = bind.connection.driver_connection
     assert raw is not None
-    with raw.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:
+    with raw.cursor() as cur, cur.copy(sql) as copy:
+        _tell_listeners(bind, cur, sql)
         for start in range(0, frame.height, COPY_SLICE):
             part = frame.slice(start, COPY_SLICE)
             copy.write(part.write_csv(include_header=False, quote_style="non_numeric", null_value="",
                                       datetime_format="%Y-%m-%dT%H:%M:%S%.f%z"))  # fmt: skip
+
+
+def _tell_listeners(bind: Connection, cursor: Any, sql: str) -> None:
+    """A COPY goes to the driver's cursor directly: tell the engine's statement listeners as SQLAlchemy would tell
+    them of an INSERT (`storage.arrow` notes from them that the transaction has written)."""
+    if bind._has_events or bind.engine._has_events:
+        bind.dispatch.before_cursor_execute(bind, cursor, sql, (), None, False)
 
 
 def insert_frame(session: Session, table: Table, frame: pl.DataFrame) -> None:
@@ -59,9 +69,11 @@ def insert_rows(session: Session, table: Table, columns: Sequence[str], rows: Se
 
     as_json = [isinstance(table.c[c].type, JSON) for c in columns]
     quoted = ", ".join(f'"{c}"' for c in columns)
+    sql = f"COPY {table.name} ({quoted}) FROM STDIN"
     raw = bind.connection.driver_connection
     assert raw is not None
-    with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy:
+    with raw.cursor() as cur, cur.copy(sql) as copy:
+        _tell_listeners(bind, cur, sql)
         if any(as_json):
             for row in rows:
                 copy.write_row([Json(v) if j and v is not None else v for v, j in zip(row, as_json, strict=True)])
