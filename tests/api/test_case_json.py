@@ -167,10 +167,16 @@ def test_the_bulk_response_is_the_models_json_byte_for_byte() -> None:
     odd = 'é 中文 "q" \\ \n\t\x01\x7f \u2028 🐉'
     outcomes = [
         bulk.Outcome(0, "A-1", case_id=17),
-        bulk.Outcome(1, odd, error=forms.CaseInvalid([
-            forms.FieldError("items[0].quantity", odd, "not a number", "12.5"),
-            forms.FieldError("seizure_date", None, "required"),
-        ])),  # fmt: skip
+        bulk.Outcome(
+            1,
+            odd,
+            error=forms.CaseInvalid(
+                [
+                    forms.FieldError("items[0].quantity", odd, "not a number", "12.5"),
+                    forms.FieldError("seizure_date", None, "required"),
+                ]
+            ),
+        ),
         bulk.Outcome(2, None, error=NotFound("operation not found")),
         bulk.Outcome(3, "A-4", error=PermissionDenied(nobody, "operation", 1, "not a member of this operation")),
         bulk.Outcome(4, "A-5", error=DragonnetError(f"other {odd}")),

@@ -26,6 +26,7 @@ ROWS = [
     (AT, 'a "quoted"\\ name\twith\ttabs\nand lines', None, {"z": [1, 2.5, None], "a": {"é": "中文 \u2028 🐉"}}),
     (AT + dt.timedelta(seconds=1), None, -7, {}),
     (AT, "", 0, {"text": "\\N"}),  # COPY's NULL marker as text stays text
+    (None, None, None, None),  # a JSON column's None is JSON null, as SQLAlchemy's bind stores it
 ]
 
 
@@ -41,9 +42,10 @@ def test_insert_rows_stores_what_an_insert_stores(engine: Engine) -> None:
             by_insert = s.execute(text(read.format("rows_by_insert"))).all()
             by_copy = s.execute(text(read.format("rows_by_copy"))).all()
             assert by_copy == by_insert
-            assert [r.id for r in by_copy] == [1, 2, 3, 4]
+            assert [r.id for r in by_copy] == [1, 2, 3, 4, 5]
+            assert by_copy[-1][-1] == "null"
             assert [tuple(r) for r in s.execute(select(rows_by_copy.c[COLUMNS]).order_by(rows_by_copy.c.id))] == [
-                (at.replace(tzinfo=None) if engine.dialect.name == "sqlite" else at, *rest) for at, *rest in ROWS
+                (at.replace(tzinfo=None) if at and engine.dialect.name == "sqlite" else at, *rest) for at, *rest in ROWS
             ]
     finally:
         meta.drop_all(engine)

@@ -277,7 +277,8 @@ def _copy_into_chain() -> Any:
 
 
 _COPY_INTO_CHAIN = _copy_into_chain()
-_SHARED_COLUMNS = "at, actor_user_id, actor_username, actor_agency, action, object_type, object_id, client_address, detail"
+_SHARED_COLUMNS = ("at, actor_user_id, actor_username, actor_agency, action, object_type, object_id, client_address, "
+                   "detail")  # fmt: skip
 # PostgreSQL: the same copy for the whole batch in one statement, the links as arrays joined to the staged rows;
 # sorted by seq so that the chain's ids (which `verify` walks) follow the sequence numbers.
 _COPY_INTO_CHAIN_PG = text(

@@ -53,13 +53,16 @@ def insert_frame(session: Session, table: Table, frame: pl.DataFrame) -> None:
 
 
 def insert_rows(session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Insert `rows` (tuples of Python values in the order of `columns`), in order: COPY on PostgreSQL, one
-    `executemany` per chunk elsewhere. A JSON column's value goes to the driver wrapped as the column's own bind
-    wraps it (psycopg's `Json`, the connection's serialiser), so the stored text is the same by both paths. Rows
-    keep their order, and so do the ids a sequence gives them."""
+    """Insert `rows` (tuples of Python values in the order of `columns`), in order: COPY on PostgreSQL, the
+    driver's `executemany` elsewhere. Each value is converted as the column's own bind converts it (PostgreSQL: a
+    JSON value wrapped in psycopg's `Json`, None as JSON null; SQLite: the type's bind processor), so what is
+    stored is the same as through an INSERT. Rows keep their order, and so do the ids a sequence gives them."""
     if not rows:
         return
     bind = session.connection()
+    if bind.dialect.name == "sqlite":
+        _executemany_sqlite(bind, table, columns, rows)
+        return
     if bind.dialect.name != "postgresql":
         for start in range(0, len(rows), INSERT_CHUNK):
             chunk = rows[start : start + INSERT_CHUNK]
@@ -76,7 +79,29 @@ def insert_rows(session: Session, table: Table, columns: Sequence[str], rows: Se
         _tell_listeners(bind, cur, sql)
         if any(as_json):
             for row in rows:
-                copy.write_row([Json(v) if j and v is not None else v for v, j in zip(row, as_json, strict=True)])
+                copy.write_row([Json(v) if j else v for v, j in zip(row, as_json, strict=True)])
         else:
             for row in rows:
                 copy.write_row(row)
+
+
+def _executemany_sqlite(bind: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """SQLite: the driver's `executemany` with each value converted by its column type's bind processor, as
+    SQLAlchemy's own executemany converts it, without building a parameter dict per row."""
+    processors = [table.c[c].type._cached_bind_processor(bind.dialect) for c in columns]
+    convert = [(i, f) for i, f in enumerate(processors) if f is not None]
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    sql = f"INSERT INTO {table.name} ({quoted}) VALUES ({', '.join('?' * len(columns))})"  # noqa: S608 (names)
+    raw = bind.connection.driver_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        _tell_listeners(bind, cursor, sql)
+        for start in range(0, len(rows), INSERT_CHUNK):
+            chunk = [list(row) for row in rows[start : start + INSERT_CHUNK]]
+            for i, f in convert:  # None too: a JSON column stores it as JSON null, as SQLAlchemy's bind does
+                for row in chunk:
+                    row[i] = f(row[i])
+            cursor.executemany(sql, chunk)
+    finally:
+        cursor.close()
