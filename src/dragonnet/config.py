@@ -17,6 +17,9 @@ class Settings:
     secret_key: str
     session_hours: int
     secure_cookies: bool
+    # A served worker prepares itself before its first request (`app.warm_up`); off where apps are built by the
+    # hundred (tests), on for `load_settings`, the servers' settings.
+    warm_start: bool = False
 
     @property
     def is_sqlite(self) -> bool:
@@ -34,6 +37,7 @@ def load_settings() -> Settings:
         secret_key=secret,
         session_hours=int(os.environ.get("DRAGONNET_SESSION_HOURS", "8")),
         secure_cookies=os.environ.get("DRAGONNET_SECURE_COOKIES", "0") == "1",
+        warm_start=os.environ.get("DRAGONNET_WARM_START", "1") == "1",
     )
 
 
