@@ -13,7 +13,10 @@ and dropped); SQLite databases live in a temporary folder. For each backend, in 
    batches POSTed one after the other to /api/v1/cases/bulk with a reporter's API token, each committed.
 Both sides are warmed first with the same sample (the file's first 50 cases under other refs: a dry-run import, one
 request), so that each loads the reference indexes its cases need (once per process) before it is timed.
-Prints both times, the ratio API / file, and checks that both databases hold the same cases and items.
+Prints both times, the ratio API / file, and checks that both databases hold the same cases and items. Beside the
+wall times it prints the CPU seconds each side used (its Python process: this one for the file, the server for the
+API; plus the PostgreSQL server's processes when it runs on this machine and its data directory is readable): on a
+shared machine the wall times move with the other jobs' load, the CPU seconds much less.
 """
 
 from __future__ import annotations
@@ -80,6 +83,44 @@ def warm_sample(path: Path, warm: Path, cases: int = 50) -> None:
             writer.writerow({**row, "case_ref": "W" + row["case_ref"][1:]})
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) process `pid` has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def postgres_cpu(url: str) -> dict[int, float]:
+    """CPU seconds so far of each process of the local PostgreSQL server (postmaster and children); empty for SQLite,
+    or when the server is not on this machine or its data directory is not readable here (no figure then)."""
+    if not url.startswith("postgresql"):
+        return {}
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            folder = Path(conn.execute(text("SHOW data_directory")).scalar_one())
+        postmaster = int((folder / "postmaster.pid").read_text().split()[0])
+    except Exception:  # a remote server, or a data directory this user may not read
+        return {}
+    finally:
+        engine.dispose()
+    used = {postmaster: process_cpu(postmaster)}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == postmaster:
+                used[int(stat.parent.name)] = process_cpu(int(stat.parent.name))
+        except (OSError, ValueError):  # a process that ended meanwhile
+            continue
+    return used
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds used between two readings (a process started in between counts whole)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
 def reporter_token(url: str) -> str:
     engine = make_engine(url)
     with Session(engine) as s:
@@ -140,13 +181,15 @@ def run(backend: str, cases: int, per_case: int, batch: int) -> None:
             with Session(engine) as s:
                 import_cases(s, operation_slug="mekong-dragon", agency_code="VN-CUS", actor=AuditActor(None, "bench",
                              "VN-CUS"), file_path=warm, dry_run=True)  # fmt: skip
-            t0 = time.perf_counter()
+            p0 = postgres_cpu(file_url)  # first: its own connection is not the import's work
+            t0, c0 = time.perf_counter(), process_cpu(os.getpid())
             with Session(engine) as s:
                 report = import_cases(s, operation_slug="mekong-dragon", agency_code="VN-CUS",
                                       actor=AuditActor(None, "bench", "VN-CUS"), file_path=path,
                                       max_bytes=path.stat().st_size + 1, max_rows=cases * per_case)  # fmt: skip
                 s.commit()
             t_file = time.perf_counter() - t0
+            cpu_file, pg_file = process_cpu(os.getpid()) - c0, cpu_used(p0, postgres_cpu(file_url))
             engine.dispose()
             assert report.cases_created == cases and report.rows_rejected == 0, report.errors[:3]
 
@@ -161,12 +204,14 @@ def run(backend: str, cases: int, per_case: int, batch: int) -> None:
                     (warm_body,) = client_batches(warm, batch)
                     assert client.post("/api/v1/cases/bulk", content=warm_body).status_code == 200
                     created = 0
-                    t0 = time.perf_counter()
+                    p0 = postgres_cpu(api_url)
+                    t0, c0 = time.perf_counter(), process_cpu(server.pid)
                     for body in bodies:
                         response = client.post("/api/v1/cases/bulk", content=body)
                         assert response.status_code == 200, response.text[:500]
                         created += response.json()["created"]
                     t_api = time.perf_counter() - t0
+                    cpu_api, pg_api = process_cpu(server.pid) - c0, cpu_used(p0, postgres_cpu(api_url))
             finally:
                 stop_server(server)
             assert created == cases, f"the API created {created} of {cases} cases"
@@ -175,6 +220,11 @@ def run(backend: str, cases: int, per_case: int, batch: int) -> None:
             print(f"  file import:     {t_file:6.1f} s  ({cases / t_file:,.0f} cases/s)")
             print(f"  API bulk create: {t_api:6.1f} s  ({cases / t_api:,.0f} cases/s)")
             print(f"  ratio API / file: {t_api / t_file:.2f}x   same cases, items and masses stored: {same}")
+            print(
+                f"  CPU seconds, Python process + PostgreSQL server: file {cpu_file:.2f} + {pg_file:.2f} s, "
+                f"API {cpu_api:.2f} + {pg_api:.2f} s, ratio {(cpu_api + pg_api) / (cpu_file + pg_file):.2f}x   "
+                f"load average {os.getloadavg()[0]:.1f}"
+            )
         finally:
             for _rest in urls:  # drop the throwaway databases
                 pass

@@ -130,3 +130,58 @@ def test_the_body_is_documented_as_the_models_say() -> None:
     assert set(case["properties"]) == set(BulkCase.model_fields) and case["additionalProperties"] is False
     assert case["properties"]["items"]["items"]["properties"]["quantity"]["anyOf"][0] == {"type": "number"}
     assert "#/$defs/" not in json.dumps(schema)  # inlined: nothing refers outside the operation
+
+
+def _as_models(outcomes: list[bulk.Outcome]) -> bytes:
+    """The bulk response as the route encoded it before: a BulkResult per case in a BulkOut, serialised by the
+    response model (FastAPI's path for a route with a response model and the default response class)."""
+    from pydantic import TypeAdapter
+
+    from dragonnet.api.cases import BulkOut, BulkResult, FieldErrorOut
+    from dragonnet.errors import DragonnetError, NotFound
+    from dragonnet.policy.access import PermissionDenied
+
+    results = []
+    for o in outcomes:
+        exc = o.error
+        if exc is None:
+            results.append(BulkResult(index=o.index, ok=True, id=o.case_id, case_ref=o.case_ref, status=201))
+        elif isinstance(exc, forms.CaseInvalid):
+            results.append(BulkResult(index=o.index, ok=False, case_ref=o.case_ref, status=422, message=exc.message,
+                                      fields=[FieldErrorOut(**e.to_dict()) for e in exc.errors]))  # fmt: skip
+        else:
+            assert isinstance(exc, DragonnetError)
+            status = 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, PermissionDenied) else 422
+            results.append(BulkResult(index=o.index, ok=False, case_ref=o.case_ref, status=status, message=exc.message))
+    created = sum(r.ok for r in results)
+    model = BulkOut(created=created, rejected=len(results) - created, results=results)
+    return TypeAdapter(BulkOut).dump_json(TypeAdapter(BulkOut).validate_python(model))
+
+
+def test_the_bulk_response_is_the_models_json_byte_for_byte() -> None:
+    from dragonnet.api.cases import bulk_response
+    from dragonnet.errors import DragonnetError, NotFound
+    from dragonnet.policy.access import Actor, PermissionDenied
+
+    nobody = Actor(user_id=None, username=None, agency_id=None, agency_code=None, country=None)
+    odd = 'é 中文 "q" \\ \n\t\x01\x7f \u2028 🐉'
+    outcomes = [
+        bulk.Outcome(0, "A-1", case_id=17),
+        bulk.Outcome(
+            1,
+            odd,
+            error=forms.CaseInvalid(
+                [
+                    forms.FieldError("items[0].quantity", odd, "not a number", "12.5"),
+                    forms.FieldError("seizure_date", None, "required"),
+                ]
+            ),
+        ),
+        bulk.Outcome(2, None, error=NotFound("operation not found")),
+        bulk.Outcome(3, "A-4", error=PermissionDenied(nobody, "operation", 1, "not a member of this operation")),
+        bulk.Outcome(4, "A-5", error=DragonnetError(f"other {odd}")),
+        bulk.Outcome(5, "A-6", case_id=2**40),
+    ]
+    response = bulk_response(outcomes)
+    assert response.body == _as_models(outcomes)
+    assert response.media_type == "application/json"

@@ -97,6 +97,29 @@ def test_uncommitted_writes_read_on_the_sessions_cursor(
             assert reader.fetch(select(things.c.id, things.c.name, things.c.kg), COLUMNS).num_rows == 3
 
 
+@pytest.mark.parametrize("how", ["insert_rows", "copy_frame"])
+def test_rows_written_by_copy_are_uncommitted_writes(file_engine: Engine, how: str) -> None:
+    """The bulk writers (COPY through the driver's cursor on PostgreSQL) tell the engine they wrote, as an INSERT
+    through SQLAlchemy would: a read in the same transaction stays on the session's connection."""
+    import polars as pl
+
+    from dragonnet.storage.bulk import copy_frame, insert_rows
+
+    with Session(file_engine) as s:
+        s.execute(select(func.count()).select_from(things))  # a read: the transaction has not written
+        connection = s.connection()
+        assert arrow._uncommitted_writes(s, connection) is None
+        if how == "insert_rows":
+            insert_rows(s, things, ("id", "name", "kg"), [(3, "c", 1.0), (4, None, None)])
+        elif file_engine.dialect.name == "postgresql":
+            copy_frame(s, "things", pl.DataFrame({"id": [3, 4], "name": ["c", None], "kg": [1.0, None]}))
+        else:
+            pytest.skip("copy_frame is PostgreSQL's path")
+        assert arrow._uncommitted_writes(s, connection) == "the session's transaction has uncommitted writes"
+        rows = s.execute(select(things.c.id, things.c.name, things.c.kg).order_by(things.c.id)).all()
+        assert [tuple(r) for r in rows][2:] == [(3, "c", 1.0), (4, None, None)]
+
+
 def test_sqlite_dates_read_as_text_become_dates(caplog: pytest.LogCaptureFixture) -> None:
     engine = make_engine("sqlite://")
     with Session(engine) as s, caplog.at_level(logging.INFO, "dragonnet.storage.arrow"), arrow_reader(s) as reader:

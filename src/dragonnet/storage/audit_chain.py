@@ -61,10 +61,12 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import Session, SessionTransaction
 
+from dragonnet.storage.bulk import insert_rows
 from dragonnet.storage.db import READ_ONLY_OPTION
 from dragonnet.storage.models import AuditEvent, AuditHead, AuditStaged, utcnow
 
@@ -159,17 +161,12 @@ def record_many(
     if not entries:
         return 0
     at = utcnow()
+    who = (at, actor.user_id, actor.username, actor.agency, actor.client_address)
     rows = [
-        {
-            "at": at, "actor_user_id": actor.user_id, "actor_username": actor.username, "actor_agency": actor.agency,
-            "client_address": actor.client_address, "action": action, "object_type": object_type,
-            "object_id": None if object_id is None else str(object_id),
-            "detail": _as_stored(detail),
-        }
+        (*who, action, object_type, None if object_id is None else str(object_id), _as_stored(detail))
         for action, object_type, object_id, detail in entries
-    ]  # fmt: skip
-    for start in range(0, len(rows), 5_000):  # Core: one executemany (the ORM's bulk path costs more per row)
-        session.execute(insert(_STAGED_TABLE), rows[start : start + 5_000])
+    ]
+    insert_rows(session, _STAGED_TABLE, _STAGED_COLUMNS, rows)  # COPY on PostgreSQL, executemany on SQLite
     session.info[_STAGED] = session.get_bind(mapper=AuditStaged)
     return len(rows)
 
@@ -250,8 +247,17 @@ def _append_batch(conn: Connection, batch: int) -> int:
         digest = _entry_hash(prev, seq, row.at, actor, row.action, row.object_type, row.object_id, row.detail)
         links.append({"sid": row.id, "seq": seq, "prev": prev, "hash": digest})
         prev = digest
-    conn.execute(_COPY_INTO_CHAIN, links)
-    conn.execute(_UNSTAGE, {"ids": [row.id for row in rows]})
+    ids = [row.id for row in rows]
+    if conn.dialect.name == "postgresql":  # one statement each (as arrays), not one per entry
+        arrays = {"sids": ids, "seqs": [link["seq"] for link in links], "prevs": [link["prev"] for link in links],
+                  "hashes": [link["hash"] for link in links]}  # fmt: skip
+        copied = conn.execute(_COPY_INTO_CHAIN_PG, arrays).rowcount
+        if copied != len(rows):  # cannot happen under the head's lock; never move the head past a gap
+            raise RuntimeError(f"audit append: {copied} of {len(rows)} staged entries copied into the chain")
+        conn.execute(_UNSTAGE_PG, {"ids": ids})
+    else:
+        conn.execute(_COPY_INTO_CHAIN, links)
+        conn.execute(_UNSTAGE, {"ids": ids})
     conn.execute(_MOVE_HEAD, {"seq": seq, "hash": prev})
     return len(rows)
 
@@ -271,8 +277,21 @@ def _copy_into_chain() -> Any:
 
 
 _COPY_INTO_CHAIN = _copy_into_chain()
+_SHARED_COLUMNS = ("at, actor_user_id, actor_username, actor_agency, action, object_type, object_id, client_address, "
+                   "detail")  # fmt: skip
+# PostgreSQL: the same copy for the whole batch in one statement, the links as arrays joined to the staged rows;
+# sorted by seq so that the chain's ids (which `verify` walks) follow the sequence numbers.
+_COPY_INTO_CHAIN_PG = text(
+    f"INSERT INTO audit_events (seq, {_SHARED_COLUMNS}, prev_hash, hash, staged_id) "  # noqa: S608 (constants)
+    f"SELECT l.seq, {', '.join(f's.{c}' for c in _SHARED_COLUMNS.split(', '))}, l.prev, l.hash, s.id "
+    "FROM unnest(CAST(:sids AS integer[]), CAST(:seqs AS integer[]), CAST(:prevs AS text[]), "
+    "CAST(:hashes AS text[])) AS l(sid, seq, prev, hash) JOIN audit_staged s ON s.id = l.sid ORDER BY l.seq"
+)
+_UNSTAGE_PG = text("DELETE FROM audit_staged WHERE id = ANY(CAST(:ids AS integer[]))")
 # Built once: the appender runs for every committed write.
 _STAGED_TABLE = cast(Table, AuditStaged.__table__)
+_STAGED_COLUMNS = ("at", "actor_user_id", "actor_username", "actor_agency", "client_address", "action", "object_type",
+                   "object_id", "detail")  # fmt: skip
 _HEAD_TABLE = cast(Table, AuditHead.__table__)
 _LOCK_HEAD = select(_HEAD_TABLE.c.seq, _HEAD_TABLE.c.hash).where(_HEAD_TABLE.c.id == 1).with_for_update()
 _STAGED_ROWS = select(_STAGED_TABLE).order_by(_STAGED_TABLE.c.id).limit(bindparam("batch"))

@@ -1,13 +1,16 @@
-"""Writing a Polars frame into a table, in the session's transaction: `COPY` on PostgreSQL (the import's write
-path: one stream, no Python object per row), batched `executemany` on SQLite."""
+"""Writing a Polars frame, or rows already built in Python, into a table in the session's transaction: `COPY` on
+PostgreSQL (the import's write path: one stream, no statement per row), batched `executemany` on SQLite."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
-from sqlalchemy import Table, insert
+from sqlalchemy import JSON, Connection, Table, insert
 from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:  # the audit log stages its entries here: importing it must not load Polars
+    import polars as pl
 
 COPY_SLICE = 200_000  # rows rendered at a time
 INSERT_CHUNK = 5_000  # rows per executemany batch
@@ -19,6 +22,8 @@ _NEEDS_ESCAPE = r"[\\\t\n\r]"
 def _escaped(frame: pl.DataFrame) -> pl.DataFrame:
     """The frame with its text cells escaped for COPY's text format, in the columns that hold such a character
     (a clean file: none, so one pass finds that out and nothing is rewritten)."""
+    import polars as pl
+
     text = [c for c, dtype in frame.schema.items() if dtype == pl.String]
     if not text:
         return frame
@@ -40,10 +45,13 @@ def copy_frame(session: Session, table: str, frame: pl.DataFrame) -> None:
     if frame.height == 0:
         return
     columns = ", ".join(f'"{c}"' for c in frame.columns)
-    raw = session.connection().connection.driver_connection
+    sql = f"COPY {table} ({columns}) FROM STDIN"
+    bind = session.connection()
+    raw = bind.connection.driver_connection
     assert raw is not None
     frame = _escaped(frame)
-    with raw.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+    with raw.cursor() as cur, cur.copy(sql) as copy:
+        _tell_listeners(bind, cur, sql)
         for start in range(0, frame.height, COPY_SLICE):
             part = frame.slice(start, COPY_SLICE)
             copy.write(part.write_csv(include_header=False, separator="\t", quote_style="never", null_value="\\N",
@@ -53,6 +61,8 @@ def copy_frame(session: Session, table: str, frame: pl.DataFrame) -> None:
 def query_frame(session: Session, query: str, schema: dict[str, Any]) -> pl.DataFrame:
     """PostgreSQL: the rows of `query` (SQL text, no parameters) read with `COPY (...) TO STDOUT` as one CSV buffer
     into a frame of `schema`: no Python object per row (250,000 new case ids at 10^6 rows)."""
+    import polars as pl
+
     raw = session.connection().connection.driver_connection
     assert raw is not None
     buf = bytearray()
@@ -64,6 +74,13 @@ def query_frame(session: Session, query: str, schema: dict[str, Any]) -> pl.Data
     return pl.read_csv(bytes(buf), has_header=False, new_columns=list(schema), schema=schema)
 
 
+def _tell_listeners(bind: Connection, cursor: Any, sql: str) -> None:
+    """A COPY goes to the driver's cursor directly: tell the engine's statement listeners as SQLAlchemy would tell
+    them of an INSERT (`storage.arrow` notes from them that the transaction has written)."""
+    if bind._has_events or bind.engine._has_events:
+        bind.dispatch.before_cursor_execute(bind, cursor, sql, (), None, False)
+
+
 def insert_frame(session: Session, table: Table, frame: pl.DataFrame) -> None:
     """Insert every row of `frame` (columns named as the table's): COPY on PostgreSQL, else executemany."""
     if frame.height == 0:
@@ -73,3 +90,58 @@ def insert_frame(session: Session, table: Table, frame: pl.DataFrame) -> None:
         return
     for start in range(0, frame.height, INSERT_CHUNK):
         session.execute(insert(table), frame.slice(start, INSERT_CHUNK).to_dicts())
+
+
+def insert_rows(session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Insert `rows` (tuples of Python values in the order of `columns`), in order: COPY on PostgreSQL, the
+    driver's `executemany` elsewhere. Each value is converted as the column's own bind converts it (PostgreSQL: a
+    JSON value wrapped in psycopg's `Json`, None as JSON null; SQLite: the type's bind processor), so what is
+    stored is the same as through an INSERT. Rows keep their order, and so do the ids a sequence gives them."""
+    if not rows:
+        return
+    bind = session.connection()
+    if bind.dialect.name == "sqlite":
+        _executemany_sqlite(bind, table, columns, rows)
+        return
+    if bind.dialect.name != "postgresql":
+        for start in range(0, len(rows), INSERT_CHUNK):
+            chunk = rows[start : start + INSERT_CHUNK]
+            session.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in chunk])
+        return
+    from psycopg.types.json import Json  # the driver behind a PostgreSQL URL (loaded with the engine)
+
+    as_json = [isinstance(table.c[c].type, JSON) for c in columns]
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    sql = f"COPY {table.name} ({quoted}) FROM STDIN"
+    raw = bind.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cur, cur.copy(sql) as copy:
+        _tell_listeners(bind, cur, sql)
+        if any(as_json):
+            for row in rows:
+                copy.write_row([Json(v) if j else v for v, j in zip(row, as_json, strict=True)])
+        else:
+            for row in rows:
+                copy.write_row(row)
+
+
+def _executemany_sqlite(bind: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """SQLite: the driver's `executemany` with each value converted by its column type's bind processor, as
+    SQLAlchemy's own executemany converts it, without building a parameter dict per row."""
+    processors = [table.c[c].type._cached_bind_processor(bind.dialect) for c in columns]
+    convert = [(i, f) for i, f in enumerate(processors) if f is not None]
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    sql = f"INSERT INTO {table.name} ({quoted}) VALUES ({', '.join('?' * len(columns))})"  # noqa: S608 (names)
+    raw = bind.connection.driver_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        _tell_listeners(bind, cursor, sql)
+        for start in range(0, len(rows), INSERT_CHUNK):
+            chunk = [list(row) for row in rows[start : start + INSERT_CHUNK]]
+            for i, f in convert:  # None too: a JSON column stores it as JSON null, as SQLAlchemy's bind does
+                for row in chunk:
+                    row[i] = f(row[i])
+            cursor.executemany(sql, chunk)
+    finally:
+        cursor.close()
