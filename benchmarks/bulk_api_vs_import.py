@@ -28,18 +28,17 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from import_vs_copy import generate, prepare
+from import_vs_copy import generate, prepare, server_url, throwaway_databases
 from load_test import free_port, start_server, stop_server
 
 from dragonnet.intake.forms import CASE_FIELDS, ITEM_FIELDS
@@ -48,7 +47,7 @@ from dragonnet.policy.access import Actor
 from dragonnet.policy.audit import AuditActor
 from dragonnet.policy.tokens import create_token
 from dragonnet.policy.users import create_user
-from dragonnet.storage.db import make_engine, normalise_url
+from dragonnet.storage.db import make_engine
 from dragonnet.storage.models import Case, Item
 
 
@@ -143,27 +142,14 @@ def stored(url: str) -> tuple[int, int, float]:
     return cases, items[0], round(float(items[1]), 3)
 
 
-def databases(backend: str, tmp: Path) -> Iterator[str]:
+@contextmanager
+def databases(backend: str, tmp: Path) -> Iterator[list[str]]:
     """Two fresh database URLs of the backend (dropped afterwards on PostgreSQL)."""
     if backend == "sqlite":
-        yield f"sqlite:///{tmp / 'file.db'}"
-        yield f"sqlite:///{tmp / 'api.db'}"
+        yield [f"sqlite:///{tmp / 'file.db'}", f"sqlite:///{tmp / 'api.db'}"]
         return
-    base = os.environ.get("DRAGONNET_BENCH_POSTGRES_URL") or os.environ.get("DRAGONNET_TEST_POSTGRES_URL")
-    if not base:
-        raise SystemExit("error: set DRAGONNET_BENCH_POSTGRES_URL (or DRAGONNET_TEST_POSTGRES_URL)")
-    admin = create_engine(normalise_url(base), isolation_level="AUTOCOMMIT")
-    names = [f"dragonnet_bulk_{uuid.uuid4().hex[:10]}" for _ in range(2)]
-    try:
-        for name in names:
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-            yield make_url(normalise_url(base)).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            for name in names:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_databases(server_url(), "dragonnet_bulk", 2) as urls:
+        yield urls
 
 
 def run(backend: str, cases: int, per_case: int, batch: int) -> None:
@@ -173,9 +159,7 @@ def run(backend: str, cases: int, per_case: int, batch: int) -> None:
         generate(path, cases * per_case, per_case)
         warm_sample(path, warm)
         bodies = client_batches(path, batch)
-        urls = databases(backend, tmp)
-        file_url, api_url = next(urls), next(urls)
-        try:
+        with databases(backend, tmp) as (file_url, api_url):
             # File import.
             engine = prepare(file_url)
             with Session(engine) as s:
@@ -225,9 +209,6 @@ def run(backend: str, cases: int, per_case: int, batch: int) -> None:
                 f"API {cpu_api:.2f} + {pg_api:.2f} s, ratio {(cpu_api + pg_api) / (cpu_file + pg_file):.2f}x   "
                 f"load average {os.getloadavg()[0]:.1f}"
             )
-        finally:
-            for _rest in urls:  # drop the throwaway databases
-                pass
 
 
 def main() -> int:

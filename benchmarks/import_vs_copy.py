@@ -21,7 +21,6 @@ import csv
 import datetime as dt
 import os
 import random
-import sys
 import tempfile
 import time
 import uuid
@@ -209,6 +208,16 @@ def schema_floor(engine: Engine, floor_url: str) -> tuple[float, float | None]:
     return elapsed, server
 
 
+def server_url() -> str:
+    """The PostgreSQL server the benchmarks create their throwaway databases on (the user must be allowed to
+    create databases); a clear error without one."""
+    url = os.environ.get("DRAGONNET_BENCH_POSTGRES_URL") or os.environ.get("DRAGONNET_TEST_POSTGRES_URL")
+    if not url:
+        raise SystemExit("error: set DRAGONNET_BENCH_POSTGRES_URL (or DRAGONNET_TEST_POSTGRES_URL; "
+                         "scripts/pg-throwaway.sh start prints one)")  # fmt: skip
+    return url
+
+
 @contextmanager
 def throwaway_databases(base: str, prefix: str, count: int = 1) -> Iterator[list[str]]:
     """`count` empty databases on `base`'s server (`PREFIX_<random>`, then `_2`, `_3`...), dropped afterwards
@@ -233,11 +242,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--items-per-case", type=int, default=4)
     args = parser.parse_args()
-    base = os.environ.get("DRAGONNET_BENCH_POSTGRES_URL") or os.environ.get("DRAGONNET_TEST_POSTGRES_URL")
-    if not base:
-        print("error: set DRAGONNET_BENCH_POSTGRES_URL (or DRAGONNET_TEST_POSTGRES_URL)", file=sys.stderr)
-        return 1
-    with throwaway_databases(base, "dragonnet_bench", 2) as (url, floor_url):
+    with throwaway_databases(server_url(), "dragonnet_bench", 2) as (url, floor_url):
         run(url, floor_url, args.rows, args.items_per_case)
     return 0
 

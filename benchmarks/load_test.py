@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from import_vs_copy import server_url
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -71,13 +72,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def build_database(server_url: str, cases: int) -> str:
-    admin = create_engine(normalise_url(server_url), isolation_level="AUTOCOMMIT")
+def build_database(server: str, cases: int) -> str:
+    admin = create_engine(normalise_url(server), isolation_level="AUTOCOMMIT")
     name = f"dragonnet_load_{uuid.uuid4().hex[:8]}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    url = make_url(normalise_url(server_url)).set(database=name).render_as_string(hide_password=False)
+    url = make_url(normalise_url(server)).set(database=name).render_as_string(hide_password=False)
     engine = make_engine(url)
     upgrade(engine)
     started = time.perf_counter()
@@ -393,10 +394,8 @@ def main() -> None:
     parser.add_argument("--mix-seconds", type=float, default=60)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
-    server_url = os.environ.get("DRAGONNET_BENCH_POSTGRES_URL") or os.environ.get("DRAGONNET_TEST_POSTGRES_URL")
-    if not server_url:
-        raise SystemExit("set DRAGONNET_BENCH_POSTGRES_URL (scripts/pg-throwaway.sh start prints one)")
-    url = build_database(server_url, args.cases)
+    pg_server = server_url()
+    url = build_database(pg_server, args.cases)
     tokens = issue_tokens(url)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -450,7 +449,7 @@ def main() -> None:
     print(f"acknowledged writes: {len(mixed.written)}; lost: {lost}; without their audit entry: {unaudited}; "
           f"audit chain verifies with nothing staged: {chain_ok}")  # fmt: skip
     if not args.keep:
-        admin = create_engine(normalise_url(server_url), isolation_level="AUTOCOMMIT")
+        admin = create_engine(normalise_url(pg_server), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
         admin.dispose()

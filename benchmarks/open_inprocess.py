@@ -33,6 +33,7 @@ from starlette.testclient import TestClient
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bare_cases
+from import_vs_copy import server_url
 from load_test import build_database, issue_tokens
 
 from dragonnet.app import create_app
@@ -108,7 +109,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="a database built by an earlier run (--keep)")
     parser.add_argument("--keep", action="store_true", help="keep the database built (its URL is printed)")
     args = parser.parse_args()
-    server = os.environ.get("DRAGONNET_BENCH_POSTGRES_URL") or os.environ["DRAGONNET_TEST_POSTGRES_URL"]
+    server = server_url()
     url = args.database_url or build_database(server, args.cases)
     try:
         run(args, url)

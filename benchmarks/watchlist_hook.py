@@ -12,7 +12,6 @@ against another checkout, run it with `PYTHONPATH=<other>/src`.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
@@ -23,7 +22,7 @@ import polars as pl
 from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from import_vs_copy import prepare, throwaway_databases
+from import_vs_copy import prepare, server_url, throwaway_databases
 
 from dragonnet.domain.identifiers import iso6346_check_digit
 from dragonnet.messaging import watchlists
@@ -48,11 +47,7 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=1_000)
     parser.add_argument("--calls", type=int, default=30)
     args = parser.parse_args()
-    base = os.environ.get("DRAGONNET_BENCH_POSTGRES_URL") or os.environ.get("DRAGONNET_TEST_POSTGRES_URL")
-    if not base:
-        print("error: set DRAGONNET_BENCH_POSTGRES_URL (or DRAGONNET_TEST_POSTGRES_URL)", file=sys.stderr)
-        return 1
-    with throwaway_databases(base, "dragonnet_hook") as (url,):
+    with throwaway_databases(server_url(), "dragonnet_hook") as (url,):
         engine = prepare(url)
         cases, parties = batch(args.cases)
         times = []
