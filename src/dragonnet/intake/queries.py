@@ -150,10 +150,14 @@ def read_parties(session: Session, actor: Actor, case: Case, *, purpose: str = "
     if not may_see_nominal(session, actor, case.id):
         return None
     parties = list(session.execute(select(Party).where(Party.case_id == case.id).order_by(Party.id)).scalars())
-    if parties:
-        record(session, audit_actor(actor), "case.read_nominal", "case", case.id,
-               parties=[p.id for p in parties], purpose=purpose)  # fmt: skip
+    _audit_nominal_read(session, actor, case.id, [p.id for p in parties], purpose)
     return parties
+
+
+def _audit_nominal_read(session: Session, actor: Actor, case_id: int, party_ids: list[int], purpose: str) -> None:
+    """Every read that shows a case's parties leaves one `case.read_nominal` entry (none when it has none)."""
+    if party_ids:
+        record(session, audit_actor(actor), "case.read_nominal", "case", case_id, parties=party_ids, purpose=purpose)
 
 
 # The reporting agency joined to the case under an alias: the visibility clause's own subquery over agencies (a
@@ -219,9 +223,7 @@ def open_case(session: Session, actor: Actor, case_id: int, *, purpose: str = "v
     parties = None
     if may_see_nominal:
         parties = [dict(p) for p in conn.execute(_OPEN_PARTIES, {"case_id": case_id}).mappings()]
-        if parties:
-            record(session, audit_actor(actor), "case.read_nominal", "case", case_id,
-                   parties=[p["id"] for p in parties], purpose=purpose)  # fmt: skip
+        _audit_nominal_read(session, actor, case_id, [p["id"] for p in parties], purpose)
     return CaseRecord(case, items, transits, parties)
 
 
