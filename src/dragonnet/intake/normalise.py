@@ -81,11 +81,43 @@ ENUMS: dict[str, dict[str, str]] = FORMAT.value_vocabularies()
 # --- errors ------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Check:
+    """One check of an ErrorSink, kept until the sink's frame is asked for: its rows are `frame` where `mask`."""
+
+    frame: pl.DataFrame
+    mask: pl.Expr
+    column: str
+    reason: pl.Expr | str
+    value: pl.Expr | None
+    suggestion: pl.Expr | str | None
+
+    def rows(self) -> pl.DataFrame:
+        """The error rows (ERROR_SCHEMA) of the frame's rows where the mask holds."""
+        reason = pl.lit(self.reason) if isinstance(self.reason, str) else self.reason
+        if self.suggestion is None:
+            suggestion = pl.lit(None, dtype=pl.String)
+        else:
+            suggestion = pl.lit(self.suggestion) if isinstance(self.suggestion, str) else self.suggestion
+        value = pl.col(self.column) if self.value is None else self.value
+        return self.frame.filter(self.mask).select(
+            pl.col(ROW).cast(pl.Int64).alias("row"),
+            pl.lit(self.column).alias("column"),
+            value.cast(pl.String).str.slice(0, SHOWN_VALUE_MAX).alias("value"),
+            reason.cast(pl.String).alias("reason"),
+            suggestion.cast(pl.String).alias("suggestion"),
+        )
+
+
 class ErrorSink:
-    """Collects error frames; each check adds the rows matching a mask."""
+    """Collects error frames; each check adds the rows matching a mask.
+
+    Checks are evaluated when the frame is asked for, every check of one frame in one query that says which
+    masks match anywhere; only those are filtered. A clean frame costs one query per stage, not two per check:
+    that fixed cost is what a one-case request paid (~50 checks on a one-row frame)."""
 
     def __init__(self) -> None:
-        self.frames: list[pl.DataFrame] = []
+        self.frames: list[pl.DataFrame | _Check] = []  # in the order added: error frames, or checks to evaluate
 
     def add(
         self,
@@ -97,29 +129,31 @@ class ErrorSink:
         value: pl.Expr | None = None,
         suggestion: pl.Expr | str | None = None,
     ) -> None:
-        hit = frame.filter(mask)
-        if hit.height == 0:
-            return
-        reason_expr = pl.lit(reason) if isinstance(reason, str) else reason
-        if suggestion is None:
-            sugg_expr = pl.lit(None, dtype=pl.String)
-        else:
-            sugg_expr = pl.lit(suggestion) if isinstance(suggestion, str) else suggestion
-        value_expr = pl.col(column) if value is None else value
-        self.frames.append(
-            hit.select(
-                pl.col(ROW).cast(pl.Int64).alias("row"),
-                pl.lit(column).alias("column"),
-                value_expr.cast(pl.String).str.slice(0, SHOWN_VALUE_MAX).alias("value"),
-                reason_expr.cast(pl.String).alias("reason"),
-                sugg_expr.cast(pl.String).alias("suggestion"),
-            )
-        )
+        if frame.height:
+            self.frames.append(_Check(frame, mask, column, reason, value, suggestion))
 
     def frame(self) -> pl.DataFrame:
-        if not self.frames:
+        matched = self._matching_checks()
+        found = [
+            entry if isinstance(entry, pl.DataFrame) else entry.rows()
+            for entry in self.frames
+            if isinstance(entry, pl.DataFrame) or id(entry) in matched
+        ]
+        if not found:
             return pl.DataFrame(schema=ERROR_SCHEMA)
-        return pl.concat(self.frames, how="vertical").sort("row", maintain_order=True)
+        return pl.concat(found, how="vertical").sort("row", maintain_order=True)
+
+    def _matching_checks(self) -> set[int]:
+        """The ids of the checks whose mask holds on some row: one query per checked frame."""
+        by_frame: dict[int, list[_Check]] = {}
+        for entry in self.frames:
+            if isinstance(entry, _Check):
+                by_frame.setdefault(id(entry.frame), []).append(entry)
+        matched: set[int] = set()
+        for checks in by_frame.values():
+            flags = checks[0].frame.select(check.mask.any().alias(str(i)) for i, check in enumerate(checks)).row(0)
+            matched.update(id(check) for check, hit in zip(checks, flags, strict=True) if hit)
+        return matched
 
 
 def error_rows(errors: pl.DataFrame, sheet: str = "items", limit: int | None = None) -> list[RowError]:
@@ -133,10 +167,24 @@ def error_rows(errors: pl.DataFrame, sheet: str = "items", limit: int | None = N
 # --- lookups once per distinct value --------------------------------------------------------------------------
 
 
+def _all_null(frame: pl.DataFrame, column: str) -> bool:
+    """The column holds no value at all (read from the column's metadata, no query): a lookup of it would join
+    an empty table, so its result columns are written as nulls directly. A request's one case leaves most
+    columns blank; each lookup skipped saves it a handful of queries."""
+    return frame.get_column(column).null_count() == frame.height and not isinstance(frame.schema[column], pl.Struct)
+
+
+def _with_nulls(frame: pl.DataFrame, schema: dict[str, Any]) -> pl.DataFrame:
+    """`frame` with the columns of `schema` added as nulls, as a left join on an empty table adds them."""
+    return frame.with_columns(pl.lit(None, dtype=kind).alias(name) for name, kind in schema.items())
+
+
 def _lookup(
     frame: pl.DataFrame, column: str, fn: Callable[[str], dict[str, Any]], schema: dict[str, Any]
 ) -> pl.DataFrame:
     """Join fn(value) for each distinct non-null value of `column` back onto `frame` (columns of `schema`)."""
+    if _all_null(frame, column):
+        return _with_nulls(frame, schema)
     distinct = frame.get_column(column).drop_nulls().unique().to_list()
     rows = [fn(v) for v in distinct]
     table = pl.DataFrame(
@@ -181,6 +229,10 @@ class Reads:
         frame: the reading's values (renamed by `out`) and its notes as `<prefix>__e`, `__w`, `__rv`..."""
         prefix = prefix or column
         out = out or {}
+        types = {out.get(name, name): kind_of for name, kind_of in schema.items()}
+        types.update({f"{prefix}__{suffix}": pl.String for suffix in _NOTES})
+        if _all_null(frame, column):
+            return _with_nulls(frame, types)
         distinct = frame.get_column(column).unique().to_list()
         if not isinstance(frame.schema[column], pl.Struct):
             distinct = [v for v in distinct if v is not None]
@@ -192,14 +244,11 @@ class Reads:
                 found = self._cache[cache_key] = fn(value)
             readings.append(found)
         columns: dict[str, Any] = {column: distinct}
-        types: dict[str, Any] = {column: frame.schema[column]}
-        for name, kind_of in schema.items():
+        for name in schema:
             columns[out.get(name, name)] = [r.values.get(name) for r in readings]
-            types[out.get(name, name)] = kind_of
         for suffix, attr in _NOTES.items():
             columns[f"{prefix}__{suffix}"] = [getattr(r, attr) for r in readings]
-            types[f"{prefix}__{suffix}"] = pl.String
-        table = pl.DataFrame(columns, schema=types)
+        table = pl.DataFrame(columns, schema={column: frame.schema[column], **types})
         return frame.join(table, on=column, how="left", maintain_order="left", nulls_equal=True)
 
     def review(self, frame: pl.DataFrame, kind: str, column: str, text: pl.Expr, *, when: pl.Expr,
@@ -559,6 +608,8 @@ def _conveyance_errors(frame: pl.DataFrame) -> pl.DataFrame:
     """`cv_err`: why a conveyance written like a container number is not a valid one (the one container rule of
     `domain.identifiers`), None when acceptable; settled column-wise where it can be (`_container_settled`)."""
     column = "conveyance_ref"
+    if _all_null(frame, column):
+        return _with_nulls(frame, {"cv_err": pl.String})
     distinct = frame.get_column(column).drop_nulls().unique()  # a file repeats a case's container per item
     errors = settled_or_rule(distinct, _container_settled(column), pl.lit(None, dtype=pl.String), conveyance_problem,
                              pl.String)  # fmt: skip
@@ -757,9 +808,15 @@ def _item_result(frame: pl.DataFrame) -> pl.DataFrame:
 def _case_level(frame: pl.DataFrame, sink: ErrorSink) -> pl.DataFrame:
     """Fill a case's blank case-level cells from its first non-blank value; differing values are errors."""
     keys = list(CASE_KEY)
+    has_case = pl.col("case_ref").is_not_null()
+    if _one_row_per_case(frame):
+        # Nothing to fill and nothing to compare: each case's cells are its one row's.
+        for column in _CASE_REQUIRED:
+            sink.add(frame, pl.col(column).is_null() & ~pl.col(f"__has_{column}") & has_case, column,
+                     pl.lit(REQUIRED_ON_A_ROW), value=pl.lit(None, dtype=pl.String))  # fmt: skip
+        return frame.drop([f"__has_{c}" for c in _CASE_REQUIRED])
     columns = (*CASE_COLUMNS, "latitude", "longitude")
     frame = frame.with_columns([pl.col(c).drop_nulls().first().over(keys).alias(f"__first_{c}") for c in columns])
-    has_case = pl.col("case_ref").is_not_null()
     for column in CASE_COLUMNS:
         first = pl.col(f"__first_{column}")
         if frame.schema[column] == pl.List(pl.String):
@@ -779,6 +836,12 @@ def _case_level(frame: pl.DataFrame, sink: ErrorSink) -> pl.DataFrame:
         sink.add(frame, pl.col(column).is_null() & ~pl.col(f"__any_{column}") & has_case, column,
                  pl.lit(REQUIRED_ON_A_ROW), value=pl.lit(None, dtype=pl.String))  # fmt: skip
     return frame.drop([f"__{what}_{c}" for c in _CASE_REQUIRED for what in ("has", "any")])
+
+
+def _one_row_per_case(frame: pl.DataFrame) -> bool:
+    """Each case (agency and ref; rows without a ref count as one) has one row: what a request's cases usually
+    are, whose case-level columns need no window."""
+    return frame.height <= 1 or frame.select(*CASE_KEY).n_unique() == frame.height
 
 
 # --- parties -----------------------------------------------------------------------------------------------------
