@@ -56,3 +56,23 @@ def test_query_frame_reads_ids_in_order(backend: str, session: Session) -> None:
     assert frame.to_dict(as_series=False) == {"a": [1, 2, 3, 4, 5], "b": [2, 4, 6, 8, 10]}
     empty = query_frame(session, "SELECT 1 WHERE false", {"a": pl.Int64})
     assert empty.height == 0 and empty.schema == pl.Schema({"a": pl.Int64})
+
+
+def test_a_frame_of_several_slices_reads_back_in_order(
+    engine: Engine, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several slices (PostgreSQL: rendered by a worker while the previous one is written): every row, once, in
+    order, the nasty text included; an uneven last slice too."""
+    monkeypatch.setattr("dragonnet.storage.bulk.COPY_SLICE", 4)
+    table = _probe(engine)
+    n = 3 * len(NASTY) + 1
+    frame = pl.DataFrame(
+        {"id": range(1, n + 1), "txt": [*NASTY * 3, None], "d": [None] * n, "f": [float(i) for i in range(n)],
+         "at": [None] * n, "b": [None] * n},
+        schema={"id": pl.Int64, "txt": pl.String, "d": pl.Date, "f": pl.Float64, "at": pl.Datetime("us", "UTC"),
+                "b": pl.Boolean},
+    )  # fmt: skip
+    insert_frame(session, table, frame)
+    session.commit()
+    rows = session.execute(select(table).order_by(table.c.id)).all()
+    assert [(r.id, r.txt, r.f) for r in rows] == list(frame.select("id", "txt", "f").iter_rows())

@@ -4,6 +4,7 @@ PostgreSQL (the import's write path: one stream, no statement per row), batched 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Connection, Table, insert
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 if TYPE_CHECKING:  # the audit log stages its entries here: importing it must not load Polars
     import polars as pl
 
-COPY_SLICE = 200_000  # rows rendered at a time
+COPY_SLICE = 50_000  # rows rendered at a time: small enough that rendering the next overlaps writing this one
 INSERT_CHUNK = 5_000  # rows per executemany batch
 # COPY's text format: these characters of a text cell are written escaped (the backslash first); nothing is quoted.
 _TEXT_ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"))
@@ -50,12 +51,27 @@ def copy_frame(session: Session, table: str, frame: pl.DataFrame) -> None:
     raw = bind.connection.driver_connection
     assert raw is not None
     frame = _escaped(frame)
+    starts = range(0, frame.height, COPY_SLICE)
     with raw.cursor() as cur, cur.copy(sql) as copy:
         _tell_listeners(bind, cur, sql)
-        for start in range(0, frame.height, COPY_SLICE):
-            part = frame.slice(start, COPY_SLICE)
-            copy.write(part.write_csv(include_header=False, separator="\t", quote_style="never", null_value="\\N",
-                                      datetime_format="%Y-%m-%dT%H:%M:%S%.f%z"))  # fmt: skip
+        if len(starts) == 1:
+            copy.write(_rendered(frame))
+            return
+        # Pipelined: a worker renders slice k+1 (Polars releases the GIL) while slice k goes to the server and
+        # PostgreSQL parses it; the bytes sent, and their order, are those of the serial loop.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="copy-render") as pool:
+            pending = pool.submit(_rendered, frame.slice(0, COPY_SLICE))
+            for start in starts[1:]:
+                ready = pending.result()
+                pending = pool.submit(_rendered, frame.slice(start, COPY_SLICE))
+                copy.write(ready)
+            copy.write(pending.result())
+
+
+def _rendered(part: pl.DataFrame) -> str:
+    """One slice of an escaped frame in COPY's text format."""
+    return part.write_csv(include_header=False, separator="\t", quote_style="never", null_value="\\N",
+                          datetime_format="%Y-%m-%dT%H:%M:%S%.f%z")  # fmt: skip
 
 
 def query_frame(session: Session, query: str, schema: dict[str, Any]) -> pl.DataFrame:
