@@ -25,6 +25,10 @@ def _probe(engine: Engine) -> Table:
     return table
 
 
+PROBE_SCHEMA = {"id": pl.Int64, "txt": pl.String, "d": pl.Date, "f": pl.Float64, "at": pl.Datetime("us", "UTC"),
+                "b": pl.Boolean}  # fmt: skip
+
+
 def test_a_frame_reads_back_as_written(engine: Engine, session: Session) -> None:
     table = _probe(engine)
     n = len(NASTY)
@@ -33,8 +37,7 @@ def test_a_frame_reads_back_as_written(engine: Engine, session: Session) -> None
         {"id": range(1, n + 2), "txt": [*NASTY, None], "d": [dt.date(2023, 6, 1)] * n + [None],
          "f": [1.5, 0.1, 1e-7, 123456789.125, *[2.0] * (n - 4), None], "at": [at] * n + [None],
          "b": [True, False] * (n // 2) + [True] * (n % 2) + [None]},
-        schema={"id": pl.Int64, "txt": pl.String, "d": pl.Date, "f": pl.Float64, "at": pl.Datetime("us", "UTC"),
-                "b": pl.Boolean},
+        schema=PROBE_SCHEMA,
     )  # fmt: skip
     insert_frame(session, table, frame)
     session.commit()
@@ -69,8 +72,7 @@ def test_a_frame_of_several_slices_reads_back_in_order(
     frame = pl.DataFrame(
         {"id": range(1, n + 1), "txt": [*NASTY * 3, None], "d": [None] * n, "f": [float(i) for i in range(n)],
          "at": [None] * n, "b": [None] * n},
-        schema={"id": pl.Int64, "txt": pl.String, "d": pl.Date, "f": pl.Float64, "at": pl.Datetime("us", "UTC"),
-                "b": pl.Boolean},
+        schema=PROBE_SCHEMA,
     )  # fmt: skip
     insert_frame(session, table, frame)
     session.commit()
