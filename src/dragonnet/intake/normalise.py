@@ -809,12 +809,19 @@ def _case_level(frame: pl.DataFrame, sink: ErrorSink) -> pl.DataFrame:
     """Fill a case's blank case-level cells from its first non-blank value; differing values are errors."""
     keys = list(CASE_KEY)
     has_case = pl.col("case_ref").is_not_null()
-    if _one_row_per_case(frame):
-        # Nothing to fill and nothing to compare: each case's cells are its one row's.
-        for column in _CASE_REQUIRED:
-            sink.add(frame, pl.col(column).is_null() & ~pl.col(f"__has_{column}") & has_case, column,
-                     pl.lit(REQUIRED_ON_A_ROW), value=pl.lit(None, dtype=pl.String))  # fmt: skip
-        return frame.drop([f"__has_{c}" for c in _CASE_REQUIRED])
+    one_row = _one_row_per_case(frame)
+    if not one_row:  # cases of one row have nothing to fill and nothing to compare
+        frame = _filled_from_first_rows(frame, sink, keys, has_case)
+    # Case-level required columns, checked once the case's rows are filled.
+    for column in _CASE_REQUIRED:
+        written = pl.col(f"__has_{column}") if one_row else pl.col(f"__has_{column}").any().over(keys)
+        sink.add(frame, pl.col(column).is_null() & ~written & has_case, column,
+                 pl.lit(REQUIRED_ON_A_ROW), value=pl.lit(None, dtype=pl.String))  # fmt: skip
+    return frame.drop([f"__has_{c}" for c in _CASE_REQUIRED])
+
+
+def _filled_from_first_rows(frame: pl.DataFrame, sink: ErrorSink, keys: list[str], has_case: pl.Expr) -> pl.DataFrame:
+    """Each case's blank case-level cells from its first non-blank value; a differing value is an error."""
     columns = (*CASE_COLUMNS, "latitude", "longitude")
     frame = frame.with_columns([pl.col(c).drop_nulls().first().over(keys).alias(f"__first_{c}") for c in columns])
     for column in CASE_COLUMNS:
@@ -826,16 +833,9 @@ def _case_level(frame: pl.DataFrame, sink: ErrorSink) -> pl.DataFrame:
         differs = pl.col(column).is_not_null() & (shown != shown_first)
         sink.add(frame, differs & has_case, column, pl.format("differs from the case's first row ({})", shown_first),
                  value=shown)  # fmt: skip
-    frame = frame.with_columns(
+    return frame.with_columns(
         [pl.when(has_case).then(pl.col(f"__first_{c}")).otherwise(pl.col(c)).alias(c) for c in columns]
     ).drop([f"__first_{c}" for c in columns])
-    # Case-level required columns, checked once the case's rows are filled.
-    for column in _CASE_REQUIRED:
-        written = pl.col(f"__has_{column}").any().over(keys)
-        frame = frame.with_columns(written.alias(f"__any_{column}"))
-        sink.add(frame, pl.col(column).is_null() & ~pl.col(f"__any_{column}") & has_case, column,
-                 pl.lit(REQUIRED_ON_A_ROW), value=pl.lit(None, dtype=pl.String))  # fmt: skip
-    return frame.drop([f"__{what}_{c}" for c in _CASE_REQUIRED for what in ("has", "any")])
 
 
 def _one_row_per_case(frame: pl.DataFrame) -> bool:
