@@ -432,8 +432,7 @@ def _bulk_result(outcome: bulk.Outcome) -> dict[str, Any]:
     result["message"] = exc.message
     if isinstance(exc, forms.CaseInvalid):
         result["status"] = 422
-        result["fields"] = [{"field": e.field, "value": e.value, "reason": e.reason, "suggestion": e.suggestion}
-                            for e in exc.errors]  # fmt: skip
+        result["fields"] = [e.to_dict() for e in exc.errors]
     else:
         result["status"] = 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, PermissionDenied) else 422
     return result

@@ -134,7 +134,7 @@ def _canonical(table: RawTable, mapping: HeaderMapping) -> pl.DataFrame:
     return table.frame.select([pl.col(f"c{i}").alias(column) for i, column in mapping.columns.items()] + [pl.col(ROW)])
 
 
-def _ref_conditions(session: Session, refs: Sequence[str]) -> Iterator[ColumnElement[bool]]:
+def ref_conditions(session: Session, refs: Sequence[str]) -> Iterator[ColumnElement[bool]]:
     """`case_ref IN refs` as few conditions as the database allows: one `= ANY(array)` on PostgreSQL (one
     parameter however many refs), chunks of IN (...) lists elsewhere."""
     if not refs:
@@ -372,7 +372,7 @@ def _existing_cases(session: Session, agency: Agency, own_rows: pl.DataFrame) ->
     """The agency's cases with the refs of these rows: case_ref -> (id, status, version, operation_id)."""
     refs = own_rows.get_column("case_ref").drop_nulls().unique().to_list()
     existing: dict[str, tuple[int, str, int, int]] = {}
-    for ref_matches in _ref_conditions(session, refs):
+    for ref_matches in ref_conditions(session, refs):
         for cid, ref, status, version, op_id in session.execute(
             select(Case.id, Case.case_ref, Case.status, Case.version, Case.operation_id).where(
                 Case.reporting_agency_id == agency.id, ref_matches
