@@ -3,8 +3,9 @@ PostgreSQL (the import's write path: one stream, no statement per row), batched 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Connection, Table, insert
@@ -45,15 +46,9 @@ def copy_frame(session: Session, table: str, frame: pl.DataFrame) -> None:
     less CPU (the cases and items of a 10^6-row import: docs/benchmarks.md, "Case intake")."""
     if frame.height == 0:
         return
-    columns = ", ".join(f'"{c}"' for c in frame.columns)
-    sql = f"COPY {table} ({columns}) FROM STDIN"
-    bind = session.connection()
-    raw = bind.connection.driver_connection
-    assert raw is not None
     frame = _escaped(frame)
     starts = range(0, frame.height, COPY_SLICE)
-    with raw.cursor() as cur, cur.copy(sql) as copy:
-        _tell_listeners(bind, cur, sql)
+    with _copy_in(session.connection(), table, frame.columns) as copy:
         if len(starts) == 1:
             copy.write(_rendered(frame))
             return
@@ -88,6 +83,19 @@ def query_frame(session: Session, query: str, schema: dict[str, Any]) -> pl.Data
     if not buf:
         return pl.DataFrame(schema=schema)
     return pl.read_csv(bytes(buf), has_header=False, new_columns=list(schema), schema=schema)
+
+
+@contextmanager
+def _copy_in(bind: Connection, table: str, columns: Sequence[str]) -> Iterator[Any]:
+    """PostgreSQL: psycopg's `COPY table (columns) FROM STDIN` on the session's own connection (its transaction),
+    the engine's statement listeners told of it."""
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    sql = f"COPY {table} ({quoted}) FROM STDIN"
+    raw = bind.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cur, cur.copy(sql) as copy:
+        _tell_listeners(bind, cur, sql)
+        yield copy
 
 
 def _tell_listeners(bind: Connection, cursor: Any, sql: str) -> None:
@@ -127,12 +135,7 @@ def insert_rows(session: Session, table: Table, columns: Sequence[str], rows: Se
     from psycopg.types.json import Json  # the driver behind a PostgreSQL URL (loaded with the engine)
 
     as_json = [isinstance(table.c[c].type, JSON) for c in columns]
-    quoted = ", ".join(f'"{c}"' for c in columns)
-    sql = f"COPY {table.name} ({quoted}) FROM STDIN"
-    raw = bind.connection.driver_connection
-    assert raw is not None
-    with raw.cursor() as cur, cur.copy(sql) as copy:
-        _tell_listeners(bind, cur, sql)
+    with _copy_in(bind, table.name, columns) as copy:
         if any(as_json):
             for row in rows:
                 copy.write_row([Json(v) if j else v for v, j in zip(row, as_json, strict=True)])
