@@ -38,7 +38,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from import_vs_copy import generate, prepare, server_url, throwaway_databases
+from import_vs_copy import generate, prepare, process_cpu, server_url, throwaway_databases
 from load_test import free_port, start_server, stop_server
 
 from dragonnet.intake.forms import CASE_FIELDS, ITEM_FIELDS
@@ -80,15 +80,6 @@ def warm_sample(path: Path, warm: Path, cases: int = 50) -> None:
                 break
             refs.add(row["case_ref"])
             writer.writerow({**row, "case_ref": "W" + row["case_ref"][1:]})
-
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) process `pid` has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def postgres_cpu(url: str) -> dict[int, float]:

@@ -54,15 +54,20 @@ COUNTRIES = ["LA", "KH", "TH", "CN", "MM", "Laos", "China", "MY"]
 MODES = ["sea_container", "air_passenger", "road", "postal", "express_courier", "truck", "container"]
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) process `pid` has used so far (Linux /proc); OSError when it cannot be read."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def backend_cpu(pid: int) -> float | None:
     """CPU seconds a PostgreSQL backend process has used (user + system), when the server runs on this machine:
     unlike wall-clock time, it does not grow with the machine's load, so the server's work on the import's COPY
     streams compares with its work on the floor's even while other jobs run. None when it cannot be read."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return process_cpu(pid)
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _cpu_text(seconds: float | None) -> str:
