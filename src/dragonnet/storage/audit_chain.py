@@ -277,21 +277,21 @@ def _copy_into_chain() -> Any:
 
 
 _COPY_INTO_CHAIN = _copy_into_chain()
-_SHARED_COLUMNS = ("at, actor_user_id, actor_username, actor_agency, action, object_type, object_id, client_address, "
-                   "detail")  # fmt: skip
+# The columns a staged entry and its chained copy share (`record_many` builds its rows in this order).
+_STAGED_COLUMNS = ("at", "actor_user_id", "actor_username", "actor_agency", "client_address", "action", "object_type",
+                   "object_id", "detail")  # fmt: skip
+_SHARED_COLUMNS = ", ".join(_STAGED_COLUMNS)
 # PostgreSQL: the same copy for the whole batch in one statement, the links as arrays joined to the staged rows;
 # sorted by seq so that the chain's ids (which `verify` walks) follow the sequence numbers.
 _COPY_INTO_CHAIN_PG = text(
     f"INSERT INTO audit_events (seq, {_SHARED_COLUMNS}, prev_hash, hash, staged_id) "  # noqa: S608 (constants)
-    f"SELECT l.seq, {', '.join(f's.{c}' for c in _SHARED_COLUMNS.split(', '))}, l.prev, l.hash, s.id "
+    f"SELECT l.seq, {', '.join(f's.{c}' for c in _STAGED_COLUMNS)}, l.prev, l.hash, s.id "
     "FROM unnest(CAST(:sids AS integer[]), CAST(:seqs AS integer[]), CAST(:prevs AS text[]), "
     "CAST(:hashes AS text[])) AS l(sid, seq, prev, hash) JOIN audit_staged s ON s.id = l.sid ORDER BY l.seq"
 )
 _UNSTAGE_PG = text("DELETE FROM audit_staged WHERE id = ANY(CAST(:ids AS integer[]))")
 # Built once: the appender runs for every committed write.
 _STAGED_TABLE = cast(Table, AuditStaged.__table__)
-_STAGED_COLUMNS = ("at", "actor_user_id", "actor_username", "actor_agency", "client_address", "action", "object_type",
-                   "object_id", "detail")  # fmt: skip
 _HEAD_TABLE = cast(Table, AuditHead.__table__)
 _LOCK_HEAD = select(_HEAD_TABLE.c.seq, _HEAD_TABLE.c.hash).where(_HEAD_TABLE.c.id == 1).with_for_update()
 _STAGED_ROWS = select(_STAGED_TABLE).order_by(_STAGED_TABLE.c.id).limit(bindparam("batch"))
