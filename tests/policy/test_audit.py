@@ -337,3 +337,71 @@ def test_a_failed_round_fails_the_commit_and_the_entry_waits_staged(
         s.commit()
         assert [e.object_id for e in s.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars()] == ["1", "2"]
         assert audit.verify(s).ok and audit.verify(s).staged == 0
+
+
+# --- a bulk step's entries chained in its own transaction (record_many(chain_now=True)) ---------------------
+
+
+def _entries(engine: Engine) -> list[tuple[object, ...]]:
+    with Session(engine) as s:
+        rows = s.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars().all()
+        return [(e.seq, e.actor_username, e.client_address, e.action, e.object_type, e.object_id, e.detail)
+                for e in rows]  # fmt: skip
+
+
+def _many(n: int, tag: str) -> list[tuple[str, str | None, object | None, dict[str, object]]]:
+    return [("case.create", "case", i, {"case_ref": f"{tag}-{i}", "items": i % 3, "bulk": True, "note": None})
+            for i in range(n)]  # fmt: skip
+
+
+def test_entries_chained_in_the_transaction_are_the_staged_ones(engine: Engine) -> None:
+    """`chain_now` gives the same entries, in the same order, after the entries staged before (another writer's
+    committed one, this transaction's own) and before those staged after, as staging then appending gives; the
+    chain verifies and nothing is left staged."""
+    for chain_now in (False, True):
+        _stage_without_chaining(engine, note="committed by another writer")
+        with Session(engine) as s:
+            audit.record(s, ACTOR, "case.read", "case", 1)
+            audit.record_many(s, ACTOR, _many(5, "A"), chain_now=chain_now)
+            audit.record(s, ACTOR, "case.share", "case", 2)
+            s.commit()
+            result = audit.verify(s)
+            assert result.ok and result.staged == 0
+    entries = _entries(engine)
+    staged_way, chained_way = [e[1:] for e in entries[:8]], [e[1:] for e in entries[8:]]
+    assert [e[2] for e in chained_way] == ["case.update", "case.read", *["case.create"] * 5, "case.share"]
+    assert chained_way == staged_way
+    assert [e[0] for e in entries] == list(range(1, 17))
+
+
+def test_entries_chained_in_a_rolled_back_savepoint_leave_no_trace(engine: Engine) -> None:
+    """A SAVEPOINT rolled back after `chain_now` takes its entries and the head's move back: the chain continues
+    from where it was, and an entry of another writer it had chained waits staged for the next round."""
+    with Session(engine) as s:
+        audit.record(s, ACTOR, "case.read", "case", 1)
+        s.commit()
+    _stage_without_chaining(engine, note="another writer")
+    with Session(engine) as s:
+        with s.begin_nested() as nested:
+            audit.record_many(s, ACTOR, _many(3, "gone"), chain_now=True)
+            nested.rollback()
+        audit.record_many(s, ACTOR, _many(2, "kept"), chain_now=True)
+        s.commit()
+        result = audit.verify(s)
+        assert result.ok and result.entries == 4 and result.staged == 0
+    details = [e[6] for e in _entries(engine)]
+    assert details[1] == {"note": "another writer"}
+    assert [d["case_ref"] for d in details[2:]] == ["kept-0", "kept-1"]  # type: ignore[index]
+
+
+def test_a_rolled_back_transaction_chained_in_leaves_the_chain_as_it_was(engine: Engine, backend: str) -> None:
+    with Session(engine) as s:
+        audit.record(s, ACTOR, "case.read", "case", 1)
+        s.commit()
+        head = audit.verify(s).head_hash
+        audit.record_many(s, ACTOR, _many(4, "gone"), chain_now=True)
+        in_chain = s.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
+        assert in_chain == (5 if backend == "postgresql" else 1)  # chained at once on PostgreSQL, not staged
+        s.rollback()
+        result = audit.verify(s)
+        assert result.ok and result.entries == 1 and result.head_hash == head
