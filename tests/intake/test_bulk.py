@@ -201,3 +201,40 @@ def test_a_single_case_is_a_batch_of_one(operation: Operation) -> None:
     with pytest.raises(forms.CaseInvalid) as caught:
         forms.validate_case(data, agency_code="VN-CUS", operation=operation, today=dt.date(2024, 1, 15))
     assert [(e.field, e.value) for e in caught.value.errors] == [("seizure_date", "2023-01-01")]
+
+
+def test_phases_are_read_as_phase_for_date_reads_each_date() -> None:
+    """`with_phases` reads every date in one expression: the same phase as `phase_for_date` (the first whose
+    period holds the date, both ends inclusive, overlapping periods too), the same message for a date outside
+    every phase, and no phase and no error for a missing date."""
+    from types import SimpleNamespace
+
+    import polars as pl
+
+    from dragonnet.errors import DragonnetError
+    from dragonnet.intake.reader import ROW
+    from dragonnet.operation.service import phase_for_date
+
+    def phase(pid: int, number: int, start: str, end: str) -> SimpleNamespace:
+        return SimpleNamespace(id=pid, number=number, name=f"P{number}", start_date=dt.date.fromisoformat(start),
+                               end_date=dt.date.fromisoformat(end))  # fmt: skip
+
+    operation: Any = SimpleNamespace(slug="op", phases=[phase(7, 2, "2024-01-01", "2024-06-30"),
+                                                        phase(3, 1, "2023-01-01", "2024-01-31")])  # fmt: skip
+    days = ["2022-12-31", "2023-01-01", "2024-01-01", "2024-01-31", "2024-02-01", "2024-06-30", "2024-07-01", None]
+    frame = pl.DataFrame({"seizure_date": [None if d is None else dt.date.fromisoformat(d) for d in days],
+                          ROW: range(1, len(days) + 1)})  # fmt: skip
+    read, errors = forms.with_phases(frame, operation)
+    expected_ids: list[int | None] = []
+    expected_errors: dict[int, str] = {}
+    for row, day in enumerate(frame.get_column("seizure_date").to_list(), start=1):
+        try:
+            expected_ids.append(None if day is None else phase_for_date(operation, day).id)
+        except DragonnetError as exc:
+            expected_ids.append(None)
+            expected_errors[row] = exc.message
+    assert read.get_column("phase_id").to_list() == expected_ids == [None, 3, 7, 7, 7, 7, None, None]
+    assert dict(zip(errors.get_column("row").to_list(), errors.get_column("reason").to_list(), strict=True)) == (
+        expected_errors
+    )
+    assert set(expected_errors) == {1, 7} and set(errors.get_column("column").to_list()) == {"seizure_date"}

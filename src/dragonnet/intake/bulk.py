@@ -14,8 +14,9 @@ How: the batch comes as a `forms.TypedBatch` (the API builds it straight from th
 column; `BulkCase`s are converted to one); `forms.validate_cases` validates and normalises every case of it in
 one vectorised pass (the import's rules), the existing refs are read in one query, and the valid cases are
 written in one SAVEPOINT by the import's writer (`importer.write_cases`: COPY on PostgreSQL, batched executemany
-on SQLite), with their status rows and their audit entries (both by `storage.bulk.insert_rows`: COPY on
-PostgreSQL; the entries by `record_many`, chained in one append round). If that write fails on a database
+on SQLite), with their status rows (`storage.bulk.insert_rows`: COPY on PostgreSQL) and their audit entries
+(`record_many`: on PostgreSQL written straight into the chain in this transaction, which commits right after; on
+SQLite chained before the commit as every SQLite transaction chains its own). If that write fails on a database
 conflict (a case_ref taken by a concurrent write), it is rolled back and the cases are written one SAVEPOINT
 each, so that only the conflicting case is refused.
 """
