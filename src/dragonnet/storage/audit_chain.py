@@ -31,6 +31,10 @@ How an entry gets into the chain, and why that is as strong as appending in the 
    unless an entry with exactly the same content carrying its staged id is already in the chain (the
    appender's own move). The application's database role therefore cannot drop or alter an entry between
    commit and chaining any more than after it (docs/security.md). `verify` counts entries still staged.
+5. One exception on PostgreSQL: a bulk step that commits right after (the API's bulk create, 1,000 `case.create`
+   entries per request) writes its entries straight into the chain in its own transaction, after the entries
+   staged before it (`record_many(chain_now=True)`, see `_chain_in_transaction`), as every SQLite transaction
+   does: the head's lock is held from then until its commit, and nothing is staged and moved again.
 
 Entries are chained in staging order, so a request's entries keep their order; entries of concurrent
 requests are ordered by their commits, as the row lock ordered them before. `at` is when the entry was
