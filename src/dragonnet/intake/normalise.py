@@ -10,6 +10,7 @@ The officer's text is kept beside the normalised value (substance_text, taxon_te
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -171,12 +172,43 @@ def _all_null(frame: pl.DataFrame, column: str) -> bool:
     """The column holds no value at all (read from the column's metadata, no query): a lookup of it would join
     an empty table, so its result columns are written as nulls directly. A request's one case leaves most
     columns blank; each lookup skipped saves it a handful of queries."""
-    return frame.get_column(column).null_count() == frame.height and not isinstance(frame.schema[column], pl.Struct)
+    series = frame.get_column(column)
+    return series.null_count() == frame.height and not isinstance(series.dtype, pl.Struct)
+
+
+def _one_row(frame: pl.DataFrame) -> bool:
+    """A frame of one row (a request's one-item case): a lookup's table of its one value is that row's result,
+    placed beside it without a join."""
+    return frame.height == 1
+
+
+@functools.lru_cache(maxsize=512)
+def _null_columns(schema: tuple[tuple[str, Any], ...], height: int) -> pl.DataFrame:
+    """`height` rows of nulls with `schema`'s columns, built once per shape (frames are immutable: shared)."""
+    return pl.DataFrame([pl.Series(name, dtype=kind).extend_constant(None, height) for name, kind in schema])
 
 
 def _with_nulls(frame: pl.DataFrame, schema: dict[str, Any]) -> pl.DataFrame:
-    """`frame` with the columns of `schema` added as nulls, as a left join on an empty table adds them."""
-    return frame.with_columns(pl.lit(None, dtype=kind).alias(name) for name, kind in schema.items())
+    """`frame` with the columns of `schema` added as nulls, as a left join on an empty table adds them (placed
+    beside the frame: no query)."""
+    return frame.hstack(_null_columns(tuple(schema.items()), frame.height))
+
+
+def _drop(frame: pl.DataFrame, names: Sequence[str], *, strict: bool = True) -> pl.DataFrame:
+    """`frame.drop(names)` as a selection of the other columns (no query: a frame operation is one)."""
+    gone = set(names)
+    if strict and not gone <= set(frame.columns):
+        raise pl.exceptions.ColumnNotFoundError(sorted(gone - set(frame.columns)))
+    return frame[[c for c in frame.columns if c not in gone]]
+
+
+def _joined(frame: pl.DataFrame, table: pl.DataFrame, column: str, *, nulls_equal: bool = False) -> pl.DataFrame:
+    """`frame` left-joined on `column` with `table` (one row per distinct value of the column, the frame's order
+    kept). A one-row frame's table holds its value only (a null one only where `nulls_equal`), so the join is the
+    table's other columns placed beside the row."""
+    if _one_row(frame) and table.height == 1 and (nulls_equal or frame.get_column(column).null_count() == 0):
+        return frame.hstack(_drop(table, [column]))
+    return frame.join(table, on=column, how="left", maintain_order="left", nulls_equal=nulls_equal)
 
 
 def _lookup(
@@ -185,13 +217,14 @@ def _lookup(
     """Join fn(value) for each distinct non-null value of `column` back onto `frame` (columns of `schema`)."""
     if _all_null(frame, column):
         return _with_nulls(frame, schema)
-    distinct = frame.get_column(column).drop_nulls().unique().to_list()
+    values = frame.get_column(column)
+    distinct = values.drop_nulls().unique().to_list()
     rows = [fn(v) for v in distinct]
     table = pl.DataFrame(
         {column: distinct, **{k: [r.get(k) for r in rows] for k in schema}},
-        schema={column: frame.schema[column], **schema},
+        schema={column: values.dtype, **schema},
     )
-    return frame.join(table, on=column, how="left", maintain_order="left")
+    return _joined(frame, table, column)
 
 
 # The review queue's rows: values read by a guess or not read at all, with how many rows wrote them.
@@ -233,8 +266,9 @@ class Reads:
         types.update({f"{prefix}__{suffix}": pl.String for suffix in _NOTES})
         if _all_null(frame, column):
             return _with_nulls(frame, types)
-        distinct = frame.get_column(column).unique().to_list()
-        if not isinstance(frame.schema[column], pl.Struct):
+        values = frame.get_column(column)
+        distinct = values.unique().to_list()
+        if not isinstance(values.dtype, pl.Struct):
             distinct = [v for v in distinct if v is not None]
         readings: list[Reading] = []
         for value in distinct:
@@ -248,13 +282,15 @@ class Reads:
             columns[out.get(name, name)] = [r.values.get(name) for r in readings]
         for suffix, attr in _NOTES.items():
             columns[f"{prefix}__{suffix}"] = [getattr(r, attr) for r in readings]
-        table = pl.DataFrame(columns, schema={column: frame.schema[column], **types})
-        return frame.join(table, on=column, how="left", maintain_order="left", nulls_equal=True)
+        table = pl.DataFrame(columns, schema={column: values.dtype, **types})
+        return _joined(frame, table, column, nulls_equal=True)
 
     def review(self, frame: pl.DataFrame, kind: str, column: str, text: pl.Expr, *, when: pl.Expr,
                context: pl.Expr | None = None, prefix: str | None = None) -> None:  # fmt: skip
         """Queue the values of the rows matching `when` that were read by a guess or not read at all."""
         p = prefix or column
+        if _all_null(frame, f"{p}__rv"):  # nothing was read by a guess or left unread: no row can match
+            return
         hit = frame.filter(when & pl.col(f"{p}__rv").is_not_null())
         if hit.height == 0:
             return
@@ -272,12 +308,14 @@ class Reads:
              prefix: str | None = None, value: pl.Expr | None = None) -> None:  # fmt: skip
         """The readings' warnings as notes: the value, why, and what is stored."""
         p = prefix or column
+        if _all_null(frame, f"{p}__w"):  # no reading warned: the check cannot hold
+            return
         notes.add(frame, when & pl.col(f"{p}__w").is_not_null(), column, pl.col(f"{p}__w"), value=value,
                   suggestion=pl.col(f"{p}__st"))  # fmt: skip
 
     @staticmethod
     def drop_notes(frame: pl.DataFrame, prefix: str) -> pl.DataFrame:
-        return frame.drop([f"{prefix}__{suffix}" for suffix in _NOTES], strict=False)
+        return _drop(frame, [f"{prefix}__{suffix}" for suffix in _NOTES], strict=False)
 
     def frame(self) -> pl.DataFrame:
         if not self._review:
@@ -298,6 +336,8 @@ def _enum(frame: pl.DataFrame, column: str, sink: ErrorSink, target: str | None 
     vocab = ENUMS[column]
     accepted = sorted(set(vocab.values()))
     out = target or f"{column}__n"
+    if _all_null(frame, column):  # nothing to read, and the check below cannot hold
+        return _with_nulls(frame, {out: pl.String})
 
     def fn(text: str) -> dict[str, Any]:
         value = vocab.get(key(text))
@@ -311,7 +351,7 @@ def _enum(frame: pl.DataFrame, column: str, sink: ErrorSink, target: str | None 
         pl.lit(NOT_ACCEPTED % {"values": ", ".join(accepted)}),
         suggestion=pl.col(f"{out}__s"),
     )
-    return frame.drop(f"{out}__s")
+    return _drop(frame, [f"{out}__s"])
 
 
 def _countries(frame: pl.DataFrame, columns: Sequence[str], sink: ErrorSink, reads: Reads) -> pl.DataFrame:
@@ -415,8 +455,8 @@ def number_column(frame: pl.DataFrame, column: str, out: str) -> pl.DataFrame:
             {column: list(parsed), f"{out}__odd": list(parsed.values())},
             schema={column: pl.String, f"{out}__odd": pl.Float64},
         )
-        frame = frame.join(table, on=column, how="left", maintain_order="left")
-        frame = frame.with_columns(pl.coalesce(pl.col(out), pl.col(f"{out}__odd")).alias(out)).drop(f"{out}__odd")
+        frame = _joined(frame, table, column)
+        frame = _drop(frame.with_columns(pl.coalesce(pl.col(out), pl.col(f"{out}__odd")).alias(out)), [f"{out}__odd"])
     return frame
 
 
@@ -613,10 +653,8 @@ def _conveyance_errors(frame: pl.DataFrame) -> pl.DataFrame:
     distinct = frame.get_column(column).drop_nulls().unique()  # a file repeats a case's container per item
     errors = settled_or_rule(distinct, _container_settled(column), pl.lit(None, dtype=pl.String), conveyance_problem,
                              pl.String)  # fmt: skip
-    problems = pl.DataFrame(
-        {column: distinct, "cv_err": errors}, schema={column: frame.schema[column], "cv_err": pl.String}
-    )
-    return frame.join(problems, on=column, how="left", maintain_order="left")
+    problems = pl.DataFrame({column: distinct, "cv_err": errors}, schema={column: distinct.dtype, "cv_err": pl.String})
+    return _joined(frame, problems, column)
 
 
 def _values(frame: pl.DataFrame, sink: ErrorSink, reads: Reads, *, day_first: bool, today: dt.date) -> pl.DataFrame:
@@ -630,7 +668,7 @@ def _values(frame: pl.DataFrame, sink: ErrorSink, reads: Reads, *, day_first: bo
     sink.add(frame, pl.col("transit_countries__e").is_not_null(), "transit_countries", pl.col("transit_countries__e"),
              suggestion=pl.col("transit_countries__s"))  # fmt: skip
     reads.review(frame, "country", "transit_countries", pl.col("tr_part"), when=pl.col("tr_part").is_not_null())
-    frame = reads.drop_notes(frame, "transit_countries").drop("tr_part")
+    frame = _drop(reads.drop_notes(frame, "transit_countries"), ["tr_part"])
     # A conveyance written like a container number passes the one container rule (domain.identifiers).
     frame = _conveyance_errors(frame)
     sink.add(frame, pl.col("cv_err").is_not_null(), "conveyance_ref", pl.col("cv_err"))
@@ -660,7 +698,7 @@ def _places(frame: pl.DataFrame, sink: ErrorSink, notes: ErrorSink, reads: Reads
     reads.warn(notes, frame, "place_name", when=named, prefix="__place")
     reads.review(frame, "place", "place_name", pl.col("place_name"), when=named,
                  context=pl.col("place_country__n"), prefix="__place")  # fmt: skip
-    return reads.drop_notes(frame, "__place").drop("__place")
+    return _drop(reads.drop_notes(frame, "__place"), ["__place"])
 
 
 def _quantities(frame: pl.DataFrame, sink: ErrorSink, notes: ErrorSink) -> pl.DataFrame:
@@ -817,7 +855,7 @@ def _case_level(frame: pl.DataFrame, sink: ErrorSink) -> pl.DataFrame:
         written = pl.col(f"__has_{column}") if one_row else pl.col(f"__has_{column}").any().over(keys)
         sink.add(frame, pl.col(column).is_null() & ~written & has_case, column,
                  pl.lit(REQUIRED_ON_A_ROW), value=pl.lit(None, dtype=pl.String))  # fmt: skip
-    return frame.drop([f"__has_{c}" for c in _CASE_REQUIRED])
+    return _drop(frame, [f"__has_{c}" for c in _CASE_REQUIRED])
 
 
 def _filled_from_first_rows(frame: pl.DataFrame, sink: ErrorSink, keys: list[str], has_case: pl.Expr) -> pl.DataFrame:
@@ -881,9 +919,9 @@ def normalise_parties(
     phone_table = pl.DataFrame(
         {"__phone": keys,
          "phone__n": [_phone_result(k["p"], k["c"] or default_region) if k["p"] else None for k in keys]},
-        schema={"__phone": frame.schema["__phone"], "phone__n": pl.String},
+        schema={"__phone": frame.get_column("__phone").dtype, "phone__n": pl.String},
     )  # fmt: skip
-    frame = frame.join(phone_table, on="__phone", how="left", maintain_order="left", nulls_equal=True)
+    frame = _joined(frame, phone_table, "__phone", nulls_equal=True)
     result = frame.select(
         pl.col(ROW),
         pl.col("case_ref"),
