@@ -1,8 +1,9 @@
 """The normalisation's shortcuts give exactly what its general path gives.
 
-`normalise_items` and `normalise_parties` take three shortcuts for what a request's few cases look like (most
-columns blank, one row per case, no error): a column without any value skips its lookup, a frame whose cases
-have one row each skips the case-level windows, and the error checks of one frame are asked in one query. Each
+`normalise_items` and `normalise_parties` take shortcuts for what a request's few cases look like (most columns
+blank, one row per case, no error): a column without any value skips its lookup, its text checks and its review,
+a frame of one row reads its lookups' values and places their results beside it without a join, a frame whose
+cases have one row each skips the case-level windows, and the error checks of one frame are asked in one query. Each
 test runs generated frames (good, bad and blank cells, cases over several rows) both ways and compares every
 frame the normalisation returns, row for row.
 """
@@ -90,6 +91,14 @@ def item_frames(draw: st.DrawFn) -> pl.DataFrame:
 
 
 @st.composite
+def one_row_item_frames(draw: st.DrawFn) -> pl.DataFrame:
+    """One row (a request's one-item case): the one-row shortcuts' frames."""
+    blank = draw(st.sets(st.sampled_from(sorted(ITEM_VALUES))))
+    row = {"case_ref": "C0"} | {c: None if c in blank else draw(st.sampled_from(v)) for c, v in ITEM_VALUES.items()}
+    return _frame([row], ITEM_COLUMNS)
+
+
+@st.composite
 def party_frames(draw: st.DrawFn) -> pl.DataFrame:
     blank = draw(st.sets(st.sampled_from(sorted(PARTY_VALUES))))
     rows = [
@@ -130,6 +139,12 @@ def assert_same(run: Callable[[], Normalised]) -> None:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(frame=item_frames(), day_first=st.booleans())
 def test_items_shortcuts_give_the_general_result(frame: pl.DataFrame, day_first: bool) -> None:
+    assert_same(lambda: normalise_items(frame, day_first=day_first, today=TODAY))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(frame=one_row_item_frames(), day_first=st.booleans())
+def test_one_row_shortcuts_give_the_general_result(frame: pl.DataFrame, day_first: bool) -> None:
     assert_same(lambda: normalise_items(frame, day_first=day_first, today=TODAY))
 
 

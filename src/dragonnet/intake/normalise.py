@@ -202,6 +202,15 @@ def _drop(frame: pl.DataFrame, names: Sequence[str], *, strict: bool = True) -> 
     return frame[[c for c in frame.columns if c not in gone]]
 
 
+def _distinct(frame: pl.DataFrame, column: str, *, nulls: bool = False) -> list[Any]:
+    """The distinct values of `column` (null among them only with `nulls`), in no particular order; a one-row
+    frame's one value read without a query."""
+    values = frame.get_column(column)
+    if _one_row(frame):
+        return [v for v in values.to_list() if nulls or v is not None]
+    return (values if nulls else values.drop_nulls()).unique().to_list()
+
+
 def _joined(frame: pl.DataFrame, table: pl.DataFrame, column: str, *, nulls_equal: bool = False) -> pl.DataFrame:
     """`frame` left-joined on `column` with `table` (one row per distinct value of the column, the frame's order
     kept). A one-row frame's table holds its value only (a null one only where `nulls_equal`), so the join is the
@@ -217,12 +226,11 @@ def _lookup(
     """Join fn(value) for each distinct non-null value of `column` back onto `frame` (columns of `schema`)."""
     if _all_null(frame, column):
         return _with_nulls(frame, schema)
-    values = frame.get_column(column)
-    distinct = values.drop_nulls().unique().to_list()
+    distinct = _distinct(frame, column)
     rows = [fn(v) for v in distinct]
     table = pl.DataFrame(
         {column: distinct, **{k: [r.get(k) for r in rows] for k in schema}},
-        schema={column: values.dtype, **schema},
+        schema={column: frame.get_column(column).dtype, **schema},
     )
     return _joined(frame, table, column)
 
@@ -266,10 +274,8 @@ class Reads:
         types.update({f"{prefix}__{suffix}": pl.String for suffix in _NOTES})
         if _all_null(frame, column):
             return _with_nulls(frame, types)
-        values = frame.get_column(column)
-        distinct = values.unique().to_list()
-        if not isinstance(values.dtype, pl.Struct):
-            distinct = [v for v in distinct if v is not None]
+        kind_of_key = frame.get_column(column).dtype
+        distinct = _distinct(frame, column, nulls=isinstance(kind_of_key, pl.Struct))
         readings: list[Reading] = []
         for value in distinct:
             cache_key = (kind, value if not isinstance(value, dict) else tuple(value.items()))
@@ -282,7 +288,7 @@ class Reads:
             columns[out.get(name, name)] = [r.values.get(name) for r in readings]
         for suffix, attr in _NOTES.items():
             columns[f"{prefix}__{suffix}"] = [getattr(r, attr) for r in readings]
-        table = pl.DataFrame(columns, schema={column: values.dtype, **types})
+        table = pl.DataFrame(columns, schema={column: kind_of_key, **types})
         return _joined(frame, table, column, nulls_equal=True)
 
     def review(self, frame: pl.DataFrame, kind: str, column: str, text: pl.Expr, *, when: pl.Expr,
@@ -477,11 +483,7 @@ def check_text(frame: pl.DataFrame, columns: Sequence[str], sink: ErrorSink) -> 
     present = [c for c in columns if c in frame.columns]
     if not present:
         return frame
-    # CRLF folded to LF, in the columns that hold a carriage return at all (a file of 10^6 rows: usually none).
-    with_cr = frame.select(pl.col(c).str.contains("\r", literal=True).any() for c in present).row(0)
-    frame = frame.with_columns(
-        [pl.col(c).str.replace_all("\r\n", "\n", literal=True) for c, cr in zip(present, with_cr, strict=True) if cr]
-    )
+    written = [c for c in present if not _all_null(frame, c)]  # a blank column has nothing to fold or reject
     limits = {c: min(COLUMN_MAX.get(c, TEXT_MAX), TEXT_MAX) for c in present}
 
     def too_long(c: str) -> pl.Expr:
@@ -490,9 +492,21 @@ def check_text(frame: pl.DataFrame, columns: Sequence[str], sink: ErrorSink) -> 
     def control(c: str) -> pl.Expr:
         return pl.col(c).str.contains(CONTROL_CHARS)
 
-    # One pass says which columns have a bad cell at all (a clean file: none), so that only those are filtered
-    # for the report, instead of two filters per column on every file.
-    bad_any = frame.select([(too_long(c) | control(c)).any().alias(c) for c in present]).row(0, named=True)
+    def bad_cells() -> list[pl.Expr]:
+        return [(too_long(c) | control(c)).any().alias(f"{c}__bad") for c in written]
+
+    # One pass says which columns hold a carriage return and which have a bad cell at all (a clean file: none),
+    # so that only those are folded, and filtered for the report, instead of two filters per column on every file.
+    # CRLF is folded to LF first: a column that held one is asked again once folded.
+    carriage_returns = [pl.col(c).str.contains("\r", literal=True).any().alias(c) for c in written]
+    flags = frame.select(*carriage_returns, *bad_cells()).row(0, named=True) if written else {}
+    bad_any = dict.fromkeys(present, False) | {c: flags[f"{c}__bad"] for c in written}
+    folded = [c for c in written if flags[c]]
+    if folded:
+        frame = frame.with_columns(pl.col(c).str.replace_all("\r\n", "\n", literal=True) for c in folded)
+        bad_any |= dict(zip(written, frame.select(bad_cells()).row(0), strict=True))
+    if not any(bad_any.values()):  # a clean frame: every `__bad` flag false, placed beside it
+        return frame.hstack(_false_columns(tuple(f"{c}__bad" for c in present), frame.height))
     for c in (c for c in present if bad_any[c]):
         sink.add(frame, too_long(c), c, pl.lit(TOO_LONG % {"limit": limits[c]}),
                  value=pl.col(c).str.slice(0, 40) + pl.lit("…"))  # fmt: skip
@@ -509,6 +523,13 @@ def check_text(frame: pl.DataFrame, columns: Sequence[str], sink: ErrorSink) -> 
         else:
             cleared.append(pl.lit(False).alias(f"{c}__bad"))
     return frame.with_columns(cleared)
+
+
+@functools.lru_cache(maxsize=256)
+def _false_columns(names: tuple[str, ...], height: int) -> pl.DataFrame:
+    """`height` rows of False in columns `names`, built once per shape (frames are immutable: shared)."""
+    return pl.DataFrame([pl.Series(name, [False], dtype=pl.Boolean).extend_constant(False, height - 1)
+                         if height else pl.Series(name, [], dtype=pl.Boolean) for name in names])  # fmt: skip
 
 
 def _required(frame: pl.DataFrame, column: str, sink: ErrorSink, value: str | None = None,
@@ -710,7 +731,7 @@ def _quantities(frame: pl.DataFrame, sink: ErrorSink, notes: ErrorSink) -> pl.Da
     frame = frame.with_columns(pl.col("quantity").is_in(unknown).fill_null(False).alias("quantity__unknown"))
     frame = number_column(frame, "quantity", "quantity__n")
     unit_map: dict[str, str | None] = {}
-    for text in frame.get_column("unit").drop_nulls().unique().to_list():
+    for text in _distinct(frame, "unit"):
         try:
             unit_map[text] = parse_unit(text).value
         except ValidationError:
