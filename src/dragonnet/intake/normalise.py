@@ -206,7 +206,7 @@ def _distinct(frame: pl.DataFrame, column: str, *, nulls: bool = False) -> list[
     """The distinct values of `column` (null among them only with `nulls`), in no particular order; a one-row
     frame's one value read without a query."""
     values = frame.get_column(column)
-    if _one_row(frame):
+    if frame.height == 0 or _one_row(frame):
         return [v for v in values.to_list() if nulls or v is not None]
     return (values if nulls else values.drop_nulls()).unique().to_list()
 
@@ -441,15 +441,28 @@ def parse_date(text: str, *, day_first: bool = False, today: dt.date | None = No
     return value
 
 
+def _plain_number(column: str) -> pl.Expr:
+    """The number a plain cell (`12`, `1.5`, `1,5`) holds; null for any other cell."""
+    s = pl.col(column)
+    number = s.str.replace(",", ".", literal=True).cast(pl.Float64, strict=False)
+    return pl.when(s.str.contains(_PLAIN_NUMBER)).then(number)
+
+
+def _odd_numbers(frame: pl.DataFrame, column: str) -> list[str]:
+    """The distinct written cells of `column` that are not plain numbers."""
+    return _distinct(frame.filter(pl.col(column).is_not_null() & ~pl.col(column).str.contains(_PLAIN_NUMBER)), column)
+
+
 def number_column(frame: pl.DataFrame, column: str, out: str) -> pl.DataFrame:
     """Numbers by dragonnet.domain.quantity.parse_number rules: plain numbers (`12`, `1.5`, `1,5`) parse as a
     column; the odd ones (thousands separators, signs) go through parse_number once per distinct value."""
-    s = pl.col(column)
-    plain = s.str.contains(_PLAIN_NUMBER)
-    frame = frame.with_columns(
-        pl.when(plain).then(s.str.replace(",", ".", literal=True).cast(pl.Float64, strict=False)).alias(out)
+    return _with_odd_numbers(
+        frame.with_columns(_plain_number(column).alias(out)), column, out, _odd_numbers(frame, column)
     )
-    odd = frame.filter(s.is_not_null() & ~plain).get_column(column).unique().to_list()
+
+
+def _with_odd_numbers(frame: pl.DataFrame, column: str, out: str, odd: list[str]) -> pl.DataFrame:
+    """`out` (the plain numbers) completed with the `odd` cells' numbers, each read by parse_number once."""
     if odd:
         parsed: dict[str, float | None] = {}
         for text in odd:
@@ -726,18 +739,20 @@ def _quantities(frame: pl.DataFrame, sink: ErrorSink, notes: ErrorSink) -> pl.Da
     """Quantity and unit: a positive, plausible number in a known unit; the mass in kg where it converts. A
     quantity written as unknown ("unknown", "không rõ"...) is accepted with a warning: quantity and mass stay
     empty (never a guessed number) and the unit may be left blank."""
-    words = frame.filter(~pl.col("quantity").str.contains(_PLAIN_NUMBER)).get_column("quantity").drop_nulls().unique()
-    unknown = [t for t in words.to_list() if FORMAT.says_unknown_quantity(t)]
-    frame = frame.with_columns(pl.col("quantity").is_in(unknown).fill_null(False).alias("quantity__unknown"))
-    frame = number_column(frame, "quantity", "quantity__n")
+    odd = _odd_numbers(frame, "quantity")  # the words a quantity is written in are among them
+    unknown = [t for t in odd if FORMAT.says_unknown_quantity(t)]
     unit_map: dict[str, str | None] = {}
     for text in _distinct(frame, "unit"):
         try:
             unit_map[text] = parse_unit(text).value
         except ValidationError:
             unit_map[text] = None
-    frame = frame.with_columns(pl.col("unit").replace_strict(unit_map, default=None, return_dtype=pl.String)
-                               .alias("unit__n"))  # fmt: skip
+    frame = frame.with_columns(
+        pl.col("quantity").is_in(unknown).fill_null(False).alias("quantity__unknown"),
+        _plain_number("quantity").alias("quantity__n"),
+        pl.col("unit").replace_strict(unit_map, default=None, return_dtype=pl.String).alias("unit__n"),
+    )
+    frame = _with_odd_numbers(frame, "quantity", "quantity__n", odd)
     sink.add(frame, pl.col("unit").is_not_null() & pl.col("unit__n").is_null(), "unit",
              pl.lit(UNKNOWN_UNIT % {"values": ", ".join(u.value for u in Unit)}))  # fmt: skip
     q = pl.col("quantity__n")
