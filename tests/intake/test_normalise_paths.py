@@ -113,16 +113,17 @@ def party_frames(draw: st.DrawFn) -> pl.DataFrame:
 def general_path() -> Iterator[None]:
     """The normalisation with every shortcut off: each lookup run, the case-level windows always computed, and
     each error check filtered on its own."""
-    saved = (normalise._all_null, normalise._one_row, normalise._one_row_per_case,
+    saved = (normalise._all_null, normalise._no_nulls, normalise._one_row, normalise._one_row_per_case,
              normalise.ErrorSink._matching_checks)  # fmt: skip
     normalise._all_null = lambda frame, column: False  # type: ignore[assignment]
+    normalise._no_nulls = lambda frame, column: False  # type: ignore[assignment]
     normalise._one_row = lambda frame: False  # type: ignore[assignment]
     normalise._one_row_per_case = lambda frame: False  # type: ignore[assignment]
     normalise.ErrorSink._matching_checks = lambda self: {id(e) for e in self.frames}  # type: ignore[method-assign]
     try:
         yield
     finally:
-        (normalise._all_null, normalise._one_row, normalise._one_row_per_case,
+        (normalise._all_null, normalise._no_nulls, normalise._one_row, normalise._one_row_per_case,
          normalise.ErrorSink._matching_checks) = saved  # fmt: skip
 
 

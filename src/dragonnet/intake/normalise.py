@@ -129,9 +129,17 @@ class ErrorSink:
         *,
         value: pl.Expr | None = None,
         suggestion: pl.Expr | str | None = None,
+        requires: str | None = None,
+        requires_null: str | None = None,
     ) -> None:
-        if frame.height:
-            self.frames.append(_Check(frame, mask, column, reason, value, suggestion))
+        """The rows of `frame` where `mask` holds are errors of `column`. `requires` names a column the mask holds
+        only where it has a value, `requires_null` one it holds only where it is blank: a check that cannot hold
+        (read from the columns' null counts, no query) is not kept."""
+        if not frame.height:
+            return
+        if (requires and _all_null(frame, requires)) or (requires_null and _no_nulls(frame, requires_null)):
+            return
+        self.frames.append(_Check(frame, mask, column, reason, value, suggestion))
 
     def frame(self) -> pl.DataFrame:
         matched = self._matching_checks()
@@ -174,6 +182,11 @@ def _all_null(frame: pl.DataFrame, column: str) -> bool:
     columns blank; each lookup skipped saves it a handful of queries."""
     series = frame.get_column(column)
     return series.null_count() == frame.height and not isinstance(series.dtype, pl.Struct)
+
+
+def _no_nulls(frame: pl.DataFrame, column: str) -> bool:
+    """Every cell of the column holds a value (its null count, no query)."""
+    return frame.get_column(column).null_count() == 0
 
 
 def _one_row(frame: pl.DataFrame) -> bool:
@@ -314,10 +327,8 @@ class Reads:
              prefix: str | None = None, value: pl.Expr | None = None) -> None:  # fmt: skip
         """The readings' warnings as notes: the value, why, and what is stored."""
         p = prefix or column
-        if _all_null(frame, f"{p}__w"):  # no reading warned: the check cannot hold
-            return
         notes.add(frame, when & pl.col(f"{p}__w").is_not_null(), column, pl.col(f"{p}__w"), value=value,
-                  suggestion=pl.col(f"{p}__st"))  # fmt: skip
+                  suggestion=pl.col(f"{p}__st"), requires=f"{p}__w")  # fmt: skip
 
     @staticmethod
     def drop_notes(frame: pl.DataFrame, prefix: str) -> pl.DataFrame:
@@ -356,6 +367,7 @@ def _enum(frame: pl.DataFrame, column: str, sink: ErrorSink, target: str | None 
         column,
         pl.lit(NOT_ACCEPTED % {"values": ", ".join(accepted)}),
         suggestion=pl.col(f"{out}__s"),
+        requires_null=out,
     )
     return _drop(frame, [f"{out}__s"])
 
@@ -366,7 +378,7 @@ def _countries(frame: pl.DataFrame, columns: Sequence[str], sink: ErrorSink, rea
         frame = reads.read(frame, column, "country", lambda text: read_country(text, reads.mappings),
                            {"a2": pl.String}, out={"a2": f"{column}__n"})  # fmt: skip
         sink.add(frame, pl.col(f"{column}__e").is_not_null(), column, pl.col(f"{column}__e"),
-                 suggestion=pl.col(f"{column}__s"))  # fmt: skip
+                 suggestion=pl.col(f"{column}__s"), requires=f"{column}__e")  # fmt: skip
         reads.review(frame, "country", column, pl.col(column), when=pl.lit(True))
         frame = reads.drop_notes(frame, column)
     return frame
@@ -417,9 +429,11 @@ def check_dates(
         .then(pl.lit(N_("not an ISO date (YYYY-MM-DD); DD/MM/YYYY is read only when the import is day-first")))
         .otherwise(pl.lit(NOT_A_DATE_DMY if day_first else NOT_A_DATE_ISO))
     )
-    sink.add(frame, bad, column, reason)
-    sink.add(frame, pl.col(out) > pl.lit(today), column, pl.lit(FUTURE_DATE % {"today": today.isoformat()}))
-    sink.add(frame, pl.col(out) < pl.lit(dt.date(1900, 1, 1)), column, pl.lit(N_("implausible date (before 1900)")))
+    sink.add(frame, bad, column, reason, requires=column, requires_null=out)
+    sink.add(frame, pl.col(out) > pl.lit(today), column, pl.lit(FUTURE_DATE % {"today": today.isoformat()}),
+             requires=out)  # fmt: skip
+    sink.add(frame, pl.col(out) < pl.lit(dt.date(1900, 1, 1)), column, pl.lit(N_("implausible date (before 1900)")),
+             requires=out)  # fmt: skip
     return frame.with_columns(pl.when((pl.col(out) > pl.lit(today)) | (pl.col(out) < pl.lit(dt.date(1900, 1, 1))))
                               .then(None).otherwise(pl.col(out)).alias(out))  # fmt: skip
 
@@ -554,7 +568,8 @@ def _required(frame: pl.DataFrame, column: str, sink: ErrorSink, value: str | No
         mask = mask & pl.col(column).is_null()
     if when is not None:
         mask = mask & when
-    sink.add(frame, mask, column, reason or N_("required"), value=pl.lit(None, dtype=pl.String))
+    sink.add(frame, mask, column, reason or N_("required"), value=pl.lit(None, dtype=pl.String),
+             requires_null=target)  # fmt: skip
 
 
 # --- items ------------------------------------------------------------------------------------------------------
@@ -700,15 +715,16 @@ def _values(frame: pl.DataFrame, sink: ErrorSink, reads: Reads, *, day_first: bo
     frame = reads.read(frame, "transit_countries", "transit", lambda text: _transit_reading(text, reads.mappings),
                        {"tr_list": pl.List(pl.String), "tr_part": pl.String})  # fmt: skip
     sink.add(frame, pl.col("transit_countries__e").is_not_null(), "transit_countries", pl.col("transit_countries__e"),
-             suggestion=pl.col("transit_countries__s"))  # fmt: skip
+             suggestion=pl.col("transit_countries__s"), requires="transit_countries__e")  # fmt: skip
     reads.review(frame, "country", "transit_countries", pl.col("tr_part"), when=pl.col("tr_part").is_not_null())
     frame = _drop(reads.drop_notes(frame, "transit_countries"), ["tr_part"])
     # A conveyance written like a container number passes the one container rule (domain.identifiers).
     frame = _conveyance_errors(frame)
-    sink.add(frame, pl.col("cv_err").is_not_null(), "conveyance_ref", pl.col("cv_err"))
+    sink.add(frame, pl.col("cv_err").is_not_null(), "conveyance_ref", pl.col("cv_err"), requires="cv_err")
     # arrests: a whole number
     arrests_ok = pl.col("arrests").str.contains(r"^\d{1,6}$")
-    sink.add(frame, pl.col("arrests").is_not_null() & ~arrests_ok, "arrests", pl.lit(N_("not a whole number")))
+    sink.add(frame, pl.col("arrests").is_not_null() & ~arrests_ok, "arrests", pl.lit(N_("not a whole number")),
+             requires="arrests")  # fmt: skip
     return frame.with_columns(pl.when(arrests_ok).then(pl.col("arrests").cast(pl.Int64, strict=False))
                               .alias("arrests__n"))  # fmt: skip
 
@@ -727,7 +743,7 @@ def _places(frame: pl.DataFrame, sink: ErrorSink, notes: ErrorSink, reads: Reads
     )
     frame = reads.read(frame, "__place", "place",
                        lambda k: read_place(k["l"], k["n"], k["c"], reads.mappings), _PLACE_SCHEMA)  # fmt: skip
-    sink.add(frame, pl.col("__place__e").is_not_null(), "place_locode", pl.col("__place__e"))
+    sink.add(frame, pl.col("__place__e").is_not_null(), "place_locode", pl.col("__place__e"), requires="__place__e")
     named = pl.col("place_locode").is_null() & pl.col("place_name").is_not_null()
     reads.warn(notes, frame, "place_name", when=named, prefix="__place")
     reads.review(frame, "place", "place_name", pl.col("place_name"), when=named,
@@ -754,17 +770,20 @@ def _quantities(frame: pl.DataFrame, sink: ErrorSink, notes: ErrorSink) -> pl.Da
     )
     frame = _with_odd_numbers(frame, "quantity", "quantity__n", odd)
     sink.add(frame, pl.col("unit").is_not_null() & pl.col("unit__n").is_null(), "unit",
-             pl.lit(UNKNOWN_UNIT % {"values": ", ".join(u.value for u in Unit)}))  # fmt: skip
+             pl.lit(UNKNOWN_UNIT % {"values": ", ".join(u.value for u in Unit)}), requires="unit",
+             requires_null="unit__n")  # fmt: skip
     q = pl.col("quantity__n")
     is_unknown = pl.col("quantity__unknown")
     sink.add(frame, pl.col("quantity").is_not_null() & q.is_null() & ~is_unknown, "quantity", pl.lit(
-        N_("not a number (write \"unknown\" when the source holds neither a weight nor a count)")))  # fmt: skip
+        N_("not a number (write \"unknown\" when the source holds neither a weight nor a count)")), requires="quantity",
+        requires_null="quantity__n")  # fmt: skip
     sink.add(frame, q.is_not_null() & (q.is_nan() | q.is_infinite() | (q <= 0)), "quantity",
-             pl.lit(N_("quantity must be a positive number")))  # fmt: skip
+             pl.lit(N_("quantity must be a positive number")), requires="quantity__n")  # fmt: skip
     max_q = pl.col("unit__n").replace_strict({u.value: v for u, v in MAX_PLAUSIBLE.items()}, default=None,
                                               return_dtype=pl.Float64)  # fmt: skip
     sink.add(frame, q.is_not_null() & max_q.is_not_null() & (q > max_q), "quantity",
-             pl.format("quantity {} {} is implausibly large; check the unit", q, pl.col("unit__n")))  # fmt: skip
+             pl.format("quantity {} {} is implausibly large; check the unit", q, pl.col("unit__n")),
+             requires="quantity__n")  # fmt: skip
     notes.add(frame, is_unknown, "quantity",
               pl.lit(N_("quantity unknown: the case counts, its quantity is left out of the totals")),
               suggestion=pl.lit("unknown"))  # fmt: skip
@@ -787,7 +806,7 @@ def _substances_and_taxa(frame: pl.DataFrame, sink: ErrorSink, notes: ErrorSink,
     needs_substance = klass.is_in(["drug", "precursor"])
     needs_taxon = klass.is_in(["wildlife", "timber"])
     sink.add(frame, needs_substance & pl.col("substance__e").is_not_null(), "substance", pl.col("substance__e"),
-             suggestion=pl.col("substance__s"))  # fmt: skip
+             suggestion=pl.col("substance__s"), requires="substance__e")  # fmt: skip
     # A precursor reported as a drug (or the reverse) would be counted in the wrong column of every figure.
     sink.add(frame, needs_substance & pl.col("sub_class").is_not_null() & (pl.col("sub_class") != klass),
              "commodity_class", pl.format("{} is a {} ({}), not a {}", pl.col("sub_name"), pl.col("sub_class"),
@@ -890,7 +909,7 @@ def _case_level(frame: pl.DataFrame, sink: ErrorSink) -> pl.DataFrame:
     for column in _CASE_REQUIRED:
         written = pl.col(f"__has_{column}") if one_row else pl.col(f"__has_{column}").any().over(keys)
         sink.add(frame, pl.col(column).is_null() & ~written & has_case, column,
-                 pl.lit(REQUIRED_ON_A_ROW), value=pl.lit(None, dtype=pl.String))  # fmt: skip
+                 pl.lit(REQUIRED_ON_A_ROW), value=pl.lit(None, dtype=pl.String), requires_null=column)  # fmt: skip
     return _drop(frame, [f"__has_{c}" for c in _CASE_REQUIRED])
 
 
@@ -947,7 +966,8 @@ def normalise_parties(
     for column in ("case_ref", "reporting_agency", "name"):
         _required(frame, column, sink)
     email_ok = pl.col("email").str.contains(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    sink.add(frame, pl.col("email").is_not_null() & ~email_ok, "email", pl.lit(N_("not an e-mail address")))
+    sink.add(frame, pl.col("email").is_not_null() & ~email_ok, "email", pl.lit(N_("not an e-mail address")),
+             requires="email")  # fmt: skip
     frame = frame.with_columns(
         pl.struct(pl.col("phone").alias("p"), pl.col("nationality__n").alias("c")).alias("__phone")
     )
