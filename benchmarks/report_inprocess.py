@@ -39,7 +39,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
 from import_vs_copy import server_url  # noqa: E402
-from load_test import build_database, issue_tokens, payload  # noqa: E402
+from load_test import build_database, issue_tokens, payload, pct  # noqa: E402
 from open_inprocess import StatementCounter, ThreadProfiles  # noqa: E402
 
 from dragonnet.storage.db import normalise_url  # noqa: E402
@@ -151,11 +151,6 @@ def worker(url: str, token: str, seed: int) -> None:
             print(json.dumps(figures), flush=True)
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def start_worker(src: str, url: str, token: str, seed: int) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": src, "DRAGONNET_DATABASE_URL": url, "DRAGONNET_SECRET_KEY": "report-bench",
            "DRAGONNET_DATA_DIR": tempfile.mkdtemp(prefix="report-")}  # fmt: skip
@@ -179,8 +174,8 @@ def report(name: str, runs: list[dict[str, Any]]) -> None:
     n = len(walls)
     created = sum(r["created"] for r in runs)
     print(f"{name} ({runs[0]['source']}): {n} reports, {created} created")
-    print(f"  wall median {statistics.median(walls) * 1000:.1f} ms, p99 {pct(walls, 0.99) * 1000:.1f} ms; "
-          f"CPU median {statistics.median(cpus) * 1000:.1f} ms, p99 {pct(cpus, 0.99) * 1000:.1f} ms")  # fmt: skip
+    print(f"  wall median {statistics.median(walls) * 1000:.1f} ms, p99 {pct(walls, 99):.1f} ms; "
+          f"CPU median {statistics.median(cpus) * 1000:.1f} ms, p99 {pct(cpus, 99):.1f} ms")  # fmt: skip
     statements = sum(r["statements"] for r in runs) / n
     polars = sum(r["polars"] for r in runs) / n
     print(f"  {statements:.1f} statements and {polars:.1f} Polars queries per report")

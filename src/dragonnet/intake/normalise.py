@@ -233,6 +233,12 @@ def _joined(frame: pl.DataFrame, table: pl.DataFrame, column: str, *, nulls_equa
     return frame.join(table, on=column, how="left", maintain_order="left", nulls_equal=nulls_equal)
 
 
+def _beside(frame: pl.DataFrame, values: tuple[Any, ...], schema: dict[str, Any]) -> pl.DataFrame:
+    """A one-row frame with `values` (columns of `schema`) placed beside its row: what the left join of the row
+    on a table of its one value gives (the table built by rows: a third of the cost of one by columns)."""
+    return frame.hstack(pl.DataFrame([values], schema=schema, orient="row"))
+
+
 def _lookup(
     frame: pl.DataFrame, column: str, fn: Callable[[str], dict[str, Any]], schema: dict[str, Any]
 ) -> pl.DataFrame:
@@ -241,6 +247,8 @@ def _lookup(
         return _with_nulls(frame, schema)
     distinct = _distinct(frame, column)
     rows = [fn(v) for v in distinct]
+    if _one_row(frame):  # its one value: the result beside the row
+        return _beside(frame, tuple(rows[0].get(k) for k in schema), schema)
     table = pl.DataFrame(
         {column: distinct, **{k: [r.get(k) for r in rows] for k in schema}},
         schema={column: frame.get_column(column).dtype, **schema},
@@ -296,6 +304,10 @@ class Reads:
             if found is None:
                 found = self._cache[cache_key] = fn(value)
             readings.append(found)
+        if _one_row(frame):  # its one value (a struct key's nulls included): the reading beside the row
+            r = readings[0]
+            return _beside(frame, (*(r.values.get(name) for name in schema), *(getattr(r, a) for a in _NOTES.values())),
+                           types)  # fmt: skip
         columns: dict[str, Any] = {column: distinct}
         for name in schema:
             columns[out.get(name, name)] = [r.values.get(name) for r in readings]
