@@ -399,8 +399,10 @@ def _countries(frame: pl.DataFrame, columns: Sequence[str], sink: ErrorSink, rea
 # --- scalar-compatible parsers (the vectorised rules, usable one value at a time) ------------------------
 
 
+@functools.lru_cache(maxsize=64)
 def date_column(column: str, *, day_first: bool) -> pl.Expr:
-    """The date a text column holds, by the import's rules (null where it holds none)."""
+    """The date a text column holds, by the import's rules (null where it holds none). Built once per column (an
+    expression is immutable: shared by every call)."""
     s = pl.col(column)
     iso_text = (
         pl.when(s.str.contains(_ISO_SHAPE))
@@ -428,6 +430,19 @@ def check_dates(
     frame: pl.DataFrame, column: str, sink: ErrorSink, *, day_first: bool, today: dt.date, out: str
 ) -> pl.DataFrame:
     frame = frame.with_columns(date_column(column, day_first=day_first).alias(out))
+    bad, reason = _date_errors(column, out, day_first=day_first)
+    sink.add(frame, bad, column, reason, requires=column, requires_null=out)
+    sink.add(frame, pl.col(out) > pl.lit(today), column, pl.lit(FUTURE_DATE % {"today": today.isoformat()}),
+             requires=out)  # fmt: skip
+    sink.add(frame, pl.col(out) < pl.lit(dt.date(1900, 1, 1)), column, pl.lit(N_("implausible date (before 1900)")),
+             requires=out)  # fmt: skip
+    return frame.with_columns(pl.when((pl.col(out) > pl.lit(today)) | (pl.col(out) < pl.lit(dt.date(1900, 1, 1))))
+                              .then(None).otherwise(pl.col(out)).alias(out))  # fmt: skip
+
+
+@functools.lru_cache(maxsize=64)
+def _date_errors(column: str, out: str, *, day_first: bool) -> tuple[pl.Expr, pl.Expr]:
+    """Where a written date did not read, and why (built once per column)."""
     s = pl.col(column)
     bad = s.is_not_null() & pl.col(out).is_null()
     shaped = s.str.contains(_ISO_SHAPE) | s.str.contains(_ISO_DATETIME) | s.str.contains(_DAY_MONTH_NAME)
@@ -441,13 +456,7 @@ def check_dates(
         .then(pl.lit(N_("not an ISO date (YYYY-MM-DD); DD/MM/YYYY is read only when the import is day-first")))
         .otherwise(pl.lit(NOT_A_DATE_DMY if day_first else NOT_A_DATE_ISO))
     )
-    sink.add(frame, bad, column, reason, requires=column, requires_null=out)
-    sink.add(frame, pl.col(out) > pl.lit(today), column, pl.lit(FUTURE_DATE % {"today": today.isoformat()}),
-             requires=out)  # fmt: skip
-    sink.add(frame, pl.col(out) < pl.lit(dt.date(1900, 1, 1)), column, pl.lit(N_("implausible date (before 1900)")),
-             requires=out)  # fmt: skip
-    return frame.with_columns(pl.when((pl.col(out) > pl.lit(today)) | (pl.col(out) < pl.lit(dt.date(1900, 1, 1))))
-                              .then(None).otherwise(pl.col(out)).alias(out))  # fmt: skip
+    return bad, reason
 
 
 def parse_date(text: str, *, day_first: bool = False, today: dt.date | None = None) -> dt.date:
@@ -532,7 +541,7 @@ def check_text(frame: pl.DataFrame, columns: Sequence[str], sink: ErrorSink) -> 
         return pl.col(c).str.contains(CONTROL_CHARS)
 
     def bad_cells() -> list[pl.Expr]:
-        return [(too_long(c) | control(c)).any().alias(f"{c}__bad") for c in written]
+        return [_bad_cell_anywhere(c, limits[c]) for c in written]
 
     # One pass says which columns hold a carriage return and which have a bad cell at all (a clean file: none),
     # so that only those are folded, and filtered for the report, instead of two filters per column on every file.
@@ -562,6 +571,13 @@ def check_text(frame: pl.DataFrame, columns: Sequence[str], sink: ErrorSink) -> 
         else:
             cleared.append(pl.lit(False).alias(f"{c}__bad"))
     return frame.with_columns(cleared)
+
+
+@functools.lru_cache(maxsize=256)
+def _bad_cell_anywhere(column: str, limit: int) -> pl.Expr:
+    """`<column>__bad`: some cell of the column is too long or holds a control character (built once)."""
+    cell = pl.col(column)
+    return ((cell.str.len_chars() > limit) | cell.str.contains(CONTROL_CHARS)).any().alias(f"{column}__bad")
 
 
 @functools.lru_cache(maxsize=256)
@@ -859,8 +875,14 @@ def _required_cells(frame: pl.DataFrame, sink: ErrorSink) -> None:
 
 def _item_result(frame: pl.DataFrame) -> pl.DataFrame:
     """One row per source row: the normalised values under the names the writer uses."""
+    return frame.select(_item_result_columns(tuple(f"{c}__bad" in frame.columns for c in _CASE_REQUIRED)))
+
+
+@functools.lru_cache(maxsize=8)
+def _item_result_columns(flagged: tuple[bool, ...]) -> list[pl.Expr]:
+    """`_item_result`'s expressions, built once per set of case-level required columns with a `__bad` flag."""
     klass = pl.col("commodity_class__n")
-    return frame.select(
+    return [
         pl.col(ROW),
         pl.col("case_ref"),
         pl.col("reporting_agency").str.to_uppercase().alias("reporting_agency"),
@@ -902,12 +924,10 @@ def _item_result(frame: pl.DataFrame) -> pl.DataFrame:
         *_carried("items", _HANDLED_ITEM_COLUMNS),
         # A case-level required cell was written (even if it was wrong: that is its own error).
         *(
-            (pl.col(c).is_not_null() | (pl.col(f"{c}__bad") if f"{c}__bad" in frame.columns else pl.lit(False))).alias(
-                f"__has_{c}"
-            )
-            for c in _CASE_REQUIRED
+            (pl.col(c).is_not_null() | (pl.col(f"{c}__bad") if bad else pl.lit(False))).alias(f"__has_{c}")
+            for c, bad in zip(_CASE_REQUIRED, flagged, strict=True)
         ),
-    )
+    ]
 
 
 def _case_level(frame: pl.DataFrame, sink: ErrorSink) -> pl.DataFrame:
