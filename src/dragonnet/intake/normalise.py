@@ -797,27 +797,37 @@ def _quantities(frame: pl.DataFrame, sink: ErrorSink, notes: ErrorSink) -> pl.Da
         pl.col("unit").replace_strict(unit_map, default=None, return_dtype=pl.String).alias("unit__n"),
     )
     frame = _with_odd_numbers(frame, "quantity", "quantity__n", odd)
-    sink.add(frame, pl.col("unit").is_not_null() & pl.col("unit__n").is_null(), "unit",
-             pl.lit(UNKNOWN_UNIT % {"values": ", ".join(u.value for u in Unit)}), requires="unit",
-             requires_null="unit__n")  # fmt: skip
-    q = pl.col("quantity__n")
-    is_unknown = pl.col("quantity__unknown")
-    sink.add(frame, pl.col("quantity").is_not_null() & q.is_null() & ~is_unknown, "quantity", pl.lit(
+    rules = _quantity_rules()
+    sink.add(frame, rules["unknown_unit"], "unit", pl.lit(UNKNOWN_UNIT % {"values": ", ".join(u.value for u in Unit)}),
+             requires="unit", requires_null="unit__n")  # fmt: skip
+    sink.add(frame, rules["not_a_number"], "quantity", pl.lit(
         N_("not a number (write \"unknown\" when the source holds neither a weight nor a count)")), requires="quantity",
         requires_null="quantity__n")  # fmt: skip
-    sink.add(frame, q.is_not_null() & (q.is_nan() | q.is_infinite() | (q <= 0)), "quantity",
-             pl.lit(N_("quantity must be a positive number")), requires="quantity__n")  # fmt: skip
-    max_q = pl.col("unit__n").replace_strict({u.value: v for u, v in MAX_PLAUSIBLE.items()}, default=None,
-                                              return_dtype=pl.Float64)  # fmt: skip
-    sink.add(frame, q.is_not_null() & max_q.is_not_null() & (q > max_q), "quantity",
-             pl.format("quantity {} {} is implausibly large; check the unit", q, pl.col("unit__n")),
+    sink.add(frame, rules["not_positive"], "quantity", pl.lit(N_("quantity must be a positive number")),
              requires="quantity__n")  # fmt: skip
-    notes.add(frame, is_unknown, "quantity",
+    sink.add(frame, rules["too_large"], "quantity", rules["too_large_reason"], requires="quantity__n")
+    notes.add(frame, pl.col("quantity__unknown"), "quantity",
               pl.lit(N_("quantity unknown: the case counts, its quantity is left out of the totals")),
               suggestion=pl.lit("unknown"))  # fmt: skip
+    return frame.with_columns(rules["mass_kg"])
+
+
+@functools.cache
+def _quantity_rules() -> dict[str, pl.Expr]:
+    """The quantity checks' masks and the mass, over `quantity__n` and `unit__n` (built once)."""
+    q = pl.col("quantity__n")
+    max_q = pl.col("unit__n").replace_strict({u.value: v for u, v in MAX_PLAUSIBLE.items()}, default=None,
+                                              return_dtype=pl.Float64)  # fmt: skip
     factor = pl.col("unit__n").replace_strict({u.value: f for u, f in KG_PER_UNIT.items()}, default=None,
                                               return_dtype=pl.Float64)  # fmt: skip
-    return frame.with_columns((q * factor).alias("mass_kg"))
+    return {
+        "unknown_unit": pl.col("unit").is_not_null() & pl.col("unit__n").is_null(),
+        "not_a_number": pl.col("quantity").is_not_null() & q.is_null() & ~pl.col("quantity__unknown"),
+        "not_positive": q.is_not_null() & (q.is_nan() | q.is_infinite() | (q <= 0)),
+        "too_large": q.is_not_null() & max_q.is_not_null() & (q > max_q),
+        "too_large_reason": pl.format("quantity {} {} is implausibly large; check the unit", q, pl.col("unit__n")),
+        "mass_kg": (q * factor).alias("mass_kg"),
+    }
 
 
 _SUBSTANCE_SCHEMA: dict[str, Any] = {"sub_name": pl.String, "sub_control": pl.String, "sub_class": pl.String}
