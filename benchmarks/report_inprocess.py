@@ -1,6 +1,7 @@
 """One case report in-process: `POST /api/v1/cases` with the load test's body, per request, by stage.
 
-    python benchmarks/report_inprocess.py [--reports 200] [--rounds 5] [--against SRC] [--profile FILE]
+    python benchmarks/report_inprocess.py [--reports 200] [--rounds 5] [--against SRC] [--normalise N]
+                                          [--profile FILE]
 
 Builds a PostgreSQL database as the load test does (`load_test.build_database`: the demo operation plus
 `--cases` generated cases), then reports cases through Starlette's TestClient (no network, no uvicorn, one
@@ -12,6 +13,7 @@ status row, the review queue, the audit entry, the watchlist hook, the response'
 
 `--against SRC` runs the same reports in two warm worker processes, this tree's code and the `src` folder SRC
 (e.g. main's, from `git archive`), alternating rounds so that the machine's load falls on both alike.
+`--normalise N` then times N calls of `normalise_items` alone on the report's rows in each (alternating too).
 `--profile FILE` writes a cProfile of this tree's reports (every thread) instead.
 PostgreSQL: $DRAGONNET_BENCH_POSTGRES_URL, else $DRAGONNET_TEST_POSTGRES_URL.
 """
@@ -57,12 +59,12 @@ class Stages:
         wall, cpu = self.wall, self.cpu
 
         def timed(*args: Any, **kwargs: Any) -> Any:
-            w, c = time.perf_counter(), time.thread_time()
+            w, c = time.perf_counter(), time.process_time()  # the process: Polars' threads count too
             try:
                 return inner(*args, **kwargs)
             finally:
                 wall[name] += time.perf_counter() - w
-                cpu[name] += time.thread_time() - c
+                cpu[name] += time.process_time() - c
 
         setattr(owner, attribute, timed)
 
@@ -118,7 +120,8 @@ def instrument() -> Stages:
 
 
 def worker(url: str, token: str, seed: int) -> None:
-    """A warm process answering `run N` lines on stdin with one JSON line of figures each."""
+    """A warm process answering `run N` (N reports) and `normalise N` (N calls of `normalise_items` on the
+    report's rows, as the API validates them) lines on stdin with one JSON line of figures each."""
     from starlette.testclient import TestClient
 
     from dragonnet.app import create_app
@@ -131,7 +134,10 @@ def worker(url: str, token: str, seed: int) -> None:
         counter = StatementCounter(client.app.state.engine)  # type: ignore[attr-defined]
         headers = {"Authorization": f"Bearer {token}"}
         for line in sys.stdin:
-            count = int(line.split()[1])
+            command, count = line.split()[0], int(line.split()[1])
+            if command == "normalise":
+                print(json.dumps(normalise_calls(count, polars)), flush=True)
+                continue
             stages.reset()
             counter.count = polars.count = 0
             walls: list[float] = []
@@ -151,6 +157,27 @@ def worker(url: str, token: str, seed: int) -> None:
             print(json.dumps(figures), flush=True)
 
 
+def normalise_calls(count: int, polars: PolarsQueries) -> dict[str, Any]:
+    """`normalise_items` on the load test's one-case body as the API builds its rows, `count` times."""
+    import datetime as dt
+
+    from dragonnet.intake import forms
+    from dragonnet.intake.normalise import normalise_items
+
+    batch = forms.TypedBatch.from_mappings([payload(random.Random(20), 1)], [True])
+    rows = batch.item_frame([0], "VN-CUS").drop(forms.CASE, forms.POSITION)
+    today = dt.date.today()
+    walls: list[float] = []
+    cpus: list[float] = []
+    polars.count = 0
+    for _ in range(count):
+        w, c = time.perf_counter(), time.process_time()
+        normalise_items(rows, today=today)
+        walls.append(time.perf_counter() - w)
+        cpus.append(time.process_time() - c)
+    return {"wall": walls, "cpu": cpus, "polars": polars.count, "source": str(Path(forms.__file__).parent.parent)}
+
+
 def start_worker(src: str, url: str, token: str, seed: int) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": src, "DRAGONNET_DATABASE_URL": url, "DRAGONNET_SECRET_KEY": "report-bench",
            "DRAGONNET_DATA_DIR": tempfile.mkdtemp(prefix="report-")}  # fmt: skip
@@ -158,9 +185,9 @@ def start_worker(src: str, url: str, token: str, seed: int) -> subprocess.Popen[
     return subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
 
-def ask(proc: subprocess.Popen[str], count: int) -> dict[str, Any]:
+def ask(proc: subprocess.Popen[str], count: int, command: str = "run") -> dict[str, Any]:
     assert proc.stdin is not None and proc.stdout is not None
-    proc.stdin.write(f"run {count}\n")
+    proc.stdin.write(f"{command} {count}\n")
     proc.stdin.flush()
     answer = proc.stdout.readline()
     if not answer:
@@ -196,6 +223,7 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--warm", type=int, default=30, help="reports sent first, not counted")
+    parser.add_argument("--normalise", type=int, default=0, help="also N calls of normalise_items per tree")
     parser.add_argument("--against", default=None, help="another tree's src folder, run in alternating rounds")
     parser.add_argument("--profile", type=Path, default=None)
     parser.add_argument("--database-url", default=None, help="a database built by an earlier run (--keep)")
@@ -241,6 +269,19 @@ def run(args: argparse.Namespace, url: str) -> None:
                 runs[name].append(ask(workers[name], per_round))
         for name, figures in runs.items():
             report(name, figures)
+        if args.normalise:
+            calls: dict[str, list[dict[str, Any]]] = {name: [] for name in workers}
+            for proc in workers.values():
+                ask(proc, 20, "normalise")
+            for r in range(args.rounds * 2):
+                for name in list(workers) if r % 2 == 0 else list(reversed(workers)):
+                    calls[name].append(ask(workers[name], args.normalise // (args.rounds * 2), "normalise"))
+            for name, figures in calls.items():
+                walls = [w for f in figures for w in f["wall"]]
+                cpus = [c for f in figures for c in f["cpu"]]
+                print(f"normalise_items, {name}: {len(walls)} calls, wall median {statistics.median(walls) * 1000:.2f} "
+                      f"ms, p99 {pct(walls, 99):.2f} ms; CPU median {statistics.median(cpus) * 1000:.2f} ms; "
+                      f"{sum(f['polars'] for f in figures) / len(walls):.0f} Polars queries per call")  # fmt: skip
     finally:
         for proc in workers.values():
             assert proc.stdin is not None
