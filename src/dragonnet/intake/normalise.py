@@ -750,6 +750,8 @@ def _values(frame: pl.DataFrame, sink: ErrorSink, reads: Reads, *, day_first: bo
     frame = _conveyance_errors(frame)
     sink.add(frame, pl.col("cv_err").is_not_null(), "conveyance_ref", pl.col("cv_err"), requires="cv_err")
     # arrests: a whole number
+    if _all_null(frame, "arrests"):
+        return _with_nulls(frame, {"arrests__n": pl.Int64})
     arrests_ok = pl.col("arrests").str.contains(r"^\d{1,6}$")
     sink.add(frame, pl.col("arrests").is_not_null() & ~arrests_ok, "arrests", pl.lit(N_("not a whole number")),
              requires="arrests")  # fmt: skip
@@ -806,9 +808,10 @@ def _quantities(frame: pl.DataFrame, sink: ErrorSink, notes: ErrorSink) -> pl.Da
     sink.add(frame, rules["not_positive"], "quantity", pl.lit(N_("quantity must be a positive number")),
              requires="quantity__n")  # fmt: skip
     sink.add(frame, rules["too_large"], "quantity", rules["too_large_reason"], requires="quantity__n")
-    notes.add(frame, pl.col("quantity__unknown"), "quantity",
-              pl.lit(N_("quantity unknown: the case counts, its quantity is left out of the totals")),
-              suggestion=pl.lit("unknown"))  # fmt: skip
+    if unknown:  # else no quantity is written as unknown
+        notes.add(frame, pl.col("quantity__unknown"), "quantity",
+                  pl.lit(N_("quantity unknown: the case counts, its quantity is left out of the totals")),
+                  suggestion=pl.lit("unknown"))  # fmt: skip
     return frame.with_columns(rules["mass_kg"])
 
 
