@@ -155,9 +155,10 @@ def test_parties_shortcuts_give_the_general_result(frame: pl.DataFrame) -> None:
     assert_same(lambda: normalise_parties(frame, today=TODAY, default_region="VN"))
 
 
-@pytest.mark.parametrize("rows", [0, 1, 3])
+@pytest.mark.parametrize("rows", [0, 1, 3, normalise.SHARED_HEIGHT_MAX + 1])
 def test_blank_and_empty_frames(rows: int) -> None:
-    """Every column blank, and a frame without rows: the shortcuts' edge."""
+    """Every column blank, a frame without rows, and one taller than the shared constant columns: the shortcuts'
+    edges."""
     frame = _frame([{"case_ref": f"C{i}"} for i in range(rows)], ITEM_COLUMNS)
     assert_same(lambda: normalise_items(frame, today=TODAY))
     parties = _frame([{"case_ref": f"C{i}"} for i in range(rows)], PARTY_COLUMNS)

@@ -195,10 +195,21 @@ def _one_row(frame: pl.DataFrame) -> bool:
     return frame.height == 1
 
 
-@functools.lru_cache(maxsize=512)
+SHARED_HEIGHT_MAX = 64  # constant columns of a request's few rows are built once and shared, not a file's
+
+
 def _null_columns(schema: tuple[tuple[str, Any], ...], height: int) -> pl.DataFrame:
-    """`height` rows of nulls with `schema`'s columns, built once per shape (frames are immutable: shared)."""
+    """`height` rows of nulls with `schema`'s columns (frames are immutable: a small one is shared)."""
+    if height <= SHARED_HEIGHT_MAX:
+        return _shared_null_columns(schema, height)
+    return _new_null_columns(schema, height)
+
+
+def _new_null_columns(schema: tuple[tuple[str, Any], ...], height: int) -> pl.DataFrame:
     return pl.DataFrame([pl.Series(name, dtype=kind).extend_constant(None, height) for name, kind in schema])
+
+
+_shared_null_columns = functools.lru_cache(maxsize=512)(_new_null_columns)
 
 
 def _with_nulls(frame: pl.DataFrame, schema: dict[str, Any]) -> pl.DataFrame:
@@ -580,11 +591,19 @@ def _bad_cell_anywhere(column: str, limit: int) -> pl.Expr:
     return ((cell.str.len_chars() > limit) | cell.str.contains(CONTROL_CHARS)).any().alias(f"{column}__bad")
 
 
-@functools.lru_cache(maxsize=256)
 def _false_columns(names: tuple[str, ...], height: int) -> pl.DataFrame:
-    """`height` rows of False in columns `names`, built once per shape (frames are immutable: shared)."""
+    """`height` rows of False in columns `names` (frames are immutable: a small one is shared)."""
+    if height <= SHARED_HEIGHT_MAX:
+        return _shared_false_columns(names, height)
+    return _new_false_columns(names, height)
+
+
+def _new_false_columns(names: tuple[str, ...], height: int) -> pl.DataFrame:
     return pl.DataFrame([pl.Series(name, [False], dtype=pl.Boolean).extend_constant(False, height - 1)
                          if height else pl.Series(name, [], dtype=pl.Boolean) for name in names])  # fmt: skip
+
+
+_shared_false_columns = functools.lru_cache(maxsize=256)(_new_false_columns)
 
 
 def _required(frame: pl.DataFrame, column: str, sink: ErrorSink, value: str | None = None,
