@@ -443,10 +443,17 @@ def check_dates(
     frame = frame.with_columns(date_column(column, day_first=day_first).alias(out))
     bad, reason = _date_errors(column, out, day_first=day_first)
     sink.add(frame, bad, column, reason, requires=column, requires_null=out)
-    sink.add(frame, pl.col(out) > pl.lit(today), column, pl.lit(FUTURE_DATE % {"today": today.isoformat()}),
-             requires=out)  # fmt: skip
-    sink.add(frame, pl.col(out) < pl.lit(dt.date(1900, 1, 1)), column, pl.lit(N_("implausible date (before 1900)")),
-             requires=out)  # fmt: skip
+    dates = frame.get_column(out)
+    lowest, highest = dates.min(), dates.max()  # the column's bounds (no query) say which range check can hold
+    future = isinstance(highest, dt.date) and highest > today
+    ancient = isinstance(lowest, dt.date) and lowest < dt.date(1900, 1, 1)
+    if future:
+        sink.add(frame, pl.col(out) > pl.lit(today), column, pl.lit(FUTURE_DATE % {"today": today.isoformat()}))
+    if ancient:
+        sink.add(frame, pl.col(out) < pl.lit(dt.date(1900, 1, 1)), column,
+                 pl.lit(N_("implausible date (before 1900)")))  # fmt: skip
+    if not future and not ancient:
+        return frame  # every date in range, or none: nothing to clear
     return frame.with_columns(pl.when((pl.col(out) > pl.lit(today)) | (pl.col(out) < pl.lit(dt.date(1900, 1, 1))))
                               .then(None).otherwise(pl.col(out)).alias(out))  # fmt: skip
 
