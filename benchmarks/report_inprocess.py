@@ -111,6 +111,9 @@ def instrument() -> Stages:
         if hasattr(forms, attribute):
             stages.wrap(forms, attribute, attribute)
     stages.wrap(forms.hooks, "cases_written", "hooks.cases_written")
+    stages.wrap(forms.TypedBatch, "item_frame", "TypedBatch.item_frame")
+    stages.wrap(forms.TypedBatch, "party_frame", "TypedBatch.party_frame")
+    stages.wrap(api_cases, "get_operation", "get_operation")
     stages.wrap(api_cases.forms, "create_case", "forms.create_case")
     stages.wrap(api_cases.queries, "read_parties", "read_parties")
     stages.wrap(api_cases, "case_out", "case_out")
