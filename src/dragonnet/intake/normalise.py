@@ -905,11 +905,13 @@ def _required_cells(frame: pl.DataFrame, sink: ErrorSink) -> None:
     _required(frame, "quantity", sink, "quantity__n", when=known,
               reason=N_("required (write \"unknown\" when the source holds neither a weight nor a count)"))  # fmt: skip
     _required(frame, "unit", sink, "unit__n", when=known)
-    _required(frame, "substance", sink, when=klass.is_in(["drug", "precursor"]),
-              reason=N_("required for drugs and precursors"))  # fmt: skip
-    _required(
-        frame, "taxon", sink, when=klass.is_in(["wildlife", "timber"]), reason=N_("required for wildlife and timber")
-    )
+    classes = set(_distinct(frame, "commodity_class__n"))  # a check for classes no row has cannot hold
+    if classes & {"drug", "precursor"}:
+        _required(frame, "substance", sink, when=klass.is_in(["drug", "precursor"]),
+                  reason=N_("required for drugs and precursors"))  # fmt: skip
+    if classes & {"wildlife", "timber"}:
+        _required(frame, "taxon", sink, when=klass.is_in(["wildlife", "timber"]),
+                  reason=N_("required for wildlife and timber"))  # fmt: skip
 
 
 def _item_result(frame: pl.DataFrame) -> pl.DataFrame:
