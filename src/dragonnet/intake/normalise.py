@@ -354,8 +354,9 @@ class Reads:
                   suggestion=pl.col(f"{p}__st"), requires=f"{p}__w")  # fmt: skip
 
     @staticmethod
-    def drop_notes(frame: pl.DataFrame, prefix: str) -> pl.DataFrame:
-        return _drop(frame, [f"{prefix}__{suffix}" for suffix in _NOTES], strict=False)
+    def drop_notes(frame: pl.DataFrame, *prefixes: str, also: Sequence[str] = ()) -> pl.DataFrame:
+        """The frame without the notes of `prefixes` (and the columns `also`), in one selection."""
+        return _drop(frame, [*(f"{p}__{suffix}" for p in prefixes for suffix in _NOTES), *also], strict=False)
 
     def frame(self) -> pl.DataFrame:
         if not self._review:
@@ -771,7 +772,7 @@ def _values(frame: pl.DataFrame, sink: ErrorSink, reads: Reads, *, day_first: bo
     sink.add(frame, pl.col("transit_countries__e").is_not_null(), "transit_countries", pl.col("transit_countries__e"),
              suggestion=pl.col("transit_countries__s"), requires="transit_countries__e")  # fmt: skip
     reads.review(frame, "country", "transit_countries", pl.col("tr_part"), when=pl.col("tr_part").is_not_null())
-    frame = _drop(reads.drop_notes(frame, "transit_countries"), ["tr_part"])
+    frame = reads.drop_notes(frame, "transit_countries", also=["tr_part"])
     # A conveyance written like a container number passes the one container rule (domain.identifiers).
     frame = _conveyance_errors(frame)
     sink.add(frame, pl.col("cv_err").is_not_null(), "conveyance_ref", pl.col("cv_err"), requires="cv_err")
@@ -804,7 +805,7 @@ def _places(frame: pl.DataFrame, sink: ErrorSink, notes: ErrorSink, reads: Reads
     reads.warn(notes, frame, "place_name", when=named, prefix="__place")
     reads.review(frame, "place", "place_name", pl.col("place_name"), when=named,
                  context=pl.col("place_country__n"), prefix="__place")  # fmt: skip
-    return _drop(reads.drop_notes(frame, "__place"), ["__place"])
+    return reads.drop_notes(frame, "__place", also=["__place"])
 
 
 def _quantities(frame: pl.DataFrame, sink: ErrorSink, notes: ErrorSink) -> pl.DataFrame:
@@ -883,7 +884,7 @@ def _substances_and_taxa(frame: pl.DataFrame, sink: ErrorSink, notes: ErrorSink,
     reads.warn(notes, frame, "taxon", when=needs_taxon)
     reads.review(frame, "substance", "substance", pl.col("substance"), when=needs_substance)
     reads.review(frame, "taxon", "taxon", pl.col("taxon"), when=needs_taxon)
-    return reads.drop_notes(reads.drop_notes(frame, "substance"), "taxon")
+    return reads.drop_notes(frame, "substance", "taxon")
 
 
 def _hs_codes(frame: pl.DataFrame, notes: ErrorSink, reads: Reads) -> pl.DataFrame:
