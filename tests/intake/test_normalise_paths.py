@@ -1,8 +1,9 @@
 """The normalisation's shortcuts give exactly what its general path gives.
 
-`normalise_items` and `normalise_parties` take three shortcuts for what a request's few cases look like (most
-columns blank, one row per case, no error): a column without any value skips its lookup, a frame whose cases
-have one row each skips the case-level windows, and the error checks of one frame are asked in one query. Each
+`normalise_items` and `normalise_parties` take shortcuts for what a request's few cases look like (most columns
+blank, one row per case, no error): a column without any value skips its lookup, its text checks and its review,
+a frame of one row reads its lookups' values and places their results beside it without a join, a frame whose
+cases have one row each skips the case-level windows, and the error checks of one frame are asked in one query. Each
 test runs generated frames (good, bad and blank cells, cases over several rows) both ways and compares every
 frame the normalisation returns, row for row.
 """
@@ -90,6 +91,14 @@ def item_frames(draw: st.DrawFn) -> pl.DataFrame:
 
 
 @st.composite
+def one_row_item_frames(draw: st.DrawFn) -> pl.DataFrame:
+    """One row (a request's one-item case): the one-row shortcuts' frames."""
+    blank = draw(st.sets(st.sampled_from(sorted(ITEM_VALUES))))
+    row = {"case_ref": "C0"} | {c: None if c in blank else draw(st.sampled_from(v)) for c, v in ITEM_VALUES.items()}
+    return _frame([row], ITEM_COLUMNS)
+
+
+@st.composite
 def party_frames(draw: st.DrawFn) -> pl.DataFrame:
     blank = draw(st.sets(st.sampled_from(sorted(PARTY_VALUES))))
     rows = [
@@ -104,14 +113,18 @@ def party_frames(draw: st.DrawFn) -> pl.DataFrame:
 def general_path() -> Iterator[None]:
     """The normalisation with every shortcut off: each lookup run, the case-level windows always computed, and
     each error check filtered on its own."""
-    saved = (normalise._all_null, normalise._one_row_per_case, normalise.ErrorSink._matching_checks)
+    saved = (normalise._all_null, normalise._no_nulls, normalise._one_row, normalise._one_row_per_case,
+             normalise.ErrorSink._matching_checks)  # fmt: skip
     normalise._all_null = lambda frame, column: False  # type: ignore[assignment]
+    normalise._no_nulls = lambda frame, column: False  # type: ignore[assignment]
+    normalise._one_row = lambda frame: False  # type: ignore[assignment]
     normalise._one_row_per_case = lambda frame: False  # type: ignore[assignment]
     normalise.ErrorSink._matching_checks = lambda self: {id(e) for e in self.frames}  # type: ignore[method-assign]
     try:
         yield
     finally:
-        normalise._all_null, normalise._one_row_per_case, normalise.ErrorSink._matching_checks = saved
+        (normalise._all_null, normalise._no_nulls, normalise._one_row, normalise._one_row_per_case,
+         normalise.ErrorSink._matching_checks) = saved  # fmt: skip
 
 
 def assert_same(run: Callable[[], Normalised]) -> None:
@@ -130,15 +143,22 @@ def test_items_shortcuts_give_the_general_result(frame: pl.DataFrame, day_first:
     assert_same(lambda: normalise_items(frame, day_first=day_first, today=TODAY))
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(frame=one_row_item_frames(), day_first=st.booleans())
+def test_one_row_shortcuts_give_the_general_result(frame: pl.DataFrame, day_first: bool) -> None:
+    assert_same(lambda: normalise_items(frame, day_first=day_first, today=TODAY))
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(frame=party_frames())
 def test_parties_shortcuts_give_the_general_result(frame: pl.DataFrame) -> None:
     assert_same(lambda: normalise_parties(frame, today=TODAY, default_region="VN"))
 
 
-@pytest.mark.parametrize("rows", [0, 1, 3])
+@pytest.mark.parametrize("rows", [0, 1, 3, normalise.SHARED_HEIGHT_MAX + 1])
 def test_blank_and_empty_frames(rows: int) -> None:
-    """Every column blank, and a frame without rows: the shortcuts' edge."""
+    """Every column blank, a frame without rows, and one taller than the shared constant columns: the shortcuts'
+    edges."""
     frame = _frame([{"case_ref": f"C{i}"} for i in range(rows)], ITEM_COLUMNS)
     assert_same(lambda: normalise_items(frame, today=TODAY))
     parties = _frame([{"case_ref": f"C{i}"} for i in range(rows)], PARTY_COLUMNS)

@@ -10,6 +10,7 @@ The officer's text is kept beside the normalised value (substance_text, taxon_te
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -128,9 +129,17 @@ class ErrorSink:
         *,
         value: pl.Expr | None = None,
         suggestion: pl.Expr | str | None = None,
+        requires: str | None = None,
+        requires_null: str | None = None,
     ) -> None:
-        if frame.height:
-            self.frames.append(_Check(frame, mask, column, reason, value, suggestion))
+        """The rows of `frame` where `mask` holds are errors of `column`. `requires` names a column the mask holds
+        only where it has a value, `requires_null` one it holds only where it is blank: a check that cannot hold
+        (read from the columns' null counts, no query) is not kept."""
+        if not frame.height:
+            return
+        if (requires and _all_null(frame, requires)) or (requires_null and _no_nulls(frame, requires_null)):
+            return
+        self.frames.append(_Check(frame, mask, column, reason, value, suggestion))
 
     def frame(self) -> pl.DataFrame:
         matched = self._matching_checks()
@@ -171,12 +180,74 @@ def _all_null(frame: pl.DataFrame, column: str) -> bool:
     """The column holds no value at all (read from the column's metadata, no query): a lookup of it would join
     an empty table, so its result columns are written as nulls directly. A request's one case leaves most
     columns blank; each lookup skipped saves it a handful of queries."""
-    return frame.get_column(column).null_count() == frame.height and not isinstance(frame.schema[column], pl.Struct)
+    series = frame.get_column(column)
+    return series.null_count() == frame.height and not isinstance(series.dtype, pl.Struct)
+
+
+def _no_nulls(frame: pl.DataFrame, column: str) -> bool:
+    """Every cell of the column holds a value (its null count, no query)."""
+    return frame.get_column(column).null_count() == 0
+
+
+def _one_row(frame: pl.DataFrame) -> bool:
+    """A frame of one row (a request's one-item case): a lookup's table of its one value is that row's result,
+    placed beside it without a join."""
+    return frame.height == 1
+
+
+SHARED_HEIGHT_MAX = 64  # constant columns of a request's few rows are built once and shared, not a file's
+
+
+def _null_columns(schema: tuple[tuple[str, Any], ...], height: int) -> pl.DataFrame:
+    """`height` rows of nulls with `schema`'s columns (frames are immutable: a small one is shared)."""
+    if height <= SHARED_HEIGHT_MAX:
+        return _shared_null_columns(schema, height)
+    return _new_null_columns(schema, height)
+
+
+def _new_null_columns(schema: tuple[tuple[str, Any], ...], height: int) -> pl.DataFrame:
+    return pl.DataFrame([pl.Series(name, dtype=kind).extend_constant(None, height) for name, kind in schema])
+
+
+_shared_null_columns = functools.lru_cache(maxsize=512)(_new_null_columns)
 
 
 def _with_nulls(frame: pl.DataFrame, schema: dict[str, Any]) -> pl.DataFrame:
-    """`frame` with the columns of `schema` added as nulls, as a left join on an empty table adds them."""
-    return frame.with_columns(pl.lit(None, dtype=kind).alias(name) for name, kind in schema.items())
+    """`frame` with the columns of `schema` added as nulls, as a left join on an empty table adds them (placed
+    beside the frame: no query)."""
+    return frame.hstack(_null_columns(tuple(schema.items()), frame.height))
+
+
+def _drop(frame: pl.DataFrame, names: Sequence[str], *, strict: bool = True) -> pl.DataFrame:
+    """`frame.drop(names)` as a selection of the other columns (no query: a frame operation is one)."""
+    gone = set(names)
+    if strict and not gone <= set(frame.columns):
+        raise pl.exceptions.ColumnNotFoundError(sorted(gone - set(frame.columns)))
+    return frame[[c for c in frame.columns if c not in gone]]
+
+
+def _distinct(frame: pl.DataFrame, column: str, *, nulls: bool = False) -> list[Any]:
+    """The distinct values of `column` (null among them only with `nulls`), in no particular order; a one-row
+    frame's one value read without a query."""
+    values = frame.get_column(column)
+    if frame.height == 0 or _one_row(frame):
+        return [v for v in values.to_list() if nulls or v is not None]
+    return (values if nulls else values.drop_nulls()).unique().to_list()
+
+
+def _joined(frame: pl.DataFrame, table: pl.DataFrame, column: str, *, nulls_equal: bool = False) -> pl.DataFrame:
+    """`frame` left-joined on `column` with `table` (one row per distinct value of the column, the frame's order
+    kept). A one-row frame's table holds its value only (a null one only where `nulls_equal`), so the join is the
+    table's other columns placed beside the row."""
+    if _one_row(frame) and table.height == 1 and (nulls_equal or frame.get_column(column).null_count() == 0):
+        return frame.hstack(_drop(table, [column]))
+    return frame.join(table, on=column, how="left", maintain_order="left", nulls_equal=nulls_equal)
+
+
+def _beside(frame: pl.DataFrame, values: tuple[Any, ...], schema: dict[str, Any]) -> pl.DataFrame:
+    """A one-row frame with `values` (columns of `schema`) placed beside its row: what the left join of the row
+    on a table of its one value gives (the table built by rows: a third of the cost of one by columns)."""
+    return frame.hstack(pl.DataFrame([values], schema=schema, orient="row"))
 
 
 def _lookup(
@@ -185,13 +256,15 @@ def _lookup(
     """Join fn(value) for each distinct non-null value of `column` back onto `frame` (columns of `schema`)."""
     if _all_null(frame, column):
         return _with_nulls(frame, schema)
-    distinct = frame.get_column(column).drop_nulls().unique().to_list()
+    distinct = _distinct(frame, column)
     rows = [fn(v) for v in distinct]
+    if _one_row(frame):  # its one value: the result beside the row
+        return _beside(frame, tuple(rows[0].get(k) for k in schema), schema)
     table = pl.DataFrame(
         {column: distinct, **{k: [r.get(k) for r in rows] for k in schema}},
-        schema={column: frame.schema[column], **schema},
+        schema={column: frame.get_column(column).dtype, **schema},
     )
-    return frame.join(table, on=column, how="left", maintain_order="left")
+    return _joined(frame, table, column)
 
 
 # The review queue's rows: values read by a guess or not read at all, with how many rows wrote them.
@@ -233,9 +306,8 @@ class Reads:
         types.update({f"{prefix}__{suffix}": pl.String for suffix in _NOTES})
         if _all_null(frame, column):
             return _with_nulls(frame, types)
-        distinct = frame.get_column(column).unique().to_list()
-        if not isinstance(frame.schema[column], pl.Struct):
-            distinct = [v for v in distinct if v is not None]
+        kind_of_key = frame.get_column(column).dtype
+        distinct = _distinct(frame, column, nulls=isinstance(kind_of_key, pl.Struct))
         readings: list[Reading] = []
         for value in distinct:
             cache_key = (kind, value if not isinstance(value, dict) else tuple(value.items()))
@@ -243,18 +315,24 @@ class Reads:
             if found is None:
                 found = self._cache[cache_key] = fn(value)
             readings.append(found)
+        if _one_row(frame):  # its one value (a struct key's nulls included): the reading beside the row
+            r = readings[0]
+            return _beside(frame, (*(r.values.get(name) for name in schema), *(getattr(r, a) for a in _NOTES.values())),
+                           types)  # fmt: skip
         columns: dict[str, Any] = {column: distinct}
         for name in schema:
             columns[out.get(name, name)] = [r.values.get(name) for r in readings]
         for suffix, attr in _NOTES.items():
             columns[f"{prefix}__{suffix}"] = [getattr(r, attr) for r in readings]
-        table = pl.DataFrame(columns, schema={column: frame.schema[column], **types})
-        return frame.join(table, on=column, how="left", maintain_order="left", nulls_equal=True)
+        table = pl.DataFrame(columns, schema={column: kind_of_key, **types})
+        return _joined(frame, table, column, nulls_equal=True)
 
     def review(self, frame: pl.DataFrame, kind: str, column: str, text: pl.Expr, *, when: pl.Expr,
                context: pl.Expr | None = None, prefix: str | None = None) -> None:  # fmt: skip
         """Queue the values of the rows matching `when` that were read by a guess or not read at all."""
         p = prefix or column
+        if _all_null(frame, f"{p}__rv"):  # nothing was read by a guess or left unread: no row can match
+            return
         hit = frame.filter(when & pl.col(f"{p}__rv").is_not_null())
         if hit.height == 0:
             return
@@ -273,11 +351,12 @@ class Reads:
         """The readings' warnings as notes: the value, why, and what is stored."""
         p = prefix or column
         notes.add(frame, when & pl.col(f"{p}__w").is_not_null(), column, pl.col(f"{p}__w"), value=value,
-                  suggestion=pl.col(f"{p}__st"))  # fmt: skip
+                  suggestion=pl.col(f"{p}__st"), requires=f"{p}__w")  # fmt: skip
 
     @staticmethod
-    def drop_notes(frame: pl.DataFrame, prefix: str) -> pl.DataFrame:
-        return frame.drop([f"{prefix}__{suffix}" for suffix in _NOTES], strict=False)
+    def drop_notes(frame: pl.DataFrame, *prefixes: str, also: Sequence[str] = ()) -> pl.DataFrame:
+        """The frame without the notes of `prefixes` (and the columns `also`), in one selection."""
+        return _drop(frame, [*(f"{p}__{suffix}" for p in prefixes for suffix in _NOTES), *also], strict=False)
 
     def frame(self) -> pl.DataFrame:
         if not self._review:
@@ -298,6 +377,8 @@ def _enum(frame: pl.DataFrame, column: str, sink: ErrorSink, target: str | None 
     vocab = ENUMS[column]
     accepted = sorted(set(vocab.values()))
     out = target or f"{column}__n"
+    if _all_null(frame, column):  # nothing to read, and the check below cannot hold
+        return _with_nulls(frame, {out: pl.String})
 
     def fn(text: str) -> dict[str, Any]:
         value = vocab.get(key(text))
@@ -310,8 +391,9 @@ def _enum(frame: pl.DataFrame, column: str, sink: ErrorSink, target: str | None 
         column,
         pl.lit(NOT_ACCEPTED % {"values": ", ".join(accepted)}),
         suggestion=pl.col(f"{out}__s"),
+        requires_null=out,
     )
-    return frame.drop(f"{out}__s")
+    return _drop(frame, [f"{out}__s"])
 
 
 def _countries(frame: pl.DataFrame, columns: Sequence[str], sink: ErrorSink, reads: Reads) -> pl.DataFrame:
@@ -320,7 +402,7 @@ def _countries(frame: pl.DataFrame, columns: Sequence[str], sink: ErrorSink, rea
         frame = reads.read(frame, column, "country", lambda text: read_country(text, reads.mappings),
                            {"a2": pl.String}, out={"a2": f"{column}__n"})  # fmt: skip
         sink.add(frame, pl.col(f"{column}__e").is_not_null(), column, pl.col(f"{column}__e"),
-                 suggestion=pl.col(f"{column}__s"))  # fmt: skip
+                 suggestion=pl.col(f"{column}__s"), requires=f"{column}__e")  # fmt: skip
         reads.review(frame, "country", column, pl.col(column), when=pl.lit(True))
         frame = reads.drop_notes(frame, column)
     return frame
@@ -329,8 +411,10 @@ def _countries(frame: pl.DataFrame, columns: Sequence[str], sink: ErrorSink, rea
 # --- scalar-compatible parsers (the vectorised rules, usable one value at a time) ------------------------
 
 
+@functools.lru_cache(maxsize=64)
 def date_column(column: str, *, day_first: bool) -> pl.Expr:
-    """The date a text column holds, by the import's rules (null where it holds none)."""
+    """The date a text column holds, by the import's rules (null where it holds none). Built once per column (an
+    expression is immutable: shared by every call)."""
     s = pl.col(column)
     iso_text = (
         pl.when(s.str.contains(_ISO_SHAPE))
@@ -358,6 +442,26 @@ def check_dates(
     frame: pl.DataFrame, column: str, sink: ErrorSink, *, day_first: bool, today: dt.date, out: str
 ) -> pl.DataFrame:
     frame = frame.with_columns(date_column(column, day_first=day_first).alias(out))
+    bad, reason = _date_errors(column, out, day_first=day_first)
+    sink.add(frame, bad, column, reason, requires=column, requires_null=out)
+    dates = frame.get_column(out)
+    lowest, highest = dates.min(), dates.max()  # the column's bounds (no query) say which range check can hold
+    future = isinstance(highest, dt.date) and highest > today
+    ancient = isinstance(lowest, dt.date) and lowest < dt.date(1900, 1, 1)
+    if future:
+        sink.add(frame, pl.col(out) > pl.lit(today), column, pl.lit(FUTURE_DATE % {"today": today.isoformat()}))
+    if ancient:
+        sink.add(frame, pl.col(out) < pl.lit(dt.date(1900, 1, 1)), column,
+                 pl.lit(N_("implausible date (before 1900)")))  # fmt: skip
+    if not future and not ancient:
+        return frame  # every date in range, or none: nothing to clear
+    return frame.with_columns(pl.when((pl.col(out) > pl.lit(today)) | (pl.col(out) < pl.lit(dt.date(1900, 1, 1))))
+                              .then(None).otherwise(pl.col(out)).alias(out))  # fmt: skip
+
+
+@functools.lru_cache(maxsize=64)
+def _date_errors(column: str, out: str, *, day_first: bool) -> tuple[pl.Expr, pl.Expr]:
+    """Where a written date did not read, and why (built once per column)."""
     s = pl.col(column)
     bad = s.is_not_null() & pl.col(out).is_null()
     shaped = s.str.contains(_ISO_SHAPE) | s.str.contains(_ISO_DATETIME) | s.str.contains(_DAY_MONTH_NAME)
@@ -371,11 +475,7 @@ def check_dates(
         .then(pl.lit(N_("not an ISO date (YYYY-MM-DD); DD/MM/YYYY is read only when the import is day-first")))
         .otherwise(pl.lit(NOT_A_DATE_DMY if day_first else NOT_A_DATE_ISO))
     )
-    sink.add(frame, bad, column, reason)
-    sink.add(frame, pl.col(out) > pl.lit(today), column, pl.lit(FUTURE_DATE % {"today": today.isoformat()}))
-    sink.add(frame, pl.col(out) < pl.lit(dt.date(1900, 1, 1)), column, pl.lit(N_("implausible date (before 1900)")))
-    return frame.with_columns(pl.when((pl.col(out) > pl.lit(today)) | (pl.col(out) < pl.lit(dt.date(1900, 1, 1))))
-                              .then(None).otherwise(pl.col(out)).alias(out))  # fmt: skip
+    return bad, reason
 
 
 def parse_date(text: str, *, day_first: bool = False, today: dt.date | None = None) -> dt.date:
@@ -395,15 +495,28 @@ def parse_date(text: str, *, day_first: bool = False, today: dt.date | None = No
     return value
 
 
+def _plain_number(column: str) -> pl.Expr:
+    """The number a plain cell (`12`, `1.5`, `1,5`) holds; null for any other cell."""
+    s = pl.col(column)
+    number = s.str.replace(",", ".", literal=True).cast(pl.Float64, strict=False)
+    return pl.when(s.str.contains(_PLAIN_NUMBER)).then(number)
+
+
+def _odd_numbers(frame: pl.DataFrame, column: str) -> list[str]:
+    """The distinct written cells of `column` that are not plain numbers."""
+    return _distinct(frame.filter(pl.col(column).is_not_null() & ~pl.col(column).str.contains(_PLAIN_NUMBER)), column)
+
+
 def number_column(frame: pl.DataFrame, column: str, out: str) -> pl.DataFrame:
     """Numbers by dragonnet.domain.quantity.parse_number rules: plain numbers (`12`, `1.5`, `1,5`) parse as a
     column; the odd ones (thousands separators, signs) go through parse_number once per distinct value."""
-    s = pl.col(column)
-    plain = s.str.contains(_PLAIN_NUMBER)
-    frame = frame.with_columns(
-        pl.when(plain).then(s.str.replace(",", ".", literal=True).cast(pl.Float64, strict=False)).alias(out)
+    return _with_odd_numbers(
+        frame.with_columns(_plain_number(column).alias(out)), column, out, _odd_numbers(frame, column)
     )
-    odd = frame.filter(s.is_not_null() & ~plain).get_column(column).unique().to_list()
+
+
+def _with_odd_numbers(frame: pl.DataFrame, column: str, out: str, odd: list[str]) -> pl.DataFrame:
+    """`out` (the plain numbers) completed with the `odd` cells' numbers, each read by parse_number once."""
     if odd:
         parsed: dict[str, float | None] = {}
         for text in odd:
@@ -415,8 +528,8 @@ def number_column(frame: pl.DataFrame, column: str, out: str) -> pl.DataFrame:
             {column: list(parsed), f"{out}__odd": list(parsed.values())},
             schema={column: pl.String, f"{out}__odd": pl.Float64},
         )
-        frame = frame.join(table, on=column, how="left", maintain_order="left")
-        frame = frame.with_columns(pl.coalesce(pl.col(out), pl.col(f"{out}__odd")).alias(out)).drop(f"{out}__odd")
+        frame = _joined(frame, table, column)
+        frame = _drop(frame.with_columns(pl.coalesce(pl.col(out), pl.col(f"{out}__odd")).alias(out)), [f"{out}__odd"])
     return frame
 
 
@@ -437,11 +550,7 @@ def check_text(frame: pl.DataFrame, columns: Sequence[str], sink: ErrorSink) -> 
     present = [c for c in columns if c in frame.columns]
     if not present:
         return frame
-    # CRLF folded to LF, in the columns that hold a carriage return at all (a file of 10^6 rows: usually none).
-    with_cr = frame.select(pl.col(c).str.contains("\r", literal=True).any() for c in present).row(0)
-    frame = frame.with_columns(
-        [pl.col(c).str.replace_all("\r\n", "\n", literal=True) for c, cr in zip(present, with_cr, strict=True) if cr]
-    )
+    written = [c for c in present if not _all_null(frame, c)]  # a blank column has nothing to fold or reject
     limits = {c: min(COLUMN_MAX.get(c, TEXT_MAX), TEXT_MAX) for c in present}
 
     def too_long(c: str) -> pl.Expr:
@@ -450,9 +559,21 @@ def check_text(frame: pl.DataFrame, columns: Sequence[str], sink: ErrorSink) -> 
     def control(c: str) -> pl.Expr:
         return pl.col(c).str.contains(CONTROL_CHARS)
 
-    # One pass says which columns have a bad cell at all (a clean file: none), so that only those are filtered
-    # for the report, instead of two filters per column on every file.
-    bad_any = frame.select([(too_long(c) | control(c)).any().alias(c) for c in present]).row(0, named=True)
+    def bad_cells() -> list[pl.Expr]:
+        return [_bad_cell_anywhere(c, limits[c]) for c in written]
+
+    # One pass says which columns hold a carriage return and which have a bad cell at all (a clean file: none),
+    # so that only those are folded, and filtered for the report, instead of two filters per column on every file.
+    # CRLF is folded to LF first: a column that held one is asked again once folded.
+    carriage_returns = [pl.col(c).str.contains("\r", literal=True).any().alias(c) for c in written]
+    flags = frame.select(*carriage_returns, *bad_cells()).row(0, named=True) if written else {}
+    bad_any = dict.fromkeys(present, False) | {c: flags[f"{c}__bad"] for c in written}
+    folded = [c for c in written if flags[c]]
+    if folded:
+        frame = frame.with_columns(pl.col(c).str.replace_all("\r\n", "\n", literal=True) for c in folded)
+        bad_any |= dict(zip(written, frame.select(bad_cells()).row(0), strict=True))
+    if not any(bad_any.values()):  # a clean frame: every `__bad` flag false, placed beside it
+        return frame.hstack(_false_columns(tuple(f"{c}__bad" for c in present), frame.height))
     for c in (c for c in present if bad_any[c]):
         sink.add(frame, too_long(c), c, pl.lit(TOO_LONG % {"limit": limits[c]}),
                  value=pl.col(c).str.slice(0, 40) + pl.lit("…"))  # fmt: skip
@@ -471,6 +592,28 @@ def check_text(frame: pl.DataFrame, columns: Sequence[str], sink: ErrorSink) -> 
     return frame.with_columns(cleared)
 
 
+@functools.lru_cache(maxsize=256)
+def _bad_cell_anywhere(column: str, limit: int) -> pl.Expr:
+    """`<column>__bad`: some cell of the column is too long or holds a control character (built once)."""
+    cell = pl.col(column)
+    return ((cell.str.len_chars() > limit) | cell.str.contains(CONTROL_CHARS)).any().alias(f"{column}__bad")
+
+
+def _false_columns(names: tuple[str, ...], height: int) -> pl.DataFrame:
+    """`height` rows of False in columns `names` (frames are immutable: a small one is shared)."""
+    if height <= SHARED_HEIGHT_MAX:
+        return _shared_false_columns(names, height)
+    return _new_false_columns(names, height)
+
+
+def _new_false_columns(names: tuple[str, ...], height: int) -> pl.DataFrame:
+    return pl.DataFrame([pl.Series(name, [False], dtype=pl.Boolean).extend_constant(False, height - 1)
+                         if height else pl.Series(name, [], dtype=pl.Boolean) for name in names])  # fmt: skip
+
+
+_shared_false_columns = functools.lru_cache(maxsize=256)(_new_false_columns)
+
+
 def _required(frame: pl.DataFrame, column: str, sink: ErrorSink, value: str | None = None,
               when: pl.Expr | None = None, reason: str | None = None) -> None:  # fmt: skip
     """`column` (its normalised form `value`) must be present; cells already reported are not reported twice."""
@@ -480,7 +623,8 @@ def _required(frame: pl.DataFrame, column: str, sink: ErrorSink, value: str | No
         mask = mask & pl.col(column).is_null()
     if when is not None:
         mask = mask & when
-    sink.add(frame, mask, column, reason or N_("required"), value=pl.lit(None, dtype=pl.String))
+    sink.add(frame, mask, column, reason or N_("required"), value=pl.lit(None, dtype=pl.String),
+             requires_null=target)  # fmt: skip
 
 
 # --- items ------------------------------------------------------------------------------------------------------
@@ -613,10 +757,8 @@ def _conveyance_errors(frame: pl.DataFrame) -> pl.DataFrame:
     distinct = frame.get_column(column).drop_nulls().unique()  # a file repeats a case's container per item
     errors = settled_or_rule(distinct, _container_settled(column), pl.lit(None, dtype=pl.String), conveyance_problem,
                              pl.String)  # fmt: skip
-    problems = pl.DataFrame(
-        {column: distinct, "cv_err": errors}, schema={column: frame.schema[column], "cv_err": pl.String}
-    )
-    return frame.join(problems, on=column, how="left", maintain_order="left")
+    problems = pl.DataFrame({column: distinct, "cv_err": errors}, schema={column: distinct.dtype, "cv_err": pl.String})
+    return _joined(frame, problems, column)
 
 
 def _values(frame: pl.DataFrame, sink: ErrorSink, reads: Reads, *, day_first: bool, today: dt.date) -> pl.DataFrame:
@@ -628,15 +770,18 @@ def _values(frame: pl.DataFrame, sink: ErrorSink, reads: Reads, *, day_first: bo
     frame = reads.read(frame, "transit_countries", "transit", lambda text: _transit_reading(text, reads.mappings),
                        {"tr_list": pl.List(pl.String), "tr_part": pl.String})  # fmt: skip
     sink.add(frame, pl.col("transit_countries__e").is_not_null(), "transit_countries", pl.col("transit_countries__e"),
-             suggestion=pl.col("transit_countries__s"))  # fmt: skip
+             suggestion=pl.col("transit_countries__s"), requires="transit_countries__e")  # fmt: skip
     reads.review(frame, "country", "transit_countries", pl.col("tr_part"), when=pl.col("tr_part").is_not_null())
-    frame = reads.drop_notes(frame, "transit_countries").drop("tr_part")
+    frame = reads.drop_notes(frame, "transit_countries", also=["tr_part"])
     # A conveyance written like a container number passes the one container rule (domain.identifiers).
     frame = _conveyance_errors(frame)
-    sink.add(frame, pl.col("cv_err").is_not_null(), "conveyance_ref", pl.col("cv_err"))
+    sink.add(frame, pl.col("cv_err").is_not_null(), "conveyance_ref", pl.col("cv_err"), requires="cv_err")
     # arrests: a whole number
+    if _all_null(frame, "arrests"):
+        return _with_nulls(frame, {"arrests__n": pl.Int64})
     arrests_ok = pl.col("arrests").str.contains(r"^\d{1,6}$")
-    sink.add(frame, pl.col("arrests").is_not_null() & ~arrests_ok, "arrests", pl.lit(N_("not a whole number")))
+    sink.add(frame, pl.col("arrests").is_not_null() & ~arrests_ok, "arrests", pl.lit(N_("not a whole number")),
+             requires="arrests")  # fmt: skip
     return frame.with_columns(pl.when(arrests_ok).then(pl.col("arrests").cast(pl.Int64, strict=False))
                               .alias("arrests__n"))  # fmt: skip
 
@@ -655,48 +800,64 @@ def _places(frame: pl.DataFrame, sink: ErrorSink, notes: ErrorSink, reads: Reads
     )
     frame = reads.read(frame, "__place", "place",
                        lambda k: read_place(k["l"], k["n"], k["c"], reads.mappings), _PLACE_SCHEMA)  # fmt: skip
-    sink.add(frame, pl.col("__place__e").is_not_null(), "place_locode", pl.col("__place__e"))
+    sink.add(frame, pl.col("__place__e").is_not_null(), "place_locode", pl.col("__place__e"), requires="__place__e")
     named = pl.col("place_locode").is_null() & pl.col("place_name").is_not_null()
     reads.warn(notes, frame, "place_name", when=named, prefix="__place")
     reads.review(frame, "place", "place_name", pl.col("place_name"), when=named,
                  context=pl.col("place_country__n"), prefix="__place")  # fmt: skip
-    return reads.drop_notes(frame, "__place").drop("__place")
+    return reads.drop_notes(frame, "__place", also=["__place"])
 
 
 def _quantities(frame: pl.DataFrame, sink: ErrorSink, notes: ErrorSink) -> pl.DataFrame:
     """Quantity and unit: a positive, plausible number in a known unit; the mass in kg where it converts. A
     quantity written as unknown ("unknown", "không rõ"...) is accepted with a warning: quantity and mass stay
     empty (never a guessed number) and the unit may be left blank."""
-    words = frame.filter(~pl.col("quantity").str.contains(_PLAIN_NUMBER)).get_column("quantity").drop_nulls().unique()
-    unknown = [t for t in words.to_list() if FORMAT.says_unknown_quantity(t)]
-    frame = frame.with_columns(pl.col("quantity").is_in(unknown).fill_null(False).alias("quantity__unknown"))
-    frame = number_column(frame, "quantity", "quantity__n")
+    odd = _odd_numbers(frame, "quantity")  # the words a quantity is written in are among them
+    unknown = [t for t in odd if FORMAT.says_unknown_quantity(t)]
     unit_map: dict[str, str | None] = {}
-    for text in frame.get_column("unit").drop_nulls().unique().to_list():
+    for text in _distinct(frame, "unit"):
         try:
             unit_map[text] = parse_unit(text).value
         except ValidationError:
             unit_map[text] = None
-    frame = frame.with_columns(pl.col("unit").replace_strict(unit_map, default=None, return_dtype=pl.String)
-                               .alias("unit__n"))  # fmt: skip
-    sink.add(frame, pl.col("unit").is_not_null() & pl.col("unit__n").is_null(), "unit",
-             pl.lit(UNKNOWN_UNIT % {"values": ", ".join(u.value for u in Unit)}))  # fmt: skip
+    frame = frame.with_columns(
+        pl.col("quantity").is_in(unknown).fill_null(False).alias("quantity__unknown"),
+        _plain_number("quantity").alias("quantity__n"),
+        pl.col("unit").replace_strict(unit_map, default=None, return_dtype=pl.String).alias("unit__n"),
+    )
+    frame = _with_odd_numbers(frame, "quantity", "quantity__n", odd)
+    rules = _quantity_rules()
+    sink.add(frame, rules["unknown_unit"], "unit", pl.lit(UNKNOWN_UNIT % {"values": ", ".join(u.value for u in Unit)}),
+             requires="unit", requires_null="unit__n")  # fmt: skip
+    sink.add(frame, rules["not_a_number"], "quantity", pl.lit(
+        N_("not a number (write \"unknown\" when the source holds neither a weight nor a count)")), requires="quantity",
+        requires_null="quantity__n")  # fmt: skip
+    sink.add(frame, rules["not_positive"], "quantity", pl.lit(N_("quantity must be a positive number")),
+             requires="quantity__n")  # fmt: skip
+    sink.add(frame, rules["too_large"], "quantity", rules["too_large_reason"], requires="quantity__n")
+    if unknown:  # else no quantity is written as unknown
+        notes.add(frame, pl.col("quantity__unknown"), "quantity",
+                  pl.lit(N_("quantity unknown: the case counts, its quantity is left out of the totals")),
+                  suggestion=pl.lit("unknown"))  # fmt: skip
+    return frame.with_columns(rules["mass_kg"])
+
+
+@functools.cache
+def _quantity_rules() -> dict[str, pl.Expr]:
+    """The quantity checks' masks and the mass, over `quantity__n` and `unit__n` (built once)."""
     q = pl.col("quantity__n")
-    is_unknown = pl.col("quantity__unknown")
-    sink.add(frame, pl.col("quantity").is_not_null() & q.is_null() & ~is_unknown, "quantity", pl.lit(
-        N_("not a number (write \"unknown\" when the source holds neither a weight nor a count)")))  # fmt: skip
-    sink.add(frame, q.is_not_null() & (q.is_nan() | q.is_infinite() | (q <= 0)), "quantity",
-             pl.lit(N_("quantity must be a positive number")))  # fmt: skip
     max_q = pl.col("unit__n").replace_strict({u.value: v for u, v in MAX_PLAUSIBLE.items()}, default=None,
                                               return_dtype=pl.Float64)  # fmt: skip
-    sink.add(frame, q.is_not_null() & max_q.is_not_null() & (q > max_q), "quantity",
-             pl.format("quantity {} {} is implausibly large; check the unit", q, pl.col("unit__n")))  # fmt: skip
-    notes.add(frame, is_unknown, "quantity",
-              pl.lit(N_("quantity unknown: the case counts, its quantity is left out of the totals")),
-              suggestion=pl.lit("unknown"))  # fmt: skip
     factor = pl.col("unit__n").replace_strict({u.value: f for u, f in KG_PER_UNIT.items()}, default=None,
                                               return_dtype=pl.Float64)  # fmt: skip
-    return frame.with_columns((q * factor).alias("mass_kg"))
+    return {
+        "unknown_unit": pl.col("unit").is_not_null() & pl.col("unit__n").is_null(),
+        "not_a_number": pl.col("quantity").is_not_null() & q.is_null() & ~pl.col("quantity__unknown"),
+        "not_positive": q.is_not_null() & (q.is_nan() | q.is_infinite() | (q <= 0)),
+        "too_large": q.is_not_null() & max_q.is_not_null() & (q > max_q),
+        "too_large_reason": pl.format("quantity {} {} is implausibly large; check the unit", q, pl.col("unit__n")),
+        "mass_kg": (q * factor).alias("mass_kg"),
+    }
 
 
 _SUBSTANCE_SCHEMA: dict[str, Any] = {"sub_name": pl.String, "sub_control": pl.String, "sub_class": pl.String}
@@ -713,7 +874,7 @@ def _substances_and_taxa(frame: pl.DataFrame, sink: ErrorSink, notes: ErrorSink,
     needs_substance = klass.is_in(["drug", "precursor"])
     needs_taxon = klass.is_in(["wildlife", "timber"])
     sink.add(frame, needs_substance & pl.col("substance__e").is_not_null(), "substance", pl.col("substance__e"),
-             suggestion=pl.col("substance__s"))  # fmt: skip
+             suggestion=pl.col("substance__s"), requires="substance__e")  # fmt: skip
     # A precursor reported as a drug (or the reverse) would be counted in the wrong column of every figure.
     sink.add(frame, needs_substance & pl.col("sub_class").is_not_null() & (pl.col("sub_class") != klass),
              "commodity_class", pl.format("{} is a {} ({}), not a {}", pl.col("sub_name"), pl.col("sub_class"),
@@ -723,7 +884,7 @@ def _substances_and_taxa(frame: pl.DataFrame, sink: ErrorSink, notes: ErrorSink,
     reads.warn(notes, frame, "taxon", when=needs_taxon)
     reads.review(frame, "substance", "substance", pl.col("substance"), when=needs_substance)
     reads.review(frame, "taxon", "taxon", pl.col("taxon"), when=needs_taxon)
-    return reads.drop_notes(reads.drop_notes(frame, "substance"), "taxon")
+    return reads.drop_notes(frame, "substance", "taxon")
 
 
 def _hs_codes(frame: pl.DataFrame, notes: ErrorSink, reads: Reads) -> pl.DataFrame:
@@ -745,17 +906,25 @@ def _required_cells(frame: pl.DataFrame, sink: ErrorSink) -> None:
     _required(frame, "quantity", sink, "quantity__n", when=known,
               reason=N_("required (write \"unknown\" when the source holds neither a weight nor a count)"))  # fmt: skip
     _required(frame, "unit", sink, "unit__n", when=known)
-    _required(frame, "substance", sink, when=klass.is_in(["drug", "precursor"]),
-              reason=N_("required for drugs and precursors"))  # fmt: skip
-    _required(
-        frame, "taxon", sink, when=klass.is_in(["wildlife", "timber"]), reason=N_("required for wildlife and timber")
-    )
+    classes = set(_distinct(frame, "commodity_class__n"))  # a check for classes no row has cannot hold
+    if classes & {"drug", "precursor"}:
+        _required(frame, "substance", sink, when=klass.is_in(["drug", "precursor"]),
+                  reason=N_("required for drugs and precursors"))  # fmt: skip
+    if classes & {"wildlife", "timber"}:
+        _required(frame, "taxon", sink, when=klass.is_in(["wildlife", "timber"]),
+                  reason=N_("required for wildlife and timber"))  # fmt: skip
 
 
 def _item_result(frame: pl.DataFrame) -> pl.DataFrame:
     """One row per source row: the normalised values under the names the writer uses."""
+    return frame.select(_item_result_columns(tuple(f"{c}__bad" in frame.columns for c in _CASE_REQUIRED)))
+
+
+@functools.lru_cache(maxsize=8)
+def _item_result_columns(flagged: tuple[bool, ...]) -> list[pl.Expr]:
+    """`_item_result`'s expressions, built once per set of case-level required columns with a `__bad` flag."""
     klass = pl.col("commodity_class__n")
-    return frame.select(
+    return [
         pl.col(ROW),
         pl.col("case_ref"),
         pl.col("reporting_agency").str.to_uppercase().alias("reporting_agency"),
@@ -797,12 +966,10 @@ def _item_result(frame: pl.DataFrame) -> pl.DataFrame:
         *_carried("items", _HANDLED_ITEM_COLUMNS),
         # A case-level required cell was written (even if it was wrong: that is its own error).
         *(
-            (pl.col(c).is_not_null() | (pl.col(f"{c}__bad") if f"{c}__bad" in frame.columns else pl.lit(False))).alias(
-                f"__has_{c}"
-            )
-            for c in _CASE_REQUIRED
+            (pl.col(c).is_not_null() | (pl.col(f"{c}__bad") if bad else pl.lit(False))).alias(f"__has_{c}")
+            for c, bad in zip(_CASE_REQUIRED, flagged, strict=True)
         ),
-    )
+    ]
 
 
 def _case_level(frame: pl.DataFrame, sink: ErrorSink) -> pl.DataFrame:
@@ -816,8 +983,8 @@ def _case_level(frame: pl.DataFrame, sink: ErrorSink) -> pl.DataFrame:
     for column in _CASE_REQUIRED:
         written = pl.col(f"__has_{column}") if one_row else pl.col(f"__has_{column}").any().over(keys)
         sink.add(frame, pl.col(column).is_null() & ~written & has_case, column,
-                 pl.lit(REQUIRED_ON_A_ROW), value=pl.lit(None, dtype=pl.String))  # fmt: skip
-    return frame.drop([f"__has_{c}" for c in _CASE_REQUIRED])
+                 pl.lit(REQUIRED_ON_A_ROW), value=pl.lit(None, dtype=pl.String), requires_null=column)  # fmt: skip
+    return _drop(frame, [f"__has_{c}" for c in _CASE_REQUIRED])
 
 
 def _filled_from_first_rows(frame: pl.DataFrame, sink: ErrorSink, keys: list[str], has_case: pl.Expr) -> pl.DataFrame:
@@ -873,7 +1040,8 @@ def normalise_parties(
     for column in ("case_ref", "reporting_agency", "name"):
         _required(frame, column, sink)
     email_ok = pl.col("email").str.contains(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    sink.add(frame, pl.col("email").is_not_null() & ~email_ok, "email", pl.lit(N_("not an e-mail address")))
+    sink.add(frame, pl.col("email").is_not_null() & ~email_ok, "email", pl.lit(N_("not an e-mail address")),
+             requires="email")  # fmt: skip
     frame = frame.with_columns(
         pl.struct(pl.col("phone").alias("p"), pl.col("nationality__n").alias("c")).alias("__phone")
     )
@@ -881,9 +1049,9 @@ def normalise_parties(
     phone_table = pl.DataFrame(
         {"__phone": keys,
          "phone__n": [_phone_result(k["p"], k["c"] or default_region) if k["p"] else None for k in keys]},
-        schema={"__phone": frame.schema["__phone"], "phone__n": pl.String},
+        schema={"__phone": frame.get_column("__phone").dtype, "phone__n": pl.String},
     )  # fmt: skip
-    frame = frame.join(phone_table, on="__phone", how="left", maintain_order="left", nulls_equal=True)
+    frame = _joined(frame, phone_table, "__phone", nulls_equal=True)
     result = frame.select(
         pl.col(ROW),
         pl.col("case_ref"),
