@@ -41,6 +41,7 @@ from dragonnet.intake.extra import CASE_EXTRA, ITEM_EXTRA, PARTY_EXTRA, pack
 from dragonnet.intake.headers import ITEM_COLUMNS, PARTY_COLUMNS
 from dragonnet.intake.normalise import (
     CASE_COLUMNS,
+    ERROR_SCHEMA,
     REVIEW_SCHEMA,
     TEXT_MAX,
     ErrorSink,
@@ -456,6 +457,8 @@ def with_phases(frame: pl.DataFrame, operation: Operation) -> tuple[pl.DataFrame
             chain = chain.when(day.is_between(phase.start_date, phase.end_date)).then(pl.lit(phase.id, pl.Int64))
         phase_id = chain.otherwise(pl.lit(None, pl.Int64))
     frame = frame.with_columns(phase_id.alias("phase_id"))
+    if not frame.get_column("phase_id").null_count():  # every row in a phase (no query): no date outside one
+        return frame, pl.DataFrame(schema=ERROR_SCHEMA)
     phase_errors: dict[dt.date, str] = {}
     for outside in frame.filter(day.is_not_null() & pl.col("phase_id").is_null()).get_column("seizure_date").unique():
         try:
@@ -540,10 +543,12 @@ class _Problems:
             self.warnings.setdefault(case, []).append(warning)
 
 
-def _located(errors: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
-    """Row errors with the case and position of their row."""
+def _located(errors: pl.DataFrame, rows: pl.DataFrame) -> list[dict[str, Any]]:
+    """Row errors with the case and position of their row (none asked of a clean batch: no query)."""
+    if errors.is_empty():
+        return []
     return errors.join(rows.select(pl.col(ROW).alias("row"), CASE, POSITION), on="row", how="left",
-                       maintain_order="left")  # fmt: skip
+                       maintain_order="left").to_dicts()  # fmt: skip
 
 
 def validate_cases(
@@ -568,9 +573,10 @@ def validate_cases(
         party_frames.append(parties)
         reviews.append(review)
     invalid = {i: CaseInvalid(errors) for i, errors in problems.errors.items()}
-    bad = pl.Series(list(invalid), dtype=pl.Int64).implode()
-    items = _concat(item_frames).filter(~pl.col(CASE).is_in(bad))
-    parties = _concat(party_frames).filter(~pl.col(CASE).is_in(bad))
+    items, parties = _concat(item_frames), _concat(party_frames)
+    if invalid:  # a clean batch keeps every row: no query
+        bad = pl.Series(list(invalid), dtype=pl.Int64).implode()
+        items, parties = items.filter(~pl.col(CASE).is_in(bad)), parties.filter(~pl.col(CASE).is_in(bad))
     review = pl.concat(reviews, how="vertical") if reviews else pl.DataFrame(schema=REVIEW_SCHEMA)
     return CheckedBatch(len(batch), items, parties, invalid, problems.warnings, review, batch.descriptions)
 
@@ -592,21 +598,24 @@ def _one_pass(
     items = normalise_items(rows.drop(CASE, POSITION), today=today, mappings=mappings)
     frame, phase_errors = with_phases(items.frame, operation)
     frame = frame.join(rows.select(ROW, CASE, POSITION), on=ROW, how="left", maintain_order="left")
-    for e in _located(items.errors, rows).iter_rows(named=True):
+    for e in _located(items.errors, rows):
         problems.add(e[CASE], FieldError(_field_name(e["column"], e[POSITION]), e["value"], e["reason"],
                                          e["suggestion"]))  # fmt: skip
-    for e in _located(items.warnings, rows).iter_rows(named=True):
+    for e in _located(items.warnings, rows):
         problems.warn(e[CASE], e["column"], FieldError(_field_name(e["column"], e[POSITION]), e["value"],
                                                        e["reason"], e["suggestion"]))  # fmt: skip
-    for e in _located(phase_errors, rows).filter(pl.col(POSITION) == 0).iter_rows(named=True):
-        problems.add(e[CASE], FieldError("seizure_date", batch.seizure_dates[e[CASE]], e["reason"]))
+    for e in _located(phase_errors, rows):
+        if e[POSITION] == 0:
+            problems.add(e[CASE], FieldError("seizure_date", batch.seizure_dates[e[CASE]], e["reason"]))
     review = items.review
-    party_rows = batch.party_frame(chosen, agency_code)
     parties = pl.DataFrame()
+    if not batch.parties[CASE]:  # no party in the whole batch: no party frame to build
+        return frame, parties, review
+    party_rows = batch.party_frame(chosen, agency_code)
     if party_rows.height:
         normalised = normalise_parties(party_rows.drop(CASE, POSITION), today=today, mappings=mappings)
         review = pl.concat([review, normalised.review], how="vertical")
-        for e in _located(normalised.errors, party_rows).iter_rows(named=True):
+        for e in _located(normalised.errors, party_rows):
             if e["column"] in ("case_ref", "reporting_agency"):
                 continue
             problems.add(e[CASE], FieldError(f"parties[{e[POSITION]}].{e['column']}", e["value"], e["reason"],
