@@ -39,6 +39,8 @@ import sys
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,6 +126,28 @@ def build_database(server: str, cases: int) -> str:
     print(f"database {name}: {total:,} cases, built in {time.perf_counter() - started:.1f} s")
     engine.dispose()
     return url
+
+
+@contextmanager
+def bench_database(cases: int, database_url: str | None = None, keep: bool = False) -> Iterator[str]:
+    """A database of `cases` generated cases (or the one at `database_url`, built by an earlier run), dropped
+    afterwards unless kept: what each in-process benchmark starts from."""
+    server = server_url()
+    url = database_url or build_database(server, cases)
+    try:
+        yield url
+    finally:
+        if keep or database_url:
+            print(f"database kept: {url}")
+        else:
+            drop_database(server, url)
+
+
+def drop_database(server: str, url: str) -> None:
+    admin = create_engine(normalise_url(server), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def issue_tokens(url: str) -> list[str]:
@@ -449,10 +473,7 @@ def main() -> None:
     print(f"acknowledged writes: {len(mixed.written)}; lost: {lost}; without their audit entry: {unaudited}; "
           f"audit chain verifies with nothing staged: {chain_ok}")  # fmt: skip
     if not args.keep:
-        admin = create_engine(normalise_url(pg_server), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(pg_server, url)
     if lost or unaudited or not chain_ok:
         raise SystemExit(1)
 

@@ -26,18 +26,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, event, select, text
 from starlette.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bare_cases
-from import_vs_copy import server_url
-from load_test import build_database, issue_tokens
+from load_test import bench_database, issue_tokens
 
 from dragonnet.app import create_app
-from dragonnet.storage.db import make_engine, normalise_url
+from dragonnet.storage.db import make_engine
 
 
 class ThreadProfiles:
@@ -109,18 +107,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="a database built by an earlier run (--keep)")
     parser.add_argument("--keep", action="store_true", help="keep the database built (its URL is printed)")
     args = parser.parse_args()
-    server = server_url()
-    url = args.database_url or build_database(server, args.cases)
-    try:
+    with bench_database(args.cases, args.database_url, args.keep) as url:
         run(args, url)
-    finally:
-        if args.keep or args.database_url:
-            print(f"database kept: {url}")
-        else:
-            admin = create_engine(normalise_url(server), isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-            admin.dispose()
 
 
 def run(args: argparse.Namespace, url: str) -> None:

@@ -34,17 +34,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
-from import_vs_copy import server_url  # noqa: E402
-from load_test import build_database, issue_tokens, payload, pct  # noqa: E402
+from load_test import bench_database, issue_tokens, payload, pct  # noqa: E402
 from open_inprocess import StatementCounter, ThreadProfiles  # noqa: E402
-
-from dragonnet.storage.db import normalise_url  # noqa: E402
 
 
 class Stages:
@@ -238,18 +232,8 @@ def main() -> None:
     if args.worker:
         worker(args.database_url, args.token, args.seed)
         return
-    server = server_url()
-    url = args.database_url or build_database(server, args.cases)
-    try:
+    with bench_database(args.cases, args.database_url, args.keep) as url:
         run(args, url)
-    finally:
-        if args.keep or args.database_url:
-            print(f"database kept: {url}")
-        else:
-            admin = create_engine(normalise_url(server), isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-            admin.dispose()
 
 
 def run(args: argparse.Namespace, url: str) -> None:
