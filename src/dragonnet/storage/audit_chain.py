@@ -52,6 +52,7 @@ import hashlib
 import json
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -203,16 +204,24 @@ def _chain_in_transaction(session: Session, rows: list[tuple[Any, ...]]) -> None
         pass
     session.info.pop(_STAGED, None)  # what this transaction staged so far is chained in it
     seq, prev = conn.execute(_LOCK_HEAD).one()
-    chained = []
+    links = _links(seq, prev, rows)
+    chained = [(n, *row, before, digest) for row, (n, before, digest) in zip(rows, links, strict=True)]
+    insert_rows(session, _EVENTS_TABLE, ("seq", *_STAGED_COLUMNS, "prev_hash", "hash"), chained)
+    seq, _, prev = links[-1]
+    conn.execute(_MOVE_HEAD, {"seq": seq, "hash": prev})
+
+
+def _links(seq: int, prev: str, rows: Sequence[Sequence[Any]]) -> list[tuple[int, str, str]]:
+    """(seq, prev_hash, hash) of each entry of `rows` (values in `_STAGED_COLUMNS` order) chained after the head
+    (`seq`, `prev`): the one place an entry's link is computed."""
+    links = []
     for at, user_id, username, agency, address, action, object_type, object_id, detail in rows:
         seq += 1
         actor = AuditActor(user_id, username, agency, address)
         digest = _entry_hash(prev, seq, at, actor, action, object_type, object_id, detail)
-        chained.append((seq, at, user_id, username, agency, address, action, object_type, object_id, detail, prev,
-                        digest))  # fmt: skip
+        links.append((seq, prev, digest))
         prev = digest
-    insert_rows(session, _EVENTS_TABLE, ("seq", *_STAGED_COLUMNS, "prev_hash", "hash"), chained)
-    conn.execute(_MOVE_HEAD, {"seq": seq, "hash": prev})
+    return links
 
 
 def serialise(session: Session) -> None:
@@ -284,14 +293,11 @@ def _append_batch(conn: Connection, batch: int) -> int:
     rows = conn.execute(_STAGED_ROWS, {"batch": batch}).all()
     if not rows:
         return 0
-    links = []
-    for row in rows:
-        seq += 1
-        actor = AuditActor(row.actor_user_id, row.actor_username, row.actor_agency, row.client_address)
-        digest = _entry_hash(prev, seq, row.at, actor, row.action, row.object_type, row.object_id, row.detail)
-        links.append({"sid": row.id, "seq": seq, "prev": prev, "hash": digest})
-        prev = digest
     ids = [row.id for row in rows]
+    linked = _links(seq, prev, [tuple(getattr(row, c) for c in _STAGED_COLUMNS) for row in rows])
+    links = [{"sid": sid, "seq": n, "prev": before, "hash": digest}
+             for sid, (n, before, digest) in zip(ids, linked, strict=True)]  # fmt: skip
+    seq, _, prev = linked[-1]
     if conn.dialect.name == "postgresql":  # one statement each (as arrays), not one per entry
         arrays = {"sids": ids, "seqs": [link["seq"] for link in links], "prevs": [link["prev"] for link in links],
                   "hashes": [link["hash"] for link in links]}  # fmt: skip
@@ -311,19 +317,17 @@ def _copy_into_chain() -> Any:
     database itself, byte for byte, which is what the staged row's DELETE guard compares."""
     staged = cast(Table, AuditStaged.__table__)
     events = cast(Table, AuditEvent.__table__)
-    shared = ["at", "actor_user_id", "actor_username", "actor_agency", "action", "object_type", "object_id",
-              "client_address", "detail"]  # fmt: skip
     source = select(
-        bindparam("seq"), *[staged.c[name] for name in shared], bindparam("prev"), bindparam("hash"),
+        bindparam("seq"), *[staged.c[name] for name in _STAGED_COLUMNS], bindparam("prev"), bindparam("hash"),
         staged.c.id,
     ).where(staged.c.id == bindparam("sid"))  # fmt: skip
-    return insert(events).from_select(["seq", *shared, "prev_hash", "hash", "staged_id"], source)
+    return insert(events).from_select(["seq", *_STAGED_COLUMNS, "prev_hash", "hash", "staged_id"], source)
 
 
-_COPY_INTO_CHAIN = _copy_into_chain()
 # The columns a staged entry and its chained copy share (`record_many` builds its rows in this order).
 _STAGED_COLUMNS = ("at", "actor_user_id", "actor_username", "actor_agency", "client_address", "action", "object_type",
                    "object_id", "detail")  # fmt: skip
+_COPY_INTO_CHAIN = _copy_into_chain()
 _SHARED_COLUMNS = ", ".join(_STAGED_COLUMNS)
 # PostgreSQL: the same copy for the whole batch in one statement, the links as arrays joined to the staged rows;
 # sorted by seq so that the chain's ids (which `verify` walks) follow the sequence numbers.
