@@ -443,8 +443,8 @@ def _rows_frame(frame: pl.DataFrame, names: tuple[str, ...], cases: list[int] | 
 
 
 def with_phases(frame: pl.DataFrame, operation: Operation) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """`phase_id` of each row from its seizure date, read once per distinct date; the rows whose date is outside
-    every phase of the operation come back as errors (ERROR_SCHEMA, column seizure_date). The import's rule."""
+    """`phase_id` of each row from its seizure date; the rows whose date is outside every phase of the operation
+    come back as errors (ERROR_SCHEMA, column seizure_date). The import's rule."""
     # The first phase whose period holds the date, as `phase_for_date` reads it, as one expression over the
     # operation's few phases (a batch of 1,000 cases has a few hundred distinct dates); the message of a date
     # outside every phase comes from `phase_for_date` itself, once per such date.
