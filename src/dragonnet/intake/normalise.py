@@ -198,24 +198,25 @@ def _one_row(frame: pl.DataFrame) -> bool:
 SHARED_HEIGHT_MAX = 64  # constant columns of a request's few rows are built once and shared, not a file's
 
 
-def _null_columns(schema: tuple[tuple[str, Any], ...], height: int) -> pl.DataFrame:
-    """`height` rows of nulls with `schema`'s columns (frames are immutable: a small one is shared)."""
+def _constant_columns(schema: tuple[tuple[str, Any], ...], value: bool | None, height: int) -> pl.DataFrame:
+    """`height` rows of `value` (null, or a flag) in `schema`'s columns (frames are immutable: a small one is
+    shared)."""
     if height <= SHARED_HEIGHT_MAX:
-        return _shared_null_columns(schema, height)
-    return _new_null_columns(schema, height)
+        return _shared_constant_columns(schema, value, height)
+    return _new_constant_columns(schema, value, height)
 
 
-def _new_null_columns(schema: tuple[tuple[str, Any], ...], height: int) -> pl.DataFrame:
-    return pl.DataFrame([pl.Series(name, dtype=kind).extend_constant(None, height) for name, kind in schema])
+def _new_constant_columns(schema: tuple[tuple[str, Any], ...], value: bool | None, height: int) -> pl.DataFrame:
+    return pl.DataFrame([pl.Series(name, dtype=kind).extend_constant(value, height) for name, kind in schema])
 
 
-_shared_null_columns = functools.lru_cache(maxsize=512)(_new_null_columns)
+_shared_constant_columns = functools.lru_cache(maxsize=512)(_new_constant_columns)
 
 
 def _with_nulls(frame: pl.DataFrame, schema: dict[str, Any]) -> pl.DataFrame:
     """`frame` with the columns of `schema` added as nulls, as a left join on an empty table adds them (placed
     beside the frame: no query)."""
-    return frame.hstack(_null_columns(tuple(schema.items()), frame.height))
+    return frame.hstack(_constant_columns(tuple(schema.items()), None, frame.height))
 
 
 def _drop(frame: pl.DataFrame, names: Sequence[str], *, strict: bool = True) -> pl.DataFrame:
@@ -573,7 +574,7 @@ def check_text(frame: pl.DataFrame, columns: Sequence[str], sink: ErrorSink) -> 
         frame = frame.with_columns(pl.col(c).str.replace_all("\r\n", "\n", literal=True) for c in folded)
         bad_any |= dict(zip(written, frame.select(bad_cells()).row(0), strict=True))
     if not any(bad_any.values()):  # a clean frame: every `__bad` flag false, placed beside it
-        return frame.hstack(_false_columns(tuple(f"{c}__bad" for c in present), frame.height))
+        return frame.hstack(_constant_columns(tuple((f"{c}__bad", pl.Boolean) for c in present), False, frame.height))
     for c in (c for c in present if bad_any[c]):
         sink.add(frame, too_long(c), c, pl.lit(TOO_LONG % {"limit": limits[c]}),
                  value=pl.col(c).str.slice(0, 40) + pl.lit("…"))  # fmt: skip
@@ -597,21 +598,6 @@ def _bad_cell_anywhere(column: str, limit: int) -> pl.Expr:
     """`<column>__bad`: some cell of the column is too long or holds a control character (built once)."""
     cell = pl.col(column)
     return ((cell.str.len_chars() > limit) | cell.str.contains(CONTROL_CHARS)).any().alias(f"{column}__bad")
-
-
-def _false_columns(names: tuple[str, ...], height: int) -> pl.DataFrame:
-    """`height` rows of False in columns `names` (frames are immutable: a small one is shared)."""
-    if height <= SHARED_HEIGHT_MAX:
-        return _shared_false_columns(names, height)
-    return _new_false_columns(names, height)
-
-
-def _new_false_columns(names: tuple[str, ...], height: int) -> pl.DataFrame:
-    return pl.DataFrame([pl.Series(name, [False], dtype=pl.Boolean).extend_constant(False, height - 1)
-                         if height else pl.Series(name, [], dtype=pl.Boolean) for name in names])  # fmt: skip
-
-
-_shared_false_columns = functools.lru_cache(maxsize=256)(_new_false_columns)
 
 
 def _required(frame: pl.DataFrame, column: str, sink: ErrorSink, value: str | None = None,
