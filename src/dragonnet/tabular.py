@@ -76,6 +76,19 @@ def _utf16_without_bom(sample: bytes) -> str | None:
     return None
 
 
+def first_lines(text: str, count: int, prefix: int = 1 << 16) -> list[str]:
+    """`text.splitlines()[:count]` without splitting the whole text (a 10^5-row file is 10^5 strings): the lines of
+    a prefix that holds more than `count` line starts, grown until it does. Lines that start before the prefix's
+    last line start end inside it, so they are the whole text's (a CR LF cut after its CR starts no line)."""
+    size = max(prefix, 1)
+    while size < len(text):
+        lines = text[:size].splitlines()
+        if len(lines) > count:
+            return lines[:count]
+        size *= 4
+    return text.splitlines()[:count]
+
+
 def decode(data: bytes, name: str = "file", score: Callable[[list[str]], int] | None = None) -> tuple[str, str]:
     """(text, encoding): UTF-8 (with or without BOM), UTF-16 (BOM or NUL pattern), else GB18030 or cp1252.
 
@@ -114,7 +127,7 @@ def decode(data: bytes, name: str = "file", score: Callable[[list[str]], int] | 
     def header_score(text: str) -> int:
         if score is None:
             return 0
-        rows = list(csv.reader(io.StringIO("\n".join(text.splitlines()[:HEADER_SCAN_ROWS]))))
+        rows = list(csv.reader(io.StringIO("\n".join(first_lines(text, HEADER_SCAN_ROWS)))))
         return max((score(r) for r in rows), default=0)
 
     gb, cp = header_score(decoded["gb18030"]), header_score(decoded["cp1252"])

@@ -1,5 +1,5 @@
 """storage.bulk: a frame written with COPY (PostgreSQL, text format) or executemany (SQLite) reads back as it was,
-whatever its text holds; a query read through COPY comes back as a typed frame."""
+whatever its text holds; ids taken from a sequence come back in order as one Int64 series."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Boolean, Column, Date, DateTime, Engine, Float, Integer, MetaData, Table, Text, select
 from sqlalchemy.orm import Session
 
-from dragonnet.storage.bulk import insert_frame, query_frame
+from dragonnet.storage.bulk import insert_frame, take_ids
 
 NASTY = ["plain", "", "back\\slash", "tab\there", "new\nline", "cr\rlf\r\n", "\\N", "\\.", '"quoted", comma',
          "'; DROP TABLE x; --", "=1+1", "ngũ cốc 谷物 ງາ", "trailing\\", "\\t literally", " spaced "]  # fmt: skip
@@ -50,15 +50,17 @@ def test_a_frame_reads_back_as_written(engine: Engine, session: Session) -> None
     assert stored == [at] * n + [None]
 
 
-def test_query_frame_reads_ids_in_order(backend: str, session: Session) -> None:
+def test_take_ids_reads_ids_in_order(backend: str, engine: Engine, session: Session) -> None:
     if backend != "postgresql":
-        pytest.skip("COPY is PostgreSQL's")
-    frame = query_frame(
-        session, "SELECT g, g * 2 FROM generate_series(1, 5) g ORDER BY g", {"a": pl.Int64, "b": pl.Int64}
-    )
-    assert frame.to_dict(as_series=False) == {"a": [1, 2, 3, 4, 5], "b": [2, 4, 6, 8, 10]}
-    empty = query_frame(session, "SELECT 1 WHERE false", {"a": pl.Int64})
-    assert empty.height == 0 and empty.schema == pl.Schema({"a": pl.Int64})
+        pytest.skip("sequences are PostgreSQL's")
+    table = _probe(engine)
+    ids = take_ids(session, "bulk_probe", 5)
+    assert ids.dtype == pl.Int64 and ids.to_list() == sorted(set(ids.to_list())) and ids.len() == 5
+    insert_frame(session, table, pl.DataFrame({"id": ids, "txt": ["x"] * 5}))
+    after = session.execute(table.insert().values(txt="next").returning(table.c.id)).scalar_one()
+    assert after > ids.max()  # taken from the sequence, not beside it
+    empty = take_ids(session, "bulk_probe", 0)
+    assert empty.len() == 0 and empty.dtype == pl.Int64
 
 
 def test_a_frame_of_several_slices_reads_back_in_order(

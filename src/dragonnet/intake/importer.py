@@ -26,6 +26,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,7 @@ from dragonnet.intake.templates import EXAMPLE_CASE_REF, example_rows
 from dragonnet.intake.unchanged import unchanged_refs
 from dragonnet.operation.service import get_operation
 from dragonnet.policy.audit import AuditActor, record
-from dragonnet.storage.bulk import copy_frame, query_frame
+from dragonnet.storage.bulk import copy_frame, take_ids
 from dragonnet.storage.models import (
     Agency,
     Case,
@@ -479,16 +480,6 @@ def _table(model: type[Any]) -> Table:
     return table
 
 
-def _copy_new_cases(session: Session, frame: pl.DataFrame) -> dict[str, int]:
-    """PostgreSQL: take ids from the sequence in one statement, then COPY the new case rows with them."""
-    # Only an int is interpolated: the number of ids to take.
-    ids_query = f"SELECT nextval(pg_get_serial_sequence('cases', 'id')) FROM generate_series(1, {int(frame.height)})"  # noqa: S608  # nosec B608
-    new_ids = query_frame(session, ids_query, {"id": pl.Int64}).get_column("id")
-    frame = frame.with_columns(new_ids)
-    copy_frame(session, "cases", frame)
-    return dict(zip(frame.get_column("case_ref").to_list(), new_ids.to_list(), strict=True))
-
-
 def _with_extra(frame: pl.DataFrame, names: Sequence[str]) -> pl.DataFrame:
     """The format's columns without a database column (`names`, see intake.extra) packed into one `extra`
     column of JSON text (null when all are empty). Nothing changes for a format without such columns."""
@@ -548,13 +539,19 @@ def write_cases(
         pl.lit(now).alias("created_at"),
         pl.lit(actor.user_id, dtype=pl.Int64).alias("created_by_id"),
     )
-    copy_path = session.get_bind().dialect.name == "postgresql"
-    ids = _insert_new_cases(session, new_frame, copy_path)
-    if to_update:
-        ids.update(_update_cases(session, case_frame, updating, common, existing, to_update))
-    id_frame = pl.DataFrame({"case_ref": list(ids), "case_id": list(ids.values())},
-                            schema={"case_ref": pl.String, "case_id": pl.Int64})  # fmt: skip
-    _write_items_and_transits(session, good, good_cases, id_frame, copy_path)
+    if session.get_bind().dialect.name == "postgresql":
+        ids, id_frame = _copy_cases_items_and_transits(session, good, good_cases, case_frame, new_frame, updating,
+                                                       common, existing, to_update)  # fmt: skip
+    else:
+        ids = _insert_new_cases(session, new_frame)
+        if to_update:
+            ids.update(_update_cases(session, case_frame, updating, common, existing, to_update))
+        id_frame = _id_frame(ids)
+        items, transits = _item_and_transit_frames(good, good_cases, id_frame)
+        for batch in _chunks(_json_extra(items.to_dicts())):
+            session.execute(insert(_table(Item)), list(batch))
+        for batch in _chunks(transits.to_dicts()):
+            session.execute(insert(_table(CaseTransit)), list(batch))
     if parties is not None and parties.height:
         _write_parties(session, parties, id_frame)
     session.flush()
@@ -569,23 +566,46 @@ def write_cases(
     return ids
 
 
-def _insert_new_cases(session: Session, new_frame: pl.DataFrame, copy_path: bool) -> dict[str, int]:
-    """Insert the new cases; case_ref -> id."""
+def _insert_new_cases(session: Session, new_frame: pl.DataFrame) -> dict[str, int]:
+    """Insert the new cases (executemany, not PostgreSQL's path); case_ref -> id."""
     ids: dict[str, int] = {}
-    if copy_path:
-        if new_frame.height:
-            ids.update(_copy_new_cases(session, new_frame))
-    else:
-        for batch in _chunks(_json_extra(new_frame.rechunk().to_dicts())):
-            result = session.execute(
-                insert(_table(Case)).returning(
-                    _table(Case).c.id, _table(Case).c.case_ref, sort_by_parameter_order=True
-                ),
-                list(batch),
-            )
-            ids.update({ref: cid for cid, ref in result})
-
+    for batch in _chunks(_json_extra(new_frame.rechunk().to_dicts())):
+        result = session.execute(
+            insert(_table(Case)).returning(_table(Case).c.id, _table(Case).c.case_ref, sort_by_parameter_order=True),
+            list(batch),
+        )
+        ids.update({ref: cid for cid, ref in result})
     return ids
+
+
+def _id_frame(ids: Mapping[str, int]) -> pl.DataFrame:
+    return pl.DataFrame({"case_ref": list(ids), "case_id": list(ids.values())},
+                        schema={"case_ref": pl.String, "case_id": pl.Int64})  # fmt: skip
+
+
+def _copy_cases_items_and_transits(
+    session: Session, good: pl.DataFrame, good_cases: pl.DataFrame, case_frame: pl.DataFrame,
+    new_frame: pl.DataFrame, updating: pl.Expr, common: dict[str, Any],
+    existing: dict[str, tuple[int, str, int, int]], to_update: list[str],
+) -> tuple[dict[str, int], pl.DataFrame]:  # fmt: skip
+    """PostgreSQL: the new cases' ids taken from the sequence first (one statement), so that every case's id is
+    known before anything is written; then a worker builds the item and transit frames (Polars releases the GIL)
+    while the new cases go out by COPY and PostgreSQL stores them and the updated cases; then the items and
+    transits by COPY. The rows and their order are those of writing one table after the other."""
+    new_ids = take_ids(session, "cases", new_frame.height)
+    ids = dict(zip(new_frame.get_column("case_ref").to_list(), new_ids.to_list(), strict=True))
+    if to_update:  # as _update_cases gives them: the updated cases keep their ids
+        ids.update({ref: existing[ref][0] for ref in case_frame.filter(updating).get_column("case_ref").to_list()})
+    id_frame = _id_frame(ids)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-frames") as pool:
+        frames = pool.submit(_item_and_transit_frames, good, good_cases, id_frame)
+        copy_frame(session, "cases", new_frame.with_columns(new_ids))
+        if to_update:
+            _update_cases(session, case_frame, updating, common, existing, to_update)
+        items, transits = frames.result()
+    copy_frame(session, "items", items)
+    copy_frame(session, "case_transits", transits)
+    return ids, id_frame
 
 
 def _update_cases(
@@ -638,20 +658,15 @@ def _update_cases(
     return ids
 
 
-def _write_items_and_transits(
-    session: Session, good: pl.DataFrame, good_cases: pl.DataFrame, id_frame: pl.DataFrame, copy_path: bool
-) -> None:
+def _item_and_transit_frames(
+    good: pl.DataFrame, good_cases: pl.DataFrame, id_frame: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The rows of `items` (position: file order within the case) and of `case_transits`, with their case ids."""
     items = (
         good.join(id_frame, on="case_ref", how="inner", maintain_order="left")
         .with_columns(pl.col(ROW).rank("ordinal").over("case_id").cast(pl.Int64).alias("position"))
         .select("case_id", "position", *_ITEM_FIELDS, pl.col("description").alias("goods_description"), *ITEM_EXTRA)
     )
-    items = _with_extra(items, ITEM_EXTRA)
-    if copy_path:
-        copy_frame(session, "items", items)
-    else:
-        for batch in _chunks(_json_extra(items.to_dicts())):
-            session.execute(insert(_table(Item)), list(batch))
     transits = (
         good_cases.join(id_frame, on="case_ref", how="inner")
         .select("case_id", pl.col("transit_countries").alias("country"))
@@ -659,12 +674,9 @@ def _write_items_and_transits(
         .explode("country")
         .filter(pl.col("country").is_not_null())
         .with_columns(pl.int_range(1, pl.len() + 1).over("case_id").cast(pl.Int64).alias("position"))
+        .select("case_id", "country", "position")
     )
-    if copy_path:
-        copy_frame(session, "case_transits", transits.select("case_id", "country", "position"))
-    else:
-        for batch in _chunks(transits.to_dicts()):
-            session.execute(insert(_table(CaseTransit)), list(batch))
+    return _with_extra(items, ITEM_EXTRA), transits
 
 
 def _write_parties(session: Session, parties: pl.DataFrame, id_frame: pl.DataFrame) -> None:

@@ -27,6 +27,7 @@ from dragonnet.tabular import (
     ImportRejected,
     cell_text,
     check_zip,
+    first_lines,
 )
 from dragonnet.tabular import decode as decode_text
 
@@ -79,7 +80,7 @@ def read_bytes(data: bytes, filename: str, *, max_bytes: int = MAX_BYTES, max_ro
 def _find_csv_header(text: str) -> tuple[int, str]:
     """(index of the header record, delimiter): the first record where >= 3 cells name known columns."""
     # Header rows are short: cut long lines so a huge cell further down cannot hide the header.
-    head = "\n".join(line[:10_000] for line in text.splitlines()[: HEADER_SCAN_ROWS * 4])
+    head = "\n".join(line[:10_000] for line in first_lines(text, HEADER_SCAN_ROWS * 4))
     best: tuple[int, int, str] | None = None  # (known, -index, delimiter)
     for delimiter in (",", ";", "\t", "|"):
         records: list[list[str]] = []

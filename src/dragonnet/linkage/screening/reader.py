@@ -20,7 +20,16 @@ from dragonnet.linkage import normalise
 from dragonnet.linkage.resolve import PartyInput
 from dragonnet.linkage.screening import columns as cols
 from dragonnet.reference import countries
-from dragonnet.tabular import HEADER_SCAN_ROWS, MAX_BYTES, XLSX_MAGIC, ImportRejected, RowError, cell_text, check_zip
+from dragonnet.tabular import (
+    HEADER_SCAN_ROWS,
+    MAX_BYTES,
+    XLSX_MAGIC,
+    ImportRejected,
+    RowError,
+    cell_text,
+    check_zip,
+    first_lines,
+)
 from dragonnet.tabular import decode as decode_text
 
 MAX_ROWS = 200_000
@@ -69,7 +78,7 @@ def _csv_rows(data: bytes, name: str) -> tuple[list[list[str | None]], str]:
     text, encoding = decode_text(data, name, score=cols.count_known)
     if "\x00" in text:
         raise ImportRejected(f"{name}: not a text file (it holds NUL bytes)")
-    sample = "\n".join(text.splitlines()[:HEADER_SCAN_ROWS])
+    sample = "\n".join(first_lines(text, HEADER_SCAN_ROWS))
     try:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t|")
     except csv.Error:
