@@ -223,7 +223,7 @@ def _links(seq: int, prev: str, rows: Sequence[Sequence[Any]]) -> list[tuple[int
     written as its parts (keys in sorted order: action, agency, at, detail, from, object_id, object_type, prev,
     seq, user, user_id), each value encoded by the same encoder. The parts an entry shares with the one before
     (its time, actor, action and object type: all of a `record_many` batch) are encoded once, so a batch of
-    1,000 entries encodes only each detail, object id and link (tests/policy/test_audit.py compares the two
+    1,000 entries encodes only each detail, object id and link (tests/storage/test_audit_links.py compares the two
     on odd values)."""
     links = []
     encode = _ENCODE
