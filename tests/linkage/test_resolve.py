@@ -72,22 +72,6 @@ def test_unknown_backend_is_refused() -> None:
         resolve(small_population(people=3)[0], backend="oracle")  # type: ignore[arg-type]
 
 
-@pytest.mark.slow
-def test_spark_gives_the_same_clusters_as_duckdb() -> None:
-    pytest.importorskip("pyspark")
-    from dragonnet.linkage.resolve import local_spark
-
-    parties, _truth = small_population(seed=5, people=40)
-    duck = resolve(parties, backend="duckdb")
-    spark = local_spark()
-    try:
-        sp = resolve(parties, backend="spark", spark=spark)
-    finally:
-        spark.stop()
-    assert sp.links == duck.links
-    assert sp.cluster_members() == duck.cluster_members()
-
-
 def test_blocking_keys_are_capped_so_pairs_grow_linearly() -> None:
     """A name shared by more records than BLOCK_CAP leaves the name block (its records still meet through name
     and birth year, documents, phones); rarer names keep it. The blocked pairs stay bounded."""

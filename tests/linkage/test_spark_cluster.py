@@ -1,5 +1,9 @@
 """Entity resolution on a real Spark standalone cluster (a master and two workers on loopback), reading its
-input and writing its results as Parquet in a shared folder: the same links and entities as DuckDB."""
+input and writing its results as Parquet in a shared folder: the same links and entities as DuckDB.
+
+This is the suite's check that resolution on Spark equals DuckDB's (the same population a local-mode copy of it
+used, which only differed by its master); a local session (`resolve.local_spark`, what `--backend spark` uses
+without a master) runs Splink in tests/linkage/test_screening_matching.py's Spark test."""
 
 from __future__ import annotations
 
