@@ -545,7 +545,8 @@ def write_cases(
     else:
         ids = _insert_new_cases(session, new_frame)
         if to_update:
-            ids.update(_update_cases(session, case_frame, updating, common, existing, to_update))
+            ids.update(_updated_ids(case_frame, updating, existing))
+            _update_cases(session, case_frame, updating, common, existing, to_update)
         id_frame = _id_frame(ids)
         items, transits = _item_and_transit_frames(good, good_cases, id_frame)
         for batch in _chunks(_json_extra(items.to_dicts())):
@@ -578,6 +579,13 @@ def _insert_new_cases(session: Session, new_frame: pl.DataFrame) -> dict[str, in
     return ids
 
 
+def _updated_ids(
+    case_frame: pl.DataFrame, updating: pl.Expr, existing: dict[str, tuple[int, str, int, int]]
+) -> dict[str, int]:
+    """case_ref -> id of the re-uploaded cases: an updated case keeps its id."""
+    return {ref: existing[ref][0] for ref in case_frame.filter(updating).get_column("case_ref").to_list()}
+
+
 def _id_frame(ids: Mapping[str, int]) -> pl.DataFrame:
     return pl.DataFrame({"case_ref": list(ids), "case_id": list(ids.values())},
                         schema={"case_ref": pl.String, "case_id": pl.Int64})  # fmt: skip
@@ -594,8 +602,8 @@ def _copy_cases_items_and_transits(
     transits by COPY. The rows and their order are those of writing one table after the other."""
     new_ids = take_ids(session, "cases", new_frame.height)
     ids = dict(zip(new_frame.get_column("case_ref").to_list(), new_ids.to_list(), strict=True))
-    if to_update:  # as _update_cases gives them: the updated cases keep their ids
-        ids.update({ref: existing[ref][0] for ref in case_frame.filter(updating).get_column("case_ref").to_list()})
+    if to_update:
+        ids.update(_updated_ids(case_frame, updating, existing))
     id_frame = _id_frame(ids)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-frames") as pool:
         frames = pool.submit(_item_and_transit_frames, good, good_cases, id_frame)
@@ -611,10 +619,9 @@ def _copy_cases_items_and_transits(
 def _update_cases(
     session: Session, case_frame: pl.DataFrame, updating: pl.Expr, common: dict[str, Any],
     existing: dict[str, tuple[int, str, int, int]], to_update: list[str],
-) -> dict[str, int]:  # fmt: skip
+) -> None:  # fmt: skip
     """Update the re-uploaded cases if their version is unchanged (else Conflict), and remove their items,
-    transits, parties and identifiers (written anew); case_ref -> id."""
-    ids: dict[str, int] = {}
+    transits, parties and identifiers (written anew). Their ids stay theirs (`_updated_ids`)."""
     table = _table(Case)
     stmt = (
         update(table)
@@ -640,7 +647,6 @@ def _update_cases(
     upd_rows = []
     for r in _json_extra(case_frame.filter(updating).to_dicts()):
         cid, _status, version, _op = existing[r["case_ref"]]
-        ids[r["case_ref"]] = cid
         row = {k: v for k, v in r.items() if k != "case_ref"}
         upd_rows.append({**row, **common, "_id": cid, "_version": version, "version": version + 1})
     changed = 0
@@ -654,8 +660,6 @@ def _update_cases(
     for chunk in _chunks(old_ids):
         for model in (CaseIdentifier, Party, Item, CaseTransit):
             session.execute(delete(model).where(model.case_id.in_(chunk)).execution_options(synchronize_session=False))
-
-    return ids
 
 
 def _item_and_transit_frames(
