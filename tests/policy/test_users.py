@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from dragonnet.errors import Conflict, NotFound, ValidationError
 from dragonnet.policy import audit
-from dragonnet.policy.passwords import check_policy
+from dragonnet.policy.passwords import DUMMY_HASH, check_policy, hash_password, needs_rehash, verify_password
 from dragonnet.policy.users import (
     MAX_FAILED_LOGINS,
     authenticate,
@@ -69,6 +69,14 @@ def test_unknown_user_is_audited_and_answers_like_a_wrong_password(session: Sess
     session.commit()
     event = session.execute(select(AuditEvent).order_by(AuditEvent.seq.desc())).scalars().first()
     assert event is not None and event.action == "auth.login_failed"
+
+
+def test_the_unknown_users_hash_costs_what_a_users_does() -> None:
+    """The stored stand-in hash has the hasher's parameters (same memory, time and parallelism cost as a real
+    user's): were the hasher's defaults to change, it would need rehashing, and this fails."""
+    assert not needs_rehash(DUMMY_HASH)
+    assert DUMMY_HASH.split("$")[1:4] == hash_password("any-password-at-all").split("$")[1:4]
+    assert verify_password(DUMMY_HASH, "not-a-real-password-but-same-cost")
 
 
 def test_sessions_end_on_logout_and_password_reset(session: Session, agency: Agency) -> None:

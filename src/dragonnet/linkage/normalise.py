@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import re
 import unicodedata
 from collections.abc import Callable
@@ -28,15 +29,19 @@ from phonenumbers import phonenumberutil as pnu
 
 from dragonnet.domain.identifiers import iso6346_check_digit
 
-lazy_pinyin: Callable[..., list[str]] | None
-try:  # optional: transliteration of Chinese characters
-    from pypinyin import lazy_pinyin as _lazy_pinyin
+# Optional: transliteration of Chinese characters. pypinyin's phrase dictionary takes ~0.4 s to load, so it is
+# imported the first time a name holds Hanzi, not by every process that imports this module (the app, the CLI).
+HAS_PINYIN = importlib.util.find_spec("pypinyin") is not None
 
-    lazy_pinyin = _lazy_pinyin
-except ImportError:  # pragma: no cover - depends on the environment
-    lazy_pinyin = None
 
-HAS_PINYIN = lazy_pinyin is not None
+@cache
+def _pinyin() -> Callable[..., list[str]] | None:
+    if not HAS_PINYIN:  # pragma: no cover - depends on the environment
+        return None
+    from pypinyin import lazy_pinyin
+
+    return lazy_pinyin
+
 
 # The version of what normalisation gives (this module and `resolve.normalised_records`): bump it with any change
 # of their output. `record_cache` keeps records normalised by a previous run only under the same version (with
@@ -77,7 +82,8 @@ def fold(text: str) -> str:
 
 @lru_cache(maxsize=65536)
 def _han_to_pinyin(text: str, *, person: bool) -> str:
-    if lazy_pinyin is None or not _HAN.search(text):
+    lazy_pinyin = _pinyin() if _HAN.search(text) else None
+    if lazy_pinyin is None:
         return text
     out: list[str] = []
     for run in re.split(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)", text):

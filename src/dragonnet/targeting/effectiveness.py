@@ -25,15 +25,17 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from dragonnet.i18n import Percent, translatable
 from dragonnet.targeting import lanescore
 from dragonnet.targeting.features import mask_count
 from dragonnet.targeting.profiles import Profile, ProfileSet
+
+if TYPE_CHECKING:  # pandas takes ~0.4 s to load: imported where used, not by every process that imports this
+    import pandas as pd
 
 Z95 = 1.959963984540054
 DEFAULT_MIN_INSPECTIONS = 30
@@ -189,6 +191,8 @@ def profile_figures(
 
     `frame`: one row per declaration of the period and office, with `label` (NaN: not inspected) and the
     `mask_*` columns of `ProfileSet.mask_sql`."""
+    import pandas as pd
+
     labels = pd.to_numeric(frame["label"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     known = ~np.isnan(labels)
     found = known & (np.nan_to_num(labels) == 1)

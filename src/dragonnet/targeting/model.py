@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import lightgbm as lgb
 import numpy as np
-import pandas as pd
 
 from dragonnet.errors import ValidationError
 from dragonnet.targeting.features import CATEGORICAL_RAW, HISTORY_ROLES, Extras
 from dragonnet.targeting.lanescore import NOT_LEARNED, LaneWeights
+
+if TYPE_CHECKING:  # pandas and LightGBM take ~0.7 s to load: imported where used, not by every process
+    import lightgbm as lgb
+    import pandas as pd
 
 SMOOTHING = 20.0
 MIN_CATEGORY_COUNT = 5
@@ -89,6 +91,8 @@ class ModelSpec:
 
     @property
     def booster(self) -> lgb.Booster:
+        import lightgbm as lgb
+
         if self._booster is None:
             self._booster = lgb.Booster(model_str=self.booster_text)
         return self._booster
@@ -110,6 +114,8 @@ class ModelSpec:
 
 
 def _num(frame: pd.DataFrame, col: str) -> np.ndarray:
+    import pandas as pd
+
     if col not in frame.columns:
         return np.full(len(frame), np.nan)
     return pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
@@ -156,6 +162,8 @@ def learn_categories(frame: pd.DataFrame, columns: list[str]) -> dict[str, list[
 
 def matrix(frame: pd.DataFrame, spec: ModelSpec) -> np.ndarray:
     """The feature matrix (rows of `frame`, columns `spec.feature_names`), float64, NaN for missing."""
+    import pandas as pd
+
     nums = numeric_features(frame, spec.prior, spec.extras)
     cols = [nums[name] for name in spec.numeric]
     for name in spec.categorical:
@@ -182,6 +190,8 @@ def train(
     params: dict[str, Any] | None = None,
 ) -> ModelSpec:
     """Train on the labelled rows of `frame` (column `label`: 1 seizure, 0 nothing found)."""
+    import lightgbm as lgb
+
     labelled = frame[frame["label"].notna()]
     if len(labelled) < 50 or labelled["label"].nunique() < 2:
         raise ValidationError(

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
@@ -372,6 +371,8 @@ def effectiveness_report(
                        extras=spec.extras if spec else None, threads=threads) as ws:  # fmt: skip
             frame = ws.frame(chosen, mode="train", where=_where(query))
     if frame is None:  # nothing imported yet: every count is zero
+        import pandas as pd
+
         masks = {f"mask_{i}": pd.Series([], dtype="int64") for i in range(mask_count(chosen))}
         frame = pd.DataFrame({"declaration_id": pd.Series([], dtype=object), "label": [], **masks})
     model_p = mdl.predict(spec, frame, threads=threads) if spec is not None and len(frame) else None
