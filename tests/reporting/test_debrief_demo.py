@@ -103,6 +103,22 @@ def test_scopes_by_role(demo: Session) -> None:
                     assert row[col.key] == 0 or row[col.key] >= 5
 
 
+@pytest.mark.parametrize("who", ["unodc.observer", "vn.reporter", None])
+def test_headline_only_is_the_same_headline(demo: Session, who: str | None) -> None:
+    """The dashboard quotes the operation's public figure with `headline_only`: the very number the public
+    summary shows, under every filter (its cell keys come from the headline's own subset runs)."""
+    actor = None if who is None else Actor.for_user(demo.execute(select(User).where(User.username == who)).scalar_one())
+    parse = service.Filters.parse
+    filters_by_phase = [(5, service.Filters()), (4, parse("drug", None)), (5, parse(None, "VN")),
+                        (5, parse("wildlife", "TH"))]  # fmt: skip
+    for phase, filters in filters_by_phase:
+        for scope in ("public", None):
+            full = service.debrief(demo, SLUG, phase, actor=actor, scope=scope, filters=filters)
+            alone = service.debrief(demo, SLUG, phase, actor=actor, scope=scope, filters=filters, headline_only=True)
+            assert alone.headline == full.headline, (who, phase, filters, scope)
+            assert alone.breakdowns == () and full.breakdowns
+
+
 def test_cli_json_and_audit(demo_db: DemoDB) -> None:
     result = CliRunner().invoke(
         report_app,

@@ -24,6 +24,7 @@ from dragonnet.reporting import concealment
 from dragonnet.reporting.extract import Extract
 from dragonnet.reporting.figures import Breakdown, Column, Headline, UnresolvedName
 from dragonnet.reporting.rules import CountingRule, DateBasis
+from dragonnet.storage.scratch import scratch
 
 ROUTE_LIMIT = 30
 CONCEALMENT_TEXT_LIMIT = 15
@@ -36,7 +37,7 @@ class Computed:
 
 
 def _connect(ext: Extract) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(":memory:")
+    con = scratch()
     con.register("x_cases", ext.cases)
     con.register("x_items", ext.items)
     con.register("x_transits", ext.transits)
@@ -164,11 +165,14 @@ def breakdown(key: str) -> Callable[[BreakdownFunction], BreakdownFunction]:
     return register
 
 
-def compute(con: duckdb.DuckDBPyConnection, phase_number: int, previous_number: int | None) -> Computed:
-    """Every breakdown of the debrief of `phase_number` (and the change against `previous_number`)."""
+def compute(
+    con: duckdb.DuckDBPyConnection, phase_number: int, previous_number: int | None, *, headline_only: bool = False
+) -> Computed:
+    """The headline and every breakdown of the debrief of `phase_number` (and the change against
+    `previous_number`); with `headline_only`, no breakdown."""
     p: Params = {"cur": phase_number, "prev": previous_number if previous_number is not None else -1}
     return Computed(headline(con, p, has_previous=previous_number is not None),
-                    tuple(fn(con, p) for fn in BREAKDOWNS.values()))  # fmt: skip
+                    () if headline_only else tuple(fn(con, p) for fn in BREAKDOWNS.values()))  # fmt: skip
 
 
 @contextmanager

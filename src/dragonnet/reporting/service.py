@@ -78,9 +78,11 @@ def compute_figures(
     *,
     now: dt.datetime | None = None,
     ext: Extract | None = None,
+    headline_only: bool = False,
 ) -> Figures:
     """The full figures of a phase within `scope` (authz-scoped extract -> DuckDB breakdowns), not yet
-    protected; `ext`: the extract of this operation, rule and scope if already read (it is read otherwise)."""
+    protected; `ext`: the extract of this operation, rule and scope if already read (it is read otherwise);
+    `headline_only`: the headline without any breakdown (its protected value is the same as with them)."""
     filters = filters or Filters()
     phase, previous = find_phase(operation, phase_number)
     previous_number = previous.number if previous else None
@@ -89,13 +91,15 @@ def compute_figures(
     runs: list[breakdowns.Computed] = []
     exact: frozenset[cellkey.Sketch] = frozenset()
     try:
-        computed = breakdowns.compute(con, phase.number, previous_number)
+        computed = breakdowns.compute(con, phase.number, previous_number, headline_only=headline_only)
         if scope.public:
             runs = breakdowns.compute_in_subsets(con, phase.number, previous_number, public_keys(computed.breakdowns))
             exact = frozenset(breakdowns.phase_case_sketches(con, rule).values())
     finally:
         con.close()
-    contributed = [] if scope.public else contributed_breakdowns(session, operation, phase, scope.actor)
+    contributed = (
+        [] if scope.public or headline_only else contributed_breakdowns(session, operation, phase, scope.actor)
+    )
     debrief = Debrief(
         operation_slug=operation.slug,
         operation_name=operation.name,
@@ -122,10 +126,13 @@ def compute_debrief(
     filters: Filters | None = None,
     *,
     now: dt.datetime | None = None,
+    headline_only: bool = False,
 ) -> Debrief:
     """The debrief of a phase within `scope`: the full figures, or for the public scope the public summary,
-    whose counts are perturbed by the cell-key method and then small-cell suppressed (reporting.public)."""
-    figures = compute_figures(session, operation, phase_number, scope, rule, filters, now=now)
+    whose counts are perturbed by the cell-key method and then small-cell suppressed (reporting.public).
+    `headline_only`: no breakdowns (the headline is the same number as with them)."""
+    figures = compute_figures(session, operation, phase_number, scope, rule, filters, now=now,
+                              headline_only=headline_only)  # fmt: skip
     if scope.public:
         return public_summary(figures.debrief, cellkey.cell_key(session), figures.runs, figures.exact)
     return figures.debrief
@@ -159,15 +166,17 @@ def debrief(
     scope: str | None = None,
     filters: Filters | None = None,
     fmt: str | None = None,
+    headline_only: bool = False,
 ) -> Debrief:
     """Compute a debrief for `actor` (None: the whole operation, for operators) and, with `fmt`, audit it.
 
     `fmt` names the output being generated ("json", "pdf"...): generation of a report is recorded in the
-    audit chain as `report.generate`; computing figures for a dashboard (fmt None) is not.
+    audit chain as `report.generate`; computing figures for a dashboard (fmt None) is not. `headline_only`:
+    the headline alone, a figure quoted beside another view (the breakdowns are most of the work).
     """
     operation = get_operation(session, slug)
     the_scope = scope_for(actor, scope)
-    result = compute_debrief(session, operation, phase_number, the_scope, rule, filters)
+    result = compute_debrief(session, operation, phase_number, the_scope, rule, filters, headline_only=headline_only)
     if fmt is not None:
         who = (
             audit.AuditActor(actor.user_id, actor.username, actor.agency_code, actor.client_address)

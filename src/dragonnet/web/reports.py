@@ -64,7 +64,7 @@ def dashboard(
     overall = None
     if not result.suppressed:
         overall = service.debrief(db, slug, result.phase.number, actor=auth.actor, rule=the_rule, scope="public",
-                                  filters=filters).headline.cases  # fmt: skip
+                                  filters=filters, headline_only=True).headline.cases  # fmt: skip
     member_countries = sorted(
         {a.country for _p, a in operations.participants(db, op) if a.country}, key=lambda c: countries.get(c).name
     )
