@@ -27,7 +27,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb
 import polars as pl
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -49,6 +48,7 @@ from dragonnet.policy.access import (
 from dragonnet.policy.audit import record
 from dragonnet.storage.intake_models import CaseMerge, DuplicateDismissal
 from dragonnet.storage.models import Agency, Case, CaseIdentifier, Item, Operation, Party
+from dragonnet.storage.scratch import scratch
 
 WINDOW_DAYS = 2
 QUANTITY_TOLERANCE = 0.10
@@ -229,7 +229,7 @@ ORDER BY p.a_id, p.b_id
 
 def detect(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
     """The candidate pairs of an extract, one row per pair with its evidence columns (DuckDB, set-wise)."""
-    con = duckdb.connect(":memory:")
+    con = scratch()
     try:
         for name, frame in frames.items():
             con.register(name, frame.to_arrow())

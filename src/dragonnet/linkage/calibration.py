@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,6 +31,7 @@ from dragonnet.linkage.resolution import latest_run
 from dragonnet.linkage.thresholds import adopted, history, operation_threshold
 from dragonnet.policy.access import Actor
 from dragonnet.storage.linkage_models import LinkageRun, LinkDecision, ProposedLink
+from dragonnet.storage.scratch import scratch
 
 MIN_DECISIONS = 20  # fewer labelled pairs: the curve is noise and the default threshold stays
 STORED_FLOOR = 0.5  # a run stores the pairs from min(its threshold, 0.5) up (resolve.train_and_predict)
@@ -171,7 +171,7 @@ CURVE_SQL = """
 def curve(decided: pa.Table) -> list[CurvePoint]:
     """Precision and recall at each distinct probability of the decided pairs (highest first), in DuckDB."""
     positives = int(decided.column("confirmed").to_pylist().count(True)) if decided.num_rows else 0
-    con = duckdb.connect(":memory:")
+    con = scratch()
     try:
         con.register("decided", decided)
         rows = con.execute(CURVE_SQL, {"positives": positives}).fetchall()

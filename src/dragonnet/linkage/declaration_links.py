@@ -28,6 +28,7 @@ from dragonnet.linkage.resolution import declaration_record_key, latest_run, par
 from dragonnet.linkage.resolve import connected_components
 from dragonnet.policy.access import Actor, may_target
 from dragonnet.storage.linkage_models import DeclarationMatch
+from dragonnet.storage.scratch import scratch
 from dragonnet.storage.targeting_models import TargetingHit, TargetingList
 
 # A user reads the declarations of their own agency's batches when they may target (targeting's rule, applied by
@@ -283,11 +284,10 @@ def _hs_codes(session: Session, actor: Actor | None, ex: Extract, keys: Iterable
     paths = {b: p for b, _code, p in visible_batches(session, actor) if b in wanted and Path(p).exists()}
     if not paths:
         return {}
-    import duckdb
     import pyarrow as pa
 
     out: dict[str, tuple[str, ...]] = {}
-    con = duckdb.connect(":memory:")
+    con = scratch()
     try:
         for batch_id, path in sorted(paths.items()):
             relation = "read_parquet('" + path.replace("'", "''") + "')"

@@ -37,6 +37,7 @@ from dragonnet.policy.access import Actor, case_visibility, identifier_is_nomina
 from dragonnet.storage.arrow import arrow_reader
 from dragonnet.storage.linkage_models import PprlMatch
 from dragonnet.storage.models import Agency, Case, CaseIdentifier, CaseTransit, Item, Party, Phase
+from dragonnet.storage.scratch import scratch
 from dragonnet.storage.targeting_models import TargetingBatch
 
 # The reporting agency under its own alias: the policy's clauses correlate on `Agency` themselves.
@@ -134,7 +135,6 @@ _CASE_TABLE_SQL = """
 def _case_table(session: Session, where: list[ColumnElement[bool]]) -> pa.Table:
     """The visible cases as one Arrow table (`CASE_COLUMNS` and the lists `transits`, `commodities` and
     `products`): read with the policy filter in SQL by `storage.arrow` (ADBC), assembled by DuckDB."""
-    import duckdb
 
     visible = select(Case.id).where(*where).scalar_subquery()
     product = func.coalesce(func.nullif(Item.substance, ""), func.nullif(Item.taxon, ""))
@@ -150,7 +150,7 @@ def _case_table(session: Session, where: list[ColumnElement[bool]]) -> pa.Table:
              .where(CaseTransit.case_id.in_(visible)), TRANSIT_COLUMNS),
             (select(Item.case_id, Item.commodity_class, product).where(Item.case_id.in_(visible)), ITEM_COLUMNS),
         ])  # fmt: skip
-    con = duckdb.connect(":memory:")
+    con = scratch()
     try:
         for name, table in (("cases", cases), ("transits", transits), ("items", items)):
             con.register(name, table)
@@ -354,9 +354,8 @@ def add_declarations(
     batches = [(b, code, path) for b, code, path in visible_batches(session, actor, hub=hub) if Path(path).exists()]
     if not batches:
         return ex
-    import duckdb
 
-    con = duckdb.connect(":memory:")
+    con = scratch()
     try:
         con.register("batches_in", pa.table({"batch_id": [b for b, _c, _p in batches],
                                               "agency": [c for _b, c, _p in batches],

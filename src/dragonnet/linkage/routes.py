@@ -24,12 +24,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 
 from dragonnet.domain.vocabulary import CaseStatus
 from dragonnet.linkage.extract import CaseInfo, Extract
+from dragonnet.storage.scratch import scratch
 
 COUNTED_STATUSES = frozenset({CaseStatus.VALIDATED.value})
 DEFAULT_ALPHA = 0.01
@@ -104,7 +104,7 @@ def extract_table(ex: Extract) -> pa.Table:
 
 
 def _query(sql: str, params: dict[str, Any], **tables: pa.Table) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(":memory:")
+    con = scratch()
     try:
         for name, table in tables.items():
             con.register(name, table)
