@@ -26,6 +26,20 @@ POSTGRES_URL = os.environ.get("DRAGONNET_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgresql"]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The run's id for the shared database templates (tests/dbtemplates.py). Under xdist, the controller
+    fixes the run's id (its `--testrunuid`) before it starts the workers, which get it as
+    PYTEST_XDIST_TESTRUNUID; the controller, or pytest alone, owns the templates and drops them at the end."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        TEMPLATES.run_id, TEMPLATES.owner = workerinput["testrunuid"], False
+        return
+    if config.pluginmanager.hasplugin("xdist") and config.getoption("testrunuid", None) is None:
+        config.option.testrunuid = uuid.uuid4().hex
+    TEMPLATES.run_id = config.getoption("testrunuid", None) or TEMPLATES.run_id
+    TEMPLATES.owner = True
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         callspec = getattr(item, "callspec", None)

@@ -2,10 +2,14 @@
 
 Migrating an empty database (every Alembic revision) takes about half a second, seeding the web operation
 about as long again and building the demo many seconds; the suite needs thousands of such databases. Each
-kind is built once per pytest process (per xdist worker) into a template and each test gets its own clone:
-on SQLite a copy of the template file, on PostgreSQL `CREATE DATABASE ... TEMPLATE`. A clone is the same
-database the test would have built itself (same rows, same ids, same sequences), only made faster, and no
-test ever shares a database with another.
+kind is built once per test run into a template and each test gets its own clone: on SQLite a copy of the
+template file, on PostgreSQL `CREATE DATABASE ... TEMPLATE`. A clone is the same database the test would have
+built itself (same rows, same ids, same sequences), only made faster, and no test ever shares a database with
+another.
+
+Under xdist the workers share the templates: the first worker to need a kind builds it while holding a file
+lock (the others wait for it, then read its payload), so the demo is built once per backend, not once per
+worker. The process that started the run (xdist's controller, or pytest alone) drops them at its end.
 
     url, payload = TEMPLATES.clone("seeded", backend, folder)   # payload: what the builder returned
 
@@ -19,7 +23,9 @@ answer (tests/conftest.py), which a directory's conftest extends for the fixture
 from __future__ import annotations
 
 import copy
+import fcntl
 import os
+import pickle
 import shutil
 import sqlite3
 import tempfile
@@ -86,7 +92,17 @@ class DatabaseTemplates:
     builders: dict[str, tuple[str | None, Builder, bool]] = field(default_factory=dict)
     built: dict[tuple[str, str], _Built] = field(default_factory=dict)
     cloned: dict[str, str] = field(default_factory=dict)  # URL -> the kind it is a clone of
-    folder: Path | None = None
+    # The test run the templates belong to (xdist's testrunuid, shared by its workers; see tests/conftest.py),
+    # and whether this process started the run and so drops them at its end.
+    run_id: str = field(default_factory=lambda: os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex)
+    owner: bool = True
+
+    @property
+    def folder(self) -> Path:
+        """The run's folder: SQLite templates, the files of kinds that keep some, the build locks and payloads."""
+        path = Path(tempfile.gettempdir()) / f"dragonnet-templates-{self.run_id[:16]}"
+        path.mkdir(exist_ok=True)
+        return path
 
     def register(self, kind: str, build: Builder, *, base: str | None = "migrated", files: bool = False) -> None:
         """`build` fills a copy of the `base` template (None: an empty database) and returns the payload; with
@@ -116,33 +132,52 @@ class DatabaseTemplates:
     def _template(self, kind: str, backend: str) -> _Built:
         key = (kind, backend)
         if key not in self.built:
-            self.built[key] = self._build(kind, backend)
+            self.built[key] = self._shared(kind, backend)
         return self.built[key]
+
+    def _shared(self, kind: str, backend: str) -> _Built:
+        """The run's template of `kind`: built here if no worker has built it yet, else the one built."""
+        folder = self.folder
+        done = folder / f"{kind}-{backend}.built"  # the pickled _Built, written once the template is whole
+        with (folder / f"{kind}-{backend}.lock").open("w") as lock:
+            # Held while building: another worker asking for the same kind waits here, then reads `done`. A
+            # builder that dies releases it with its process, and the next one builds afresh (`_build` drops a
+            # half-built PostgreSQL template; SQLite's file is rewritten).
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if done.exists():
+                built: _Built = pickle.loads(done.read_bytes())  # written by this run's workers
+                return built
+            built = self._build(kind, backend)
+            partial = done.with_suffix(".partial")
+            partial.write_bytes(pickle.dumps(built))
+            partial.rename(done)
+            return built
 
     def _build(self, kind: str, backend: str) -> _Built:
         base, build, files = self.builders[kind]
-        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-        if self.folder is None:
-            self.folder = Path(tempfile.mkdtemp(prefix=f"dragonnet-templates-{worker}-"))
+        folder = self.folder
         data_dir = None
         if files:
-            data_dir = self.folder / f"{kind}-{backend}-files"
+            data_dir = folder / f"{kind}-{backend}-files"
+            shutil.rmtree(data_dir, ignore_errors=True)
             data_dir.mkdir()
         if backend == "sqlite":
+            path = folder / f"{kind}.db"
+            for leftover in (path, path.with_name(f"{kind}.db-wal"), path.with_name(f"{kind}.db-shm")):
+                leftover.unlink(missing_ok=True)
             if base is None:
-                url = f"sqlite:///{self.folder / kind}.db"
+                url = f"sqlite:///{path}"
             else:
-                url, _ = self.clone(base, backend, self.folder, f"{kind}.db")
+                url, _ = self.clone(base, backend, folder, f"{kind}.db")
                 del self.cloned[url]
             payload = build(url, data_dir) if files else build(url)
-            path = self.folder / f"{kind}.db"
             # Fold the write-ahead log into the file, so that copying the file copies everything.
             with sqlite3.connect(path) as conn:
                 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             conn.close()
             return _Built(str(path), payload, data_dir)
-        # One set of templates per process: workers (and concurrent pytest runs) must not drop each other's.
-        name = f"dragonnet_template_{kind}_{worker}_{os.getpid()}"
+        # One set of templates per test run (its workers share them): concurrent runs do not drop each other's.
+        name = f"dragonnet_template_{kind}_{self.run_id[:16]}"
         drop_postgres_database(postgres_url(name))
         if base is None:
             url = create_postgres_database(name)
@@ -152,14 +187,22 @@ class DatabaseTemplates:
         return _Built(name, payload, data_dir)
 
     def drop_all(self) -> None:
-        """Remove the templates (end of the session)."""
-        for (_kind, backend), built in self.built.items():
-            if backend == "postgresql":
-                drop_postgres_database(postgres_url(built.where))
+        """Remove the run's templates (end of the session; only the process that started the run: an xdist
+        worker's end is not the run's, another worker may still clone them)."""
         self.built.clear()
-        if self.folder is not None:
-            shutil.rmtree(self.folder, ignore_errors=True)
-            self.folder = None
+        if not self.owner:
+            return
+        if POSTGRES_URL:
+            suffix = f"_{self.run_id[:16]}"
+            admin = postgres_admin_engine()
+            with admin.connect() as conn:
+                names = conn.execute(text("SELECT datname FROM pg_database WHERE starts_with(datname, :prefix)"),
+                                     {"prefix": "dragonnet_template_"}).scalars().all()  # fmt: skip
+            admin.dispose()
+            for name in names:
+                if name.endswith(suffix):
+                    drop_postgres_database(postgres_url(name))
+        shutil.rmtree(Path(tempfile.gettempdir()) / f"dragonnet-templates-{self.run_id[:16]}", ignore_errors=True)
 
 
 TEMPLATES = DatabaseTemplates()
