@@ -98,11 +98,20 @@ class DatabaseTemplates:
     owner: bool = True
 
     @property
-    def folder(self) -> Path:
+    def tag(self) -> str:
+        """The run's mark on its templates (folder, PostgreSQL names): short enough for a 63-byte name."""
+        return self.run_id[:16]
+
+    @property
+    def run_folder(self) -> Path:
         """The run's folder: SQLite templates, the files of kinds that keep some, the build locks and payloads."""
-        path = Path(tempfile.gettempdir()) / f"dragonnet-templates-{self.run_id[:16]}"
-        path.mkdir(exist_ok=True)
-        return path
+        return Path(tempfile.gettempdir()) / f"dragonnet-templates-{self.tag}"
+
+    @property
+    def folder(self) -> Path:
+        """`run_folder`, created if need be."""
+        self.run_folder.mkdir(exist_ok=True)
+        return self.run_folder
 
     def register(self, kind: str, build: Builder, *, base: str | None = "migrated", files: bool = False) -> None:
         """`build` fills a copy of the `base` template (None: an empty database) and returns the payload; with
@@ -177,7 +186,7 @@ class DatabaseTemplates:
             conn.close()
             return _Built(str(path), payload, data_dir)
         # One set of templates per test run (its workers share them): concurrent runs do not drop each other's.
-        name = f"dragonnet_template_{kind}_{self.run_id[:16]}"
+        name = f"dragonnet_template_{kind}_{self.tag}"
         drop_postgres_database(postgres_url(name))
         if base is None:
             url = create_postgres_database(name)
@@ -193,7 +202,7 @@ class DatabaseTemplates:
         if not self.owner:
             return
         if POSTGRES_URL:
-            suffix = f"_{self.run_id[:16]}"
+            suffix = f"_{self.tag}"
             admin = postgres_admin_engine()
             with admin.connect() as conn:
                 names = conn.execute(text("SELECT datname FROM pg_database WHERE starts_with(datname, :prefix)"),
@@ -202,7 +211,7 @@ class DatabaseTemplates:
             for name in names:
                 if name.endswith(suffix):
                     drop_postgres_database(postgres_url(name))
-        shutil.rmtree(Path(tempfile.gettempdir()) / f"dragonnet-templates-{self.run_id[:16]}", ignore_errors=True)
+        shutil.rmtree(self.run_folder, ignore_errors=True)
 
 
 TEMPLATES = DatabaseTemplates()

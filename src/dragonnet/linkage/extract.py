@@ -135,7 +135,6 @@ _CASE_TABLE_SQL = """
 def _case_table(session: Session, where: list[ColumnElement[bool]]) -> pa.Table:
     """The visible cases as one Arrow table (`CASE_COLUMNS` and the lists `transits`, `commodities` and
     `products`): read with the policy filter in SQL by `storage.arrow` (ADBC), assembled by DuckDB."""
-
     visible = select(Case.id).where(*where).scalar_subquery()
     product = func.coalesce(func.nullif(Item.substance, ""), func.nullif(Item.taxon, ""))
     with arrow_reader(session) as reader:
