@@ -207,7 +207,8 @@ def _constant_columns(schema: tuple[tuple[str, Any], ...], value: bool | None, h
 
 
 def _new_constant_columns(schema: tuple[tuple[str, Any], ...], value: bool | None, height: int) -> pl.DataFrame:
-    return pl.DataFrame([pl.Series(name, dtype=kind).extend_constant(value, height) for name, kind in schema])
+    # One query for all the columns (a Series' extend_constant is a query per column: 5x the cost at ten columns).
+    return pl.select(*(pl.repeat(value, height, dtype=kind).alias(name) for name, kind in schema))
 
 
 _shared_constant_columns = functools.lru_cache(maxsize=512)(_new_constant_columns)

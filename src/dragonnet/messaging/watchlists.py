@@ -456,13 +456,14 @@ def _check_case_ids(session: Session, case_ids: Iterable[int], kinds: WatchedKin
 
 
 def check_written_cases(session: Session, cases: pl.DataFrame, parties: pl.DataFrame | None = None) -> int:
-    """`check_cases` for cases just written from frames (an import): the frames are matched in bulk and only the
-    cases with a watched value are read back and checked, so a large import does not read itself back."""
+    """`check_cases` for cases just written from frames (an import, an API batch): the frames hold everything of
+    those cases that is watched (the writer derives their identifiers from the parties), so they are matched in
+    bulk and nothing is read back but the matching cases' ref and sharing level (`_records`)."""
     kinds = _watched_kinds(session)
     if not kinds:
         return 0
-    _, _, candidates = _lookup(session, case_watch_values(cases, parties), kinds)
-    return _check_case_ids(session, candidates.get_column("case_id").unique().to_list(), kinds)
+    normalised, watched, matching = _lookup(session, case_watch_values(cases, parties), kinds)
+    return _check(session, _records(session, matching), normalised, watched) if watched else 0
 
 
 @hookimpl
