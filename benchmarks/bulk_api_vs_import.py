@@ -1,7 +1,7 @@
 """API bulk create of N cases (batches as a client sends them, over HTTP) against the file import of the same cases.
 
     DRAGONNET_BENCH_POSTGRES_URL=postgresql://USER@HOST:PORT/DB .venv/bin/python benchmarks/bulk_api_vs_import.py \
-        [--cases 10000] [--items-per-case 2] [--batch 1000] [--backend postgresql --backend sqlite]
+        [--cases 10000] [--items-per-case 2] [--batch 1000] [--backend postgresql --backend sqlite] [--rounds 5]
 
 Falls back to DRAGONNET_TEST_POSTGRES_URL for PostgreSQL (throwaway databases are created next to the one named
 and dropped); SQLite databases live in a temporary folder. For each backend, in the same run:
@@ -16,7 +16,9 @@ request), so that each loads the reference indexes its cases need (once per proc
 Prints both times, the ratio API / file, and checks that both databases hold the same cases and items. Beside the
 wall times it prints the CPU seconds each side used (its Python process: this one for the file, the server for the
 API; plus the PostgreSQL server's processes when it runs on this machine and its data directory is readable): on a
-shared machine the wall times move with the other jobs' load, the CPU seconds much less.
+shared machine the wall times move with the other jobs' load, the CPU seconds much less. With `--rounds N` it
+repeats the comparison N times on fresh databases, the file first in odd rounds and the API first in even ones, and
+prints the median ratios: one round's ratio moves with the machine's speed between its two halves.
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ import argparse
 import csv
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -134,72 +138,107 @@ def stored(url: str) -> tuple[int, int, float]:
 
 
 @contextmanager
-def databases(backend: str, tmp: Path) -> Iterator[list[str]]:
+def databases(backend: str, tmp: Path, round_no: int = 1) -> Iterator[list[str]]:
     """Two fresh database URLs of the backend (dropped afterwards on PostgreSQL)."""
     if backend == "sqlite":
-        yield [f"sqlite:///{tmp / 'file.db'}", f"sqlite:///{tmp / 'api.db'}"]
+        yield [f"sqlite:///{tmp / f'file-{round_no}.db'}", f"sqlite:///{tmp / f'api-{round_no}.db'}"]
         return
     with throwaway_databases(server_url(), "dragonnet_bulk", 2) as urls:
         yield urls
 
 
-def run(backend: str, cases: int, per_case: int, batch: int) -> None:
+@dataclass(frozen=True)
+class Timed:
+    """One side's figures: wall seconds, its Python process's CPU seconds, the PostgreSQL server's CPU seconds."""
+
+    wall: float
+    cpu: float
+    server_cpu: float
+
+    @property
+    def all_cpu(self) -> float:
+        return self.cpu + self.server_cpu
+
+
+def time_file(url: str, path: Path, warm: Path, cases: int, rows: int) -> Timed:
+    """The file import of `path` into a prepared database, committed (after a dry run of the warm sample)."""
+    engine = prepare(url)
+    with Session(engine) as s:
+        import_cases(s, operation_slug="mekong-dragon", agency_code="VN-CUS", actor=AuditActor(None, "bench",
+                     "VN-CUS"), file_path=warm, dry_run=True)  # fmt: skip
+    p0 = postgres_cpu(url)  # first: its own connection is not the import's work
+    t0, c0 = time.perf_counter(), process_cpu(os.getpid())
+    with Session(engine) as s:
+        report = import_cases(s, operation_slug="mekong-dragon", agency_code="VN-CUS",
+                              actor=AuditActor(None, "bench", "VN-CUS"), file_path=path,
+                              max_bytes=path.stat().st_size + 1, max_rows=rows)  # fmt: skip
+        s.commit()
+    timed = Timed(time.perf_counter() - t0, process_cpu(os.getpid()) - c0, cpu_used(p0, postgres_cpu(url)))
+    engine.dispose()
+    assert report.cases_created == cases and report.rows_rejected == 0, report.errors[:3]
+    return timed
+
+
+def time_api(url: str, tmp: Path, warm: Path, bodies: list[bytes], batch: int) -> tuple[Timed, int]:
+    """The bodies POSTed one after the other to a fresh server (one worker) on a prepared database, after one
+    warm-up request; the figures and the number of cases created."""
+    prepare(url).dispose()
+    token = reporter_token(url)
+    port = free_port()
+    server = start_server("dragonnet", url, port, 1, tmp)
+    try:
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600, headers=headers) as client:
+            (warm_body,) = client_batches(warm, batch)
+            assert client.post("/api/v1/cases/bulk", content=warm_body).status_code == 200
+            created = 0
+            p0 = postgres_cpu(url)
+            t0, c0 = time.perf_counter(), process_cpu(server.pid)
+            for body in bodies:
+                response = client.post("/api/v1/cases/bulk", content=body)
+                assert response.status_code == 200, response.text[:500]
+                created += response.json()["created"]
+            timed = Timed(time.perf_counter() - t0, process_cpu(server.pid) - c0, cpu_used(p0, postgres_cpu(url)))
+    finally:
+        stop_server(server)
+    return timed, created
+
+
+def run(backend: str, cases: int, per_case: int, batch: int, rounds: int) -> None:
+    """`rounds` rounds, each on two fresh databases; the file goes first in odd rounds and the API in even ones,
+    so that a change of the machine's speed during a run does not always fall on the same side."""
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         path, warm = tmp / "cases.csv", tmp / "warm.csv"
         generate(path, cases * per_case, per_case)
         warm_sample(path, warm)
         bodies = client_batches(path, batch)
-        with databases(backend, tmp) as (file_url, api_url):
-            # File import.
-            engine = prepare(file_url)
-            with Session(engine) as s:
-                import_cases(s, operation_slug="mekong-dragon", agency_code="VN-CUS", actor=AuditActor(None, "bench",
-                             "VN-CUS"), file_path=warm, dry_run=True)  # fmt: skip
-            p0 = postgres_cpu(file_url)  # first: its own connection is not the import's work
-            t0, c0 = time.perf_counter(), process_cpu(os.getpid())
-            with Session(engine) as s:
-                report = import_cases(s, operation_slug="mekong-dragon", agency_code="VN-CUS",
-                                      actor=AuditActor(None, "bench", "VN-CUS"), file_path=path,
-                                      max_bytes=path.stat().st_size + 1, max_rows=cases * per_case)  # fmt: skip
-                s.commit()
-            t_file = time.perf_counter() - t0
-            cpu_file, pg_file = process_cpu(os.getpid()) - c0, cpu_used(p0, postgres_cpu(file_url))
-            engine.dispose()
-            assert report.cases_created == cases and report.rows_rejected == 0, report.errors[:3]
-
-            # API bulk create, over HTTP.
-            prepare(api_url).dispose()
-            token = reporter_token(api_url)
-            port = free_port()
-            server = start_server("dragonnet", api_url, port, 1, tmp)
-            try:
-                headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-                with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600, headers=headers) as client:
-                    (warm_body,) = client_batches(warm, batch)
-                    assert client.post("/api/v1/cases/bulk", content=warm_body).status_code == 200
-                    created = 0
-                    p0 = postgres_cpu(api_url)
-                    t0, c0 = time.perf_counter(), process_cpu(server.pid)
-                    for body in bodies:
-                        response = client.post("/api/v1/cases/bulk", content=body)
-                        assert response.status_code == 200, response.text[:500]
-                        created += response.json()["created"]
-                    t_api = time.perf_counter() - t0
-                    cpu_api, pg_api = process_cpu(server.pid) - c0, cpu_used(p0, postgres_cpu(api_url))
-            finally:
-                stop_server(server)
-            assert created == cases, f"the API created {created} of {cases} cases"
-            same = stored(file_url) == stored(api_url)
-            print(f"{backend}: {cases:,} cases, {cases * per_case:,} items, {len(bodies)} requests of {batch}")
-            print(f"  file import:     {t_file:6.1f} s  ({cases / t_file:,.0f} cases/s)")
-            print(f"  API bulk create: {t_api:6.1f} s  ({cases / t_api:,.0f} cases/s)")
-            print(f"  ratio API / file: {t_api / t_file:.2f}x   same cases, items and masses stored: {same}")
-            print(
-                f"  CPU seconds, Python process + PostgreSQL server: file {cpu_file:.2f} + {pg_file:.2f} s, "
-                f"API {cpu_api:.2f} + {pg_api:.2f} s, ratio {(cpu_api + pg_api) / (cpu_file + pg_file):.2f}x   "
-                f"load average {os.getloadavg()[0]:.1f}"
-            )
+        print(f"{backend}: {cases:,} cases, {cases * per_case:,} items, {len(bodies)} requests of {batch}")
+        ratios: list[float] = []
+        cpu_ratios: list[float] = []
+        for n in range(1, rounds + 1):
+            with databases(backend, tmp, n) as (file_url, api_url):
+                if n % 2:
+                    file = time_file(file_url, path, warm, cases, cases * per_case)
+                    api, created = time_api(api_url, tmp, warm, bodies, batch)
+                else:
+                    api, created = time_api(api_url, tmp, warm, bodies, batch)
+                    file = time_file(file_url, path, warm, cases, cases * per_case)
+                assert created == cases, f"the API created {created} of {cases} cases"
+                same = stored(file_url) == stored(api_url)
+            ratios.append(api.wall / file.wall)
+            cpu_ratios.append(api.all_cpu / file.all_cpu)
+            first = "file" if n % 2 else "API"
+            print(f"  round {n} ({first} first): file {file.wall:.2f} s ({cases / file.wall:,.0f} cases/s), "
+                  f"API {api.wall:.2f} s ({cases / api.wall:,.0f} cases/s): ratio API / file {ratios[-1]:.2f}x; "
+                  f"same cases, items and masses stored: {same}")  # fmt: skip
+            print(f"    CPU seconds, Python process + PostgreSQL server: file {file.cpu:.2f} + "
+                  f"{file.server_cpu:.2f} s, API {api.cpu:.2f} + {api.server_cpu:.2f} s, ratio {cpu_ratios[-1]:.2f}x   "
+                  f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+        if rounds > 1:
+            print(f"  median of {rounds} rounds: ratio API / file {statistics.median(ratios):.2f}x "
+                  f"({min(ratios):.2f}-{max(ratios):.2f}x), CPU ratio {statistics.median(cpu_ratios):.2f}x "
+                  f"({min(cpu_ratios):.2f}-{max(cpu_ratios):.2f}x)")  # fmt: skip
 
 
 def main() -> int:
@@ -208,9 +247,10 @@ def main() -> int:
     parser.add_argument("--items-per-case", type=int, default=2)
     parser.add_argument("--batch", type=int, default=1_000)
     parser.add_argument("--backend", action="append", choices=["postgresql", "sqlite"])
+    parser.add_argument("--rounds", type=int, default=1, help="rounds on fresh databases, the order alternated")
     args = parser.parse_args()
     for backend in args.backend or ["postgresql", "sqlite"]:
-        run(backend, args.cases, args.items_per_case, args.batch)
+        run(backend, args.cases, args.items_per_case, args.batch, args.rounds)
     return 0
 
 

@@ -1,7 +1,7 @@
 """Case import (full validation + normalisation, into PostgreSQL) against raw PostgreSQL COPY of the same CSV.
 
     DRAGONNET_BENCH_POSTGRES_URL=postgresql://USER@HOST:PORT/DB .venv/bin/python benchmarks/import_vs_copy.py \
-        [--rows 1000000] [--items-per-case 4]
+        [--rows 1000000] [--items-per-case 4] [--rounds 5]
 
 Falls back to DRAGONNET_TEST_POSTGRES_URL. Creates a throwaway database next to the one named (the user must
 be allowed to create databases), generates a deterministic exchange-format CSV (seeded), then in the same run:
@@ -11,7 +11,8 @@ be allowed to create databases), generates a deterministic exchange-format CSV (
    baseline);
 3. the schema floor: COPY of the rows the import wrote (cases, items, transits) into a second database with
    the same schema, keys, indexes and triggers - what PostgreSQL itself needs to store them.
-Prints the times and the ratios, and drops both databases.
+Prints the times and the ratios, and drops both databases. With `--rounds N` it does it all N times on fresh
+databases and prints the median ratios (the floor alone moves by a third between runs on a shared machine).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import csv
 import datetime as dt
 import os
 import random
+import statistics
 import tempfile
 import time
 import uuid
@@ -246,14 +248,28 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--items-per-case", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=1, help="rounds on fresh databases; the medians are printed")
     args = parser.parse_args()
-    with throwaway_databases(server_url(), "dragonnet_bench", 2) as (url, floor_url):
-        run(url, floor_url, args.rows, args.items_per_case)
+    ratios: list[tuple[float, float | None]] = []
+    for n in range(1, args.rounds + 1):
+        if args.rounds > 1:
+            print(f"--- round {n} of {args.rounds}")
+        with throwaway_databases(server_url(), "dragonnet_bench", 2) as (url, floor_url):
+            ratios.append(run(url, floor_url, args.rows, args.items_per_case))
+    if args.rounds > 1:
+        walls = [wall for wall, _ in ratios]
+        cpus = [cpu for _, cpu in ratios if cpu is not None]
+        print(
+            f"median of {args.rounds} rounds: import / schema floor {statistics.median(walls):.2f}x "
+            f"({min(walls):.2f}-{max(walls):.2f}x)"
+            + (f"; CPU ratio {statistics.median(cpus):.2f}x ({min(cpus):.2f}-{max(cpus):.2f}x)" if cpus else "")
+        )
     return 0
 
 
-def run(url: str, floor_url: str, rows: int, items_per_case: int) -> None:
-    """The timed steps: import, bare COPY and schema floor, each printed with the ratios."""
+def run(url: str, floor_url: str, rows: int, items_per_case: int) -> tuple[float, float | None]:
+    """The timed steps: import, bare COPY and schema floor, each printed with the ratios; returns the import's
+    ratio to the floor in wall time and in CPU time (None when the server's CPU cannot be read here)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "items.csv"
         t0 = time.perf_counter()
@@ -328,6 +344,9 @@ def run(url: str, floor_url: str, rows: int, items_per_case: int) -> None:
                   f"{(client_import + server_import) / server_floor:.2f}x; backends alone: "
                   f"{server_import / server_floor:.2f}x  (CPU time does not grow with the machine's load)")  # fmt: skip
         engine.dispose()
+        known = server_import is not None and server_floor
+        cpu_ratio = (client_import + server_import) / server_floor if known else None  # type: ignore[operator]
+        return t_import / t_floor, cpu_ratio
 
 
 if __name__ == "__main__":
