@@ -59,8 +59,10 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
 class CasesWritten:
     """Cases just created or changed, with their parties and identifiers written.
 
-    `case_ids`: the cases. An import also passes the frames it wrote (`cases`, `parties`), so that a listener
-    can match them in bulk instead of reading a large import back.
+    `case_ids`: the cases. An import (and the API's bulk create, through the import's writer) also passes the
+    frames it wrote (`cases`, `parties`): everything of those cases that a listener compares, since the writer
+    derives their identifiers from the parties and replaces an updated case's, so a listener matches them in bulk
+    and never reads them back.
     """
 
     case_ids: Sequence[int] = ()
