@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dragonnet.domain.identifiers import iso6346_check_digit
+from dragonnet.intake import bulk, forms
 from dragonnet.messaging import watchlists
 from dragonnet.messaging.identifiers import (
     NOMINAL_WATCH_KINDS,
@@ -223,6 +226,69 @@ def test_every_kind_in_a_batch_notifies_each_owner_once(
     )
     assert told == 1  # the bank account: the import told the rest
     assert watchlists.check_cases(session, case_ids.values()) == 0
+
+
+def test_an_api_batch_tells_what_reading_its_cases_back_would(session: Session, operation: Operation) -> None:
+    """The API's bulk create matches the frames it wrote, without reading its cases back: each owner is told once
+    per entry and case they may see (its nominal part too for a nominal kind), and checking the same cases from
+    the database afterwards finds nothing more to tell."""
+    owners = [
+        create_user(session, username=f"{code.lower()}.watcher", password="watch-Pa55word-long",
+                    agency_code=f"{code}-CUS", roles=["national_coordinator"], enforce_policy=False)
+        for code in ("VN", "TH")
+    ]  # fmt: skip
+    planted = ("container", "person", "company", "phone", "email", "passport")
+    for user in owners:
+        for kind in planted:
+            watchlists.add_entry(session, Actor.for_user(user), kind, _PLANTED[kind][0])
+    reporter = create_user(session, username="vn.reporter", password="watch-Pa55word-long", agency_code="VN-CUS",
+                           roles=["reporter"], enforce_policy=False)  # fmt: skip
+    session.commit()
+
+    def case(n: int, level: str, conveyance: str | None, parties: list[dict[str, str]]) -> bulk.BulkCase:
+        body = {"case_ref": f"API-{n}", "seizure_date": "2023-06-01", "place_country": "VN",
+                "transport_mode": "sea_container", "sharing_level": level, "conveyance_ref": conveyance,
+                "items": [{"commodity_class": "drug", "substance": "heroin", "quantity": "2", "unit": "kg"}],
+                "parties": parties}  # fmt: skip
+        return bulk.BulkCase(forms.CaseInput.from_mapping(body), submit=True)  # a draft is its agency's alone
+
+    batch = [
+        case(0, "green", WATCHED, []),
+        case(1, "red", WATCHED, [{"role": "courier", "kind": "person", "name": _PLANTED["person"][1]}]),
+        case(2, "amber", None, [{"role": "consignee", "kind": "company", "name": _PLANTED["company"][1],
+                                 "phone": _PLANTED["phone"][1]}]),
+        case(3, "green", None, [{"role": "courier", "kind": "person", "name": "Lê Văn D",
+                                 "email": _PLANTED["email"][1], "id_number": _PLANTED["passport"][1]},
+                                {"role": "courier", "kind": "person", "name": _PLANTED["person"][1],
+                                 "phone": _PLANTED["phone"][1]}]),
+        case(4, "amber", _container(7), [{"role": "courier", "kind": "person", "name": "Nguyễn Văn C"}]),
+    ]  # fmt: skip
+    outcomes = bulk.create_cases(session, Actor.for_user(reporter), operation, batch, today=dt.date(2023, 12, 1))
+    session.commit()
+    assert all(o.ok for o in outcomes), [o.error for o in outcomes]
+    ids = [o.case_id for o in outcomes]
+
+    holds = {"container": {0, 1}, "person": {1, 3}, "company": {2}, "phone": {2, 3}, "email": {3}, "passport": {3}}
+    expected = set()
+    for user in owners:
+        actor = Actor.for_user(user)
+        for kind, cases in holds.items():
+            for i in cases:
+                conds = [Case.id == ids[i], case_visibility(actor)]
+                if kind in NOMINAL_WATCH_KINDS:
+                    conds.append(nominal_visibility(actor))
+                if session.execute(select(Case.id).where(*conds)).first() is not None:
+                    expected.add((user.username, kind, ids[i]))
+    assert {u for u, _, _ in expected} == {"vn.watcher", "th.watcher"}  # both told something, not everything
+    told = session.execute(
+        select(User.username, WatchlistEntry.kind, WatchlistHit.record_id)
+        .join(WatchlistEntry, WatchlistEntry.id == WatchlistHit.entry_id)
+        .join(User, User.id == WatchlistEntry.user_id)
+    ).all()
+    assert sorted(tuple(t) for t in told) == sorted(expected)  # each exactly once
+    notes = session.execute(select(func.count()).select_from(Notification).where(Notification.kind == "watchlist_hit"))
+    assert notes.scalar_one() == len(expected)
+    assert watchlists.check_cases(session, [i for i in ids if i is not None]) == 0  # a read-back finds nothing more
 
 
 def test_hits_queue_an_email_per_notification(
