@@ -463,7 +463,7 @@ def check_written_cases(session: Session, cases: pl.DataFrame, parties: pl.DataF
     if not kinds:
         return 0
     normalised, watched, matching = _lookup(session, case_watch_values(cases, parties), kinds)
-    return _check(session, _records(session, matching), normalised, watched) if watched else 0
+    return _check(session, _records(session, matching), normalised, watched)  # a generator: read only on a match
 
 
 @hookimpl
