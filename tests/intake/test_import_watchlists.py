@@ -132,6 +132,22 @@ _PLANTED = {
 }
 
 
+def _visible_hits(session: Session, owners: list[User], holds: dict[str, set[int]]) -> set[tuple[str, str, int]]:
+    """(owner, kind, case id) for each case holding a planted value of `kind` that the owner may see (its nominal
+    part too for a nominal kind): the hits a check must write, each once."""
+    expected = set()
+    for user in owners:
+        actor = Actor.for_user(user)
+        for kind, case_ids in holds.items():
+            for case_id in case_ids:
+                conds = [Case.id == case_id, case_visibility(actor)]
+                if kind in NOMINAL_WATCH_KINDS:
+                    conds.append(nominal_visibility(actor))
+                if session.execute(select(Case.id).where(*conds)).first() is not None:
+                    expected.add((user.username, kind, case_id))
+    return expected
+
+
 @pytest.mark.parametrize(("in_chunk", "decoys"), [(5_000, 8), (1, 0)], ids=["in-lists", "whole-kinds"])
 def test_every_kind_in_a_batch_notifies_each_owner_once(
     session: Session, operation: Operation, monkeypatch: pytest.MonkeyPatch, in_chunk: int, decoys: int
@@ -191,16 +207,7 @@ def test_every_kind_in_a_batch_notifies_each_owner_once(
         "container": {0}, "vessel": {1}, "vehicle": {2}, "person": {0, 4}, "company": {1}, "phone": {2, 4},
         "email": {3}, "passport": {3}, "bank_account": {5},
     }  # fmt: skip
-    expected = set()
-    for user in owners:
-        actor = Actor.for_user(user)
-        for kind, cases in holds.items():
-            for i in cases:
-                conds = [Case.id == case_ids[f"VN-{i}"], case_visibility(actor)]
-                if kind in NOMINAL_WATCH_KINDS:
-                    conds.append(nominal_visibility(actor))
-                if session.execute(select(Case.id).where(*conds)).first() is not None:
-                    expected.add((user.username, kind, case_ids[f"VN-{i}"]))
+    expected = _visible_hits(session, owners, {k: {case_ids[f"VN-{i}"] for i in cases} for k, cases in holds.items()})
     assert {u for u, _, _ in expected} == {"vn.watcher", "th.watcher"}  # both told something, not everything
     assert len({(u, k) for u, k, _ in expected if u == "th.watcher"}) < len(_PLANTED)
 
@@ -269,16 +276,7 @@ def test_an_api_batch_tells_what_reading_its_cases_back_would(session: Session, 
     ids = [o.case_id for o in outcomes]
 
     holds = {"container": {0, 1}, "person": {1, 3}, "company": {2}, "phone": {2, 3}, "email": {3}, "passport": {3}}
-    expected = set()
-    for user in owners:
-        actor = Actor.for_user(user)
-        for kind, cases in holds.items():
-            for i in cases:
-                conds = [Case.id == ids[i], case_visibility(actor)]
-                if kind in NOMINAL_WATCH_KINDS:
-                    conds.append(nominal_visibility(actor))
-                if session.execute(select(Case.id).where(*conds)).first() is not None:
-                    expected.add((user.username, kind, ids[i]))
+    expected = _visible_hits(session, owners, {k: {ids[i] for i in cases} for k, cases in holds.items()})
     assert {u for u, _, _ in expected} == {"vn.watcher", "th.watcher"}  # both told something, not everything
     told = session.execute(
         select(User.username, WatchlistEntry.kind, WatchlistHit.record_id)
