@@ -238,3 +238,28 @@ def test_phases_are_read_as_phase_for_date_reads_each_date() -> None:
         expected_errors
     )
     assert set(expected_errors) == {1, 7} and set(errors.get_column("column").to_list()) == {"seizure_date"}
+
+
+def test_a_new_case_deletes_nothing(session: Session, operation: Operation, reporter: Actor) -> None:
+    """Creating a case writes its parties and identifiers without first deleting the ones a new case cannot have
+    (an edit replaces them: there the DELETEs stay); what is stored is what the edit path would store."""
+    from sqlalchemy import event
+
+    sent: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        sent.append(" ".join(statement.split()[:3]).upper())
+
+    bind = session.connection().engine
+    event.listen(bind, "before_cursor_execute", note)
+    try:
+        case = forms.create_case(session, reporter, operation, forms.CaseInput.from_mapping(_case("NEW-1")),
+                                 submit=True, today=TODAY)  # fmt: skip
+    finally:
+        event.remove(bind, "before_cursor_execute", note)
+    assert "DELETE FROM PARTIES" not in sent and "DELETE FROM CASE_IDENTIFIERS" not in sent, sent
+    parties = session.execute(select(func.count()).select_from(Party).where(Party.case_id == case.id)).scalar_one()
+    identifiers = session.execute(
+        select(func.count()).select_from(CaseIdentifier).where(CaseIdentifier.case_id == case.id)
+    ).scalar_one()
+    assert parties == len(_case("NEW-1")["parties"]) and identifiers > 0

@@ -666,9 +666,12 @@ def _apply(session: Session, case: Case, checked: Checked) -> None:
     case.updated_at = dt.datetime.now(dt.UTC)
 
 
-def _write_parties(session: Session, case_id: int, parties: list[dict[str, Any]]) -> None:
-    session.execute(delete(CaseIdentifier).where(CaseIdentifier.case_id == case_id))
-    session.execute(delete(Party).where(Party.case_id == case_id))
+def _write_parties(session: Session, case_id: int, parties: list[dict[str, Any]], *, new_case: bool = False) -> None:
+    """The case's parties and their identifiers, replacing those it had (a case just inserted has none: no
+    DELETE statements then, two round trips less per report)."""
+    if not new_case:
+        session.execute(delete(CaseIdentifier).where(CaseIdentifier.case_id == case_id))
+        session.execute(delete(Party).where(Party.case_id == case_id))
     for row in parties:
         extra = {k: row.pop(k) for k in ("phone_e164", "email_normalised")}
         party = Party(case_id=case_id, **row)
@@ -720,7 +723,7 @@ def create_case(
     with session.begin_nested():
         session.add(case)
         session.flush()
-        _write_parties(session, case.id, checked.parties)
+        _write_parties(session, case.id, checked.parties, new_case=True)
         record_status(session, actor, case, None, status, "created")
         _queue_values(session, operation.id, actor.agency_id, checked)
         record(session, audit_actor(actor), "case.create", "case", case.id, case_ref=case.case_ref, status=status,
