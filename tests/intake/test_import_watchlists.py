@@ -355,3 +355,23 @@ def test_column_wise_normalisation_equals_the_function(values: list[str]) -> Non
     for kind in WatchKind:
         expected = [normalise_watch_value(kind, v) for v in series.to_list()]
         assert normalise_watch_values(kind, series).to_list() == expected, kind
+
+
+@given(st.sets(st.sampled_from([k.value for k in WatchKind]), max_size=4))
+@settings(max_examples=40, deadline=None)
+def test_watch_values_of_some_kinds_are_those_kinds_of_all(kinds: set[str]) -> None:
+    """`case_watch_values(..., kinds=...)`, which the hook calls with the watched kinds: exactly the rows of
+    those kinds that the whole computation gives (no frame built for the others, nothing of theirs lost)."""
+    cases = pl.DataFrame({"case_id": [1, 2, 3], "conveyance_ref": [WATCHED, "", None]})
+    parties = pl.DataFrame(
+        {"case_id": [1, 2, 3], "kind": ["person", "company", "person"], "name": ["Tran Van A", "Sao Mai Co", " "],
+         "phone": ["+84 90 123 4567", None, "0901234567"], "email": [None, "ops@saomai.vn", ""],
+         "id_number": ["B1234567", None, None]},
+    )  # fmt: skip
+    identifiers = pl.DataFrame({"case_id": [1, 3, 3], "kind": ["container", "phone", "imei"],
+                                "value": [WATCHED, "0901234567", "356938035643809"]})  # fmt: skip
+    everything = watchlists.case_watch_values(cases, parties, identifiers)
+    some = watchlists.case_watch_values(cases, parties, identifiers, kinds=kinds)
+    expected = everything.filter(pl.col("kind").is_in(sorted(kinds)))
+    assert some.sort(pl.all()).equals(expected.sort(pl.all()))
+    assert set(everything.get_column("kind")) >= {"container", "vessel", "person", "company", "phone", "email"}

@@ -12,7 +12,7 @@ Other capabilities call, after writing (in the same transaction):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -329,46 +329,62 @@ def _write_hits(session: Session, owners: dict[int, User], pairs: list[tuple[Wat
 
 
 _IDENTIFIER_KINDS = [k.value for k in WatchKind]
+_NAME_KINDS = (WatchKind.COMPANY.value, WatchKind.PERSON.value)  # a party's name is watched as one of these
 _CHUNK = 5_000
 _VALUES_SCHEMA = pl.Schema({"case_id": pl.Int64, "kind": pl.String, "value": pl.String})
 
 
 def case_watch_values(
-    cases: pl.DataFrame, parties: pl.DataFrame | None = None, identifiers: pl.DataFrame | None = None
-) -> pl.DataFrame:
+    cases: pl.DataFrame, parties: pl.DataFrame | None = None, identifiers: pl.DataFrame | None = None,
+    kinds: Collection[str] | None = None,
+) -> pl.DataFrame:  # fmt: skip
     """What of a case is compared with the watchlists, as (case_id, kind, value) rows: the conveyance as a
     container, vessel or vehicle; each party's name (person or company), phone, e-mail and document number;
     identifiers of a watchable kind. `cases` has case_id and conveyance_ref; `parties` has case_id, kind,
     name, phone, email and id_number; `identifiers` has case_id, kind and value. The one definition, used on
-    cases read back from the database and on an import's frames before they are written."""
+    cases read back from the database and on an import's frames before they are written. With `kinds`, only the
+    values of those kinds (the watched ones: a batch builds no frame for a kind nobody watches)."""
+
+    def wanted(*of: WatchKind) -> bool:
+        return kinds is None or any(k.value in kinds for k in of)
+
     conveyance = pl.col("conveyance_ref")
     parts = [
         cases.filter(conveyance.is_not_null() & (conveyance != "")).select(
             pl.col("case_id").cast(pl.Int64), pl.lit(kind.value).alias("kind"), conveyance.alias("value")
         )
         for kind in (WatchKind.CONTAINER, WatchKind.VESSEL, WatchKind.VEHICLE)
+        if wanted(kind)
     ]
     if parties is not None:
-        name_kind = (
-            pl.when(pl.col("kind") == PartyKind.COMPANY.value)
-            .then(pl.lit(WatchKind.COMPANY.value))
-            .otherwise(pl.lit(WatchKind.PERSON.value))
-        )
-        parts.append(
-            parties.select(pl.col("case_id").cast(pl.Int64), name_kind.alias("kind"), pl.col("name").alias("value"))
-        )
+        if wanted(WatchKind.COMPANY, WatchKind.PERSON):
+            name_kind = (
+                pl.when(pl.col("kind") == PartyKind.COMPANY.value)
+                .then(pl.lit(WatchKind.COMPANY.value))
+                .otherwise(pl.lit(WatchKind.PERSON.value))
+            )
+            case_id = pl.col("case_id").cast(pl.Int64)
+            names = parties.select(case_id, name_kind.alias("kind"), pl.col("name").alias("value"))
+            if not (wanted(WatchKind.COMPANY) and wanted(WatchKind.PERSON)):  # one of the two: its names only
+                names = names.filter(pl.col("kind").is_in([k for k in _NAME_KINDS if kinds is None or k in kinds]))
+            parts.append(names)
         for column, kind in (("phone", WatchKind.PHONE), ("email", WatchKind.EMAIL), ("id_number", WatchKind.PASSPORT)):
+            if not wanted(kind):
+                continue
             parts.append(
                 parties.select(
                     pl.col("case_id").cast(pl.Int64), pl.lit(kind.value).alias("kind"), pl.col(column).alias("value")
                 )
             )
-    if identifiers is not None:
+    identifier_kinds = [k for k in _IDENTIFIER_KINDS if kinds is None or k in kinds]
+    if identifiers is not None and identifier_kinds:
         parts.append(
-            identifiers.filter(pl.col("kind").is_in(_IDENTIFIER_KINDS)).select(
+            identifiers.filter(pl.col("kind").is_in(identifier_kinds)).select(
                 pl.col("case_id").cast(pl.Int64), pl.col("kind"), pl.col("value")
             )
         )
+    if not parts:
+        return pl.DataFrame(schema=_VALUES_SCHEMA)
     values = pl.concat([p.cast(_VALUES_SCHEMA) for p in parts])
     return values.filter(pl.col("value").is_not_null() & (pl.col("value").str.strip_chars() != ""))
 
@@ -448,7 +464,7 @@ def _check_case_ids(session: Session, case_ids: Iterable[int], kinds: WatchedKin
     ids = sorted(set(case_ids))
     notified = 0
     for start in range(0, len(ids), _CHUNK):
-        values = case_watch_values(*_read_frames(session, ids[start : start + _CHUNK]))
+        values = case_watch_values(*_read_frames(session, ids[start : start + _CHUNK]), kinds=kinds)
         normalised, watched, matching = _lookup(session, values, kinds)
         if watched:
             notified += _check(session, _records(session, matching), normalised, watched)
@@ -462,7 +478,7 @@ def check_written_cases(session: Session, cases: pl.DataFrame, parties: pl.DataF
     kinds = _watched_kinds(session)
     if not kinds:
         return 0
-    normalised, watched, matching = _lookup(session, case_watch_values(cases, parties), kinds)
+    normalised, watched, matching = _lookup(session, case_watch_values(cases, parties, kinds=kinds), kinds)
     return _check(session, _records(session, matching), normalised, watched)  # a generator: read only on a match
 
 
