@@ -1,7 +1,7 @@
 """Load test: dragonnet's case list and case endpoints against a bare FastAPI app, at fixed arrival rates.
 
     python benchmarks/load_test.py [--cases 1000000] [--start-rate 5] [--refine 3] [--step-seconds 20]
-                                   [--workers 2] [--mix-rate R] [--mix-seconds 60]
+                                   [--workers 2] [--mix-rate R] [--mix-seconds 180]
 
 1. Builds a fresh PostgreSQL database: the demo operation (agencies, users), then `--cases` extra cases
    with one item each, generated server-side with generate_series (fast, not through the API).
@@ -17,9 +17,11 @@
 4. For each: the highest rate tested whose p99 <= 1 s (its throughput) and where p99 crossed 1 s; the
    ratio of dragonnet's throughput at p99 <= 1 s to the bare app's (goal >= 0.5).
 5. Mixed load on dragonnet at `--mix-rate` arrivals/s (default: half of dragonnet's list rate at p99 <= 1 s):
-   45% list, 25% open, 10% report a case (POST, audited), 20% inbox; report p99 / list p99 (goal <= 2);
-   then every write the server acknowledged (201) must be in the database with its audit entry in a chain
-   that verifies: lost writes and lost audit entries must be 0.
+   45% list, 25% open, 10% report a case (POST, audited), 20% inbox; report p99 / list p99 (goal <= 2),
+   with a 95% bootstrap interval (the reports and lists resampled): for `--mix-seconds` 180 (the default) the
+   p99 of ~1,000 reports, where 60 s gave the 4th-slowest of ~330 and ratios of 1.2-2.3x between runs of the
+   same code minutes apart; then every write the server acknowledged (201) must be in the database with its
+   audit entry in a chain that verifies: lost writes and lost audit entries must be 0.
 
 Bounded: at most rate x seconds requests per step, `MAX_IN_FLIGHT` at once (more count as errors), 30 s
 timeout each. PostgreSQL: $DRAGONNET_BENCH_POSTGRES_URL, else $DRAGONNET_TEST_POSTGRES_URL (a server where
@@ -212,6 +214,18 @@ def pct(values: list[float], q: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))] * 1000
+
+
+def ratio_interval(upper: list[float], lower: list[float], q: float = 99, rounds: int = 2000) -> tuple[float, float]:
+    """A 95% bootstrap interval of pct(upper, q) / pct(lower, q): both samples resampled with replacement
+    (seeded), the ratio's 2.5th and 97.5th percentiles. How far one run's ratio may be from the load's own."""
+    if not upper or not lower:
+        return float("nan"), float("nan")
+    rng = random.Random(5)
+    ratios = sorted(
+        pct(rng.choices(upper, k=len(upper)), q) / pct(rng.choices(lower, k=len(lower)), q) for _ in range(rounds)
+    )
+    return ratios[int(0.025 * rounds)], ratios[int(0.975 * rounds) - 1]
 
 
 @dataclass
@@ -415,7 +429,7 @@ def main() -> None:
     parser.add_argument("--step-seconds", type=float, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--mix-rate", type=float, default=None)
-    parser.add_argument("--mix-seconds", type=float, default=60)
+    parser.add_argument("--mix-seconds", type=float, default=180)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
     pg_server = server_url()
@@ -468,7 +482,10 @@ def main() -> None:
     for kind, answer in mixed.first_error.items():
         print(f"    first {kind} error: {answer}")
     report_vs_list = mixed.p99("report") / mixed.p99("list")
-    print(f"report p99 / list p99 under the same load: {report_vs_list:.2f}x (goal <= 2x)")
+    reports, lists = (mixed.all(k) + [math.inf] * mixed.errors.get(k, 0) for k in ("report", "list"))
+    low, high = ratio_interval(reports, lists)
+    print(f"report p99 / list p99 under the same load: {report_vs_list:.2f}x (goal <= 2x); 95% bootstrap "
+          f"interval {low:.2f}-{high:.2f}x")  # fmt: skip
     lost, unaudited, chain_ok = check_writes(url, mixed.written)
     print(f"acknowledged writes: {len(mixed.written)}; lost: {lost}; without their audit entry: {unaudited}; "
           f"audit chain verifies with nothing staged: {chain_ok}")  # fmt: skip
