@@ -345,8 +345,8 @@ def case_watch_values(
     cases read back from the database and on an import's frames before they are written. With `kinds`, only the
     values of those kinds (the watched ones: a batch builds no frame for a kind nobody watches)."""
 
-    def wanted(*of: WatchKind) -> bool:
-        return kinds is None or any(k.value in kinds for k in of)
+    def wanted(kind: str) -> bool:
+        return kinds is None or kind in kinds
 
     conveyance = pl.col("conveyance_ref")
     parts = [
@@ -354,10 +354,11 @@ def case_watch_values(
             pl.col("case_id").cast(pl.Int64), pl.lit(kind.value).alias("kind"), conveyance.alias("value")
         )
         for kind in (WatchKind.CONTAINER, WatchKind.VESSEL, WatchKind.VEHICLE)
-        if wanted(kind)
+        if wanted(kind.value)
     ]
     if parties is not None:
-        if wanted(WatchKind.COMPANY, WatchKind.PERSON):
+        name_kinds = [k for k in _NAME_KINDS if wanted(k)]
+        if name_kinds:
             name_kind = (
                 pl.when(pl.col("kind") == PartyKind.COMPANY.value)
                 .then(pl.lit(WatchKind.COMPANY.value))
@@ -365,18 +366,18 @@ def case_watch_values(
             )
             case_id = pl.col("case_id").cast(pl.Int64)
             names = parties.select(case_id, name_kind.alias("kind"), pl.col("name").alias("value"))
-            if not (wanted(WatchKind.COMPANY) and wanted(WatchKind.PERSON)):  # one of the two: its names only
-                names = names.filter(pl.col("kind").is_in([k for k in _NAME_KINDS if kinds is None or k in kinds]))
+            if len(name_kinds) < len(_NAME_KINDS):  # one of the two: its names only
+                names = names.filter(pl.col("kind").is_in(name_kinds))
             parts.append(names)
         for column, kind in (("phone", WatchKind.PHONE), ("email", WatchKind.EMAIL), ("id_number", WatchKind.PASSPORT)):
-            if not wanted(kind):
+            if not wanted(kind.value):
                 continue
             parts.append(
                 parties.select(
                     pl.col("case_id").cast(pl.Int64), pl.lit(kind.value).alias("kind"), pl.col(column).alias("value")
                 )
             )
-    identifier_kinds = [k for k in _IDENTIFIER_KINDS if kinds is None or k in kinds]
+    identifier_kinds = [k for k in _IDENTIFIER_KINDS if wanted(k)]
     if identifiers is not None and identifier_kinds:
         parts.append(
             identifiers.filter(pl.col("kind").is_in(identifier_kinds)).select(
