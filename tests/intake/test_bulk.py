@@ -242,7 +242,7 @@ def test_phases_are_read_as_phase_for_date_reads_each_date() -> None:
 
 def test_a_new_case_deletes_nothing(session: Session, operation: Operation, reporter: Actor) -> None:
     """Creating a case writes its parties and identifiers without first deleting the ones a new case cannot have
-    (an edit replaces them: there the DELETEs stay); what is stored is what the edit path would store."""
+    (an edit replaces them: there the DELETEs stay), and they are stored."""
     from sqlalchemy import event
 
     sent: list[str] = []
