@@ -1,13 +1,14 @@
-"""The case open endpoint in-process: dragonnet's `GET /api/v1/cases/{id}` against the bare app's, per request.
+"""The case read endpoints in-process: dragonnet's open (`GET /api/v1/cases/{id}`) or list (`GET
+/api/v1/cases?limit=50`, as the load test sends it) against the bare app's, per request.
 
-    python benchmarks/open_inprocess.py [--cases 5000] [--requests 1000] [--profile FILE]
+    python benchmarks/open_inprocess.py [--endpoint open|list] [--cases 5000] [--requests 1000] [--profile FILE]
 
 Builds a PostgreSQL database as the load test does (`load_test.build_database`: the demo operation plus
 `--cases` generated cases), then opens cases through Starlette's TestClient (no network, no uvicorn, one
 thread: the fixed cost per open without the server's queueing) on dragonnet (`dragonnet.app:create_app`) and on
 the bare app (`benchmarks/bare_cases.py`, the same SQL by hand), alternating A and B in rounds so that the
-machine's load falls on both alike. Prints per open: mean and p50 in ms, statements sent to the database, and
-dragonnet's time / the bare app's. `--profile FILE` also writes a cProfile of dragonnet's opens.
+machine's load falls on both alike. Prints per request: mean and p50 in ms, statements sent to the database, and
+dragonnet's time / the bare app's. `--profile FILE` writes a cProfile of dragonnet's requests instead.
 PostgreSQL: $DRAGONNET_BENCH_POSTGRES_URL, else $DRAGONNET_TEST_POSTGRES_URL.
 """
 
@@ -83,16 +84,23 @@ def case_ids(url: str, n: int, rng: random.Random) -> list[int]:
     return [rng.choice(ids) for _ in range(n)]
 
 
-def timed(client: TestClient, token: str, ids: list[int]) -> tuple[list[float], int, float]:
-    """Each open's wall time, how many answered 200, and the CPU time of this process (every thread: client,
-    app and driver; not the database server's) over all of them."""
+# The load test's list request: the newest 50 cases the reader may see.
+LIST_PARAMS = {"operation": "mekong-dragon", "limit": 50}
+
+
+def timed(client: TestClient, token: str, ids: list[int], endpoint: str = "open") -> tuple[list[float], int, float]:
+    """Each request's wall time (an open per id, or as many lists), how many answered 200, and the CPU time of
+    this process (every thread: client, app and driver; not the database server's) over all of them."""
     times: list[float] = []
     statuses = 0
     headers = {"Authorization": f"Bearer {token}"}
     cpu = time.process_time()
     for case_id in ids:
         started = time.perf_counter()
-        response = client.get(f"/api/v1/cases/{case_id}", headers=headers)
+        if endpoint == "list":
+            response = client.get("/api/v1/cases", params=LIST_PARAMS, headers=headers)
+        else:
+            response = client.get(f"/api/v1/cases/{case_id}", headers=headers)
         times.append(time.perf_counter() - started)
         statuses += response.status_code == 200
     return times, statuses, time.process_time() - cpu
@@ -100,6 +108,7 @@ def timed(client: TestClient, token: str, ids: list[int]) -> tuple[list[float], 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--endpoint", choices=["open", "list"], default="open")
     parser.add_argument("--cases", type=int, default=5000)
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=5)
@@ -126,33 +135,35 @@ def run(args: argparse.Namespace, url: str) -> None:
         profiles = ThreadProfiles()
         profiles.install()
         with TestClient(create_app()) as ours:
-            timed(ours, token, ids)
+            timed(ours, token, ids, args.endpoint)
         profiles.dump(args.profile)
-        print(f"profile of {len(ids)} dragonnet opens (every thread) in {args.profile}")
+        print(f"profile of {len(ids)} dragonnet requests ({args.endpoint}, every thread) in {args.profile}")
         return
     per_round = max(1, len(ids) // args.rounds)
     with TestClient(create_app()) as ours, TestClient(bare_cases.create_app()) as bare:
         clients = {"dragonnet": ours, "bare": bare}
         counter = StatementCounter(ours.app.state.engine)  # type: ignore[attr-defined]
         for client in clients.values():  # warm-up: caches, connections
-            timed(client, token, ids[:50])
+            timed(client, token, ids[:50], args.endpoint)
         counter.count = 0
         for r in range(0, len(ids), per_round):
             for name, client in clients.items():
-                times, ok, cpu = timed(client, token, ids[r : r + per_round])
+                times, ok, cpu = timed(client, token, ids[r : r + per_round], args.endpoint)
                 results[name] += times
                 oks[name] += ok
                 cpus[name] += cpu
         statements["dragonnet"] = counter.count / len(ids)
-    print(f"{len(ids)} opens each ({oks['dragonnet']} / {oks['bare']} answered 200), {args.rounds} alternating rounds")
+    what = args.endpoint
+    answered = f"{oks['dragonnet']} / {oks['bare']} answered 200"
+    print(f"{len(ids)} {what}s each ({answered}), {args.rounds} alternating rounds")
     for name, times in results.items():
-        extra = f", {statements[name]:.2f} statements per open" if name in statements else ""
+        extra = f", {statements[name]:.2f} statements per {what}" if name in statements else ""
         print(f"{name:>9}: mean {statistics.fmean(times) * 1000:.2f} ms, p50 {statistics.median(times) * 1000:.2f} ms, "
-              f"CPU {cpus[name] / len(times) * 1000:.2f} ms per open{extra}")  # fmt: skip
+              f"CPU {cpus[name] / len(times) * 1000:.2f} ms per {what}{extra}")  # fmt: skip
     ratio = statistics.fmean(results["dragonnet"]) / statistics.fmean(results["bare"])
     print(
-        f"dragonnet / bare: {ratio:.2f}x the time per open, {cpus['dragonnet'] / cpus['bare']:.2f}x the CPU per open "
-        "(what bounds the throughput of a saturated server)"
+        f"dragonnet / bare: {ratio:.2f}x the time per {what}, {cpus['dragonnet'] / cpus['bare']:.2f}x the CPU per "
+        f"{what} (what bounds the throughput of a saturated server)"
     )
 
 

@@ -376,12 +376,14 @@ def list_cases(
     q: Annotated[str | None, Query(max_length=200, description="text in refs, places, goods, conveyance")] = None,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=queries.MAX_LIMIT)] = queries.DEFAULT_LIMIT,
-) -> CaseListOut:
+) -> Response:
     """Cases you may see, newest first, with filters; follow `next_cursor` for the next page."""
     op = get_operation(db, operation)
     filters = queries.CaseFilters(phase, status, commodity, country, q)
     page = queries.list_cursor(db, actor, op, filters, cursor=cursor, limit=limit)
-    return CaseListOut(items=[summary(c) for c in page.cases], next_cursor=page.next_cursor)
+    # `CaseListOut` encoded once from the page's plain values (its fields in order), as `bulk_response` does.
+    content = {"items": page.cases, "next_cursor": page.next_cursor}
+    return Response(content=to_json(content), media_type="application/json")
 
 
 @router.post(

@@ -10,7 +10,7 @@ import base64
 import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import BindParameter, Select, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
@@ -25,6 +25,8 @@ from dragonnet.storage.models import Agency, Case, CaseTransit, Item, Operation,
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
+# Any select over cases, whatever its columns (`filtered` keeps the caller's).
+AnySelect = TypeVar("AnySelect", bound="Select[*tuple[Any, ...]]")
 
 
 @dataclass(frozen=True)
@@ -52,10 +54,21 @@ class CaseFilters:
 
 
 def case_query(actor: Actor, operation: Operation, filters: CaseFilters) -> Select[Case]:
+    """The cases `actor` may see that match `filters`, as ORM objects with their items, agency and phase (the web
+    list's)."""
+    query = filtered(select(Case), actor, operation, filters)
+    # The agency and the phase (one each per case) come in the same query; items in one more.
+    return query.options(selectinload(Case.items), joinedload(Case.reporting_agency), joinedload(Case.phase))
+
+
+def filtered(query: AnySelect, actor: Actor, operation: Operation, filters: CaseFilters) -> AnySelect:
+    """`query` (over `cases`) kept to the cases of `operation` that `actor` may see and that match `filters`."""
     f = filters.checked()
-    query = select(Case).where(Case.operation_id == operation.id, case_visibility(actor))
+    query = query.where(Case.operation_id == operation.id, case_visibility(actor))
     if f.phase is not None:
-        query = query.join(Phase, Phase.id == Case.phase_id).where(Phase.number == f.phase)
+        # A subquery, not a join: the caller's query may already join the phases (the API's list does).
+        number = select(Phase.id).where(Phase.operation_id == operation.id, Phase.number == f.phase)
+        query = query.where(Case.phase_id == number.scalar_subquery())
     if f.status:
         query = query.where(Case.status == f.status)
     if f.commodity:
@@ -79,8 +92,7 @@ def case_query(actor: Actor, operation: Operation, filters: CaseFilters) -> Sele
             )
         )  # fmt: skip
         query = query.where(or_(*in_case, in_items))
-    # The agency and the phase (one each per case) come in the same query; items in one more.
-    return query.options(selectinload(Case.items), joinedload(Case.reporting_agency), joinedload(Case.phase))
+    return query
 
 
 @dataclass
@@ -121,21 +133,6 @@ def decode_cursor(cursor: str) -> int:
         return int(value)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise ValidationError("invalid cursor: pass back the next_cursor of the previous page") from None
-
-
-def list_cursor(
-    session: Session, actor: Actor, operation: Operation, filters: CaseFilters, *, cursor: str | None = None,
-    limit: int = DEFAULT_LIMIT,
-) -> CasePage:  # fmt: skip
-    """Keyset pagination by id, newest first: stable under inserts (for the API)."""
-    limit = min(max(1, limit), MAX_LIMIT)
-    query = case_query(actor, operation, filters)
-    if cursor:
-        query = query.where(Case.id < decode_cursor(cursor))
-    cases = list(session.execute(query.order_by(Case.id.desc()).limit(limit + 1)).scalars())
-    more = len(cases) > limit
-    cases = cases[:limit]
-    return CasePage(cases, None, encode_cursor(cases[-1].id) if more and cases else None)
 
 
 @dataclass
@@ -227,6 +224,46 @@ def open_case(session: Session, actor: Actor, case_id: int, *, purpose: str = "v
     return CaseRecord(case, items, transits, parties)
 
 
+# What the API's list shows of a case (`api.cases.CaseSummaryOut`'s fields in order, but its commodity classes).
+SUMMARY_COLUMNS = (
+    Case.id, Case.case_ref, _REPORTING.code.label("reporting_agency"), Phase.number.label("phase"), Case.status,
+    Case.version, Case.sharing_level, Case.seizure_date, Case.place_country, Case.place_locode,
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SummaryPage:
+    """A page of the API's list as plain values (no ORM objects): each case's `SUMMARY_COLUMNS` and its sorted
+    `commodity_classes`; the cursor of the next page, or None on the last."""
+
+    cases: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def list_cursor(
+    session: Session, actor: Actor, operation: Operation, filters: CaseFilters, *, cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> SummaryPage:  # fmt: skip
+    """Keyset pagination by id, newest first: stable under inserts (for the API). Read with Core selects, as
+    `open_case`: the same filters and visibility as `case_query`, without an ORM object per case and item."""
+    limit = min(max(1, limit), MAX_LIMIT)
+    joined = select(*SUMMARY_COLUMNS).join(_REPORTING, _REPORTING.id == Case.reporting_agency_id)
+    query = filtered(joined.join(Phase, Phase.id == Case.phase_id), actor, operation, filters)
+    if cursor:
+        query = query.where(Case.id < decode_cursor(cursor))
+    conn = session.connection()
+    rows = conn.execute(query.order_by(Case.id.desc()).limit(limit + 1)).mappings().all()
+    cases = [dict(row) for row in rows[:limit]]
+    classes: dict[int, set[str]] = {case["id"]: set() for case in cases}
+    if cases:
+        listed = select(Item.case_id, Item.commodity_class).where(Item.case_id.in_(list(classes))).distinct()
+        for case_id, commodity_class in conn.execute(listed):
+            classes[case_id].add(commodity_class)
+    for case in cases:
+        case["commodity_classes"] = sorted(classes[case["id"]])
+    return SummaryPage(cases, encode_cursor(cases[-1]["id"]) if len(rows) > limit and cases else None)
+
+
 def visible_ids(session: Session, actor: Actor, ids: Sequence[int]) -> set[int]:
     return set(session.execute(select(Case.id).where(Case.id.in_(list(ids)), case_visibility(actor))).scalars())
 
@@ -236,7 +273,9 @@ __all__ = [
     "CasePage",
     "CaseRecord",
     "CaseView",
+    "SummaryPage",
     "case_query",
+    "filtered",
     "list_cursor",
     "list_page",
     "open_case",
