@@ -138,12 +138,12 @@ def stored(url: str) -> tuple[int, int, float]:
 
 
 @contextmanager
-def databases(backend: str, tmp: Path, round_no: int = 1) -> Iterator[list[str]]:
-    """Two fresh database URLs of the backend (dropped afterwards on PostgreSQL)."""
+def databases(backend: str, tmp: Path, round_no: int = 1, count: int = 2) -> Iterator[list[str]]:
+    """`count` fresh database URLs of the backend (dropped afterwards on PostgreSQL): the file's, then the API's."""
     if backend == "sqlite":
-        yield [f"sqlite:///{tmp / f'file-{round_no}.db'}", f"sqlite:///{tmp / f'api-{round_no}.db'}"]
+        yield [f"sqlite:///{tmp / f'round{round_no}-{n}.db'}" for n in range(1, count + 1)]
         return
-    with throwaway_databases(server_url(), "dragonnet_bulk", 2) as urls:
+    with throwaway_databases(server_url(), "dragonnet_bulk", count) as urls:
         yield urls
 
 

@@ -106,7 +106,7 @@ def main() -> int:
         generate(path, args.cases * 2, 2)
         warm_sample(path, warm)
         for n, size in enumerate(sizes, start=1):
-            with databases(args.backend, tmp, n) as (url, _):
+            with databases(args.backend, tmp, n, count=1) as (url,):
                 (warm_body,) = client_batches(warm, size)
                 results[size] = measure(url, client_batches(path, size), warm_body, stages, queries)
     names = list(results[sizes[0]])

@@ -1,7 +1,7 @@
 """Load test: dragonnet's case list and case endpoints against a bare FastAPI app, at fixed arrival rates.
 
     python benchmarks/load_test.py [--cases 1000000] [--start-rate 5] [--refine 3] [--step-seconds 20]
-                                   [--workers 2] [--mix-rate R] [--mix-seconds 180]
+                                   [--workers 2] [--mix-rate R] [--mix-seconds 180] [--mix-only]
 
 1. Builds a fresh PostgreSQL database: the demo operation (agencies, users), then `--cases` extra cases
    with one item each, generated server-side with generate_series (fast, not through the API).
@@ -21,7 +21,8 @@
    with a 95% bootstrap interval (the reports and lists resampled): for `--mix-seconds` 180 (the default) the
    p99 of ~1,000 reports, where 60 s gave the 4th-slowest of ~330 and ratios of 1.2-2.3x between runs of the
    same code minutes apart; then every write the server acknowledged (201) must be in the database with its
-   audit entry in a chain that verifies: lost writes and lost audit entries must be 0.
+   audit entry in a chain that verifies: lost writes and lost audit entries must be 0. `--mix-only` runs this
+   step alone (at `--mix-rate`), to compare the report's tail of two trees at one rate.
 
 Bounded: at most rate x seconds requests per step, `MAX_IN_FLIGHT` at once (more count as errors), 30 s
 timeout each. PostgreSQL: $DRAGONNET_BENCH_POSTGRES_URL, else $DRAGONNET_TEST_POSTGRES_URL (a server where
@@ -218,13 +219,19 @@ def pct(values: list[float], q: float) -> float:
 
 def ratio_interval(upper: list[float], lower: list[float], q: float = 99, rounds: int = 2000) -> tuple[float, float]:
     """A 95% bootstrap interval of pct(upper, q) / pct(lower, q): both samples resampled with replacement
-    (seeded), the ratio's 2.5th and 97.5th percentiles. How far one run's ratio may be from the load's own."""
+    (seeded), the ratio's 2.5th and 97.5th percentiles. How far one run's ratio may be from the load's own.
+    Errors come as infinite latencies: a resample whose two percentiles are both infinite has no ratio, and then
+    neither has the interval (nan, nan), rather than an interval over the resamples that happen to have one."""
     if not upper or not lower:
         return float("nan"), float("nan")
     rng = random.Random(5)
-    ratios = sorted(
-        pct(rng.choices(upper, k=len(upper)), q) / pct(rng.choices(lower, k=len(lower)), q) for _ in range(rounds)
-    )
+    ratios = []
+    for _ in range(rounds):
+        high, low = pct(rng.choices(upper, k=len(upper)), q), pct(rng.choices(lower, k=len(lower)), q)
+        if math.isinf(high) and math.isinf(low):
+            return float("nan"), float("nan")
+        ratios.append(high / low)
+    ratios.sort()
     return ratios[int(0.025 * rounds)], ratios[int(0.975 * rounds) - 1]
 
 
@@ -421,23 +428,11 @@ def check_writes(url: str, written: list[str]) -> tuple[int, int, bool]:
     return len(set(written) - found.keys()), len(found) - len(audited), result.ok and result.staged == 0
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=1_000_000)
-    parser.add_argument("--start-rate", type=float, default=5, help="arrivals per second of the first step")
-    parser.add_argument("--refine", type=int, default=3, help="bisection steps after the doubling")
-    parser.add_argument("--step-seconds", type=float, default=20)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--mix-rate", type=float, default=None)
-    parser.add_argument("--mix-seconds", type=float, default=180)
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    args = parser.parse_args()
-    pg_server = server_url()
-    url = build_database(pg_server, args.cases)
-    tokens = issue_tokens(url)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    data_dir = Path(f"/tmp/dragonnet-load-{port}")
+def ladders_of_both(
+    args: argparse.Namespace, url: str, tokens: list[str], port: int, base: str, data_dir: Path
+) -> tuple[dict[str, list[int]], Step | None]:
+    """Steps 2-4: the ladders of both servers for both endpoints, printed with their ratios; the case ids each
+    token may open, and dragonnet's sustained list step."""
     print(f"\n{'server kind':<16} {'rate/s':>7} {'done/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>9} {'errors':>7}")
     ladders: dict[tuple[str, str], Ladder] = {}
     ids: dict[str, list[int]] = {}
@@ -466,9 +461,38 @@ def main() -> None:
         print(f"{kind:<8} dragonnet / bare throughput at p99 <= 1 s: {ratios[kind]:.2f}x (goal >= 0.5x)")
 
     sustained_list = ladders["dragonnet", "list"].sustained
-    mix_rate = args.mix_rate or max(1.0, (sustained_list.rate if sustained_list else args.start_rate) / 2)
+    return ids, sustained_list
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--start-rate", type=float, default=5, help="arrivals per second of the first step")
+    parser.add_argument("--refine", type=int, default=3, help="bisection steps after the doubling")
+    parser.add_argument("--step-seconds", type=float, default=20)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--mix-rate", type=float, default=None)
+    parser.add_argument("--mix-seconds", type=float, default=180)
+    parser.add_argument("--mix-only", action="store_true", help="only step 5, at --mix-rate (no ladders)")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = parser.parse_args()
+    if args.mix_only and not args.mix_rate:
+        parser.error("--mix-only needs --mix-rate")
+    pg_server = server_url()
+    url = build_database(pg_server, args.cases)
+    tokens = issue_tokens(url)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    data_dir = Path(f"/tmp/dragonnet-load-{port}")
+    ids: dict[str, list[int]] = {}
+    if not args.mix_only:
+        ids, sustained_list = ladders_of_both(args, url, tokens, port, base, data_dir)
+        mix_rate = args.mix_rate or max(1.0, (sustained_list.rate if sustained_list else args.start_rate) / 2)
+    else:
+        mix_rate = args.mix_rate
     proc = start_server("dragonnet", url, port, args.workers, data_dir)
     try:
+        ids = ids or visible_ids(base, tokens)
         mixed = asyncio.run(open_loop(base, Workload(tokens, ids, MIX), mix_rate, args.mix_seconds, seed=99))
     finally:
         stop_server(proc)
