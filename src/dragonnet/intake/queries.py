@@ -97,9 +97,10 @@ def filtered(query: AnySelect, actor: Actor, operation: Operation, filters: Case
 
 @dataclass
 class CasePage:
+    """A numbered page of the web list: its cases, how many match in all, which page of how many."""
+
     cases: list[Case]
-    total: int | None = None
-    next_cursor: str | None = None
+    total: int
     page: int = 1
     pages: int = 1
 
@@ -117,7 +118,7 @@ def list_page(
         session.execute(query.order_by(Case.seizure_date.desc(), Case.id.desc()).offset((page - 1) * per_page)
                         .limit(per_page)).scalars()
     )  # fmt: skip
-    return CasePage(cases, total, None, page, pages)
+    return CasePage(cases, total, page, pages)
 
 
 def encode_cursor(case_id: int) -> str:
@@ -261,7 +262,7 @@ def list_cursor(
             classes[case_id].add(commodity_class)
     for case in cases:
         case["commodity_classes"] = sorted(classes[case["id"]])
-    return SummaryPage(cases, encode_cursor(cases[-1]["id"]) if len(rows) > limit and cases else None)
+    return SummaryPage(cases, encode_cursor(cases[-1]["id"]) if len(rows) > limit else None)  # limit >= 1
 
 
 def visible_ids(session: Session, actor: Actor, ids: Sequence[int]) -> set[int]:
