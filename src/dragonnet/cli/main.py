@@ -123,12 +123,16 @@ def demo(
         typer.echo(f"  {username:<24} {role:<22} {agency}")
 
 
+WORKERS_HELP = "Server processes (one per core on PostgreSQL; SQLite takes one writer at a time)."
+
+
 @app.command()
 @clear_errors
 def serve(
     database_url: DatabaseOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help=WORKERS_HELP)] = 1,
 ) -> None:
     """Serve the web application and the API."""
     import uvicorn
@@ -137,17 +141,25 @@ def serve(
     from dragonnet.policy.admin import administrator_exists, setup_token
 
     if database_url:
-        os.environ["DRAGONNET_DATABASE_URL"] = database_url
+        os.environ["DRAGONNET_DATABASE_URL"] = database_url  # the workers' settings read it too
     engine = open_engine(database_url)
     with Session(engine) as session:
         first_run = not administrator_exists(session)
     engine.dispose()
-    typer.echo(f"dragonnet {__version__} on http://{host}:{port}/ (API docs: http://{host}:{port}/api/docs)")
+    # Read here, before any worker starts: without DRAGONNET_SECRET_KEY the key is made once in the data
+    # directory, and every worker signs sessions with it (a key per worker would end sessions at random).
+    settings = load_settings()
+    typer.echo(f"dragonnet {__version__} on http://{host}:{port}/ (API docs: http://{host}:{port}/api/docs)"
+               + (f", {workers} workers" if workers > 1 else ""))  # fmt: skip
     if first_run:
-        token = setup_token(load_settings().secret_key)
+        token = setup_token(settings.secret_key)
         typer.echo(f"no administrator yet: create the first one at http://{host}:{port}/setup?token={token} "
                    "(or with `dragonnet bootstrap`)")  # fmt: skip
-    uvicorn.run(create_app(), host=host, port=port, proxy_headers=False, log_level="info")
+    if workers == 1:
+        uvicorn.run(create_app(), host=host, port=port, proxy_headers=False, log_level="info")
+    else:  # each worker process builds its own app from the factory
+        uvicorn.run("dragonnet.app:create_app", factory=True, workers=workers, host=host, port=port,
+                    proxy_headers=False, log_level="info")  # fmt: skip
 
 
 # --- backup and restore -----------------------------------------------------------------------------------
