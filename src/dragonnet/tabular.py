@@ -14,7 +14,7 @@ import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -218,6 +218,15 @@ def cell_text(value: Any) -> str | None:
 # --- a Python rule over a column, settled column-wise where Polars means the same ------------------------------
 
 PRINTABLE_ASCII = r"^[\x20-\x7E]*$"  # where upper case, NFKC and separators mean the same in Polars as in Python
+
+
+def drop_columns(frame: pl.DataFrame, names: Iterable[str], *, strict: bool = True) -> pl.DataFrame:
+    """`frame.drop(names)` as a selection of the other columns: no query (a frame operation is one, whose fixed
+    cost a request's one-case frame pays in full)."""
+    gone = set(names)
+    if strict and not gone <= set(frame.columns):
+        raise pl.exceptions.ColumnNotFoundError(sorted(gone - set(frame.columns)))
+    return frame[[c for c in frame.columns if c not in gone]]
 
 
 def printable_ascii(column: str) -> pl.Expr:

@@ -196,6 +196,38 @@ def test_not_a_member_every_case_refused(session: Session, operation: Operation)
     assert session.execute(select(func.count()).select_from(Case)).scalar_one() == 0
 
 
+def test_each_case_of_a_batch_is_checked_as_it_is_alone(operation: Operation) -> None:
+    """A case checked in a batch (its rows picked out of the batch's frames) is the case checked alone (a batch
+    of one, whose rows are taken whole): the same values, items in order, parties, route and warnings. The
+    batch has cases read in a second pass (a repeated ref), cases without items or parties, and a refused one
+    between them, so that its passes take some of its cases only."""
+    reversed_items = [{"commodity_class": "wildlife", "taxon": "Manis javanica", "quantity": 2, "unit": "pieces"},
+                      {"commodity_class": "drug", "substance": "heroin", "quantity": "0,5", "unit": "kg"}]  # fmt: skip
+    bodies = [
+        _case("C-1"),
+        _case("C-2", items=reversed_items, parties=[]),
+        _case("C-3", items=[]),  # refused before its rows are read
+        _case("C-1", description="the same ref, read in a second pass"),
+        _case("C-4", transit_countries=None, parties=[*_case("x")["parties"], {"role": "owner", "kind": "company",
+                                                                                "name": "Kim Long Trading"}]),
+        _case("C-5", items=[LOTS]),  # refused by its rows
+    ]  # fmt: skip
+    inputs = [forms.CaseInput.from_mapping(b) for b in bodies]
+    batch = forms.validate_cases(inputs, agency_code="VN-CUS", operation=operation, today=TODAY)
+    assert sorted(batch.invalid) == [2, 5]
+    for index in batch.valid:
+        in_batch = batch.checked(index)
+        alone = forms.validate_case(inputs[index], agency_code="VN-CUS", operation=operation, today=TODAY)
+        assert _written(in_batch) == _written(alone), index
+    assert [i["substance"] for i in batch.checked(1).items] == [None, "heroin"]
+    assert [p["name"] for p in batch.checked(4).parties] == ["Nguyen Van A", "Kim Long Trading"]
+
+
+def _written(checked: forms.Checked) -> tuple[Any, ...]:
+    """What the writer takes of a checked case (its review rows are the whole batch's)."""
+    return checked.case, checked.items, checked.parties, checked.transit, checked.warnings
+
+
 def test_a_single_case_is_a_batch_of_one(operation: Operation) -> None:
     data = forms.CaseInput.from_mapping(_case("ONE", seizure_date="2023-01-01"))
     with pytest.raises(forms.CaseInvalid) as caught:

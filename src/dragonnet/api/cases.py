@@ -392,7 +392,7 @@ def list_cases(
 )  # fmt: skip
 def create_case(body: CaseCreate, db: DbSession, auth: ApiAuth, response: Response) -> Any:
     """Create a case of your agency (a draft unless `submit`). Same validation as the spreadsheet import."""
-    op = get_operation(db, body.operation)
+    op = get_operation(db, body.operation, phases=True)
     try:
         case = forms.create_case(db, auth.actor, op, body.to_input(), submit=body.submit)
     except forms.CaseInvalid as exc:
@@ -409,7 +409,7 @@ def bulk_create(body: Annotated[Any, Body()], db: DbSession, auth: ApiAuth) -> R
     """Create many cases (up to 2,000 per request), validated together in one pass with the import's rules;
     each case is atomic on its own: the valid ones land, the others say why."""
     slug, batch = bulk_body(body)  # the body BulkIn documents, parsed here (see case_json)
-    op = get_operation(db, slug)
+    op = get_operation(db, slug, phases=True)
     outcomes = bulk.create_cases(db, auth.actor, op, batch)
     return bulk_response(outcomes)
 

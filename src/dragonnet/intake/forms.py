@@ -55,7 +55,17 @@ from dragonnet.intake.workflow import record_status
 from dragonnet.operation.service import phase_for_date
 from dragonnet.policy.access import Actor, PermissionDenied, audit_actor, get_case
 from dragonnet.policy.audit import record
-from dragonnet.storage.models import Case, CaseIdentifier, CaseTransit, Item, Operation, Participation, Party
+from dragonnet.storage.models import (
+    Agency,
+    Case,
+    CaseIdentifier,
+    CaseTransit,
+    Item,
+    Operation,
+    Participation,
+    Party,
+)
+from dragonnet.tabular import drop_columns
 
 # The form's fields, from the exchange format (an item row's own columns; a case's columns; a party's).
 ITEM_FIELDS = names_of(FORMAT.at_level("items", "item"))
@@ -399,27 +409,13 @@ class TypedBatch:
     def item_frame(self, cases: list[int], agency_code: str) -> pl.DataFrame:
         """The item rows of `cases` as an exchange-format frame (case-level values on each row), numbered
         (`ROW`) from 1."""
-        own = pl.DataFrame(self.items, schema=_tagged(_ITEM_ROW_OWN))
-        case_level = pl.DataFrame(
-            {**{c: self.cases[c] for c in ("case_ref", *_ITEM_ROW_CASE)}, CASE: range(len(self))},
-            schema=dict.fromkeys(("case_ref", *_ITEM_ROW_CASE), pl.String) | {CASE: pl.Int64},
-        )
-        frame = own.join(case_level, on=CASE, how="left", maintain_order="left")
-        return _rows_frame(frame, ITEM_COLUMNS, None if len(cases) == len(self) else cases, agency_code)
+        return _rows_frame(self.items, self.cases, ITEM_COLUMNS, None if len(cases) == len(self) else cases,
+                           agency_code)  # fmt: skip
 
     def party_frame(self, cases: list[int], agency_code: str) -> pl.DataFrame:
-        own = pl.DataFrame(self.parties, schema=_tagged(_PARTY_ROW_OWN))
-        refs = pl.DataFrame({"case_ref": self.case_refs, CASE: range(len(self))},
-                            schema={"case_ref": pl.String, CASE: pl.Int64})  # fmt: skip
-        frame = own.join(refs, on=CASE, how="left", maintain_order="left").with_columns(
-            pl.col("case_ref").fill_null("-")
-        )
-        return _rows_frame(frame, PARTY_COLUMNS, None if len(cases) == len(self) else cases, agency_code)
-
-
-def _tagged(columns: tuple[str, ...]) -> dict[str, Any]:
-    """The schema of typed rows: text columns, then the row's case and position."""
-    return {**dict.fromkeys(columns, pl.String), CASE: pl.Int64, POSITION: pl.Int64}
+        refs = {"case_ref": ["-" if ref is None else ref for ref in self.case_refs]}
+        return _rows_frame(self.parties, refs, PARTY_COLUMNS, None if len(cases) == len(self) else cases,
+                           agency_code)  # fmt: skip
 
 
 def _json_text(value: object) -> str | None:
@@ -431,15 +427,44 @@ def _json_text(value: object) -> str | None:
     return typed_text(value)
 
 
-def _rows_frame(frame: pl.DataFrame, names: tuple[str, ...], cases: list[int] | None, agency: str) -> pl.DataFrame:
-    """The rows of `cases` (all if None) with the exchange format's columns (`reporting_agency` set), then ROW,
-    CASE, POSITION."""
-    if cases is not None:
-        frame = frame.filter(pl.col(CASE).is_in(pl.Series(cases, dtype=pl.Int64).implode()))
-    frame = frame.with_columns(pl.lit(agency, pl.String).alias("reporting_agency"),
-                               *(pl.lit(None, pl.String).alias(c) for c in names
-                                 if c not in frame.columns and c != "reporting_agency"))  # fmt: skip
-    return frame.select(*names, pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(ROW), CASE, POSITION)
+def _rows_frame(
+    rows: dict[str, list[Any]], cases: dict[str, list[Any]], names: tuple[str, ...], chosen: list[int] | None,
+    agency: str,
+) -> pl.DataFrame:  # fmt: skip
+    """The `rows` (item or party columns, tagged CASE and POSITION) of the `chosen` cases (all if None) with the
+    exchange format's columns: their own, their case's from `cases` (one value per case, repeated on its rows),
+    `reporting_agency` set, the others empty; then ROW, CASE, POSITION. Built as one frame from the batch's
+    lists, without a join or a query: a tenth of their cost for a request's one case, half for 1,000 cases."""
+    wanted = None if chosen is None else set(chosen)
+    picked = None if wanted is None else [n for n, case in enumerate(rows[CASE]) if case in wanted]
+
+    def on_picked(values: list[Any]) -> list[Any]:
+        return values if picked is None else [values[n] for n in picked]
+
+    case_of = on_picked(rows[CASE])
+    height = len(case_of)
+    data: dict[str, Any] = {}
+    for column in names:
+        if column == "reporting_agency":
+            data[column] = [agency] * height
+        elif column in rows:
+            data[column] = on_picked(rows[column])
+        elif column in cases:
+            values = cases[column]
+            data[column] = [values[case] for case in case_of]
+        else:
+            data[column] = [None] * height
+    data |= {ROW: range(1, height + 1), CASE: case_of, POSITION: on_picked(rows[POSITION])}
+    return pl.DataFrame(data, schema={**dict.fromkeys(names, pl.String), ROW: pl.Int64, CASE: pl.Int64,
+                                      POSITION: pl.Int64})  # fmt: skip
+
+
+def _with_case_positions(frame: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+    """`frame` (normalised rows, by ROW) with the CASE and POSITION of its row in `rows`: placed beside it when
+    the rows are the same in the same order (what the normalisation keeps; no query), else joined on ROW."""
+    if frame.height == rows.height and frame.get_column(ROW).equals(rows.get_column(ROW)):
+        return frame.hstack([rows.get_column(CASE), rows.get_column(POSITION)])
+    return frame.join(rows.select(ROW, CASE, POSITION), on=ROW, how="left", maintain_order="left")
 
 
 def with_phases(frame: pl.DataFrame, operation: Operation) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -471,6 +496,17 @@ def with_phases(frame: pl.DataFrame, operation: Operation) -> tuple[pl.DataFrame
     return frame, sink.frame()
 
 
+# An item row as the writer takes it (`Item`'s attributes) from the checked frame's columns.
+_ITEM_FIELDS = (
+    *((c, c) for c in ("commodity_class", "substance_text", "substance", "substance_control", "taxon_text", "taxon",
+                       "cites_appendix", "taxon_status", "taxon_rank", "specimen_type", "quantity", "unit",
+                       "quantity_text", "mass_kg", "hs_code")),
+    ("goods_description", "description"),
+)  # fmt: skip
+# A party row's columns that are not `Party`'s attributes (its extra fields go in `extra`).
+_PARTY_NOT_STORED = frozenset({ROW, CASE, POSITION, "case_ref", "reporting_agency", *PARTY_EXTRA})
+
+
 @dataclass
 class CheckedBatch:
     """A batch after its one pass: the normalised item rows (with `phase_id`) and party rows of its valid cases,
@@ -494,8 +530,8 @@ class CheckedBatch:
         """One valid case as the writer of a single case takes it; CaseInvalid if it is not valid."""
         if index in self.invalid:
             raise self.invalid[index]
-        frame = self.items.filter(pl.col(CASE) == index).sort(POSITION)
-        first = frame.row(0, named=True)
+        rows = self._rows_of(self.items, index)
+        first = rows[0]
         case = {c: first[c] for c in (*CASE_COLUMNS, "latitude", "longitude") if c not in _NOT_CASE_ATTRIBUTES}
         case["extra"] = pack(first, CASE_EXTRA)
         case["case_ref"] = first["case_ref"]
@@ -503,24 +539,23 @@ class CheckedBatch:
         case["sharing_level"] = case["sharing_level"] or SharingLevel.AMBER.value
         case["phase_id"] = first["phase_id"]
         case["description"] = self.descriptions[index]
-        item_rows = [
-            {**row, "extra": pack(extra, ITEM_EXTRA)}
-            for row, extra in zip(
-                frame.select(
-                    "commodity_class", "substance_text", "substance", "substance_control", "taxon_text", "taxon",
-                    "cites_appendix", "taxon_status", "taxon_rank", "specimen_type", "quantity", "unit",
-                    "quantity_text", "mass_kg", "hs_code", pl.col("description").alias("goods_description"),
-                ).to_dicts(),
-                frame.select(*ITEM_EXTRA).to_dicts() if ITEM_EXTRA else [{} for _ in range(frame.height)],
-                strict=True,
-            )
-        ]  # fmt: skip
-        party_frame = self.parties.filter(pl.col(CASE) == index).sort(POSITION)
-        parties = party_frame.drop(ROW, CASE, POSITION, "case_ref", "reporting_agency", strict=False).to_dicts()
-        parties = [{**{k: v for k, v in p.items() if k not in PARTY_EXTRA}, "extra": pack(p, PARTY_EXTRA)}
-                   for p in parties]  # fmt: skip
+        item_rows = [{**{name: row[column] for name, column in _ITEM_FIELDS}, "extra": pack(row, ITEM_EXTRA)}
+                     for row in rows]  # fmt: skip
+        parties = [
+            {**{k: v for k, v in p.items() if k not in _PARTY_NOT_STORED}, "extra": pack(p, PARTY_EXTRA)}
+            for p in self._rows_of(self.parties, index)
+        ]
         transit = list(first["transit_countries"] or [])
         return Checked(case, item_rows, parties, transit, self.warnings.get(index, []), self.review)
+
+    def _rows_of(self, frame: pl.DataFrame, index: int) -> list[dict[str, Any]]:
+        """The rows of case `index` in `frame`, in position order, as dicts. A batch of one case (a report) has
+        only its own rows, already in order (no query)."""
+        if frame.is_empty():
+            return []
+        if not (self.size == 1 and frame.get_column(POSITION).is_sorted()):
+            frame = frame.filter(pl.col(CASE) == index).sort(POSITION)
+        return frame.to_dicts()
 
 
 class _Problems:
@@ -595,9 +630,9 @@ def _one_pass(
     """Normalise the items and parties of the `chosen` cases (distinct refs) at once; record their problems by
     field."""
     rows = batch.item_frame(chosen, agency_code)
-    items = normalise_items(rows.drop(CASE, POSITION), today=today, mappings=mappings)
+    items = normalise_items(drop_columns(rows, (CASE, POSITION)), today=today, mappings=mappings)
     frame, phase_errors = with_phases(items.frame, operation)
-    frame = frame.join(rows.select(ROW, CASE, POSITION), on=ROW, how="left", maintain_order="left")
+    frame = _with_case_positions(frame, rows)
     for e in _located(items.errors, rows):
         problems.add(e[CASE], FieldError(_field_name(e["column"], e[POSITION]), e["value"], e["reason"],
                                          e["suggestion"]))  # fmt: skip
@@ -613,15 +648,14 @@ def _one_pass(
         return frame, parties, review
     party_rows = batch.party_frame(chosen, agency_code)
     if party_rows.height:
-        normalised = normalise_parties(party_rows.drop(CASE, POSITION), today=today, mappings=mappings)
+        normalised = normalise_parties(drop_columns(party_rows, (CASE, POSITION)), today=today, mappings=mappings)
         review = pl.concat([review, normalised.review], how="vertical")
         for e in _located(normalised.errors, party_rows):
             if e["column"] in ("case_ref", "reporting_agency"):
                 continue
             problems.add(e[CASE], FieldError(f"parties[{e[POSITION]}].{e['column']}", e["value"], e["reason"],
                                              e["suggestion"]))  # fmt: skip
-        parties = normalised.frame.join(party_rows.select(ROW, CASE, POSITION), on=ROW, how="left",
-                                        maintain_order="left")  # fmt: skip
+        parties = _with_case_positions(normalised.frame, party_rows)
     return frame, parties, review
 
 
@@ -638,20 +672,23 @@ def validate_case(
 # --- writing ------------------------------------------------------------------------------------------------
 
 
-def check_member(session: Session, actor: Actor, operation: Operation) -> None:
+def check_member(session: Session, actor: Actor, operation: Operation) -> Agency:
+    """The actor's agency if the actor reports for it in `operation` (read in the same statement: the new case's
+    agency, so that showing it reads nothing more)."""
     if not any(actor.has(r) for r in EDITING_ROLES) or actor.agency_id is None:
         raise PermissionDenied(
             actor, "operation", operation.slug, "only reporters and national coordinators report cases"
         )
     taking_part = session.execute(
-        select(Participation.id).where(
-            Participation.operation_id == operation.id, Participation.agency_id == actor.agency_id
-        )
-    ).first()
+        select(Agency)
+        .join(Participation, Participation.agency_id == Agency.id)
+        .where(Participation.operation_id == operation.id, Participation.agency_id == actor.agency_id)
+    ).scalar_one_or_none()
     if taking_part is None:
         raise PermissionDenied(
             actor, "operation", operation.slug, f"{actor.agency_code} does not take part in operation {operation.slug}"
         )
+    return taking_part
 
 
 def _apply(session: Session, case: Case, checked: Checked) -> None:
@@ -703,7 +740,7 @@ def create_case(
     today: dt.date | None = None,
 ) -> Case:
     """Create a case of the actor's agency (a draft, or submitted with `submit`)."""
-    check_member(session, actor, operation)
+    agency = check_member(session, actor, operation)
     assert actor.agency_code is not None and actor.agency_id is not None
     mappings = load_mappings(session, operation.id, actor.agency_code)
     checked = validate_case(data, agency_code=actor.agency_code.upper(), operation=operation, today=today,
@@ -716,7 +753,7 @@ def create_case(
     now = dt.datetime.now(dt.UTC)
     status = CaseStatus.SUBMITTED.value if submit else CaseStatus.DRAFT.value
     case = Case(
-        operation_id=operation.id, reporting_agency_id=actor.agency_id, status=status, created_by_id=actor.user_id,
+        operation_id=operation.id, reporting_agency=agency, status=status, created_by_id=actor.user_id,
         reported_at=now, created_at=now, submitted_at=now if submit else None,
     )  # fmt: skip
     _apply(session, case, checked)

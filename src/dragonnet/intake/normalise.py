@@ -37,7 +37,7 @@ from dragonnet.intake.readings import (
     read_substance,
     read_taxon,
 )
-from dragonnet.tabular import RowError, printable_ascii, settled_or_rule
+from dragonnet.tabular import RowError, drop_columns, printable_ascii, settled_or_rule
 
 TEXT_MAX = FORMAT.text_max
 SHOWN_VALUE_MAX = 200  # an error echoes at most this much of the offending cell
@@ -220,14 +220,6 @@ def _with_nulls(frame: pl.DataFrame, schema: dict[str, Any]) -> pl.DataFrame:
     return frame.hstack(_constant_columns(tuple(schema.items()), None, frame.height))
 
 
-def _drop(frame: pl.DataFrame, names: Sequence[str], *, strict: bool = True) -> pl.DataFrame:
-    """`frame.drop(names)` as a selection of the other columns (no query: a frame operation is one)."""
-    gone = set(names)
-    if strict and not gone <= set(frame.columns):
-        raise pl.exceptions.ColumnNotFoundError(sorted(gone - set(frame.columns)))
-    return frame[[c for c in frame.columns if c not in gone]]
-
-
 def _distinct(frame: pl.DataFrame, column: str, *, nulls: bool = False) -> list[Any]:
     """The distinct values of `column` (null among them only with `nulls`), in no particular order; a one-row
     frame's one value read without a query."""
@@ -242,7 +234,7 @@ def _joined(frame: pl.DataFrame, table: pl.DataFrame, column: str, *, nulls_equa
     kept). A one-row frame's table holds its value only (a null one only where `nulls_equal`), so the join is the
     table's other columns placed beside the row."""
     if _one_row(frame) and table.height == 1 and (nulls_equal or frame.get_column(column).null_count() == 0):
-        return frame.hstack(_drop(table, [column]))
+        return frame.hstack(drop_columns(table, [column]))
     return frame.join(table, on=column, how="left", maintain_order="left", nulls_equal=nulls_equal)
 
 
@@ -358,7 +350,7 @@ class Reads:
     @staticmethod
     def drop_notes(frame: pl.DataFrame, *prefixes: str, also: Sequence[str] = ()) -> pl.DataFrame:
         """The frame without the notes of `prefixes` (and the columns `also`), in one selection."""
-        return _drop(frame, [*(f"{p}__{suffix}" for p in prefixes for suffix in _NOTES), *also], strict=False)
+        return drop_columns(frame, [*(f"{p}__{suffix}" for p in prefixes for suffix in _NOTES), *also], strict=False)
 
     def frame(self) -> pl.DataFrame:
         if not self._review:
@@ -395,7 +387,7 @@ def _enum(frame: pl.DataFrame, column: str, sink: ErrorSink, target: str | None 
         suggestion=pl.col(f"{out}__s"),
         requires_null=out,
     )
-    return _drop(frame, [f"{out}__s"])
+    return drop_columns(frame, [f"{out}__s"])
 
 
 def _countries(frame: pl.DataFrame, columns: Sequence[str], sink: ErrorSink, reads: Reads) -> pl.DataFrame:
@@ -531,7 +523,8 @@ def _with_odd_numbers(frame: pl.DataFrame, column: str, out: str, odd: list[str]
             schema={column: pl.String, f"{out}__odd": pl.Float64},
         )
         frame = _joined(frame, table, column)
-        frame = _drop(frame.with_columns(pl.coalesce(pl.col(out), pl.col(f"{out}__odd")).alias(out)), [f"{out}__odd"])
+        frame = frame.with_columns(pl.coalesce(pl.col(out), pl.col(f"{out}__odd")).alias(out))
+        frame = drop_columns(frame, [f"{out}__odd"])
     return frame
 
 
@@ -971,7 +964,7 @@ def _case_level(frame: pl.DataFrame, sink: ErrorSink) -> pl.DataFrame:
         written = pl.col(f"__has_{column}") if one_row else pl.col(f"__has_{column}").any().over(keys)
         sink.add(frame, pl.col(column).is_null() & ~written & has_case, column,
                  pl.lit(REQUIRED_ON_A_ROW), value=pl.lit(None, dtype=pl.String), requires_null=column)  # fmt: skip
-    return _drop(frame, [f"__has_{c}" for c in _CASE_REQUIRED])
+    return drop_columns(frame, [f"__has_{c}" for c in _CASE_REQUIRED])
 
 
 def _filled_from_first_rows(frame: pl.DataFrame, sink: ErrorSink, keys: list[str], has_case: pl.Expr) -> pl.DataFrame:

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from dragonnet.domain.phases import check_periods, phase_of, roman
 from dragonnet.domain.vocabulary import AgencyKind, CaseStatus, CommodityClass, ParticipationRole
@@ -50,8 +50,13 @@ def create_operation(
     return op
 
 
-def get_operation(session: Session, slug: str) -> Operation:
-    op = session.execute(select(Operation).where(Operation.slug == slug)).scalar_one_or_none()
+def get_operation(session: Session, slug: str, *, phases: bool = False) -> Operation:
+    """The operation; with `phases`, its phases read in the same statement (a case's report dates its case by
+    them: one round trip less per report)."""
+    query = select(Operation).where(Operation.slug == slug)
+    if phases:
+        query = query.options(joinedload(Operation.phases))
+    op = session.execute(query).unique().scalar_one_or_none()
     if op is None:
         raise NotFound(f"unknown operation {slug!r}")
     return op

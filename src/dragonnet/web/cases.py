@@ -260,7 +260,7 @@ async def report_submit(request: Request, slug: str, db: DbSession, auth: PageAu
 
 
 def _report_submit(request: Request, slug: str, db: Session, auth: Authenticated, form: dict[str, str]) -> Response:
-    op = get_operation(db, slug)
+    op = get_operation(db, slug, phases=True)
     data = forms.CaseInput.from_form(form)
     try:
         case = forms.create_case(db, auth.actor, op, data, submit=form.get("submit") == "1")
