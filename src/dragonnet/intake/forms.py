@@ -55,16 +55,7 @@ from dragonnet.intake.workflow import record_status
 from dragonnet.operation.service import phase_for_date
 from dragonnet.policy.access import Actor, PermissionDenied, audit_actor, get_case
 from dragonnet.policy.audit import record
-from dragonnet.storage.models import (
-    Agency,
-    Case,
-    CaseIdentifier,
-    CaseTransit,
-    Item,
-    Operation,
-    Participation,
-    Party,
-)
+from dragonnet.storage.models import Agency, Case, CaseIdentifier, CaseTransit, Item, Operation, Participation, Party
 from dragonnet.tabular import drop_columns
 
 # The form's fields, from the exchange format (an item row's own columns; a case's columns; a party's).
