@@ -81,11 +81,24 @@ def test_serve_with_workers_answers_on_kept_connections(tmp_path: Path) -> None:
         connection.close()
         assert (data_dir / "secret.key").read_text().strip()
         assert ", 2 workers" in log.read_text()
-        workers = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
-        assert len(workers) >= 2  # the two workers (and uvicorn's own helper process, if it starts one)
+        assert len(_children(proc.pid)) >= 2  # the two workers (and uvicorn's own helper process, if it starts one)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid`, read from /proc (no procps needed on a slim machine)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # "pid (comm) state ppid ...": comm may hold spaces, so split after its closing parenthesis.
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # a process that ended while being read
+        if ppid == pid:
+            children.append(int(stat.parent.name))
+    return children
 
 
 def _connected(port: int, proc: subprocess.Popen[bytes], log: Path) -> http.client.HTTPConnection:
