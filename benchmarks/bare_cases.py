@@ -3,8 +3,8 @@
 It runs the SQL dragonnet's `GET /api/v1/cases` and `GET /api/v1/cases/{id}` run (the API token's user,
 the operation, the visibility filter of `dragonnet.policy.access` written out by hand for that user, the
 page or the case with its items, transits and, where the reader may see them, parties) on the same engine
-settings (`make_engine`), and answers the same JSON shape; nothing else: no ORM, no pydantic, no policy
-module, no audit entry, no `last_used_at`, no admission limit or security headers.
+settings (`make_engine`) and switch interval, and answers the same JSON shape; nothing else: no ORM, no
+pydantic, no policy module, no audit entry, no `last_used_at`, no admission limit or security headers.
 
     uvicorn --factory --app-dir benchmarks bare_cases:create_app   (DRAGONNET_DATABASE_URL as for dragonnet)
 """
@@ -14,12 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import sys
 from typing import Any
 
 from fastapi import FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, Engine, text
 
+from dragonnet.config import load_settings
 from dragonnet.storage.db import make_engine
 
 _USER = text(
@@ -93,6 +95,10 @@ def _plain(value: Any) -> Any:
 
 def create_app() -> FastAPI:
     engine: Engine = make_engine(os.environ["DRAGONNET_DATABASE_URL"])
+    # The same server settings as dragonnet's workers: their threads' switch interval (1 ms by default).
+    interval = load_settings().switch_interval
+    if interval is not None:
+        sys.setswitchinterval(interval)
     app = FastAPI()
 
     @app.get("/api/v1/health")

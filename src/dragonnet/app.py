@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -148,6 +149,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Audit entries committed by a server that stopped before chaining them are chained now.
         await anyio.to_thread.run_sync(audit.append_staged, engine)
+        if settings.switch_interval is not None:
+            sys.setswitchinterval(settings.switch_interval)
         if settings.warm_start:
             await anyio.to_thread.run_sync(warm_up, app)
         yield

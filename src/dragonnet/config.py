@@ -10,6 +10,10 @@ from pathlib import Path
 DEFAULT_DATA_DIR = Path("var")
 
 
+class InvalidSetting(ValueError):
+    """A setting in the environment that cannot be read; the message names the variable and what it takes."""
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -20,6 +24,12 @@ class Settings:
     # A served worker prepares itself before its first request (`app.warm_up`); off where apps are built by the
     # hundred (tests), on for `load_settings`, the servers' settings.
     warm_start: bool = False
+    # How long a thread holding the interpreter keeps it while another waits (`sys.setswitchinterval`), set by
+    # a served worker at start; None leaves the interpreter's own (5 ms). A request that waits on the database
+    # gives the interpreter up at every statement and waits up to this long to get it back from a thread that
+    # computes: a report (~20 statements) pays it ~20 times, a list ~4 times (docs/benchmarks.md, thirteenth
+    # session).
+    switch_interval: float | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -35,10 +45,32 @@ def load_settings() -> Settings:
         database_url=url,
         data_dir=data_dir,
         secret_key=secret,
-        session_hours=int(os.environ.get("DRAGONNET_SESSION_HOURS", "8")),
+        session_hours=_session_hours(os.environ.get("DRAGONNET_SESSION_HOURS", "8")),
         secure_cookies=os.environ.get("DRAGONNET_SECURE_COOKIES", "0") == "1",
         warm_start=os.environ.get("DRAGONNET_WARM_START", "1") == "1",
+        switch_interval=_switch_interval(os.environ.get("DRAGONNET_SWITCH_INTERVAL_MS", "1")),
     )
+
+
+def _switch_interval(text: str) -> float:
+    """`DRAGONNET_SWITCH_INTERVAL_MS` in seconds: a number of milliseconds from 0.1 to 100."""
+    try:
+        ms = float(text)
+    except ValueError:
+        ms = float("nan")
+    if not 0.1 <= ms <= 100:  # also refuses nan and inf
+        raise InvalidSetting(
+            f"DRAGONNET_SWITCH_INTERVAL_MS={text!r}: give a number of milliseconds from 0.1 to 100 (default 1)"
+        )
+    return ms / 1000
+
+
+def _session_hours(text: str) -> int:
+    if not text.strip().isdigit() or not 1 <= int(text) <= 24 * 30:
+        raise InvalidSetting(
+            f"DRAGONNET_SESSION_HOURS={text!r}: give a whole number of hours from 1 to 720 (default 8)"
+        )
+    return int(text)
 
 
 def _persistent_secret(data_dir: Path) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -9,7 +11,7 @@ from sqlalchemy.orm import Session
 from dragonnet.errors import NotFound, ValidationError
 from dragonnet.policy import access, sharing
 from dragonnet.policy.access import PermissionDenied, suppress_cells, suppress_small
-from dragonnet.storage.models import AuditEvent
+from dragonnet.storage.models import AuditEvent, Case, Party
 from security.world import World, actor_of, build_world
 
 ACTORS = ["th_reporter", "th_coord", "vn_reporter", "vn_coord", "la_reporter", "analyst", "observer", "admin"]
@@ -40,6 +42,33 @@ def test_items_parties_identifiers_match_the_oracle(session: Session, world: Wor
     # Partner observers never see nominal data, even when named with a nominal share (UNODC is).
     observer = actor_of(session, "observer")
     assert session.execute(access.visible_parties(observer)).first() is None
+
+
+def test_one_cases_parties_in_one_statement_match_the_oracle(session: Session, world: World) -> None:
+    """`nominal_parties`: None where the actor may not see the case's nominal data (or the case, or there is no
+    such case), else exactly its parties in id order, [] for a case without any."""
+    first = session.get(Case, world.cases[0].id)
+    assert first is not None
+    partyless = Case(operation_id=first.operation_id, phase_id=first.phase_id, status="draft", case_ref="R-NONE",
+                     reporting_agency_id=first.reporting_agency_id, sharing_level=first.sharing_level,
+                     seizure_date=first.seizure_date, place_country=first.place_country)  # fmt: skip
+    session.add_all([partyless, Party(case_id=first.id, role="owner", kind="company", name="Second party")])
+    session.flush()
+    fact = world.cases[0]
+    facts = {c.id: c for c in world.cases} | {partyless.id: replace(fact, id=partyless.id, status="draft", shares={})}
+    answers = {"none": 0, "empty": 0, "one": 0, "two": 0}
+    for who in ACTORS:
+        actor = actor_of(session, who)
+        for case_id in [*facts, 10**9]:
+            got = access.nominal_parties(session, actor, case_id)
+            if case_id not in facts or not world.sees(who, facts[case_id])[1]:
+                assert got is None, (who, case_id)
+                answers["none"] += 1
+                continue
+            expected = session.execute(select(Party.id).where(Party.case_id == case_id).order_by(Party.id)).scalars()
+            assert got is not None and [p.id for p in got] == list(expected), (who, case_id)
+            answers[("empty", "one", "two")[len(got)]] += 1
+    assert all(answers.values()), answers  # each kind of answer was met
 
 
 def test_share_and_unshare(session: Session, world: World) -> None:

@@ -11,7 +11,7 @@ import typer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from dragonnet.config import load_settings
+from dragonnet.config import InvalidSetting, load_settings
 from dragonnet.errors import DragonnetError, NotFound
 from dragonnet.policy.access import Actor
 from dragonnet.storage.db import has_schema, make_engine, redact
@@ -56,7 +56,7 @@ def clear_errors(fn: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
-        except DragonnetError as exc:
+        except (DragonnetError, InvalidSetting) as exc:
             raise fail(str(exc)) from None
 
     return wrapper

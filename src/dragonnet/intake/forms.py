@@ -748,16 +748,17 @@ def create_case(
         reported_at=now, created_at=now, submitted_at=now if submit else None,
     )  # fmt: skip
     _apply(session, case, checked)
-    with session.begin_nested():
-        session.add(case)
-        session.flush()
-        _write_parties(session, case.id, checked.parties, new_case=True)
-        record_status(session, actor, case, None, status, "created")
-        _queue_values(session, operation.id, actor.agency_id, checked)
-        record(session, audit_actor(actor), "case.create", "case", case.id, case_ref=case.case_ref, status=status,
-               items=len(checked.items), parties=len(checked.parties), warnings=len(checked.warnings))  # fmt: skip
-        session.flush()
-        hooks.cases_written(session, hooks.CasesWritten(case_ids=[case.id]))
+    # No savepoint (two round trips): nothing is written before this point, and neither door goes on with the
+    # transaction after a failure below; the request's rollback undoes all of it.
+    session.add(case)
+    session.flush()
+    _write_parties(session, case.id, checked.parties, new_case=True)
+    record_status(session, actor, case, None, status, "created")
+    _queue_values(session, operation.id, actor.agency_id, checked)
+    record(session, audit_actor(actor), "case.create", "case", case.id, case_ref=case.case_ref, status=status,
+           items=len(checked.items), parties=len(checked.parties), warnings=len(checked.warnings))  # fmt: skip
+    session.flush()
+    hooks.cases_written(session, hooks.CasesWritten(case_ids=[case.id]))
     return case
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 from dragonnet.domain.vocabulary import CaseStatus, CommodityClass
 from dragonnet.errors import ValidationError
 from dragonnet.intake.record import import_case_ids
-from dragonnet.policy.access import Actor, Hidden, audit_actor, case_visibility, may_see_nominal, visible_case_row
+from dragonnet.policy.access import Actor, Hidden, audit_actor, case_visibility, nominal_parties, visible_case_row
 from dragonnet.policy.audit import record
 from dragonnet.reference import countries
 from dragonnet.storage.models import Agency, Case, CaseTransit, Item, Operation, Party, Phase
@@ -145,9 +145,9 @@ class CaseView:
 
 def read_parties(session: Session, actor: Actor, case: Case, *, purpose: str = "view") -> list[Party] | None:
     """The case's parties if the reader may see nominal data (audited as `case.read_nominal`), else None."""
-    if not may_see_nominal(session, actor, case.id):
+    parties = nominal_parties(session, actor, case.id)
+    if parties is None:
         return None
-    parties = list(session.execute(select(Party).where(Party.case_id == case.id).order_by(Party.id)).scalars())
     _audit_nominal_read(session, actor, case.id, [p.id for p in parties], purpose)
     return parties
 

@@ -376,6 +376,21 @@ def may_see_nominal(session: Session, actor: Actor, case_id: int) -> bool:
     return session.execute(query).first() is not None
 
 
+def nominal_parties(session: Session, actor: Actor, case_id: int) -> list[Party] | None:
+    """The case's parties (by id) if `actor` may see its nominal data, else None: one statement, the case
+    outer-joined to its parties under both rules (no row: not allowed; one row without a party: none)."""
+    query = (
+        select(Case.id, Party)
+        .outerjoin(Party, Party.case_id == Case.id)
+        .where(Case.id == case_id, case_visibility(actor), nominal_visibility(actor))
+        .order_by(Party.id)
+    )
+    rows = session.execute(query).all()
+    if not rows:
+        return None
+    return [party for _, party in rows if party is not None]
+
+
 def record_nominal_read(
     session: Session, actor: Actor, case_id: int, *, party_ids: Iterable[int] = (), purpose: str = "view"
 ) -> None:
