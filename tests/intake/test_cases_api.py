@@ -3,13 +3,18 @@ access (foreign ids answer 404), CSRF on cookie writes."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from dragonnet.intake import forms
 from dragonnet.storage.db import make_engine
-from dragonnet.storage.models import AuditEvent
+from dragonnet.storage.intake_models import CaseStatusChange
+from dragonnet.storage.models import AuditEvent, AuditStaged, Case, CaseIdentifier, CaseTransit, Item, Party
 from intake.webcases import api_client, case_body
 from web.seed import SLUG, Seeded
+
+_WRITTEN = (Case, Item, CaseTransit, Party, CaseIdentifier, CaseStatusChange, AuditStaged, AuditEvent)
 
 
 def test_create_read_normalised(app_client: TestClient, seeded_db: Seeded) -> None:
@@ -30,6 +35,29 @@ def test_create_read_normalised(app_client: TestClient, seeded_db: Seeded) -> No
     assert body["parties"][0]["nationality"] == "TH"
     read = th.get(f"/api/v1/cases/{body['id']}")
     assert read.status_code == 200 and read.json()["parties"][0]["name"] == "Somchai Test"
+
+
+def test_a_report_that_fails_after_its_rows_are_written_leaves_nothing(
+    app_client: TestClient, seeded_db: Seeded, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The create writes without a savepoint of its own: a failure after the case, its items, parties, status
+    row and audit entry were sent (here in the watchlist hook, the last step) rolls back the whole request."""
+    th, headers = api_client(app_client, "th_reporter")
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        before = {t: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in _WRITTEN}
+
+    def fails(_session: object, _event: object) -> None:
+        raise RuntimeError("the hook failed")
+
+    monkeypatch.setattr(forms.hooks, "cases_written", fails)
+    body = case_body("TH-API-FAILS", parties=[{"role": "courier", "kind": "person", "name": "Somchai Test",
+                                                "phone": "081 234 5678"}])  # fmt: skip
+    assert th.post("/api/v1/cases", json=body, headers=headers).status_code == 500
+    with engine.connect() as conn:
+        after = {t: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in _WRITTEN}
+    engine.dispose()
+    assert after == before
 
 
 def test_validation_errors_by_field(app_client: TestClient, seeded_db: Seeded) -> None:
