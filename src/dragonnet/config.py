@@ -26,9 +26,9 @@ class Settings:
     warm_start: bool = False
     # How long a thread holding the interpreter keeps it while another waits (`sys.setswitchinterval`), set by
     # a served worker at start; None leaves the interpreter's own (5 ms). A request that waits on the database
-    # gives the interpreter up at every statement and waits up to this long to get it back from a thread that
-    # computes: a report (~20 statements) pays it ~20 times, a list ~4 times (docs/benchmarks.md, thirteenth
-    # session).
+    # (or a Polars query) gives the interpreter up, and waits up to this long to get it back from a thread that
+    # computes: a report (16 statements, 10 Polars queries) pays it ~26 times, a list ~4 times
+    # (docs/benchmarks.md, thirteenth session).
     switch_interval: float | None = None
 
     @property

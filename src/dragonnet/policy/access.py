@@ -342,7 +342,7 @@ def get_case(session: Session, actor: Actor, case_id: int, *, load: Sequence[ORM
 def visible_case_row(actor: Actor, case_id: int, *columns: Any) -> Select[Any]:
     """`columns` of case `case_id` if `actor` may see it (no row otherwise: the same for a missing and a hidden
     case), then one more column, `may_see_nominal`: whether `actor` may also see the case's nominal data
-    (`may_see_nominal` folded into the same query)."""
+    (the nominal rule folded into the same query)."""
     nominal = nominal_visibility(actor).label("may_see_nominal")
     return select(*columns, nominal).select_from(Case).where(Case.id == case_id, case_visibility(actor))
 
@@ -369,11 +369,6 @@ def visible_identifiers(actor: Actor) -> Select[CaseIdentifier]:
         .join(Case, CaseIdentifier.case_id == Case.id)
         .where(case_visibility(actor), or_(not_(identifier_is_nominal()), nominal_visibility(actor)))
     )
-
-
-def may_see_nominal(session: Session, actor: Actor, case_id: int) -> bool:
-    query = select(Case.id).where(Case.id == case_id, case_visibility(actor), nominal_visibility(actor))
-    return session.execute(query).first() is not None
 
 
 def nominal_parties(session: Session, actor: Actor, case_id: int) -> list[Party] | None:
