@@ -213,3 +213,38 @@ def test_a_level_no_random_pair_agreed_on_keeps_a_u_in_the_saved_model() -> None
     phone = next(c for c in model["comparisons"] if c["output_column_name"] == "phone")
     exact = next(level for level in phone["comparison_levels"] if "=" in level["sql_condition"])
     assert exact["u_probability"] == pytest.approx(1 / 50)
+
+
+def test_the_u_estimate_takes_one_pass_when_every_pair_fits_in_the_sample() -> None:
+    from dragonnet.linkage.resolve import U_CHUNKS, u_chunks
+
+    assert u_chunks(2000, 2e6) == 1  # 1,999,000 pairs: all of them in the sample
+    assert u_chunks(2001, 2e6) == U_CHUNKS  # 2,001,000 pairs: a sample, in Splink's chunks
+    assert u_chunks(None, 2e6) == U_CHUNKS  # count unknown: Splink's default
+    assert u_chunks(0, 2e6) == u_chunks(1, 2e6) == 1
+
+
+def test_one_pass_gives_the_u_values_of_the_chunks_where_none_stops_early() -> None:
+    """73 records (2,628 pairs): no level is seen often enough to stop Splink's chunks early, so they count every
+    pair, as the one pass does (what lets the Spark cluster's job take one pass: tests/linkage/test_spark_cluster.py
+    checks it against DuckDB)."""
+    import logging
+
+    from splink import Linker
+
+    from dragonnet.linkage.resolve import U_CHUNKS, _db_api, blocked_table, records_table, register, splink_settings
+
+    records = records_table(small_population(seed=5, people=40)[0])
+    assert records.num_rows == 73
+
+    def u_values(chunks: int) -> list[float | None]:
+        linker = Linker(register(_db_api("duckdb"), blocked_table(records)), splink_settings(),
+                        log_level=logging.ERROR)  # fmt: skip
+        linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=7, num_chunks=chunks)
+        model = linker.misc.save_model_to_json()
+        return [level.get("u_probability") for c in model["comparisons"] for level in c["comparison_levels"]]
+
+    one, chunked = u_values(1), u_values(U_CHUNKS)
+    assert any(u is not None for u in one)
+    assert [u is None for u in one] == [u is None for u in chunked]
+    assert [u for u in one if u is not None] == pytest.approx([u for u in chunked if u is not None], rel=1e-12)

@@ -267,13 +267,22 @@ def load(path: Path | str | None = None) -> ExchangeFormat:
 
 
 @functools.lru_cache(maxsize=4)
+def load_yaml(text: str) -> Any:
+    """YAML as `yaml.safe_load` reads it, with libyaml's safe loader where PyYAML has it (its wheels do): 7x faster
+    than the Python loader, which took ~0.4 s of every process's start (each CLI command, each server worker)
+    on the exchange format's file."""
+    if yaml.__with_libyaml__:
+        return yaml.load(text, Loader=yaml.CSafeLoader)
+    return yaml.safe_load(text)
+
+
 def _load(path: str) -> ExchangeFormat:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ValidationError(f"exchange format {path}: cannot read it: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         raise ValidationError(f"exchange format {path}: not valid YAML: {exc}") from None
     return parse(data, path)
@@ -294,7 +303,7 @@ def babel_extract(fileobj: Any, keywords: object, comment_tags: object, options:
     """A Babel extraction method (babel.cfg): the columns' descriptions and the example row's label (the example
     of the `description` column) are msgids, so the templates read in the user's language while the format file
     stays the one definition. The other examples are data (codes, names, values) and stay as written."""
-    data = yaml.safe_load(fileobj.read().decode("utf-8"))
+    data = load_yaml(fileobj.read().decode("utf-8"))
     seen: set[str] = set()
     for sheet in SHEETS:
         for raw in data["sheets"][sheet]["columns"]:

@@ -523,12 +523,17 @@ class Resolution:
 TRAINING_BLOCKS = (("kind", "name_key", "b_name"), ("kind", "birth_date", "b_birth_date"))
 
 
-def train(linker: Any, *, seed: int = 7, max_pairs_u: float = 2e6, min_em_pairs: int = 0, table: Any = None) -> None:
+def train(
+    linker: Any, *, seed: int = 7, max_pairs_u: float = 2e6, min_em_pairs: int = 0, table: Any = None,
+    records: int | None = None,
+) -> None:  # fmt: skip
     """Estimate the Fellegi-Sunter model of `linker` from its records (EM, no labels).
 
     An EM session on fewer than `min_em_pairs` blocked pairs is skipped: a handful of pairs (a short list
     against a reference without duplicates) teaches EM nothing but noise, and Splink's starting m values are
-    the better guess (`table`: the linker's registered records, where the pairs are counted)."""
+    the better guess (`table`: the linker's records registered where the pairs are counted, see
+    `pair_counting_table`). `records`: how many records the linker dedupes, when the caller knows (see
+    `u_chunks`)."""
     from splink import block_on
     from splink.internals.exceptions import EMTrainingException
 
@@ -543,7 +548,9 @@ def train(linker: Any, *, seed: int = 7, max_pairs_u: float = 2e6, min_em_pairs:
             "linkage: no near-certain pair; the prior stays %s",
             linker.misc.save_model_to_json().get("probability_two_random_records_match"),
         )
-    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs_u, seed=seed)
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=max_pairs_u, seed=seed, num_chunks=u_chunks(records, max_pairs_u)
+    )
     for columns in TRAINING_BLOCKS:
         if min_em_pairs and table is not None and _blocked_pairs(table, block_on(*columns)) < min_em_pairs:
             logger.info("linkage: EM training on %s skipped: fewer than %d pairs", ", ".join(columns), min_em_pairs)
@@ -559,6 +566,22 @@ def train(linker: Any, *, seed: int = 7, max_pairs_u: float = 2e6, min_em_pairs:
     give_unseen_levels_a_u(linker, max_pairs_u)
 
 
+U_CHUNKS = 10  # Splink's default
+
+
+def u_chunks(records: int | None, max_pairs_u: float) -> int:
+    """How many chunks Splink's u estimate takes: one when every pair of the `records` fits in the sample.
+
+    Splink splits the sampled pairs into chunks to bound memory and to stop early once every level has been seen
+    often enough. When the sample is every pair, one pass counts them all: the u values are those of all the
+    pairs, not of the first chunks; where no level would stop the chunks early they are the same values. The
+    chunks would only repeat the pass's fixed cost: on a Spark standalone cluster, 73 records took 100 s in
+    chunks against 21 s in one pass."""
+    if records is not None and records * (records - 1) / 2 <= max_pairs_u:
+        return 1
+    return U_CHUNKS
+
+
 def give_unseen_levels_a_u(linker: Any, max_pairs_u: float) -> None:
     """A level no random pair agreed on (every person their own phone: none of 10^6 random pairs shares one) gets
     u = 1 / the pairs sampled, the most it can be for none to be seen. Splink marks it "not observed", predicts
@@ -568,6 +591,15 @@ def give_unseen_levels_a_u(linker: Any, max_pairs_u: float) -> None:
         for level in comparison.comparison_levels:
             if not level.is_null_level and level._m_is_trained and not level._u_is_trained:
                 level.u_probability = 1.0 / max_pairs_u
+
+
+def pair_counting_table(backend: Backend, table: Any, blocked: Any) -> Any:
+    """Where `train` counts blocked pairs: the linker's own `table` on DuckDB; for Spark, the same records
+    (`blocked`, the Arrow table registered as `table`) in DuckDB. The counts are the same (equality blocking
+    rules), and on Spark each count is a few jobs: 19 s of a 73-record resolution on a standalone cluster."""
+    if backend == "duckdb":
+        return table
+    return register(_db_api("duckdb"), blocked)
 
 
 def _blocked_pairs(table: Any, rule: Any) -> int:  # rule: one blocking rule or a list of them
@@ -663,15 +695,17 @@ def _train_and_predict(
     from splink import Linker
 
     db_api = _db_api(backend, spark)
+    blocked = blocked_table(records)
     if run_dir is not None:
         # The cluster reads its input from the shared location, not from this process's memory (Parquet keeps
         # the Arrow types, an all-null column too).
-        write_parquet(blocked_table(records), f"{run_dir}/records.parquet")
+        write_parquet(blocked, f"{run_dir}/records.parquet")
         table = db_api.register(spark.read.parquet(f"{run_dir}/records.parquet"))
     else:
-        table = register(db_api, blocked_table(records))
+        table = register(db_api, blocked)
     linker = Linker(table, splink_settings(defaults=defaults), log_level=logging.ERROR)
-    train(linker, seed=seed, max_pairs_u=max_pairs_u, table=table)
+    train(linker, seed=seed, max_pairs_u=max_pairs_u, table=pair_counting_table(backend, table, blocked),
+          records=blocked.num_rows)  # fmt: skip
     predictions = linker.inference.predict()
     counts = count_pairs(predictions, threshold)
     floor = min(threshold, 0.5)

@@ -78,7 +78,10 @@ def _data_text() -> str:
 
 @cache
 def _data() -> _Data:
-    raw: dict[str, Any] = yaml.safe_load(_data_text())
+    # libyaml's loader where PyYAML has it, as dragonnet.domain.exchange.load_yaml (a sibling layer: not importable)
+    raw: dict[str, Any] = (
+        yaml.load(_data_text(), Loader=yaml.CSafeLoader) if yaml.__with_libyaml__ else yaml.safe_load(_data_text())
+    )
     substances: list[Substance] = []
     keys: dict[str, tuple[Substance, str, str]] = {}
     for entry in raw["substances"]:

@@ -14,10 +14,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from rapidfuzz import fuzz, process
 
-from dragonnet.domain.exchange import FORMAT, LANGUAGES, key
+from dragonnet.domain.exchange import FORMAT, LANGUAGES, key, load_yaml
 from dragonnet.errors import ValidationError
 from dragonnet.tabular import ImportRejected
 
@@ -51,7 +50,7 @@ def _fail(message: str) -> ValidationError:
 
 def load_columns(path: Path = COLUMNS_FILE) -> tuple[ScreeningColumn, ...]:
     """The columns of the data file, each with its synonyms (checked: languages, parties columns, clashes)."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = load_yaml(path.read_text(encoding="utf-8"))
     if not isinstance(raw, dict) or raw.get("version") != 1 or not isinstance(raw.get("columns"), list):
         raise _fail("expected version: 1 and a list of columns")
     out: list[ScreeningColumn] = []

@@ -38,6 +38,7 @@ from dragonnet.linkage.resolve import (
     default_model,
     give_unseen_levels_a_u,
     model_for_backend,
+    pair_counting_table,
     records_table,
     register,
     splink_settings,
@@ -334,7 +335,8 @@ def match_lists(
         linker = Linker(table, model_for_backend(dict(model), backend), log_level=logging.ERROR)
     else:
         linker = Linker(table, splink_settings(), log_level=logging.ERROR)
-        train(linker, seed=seed, max_pairs_u=MAX_PAIRS_U, min_em_pairs=MIN_EM_PAIRS, table=table)
+        train(linker, seed=seed, max_pairs_u=MAX_PAIRS_U, min_em_pairs=MIN_EM_PAIRS,
+              table=pair_counting_table(backend, table, union), records=union.num_rows)  # fmt: skip
     if run.trained_on is not None:
         run.model = linker.misc.save_model_to_json()
     progress(1, 3, "scoring pairs")
