@@ -215,3 +215,15 @@ def test_adding_a_column_is_one_edit(tmp_path: Path) -> None:
     assert stored["export"] == ["SL-77", "SL-88"]
     assert stored["edit"] == [{"seal_number": "SL-88"}, {"packaging": "bags"}, {"alias": "Tiger"}]
     assert stored["web"] == [True, True, True, True]
+
+
+def test_a_format_file_is_read_once_per_process_and_the_same_as_pyyamls_safe_load(tmp_path: Path) -> None:
+    """`load` parses a file once (every caller shares the one definition), and the fast loader reads it as
+    `yaml.safe_load` does."""
+    path = tmp_path / "format.yaml"
+    path.write_text(exchange.DEFAULT_FILE.read_text(encoding="utf-8"), encoding="utf-8")
+    first = exchange.load(path)
+    assert exchange.load(path) is first
+    text = exchange.DEFAULT_FILE.read_text(encoding="utf-8")
+    assert exchange.load_yaml(text) == yaml.safe_load(text)
+    assert exchange.load_yaml(text) is not exchange.load_yaml(text)  # each caller gets its own data to change

@@ -266,16 +266,16 @@ def load(path: Path | str | None = None) -> ExchangeFormat:
     return _load(str(chosen.resolve()))
 
 
-@functools.lru_cache(maxsize=4)
 def load_yaml(text: str) -> Any:
-    """YAML as `yaml.safe_load` reads it, with libyaml's safe loader where PyYAML has it (its wheels do): 7x faster
-    than the Python loader, which took ~0.4 s of every process's start (each CLI command, each server worker)
-    on the exchange format's file."""
+    """YAML as `yaml.safe_load` reads it, with libyaml's safe loader where PyYAML has it (its wheels do): several
+    times faster than the Python loader, which took 0.1-0.2 s of every process's start (each CLI command, each
+    server worker) on the exchange format's file."""
     if yaml.__with_libyaml__:
         return yaml.load(text, Loader=yaml.CSafeLoader)
     return yaml.safe_load(text)
 
 
+@functools.lru_cache(maxsize=4)
 def _load(path: str) -> ExchangeFormat:
     try:
         text = Path(path).read_text(encoding="utf-8")
