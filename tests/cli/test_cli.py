@@ -112,3 +112,39 @@ def test_demo_builds_once_and_reports_logins(empty_db_url: str) -> None:
     code, out, _ = run("audit", "verify", "--database-url", empty_db_url)
     assert code == 0 and "intact" in out
     engine.dispose()
+
+
+def test_a_command_loads_only_its_own_capability() -> None:
+    """The capabilities' commands are built when asked for: starting the CLI imports none of their modules, and
+    running one imports its module only."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from dragonnet.cli.main import app\n"
+        "before = sorted(m for m in sys.modules if m.startswith('dragonnet.cli.'))\n"
+        "assert CliRunner().invoke(app, ['report', '--help']).exit_code == 0\n"
+        "after = sorted(m for m in sys.modules if m.startswith('dragonnet.cli.'))\n"
+        "print(' '.join(before)); print(' '.join(after))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    before, after = (set(line.split()) for line in done.stdout.splitlines())
+    assert before == {"dragonnet.cli.admin", "dragonnet.cli.common", "dragonnet.cli.main"}
+    assert after - before == {"dragonnet.cli.report"}
+
+
+def test_the_help_lists_every_command_with_its_own_help() -> None:
+    """Built lazily or not, every command is listed under its name, with the help its module gives it."""
+    from dragonnet.cli.main import LAZY
+
+    code, out, _ = run("--help")
+    assert code == 0
+    for name, build in LAZY.items():
+        command = build()
+        assert f" {name} " in out, name
+        summary = (command.help or "").split(".")[0].split()[:4]
+        assert " ".join(summary) in " ".join(out.split()), name
+        sub_code, sub_out, _ = run(name, "--help")
+        assert sub_code == 0 and f"dragonnet {name}" in sub_out, name

@@ -277,7 +277,7 @@ def test_cross_agency_read_matrix(client: TestClient, world: World, db_url: str)
     start = time.monotonic()
     logins = open_sessions(db_url, [a for a in ACTORS if a])
     routes = _routes(client)
-    requests = leaks = oracles = 0
+    requests = leaks = oracles = repeated = 0
     problems: list[str] = []
     for who in ACTORS:
         login = logins.get(who) if who else None
@@ -290,14 +290,24 @@ def test_cross_agency_read_matrix(client: TestClient, world: World, db_url: str)
             if method != "GET":
                 variants = ("foreign", "missing") if has_params else ()
             answers: dict[str, tuple[int, str]] = {}
+            # A GET asked again with the same URL (a route whose parameters have no foreign value, such as a slug
+            # and a format, gives its own URL for the foreign variant) is answered from the first asking: the
+            # same actor, the same read, already checked for leaks.
+            asked: dict[str, tuple[int, str]] = {}
             for variant in variants:
                 for url in _fill_all(path, world, who, variant):
                     if url.endswith(HEAVY_SUFFIXES) and who not in HEAVY_ACTORS:
+                        continue
+                    if method == "GET" and url in asked:
+                        answers.setdefault(variant, asked[url])
+                        repeated += 1
                         continue
                     status, body = _request(client, method, url, login)
                     body = _blank_own_url(body, url)
                     use(client, login)  # a logout route or a login form may have changed the cookies
                     requests += 1
+                    if method == "GET":
+                        asked[url] = (status, body)
                     answers.setdefault(variant, (status, body))
                     if pattern is not None and (m := pattern.search(body)):
                         leaks += 1
@@ -311,8 +321,9 @@ def test_cross_agency_read_matrix(client: TestClient, world: World, db_url: str)
                                 f"vs missing {answers['missing'][0]}")  # fmt: skip
     elapsed = time.monotonic() - start
     n_routes = len({p for _m, p in routes})
-    line = (f"{requests} requests over {n_routes} routes ({len(routes)} route-methods) x {len(ACTORS)} actors, "
-            f"{leaks} leaks, {oracles} existence oracles ({elapsed:.1f} s)")  # fmt: skip
+    line = (f"{requests} requests over {n_routes} routes ({len(routes)} route-methods) x {len(ACTORS)} actors "
+            f"({repeated} repeated URLs answered once), {leaks} leaks, {oracles} existence oracles "
+            f"({elapsed:.1f} s)")  # fmt: skip
     print("\nS1:", line)
     FIGURES["S1"] = line
     assert not problems, "\n".join(problems[:40])
