@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 _cache: dict[tuple[Any, ...], Any] = {}
-_kept: list[Any] = []  # every object whose id is in a key stays alive: no id is reused by another object
+_kept: dict[int, Any] = {}  # every object whose id is in a key stays alive: no id is reused by another object
 SHARED = {"built": 0, "reused": 0}
 
 
@@ -35,7 +35,7 @@ def _key(value: Any) -> Any:
         return ("default", _key(value.value))
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return ("dataclass", type(value), tuple(_key(getattr(value, f.name)) for f in dataclasses.fields(value)))
-    _kept.append(value)
+    _kept.setdefault(id(value), value)
     return ("object", id(value))
 
 
