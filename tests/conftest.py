@@ -19,11 +19,13 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+import cheap_passwords
 import route_contexts
 from dbtemplates import TEMPLATES, create_postgres_database, drop_postgres_database
 from dragonnet.storage.db import make_engine
 
 route_contexts.install()
+cheap_passwords.install()
 
 POSTGRES_URL = os.environ.get("DRAGONNET_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgresql"]

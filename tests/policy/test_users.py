@@ -5,8 +5,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dragonnet.errors import Conflict, NotFound, ValidationError
-from dragonnet.policy import audit
-from dragonnet.policy.passwords import DUMMY_HASH, check_policy, hash_password, needs_rehash, verify_password
+from dragonnet.policy import audit, passwords
+from dragonnet.policy.passwords import check_policy, hash_password, needs_rehash, verify_password
 from dragonnet.policy.users import (
     MAX_FAILED_LOGINS,
     authenticate,
@@ -73,10 +73,19 @@ def test_unknown_user_is_audited_and_answers_like_a_wrong_password(session: Sess
 
 def test_the_unknown_users_hash_costs_what_a_users_does() -> None:
     """The stored stand-in hash has the hasher's parameters (same memory, time and parallelism cost as a real
-    user's): were the hasher's defaults to change, it would need rehashing, and this fails."""
-    assert not needs_rehash(DUMMY_HASH)
-    assert DUMMY_HASH.split("$")[1:4] == hash_password("any-password-at-all").split("$")[1:4]
-    assert verify_password(DUMMY_HASH, "not-a-real-password-but-same-cost")
+    user's): were the hasher's defaults to change, it would need rehashing, and this fails. The shipped values,
+    not the test processes' cheaper ones (tests/cheap_passwords.py); and the cheaper ones agree the same way."""
+    from cheap_passwords import SHIPPED_DUMMY_HASH, SHIPPED_HASHER, STAND_IN
+
+    shipped_cost = SHIPPED_HASHER.hash("any-password-at-all").split("$")[1:4]
+    assert shipped_cost == ["argon2id", "v=19", "m=65536,t=3,p=4"]  # argon2-cffi's RFC 9106 low-memory profile
+    assert not SHIPPED_HASHER.check_needs_rehash(SHIPPED_DUMMY_HASH)
+    assert SHIPPED_DUMMY_HASH.split("$")[1:4] == shipped_cost
+    assert SHIPPED_HASHER.verify(SHIPPED_DUMMY_HASH, STAND_IN)
+    # in this process: the stand-in the unknown user is checked against costs what a user's hash does
+    assert not needs_rehash(passwords.DUMMY_HASH)
+    assert passwords.DUMMY_HASH.split("$")[1:4] == hash_password("any-password-at-all").split("$")[1:4]
+    assert verify_password(passwords.DUMMY_HASH, STAND_IN)
 
 
 def test_sessions_end_on_logout_and_password_reset(session: Session, agency: Agency) -> None:
