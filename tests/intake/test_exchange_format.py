@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from dragonnet.datafiles import load_yaml
 from dragonnet.domain import exchange
 from dragonnet.errors import ValidationError
 from dragonnet.intake import forms, headers, normalise, templates
@@ -225,5 +226,5 @@ def test_a_format_file_is_read_once_per_process_and_the_same_as_pyyamls_safe_loa
     first = exchange.load(path)
     assert exchange.load(path) is first
     text = exchange.DEFAULT_FILE.read_text(encoding="utf-8")
-    assert exchange.load_yaml(text) == yaml.safe_load(text)
-    assert exchange.load_yaml(text) is not exchange.load_yaml(text)  # each caller gets its own data to change
+    assert load_yaml(text) == yaml.safe_load(text)
+    assert load_yaml(text) is not load_yaml(text)  # each caller gets its own data to change

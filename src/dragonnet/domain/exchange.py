@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import yaml
 
+from dragonnet.datafiles import load_yaml
 from dragonnet.domain import vocabulary as vocab_module
 from dragonnet.domain.quantity import Unit
 from dragonnet.errors import ValidationError
@@ -264,15 +265,6 @@ def load(path: Path | str | None = None) -> ExchangeFormat:
     """The exchange format in `path` (default: $DRAGONNET_EXCHANGE_FORMAT, else the shipped file)."""
     chosen = Path(path or os.environ.get(ENV_FILE) or DEFAULT_FILE)
     return _load(str(chosen.resolve()))
-
-
-def load_yaml(text: str) -> Any:
-    """YAML as `yaml.safe_load` reads it, with libyaml's safe loader where PyYAML has it (its wheels do): several
-    times faster than the Python loader, which took 0.1-0.2 s of every process's start (each CLI command, each
-    server worker) on the exchange format's file."""
-    if yaml.__with_libyaml__:
-        return yaml.load(text, Loader=yaml.CSafeLoader)
-    return yaml.safe_load(text)
 
 
 @functools.lru_cache(maxsize=4)

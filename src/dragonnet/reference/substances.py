@@ -18,9 +18,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
 from rapidfuzz import fuzz, process
 
+from dragonnet.datafiles import load_yaml
 from dragonnet.errors import ReferenceLookupError
 from dragonnet.reference._text import compact, norm
 
@@ -78,10 +78,7 @@ def _data_text() -> str:
 
 @cache
 def _data() -> _Data:
-    # libyaml's loader where PyYAML has it, as dragonnet.domain.exchange.load_yaml (a sibling layer: not importable)
-    raw: dict[str, Any] = (
-        yaml.load(_data_text(), Loader=yaml.CSafeLoader) if yaml.__with_libyaml__ else yaml.safe_load(_data_text())
-    )
+    raw: dict[str, Any] = load_yaml(_data_text())
     substances: list[Substance] = []
     keys: dict[str, tuple[Substance, str, str]] = {}
     for entry in raw["substances"]:

@@ -16,7 +16,8 @@ from typing import Any, Literal
 
 from rapidfuzz import fuzz, process
 
-from dragonnet.domain.exchange import FORMAT, LANGUAGES, key, load_yaml
+from dragonnet.datafiles import load_yaml
+from dragonnet.domain.exchange import FORMAT, LANGUAGES, key
 from dragonnet.errors import ValidationError
 from dragonnet.tabular import ImportRejected
 
