@@ -11,6 +11,7 @@ from sqlalchemy import Boolean, Column, Date, DateTime, Engine, Float, Integer, 
 from sqlalchemy.orm import Session
 
 from dragonnet.storage.bulk import insert_frame, take_ids
+from dragonnet.storage.db import reader
 
 NASTY = ["plain", "", "back\\slash", "tab\there", "new\nline", "cr\rlf\r\n", "\\N", "\\.", '"quoted", comma',
          "'; DROP TABLE x; --", "=1+1", "ngũ cốc 谷物 ງາ", "trailing\\", "\\t literally", " spaced "]  # fmt: skip
@@ -50,17 +51,42 @@ def test_a_frame_reads_back_as_written(engine: Engine, session: Session) -> None
     assert stored == [at] * n + [None]
 
 
-def test_take_ids_reads_ids_in_order(backend: str, engine: Engine, session: Session) -> None:
-    if backend != "postgresql":
-        pytest.skip("sequences are PostgreSQL's")
+def test_take_ids_reads_ids_in_order(engine: Engine, session: Session) -> None:
+    """PostgreSQL: from the sequence; SQLite: the ids it would give itself. Either way the rows written with them
+    and a row inserted afterwards without an id do not collide."""
     table = _probe(engine)
+    session.execute(table.insert().values(txt="before"))
     ids = take_ids(session, "bulk_probe", 5)
     assert ids.dtype == pl.Int64 and ids.to_list() == sorted(set(ids.to_list())) and ids.len() == 5
     insert_frame(session, table, pl.DataFrame({"id": ids, "txt": ["x"] * 5}))
     after = session.execute(table.insert().values(txt="next").returning(table.c.id)).scalar_one()
     assert after > ids.max()  # taken from the sequence, not beside it
+    assert session.execute(select(table.c.id).order_by(table.c.id)).scalars().all() == [1, *ids.to_list(), after]
     empty = take_ids(session, "bulk_probe", 0)
     assert empty.len() == 0 and empty.dtype == pl.Int64
+
+
+def test_take_ids_on_sqlite_are_those_sqlite_gives(backend: str, engine: Engine, session: Session) -> None:
+    """SQLite: the next ids are one more than the highest id, and than the highest an AUTOINCREMENT table ever gave
+    (a deleted last row's id is not given again there); a read-only connection may not take ids."""
+    if backend != "sqlite":
+        pytest.skip("SQLite's rowids")
+    metadata = MetaData()
+    plain = Table("ids_plain", metadata, Column("id", Integer, primary_key=True), Column("txt", Text))
+    counted = Table("ids_counted", metadata, Column("id", Integer, primary_key=True), Column("txt", Text),
+                    sqlite_autoincrement=True)  # fmt: skip
+    metadata.create_all(engine)
+    for table in (plain, counted):
+        session.execute(table.insert(), [{"txt": "a"}, {"txt": "b"}, {"txt": "c"}])
+        session.execute(table.delete().where(table.c.id == 3))
+    assert take_ids(session, "ids_plain", 2).to_list() == [3, 4]  # what SQLite gives: max(id) + 1
+    assert take_ids(session, "ids_counted", 2).to_list() == [4, 5]  # never an id it gave before
+    for table, expected in ((plain, 3), (counted, 4)):
+        given = session.execute(table.insert().values(txt="d").returning(table.c.id)).scalar_one()
+        assert given == expected  # the same as SQLite's own choice
+    session.commit()
+    with Session(reader(engine)) as read_only, pytest.raises(RuntimeError, match="read-only"):
+        take_ids(read_only, "ids_plain", 1)
 
 
 def test_a_frame_of_several_slices_reads_back_in_order(

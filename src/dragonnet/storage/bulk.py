@@ -1,8 +1,10 @@
 """Writing a Polars frame, or rows already built in Python, into a table in the session's transaction: `COPY` on
-PostgreSQL (the import's write path: one stream, no statement per row), batched `executemany` on SQLite."""
+PostgreSQL (the import's write path: one stream, no statement per row), batched `executemany` on SQLite; and the
+ids of rows about to be written, taken before they are (`take_ids`)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -10,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Connection, Table, insert, text
 from sqlalchemy.orm import Session
+
+from dragonnet.storage.db import READ_ONLY_OPTION
 
 if TYPE_CHECKING:  # the audit log stages its entries here: importing it must not load Polars
     import polars as pl
@@ -70,15 +74,24 @@ def _rendered(part: pl.DataFrame) -> str:
 
 
 def take_ids(session: Session, table: str, count: int) -> pl.Series:
-    """PostgreSQL: `count` ids taken from the sequence of `table`'s `id` column in one statement, ascending, as an
-    Int64 series: one row of text back (the ids joined by commas) and split by Polars, so no protocol message and
-    no Python object per id (250,000 new case ids at 10^6 rows; a `COPY ... TO STDOUT` of them was one message
-    per id). The sequence's name is looked up once, by a scalar subquery: `nextval(pg_get_serial_sequence(...))`
-    looked it up again for every id, which took 3/4 of the statement's time (0.74 s of 250,000 ids, 0.23 s now)."""
+    """The ids of the next `count` rows of `table` (its integer `id` column), ascending, as an Int64 series, taken
+    before the rows are written so that every row's id is known first (the rows then go out with their ids, with
+    no statement per row to read them back).
+
+    PostgreSQL: taken from the column's sequence in one statement: one row of text back (the ids joined by commas)
+    and split by Polars, so no protocol message and no Python object per id (250,000 new case ids at 10^6 rows; a
+    `COPY ... TO STDOUT` of them was one message per id). The sequence's name is looked up once, by a scalar
+    subquery: `nextval(pg_get_serial_sequence(...))` looked it up again for every id, which took 3/4 of the
+    statement's time (0.74 s of 250,000 ids, 0.23 s now).
+
+    SQLite: the ids SQLite would give them itself (`_next_sqlite_id`)."""
     import polars as pl
 
     if count <= 0:
         return pl.Series("id", [], dtype=pl.Int64)
+    if session.get_bind().dialect.name == "sqlite":
+        start = _next_sqlite_id(session.connection(), table)
+        return pl.int_range(start, start + count, dtype=pl.Int64, eager=True).alias("id")
     # Only an int and the table's name (the caller's constant) are interpolated.
     query = text(
         f"SELECT string_agg(id::text, ',' ORDER BY id) FROM "  # noqa: S608  # nosec B608
@@ -87,6 +100,22 @@ def take_ids(session: Session, table: str, count: int) -> pl.Series:
     )
     joined = session.execute(query).scalar_one()
     return pl.Series("id", [joined], dtype=pl.String).str.split(",").explode().cast(pl.Int64)
+
+
+def _next_sqlite_id(conn: Connection, table: str) -> int:
+    """SQLite: the id SQLite would give the next row of `table`: one more than the highest id in it (and than the
+    highest it ever gave, for an AUTOINCREMENT table). Only a writer may ask: every writing transaction holds the
+    database's write lock from its BEGIN IMMEDIATE to its end (`storage.db`), so no other connection can write a
+    row between this read and the caller's inserts. A read-only connection (BEGIN DEFERRED) is refused: there,
+    another writer could take the same ids first (its insert would then fail on the primary key)."""
+    if conn.get_execution_options().get(READ_ONLY_OPTION):
+        raise RuntimeError(f"ids of {table} asked on a read-only connection")
+    # Only the table's name (the caller's constant) is interpolated.
+    top = int(conn.execute(text(f"SELECT coalesce(max(id), 0) FROM {table}")).scalar_one())  # noqa: S608  # nosec B608
+    if conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'")).first():
+        given = conn.execute(text("SELECT seq FROM sqlite_sequence WHERE name = :t"), {"t": table}).scalar()
+        top = max(top, int(given or 0))
+    return top + 1
 
 
 @contextmanager
@@ -110,14 +139,35 @@ def _tell_listeners(bind: Connection, cursor: Any, sql: str) -> None:
 
 
 def insert_frame(session: Session, table: Table, frame: pl.DataFrame) -> None:
-    """Insert every row of `frame` (columns named as the table's): COPY on PostgreSQL, else executemany."""
+    """Insert every row of `frame` (columns named as the table's): COPY on PostgreSQL, else executemany with each
+    value converted by its column's type (`insert_rows`). A JSON column may come as JSON text, as COPY takes it:
+    elsewhere it is parsed first, so that what is stored is what the column stores for that value."""
+    import polars as pl
+
     if frame.height == 0:
         return
-    if session.get_bind().dialect.name == "postgresql":
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
         copy_frame(session, table.name, frame)
         return
-    for start in range(0, frame.height, INSERT_CHUNK):
-        session.execute(insert(table), frame.slice(start, INSERT_CHUNK).to_dicts())
+    if dialect != "sqlite":
+        for start in range(0, frame.height, INSERT_CHUNK):
+            session.execute(insert(table), frame.slice(start, INSERT_CHUNK).to_dicts())
+        return
+    rows = frame.rows()
+    json_text = [i for i, (c, dtype) in enumerate(frame.schema.items())
+                 if dtype == pl.String and isinstance(table.c[c].type, JSON)]  # fmt: skip
+    if json_text:
+        rows = [_json_parsed(row, json_text) for row in rows]
+    insert_rows(session, table, frame.columns, rows)
+
+
+def _json_parsed(row: tuple[Any, ...], at: Sequence[int]) -> tuple[Any, ...]:
+    cells = list(row)
+    for i in at:
+        if cells[i] is not None:
+            cells[i] = json.loads(cells[i])
+    return tuple(cells)
 
 
 def insert_rows(session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
