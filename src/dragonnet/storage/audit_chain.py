@@ -31,10 +31,11 @@ How an entry gets into the chain, and why that is as strong as appending in the 
    unless an entry with exactly the same content carrying its staged id is already in the chain (the
    appender's own move). The application's database role therefore cannot drop or alter an entry between
    commit and chaining any more than after it (docs/security.md). `verify` counts entries still staged.
-5. One exception on PostgreSQL: a bulk step that commits right after (the API's bulk create, 1,000 `case.create`
-   entries per request) writes its entries straight into the chain in its own transaction, after the entries
-   staged before it (`record_many(chain_now=True)`, see `_chain_in_transaction`), as every SQLite transaction
-   does: the head's lock is held from then until its commit, and nothing is staged and moved again.
+5. One exception: a bulk step that commits right after (the API's bulk create, 1,000 `case.create` entries per
+   request) writes its entries straight into the chain in its own transaction, after the entries staged before
+   it (`record_many(chain_now=True)`, see `_chain_in_transaction`): the head's lock (on SQLite, the database's
+   write lock the transaction holds anyway) is held from then until its commit, and nothing is staged, read
+   back, copied and unstaged again.
 
 Entries are chained in staging order, so a request's entries keep their order; entries of concurrent
 requests are ordered by their commits, as the row lock ordered them before. `at` is when the entry was
@@ -166,9 +167,10 @@ def record_many(
     in order, with one bulk insert: what a bulk step (validating 10,000 cases) writes per record. They are
     chained with the transaction's commit like `record`'s.
 
-    `chain_now` (PostgreSQL; elsewhere ignored): chain them at once in the caller's transaction instead
-    (`_chain_in_transaction`), for a caller that commits right after, such as the API's bulk create: the head's
-    lock is then held until that commit."""
+    `chain_now`: chain them at once in the caller's transaction instead (`_chain_in_transaction`), for a caller
+    that commits right after, such as the API's bulk create: the head's lock is then held until that commit (on
+    SQLite the writer holds the database's lock from its BEGIN anyway; chaining at once saves staging the entries
+    and, at the commit, reading them back, copying them one statement each and deleting them past their guard)."""
     if not entries:
         return 0
     at = utcnow()
@@ -178,7 +180,7 @@ def record_many(
         for action, object_type, object_id, detail in entries
     ]
     bind = session.get_bind(mapper=AuditStaged)
-    if chain_now and bind.dialect.name == "postgresql":
+    if chain_now:
         _chain_in_transaction(session, rows)
         return len(rows)
     insert_rows(session, _STAGED_TABLE, _STAGED_COLUMNS, rows)  # COPY on PostgreSQL, executemany on SQLite
@@ -190,15 +192,16 @@ def _chain_in_transaction(session: Session, rows: list[tuple[Any, ...]]) -> None
     """Chain `rows` (in `_STAGED_COLUMNS` order) in the caller's transaction, without staging them: take the head's
     lock, chain the entries staged before (other writers' committed ones, and this transaction's own) so that the
     chain keeps the order of commits and of this transaction's entries, then write these straight into the chain
-    (COPY) with their sequence numbers and hashes, and move the head.
+    (COPY on PostgreSQL, executemany on SQLite) with their sequence numbers and hashes, and move the head.
 
     As strong as staging then appending: the entries land if and only if the transaction commits (a rollback,
     also of a SAVEPOINT, takes them and the head's move back together, and the entries of others it had chained
     go back to waiting staged); they are in the chain when the commit returns; each hash covers exactly what is
     stored (`_as_stored`, and `at` to the microsecond, as the column keeps it). What it saves, for a batch of
-    1,000: the staging COPY, the copy into the chain by a join and the guarded delete (triggers per row), and a
-    round of its own after the commit. What it costs: other writers' rounds wait for the head's lock until this
-    transaction commits, so only a caller that commits right after uses it."""
+    1,000: the staging insert, the copy into the chain (a join on PostgreSQL, one statement per entry on SQLite)
+    and the guarded delete (triggers per row), and a round of its own after the commit (on SQLite, before it).
+    What it costs: other writers' rounds wait for the head's lock until this transaction commits, so only a caller
+    that commits right after uses it (on SQLite other writers wait for the transaction's end anyway)."""
     conn = session.connection()
     while _append_batch(conn, BATCH) == BATCH:  # takes the head's lock, held until the transaction ends
         pass
