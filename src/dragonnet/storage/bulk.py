@@ -154,12 +154,13 @@ def insert_frame(session: Session, table: Table, frame: pl.DataFrame) -> None:
         for start in range(0, frame.height, INSERT_CHUNK):
             session.execute(insert(table), frame.slice(start, INSERT_CHUNK).to_dicts())
         return
-    rows = frame.rows()
     json_text = [i for i, (c, dtype) in enumerate(frame.schema.items())
                  if dtype == pl.String and isinstance(table.c[c].type, JSON)]  # fmt: skip
-    if json_text:
-        rows = [_json_parsed(row, json_text) for row in rows]
-    insert_rows(session, table, frame.columns, rows)
+    for start in range(0, frame.height, INSERT_CHUNK):  # a slice at a time: never a whole file as Python tuples
+        rows = frame.slice(start, INSERT_CHUNK).rows()
+        if json_text:
+            rows = [_json_parsed(row, json_text) for row in rows]
+        insert_rows(session, table, frame.columns, rows)
 
 
 def _json_parsed(row: tuple[Any, ...], at: Sequence[int]) -> tuple[Any, ...]:
