@@ -179,12 +179,11 @@ def record_many(
         (*who, action, object_type, None if object_id is None else str(object_id), _as_stored(detail))
         for action, object_type, object_id, detail in entries
     ]
-    bind = session.get_bind(mapper=AuditStaged)
     if chain_now:
         _chain_in_transaction(session, rows)
         return len(rows)
     insert_rows(session, _STAGED_TABLE, _STAGED_COLUMNS, rows)  # COPY on PostgreSQL, executemany on SQLite
-    session.info[_STAGED] = bind
+    session.info[_STAGED] = session.get_bind(mapper=AuditStaged)
     return len(rows)
 
 
