@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 from dragonnet.domain.quantity import parse_number
 from dragonnet.errors import ValidationError
 from dragonnet.intake.normalise import (
+    READ_PER_DISTINCT_FROM,
+    date_column,
     normalise_items,
     normalise_parties,
     parse_date,
@@ -206,6 +208,66 @@ def test_control_characters_and_overlong_cells_are_row_errors() -> None:
         (5, "case_ref", "text longer than 64 characters"),
     ]
     assert len(errors[1]["value"]) < 100
+
+
+def test_cells_are_measured_in_characters_not_bytes_and_a_lone_crlf_is_folded() -> None:
+    # 64 three-byte characters fit case_ref's 64; a column whose only control characters are CRLFs is folded.
+    rows = [
+        {"case_ref": "ắ" * 64, "concealment": "false floor\r\nof the truck"},
+        {"case_ref": "ắ" * 65},
+    ]
+    frame, errors = run(rows)
+    assert frame["concealment"][0] == "false floor\nof the truck"
+    assert [(e["row"], e["column"], e["reason"]) for e in errors] == [
+        (3, "case_ref", "text longer than 64 characters"),
+    ]
+
+
+def test_transit_lists_of_one_case_are_compared_as_lists() -> None:
+    rows = [
+        {"transit_countries": "TH;LA"},
+        {"transit_countries": "Thailand; Laos"},  # the same countries, written otherwise
+        {"transit_countries": "TH"},
+    ]
+    frame, errors = run(rows)
+    assert frame["transit_countries"].to_list()[:2] == [["TH", "LA"], ["TH", "LA"]]
+    assert [(e["row"], e["column"]) for e in errors] == [(4, "transit_countries")]
+    assert "differs from the case's first row (TH;LA)" in errors[0]["reason"] and errors[0]["value"] == "TH"
+
+
+DATE_TEXTS = ["2023-06-01", "2023/6/2", "2023-06-03T10:00", "18-Jan-09", "3 March 2011", "01/06/2023", "1.6.2023",
+              "2023-02-30", "yesterday", "2025-01-01", "1066-10-14", None]  # fmt: skip
+
+
+@pytest.mark.parametrize("day_first", [False, True])
+def test_a_large_file_reads_each_distinct_date_once_with_each_row_s_result(day_first: bool) -> None:
+    # From READ_PER_DISTINCT_FROM rows on, the dates are read once per distinct text and mapped back: every row
+    # gets what the same text gets alone, errors included.
+    alone = {}
+    for text in DATE_TEXTS:
+        frame, errors = run([{"seizure_date": text}], day_first=day_first)
+        alone[text] = (frame["seizure_date"][0], reasons(errors, "seizure_date"))
+    count = READ_PER_DISTINCT_FROM + 7
+    texts = [DATE_TEXTS[i % len(DATE_TEXTS)] for i in range(count)]
+    frame, errors = run([{"case_ref": f"C{i}", "seizure_date": t} for i, t in enumerate(texts)], day_first=day_first)
+    by_row: dict[int, list[str]] = {}
+    for e in errors:
+        if e["column"] == "seizure_date":
+            by_row.setdefault(e["row"], []).append(e["reason"])
+    got = [(d, by_row.get(i + 2, [])) for i, d in enumerate(frame["seizure_date"].to_list())]
+    assert got == [alone[t] for t in texts]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=14), st.dates().map(lambda d: d.strftime("%d-%b-%Y"))),
+                min_size=1, max_size=20), st.booleans())  # fmt: skip
+def test_dates_read_per_distinct_value_equal_dates_read_per_row(texts: list[str | None], day_first: bool) -> None:
+    from dragonnet.intake.normalise import _dates_read
+
+    rows = (texts * (READ_PER_DISTINCT_FROM // len(texts) + 1))[:READ_PER_DISTINCT_FROM]
+    frame = pl.DataFrame({"d": rows}, schema={"d": pl.String})
+    per_row = frame.select(date_column("d", day_first=day_first)).to_series()
+    assert frame.select(_dates_read(frame, "d", day_first=day_first)).to_series().equals(per_row)
 
 
 def test_formula_injection_text_is_kept_verbatim() -> None:
