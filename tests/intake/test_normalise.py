@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from dragonnet.domain.quantity import parse_number
 from dragonnet.errors import ValidationError
 from dragonnet.intake.normalise import (
-    READ_PER_DISTINCT_FROM,
+    LARGE_FRAME_ROWS,
     date_column,
     normalise_items,
     normalise_parties,
@@ -237,25 +237,32 @@ def test_transit_lists_of_one_case_are_compared_as_lists() -> None:
 
 DATE_TEXTS = ["2023-06-01", "2023/6/2", "2023-06-03T10:00", "18-Jan-09", "3 March 2011", "01/06/2023", "1.6.2023",
               "2023-02-30", "yesterday", "2025-01-01", "1066-10-14", None]  # fmt: skip
+# Values read with a warning, a guess or an error beside plain ones, so that the readings' note columns are
+# some empty and some not.
+OTHER_CELLS = [{"substance": "ya ba", "transit_countries": "Thailand; Laos"}, {"substance": "unobtainium"},
+               {"transit_countries": "Atlantis"}, {"place_country": "Viet Nam", "transport_mode": "by sea"},
+               {"commodity_class": "wildlife", "taxon": "Manis javanica", "unit": "pieces"}]  # fmt: skip
 
 
 @pytest.mark.parametrize("day_first", [False, True])
-def test_a_large_file_reads_each_distinct_date_once_with_each_row_s_result(day_first: bool) -> None:
-    # From READ_PER_DISTINCT_FROM rows on, the dates are read once per distinct text and mapped back: every row
-    # gets what the same text gets alone, errors included.
-    alone = {}
-    for text in DATE_TEXTS:
-        frame, errors = run([{"seizure_date": text}], day_first=day_first)
-        alone[text] = (frame["seizure_date"][0], reasons(errors, "seizure_date"))
-    count = READ_PER_DISTINCT_FROM + 7
-    texts = [DATE_TEXTS[i % len(DATE_TEXTS)] for i in range(count)]
-    frame, errors = run([{"case_ref": f"C{i}", "seizure_date": t} for i, t in enumerate(texts)], day_first=day_first)
-    by_row: dict[int, list[str]] = {}
+def test_a_large_file_normalises_each_row_as_it_would_alone(day_first: bool) -> None:
+    # From LARGE_FRAME_ROWS rows on, dates are read once per distinct text and the readings' empty note columns
+    # are placed beside the rows rather than joined: every row gets what it gets alone, errors included.
+    variants = [{"seizure_date": t, **OTHER_CELLS[i % len(OTHER_CELLS)]} for i, t in enumerate(DATE_TEXTS)]
+    alone = []
+    for cells in variants:
+        frame, errors = run([cells], day_first=day_first)
+        alone.append(({k: v for k, v in frame.row(0, named=True).items() if k not in ("case_ref", "_row")},
+                      sorted((e["column"], e["reason"]) for e in errors)))  # fmt: skip
+    count = LARGE_FRAME_ROWS + 7
+    rows = [{"case_ref": f"C{i}", **variants[i % len(variants)]} for i in range(count)]
+    frame, errors = run(rows, day_first=day_first)
+    by_row: dict[int, list[tuple[str, str]]] = {}
     for e in errors:
-        if e["column"] == "seizure_date":
-            by_row.setdefault(e["row"], []).append(e["reason"])
-    got = [(d, by_row.get(i + 2, [])) for i, d in enumerate(frame["seizure_date"].to_list())]
-    assert got == [alone[t] for t in texts]
+        by_row.setdefault(e["row"], []).append((e["column"], e["reason"]))
+    for i, row in enumerate(frame.iter_rows(named=True)):
+        got = ({k: v for k, v in row.items() if k not in ("case_ref", "_row")}, sorted(by_row.get(i + 2, [])))
+        assert got == alone[i % len(variants)], f"row {i + 2}"
 
 
 @settings(max_examples=50, deadline=None)
@@ -264,7 +271,7 @@ def test_a_large_file_reads_each_distinct_date_once_with_each_row_s_result(day_f
 def test_dates_read_per_distinct_value_equal_dates_read_per_row(texts: list[str | None], day_first: bool) -> None:
     from dragonnet.intake.normalise import _dates_read
 
-    rows = (texts * (READ_PER_DISTINCT_FROM // len(texts) + 1))[:READ_PER_DISTINCT_FROM]
+    rows = (texts * (LARGE_FRAME_ROWS // len(texts) + 1))[:LARGE_FRAME_ROWS]
     frame = pl.DataFrame({"d": rows}, schema={"d": pl.String})
     per_row = frame.select(date_column("d", day_first=day_first)).to_series()
     assert frame.select(_dates_read(frame, "d", day_first=day_first)).to_series().equals(per_row)
