@@ -241,8 +241,8 @@ def _joined(frame: pl.DataFrame, table: pl.DataFrame, column: str, *, nulls_equa
     # A column of the table without a value (a reading's notes, where nothing was guessed or refused: most of
     # them) is placed beside the frame as nulls, not gathered row by row: a file's transit countries gathered
     # eight such columns onto 10^6 rows, five times the time of the join without them.
-    empty = [c for c in table.columns if c != column and table.get_column(c).null_count() == table.height
-             and frame.height >= LARGE_FRAME_ROWS]  # fmt: skip
+    large = frame.height >= LARGE_FRAME_ROWS
+    empty = [c for c in table.columns if large and c != column and table.get_column(c).null_count() == table.height]
     joined = frame.join(drop_columns(table, empty) if empty else table, on=column, how="left", maintain_order="left",
                         nulls_equal=nulls_equal)  # fmt: skip
     if not empty:
@@ -1011,8 +1011,8 @@ def _filled_from_first_rows(frame: pl.DataFrame, sink: ErrorSink, keys: list[str
         else:
             shown, shown_first = pl.col(column).cast(pl.String), first.cast(pl.String)
         # Compared as stored (a date as a date, a list element by element), not as written out: the same answer
-        # without a file's 10^6 values turned into text (a third of the normalisation's checks); a float as
-        # written out, where -0.0 and 0.0 are two values.
+        # without a file's 10^6 values turned into text (most of the time of its checks); a float as written
+        # out, where -0.0 and 0.0 are two values.
         value, value_first = (shown, shown_first) if kind.is_float() else (pl.col(column), first)
         differs = pl.col(column).is_not_null() & (value != value_first)
         sink.add(frame, differs & has_case, column, pl.format("differs from the case's first row ({})", shown_first),
