@@ -266,8 +266,9 @@ def test_a_large_file_normalises_each_row_as_it_would_alone(day_first: bool) -> 
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(st.one_of(st.none(), st.text(max_size=14), st.dates().map(lambda d: d.strftime("%d-%b-%Y"))),
-                min_size=1, max_size=20), st.booleans())  # fmt: skip
+@given(st.lists(st.one_of(st.none(), st.text(max_size=14), st.dates().map(lambda d: d.strftime("%d-%b-%Y")),
+                          st.dates().map(lambda d: d.strftime("%d/%m/%Y"))), min_size=1, max_size=20),
+       st.booleans())  # fmt: skip
 def test_dates_read_per_distinct_value_equal_dates_read_per_row(texts: list[str | None], day_first: bool) -> None:
     from dragonnet.intake.normalise import _dates_read
 
