@@ -146,13 +146,8 @@ def insert_frame(session: Session, table: Table, frame: pl.DataFrame) -> None:
 
     if frame.height == 0:
         return
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         copy_frame(session, table.name, frame)
-        return
-    if dialect != "sqlite":
-        for start in range(0, frame.height, INSERT_CHUNK):
-            session.execute(insert(table), frame.slice(start, INSERT_CHUNK).to_dicts())
         return
     json_text = [i for i, (c, dtype) in enumerate(frame.schema.items())
                  if dtype == pl.String and isinstance(table.c[c].type, JSON)]  # fmt: skip
